@@ -1,0 +1,30 @@
+# dnnlens: two commands on a fresh machine.
+#   make run     set up (.venv + requirements.txt) and start the dashboard on the shipped models
+#   make test    set up (+ dev requirements + Debian packages) and run the whole test suite
+PORT ?= 8501
+VENV := .venv
+PY := $(VENV)/bin/python
+
+.PHONY: run test setup setup-dev assets lint bench
+
+run: setup
+	$(VENV)/bin/streamlit run dashboard.py --server.port $(PORT)
+
+test: setup-dev
+	$(PY) -m pytest -q
+
+setup:
+	@scripts/setup.sh
+
+setup-dev:
+	@scripts/setup.sh --dev
+
+lint: setup-dev
+	$(VENV)/bin/ruff check .
+
+# Regenerate the shipped models and samples (synthesises a corpus first: about an hour).
+assets: setup-dev
+	scripts/build_assets.sh
+
+bench: setup-dev
+	$(PY) bench/importance.py --quick

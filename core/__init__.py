@@ -1,0 +1,1 @@
+"""dnnlens core library: features, models, importance statistics. Never imports streamlit."""

@@ -1,0 +1,153 @@
+"""Reading any audio a user gives: path, bytes or file-like -> float32 mono 16 kHz in [-1, 1].
+
+Decoding is soundfile (libsndfile): WAV in PCM 8/16/24/32-bit and float 32/64, FLAC, OGG and the
+other formats libsndfile reads. Resampling is scipy.signal.resample_poly (polyphase, Kaiser
+window). Every refusal is an ``AudioError`` with one sentence a student understands.
+
+Choices written down here:
+
+- the header is checked (channels, rate, length) before any sample is read, and at most
+  ``max_seconds`` of audio is ever read into memory;
+- a WAV whose header promises more data than the file holds (libsndfile reports "should be") is
+  refused as truncated rather than silently shortened;
+- channels are mixed to mono by their mean;
+- float files may exceed [-1, 1]; such a signal is scaled down by its peak (the features are
+  log energies, so a scale changes nothing but an offset), and the resampled result is clipped
+  to [-1, 1] to remove filter overshoot.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from math import gcd
+from pathlib import Path
+from typing import BinaryIO
+
+import numpy as np
+import soundfile as sf
+from scipy.signal import resample_poly
+
+SAMPLE_RATE = 16000
+MIN_RATE = 8000
+MAX_RATE = 96000
+MIN_SECONDS = 0.1
+MAX_SECONDS = 30.0
+
+AudioSource = str | os.PathLike | bytes | bytearray | memoryview | BinaryIO
+
+
+class AudioError(ValueError):
+    """Audio a user gave that cannot be used; the message is one sentence for the user."""
+
+
+def _open(src: AudioSource) -> sf.SoundFile:
+    if isinstance(src, (bytes, bytearray, memoryview)):
+        if len(src) == 0:
+            raise AudioError("The file is empty.")
+        fh: object = io.BytesIO(bytes(src))
+    elif isinstance(src, (str, os.PathLike)):
+        path = Path(src)
+        if not path.is_file():
+            raise AudioError(f"There is no audio file at {path}.")
+        if path.stat().st_size == 0:
+            raise AudioError("The file is empty.")
+        fh = str(path)
+    elif hasattr(src, "read"):
+        fh = src
+        try:
+            pos = src.tell()
+            src.seek(0, io.SEEK_END)
+            empty = src.tell() == pos
+            src.seek(pos)
+        except (OSError, AttributeError, ValueError):
+            empty = False
+        if empty:
+            raise AudioError("The file is empty.")
+    else:
+        raise AudioError("Give a file path, bytes or an open binary file.")
+    try:
+        return sf.SoundFile(fh)
+    except sf.LibsndfileError as exc:
+        msg = str(exc).lower()
+        if "channel count is zero" in msg:
+            raise AudioError("The file's header says it has zero channels.") from None
+        if "format not recognised" in msg or "unknown format" in msg:
+            raise AudioError(
+                "This is not an audio file that can be read (use WAV, FLAC or OGG)."
+            ) from None
+        raise AudioError(
+            "The audio file is damaged or its header is inconsistent "
+            f"({str(exc).split(': ', 1)[-1].rstrip('.')})."
+        ) from None
+    except (RuntimeError, TypeError, OSError) as exc:
+        raise AudioError(f"The audio file could not be opened ({exc}).") from None
+
+
+def resample(x: np.ndarray, rate_in: int, rate_out: int = SAMPLE_RATE) -> np.ndarray:
+    """Polyphase resampling of (n,) or (n, channels) float32 from rate_in to rate_out Hz."""
+    if rate_in == rate_out:
+        return x.astype(np.float32, copy=False)
+    g = gcd(int(rate_in), int(rate_out))
+    return resample_poly(x, rate_out // g, rate_in // g, axis=0).astype(np.float32)
+
+
+def load_audio(
+    src: AudioSource,
+    max_seconds: float = MAX_SECONDS,
+    min_seconds: float = MIN_SECONDS,
+) -> np.ndarray:
+    """Samples of ``src`` as (n,) float32, mono, 16 kHz, in [-1, 1].
+
+    src: a path, the file's bytes, or a binary file-like object (e.g. a Streamlit upload).
+    Raises AudioError for anything that is not usable audio, shorter than ``min_seconds`` or
+    longer than ``max_seconds``.
+    """
+    with _open(src) as f:
+        rate, channels, frames = int(f.samplerate), int(f.channels), int(f.frames)
+        if channels < 1:
+            raise AudioError("The file's header says it has zero channels.")
+        if not MIN_RATE <= rate <= MAX_RATE:
+            raise AudioError(
+                f"The sample rate is {rate} Hz; use a recording between 8 and 96 kHz."
+            )
+        if "should be" in (f.extra_info or ""):
+            raise AudioError(
+                "The file is truncated: its header promises more audio than the file holds."
+            )
+        seconds = frames / rate
+        if frames <= 0 or seconds < min_seconds:
+            raise AudioError(
+                f"The recording is {seconds:.2f} s long; it must last at least {min_seconds:g} s."
+            )
+        if seconds > max_seconds:
+            raise AudioError(
+                f"The recording is {seconds:.1f} s long; the limit is {max_seconds:g} s. "
+                "Cut it shorter and try again."
+            )
+        try:
+            data = f.read(frames=frames, dtype="float32", always_2d=True)
+        except (sf.LibsndfileError, RuntimeError) as exc:
+            raise AudioError(f"The audio data could not be decoded ({exc}).") from None
+    if len(data) < max(1, int(0.9 * frames)):
+        raise AudioError("The file is truncated: it holds less audio than its header says.")
+    if not np.all(np.isfinite(data)):
+        raise AudioError("The file contains invalid samples (NaN or infinity).")
+    mono = data.mean(axis=1) if channels > 1 else data[:, 0]
+    peak = float(np.max(np.abs(mono))) if mono.size else 0.0
+    if peak > 1.0:
+        mono = mono / peak
+    out = resample(mono, rate, SAMPLE_RATE)
+    return np.clip(out, -1.0, 1.0).astype(np.float32, copy=False)
+
+
+def write_wav(path: str | os.PathLike, samples: np.ndarray, rate: int = SAMPLE_RATE) -> None:
+    """Write (n,) float samples in [-1, 1] as 16-bit PCM mono WAV."""
+    sf.write(str(path), np.clip(np.asarray(samples, dtype=np.float32), -1, 1), rate, subtype="PCM_16")
+
+
+def wav_bytes(samples: np.ndarray, rate: int = SAMPLE_RATE) -> bytes:
+    """The bytes of a 16-bit PCM mono WAV of (n,) float samples in [-1, 1]."""
+    buf = io.BytesIO()
+    sf.write(buf, np.clip(np.asarray(samples, dtype=np.float32), -1, 1), rate, subtype="PCM_16", format="WAV")
+    return buf.getvalue()

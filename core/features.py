@@ -1,0 +1,304 @@
+"""Acoustic features: MFBANK / MFCC, splicing to 35 frames, normalisation, meaning of inputs.
+
+Extraction is python_speech_features (``logfbank`` and ``mfcc``) with the settings of
+``FeatureConfig``; this module only fixes the settings and adds splicing.
+
+Choices written down here (METHOD.md is silent on them):
+
+- pre-emphasis 0.97 (python_speech_features' default) for both kinds;
+- MFBANK uses 40 filters from 0 to 8000 Hz; MFCC uses 26 filters over the same range, 13 values
+  with the first replaced by log frame energy (``appendEnergy=True``), cepstral lifter 22;
+- a "mel centre frequency" is the design centre of the triangular filter (equally spaced on the
+  mel scale between lowfreq and highfreq); python_speech_features rounds it to the nearest lower
+  FFT bin (31.25 Hz steps at 16 kHz / 512 points) when it builds the filter;
+- silence gives ``log(eps)`` in python_speech_features, a finite value, so no NaN ever appears.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Literal
+
+import numpy as np
+import python_speech_features as psf
+
+SAMPLE_RATE = 16000
+
+FeatureKind = Literal["mfbank", "mfcc"]
+
+
+class FeatureError(ValueError):
+    """A feature request a user can cause that cannot be met (bad config, too short audio)."""
+
+
+@dataclass(frozen=True)
+class FeatureConfig:
+    """Settings of a front end. Times in seconds, frequencies in Hz.
+
+    ``kind="mfbank"``: ``nfilt`` log mel filterbank energies (40 by default).
+    ``kind="mfcc"``: ``numcep`` values = log energy + cepstra 1..numcep-1 (13 by default).
+    """
+
+    kind: FeatureKind = "mfbank"
+    nfilt: int = 40
+    numcep: int = 13
+    mfcc_nfilt: int = 26
+    winlen: float = 0.025
+    winstep: float = 0.010
+    nfft: int = 512
+    lowfreq: float = 0.0
+    highfreq: float = 8000.0
+    preemph: float = 0.97
+    ceplifter: int = 22
+    context: int = 17
+    samplerate: int = SAMPLE_RATE
+
+    def __post_init__(self) -> None:
+        if self.kind not in ("mfbank", "mfcc"):
+            raise FeatureError(f"Unknown feature kind {self.kind!r}; use 'mfbank' or 'mfcc'.")
+        if self.context < 0:
+            raise FeatureError("The context must be 0 or more frames on each side.")
+        if not 0 <= self.lowfreq < self.highfreq <= self.samplerate / 2:
+            raise FeatureError("Filterbank range must satisfy 0 <= low < high <= samplerate/2.")
+
+    @property
+    def n_channels(self) -> int:
+        """Values per frame: 40 for MFBANK, 13 for MFCC by default."""
+        return self.nfilt if self.kind == "mfbank" else self.numcep
+
+    @property
+    def n_context_frames(self) -> int:
+        """Frames in one spliced input: 2 * context + 1 (35)."""
+        return 2 * self.context + 1
+
+    @property
+    def input_dim(self) -> int:
+        """Length of one spliced input vector (1400 for MFBANK, 455 for MFCC)."""
+        return self.n_context_frames * self.n_channels
+
+    @property
+    def win_samples(self) -> int:
+        return int(round(self.winlen * self.samplerate))
+
+    @property
+    def step_samples(self) -> int:
+        return int(round(self.winstep * self.samplerate))
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> FeatureConfig:
+        known = {k: d[k] for k in cls.__dataclass_fields__ if k in d}
+        return cls(**known)
+
+
+def n_frames_for(n_samples: int, cfg: FeatureConfig = FeatureConfig()) -> int:
+    """Number of frames python_speech_features produces for ``n_samples`` samples."""
+    if n_samples <= cfg.win_samples:
+        return 1
+    return 1 + int(np.ceil((n_samples - cfg.win_samples) / cfg.step_samples))
+
+
+def extract(signal: np.ndarray, cfg: FeatureConfig = FeatureConfig()) -> np.ndarray:
+    """Features of a mono signal at ``cfg.samplerate``.
+
+    signal: (n_samples,) float, any scale (python_speech_features is scale-covariant in log).
+    Returns (n_frames, cfg.n_channels) float32.
+    """
+    signal = np.asarray(signal)
+    if signal.ndim != 1:
+        raise FeatureError("Features need a mono signal (one dimension).")
+    if signal.size < cfg.win_samples:
+        raise FeatureError(
+            f"The audio is too short for one {cfg.winlen * 1000:.0f} ms frame."
+        )
+    common = dict(
+        samplerate=cfg.samplerate,
+        winlen=cfg.winlen,
+        winstep=cfg.winstep,
+        nfft=cfg.nfft,
+        lowfreq=cfg.lowfreq,
+        highfreq=cfg.highfreq,
+        preemph=cfg.preemph,
+    )
+    if cfg.kind == "mfbank":
+        feats = psf.logfbank(signal, nfilt=cfg.nfilt, **common)
+    else:
+        feats = psf.mfcc(
+            signal,
+            numcep=cfg.numcep,
+            nfilt=cfg.mfcc_nfilt,
+            ceplifter=cfg.ceplifter,
+            appendEnergy=True,
+            **common,
+        )
+    return np.asarray(feats, dtype=np.float32)
+
+
+def context_indices(n_frames: int, context: int) -> np.ndarray:
+    """(n_frames, 2*context+1) int64 row indices for splicing; edges repeat the first/last frame."""
+    offsets = np.arange(-context, context + 1)
+    return np.clip(np.arange(n_frames)[:, None] + offsets[None, :], 0, n_frames - 1)
+
+
+def splice(feats: np.ndarray, context: int = 17) -> np.ndarray:
+    """Eager splicing of one utterance.
+
+    feats: (n_frames, C). Returns (n_frames, (2*context+1) * C), time-major: columns
+    ``[k*C:(k+1)*C]`` are the frame at offset ``k - context``.
+    """
+    feats = np.asarray(feats)
+    n, c = feats.shape
+    return feats[context_indices(n, context)].reshape(n, (2 * context + 1) * c)
+
+
+class SplicedFrames:
+    """Lazy spliced view over many utterances' frames, concatenated.
+
+    feats: (N, C) all frames of all utterances, one after the other.
+    utt_starts: (U,) index of each utterance's first frame (sorted, first is 0); an utterance
+    ends where the next begins. Splicing never crosses an utterance boundary.
+
+    ``view[idx]`` returns (len(idx), (2*context+1)*C) for an int array or slice, built on demand, so
+    a 500,000-frame corpus never holds a 35-times copy. ``len(view)`` is N.
+    """
+
+    def __init__(self, feats: np.ndarray, utt_starts: np.ndarray, context: int = 17):
+        self.feats = feats
+        self.context = int(context)
+        n = len(feats)
+        starts = np.asarray(utt_starts, dtype=np.int64)
+        if starts.size == 0 or starts[0] != 0 or np.any(np.diff(starts) <= 0) or starts[-1] >= max(n, 1):
+            raise FeatureError("Utterance starts must be increasing, begin at 0 and lie inside the frames.")
+        ends = np.append(starts[1:], n)
+        utt_of_frame = np.repeat(np.arange(len(starts)), ends - starts)
+        self._lo = starts[utt_of_frame]
+        self._hi = ends[utt_of_frame] - 1
+        self._offsets = np.arange(-self.context, self.context + 1)
+
+    def __len__(self) -> int:
+        return len(self.feats)
+
+    @property
+    def dim(self) -> int:
+        return (2 * self.context + 1) * self.feats.shape[1]
+
+    def rows(self, idx: np.ndarray) -> np.ndarray:
+        """(len(idx), 2*context+1) frame indices used for the given centre frames."""
+        idx = np.asarray(idx, dtype=np.int64)
+        r = idx[:, None] + self._offsets[None, :]
+        return np.clip(r, self._lo[idx][:, None], self._hi[idx][:, None])
+
+    def __getitem__(self, idx) -> np.ndarray:
+        if isinstance(idx, slice):
+            idx = np.arange(len(self))[idx]
+        idx = np.asarray(idx, dtype=np.int64)
+        out = self.feats[self.rows(idx)]
+        return out.reshape(len(idx), self.dim)
+
+
+@dataclass(frozen=True)
+class Normalizer:
+    """Per-channel mean / std of unspliced features, applied to every time offset.
+
+    mean, std: (C,) float32. ``apply`` works on unspliced (n, C) or spliced (n, K*C) arrays.
+    """
+
+    mean: tuple[float, ...]
+    std: tuple[float, ...]
+
+    @classmethod
+    def fit(cls, feats: np.ndarray, floor: float = 1e-5) -> Normalizer:
+        feats = np.asarray(feats, dtype=np.float64)
+        if feats.ndim != 2 or len(feats) == 0:
+            raise FeatureError("Normalisation needs a non-empty (frames, channels) array.")
+        mean = feats.mean(axis=0)
+        std = np.maximum(feats.std(axis=0), floor)
+        return cls(tuple(float(v) for v in mean), tuple(float(v) for v in std))
+
+    @property
+    def mean_array(self) -> np.ndarray:
+        return np.asarray(self.mean, dtype=np.float32)
+
+    @property
+    def std_array(self) -> np.ndarray:
+        return np.asarray(self.std, dtype=np.float32)
+
+    def apply(self, x: np.ndarray) -> np.ndarray:
+        """Normalised copy of x, (n, C) or (n, K*C) float32."""
+        x = np.asarray(x, dtype=np.float32)
+        c = len(self.mean)
+        if x.shape[-1] % c:
+            raise FeatureError(f"Feature width {x.shape[-1]} is not a multiple of {c} channels.")
+        k = x.shape[-1] // c
+        return (x - np.tile(self.mean_array, k)) / np.tile(self.std_array, k)
+
+    def invert(self, x: np.ndarray) -> np.ndarray:
+        """Back from normalised to raw feature values, same shapes as ``apply``."""
+        x = np.asarray(x, dtype=np.float32)
+        k = x.shape[-1] // len(self.mean)
+        return x * np.tile(self.std_array, k) + np.tile(self.mean_array, k)
+
+
+def mel_centres_hz(cfg: FeatureConfig = FeatureConfig()) -> np.ndarray:
+    """(nfilt,) centre (peak) frequency in Hz of each MFBANK filter, increasing."""
+    lo, hi = psf.base.hz2mel(cfg.lowfreq), psf.base.hz2mel(cfg.highfreq)
+    return psf.base.mel2hz(np.linspace(lo, hi, cfg.nfilt + 2)[1:-1])
+
+
+def channel_names(cfg: FeatureConfig = FeatureConfig()) -> list[str]:
+    """Human names of the channels: '250 Hz' for MFBANK, 'log E', 'c1', ... for MFCC."""
+    if cfg.kind == "mfbank":
+        return [f"{hz:.0f} Hz" for hz in mel_centres_hz(cfg)]
+    return ["log E"] + [f"c{i}" for i in range(1, cfg.numcep)]
+
+
+def input_meaning(cfg: FeatureConfig = FeatureConfig()) -> dict[str, np.ndarray]:
+    """Meaning of every input unit of a spliced vector, each an (input_dim,) array.
+
+    Keys: ``offset_frames`` (-context..context), ``offset_ms``, ``channel`` (0..C-1), ``hz``
+    (mel centre frequency for MFBANK; NaN for MFCC, whose channels are cepstral indices).
+    """
+    c = cfg.n_channels
+    offsets = np.repeat(np.arange(-cfg.context, cfg.context + 1), c)
+    channels = np.tile(np.arange(c), cfg.n_context_frames)
+    if cfg.kind == "mfbank":
+        hz = mel_centres_hz(cfg)[channels]
+    else:
+        hz = np.full(channels.shape, np.nan)
+    return {
+        "offset_frames": offsets,
+        "offset_ms": offsets * cfg.winstep * 1000.0,
+        "channel": channels,
+        "hz": hz,
+    }
+
+
+def add_cli(sub) -> None:
+    """Register `python -m core features FILE --kind mfbank|mfcc [--out F.npy]`."""
+    p = sub.add_parser("features", help="features of one audio file")
+    p.add_argument("file", help="an audio file (WAV, FLAC, OGG, ...)")
+    p.add_argument("--kind", choices=("mfbank", "mfcc"), default="mfbank")
+    p.add_argument("--out", help="save the (frames, channels) float32 features as .npy")
+    p.add_argument("--max-seconds", type=float, default=30.0)
+    p.set_defaults(func=_cli_features)
+
+
+def _cli_features(args) -> int:
+    import soundfile as sf
+
+    from core.audio import load_audio
+
+    signal = load_audio(args.file, max_seconds=args.max_seconds)
+    info = sf.info(args.file)
+    feats = extract(signal, FeatureConfig(kind=args.kind))
+    print(f"file: {args.file}")
+    print(f"duration: {len(signal) / SAMPLE_RATE:.3f} s")
+    print(f"sample rate: {info.samplerate} Hz ({info.channels} channel(s), {info.subtype}), "
+          f"converted to {SAMPLE_RATE} Hz mono")
+    print(f"features: {args.kind}, shape {feats.shape[0]} frames x {feats.shape[1]} channels")
+    if args.out:
+        np.save(args.out, feats)
+        print(f"saved: {args.out}")
+    return 0
