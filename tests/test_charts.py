@@ -1,0 +1,118 @@
+"""core.charts: the tables and the Altair specs (encodings, scales, data columns)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from core import charts
+from core.features import FeatureConfig
+
+
+def _data(spec: dict, chart: dict) -> list[dict]:
+    return spec["datasets"][chart["data"]["name"]]
+
+
+@pytest.fixture(params=["mfbank", "mfcc"])
+def cfg(request) -> FeatureConfig:
+    return FeatureConfig(kind=request.param)
+
+
+def test_map_table_meaning(cfg):
+    n = cfg.input_dim
+    df = charts.map_table(cfg, np.arange(n, dtype=float), -np.ones(n))
+    assert len(df) == n
+    row = df.iloc[17 * cfg.n_channels + 3]  # offset 0, channel 3
+    assert (row.offset_frames, row.offset_ms, row.channel, row.importance) == (0, 0.0, 3, 17 * cfg.n_channels + 3)
+    if cfg.kind == "mfbank":
+        assert df["hz"].iloc[: cfg.n_channels].is_monotonic_increasing
+    else:
+        assert df["channel_name"].iloc[0] == "log E" and df["hz"].isna().all()
+
+
+def test_select_cells_ranges_and_top_percent(cfg):
+    n = cfg.input_dim
+    df = charts.map_table(cfg, np.arange(n, dtype=float), np.zeros(n))
+    sub = charts.select_cells(df, "importance", time_range=(-2, 2), channel_range=(1, 3))
+    assert len(sub) == 5 * 3
+    assert sub["offset_frames"].between(-2, 2).all() and sub["channel"].between(1, 3).all()
+    top = charts.select_cells(df, "importance", top_percent=10)
+    assert len(top) == int(np.ceil(n * 0.1))
+    assert top["importance"].min() == n - len(top)  # exactly the largest values
+    assert len(charts.select_cells(df, "importance", top_percent=0.001)) == 1
+
+
+def test_importance_map_spec(cfg):
+    n = cfg.input_dim
+    imp = np.linspace(0, 2, n)
+    df = charts.map_table(cfg, imp, np.linspace(-3, 1, n))
+    spec = charts.importance_map(df, cfg, scale=1.0).to_dict()
+    enc = spec["encoding"]
+    assert spec["mark"]["type"] == "square"
+    assert enc["x"]["field"] == "offset_frames" and enc["y"]["field"] == "channel"
+    assert enc["size"]["field"] == "importance"
+    # area proportional to importance: linear scale from 0 at 0 to a full cell at the maximum
+    assert enc["size"]["scale"]["domain"] == [0, pytest.approx(2.0)]
+    cell = charts.cell_px(cfg)
+    assert enc["size"]["scale"]["range"] == [0, pytest.approx((0.95 * cell) ** 2)]
+    # diverging colour, symmetric around 0, blue = low
+    col = enc["color"]["scale"]
+    assert enc["color"]["field"] == "mean" and col["scheme"] == "redblue" and col["reverse"] is True
+    assert col["domain"] == [pytest.approx(-3), pytest.approx(3)]
+    rows = _data(spec, spec)
+    assert len(rows) == n and {"offset_ms", "hz", "importance", "mean", "channel_name"} <= set(rows[0])
+    tips = {t["field"] for t in enc["tooltip"]}
+    assert {"offset_frames", "offset_ms", "channel", "channel_name", "importance", "mean"} <= tips
+
+
+def test_square_scale_slider_changes_only_range(cfg):
+    df = charts.map_table(cfg, np.ones(cfg.input_dim), np.zeros(cfg.input_dim))
+    a = charts.importance_map(df, cfg, scale=1.0).to_dict()["encoding"]["size"]["scale"]
+    b = charts.importance_map(df, cfg, scale=0.5).to_dict()["encoding"]["size"]["scale"]
+    assert b["range"][1] == pytest.approx(a["range"][1] / 2) and a["domain"] == b["domain"]
+
+
+def test_channel_axis_labels(cfg):
+    df = charts.map_table(cfg, np.ones(cfg.input_dim), np.zeros(cfg.input_dim))
+    axis = charts.importance_map(df, cfg).to_dict()["encoding"]["y"]["axis"]
+    if cfg.kind == "mfbank":
+        assert "Hz" in axis["title"] and "'44'" in axis["labelExpr"]
+    else:
+        assert "cepstral" in axis["title"] and "'log E'" in axis["labelExpr"]
+
+
+def test_profiles_sum(cfg):
+    n = cfg.input_dim
+    df = charts.map_table(cfg, np.ones(n), np.zeros(n))
+    spec = charts.map_with_profiles(charts.importance_map(df, cfg), df, cfg).to_dict()
+    spectral = spec["vconcat"][0]["hconcat"][1]
+    temporal = spec["vconcat"][1]
+    s_rows = _data(spec, spectral)
+    t_rows = _data(spec, temporal)
+    assert len(s_rows) == cfg.n_channels and all(r["importance"] == 35 for r in s_rows)
+    assert len(t_rows) == 35 and all(r["importance"] == cfg.n_channels for r in t_rows)
+
+
+def test_pair_map_spec(cfg):
+    n = cfg.input_dim
+    a, b = np.full(n, 2.0), np.linspace(0, 1, n)
+    df = charts.pair_table(cfg, a, b, np.linspace(0, 1, n), np.linspace(1, 0, n))
+    np.testing.assert_allclose(df["importance_pair"], a * b)
+    spec = charts.pair_map(df, cfg, "s", "sh").to_dict()
+    enc = spec["encoding"]
+    assert enc["size"]["field"] == "importance_pair" and enc["color"]["field"] == "p_e"
+    assert enc["color"]["scale"]["domain"] == [0, 1]
+    sel = spec["params"][0]
+    assert sel["name"] == charts.PAIR_SELECTION and sel["select"]["fields"] == ["offset_frames", "channel"]
+    assert "/s/ vs /sh/" in spec["title"]
+
+
+def test_density_chart_layers():
+    x = np.linspace(-2, 2, 5)
+    pa, pb = np.array([0, 1, 2, 1, 0.0]), np.array([2, 1, 0, 0, 0.0])
+    spec = charts.density_chart(x, pa, pb, "s", "sh", "z").to_dict()
+    shade, lines = spec["layer"]
+    assert shade["mark"]["type"] == "area" and lines["mark"]["type"] == "line"
+    overlap = [r["overlap"] for r in _data(spec, shade)]
+    assert overlap == [0, 1, 0, 0, 0]
+    assert {r["phoneme"] for r in _data(spec, lines)} == {"/s/", "/sh/"}
