@@ -8,7 +8,6 @@ logits. ``forward_layers`` returns them all in that order.
 from __future__ import annotations
 
 import hashlib
-import itertools
 import json
 import warnings
 from dataclasses import dataclass, field
@@ -265,6 +264,17 @@ def _jsonable(obj):
     return obj
 
 
+def dumps_json(obj, indent: int = 1, _level: int = 0) -> str:
+    """JSON with one key per line but lists of numbers/strings kept on one line (readable diffs)."""
+    pad, inner = " " * (indent * _level), " " * (indent * (_level + 1))
+    if isinstance(obj, dict) and obj:
+        items = [f"{inner}{json.dumps(str(k), ensure_ascii=False)}: {dumps_json(v, indent, _level + 1)}" for k, v in obj.items()]
+        return "{\n" + ",\n".join(items) + "\n" + pad + "}"
+    if isinstance(obj, list) and any(isinstance(v, (dict, list)) for v in obj):
+        return "[\n" + ",\n".join(inner + dumps_json(v, indent, _level + 1) for v in obj) + "\n" + pad + "]"
+    return json.dumps(obj, ensure_ascii=False, allow_nan=False)
+
+
 def save_model(model: nn.Module, out_dir: str | Path, meta: dict) -> Path:
     """Write ``out_dir/model.safetensors`` (float32 weights, tensor names = state_dict keys) and
     ``out_dir/model.json``.
@@ -278,7 +288,7 @@ def save_model(model: nn.Module, out_dir: str | Path, meta: dict) -> Path:
     thread count) rebuilds byte-identical files; it records the software versions and the
     SHA-256 of the weight file, which ``load_model`` checks. Returns the directory.
     """
-    arch = model.arch()
+    arch = model.arch() if isinstance(model, (SpeechDNN, DigitCNN)) else {}
     kind = _KIND_OF_TYPE.get(arch.get("type"))
     if kind is None:
         raise ModelError(f"Cannot save a {type(model).__name__}; only SpeechDNN and DigitCNN.")
@@ -305,7 +315,7 @@ def save_model(model: nn.Module, out_dir: str | Path, meta: dict) -> Path:
     tensors = {k: v.detach().to(torch.float32).contiguous().clone() for k, v in model.state_dict().items()}
     save_file(tensors, str(out / WEIGHTS_FILE))
     doc["weights_sha256"] = hashlib.sha256((out / WEIGHTS_FILE).read_bytes()).hexdigest()
-    text = json.dumps(doc, indent=1, ensure_ascii=False, allow_nan=False) + "\n"
+    text = dumps_json(doc) + "\n"
     (out / META_FILE).write_text(text, encoding="utf-8")
     return out
 

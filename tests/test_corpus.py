@@ -16,7 +16,6 @@ from core.features import FeatureConfig, n_frames_for
 from core.phones import PHONES, frame_labels, read_lab
 
 
-
 def _require_festival() -> None:
     """Festival is a test dependency (packages.txt, installed by `make test`): fail, never skip."""
     assert shutil.which("festival"), "Festival is not installed: run `make test` (it installs packages.txt)"
