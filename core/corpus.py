@@ -342,6 +342,26 @@ def synthesize(
     return manifest
 
 
+def synthesize_texts(out_dir: str | Path, items: Sequence[tuple[str, str, str]]) -> list[Path]:
+    """Speak chosen sentences: items are (id, voice, text); writes <id>.wav and <id>.lab.
+
+    Neutral rate and pitch (no variation), one Festival process per voice. Returns the WAV paths.
+    Used for the sample files the dashboard ships (scripts/make_samples.py).
+    """
+    festival = shutil.which("festival")
+    if festival is None:
+        raise CorpusError(f"Festival is not installed; install it with: sudo apt-get install {APT_PACKAGES}.")
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for voice in dict.fromkeys(v for _, v, _ in items):
+        if voice not in VOICES:
+            raise CorpusError(f"Unknown voice {voice!r}; choose from {', '.join(VOICES)}.")
+        utts = [_Utt(uid, voice, text, 1.0, 110.0 if voice == "kal" else 120.0, 15.0, 0)
+                for uid, v, text in items if v == voice]
+        _run_batch(voice, utts, out_dir, festival)
+    return [out_dir / f"{uid}.wav" for uid, _, _ in items]
+
+
 # ---------------------------------------------------------------------------------------------
 # Loading
 
