@@ -1,4 +1,8 @@
-"""dnnlens entry point: page config and navigation. Nothing else."""
+"""dnnlens entry point: page config and navigation. Nothing else.
+
+Each page draws the shared settings sidebar itself (``app_state.sidebar()``); the choices live in
+session state, so they survive page changes.
+"""
 
 import streamlit as st
 
@@ -8,5 +12,7 @@ st.set_page_config(page_title="dnnlens", page_icon="🔎", layout="wide")
 
 pages = [
     st.Page("pages/home.py", title=tr("Home"), icon="🏠", default=True),
+    st.Page("pages/importance_map.py", title=tr("Importance map"), icon="🗺️"),
+    st.Page("pages/phoneme_pair.py", title=tr("Phoneme pair"), icon="⚖️"),
 ]
 st.navigation(pages).run()

@@ -257,7 +257,7 @@ def pair_map(
             size=alt.Size(
                 "importance_pair:Q",
                 scale=alt.Scale(domain=[0, max(vmax, 1e-12)], range=[0, _square_size(cfg, width, height, scale)]),
-                legend=alt.Legend(title=f"imp /{label_a}/ × imp /{label_b}/ (area)", format=".2g", orient="bottom"),
+                legend=alt.Legend(title=f"imp /{label_a}/ × imp /{label_b}/ (area)", format=".1e", orient="bottom"),
             ),
             color=alt.Color(
                 "p_e:Q",

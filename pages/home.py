@@ -2,7 +2,10 @@
 
 import streamlit as st
 
+import app_state as S
 from i18n import tr
+
+S.sidebar()
 
 st.title(tr("dnnlens: what a deep neural network looks at"))
 st.markdown(

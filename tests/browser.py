@@ -35,14 +35,14 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def streamlit_server(timeout_s: float = 60.0) -> Iterator[str]:
-    """Run the dashboard on a free loopback port; yields its base URL."""
+def streamlit_server(timeout_s: float = 60.0, env: dict[str, str] | None = None) -> Iterator[str]:
+    """Run the dashboard on a free loopback port (extra environment ``env``); yields its base URL."""
     port = free_port()
     log = open(os.devnull, "w")
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", str(ROOT / "dashboard.py"),
          "--server.port", str(port), "--server.address", "127.0.0.1", "--server.headless", "true"],
-        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})},
     )
     url = f"http://127.0.0.1:{port}"
     try:
@@ -84,3 +84,23 @@ def browser_page(width: int = 1400, height: int = 1000):
 def wait_ready(page, timeout_ms: int = 60000) -> None:
     """Wait until Streamlit has finished running the page's script."""
     page.wait_for_function(READY, timeout=timeout_ms)
+
+
+LARGEST_SQUARE = """(sel) => { const ps = [...document.querySelectorAll(sel)];
+    let best = -1, area = -1;
+    ps.forEach((p, i) => { const b = p.getBoundingClientRect();
+                           if (b.width * b.height > area) { area = b.width * b.height; best = i; } });
+    return best; }"""
+
+
+def click_largest_square(page, chart_index: int = 0) -> str:
+    """Click the largest square of a Vega-Lite square chart (SVG renderer); returns its aria-label."""
+    sel = f"[data-testid='stVegaLiteChart'] >> nth={chart_index}"
+    chart = page.locator(sel)
+    squares = chart.locator("svg g.mark-symbol path")
+    css = "[data-testid='stVegaLiteChart'] svg g.mark-symbol path"
+    idx = page.evaluate(LARGEST_SQUARE, css)
+    target = squares.nth(idx)
+    label = target.get_attribute("aria-label") or ""
+    target.click()
+    return label

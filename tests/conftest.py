@@ -1,0 +1,49 @@
+"""Shared fixtures: a tiny real speech model trained on real validation frames, for page tests."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from core.models import VALIDATION_DIR, save_model
+
+
+def _subset_npz(src: Path, dst: Path, n_utts: int) -> Path:
+    """The first n_utts utterances of a shipped validation npz, same format."""
+    with np.load(src, allow_pickle=False) as z:
+        a = {k: z[k] for k in z.files}
+    starts = a["utt_starts"]
+    end = int(starts[n_utts]) if n_utts < len(starts) else len(a["labels"])
+    out = dict(a)
+    for k in ("feats", "labels", "states"):
+        out[k] = a[k][:end]
+    for k in ("utt_starts", "utt_ids", "voices"):
+        out[k] = a[k][:n_utts]
+    np.savez_compressed(dst, **out)
+    return dst
+
+
+@pytest.fixture(scope="session")
+def tiny_models_dir(tmp_path_factory) -> Path:
+    """A models folder with `speech_en_mfbank`: a 2 x 32 ReLU DNN trained for 2 epochs on 12
+    utterances of the shipped MFBANK validation set, whose own validation set is those frames."""
+    from core.train import SpeechTrainConfig, load_validation, train_speech
+
+    root = tmp_path_factory.mktemp("models")
+    npz = _subset_npz(VALIDATION_DIR / "en_mfbank.npz", root / "val_mfbank.npz", 12)
+    frames = load_validation(npz)
+    cfg = SpeechTrainConfig(width=32, layers=2, activation="relu", epochs=2, batch_size=128, lr=3e-3)
+    result = train_speech(frames, cfg, features=frames.cfg, valid=frames, validation=str(npz))
+    save_model(result.model, root / "speech_en_mfbank", result.meta)
+    assert json.loads((root / "speech_en_mfbank" / "model.json").read_text())["validation"] == str(npz)
+    return root
+
+
+@pytest.fixture()
+def tiny_models(tiny_models_dir, monkeypatch) -> Path:
+    """Point the dashboard at the tiny models for one test."""
+    monkeypatch.setenv("DNNLENS_MODELS", str(tiny_models_dir))
+    return tiny_models_dir
