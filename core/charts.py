@@ -163,7 +163,7 @@ def importance_map(
             size=alt.Size(
                 "importance:Q",
                 scale=alt.Scale(domain=[0, max(vmax, 1e-12)], range=[0, _square_size(cfg, width, height, scale)]),
-                legend=alt.Legend(title="importance (area)", format=".2g", orient="bottom"),
+                legend=alt.Legend(title="importance (area)", format=".2g", orient="bottom", symbolLimit=4),
             ),
             color=alt.Color(
                 "mean:Q",
@@ -257,11 +257,12 @@ def pair_map(
             size=alt.Size(
                 "importance_pair:Q",
                 scale=alt.Scale(domain=[0, max(vmax, 1e-12)], range=[0, _square_size(cfg, width, height, scale)]),
-                legend=alt.Legend(title=f"imp /{label_a}/ × imp /{label_b}/ (area)", format=".1e", orient="bottom"),
+                legend=alt.Legend(title=f"imp /{label_a}/ × imp /{label_b}/ (area)", format=".1e", orient="bottom",
+                                  symbolLimit=3),
             ),
             color=alt.Color(
                 "p_e:Q",
-                scale=alt.Scale(scheme="viridis", domain=[0, 1]),
+                scale=alt.Scale(scheme="lightgreyred", domain=[0, 1]),
                 legend=alt.Legend(title="p_e (0 same, 1 disjoint)", orient="bottom"),
             ),
             strokeWidth=alt.when(sel, empty=False).then(alt.value(2.5)).otherwise(alt.value(0)),
