@@ -385,3 +385,23 @@ def test_cli_end_to_end_on_a_saved_model(tmp_path, capsys):
     rows = json.loads(capsys.readouterr().out)
     assert len(rows) == 4 and all(0 <= r["p_e"] <= 1 for r in rows)
     assert {r["channel"] for r in rows} <= {0, 1, 2, 3} and {r["offset_frames"] for r in rows} <= {-1, 0, 1}
+
+
+def test_cli_on_the_shipped_model(capsys):
+    """Issue 4: the CLI on the shipped default model is well-formed; Hz increases with the channel."""
+    from core.cli import main
+
+    args = ["importance", "speech_en_mfbank", "--validation", "--target", "s", "--top", "200", "--json"]
+    assert main(args) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert len(rows) == 200
+    keys = {"offset_frames", "offset_ms", "channel", "hz", "importance"}
+    assert all(set(r) == keys for r in rows)
+    imps = [r["importance"] for r in rows]
+    assert imps == sorted(imps, reverse=True) and imps[-1] > 0
+    assert all(-17 <= r["offset_frames"] <= 17 and r["offset_ms"] == 10 * r["offset_frames"] for r in rows)
+    hz_of = {r["channel"]: r["hz"] for r in rows}
+    channels = sorted(hz_of)
+    assert len(channels) > 5
+    assert all(hz_of[a] < hz_of[b] for a, b in zip(channels, channels[1:], strict=False))
+    assert 0 < hz_of[channels[0]] and hz_of[channels[-1]] < 8000
