@@ -17,7 +17,7 @@ from typing import Literal
 import numpy as np
 import torch
 from safetensors import SafetensorError
-from safetensors.torch import load, save_file
+from safetensors.torch import load, save
 from torch import nn
 
 from core.features import FeatureConfig, Normalizer
@@ -313,8 +313,9 @@ def save_model(model: nn.Module, out_dir: str | Path, meta: dict) -> Path:
     _check_meta(doc, out)  # refuse to write what load_model would refuse to read
     out.mkdir(parents=True, exist_ok=True)
     tensors = {k: v.detach().to(torch.float32).contiguous().clone() for k, v in model.state_dict().items()}
-    save_file(tensors, str(out / WEIGHTS_FILE))
-    doc["weights_sha256"] = hashlib.sha256((out / WEIGHTS_FILE).read_bytes()).hexdigest()
+    raw = save(tensors)  # bytes; written with the user's umask (save_file makes 0600 files)
+    (out / WEIGHTS_FILE).write_bytes(raw)
+    doc["weights_sha256"] = hashlib.sha256(raw).hexdigest()
     text = dumps_json(doc) + "\n"
     (out / META_FILE).write_text(text, encoding="utf-8")
     return out
