@@ -50,28 +50,45 @@ class Settings:
 # Shared, cached resources (read-only)
 
 
+def models_root() -> str:
+    """The folder of the speech models: the shipped ones, or $DNNLENS_MODELS (tests, other sets).
+    Every cache below is keyed by it, so two folders never mix."""
+    return os.environ.get("DNNLENS_MODELS") or str(MODELS_DIR)
+
+
 @st.cache_resource(show_spinner=False)
-def speech_models() -> dict[str, ModelInfo]:
-    """Speech models by name (metadata only): the shipped ones, or those under $DNNLENS_MODELS."""
-    root = os.environ.get("DNNLENS_MODELS") or MODELS_DIR
+def _speech_models(root: str) -> dict[str, ModelInfo]:
     return {m.name: m for m in list_models(root) if m.kind == "speech"}
 
 
+def speech_models() -> dict[str, ModelInfo]:
+    """Speech models by name (metadata only)."""
+    return _speech_models(models_root())
+
+
 @st.cache_resource(show_spinner=False)
-def model(name: str):
-    """(model, info) of a shipped model, shared read-only by every session."""
-    net, info = load_model(speech_models()[name].path)
+def _model(root: str, name: str):
+    net, info = load_model(_speech_models(root)[name].path)
     for p in net.parameters():
         p.requires_grad_(False)
     return net, info
 
 
+def model(name: str):
+    """(model, info) of a speech model, shared read-only by every session."""
+    return _model(models_root(), name)
+
+
 @st.cache_resource(show_spinner=False)
-def validation(name: str):
-    """The model's validation frames (core.corpus.CorpusFrames, raw features) and its spliced view."""
-    frames = load_validation(model(name)[1])
+def _validation(root: str, name: str):
+    frames = load_validation(_model(root, name)[1])
     frames.feats.setflags(write=False)
     return frames, frames.spliced()
+
+
+def validation(name: str):
+    """The model's validation frames (core.corpus.CorpusFrames, raw features) and its spliced view."""
+    return _validation(models_root(), name)
 
 
 @st.cache_resource(show_spinner=False)
@@ -87,8 +104,6 @@ def grad_stats(name: str, output_kind: str, target: tuple[int, ...]) -> GradStat
     """
     net, info = model(name)
     frames, view = validation(name)
-    cache = _stats_cache()
-    key = (name, "validation")
     bar = None
 
     def progress(f: float) -> None:
@@ -97,27 +112,36 @@ def grad_stats(name: str, output_kind: str, target: tuple[int, ...]) -> GradStat
             bar = st.progress(0.0, text=tr("Computing gradients over the validation frames…"))
         bar.progress(min(1.0, f), text=tr("Computing gradients over the validation frames…"))
 
-    stats = cache.get(key, net, view, frames.labels, [target], kind=output_kind,
-                      n_labels=len(PHONES), transform=info.normalizer.apply, progress=progress)
+    stats = _stats_cache().get((models_root(), name, "validation"), net, view, frames.labels, [target],
+                               kind=output_kind, n_labels=len(PHONES), transform=info.normalizer.apply,
+                               progress=progress)
     if bar is not None:
         bar.empty()
     return stats
 
 
 @st.cache_resource(show_spinner=False)
-def histograms(name: str, bins: int) -> ClassHistograms:
-    """Per-phoneme histograms of every normalised input on shared bins (and the class means)."""
-    _, info = model(name)
-    frames, view = validation(name)
+def _histograms(root: str, name: str, bins: int) -> ClassHistograms:
+    _, info = _model(root, name)
+    frames, view = _validation(root, name)
     return class_histograms(view, frames.labels, n_labels=len(PHONES), bins=bins,
                             transform=info.normalizer.apply, names=list(PHONES))
 
 
+def histograms(name: str, bins: int) -> ClassHistograms:
+    """Per-phoneme histograms of every normalised input on shared bins (and the class means)."""
+    return _histograms(models_root(), name, bins)
+
+
 @st.cache_resource(show_spinner=False)
+def _evaluation(root: str, name: str) -> EvalResult:
+    net, info = _model(root, name)
+    return evaluate(net, info)
+
+
 def evaluation(name: str) -> EvalResult:
     """Accuracy and confusion matrix of the model on its validation set."""
-    net, info = model(name)
-    return evaluate(net, info)
+    return _evaluation(models_root(), name)
 
 
 def confused_pairs(name: str, k: int = 6) -> list[tuple[str, str]]:
@@ -213,6 +237,12 @@ def sidebar() -> Settings | None:
                     lambda k: tr(STAT_LABELS[k]))
         o = _select(tr("Output"), list(OUTPUT_KINDS), "settings_output", "output", "posterior",
                     lambda k: tr(OUTPUT_LABELS[k]))
+    try:  # a damaged model or validation file is one clear message, not a traceback
+        model(m)
+        validation(m)
+    except ValueError as exc:
+        st.error(tr("The model {m} cannot be used: {e}").format(m=m, e=exc))
+        return None
     return Settings(model=m, sample_set=s, stat_kind=k, output_kind=o)
 
 

@@ -141,3 +141,19 @@ def test_bad_url_values_fall_back_to_defaults(tiny_models):
     at.switch_page("pages/importance_map.py").run()
     no_errors(at)
     assert at.selectbox(key="map_phone").value == "s" and "σ of dy/dx" in at.caption[0].value
+
+
+def test_damaged_model_is_one_clear_message(tiny_models_dir, tmp_path, monkeypatch):
+    import shutil
+
+    broken = tmp_path / "models"
+    shutil.copytree(tiny_models_dir / "speech_en_mfbank", broken / "speech_en_mfbank")
+    weights = broken / "speech_en_mfbank" / "model.safetensors"
+    weights.write_bytes(weights.read_bytes()[:-100])
+    monkeypatch.setenv("DNNLENS_MODELS", str(broken))
+    at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=TIMEOUT)
+    at.run()
+    at.switch_page("pages/importance_map.py").run()
+    assert not at.exception
+    assert len(at.error) == 1 and "cannot be used" in at.error[0].value
+    assert not at.get("vega_lite_chart")
