@@ -67,6 +67,16 @@ def speech_models() -> dict[str, ModelInfo]:
 
 
 @st.cache_resource(show_spinner=False)
+def _all_models(root: str) -> tuple[ModelInfo, ...]:
+    return tuple(list_models(root))
+
+
+def all_models() -> tuple[ModelInfo, ...]:
+    """Every model in the models folder (speech and digits), metadata only, for the model cards."""
+    return _all_models(models_root())
+
+
+@st.cache_resource(show_spinner=False)
 def _model(root: str, name: str):
     net, info = load_model(_speech_models(root)[name].path)
     for p in net.parameters():

@@ -33,20 +33,22 @@ st.markdown(tr(
 st.image(str(Path(__file__).resolve().parents[1] / "assets" / "images" / "how_to_read.png"), width=620)
 
 st.subheader(tr("The models"))
-models = S.speech_models()
-cols = st.columns(max(1, len(models)))
-for col, (name, info) in zip(cols, sorted(models.items()), strict=True):
+models = S.all_models()
+for col, info in zip(st.columns(max(1, len(models))), models, strict=False):
     with col.container(border=True):
-        st.markdown(f"**{name}**")
+        st.markdown(f"**{info.name}**")
         st.markdown(info.description or "")
-        data = info.data or {}
-        acc = info.metrics.get("heldout_accuracy")
-        st.markdown(tr(
-            "- trained on {u:,} synthesised utterances ({f:,} frames), voices {v}\n"
-            "- {a} frame accuracy on {h:,} held-out frames"
-        ).format(u=data.get("train_utterances", 0), f=data.get("train_frames", 0),
-                 v=", ".join(data.get("voices", [])), a=f"{acc:.1%}" if acc is not None else "?",
-                 h=info.metrics.get("heldout_frames", 0)))
+        data, acc = info.data or {}, info.metrics.get("heldout_accuracy")
+        acc_text = f"{acc:.1%}" if acc is not None else "?"
+        if info.kind == "speech":
+            st.markdown(tr(
+                "- trained on {u:,} synthesised utterances ({f:,} frames), voices {v}\n"
+                "- {a} frame accuracy on {h:,} held-out frames"
+            ).format(u=data.get("train_utterances", 0), f=data.get("train_frames", 0),
+                     v=", ".join(data.get("voices", [])), a=acc_text, h=info.metrics.get("heldout_frames", 0)))
+        else:
+            st.markdown(tr("- {a} accuracy on {h:,} held-out digits").format(
+                a=acc_text, h=info.metrics.get("heldout_images", 0)))
 
 st.subheader(tr("Coming next"))
 st.markdown(tr(
