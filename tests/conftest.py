@@ -29,7 +29,8 @@ def _subset_npz(src: Path, dst: Path, n_utts: int) -> Path:
 @pytest.fixture(scope="session")
 def tiny_models_dir(tmp_path_factory) -> Path:
     """A models folder with `speech_en_mfbank`: a 2 x 32 ReLU DNN trained for 2 epochs on 12
-    utterances of the shipped MFBANK validation set, whose own validation set is those frames."""
+    utterances of the shipped MFBANK validation set, whose own validation set is those frames;
+    and `speech_en_states`, the same with 3-state targets (1 epoch)."""
     from core.train import SpeechTrainConfig, load_validation, train_speech
 
     root = tmp_path_factory.mktemp("models")
@@ -38,6 +39,11 @@ def tiny_models_dir(tmp_path_factory) -> Path:
     cfg = SpeechTrainConfig(width=32, layers=2, activation="relu", epochs=2, batch_size=128, lr=3e-3)
     result = train_speech(frames, cfg, features=frames.cfg, valid=frames, validation=str(npz))
     save_model(result.model, root / "speech_en_mfbank", result.meta)
+    # the same with 3 states per phoneme (123 outputs)
+    state_cfg = SpeechTrainConfig(width=32, layers=2, activation="relu", epochs=1, batch_size=128, lr=3e-3,
+                                  targets="state")
+    result = train_speech(frames, state_cfg, features=frames.cfg, valid=frames, validation=str(npz))
+    save_model(result.model, root / "speech_en_states", result.meta)
     assert json.loads((root / "speech_en_mfbank" / "model.json").read_text())["validation"] == str(npz)
     return root
 

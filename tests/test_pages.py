@@ -157,3 +157,37 @@ def test_damaged_model_is_one_clear_message(tiny_models_dir, tmp_path, monkeypat
     assert not at.exception
     assert len(at.error) == 1 and "cannot be used" in at.error[0].value
     assert not at.get("vega_lite_chart")
+
+
+def test_state_model_offers_states(tiny_models):
+    at = run_page("pages/importance_map.py", model="speech_en_states")
+    no_errors(at)
+    radio = at.radio(key="map_state")
+    assert radio.options == ["whole phoneme", "S1", "S2", "S3"]
+    assert "output /s/ " in at.caption[0].value
+    radio.set_value("S2").run()
+    no_errors(at)
+    assert "output /s_S2/ " in at.caption[0].value
+    at.switch_page("pages/phoneme_pair.py").run()
+    no_errors(at)
+
+
+def test_pages_leave_the_shared_model_unchanged(tiny_models):
+    """Cached models are shared by every session: after pages ran, the cached model still equals
+    a fresh load, has no gradients and is in eval mode."""
+    import torch
+
+    import app_state
+    from core.models import load_model
+
+    at = run_page("pages/phoneme_pair.py", output="log_posterior")
+    at.switch_page("pages/importance_map.py").run()
+    no_errors(at)
+    # the same process-wide cache the pages used (it holds the statistics they computed)
+    assert any(key[0] == str(tiny_models) for key, _ in app_state._stats_cache()._store)
+    cached, _ = app_state.model("speech_en_mfbank")
+    fresh, _ = load_model(tiny_models / "speech_en_mfbank")
+    assert not cached.training
+    for (name, a), (_, b) in zip(cached.state_dict().items(), fresh.state_dict().items(), strict=True):
+        assert torch.equal(a, b), name
+    assert all(p.grad is None and not p.requires_grad for p in cached.parameters())
