@@ -247,6 +247,8 @@ def sidebar() -> Settings | None:
                     lambda k: tr(STAT_LABELS[k]))
         o = _select(tr("Output"), list(OUTPUT_KINDS), "settings_output", "output", "posterior",
                     lambda k: tr(OUTPUT_LABELS[k]))
+    # the address always shows the current settings (also after a page change or a bad value)
+    st.query_params.update({"model": m, "sample": s, "stat": k, "output": o})
     try:  # a damaged model or validation file is one clear message, not a traceback
         model(m)
         validation(m)

@@ -17,12 +17,25 @@ import pandas as pd
 
 from core.features import FeatureConfig, input_meaning
 
-PROFILE_SIZE = 120
+PROFILE_SIZE = 100
 
 
 def cell_px(cfg: FeatureConfig) -> int:
-    """Side of one grid cell in pixels: square cells, 15 px for 40 channels, up to 20 px."""
-    return int(min(20, max(8, 600 // cfg.n_channels)))
+    """Side of one grid cell in pixels: square cells of 14 px (35 columns = 490 px), fewer for
+    more than 40 channels."""
+    return int(min(14, max(8, 600 // cfg.n_channels)))
+
+
+def legend_values(vmax: float) -> list[float]:
+    """Three round values for a size legend: about a quarter, a half and all of ``vmax``."""
+    if not vmax > 0:
+        return [0.0]
+    out = []
+    for f in (0.25, 0.5, 1.0):
+        v = vmax * f
+        e = np.floor(np.log10(v))
+        out.append(float(f"{np.floor(v / 10**e * 10) / 10 * 10**e:.2g}"))  # 2 significant digits, rounded down
+    return sorted(set(out))
 
 
 def map_size(cfg: FeatureConfig) -> tuple[int, int]:
@@ -134,15 +147,22 @@ def importance_map(
     cfg: FeatureConfig,
     scale: float = 1.0,
     title: str = "",
+    size_max: float | None = None,
+    color_max: float | None = None,
 ) -> alt.Chart:
     """Squares on the time x channel grid: area ~ importance, colour = class-conditional mean.
 
-    df: rows of ``map_table`` (possibly filtered). ``scale`` multiplies the largest square's area
-    (1 = the largest square fills its cell).
+    df: rows of ``map_table`` (possibly filtered). ``size_max`` / ``color_max``: the importance that
+    fills a cell and the |mean| at the ends of the colour scale; give those of the whole map so that
+    filtering the view changes no square's size or colour (default: from ``df``). ``scale``
+    multiplies every square's area (1 = a square of importance ``size_max`` fills its cell).
     """
     width, height = map_size(cfg)
-    vmax = float(df["importance"].max()) if len(df) else 1.0
-    cmax = float(np.nanmax(np.abs(df["mean"]))) if len(df) else 1.0
+    vmax = size_max if size_max is not None else (float(df["importance"].max()) if len(df) else 1.0)
+    if color_max is not None:
+        cmax = color_max
+    else:
+        cmax = float(np.nanmax(np.abs(df["mean"]))) if len(df) else 1.0
     cmax = max(cmax, 1e-6)
     tooltip = [
         alt.Tooltip("offset_frames:Q", title="offset (frames)"),
@@ -163,7 +183,8 @@ def importance_map(
             size=alt.Size(
                 "importance:Q",
                 scale=alt.Scale(domain=[0, max(vmax, 1e-12)], range=[0, _square_size(cfg, width, height, scale)]),
-                legend=alt.Legend(title="importance (area)", format=".2g", orient="bottom", symbolLimit=4),
+                legend=alt.Legend(title="importance (area)", format=".2g", orient="bottom",
+                                  values=legend_values(vmax)),
             ),
             color=alt.Color(
                 "mean:Q",
@@ -226,6 +247,7 @@ def pair_map(
     label_a: str,
     label_b: str,
     scale: float = 1.0,
+    size_max: float | None = None,
 ) -> alt.Chart:
     """Squares sized by importance_a x importance_b, coloured by p_e (0 = same, 1 = disjoint).
 
@@ -233,7 +255,10 @@ def pair_map(
     channel (Streamlit returns them with ``on_select="rerun"``).
     """
     width, height = map_size(cfg)
-    vmax = float(df["importance_pair"].max()) if len(df) else 1.0
+    if size_max is not None:
+        vmax = size_max
+    else:
+        vmax = float(df["importance_pair"].max()) if len(df) else 1.0
     sel = alt.selection_point(name=PAIR_SELECTION, fields=["offset_frames", "channel"], on="click",
                               clear="dblclick")
     tooltip = [
@@ -258,7 +283,7 @@ def pair_map(
                 "importance_pair:Q",
                 scale=alt.Scale(domain=[0, max(vmax, 1e-12)], range=[0, _square_size(cfg, width, height, scale)]),
                 legend=alt.Legend(title=f"imp /{label_a}/ × imp /{label_b}/ (area)", format=".1e", orient="bottom",
-                                  symbolLimit=3),
+                                  values=legend_values(vmax)),
             ),
             color=alt.Color(
                 "p_e:Q",
@@ -269,6 +294,9 @@ def pair_map(
             tooltip=tooltip,
         )
         .add_params(sel)
+        # "pad": the plot keeps its size and the title, axes and legends are added around it
+        # (Streamlit otherwise squeezes everything into the declared height).
+        .properties(autosize=alt.AutoSizeParams(type="pad"))
         .configure_axis(grid=False)
     )
 
@@ -281,7 +309,7 @@ def density_chart(
     label_b: str,
     x_title: str,
     width: int = 420,
-    height: int = 220,
+    height: int = 260,
 ) -> alt.LayerChart:
     """The two class-conditional densities of one input, overlap min(p_a, p_b) shaded grey."""
     centres = np.asarray(centres, dtype=np.float64)
@@ -301,4 +329,6 @@ def density_chart(
         x="x:Q", y="density:Q", color=colour,
         tooltip=[alt.Tooltip("phoneme:N"), alt.Tooltip("x:Q", format=".2f"), alt.Tooltip("density:Q", format=".3f")],
     )
-    return alt.layer(shade, lines).properties(width=width, height=height)
+    return alt.layer(shade, lines).properties(
+        width=width, height=height, title=alt.Title("grey area = overlap ε", fontSize=12, fontWeight="normal",
+                                                     anchor="start", color="#555"))

@@ -27,7 +27,8 @@ if info.targets == "state":
     target = phone if part == "all" else f"{phone}_{part}"
 
 with st.expander(tr("View"), expanded=True):
-    c1, c2, c3, c4 = st.columns(4)
+    c1, c2 = st.columns(2)
+    c3, c4 = st.columns(2)
     offsets = list(range(-fc.context, fc.context + 1))
     t_lo, t_hi = c1.select_slider(tr("Time range (frames)"), offsets, value=(offsets[0], offsets[-1]),
                                   format_func=lambda v: f"{v} ({v * fc.winstep * 1000:+.0f} ms)", key="map_time")
@@ -46,11 +47,14 @@ view = charts.select_cells(table, "importance", (t_lo, t_hi), (names.index(ch_lo
 
 n_frames = int(stats.n.sum() if labels is None else stats.n[labels].sum())
 st.caption(tr(
-    "Square area ∝ {stat} of d y/d x for output /{t}/ ({out}) over {n:,} validation frames ({set}); "
-    "colour = mean of the input over the /{p}/ frames (normalised: blue below average, red above)."
+    "Square area ∝ {stat} for output /{t}/ ({out}), over {n:,} validation frames ({set}); "
+    "colour = mean of the input over the /{p}/ frames (normalised: blue below average, red above). "
+    "Filtering the view keeps every square's size and colour."
 ).format(stat=S.STAT_LABELS[cfg.stat_kind], t=target, out=S.OUTPUT_LABELS[cfg.output_kind], n=n_frames,
          set=S.SAMPLE_SETS[cfg.sample_set], p=phone))
-chart = charts.map_with_profiles(charts.importance_map(view, fc, scale, title=f"/{target}/"), view, fc)
+square = charts.importance_map(view, fc, scale, title=f"/{target}/", size_max=float(table["importance"].max()),
+                               color_max=float(table["mean"].abs().max()))
+chart = charts.map_with_profiles(square, view, fc)
 st.altair_chart(chart, width="content")
 st.download_button(tr("Download the map's data (CSV)"), view.to_csv(index=False).encode(),
                    file_name=f"importance_{cfg.model}_{target}_{cfg.stat_kind}.csv", mime="text/csv")

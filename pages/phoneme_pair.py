@@ -21,8 +21,12 @@ for key, default in (("pair_a", "s"), ("pair_b", "sh")):
     if key not in st.session_state:
         value = st.query_params.get(key, default)
         st.session_state[key] = value if value in phones else default
+if st.session_state["pair_a"] == st.session_state["pair_b"] and "w_pair_a" not in st.session_state:
+    st.session_state["pair_b"] = "sh" if st.session_state["pair_a"] != "sh" else "s"  # e.g. a bad URL
+for key in ("pair_a", "pair_b"):
     if f"w_{key}" not in st.session_state:  # the widget's own state is dropped on a page change
         st.session_state[f"w_{key}"] = st.session_state[key]
+    st.query_params[key] = st.session_state[key]
 
 
 def _choose(a: str, b: str) -> None:
@@ -41,17 +45,17 @@ b = c2.selectbox(tr("Phoneme B"), phones, format_func=S.phone_label, key="w_pair
 
 pairs = S.confused_pairs(cfg.model)
 if pairs:
-    cols = st.columns(len(pairs) + 1)
-    cols[0].markdown(tr("**Most confused:**"))
-    for col, (x, y) in zip(cols[1:], pairs, strict=True):
-        col.button(f"/{x}/ – /{y}/", key=f"sugg_{x}_{y}", on_click=_choose, args=(x, y),
-                   width="stretch")
+    st.caption(tr("The pairs this model confuses most (click one to compare):"))
+    for col, (x, y) in zip(st.columns(len(pairs)), pairs, strict=True):
+        col.button(f"{x} · {y}", key=f"sugg_{x}_{y}", on_click=_choose, args=(x, y), width="stretch",
+                   help=tr("Compare /{x}/ and /{y}/").format(x=x, y=y))
 if a == b:
     st.info(tr("Choose two different phonemes."))
     st.stop()
 
 with st.expander(tr("View"), expanded=True):
-    v1, v2, v3, v4, v5 = st.columns(5)
+    v1, v2 = st.columns(2)
+    v3, v4, v5 = st.columns(3)
     offsets = list(range(-fc.context, fc.context + 1))
     t_lo, t_hi = v1.select_slider(tr("Time range (frames)"), offsets, value=(offsets[0], offsets[-1]),
                                   format_func=lambda v: f"{v} ({v * fc.winstep * 1000:+.0f} ms)", key="pair_time")
@@ -77,9 +81,8 @@ st.caption(tr(
     "Click a square to see the two distributions; double-click to clear."
 ).format(a=a, b=b, stat=S.STAT_LABELS[cfg.stat_kind], bins=bins))
 
-left, right = st.columns([3, 2])
-with left:
-    event = st.altair_chart(charts.pair_map(view, fc, a, b, scale), on_select="rerun",
+event = st.altair_chart(charts.pair_map(view, fc, a, b, scale, size_max=float(table["importance_pair"].max())),
+                        on_select="rerun",
                             selection_mode=charts.PAIR_SELECTION, key=f"pair_map_{a}_{b}",
                             width="content")
 picked = (event.selection.get(charts.PAIR_SELECTION) or []) if event else []
@@ -92,14 +95,17 @@ else:
     heading = tr("Largest square (click another to compare)")
 detail = hist.detail(la, lb, int(row["input"]))
 where = f"{row.offset_ms:+.0f} ms, {row.channel_name}"
-with right:
-    st.subheader(heading)
+st.subheader(heading)
+left, right = st.columns([1, 2])
+with left:
     st.markdown(tr("**{w}** (frame offset {o:+d}, channel {c})").format(w=where, o=int(row.offset_frames),
                                                                        c=int(row.channel)))
-    m1, m2, m3 = st.columns(3)
-    m1.metric(tr("overlap ε"), f"{detail.eps:.2f}")
-    m2.metric(tr("p_e"), f"{detail.p_e:.2f}")
-    m3.metric(tr("imp A × imp B"), f"{row.importance_pair:.2g}")
+    st.markdown(tr(
+        "- overlap **ε = {eps:.2f}**\n- **p_e = {pe:.2f}** (0 same, 1 disjoint)\n"
+        "- importance /{a}/ = {ia:.3g}, /{b}/ = {ib:.3g}; product {ip:.3g}"
+    ).format(eps=detail.eps, pe=detail.p_e, a=a, b=b, ia=row.importance_a, ib=row.importance_b,
+             ip=row.importance_pair))
+with right:
     st.altair_chart(charts.density_chart(detail.centres, detail.p_a, detail.p_b, a, b,
                                          tr("input value (normalised)")), width="stretch")
 
@@ -107,6 +113,17 @@ st.subheader(tr("Top cells"))
 top_rows = view.nlargest(k_rows, "importance_pair")[
     ["offset_frames", "offset_ms", "channel", "channel_name", "importance_a", "importance_b",
      "importance_pair", "p_e", "eps"]]
-st.dataframe(top_rows, hide_index=True, width="stretch")
+num = st.column_config.NumberColumn
+st.dataframe(top_rows, hide_index=True, width="stretch", column_config={
+    "offset_frames": num(tr("offset (frames)"), format="%+d"),
+    "offset_ms": num(tr("offset (ms)"), format="%+.0f"),
+    "channel": num(tr("channel")),
+    "channel_name": st.column_config.TextColumn(tr("centre") if fc.kind == "mfbank" else tr("coefficient")),
+    "importance_a": num(f"imp /{a}/", format="%.3g"),
+    "importance_b": num(f"imp /{b}/", format="%.3g"),
+    "importance_pair": num(tr("product"), format="%.3g"),
+    "p_e": num("p_e", format="%.2f"),
+    "eps": num(tr("overlap ε"), format="%.2f"),
+})
 st.download_button(tr("Download the pair map's data (CSV)"), view.to_csv(index=False).encode(),
                    file_name=f"pair_{cfg.model}_{a}_{b}.csv", mime="text/csv")

@@ -116,3 +116,28 @@ def test_density_chart_layers():
     overlap = [r["overlap"] for r in _data(spec, shade)]
     assert overlap == [0, 1, 0, 0, 0]
     assert {r["phoneme"] for r in _data(spec, lines)} == {"/s/", "/sh/"}
+
+
+def test_filtered_view_keeps_the_whole_maps_scales(cfg):
+    n = cfg.input_dim
+    df = charts.map_table(cfg, np.linspace(0, 4, n), np.linspace(-2, 1, n))
+    view = charts.select_cells(df, "importance", time_range=(-17, -10))
+    enc = charts.importance_map(view, cfg, size_max=4.0, color_max=2.0).to_dict()["encoding"]
+    assert enc["size"]["scale"]["domain"] == [0, 4.0]
+    assert enc["color"]["scale"]["domain"] == [-2.0, 2.0]
+    legend = enc["size"]["legend"]["values"]
+    assert legend == sorted(legend) and legend[-1] <= 4.0 and len(legend) == 3
+
+
+@pytest.mark.parametrize("vmax,expect", [(1.0, [0.25, 0.5, 1.0]), (0.0104, [0.0025, 0.0051, 0.01]),
+                                         (6.8e-5, [1.7e-5, 3.4e-5, 6.8e-5]), (0.0, [0.0])])
+def test_legend_values(vmax, expect):
+    assert charts.legend_values(vmax) == pytest.approx(expect)
+
+
+def test_pair_map_pads_instead_of_squeezing(cfg):
+    n = cfg.input_dim
+    df = charts.pair_table(cfg, np.ones(n), np.ones(n), np.zeros(n), np.ones(n))
+    spec = charts.pair_map(df, cfg, "s", "sh").to_dict()
+    assert spec["autosize"] == {"type": "pad"}
+    assert (spec["width"], spec["height"]) == charts.map_size(cfg)

@@ -191,3 +191,18 @@ def test_pages_leave_the_shared_model_unchanged(tiny_models):
     for (name, a), (_, b) in zip(cached.state_dict().items(), fresh.state_dict().items(), strict=True):
         assert torch.equal(a, b), name
     assert all(p.grad is None and not p.requires_grad for p in cached.parameters())
+
+
+def test_url_follows_page_changes_and_repairs_bad_values(tiny_models):
+    at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=TIMEOUT)
+    at.query_params["model"] = "nope"
+    at.query_params["pair_a"] = "zz"
+    at.query_params["pair_b"] = "s"
+    at.run()
+    at.selectbox(key="w_settings_stat").set_value("rms").run()
+    at.switch_page("pages/phoneme_pair.py").run()
+    no_errors(at)
+    assert at.query_params["model"] == "speech_en_mfbank" and at.query_params["stat"] == "rms"
+    # a bad phoneme falls back to /s/; the pair is then made valid instead of /s/ vs /s/
+    assert (at.query_params["pair_a"], at.query_params["pair_b"]) == ("s", "sh")
+    assert not at.info
