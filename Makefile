@@ -22,7 +22,7 @@ setup-dev:
 lint: setup-dev
 	$(VENV)/bin/ruff check .
 
-# Regenerate the shipped models and samples (synthesises a corpus first: about an hour).
+# Regenerate the shipped models and samples (synthesises the corpora first: about half an hour).
 assets: setup-dev
 	scripts/build_assets.sh
 

@@ -101,6 +101,14 @@ def validation(name: str):
     return _validation(models_root(), name)
 
 
+def validation_size(name: str) -> int:
+    """Frames in the model's validation set (0 if it cannot be read)."""
+    try:
+        return int(validation(name)[0].feats.shape[0])
+    except ValueError:
+        return 0
+
+
 @st.cache_resource(show_spinner=False)
 def _stats_cache() -> GradStatsCache:
     return GradStatsCache(max_entries=16)
