@@ -29,7 +29,9 @@ format), ``manifest.csv`` (``id,voice,text,seconds``), ids ``en_s{seed}_{n:05d}`
 
 Loading (``load_corpus``): every frame of every utterance with its phoneme and state labels, cached
 in ``<corpus>/.frames_<kind>_<hash of the FeatureConfig>.npz``; the cache is rebuilt when it is
-missing, unreadable or was made from a different ``manifest.csv`` (SHA-256 of its bytes).
+missing, unreadable or its fingerprint differs: SHA-256 of ``manifest.csv``'s bytes and of the size
+and modification time (``os.stat``, ns) of every utterance's .wav and .lab, so a replaced, edited or
+deleted file is read again (and a bad one raises CorpusError).
 """
 
 from __future__ import annotations
@@ -418,10 +420,23 @@ def cache_path(corpus_dir: str | Path, cfg: FeatureConfig = DEFAULT_FEATURES) ->
     return Path(corpus_dir) / f".frames_{cfg.kind}_{hashlib.sha256(key.encode()).hexdigest()[:12]}.npz"
 
 
-def _from_cache(path: Path, manifest_sha: str, cfg: FeatureConfig) -> CorpusFrames | None:
+def _fingerprint(corpus_dir: Path, ids: Sequence[str]) -> str:
+    """SHA-256 of manifest.csv's bytes and of (size, mtime_ns) of every utterance's .wav and .lab."""
+    h = hashlib.sha256((corpus_dir / MANIFEST).read_bytes())
+    for uid in ids:
+        for name in (f"{uid}.wav", f"{uid}.lab"):
+            try:
+                st = os.stat(corpus_dir / name)
+                h.update(f"\n{name}\t{st.st_size}\t{st.st_mtime_ns}".encode())
+            except OSError:
+                h.update(f"\n{name}\tmissing".encode())
+    return h.hexdigest()
+
+
+def _from_cache(path: Path, fingerprint: str, cfg: FeatureConfig) -> CorpusFrames | None:
     try:
         with np.load(path, allow_pickle=False) as z:
-            if str(z["manifest_sha"]) != manifest_sha:
+            if str(z["fingerprint"]) != fingerprint:
                 return None
             return CorpusFrames(
                 feats=z["feats"], labels=z["labels"], states=z["states"], utt_starts=z["utt_starts"],
@@ -441,14 +456,14 @@ def load_corpus(
     """
     corpus_dir = Path(corpus_dir)
     rows = read_manifest(corpus_dir)
-    manifest_sha = hashlib.sha256((corpus_dir / MANIFEST).read_bytes()).hexdigest()
+    ids = [r["id"] for r in rows]
+    fingerprint = _fingerprint(corpus_dir, ids)  # before reading: a file changed meanwhile is seen next time
     cache = cache_path(corpus_dir, cfg)
     if cache.is_file():
-        hit = _from_cache(cache, manifest_sha, cfg)
+        hit = _from_cache(cache, fingerprint, cfg)
         if hit is not None:
             return hit
 
-    ids = [r["id"] for r in rows]
     wavs = [corpus_dir / f"{uid}.wav" for uid in ids]
     sizes = []
     for wav in wavs:
@@ -484,11 +499,11 @@ def load_corpus(
         frame_utt=np.repeat(np.arange(len(ids), dtype=np.int32), sizes),
         utt_ids=tuple(ids), voices=tuple(r.get("voice", "") for r in rows), cfg=cfg,
     )
-    _write_cache(cache, frames, manifest_sha)
+    _write_cache(cache, frames, fingerprint)
     return frames
 
 
-def _write_cache(path: Path, frames: CorpusFrames, manifest_sha: str) -> None:
+def _write_cache(path: Path, frames: CorpusFrames, fingerprint: str) -> None:
     tmp = path.with_name(path.name + ".tmp")
     try:
         with open(tmp, "wb") as f:
@@ -496,7 +511,7 @@ def _write_cache(path: Path, frames: CorpusFrames, manifest_sha: str) -> None:
                 f, feats=frames.feats, labels=frames.labels, states=frames.states,
                 utt_starts=frames.utt_starts, frame_utt=frames.frame_utt,
                 utt_ids=np.array(frames.utt_ids, dtype=str), voices=np.array(frames.voices, dtype=str),
-                manifest_sha=np.array(manifest_sha), cfg=np.array(json.dumps(frames.cfg.to_dict())),
+                fingerprint=np.array(fingerprint), cfg=np.array(json.dumps(frames.cfg.to_dict())),
             )
         os.replace(tmp, path)
     except OSError:  # a read-only corpus still loads, just without a cache

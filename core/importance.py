@@ -596,6 +596,17 @@ def resolve_target(name: str, label_names: Sequence[str]) -> tuple[int, ...]:
     return hits
 
 
+MAX_BINS = 1000
+
+
+def check_table_args(top: int, bins: int) -> None:
+    """ImportanceError unless 1 <= top and 2 <= bins <= MAX_BINS (checked before any computation)."""
+    if top < 1:
+        raise ImportanceError(f"--top must be at least 1, not {top}.")
+    if not 2 <= bins <= MAX_BINS:
+        raise ImportanceError(f"--bins must be between 2 and {MAX_BINS}, not {bins}.")
+
+
 def importance_table(model: nn.Module, features, label_names: Sequence[str], X, labels: np.ndarray, *,
                      target: str, pair: str | None = None, stat: StatKind = "std",
                      kind: OutputKind = "posterior", top: int = 10, transform: Transform | None = None,
@@ -605,24 +616,33 @@ def importance_table(model: nn.Module, features, label_names: Sequence[str], X, 
     features: the model's ``FeatureConfig``; label_names: output names (true labels index them too).
     The statistic is over every frame given. Rows: offset_frames, offset_ms, channel, hz (None for
     MFCC), importance; for a pair also importance_b (of ``pair``), importance_pair (the product, the
-    sort key) and p_e (histograms with ``bins`` bins on the range of the two classes' frames).
+    sort key) and p_e. p_e follows the dashboard's rule: ``bins`` equal-width bins per input between
+    the percentiles of *all* frames given (``core.overlap.class_histograms``), so it equals
+    ``class_histograms(X, labels, bins=bins).overlap(target, pair)``; only the two classes' frames
+    are counted. Arguments are checked (``check_table_args``, two different phonemes) before any
+    computation.
     """
     from core.features import input_meaning
-    from core.overlap import class_histograms
+    from core.overlap import class_histograms, input_range
 
+    check_table_args(top, bins)
     ta = resolve_target(target, label_names)
     tgs = [ta] if pair is None else [ta, resolve_target(pair, label_names)]
+    if pair is not None and set(tgs[0]) & set(tgs[1]):
+        raise ImportanceError(f"--target {target} and --pair {pair} share outputs; choose two different phonemes.")
+    if pair is not None:  # bins from all frames (as the dashboard), counts of the two classes only
+        labels = np.asarray(labels)
+        two = np.where(np.isin(labels, tgs[0]), 0, np.where(np.isin(labels, tgs[1]), 1, -1))
+        both = np.flatnonzero(two >= 0)
+        hist = class_histograms(X, two, n_labels=2, bins=bins, transform=transform, indices=both,
+                                value_range=input_range(X, transform=transform), names=[target, pair])
+        _, p_e = hist.overlap(0, 1)  # before the gradients: a class without frames fails fast
     st = gradient_stats(model, X, labels, tgs, kind=kind, n_labels=len(label_names),
                         transform=transform).stat(stat)
     meaning = input_meaning(features)
     size = st[0] if pair is None else st[0] * st[1]
-    if pair is not None:  # bins from the frames of the two classes only
-        both = np.flatnonzero(np.isin(labels, tgs[0] + tgs[1]))
-        hist = class_histograms(X, labels, n_labels=len(label_names), bins=bins, transform=transform,
-                                indices=both, names=list(label_names))
-        _, p_e = hist.overlap(list(tgs[0]), list(tgs[1]))
     rows = []
-    for i in np.argsort(-size, kind="stable")[: max(0, top)]:
+    for i in np.argsort(-size, kind="stable")[:top]:
         hz = float(meaning["hz"][i])
         row = {"offset_frames": int(meaning["offset_frames"][i]), "offset_ms": float(meaning["offset_ms"][i]),
                "channel": int(meaning["channel"][i]), "hz": None if np.isnan(hz) else round(hz, 1),
@@ -653,6 +673,9 @@ def _cli_data(args) -> tuple:
 def _cli_importance(args) -> int:
     import json
 
+    check_table_args(args.top, args.bins)  # before loading anything
+    if args.pair is not None and args.pair == args.target:
+        raise ImportanceError(f"--target and --pair are both {args.target}; choose two different phonemes.")
     model, info, X, labels = _cli_data(args)
     rows = importance_table(model, info.features, info.labels, X, labels, target=args.target, pair=args.pair,
                             stat=args.kind, kind=args.output, top=args.top, transform=info.normalizer.apply,
@@ -682,7 +705,9 @@ def add_cli(subparsers) -> None:
     p.add_argument("--pair", help="second phoneme: square size = product, colour = p_e")
     p.add_argument("--kind", choices=("std", "mean_abs", "rms"), default="std", help="statistic (default std)")
     p.add_argument("--output", choices=OUTPUT_KINDS, default="posterior", help="output differentiated")
-    p.add_argument("--top", type=int, default=10, help="cells to print (default 10)")
-    p.add_argument("--bins", type=int, default=30, help="histogram bins per input for p_e (default 30)")
+    p.add_argument("--top", type=int, default=10, help="cells to print, at least 1 (default 10)")
+    p.add_argument("--bins", type=int, default=30,
+                   help=f"histogram bins per input for p_e, 2-{MAX_BINS} (default 30); as in the dashboard, "
+                        "the bins span the 0.5-99.5th percentiles of all frames of the sample set")
     p.add_argument("--json", action="store_true", help="print a JSON list instead of a table")
     p.set_defaults(func=_cli_importance)

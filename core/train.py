@@ -857,9 +857,28 @@ def _rel(p: str | Path) -> str:
         return str(p)
 
 
+def _check_cli_args(args: argparse.Namespace) -> None:
+    """Refuse out-of-range numbers and unusable output paths before any data is loaded (CliError)."""
+    from core.cli import at_least, positive, writable_file, writable_folder
+
+    for name, low in (("threads", 1), ("epochs", 1), ("batch_size", 1), ("width", 1), ("layers", 1),
+                      ("c1", 1), ("c2", 1), ("hidden", 1), ("shift", 0), ("min_frames", 1),
+                      ("min_per_phone", 0)):
+        if getattr(args, name, None) is not None:
+            at_least(getattr(args, name), low, "--" + name.replace("_", "-"))
+    for name in ("lr", "max_minutes"):
+        if getattr(args, name, None) is not None:
+            positive(getattr(args, name), "--" + name.replace("_", "-"))
+    if args.command == "train":
+        writable_folder(args.out)
+    elif args.command == "export-validation":
+        writable_file(args.out, make_parents=True)
+
+
 def _cmd_train_speech(args: argparse.Namespace) -> int:
     from core.corpus import load_corpus
 
+    _check_cli_args(args)
     _set_threads(args.threads)
     feats_cfg = FeatureConfig(kind=args.features)
     cfg = SpeechTrainConfig(
@@ -889,6 +908,7 @@ def _cmd_train_speech(args: argparse.Namespace) -> int:
 
 
 def _cmd_train_digits(args: argparse.Namespace) -> int:
+    _check_cli_args(args)
     _set_threads(args.threads)
     cfg = DigitTrainConfig(
         c1=args.c1, c2=args.c2, hidden=args.hidden, epochs=args.epochs, batch_size=args.batch_size,
@@ -903,6 +923,7 @@ def _cmd_train_digits(args: argparse.Namespace) -> int:
 
 
 def _cmd_evaluate(args: argparse.Namespace) -> int:
+    _check_cli_args(args)
     _set_threads(args.threads)
     model, info = load_model(args.model)
     data = None
@@ -927,6 +948,7 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
 
 
 def _cmd_export_validation(args: argparse.Namespace) -> int:
+    _check_cli_args(args)
     out = export_validation(
         args.corpus, FeatureConfig(kind=args.features), args.out, min_frames=args.min_frames,
         min_per_phone=args.min_per_phone, seed=args.seed, utterances=_split_list(args.utterances),

@@ -13,7 +13,7 @@ from core import corpus
 from core.cli import main
 from core.corpus import CorpusError, cache_path, load_corpus, make_sentences, read_manifest, synthesize
 from core.features import FeatureConfig, n_frames_for
-from core.phones import PHONES, frame_labels, read_lab
+from core.phones import PHONES, Segment, frame_labels, read_lab, write_lab
 
 
 def _require_festival() -> None:
@@ -98,6 +98,60 @@ def test_load_without_manifest(tmp_path):
 def test_cli_reports_user_error(tmp_path, capsys):
     assert main(["synth", "--lang", "fr", "--utts", "2", "--out", str(tmp_path)]) == 2
     assert "not supported yet" in capsys.readouterr().err
+
+
+# --- the frame cache follows every file (no Festival needed) ----------------------------------
+
+
+def _small_corpus(root):
+    """Two 0.6 s noise utterances with .lab files and a manifest: a corpus without Festival."""
+    rng = np.random.default_rng(5)
+    root.mkdir()
+    rows = []
+    for n in range(2):
+        uid = f"en_t_{n:05d}"
+        sf.write(str(root / f"{uid}.wav"), 0.1 * rng.standard_normal(9600), 16000, subtype="PCM_16")
+        write_lab(root / f"{uid}.lab", [Segment(0.0, 0.2, "sil"), Segment(0.2, 0.4, "s"), Segment(0.4, 0.6, "sil")])
+        rows.append([uid, "kal", "test", "0.600"])
+    with (root / "manifest.csv").open("w", newline="") as f:
+        csv.writer(f, lineterminator="\n").writerows([["id", "voice", "text", "seconds"], *rows])
+    return root
+
+
+def test_cache_is_rebuilt_when_a_lab_changes(tmp_path, monkeypatch):
+    root = _small_corpus(tmp_path / "c")
+    first = load_corpus(root)
+    assert set(np.unique(first.labels)) == {PHONES.index("sil"), PHONES.index("s")}
+    calls = []
+    real = corpus.extract
+    monkeypatch.setattr(corpus, "extract", lambda *a, **k: calls.append(1) or real(*a, **k))
+    load_corpus(root)
+    assert calls == []  # nothing changed: the cache answers
+
+    lab = root / "en_t_00001.lab"
+    segs = [Segment(0.0, 0.1, "sil"), Segment(0.1, 0.5, "sh"), Segment(0.5, 0.6, "sil")]
+    write_lab(lab, segs)
+    again = load_corpus(root)
+    assert calls  # read again
+    second = slice(int(again.utt_starts[1]), len(again))
+    np.testing.assert_array_equal(again.labels[second], frame_labels(segs, len(again) - again.utt_starts[1]))
+    np.testing.assert_array_equal(again.labels[: again.utt_starts[1]], first.labels[: first.utt_starts[1]])
+
+
+def test_deleted_lab_is_a_clear_error(tmp_path):
+    root = _small_corpus(tmp_path / "c")
+    load_corpus(root)
+    (root / "en_t_00000.lab").unlink()
+    with pytest.raises(CorpusError, match="en_t_00000.lab does not exist"):
+        load_corpus(root)
+
+
+def test_wav_replaced_by_text_is_a_clear_error(tmp_path):
+    root = _small_corpus(tmp_path / "c")
+    load_corpus(root)
+    (root / "en_t_00001.wav").write_text("not audio at all\n")
+    with pytest.raises(CorpusError, match="en_t_00001.wav is missing or unreadable"):
+        load_corpus(root)
 
 
 # --- real synthesis -------------------------------------------------------------------------
