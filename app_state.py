@@ -188,6 +188,12 @@ def target_of(name: str, label: str) -> tuple[int, ...]:
     return resolve_target(label, model(name)[1].labels)
 
 
+def phones_of(name: str) -> list[str]:
+    """The phonemes a model outputs (each once, also for a 3-state model), in PHONES order."""
+    labels = model(name)[1].labels
+    return [p for p in PHONES if p in labels or f"{p}_S1" in labels]
+
+
 def phone_label(phone: str) -> str:
     """'s  (/s/ as in 'see')' for select boxes."""
     return f"{phone}  ({describe(phone)})"

@@ -142,6 +142,26 @@ def _square_size(cfg: FeatureConfig, width: int, height: int, scale: float) -> f
     return float((cell * 0.95) ** 2 * scale)
 
 
+def _grid_xy(cfg: FeatureConfig) -> dict:
+    """x = time offset, y = channel, one cell per input, for the square maps."""
+    return {
+        "x": alt.X("offset_frames:Q", scale=alt.Scale(domain=[-cfg.context - 0.5, cfg.context + 0.5], nice=False),
+                   axis=_time_axis(cfg)),
+        "y": alt.Y("channel:Q", scale=alt.Scale(domain=[-0.5, cfg.n_channels - 0.5], nice=False),
+                   axis=_channel_axis(cfg)),
+    }
+
+
+def _area(cfg: FeatureConfig, field: str, vmax: float, scale: float, title: str, fmt: str) -> alt.Size:
+    """Square area proportional to ``field``: 0 -> nothing, ``vmax`` -> a full cell (times ``scale``)."""
+    width, height = map_size(cfg)
+    return alt.Size(
+        f"{field}:Q",
+        scale=alt.Scale(domain=[0, max(vmax, 1e-12)], range=[0, _square_size(cfg, width, height, scale)]),
+        legend=alt.Legend(title=title, format=fmt, orient="bottom", values=legend_values(vmax)),
+    )
+
+
 def importance_map(
     df: pd.DataFrame,
     cfg: FeatureConfig,
@@ -176,16 +196,8 @@ def importance_map(
         alt.Chart(df, title=title, width=width, height=height)
         .mark_square(opacity=1.0)
         .encode(
-            x=alt.X("offset_frames:Q", scale=alt.Scale(domain=[-cfg.context - 0.5, cfg.context + 0.5], nice=False),
-                    axis=_time_axis(cfg)),
-            y=alt.Y("channel:Q", scale=alt.Scale(domain=[-0.5, cfg.n_channels - 0.5], nice=False),
-                    axis=_channel_axis(cfg)),
-            size=alt.Size(
-                "importance:Q",
-                scale=alt.Scale(domain=[0, max(vmax, 1e-12)], range=[0, _square_size(cfg, width, height, scale)]),
-                legend=alt.Legend(title="importance (area)", format=".2g", orient="bottom",
-                                  values=legend_values(vmax)),
-            ),
+            **_grid_xy(cfg),
+            size=_area(cfg, "importance", vmax, scale, "importance (area)", ".2g"),
             color=alt.Color(
                 "mean:Q",
                 scale=alt.Scale(scheme="redblue", reverse=True, domain=[-cmax, cmax], domainMid=0),
@@ -275,16 +287,8 @@ def pair_map(
                   title=f"/{label_a}/ vs /{label_b}/")
         .mark_square(stroke="black")
         .encode(
-            x=alt.X("offset_frames:Q", scale=alt.Scale(domain=[-cfg.context - 0.5, cfg.context + 0.5], nice=False),
-                    axis=_time_axis(cfg)),
-            y=alt.Y("channel:Q", scale=alt.Scale(domain=[-0.5, cfg.n_channels - 0.5], nice=False),
-                    axis=_channel_axis(cfg)),
-            size=alt.Size(
-                "importance_pair:Q",
-                scale=alt.Scale(domain=[0, max(vmax, 1e-12)], range=[0, _square_size(cfg, width, height, scale)]),
-                legend=alt.Legend(title=f"imp /{label_a}/ × imp /{label_b}/ (area)", format=".1e", orient="bottom",
-                                  values=legend_values(vmax)),
-            ),
+            **_grid_xy(cfg),
+            size=_area(cfg, "importance_pair", vmax, scale, f"imp /{label_a}/ × imp /{label_b}/ (area)", ".1e"),
             color=alt.Color(
                 "p_e:Q",
                 scale=alt.Scale(scheme="lightgreyred", domain=[0, 1]),

@@ -14,7 +14,7 @@ if cfg is None:
     st.stop()
 net, info = S.model(cfg.model)
 fc = info.features
-phones = [p for p in PHONES if p in {lab.split("_S")[0] for lab in info.labels}]
+phones = S.phones_of(cfg.model)
 
 left, right = st.columns([2, 3])
 phone = left.selectbox(tr("Phoneme"), phones, index=S.remember("phone", phones, "s"),

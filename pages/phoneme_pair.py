@@ -15,7 +15,7 @@ if cfg is None:
     st.stop()
 net, info = S.model(cfg.model)
 fc = info.features
-phones = [p for p in PHONES if p in {lab.split("_S")[0] for lab in info.labels}]
+phones = S.phones_of(cfg.model)
 
 for key, default in (("pair_a", "s"), ("pair_b", "sh")):
     if key not in st.session_state:
