@@ -20,5 +20,8 @@ done
 $PY -m core train digits --out assets/models/digits_cnn
 $PY scripts/make_samples.py
 $PY scripts/make_home_image.py
-for m in speech_en_mfbank speech_en_mfcc digits_cnn; do $PY -m core evaluate $m --validation | head -1; done
+for m in speech_en_mfbank speech_en_mfcc digits_cnn; do
+  printf '%s: ' "$m"
+  $PY -m core evaluate "$m" --validation --json | $PY -c "import json, sys; print(json.load(sys.stdin)['accuracy'])"
+done
 du -sh assets
