@@ -272,6 +272,16 @@ def sidebar() -> Settings | None:
     return Settings(model=m, sample_set=s, stat_kind=k, output_kind=o)
 
 
+def page_start(title: str) -> tuple[Settings, ModelInfo]:
+    """Every analysis page begins here: the shared sidebar, the title, and the chosen model's
+    metadata; the page stops (after the sidebar's one error message) when no model can be used."""
+    cfg = sidebar()
+    st.title(tr(title))
+    if cfg is None:
+        st.stop()
+    return cfg, model(cfg.model)[1]
+
+
 def remember(key: str, options: list[str], default: str) -> int:
     """Index for a page widget whose choice survives page changes (kept under ``key``)."""
     value = st.session_state.get(key, st.query_params.get(key, default))

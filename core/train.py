@@ -323,6 +323,19 @@ def speech_logits(
         return _logits(model, (view[idx[i : i + batch_size]] for i in range(0, len(idx), batch_size)))
 
 
+def _sgd_step(model: nn.Module, opt: torch.optim.Optimizer, loss_fn, x: torch.Tensor, y: torch.Tensor,
+              lr: float, step: int, total: int) -> tuple[float, int]:
+    """One optimiser step on a batch (learning rate from the cosine schedule); returns the batch's
+    mean loss and its number of correct decisions."""
+    _cosine_lr(opt, lr, step, total)
+    logits = model(x)
+    loss = loss_fn(logits, y)
+    opt.zero_grad(set_to_none=True)
+    loss.backward()
+    opt.step()
+    return loss.item(), int((logits.argmax(1) == y).sum())
+
+
 def _speech_decisions(logits: np.ndarray, targets: str) -> tuple[np.ndarray, np.ndarray | None]:
     """argmax class, and for state targets the phone of the largest summed state posterior."""
     pred = logits.argmax(axis=1)
@@ -426,17 +439,11 @@ def train_speech(
         loss_sum, correct, seen = 0.0, 0, 0
         for i in range(0, len(order), cfg.batch_size):
             b = order[i : i + cfg.batch_size]
-            x = torch.from_numpy(view[b])
-            y = torch.from_numpy(y_all[b])
-            _cosine_lr(opt, cfg.lr, step, total)
-            logits = model(x)
-            loss = loss_fn(logits, y)
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
+            loss, right = _sgd_step(model, opt, loss_fn, torch.from_numpy(view[b]), torch.from_numpy(y_all[b]),
+                                    cfg.lr, step, total)
             step += 1
-            loss_sum += loss.item() * len(b)
-            correct += int((logits.argmax(1) == y).sum())
+            loss_sum += loss * len(b)
+            correct += right
             seen += len(b)
             if deadline is not None and step % 20 == 0 and time.monotonic() > deadline:
                 stopped = True
@@ -741,16 +748,11 @@ def train_digits(
         for i in range(0, n, cfg.batch_size):
             b = order[i : i + cfg.batch_size]
             xb = _shift_batch(x_tr[b] - bg, rng, cfg.shift) + bg
-            x, y = torch.from_numpy(np.ascontiguousarray(xb)), torch.from_numpy(train.labels[b])
-            _cosine_lr(opt, cfg.lr, step, total)
-            logits = model(x)
-            loss = loss_fn(logits, y)
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
+            loss, right = _sgd_step(model, opt, loss_fn, torch.from_numpy(np.ascontiguousarray(xb)),
+                                    torch.from_numpy(train.labels[b]), cfg.lr, step, total)
             step += 1
-            loss_sum += loss.item() * len(b)
-            correct += int((logits.argmax(1) == y).sum())
+            loss_sum += loss * len(b)
+            correct += right
             seen += len(b)
             if deadline is not None and time.monotonic() > deadline:
                 stopped = True

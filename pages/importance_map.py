@@ -8,11 +8,7 @@ from core.features import channel_names
 from core.phones import PHONES
 from i18n import tr
 
-cfg = S.sidebar()
-st.title(tr("Importance map"))
-if cfg is None:
-    st.stop()
-net, info = S.model(cfg.model)
+cfg, info = S.page_start("Importance map")
 fc = info.features
 phones = S.phones_of(cfg.model)
 
