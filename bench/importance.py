@@ -31,8 +31,9 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from core import importance as imp  # noqa: E402
 from core.importance import gradient_stats  # noqa: E402
+from core.importance.engines import _sorted_batches  # noqa: E402
+from core.importance.stats import _Accumulator  # noqa: E402
 from core.models import SpeechDNN  # noqa: E402
 
 DEFAULT_MODEL = ROOT / "assets" / "models" / "speech_en_mfbank"
@@ -76,8 +77,8 @@ def loop_baseline(model: torch.nn.Module, X: np.ndarray, labels: np.ndarray, n_l
     """Seconds for plain autograd, one forward + backward per class, with the engine's own sums."""
     n_out, dim = model.n_classes, X.shape[1]
     t = time.perf_counter()
-    acc = imp._Accumulator(n_labels, n_out)
-    for xb, lb in imp._sorted_batches(X, labels, batch, np.arange(len(X)), None):
+    acc = _Accumulator(n_labels, n_out)
+    for xb, lb in _sorted_batches(X, labels, batch, np.arange(len(X)), None):
         acc.batch(lb)
         g_all = torch.empty(len(lb), n_out, dim)
         for c in range(n_out):

@@ -1,8 +1,9 @@
 """`python -m core SUBCOMMAND ...`: the command line of dnnlens.
 
-Each core module that offers commands defines ``add_cli(subparsers)``, registering its
-subcommands with ``set_defaults(func=handler)``; a handler takes the parsed arguments and returns
-an exit code.
+The subcommands live in ``core/commands/`` (one module per group); each defines
+``add_cli(subparsers)``, registering its subcommands with ``set_defaults(func=handler)``; a handler
+takes the parsed arguments and returns an exit code. Modules still listed as ``core.<name>`` in
+``CLI_MODULES`` register their own commands the same way until they move there.
 
 Every bad input prints exactly one line on stderr, starting with ``error: ``, and gives exit code
 2; never a traceback, never a usage block:
@@ -27,7 +28,7 @@ from pathlib import Path
 from typing import NoReturn
 
 # Modules that register subcommands, in the order they appear in --help.
-CLI_MODULES = ("features", "corpus", "train", "importance", "pruning")
+CLI_MODULES = ("core.features", "core.corpus", "core.train", "core.commands.importance", "core.pruning")
 
 
 class CliError(ValueError):
@@ -111,9 +112,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name in CLI_MODULES:
         try:
-            mod = importlib.import_module(f"core.{name}")
+            mod = importlib.import_module(name)
         except ModuleNotFoundError as exc:
-            if exc.name == f"core.{name}":
+            if exc.name == name:
                 continue  # module not written yet
             raise
         if hasattr(mod, "add_cli"):

@@ -23,45 +23,18 @@ Choices written down here:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
+from core.batching import Transform, iter_batches
+
 LabelSpec = int | Sequence[int]
-Transform = Callable[[np.ndarray], np.ndarray]
 
 
 class OverlapError(ValueError):
     """A histogram / overlap request a user can get wrong (empty class, unknown label)."""
-
-
-def iter_batches(
-    X,
-    labels: np.ndarray,
-    *,
-    batch_size: int,
-    indices: np.ndarray | None = None,
-    transform: Transform | None = None,
-) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-    """Yield (x, labels) batches of a sample set, in order.
-
-    X: (N, ...) array or any object with ``len(X)`` and ``X[int_array] -> (n, ...)`` (e.g.
-    ``core.features.SplicedFrames``). labels: (N,) int true label of every frame. indices: optional
-    subset of frames (int array). transform: applied to each raw batch (e.g. ``Normalizer.apply``).
-    Yields x (b, ...) float32 and labels (b,) int64, b <= batch_size.
-    """
-    labels = np.asarray(labels)
-    if len(labels) != len(X):
-        raise OverlapError(f"There are {len(X)} frames but {len(labels)} labels.")
-    idx = np.arange(len(X)) if indices is None else np.asarray(indices, dtype=np.int64)
-    step = max(1, int(batch_size))
-    for s in range(0, idx.size, step):
-        b = idx[s : s + step]
-        x = X[b]
-        if transform is not None:
-            x = transform(x)
-        yield np.asarray(x, dtype=np.float32), labels[b].astype(np.int64)
 
 
 def overlap_probability(eps: np.ndarray | float) -> np.ndarray:
@@ -273,12 +246,14 @@ def class_histograms(
 ) -> ClassHistograms:
     """Per-label histograms of every input of a sample set, batch by batch.
 
-    X: (N, D) frames (array or ``X[idx]``-indexable, see ``iter_batches``); labels: (N,) int.
+    X: (N, D) frames (array or ``X[idx]``-indexable, see ``core.batching.iter_batches``); labels: (N,) int.
     n_labels: number of labels (default max label + 1). value_range: (lo, hi) (D,) arrays to use
     instead of the percentiles of the sample set. transform: e.g. ``Normalizer.apply``.
     Returns ClassHistograms with counts (n_labels, D, bins).
     """
     labels = np.asarray(labels)
+    if len(labels) != len(X):
+        raise OverlapError(f"There are {len(X)} frames but {len(labels)} labels.")
     sel = labels if indices is None else labels[np.asarray(indices, dtype=np.int64)]
     if sel.size == 0:
         raise OverlapError("The sample set has no frames.")

@@ -14,9 +14,10 @@ import pytest
 import torch
 
 import core.audio
+import core.commands.importance as imp_cli
 import core.corpus
 import core.features
-import core.importance as imp
+import core.importance.table
 import core.overlap
 import core.train
 from core.cli import main
@@ -73,7 +74,7 @@ def never(*args, **kwargs):
     ],
 )
 def test_argument_errors_are_one_line(capsys, monkeypatch, argv, match, command):
-    monkeypatch.setattr(imp, "_cli_data", never)
+    monkeypatch.setattr(imp_cli, "_cli_data", never)
     monkeypatch.setattr(core.audio, "load_audio", never)
     line = one_error_line(capsys, argv)
     assert match in line
@@ -193,7 +194,7 @@ def test_audio_errors_stay_one_line(tmp_path, capsys):
     ],
 )
 def test_importance_arguments_are_checked_before_loading(capsys, monkeypatch, extra, match):
-    monkeypatch.setattr(imp, "_cli_data", never)
+    monkeypatch.setattr(imp_cli, "_cli_data", never)
     line = one_error_line(capsys, ["importance", "speech_en_mfbank", "--validation", "--target", "s", *extra])
     assert match in line
 
@@ -202,8 +203,8 @@ def test_overlapping_targets_are_refused_before_computing(capsys, monkeypatch):
     names = ("s_S1", "s_S2", "s_S3", "sh_S1", "sh_S2", "sh_S3")
     model, cfg, x = _tiny(len(names))
 
-    monkeypatch.setattr(imp, "_cli_data", lambda args: (model, _info(cfg, names), x, np.arange(len(x)) % 6))
-    monkeypatch.setattr(imp, "gradient_stats", never)
+    monkeypatch.setattr(imp_cli, "_cli_data", lambda args: (model, _info(cfg, names), x, np.arange(len(x)) % 6))
+    monkeypatch.setattr(core.importance.table, "gradient_stats", never)
     monkeypatch.setattr(core.overlap, "class_histograms", never)
     line = one_error_line(capsys, ["importance", "m", "--validation", "--target", "s", "--pair", "s_S2"])
     assert "choose two different phonemes" in line
@@ -233,7 +234,7 @@ def _info(cfg, names):
 
 
 def _cli_rows(capsys, monkeypatch, model, info, x, labels, bins):
-    monkeypatch.setattr(imp, "_cli_data", lambda args: (model, info, x, labels))
+    monkeypatch.setattr(imp_cli, "_cli_data", lambda args: (model, info, x, labels))
     argv = ["importance", "m", "--validation", "--target", "s", "--pair", "sh", "--top", "12",
             "--bins", str(bins), "--json"]
     assert main(argv) == 0

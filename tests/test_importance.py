@@ -10,6 +10,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+import core.commands.importance
+import core.importance.cache
 from core import importance as imp
 from core.features import FeatureConfig
 from core.importance import (
@@ -215,7 +217,7 @@ def test_cache_computes_only_missing_targets(frames, monkeypatch):
         asked.append(args[3])
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(imp, "gradient_stats", spy)
+    monkeypatch.setattr(core.importance.cache, "gradient_stats", spy)
     cache = GradStatsCache()
     a = cache.get("m", model, x, labels, [0, [1, 3]], n_labels=N_LABELS)
     b = cache.get("m", model, x, labels, [[1, 3], 4], n_labels=N_LABELS)
@@ -351,7 +353,7 @@ def test_cli_prints_json(tiny_speech, monkeypatch, capsys):
         features, labels = cfg, names
         normalizer = type("N", (), {"apply": staticmethod(lambda v: v)})()
 
-    monkeypatch.setattr(imp, "_cli_data", lambda args: (model, Info, x, labels))
+    monkeypatch.setattr(core.commands.importance, "_cli_data", lambda args: (model, Info, x, labels))
     assert main(["importance", "m", "--validation", "--target", "s", "--pair", "sh", "--top", "3", "--json"]) == 0
     rows = json.loads(capsys.readouterr().out)
     assert len(rows) == 3 and {"importance_pair", "p_e"} <= set(rows[0])

@@ -10,7 +10,6 @@ from core.overlap import (
     OverlapError,
     class_histograms,
     input_range,
-    iter_batches,
     overlap_probability,
 )
 
@@ -124,11 +123,3 @@ def test_empty_label_and_bad_input_raise(data):
     acc = HistogramAccumulator(np.zeros(6), np.ones(6), 4, 2)
     with pytest.raises(OverlapError, match="Labels must lie"):
         acc.update(x[:2], np.array([0, 2]))
-
-
-def test_iter_batches_transform_and_indices(data):
-    x, labels = data
-    got = list(iter_batches(x, labels, batch_size=3, indices=np.array([4, 1, 7, 9]), transform=lambda v: v * 2))
-    assert [len(b[1]) for b in got] == [3, 1]
-    np.testing.assert_array_equal(got[0][0], x[[4, 1, 7]] * 2)
-    np.testing.assert_array_equal(got[1][1], labels[[9]])

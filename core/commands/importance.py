@@ -1,0 +1,68 @@
+"""`python -m core importance MODEL (--corpus DIR | --validation) --target s ...`: argument
+parsing, loading and printing around ``core.importance.importance_table``."""
+
+from __future__ import annotations
+
+import json
+
+from core.importance import OUTPUT_KINDS, ImportanceError, importance_table
+from core.importance.table import MAX_BINS, check_table_args
+
+
+def _cli_data(args) -> tuple:
+    """Glue to the loaders: (model, info, raw spliced frames, true labels in output index space)."""
+    from core.models import load_model
+    from core.train import frame_targets, load_validation
+
+    model, info = load_model(args.model)
+    if info.kind != "speech":
+        raise ImportanceError(f"The model {info.name} is not a speech model.")
+    if args.validation:
+        frames = load_validation(info)
+    else:
+        from core.corpus import load_corpus
+
+        frames = load_corpus(args.corpus, info.features)
+    return model, info, frames.spliced(), frame_targets(frames, info.targets)
+
+
+def _cli_importance(args) -> int:
+    check_table_args(args.top, args.bins)  # before loading anything
+    if args.pair is not None and args.pair == args.target:
+        raise ImportanceError(f"--target and --pair are both {args.target}; choose two different phonemes.")
+    model, info, X, labels = _cli_data(args)
+    rows = importance_table(model, info.features, info.labels, X, labels, target=args.target, pair=args.pair,
+                            stat=args.kind, kind=args.output, top=args.top, transform=info.normalizer.apply,
+                            bins=args.bins)
+    if args.json:
+        print(json.dumps(rows, indent=1))
+        return 0
+    head = f"{'offset':>7} {'ms':>6} {'ch':>3} {'Hz':>7} {args.target:>11}"
+    print(head + (f" {args.pair:>11} {'product':>11} {'p_e':>5}" if args.pair else ""))
+    for r in rows:
+        hz = "-" if r["hz"] is None else f"{r['hz']:.0f}"
+        line = f"{r['offset_frames']:>7} {r['offset_ms']:>6.0f} {r['channel']:>3} {hz:>7} {r['importance']:>11.4g}"
+        if args.pair:
+            line += f" {r['importance_b']:>11.4g} {r['importance_pair']:>11.4g} {r['p_e']:>5.2f}"
+        print(line)
+    return 0
+
+
+def add_cli(subparsers) -> None:
+    """Register `importance`: the top inputs of a phoneme's importance map, or of a pair's."""
+    p = subparsers.add_parser("importance", help="top inputs of a phoneme's importance map (or a pair's)")
+    p.add_argument("model", help="model directory (as saved by core.models.save_model)")
+    src = p.add_mutually_exclusive_group(required=True)
+    src.add_argument("--corpus", metavar="DIR", help="frames of a corpus directory")
+    src.add_argument("--validation", action="store_true", help="the model's validation frames")
+    p.add_argument("--target", required=True, help="phoneme (all its states for a 3-state model)")
+    p.add_argument("--pair", help="second phoneme: square size = product, colour = p_e")
+    p.add_argument("--kind", choices=("std", "mean_abs", "rms"), default="std", help="statistic (default std)")
+    p.add_argument("--output", choices=OUTPUT_KINDS, default="posterior", help="output differentiated")
+    p.add_argument("--top", type=int, default=10, help="cells to print, at least 1 (default 10)")
+    p.add_argument("--bins", type=int, default=30,
+                   help=f"histogram bins per input for p_e, 2-{MAX_BINS} (default 30); as in the dashboard, "
+                        "the bins span the 0.5-99.5th percentiles of all frames of the sample set")
+    p.add_argument("--json", action="store_true", help="print a JSON list instead of a table")
+    p.set_defaults(func=_cli_importance)
+

@@ -1,0 +1,87 @@
+"""The top cells of a phoneme's (or a pair's) importance map, as rows for the command line."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+import numpy as np
+from torch import nn
+
+from core.batching import Transform
+from core.importance.engines import gradient_stats
+from core.importance.stats import ImportanceError, OutputKind, StatKind
+
+
+def resolve_target(name: str, label_names: Sequence[str]) -> tuple[int, ...]:
+    """Output indices of a phoneme name: the exact label, else every state label of that phoneme.
+
+    State labels are recognised as the phoneme followed by one of ``_ - . : / [`` (e.g. "s_S1").
+    """
+    names = list(label_names)
+    if name in names:
+        return (names.index(name),)
+    hits = tuple(i for i, lab in enumerate(names) if len(lab) > len(name) and lab.startswith(name)
+                 and lab[len(name)] in "_-.:/[")
+    if not hits:
+        known = dict.fromkeys(re.split(r"[_\-.:/\[]", lab)[0] for lab in names)
+        raise ImportanceError(f"Unknown phoneme {name!r}; the model knows {', '.join(known)}.")
+    return hits
+
+
+MAX_BINS = 1000
+
+
+def check_table_args(top: int, bins: int) -> None:
+    """ImportanceError unless 1 <= top and 2 <= bins <= MAX_BINS (checked before any computation)."""
+    if top < 1:
+        raise ImportanceError(f"--top must be at least 1, not {top}.")
+    if not 2 <= bins <= MAX_BINS:
+        raise ImportanceError(f"--bins must be between 2 and {MAX_BINS}, not {bins}.")
+
+
+def importance_table(model: nn.Module, features, label_names: Sequence[str], X, labels: np.ndarray, *,
+                     target: str, pair: str | None = None, stat: StatKind = "std",
+                     kind: OutputKind = "posterior", top: int = 10, transform: Transform | None = None,
+                     bins: int = 30) -> list[dict]:
+    """Top cells of a phoneme's importance map (or of a pair's), largest drawn square first.
+
+    features: the model's ``FeatureConfig``; label_names: output names (true labels index them too).
+    The statistic is over every frame given. Rows: offset_frames, offset_ms, channel, hz (None for
+    MFCC), importance; for a pair also importance_b (of ``pair``), importance_pair (the product, the
+    sort key) and p_e. p_e follows the dashboard's rule: ``bins`` equal-width bins per input between
+    the percentiles of *all* frames given (``core.overlap.class_histograms``), so it equals
+    ``class_histograms(X, labels, bins=bins).overlap(target, pair)``; only the two classes' frames
+    are counted. Arguments are checked (``check_table_args``, two different phonemes) before any
+    computation.
+    """
+    from core.features import input_meaning
+    from core.overlap import class_histograms, input_range
+
+    check_table_args(top, bins)
+    ta = resolve_target(target, label_names)
+    tgs = [ta] if pair is None else [ta, resolve_target(pair, label_names)]
+    if pair is not None and set(tgs[0]) & set(tgs[1]):
+        raise ImportanceError(f"--target {target} and --pair {pair} share outputs; choose two different phonemes.")
+    if pair is not None:  # bins from all frames (as the dashboard), counts of the two classes only
+        labels = np.asarray(labels)
+        two = np.where(np.isin(labels, tgs[0]), 0, np.where(np.isin(labels, tgs[1]), 1, -1))
+        both = np.flatnonzero(two >= 0)
+        hist = class_histograms(X, two, n_labels=2, bins=bins, transform=transform, indices=both,
+                                value_range=input_range(X, transform=transform), names=[target, pair])
+        _, p_e = hist.overlap(0, 1)  # before the gradients: a class without frames fails fast
+    st = gradient_stats(model, X, labels, tgs, kind=kind, n_labels=len(label_names),
+                        transform=transform).stat(stat)
+    meaning = input_meaning(features)
+    size = st[0] if pair is None else st[0] * st[1]
+    rows = []
+    for i in np.argsort(-size, kind="stable")[:top]:
+        hz = float(meaning["hz"][i])
+        row = {"offset_frames": int(meaning["offset_frames"][i]), "offset_ms": float(meaning["offset_ms"][i]),
+               "channel": int(meaning["channel"][i]), "hz": None if np.isnan(hz) else round(hz, 1),
+               "importance": float(st[0, i])}
+        if pair is not None:
+            row.update(importance_b=float(st[1, i]), importance_pair=float(size[i]), p_e=float(p_e[i]))
+        rows.append(row)
+    return rows
+
