@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import NoReturn
 
 # Modules that register subcommands, in the order they appear in --help.
-CLI_MODULES = ("core.features", "core.corpus", "core.train", "core.commands.importance", "core.pruning")
+CLI_MODULES = ("core.features", "core.corpus", "core.commands.train", "core.commands.importance", "core.pruning")
 
 
 class CliError(ValueError):

