@@ -407,3 +407,21 @@ def test_cli_on_the_shipped_model(capsys):
     assert len(channels) > 5
     assert all(hz_of[a] < hz_of[b] for a, b in zip(channels, channels[1:], strict=False))
     assert 0 < hz_of[channels[0]] and hz_of[channels[-1]] < 8000
+
+
+def test_accumulator_sums_in_float64_where_the_mean_dwarfs_the_spread():
+    """Float32 block sums lose ~1e-5 of sum g over 20,000 rows; with mean 3 x the spread the std
+    (sqrt of a difference of two such sums) would then be off by ~1e-4. The oracle is numpy's
+    two-pass float64 std of the same float32 gradients."""
+    from core.importance.stats import _Accumulator
+
+    rng = np.random.default_rng(0)
+    g = (3.0 + rng.standard_normal((20_000, 1, 10))).astype(np.float32)
+    acc = _Accumulator(1, 1)
+    acc.batch(np.zeros(len(g), dtype=np.int64))
+    acc(0, torch.from_numpy(g), (10,))
+    st = acc.result(((0,),), "logit", "gradient")[0]
+    g64 = g[:, 0].astype(np.float64)
+    np.testing.assert_allclose(st.stat("std")[0], g64.std(axis=0), rtol=1e-9, atol=0)
+    np.testing.assert_allclose(st.stat("mean")[0], g64.mean(axis=0), rtol=1e-12, atol=0)
+    np.testing.assert_allclose(st.stat("rms")[0], np.sqrt((g64**2).mean(axis=0)), rtol=1e-12, atol=0)
