@@ -349,3 +349,40 @@ def test_evaluate_restores_training_mode_and_leaves_no_grads(trained, frames, tm
     assert model.training and all(p.grad is None for p in model.parameters())
     model.eval()
     assert evaluate(model, info, frames).accuracy == before and not model.training
+
+
+def test_lambda_lr_equals_the_hand_written_cosine_at_every_step():
+    import math
+
+    from core.train.loop import cosine_factor
+
+    total, lr = 37, 1e-3
+    opt = torch.optim.Adam([torch.nn.Parameter(torch.zeros(1))], lr=lr)
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, cosine_factor(total))
+    for step in range(total + 5):
+        old = lr * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * min(step / total, 1.0))))
+        assert opt.param_groups[0]["lr"] == old, step  # bit for bit, not approximately
+        opt.step()
+        sched.step()
+    assert opt.param_groups[0]["lr"] == pytest.approx(lr / 20)
+
+
+def test_fit_stops_on_the_clock_after_one_step_and_still_measures():
+    from core.train.loop import fit
+
+    model = torch.nn.Linear(4, 2)
+    x = np.random.default_rng(0).standard_normal((100, 4)).astype(np.float32)
+    y = (x[:, 0] > 0).astype(np.int64)
+    calls = []
+
+    def heldout():
+        calls.append(model.training)
+        return 0.5, None
+
+    history, stopped = fit(model, 100, lambda b, rng: (x[b], y[b]), heldout, epochs=3, batch_size=10,
+                           lr=1e-2, seed=0, max_minutes=1e-12)
+    assert stopped and len(history) == 1 and calls == [False]
+    assert not model.training and not any(p.requires_grad for p in model.parameters())
+    full, stopped = fit(torch.nn.Linear(4, 2), 100, lambda b, rng: (x[b], y[b]), lambda: (0.5, None),
+                        epochs=2, batch_size=10, lr=1e-2, seed=0)
+    assert not stopped and [h.epoch for h in full] == [1, 2]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
@@ -10,11 +9,10 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from torch import nn
 
 from core.features import Normalizer
 from core.models import DigitCNN, ModelError, ModelInfo
-from core.train.loop import EpochStats, TrainError, TrainResult, _init_weights, _logits, _sgd_step
+from core.train.loop import EpochStats, TrainError, TrainResult, _init_weights, _logits, fit
 
 
 @dataclass(frozen=True)
@@ -133,41 +131,16 @@ def train_digits(
     except ModelError as exc:
         raise TrainError(str(exc)) from None
     _init_weights(model, torch.Generator().manual_seed(cfg.seed), "relu")
-    rng = np.random.default_rng(cfg.seed)
-    opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
-    loss_fn = nn.CrossEntropyLoss()
-    n = len(x_tr)
-    total = math.ceil(n / cfg.batch_size) * cfg.epochs
-    deadline = None if cfg.max_minutes is None else t0 + 60.0 * cfg.max_minutes
-    history: list[EpochStats] = []
-    step, stopped = 0, False
-    for epoch in range(1, cfg.epochs + 1):
-        model.train()
-        order = rng.permutation(n)
-        loss_sum, correct, seen = 0.0, 0, 0
-        for i in range(0, n, cfg.batch_size):
-            b = order[i : i + cfg.batch_size]
-            xb = _shift_batch(x_tr[b] - bg, rng, cfg.shift) + bg
-            loss, right = _sgd_step(model, opt, loss_fn, torch.from_numpy(np.ascontiguousarray(xb)),
-                                    torch.from_numpy(train.labels[b]), cfg.lr, step, total)
-            step += 1
-            loss_sum += loss * len(b)
-            correct += right
-            seen += len(b)
-            if deadline is not None and time.monotonic() > deadline:
-                stopped = True
-                break
-        model.eval()
+
+    def heldout() -> tuple[float, None]:
         pred = _logits(model, (x_ho[i : i + 1000] for i in range(0, len(x_ho), 1000))).argmax(1)
-        acc = float((pred == held.labels).mean())
-        stats = EpochStats(epoch, cfg.epochs, loss_sum / seen, correct / seen, acc, time.monotonic() - t0)
-        history.append(stats)
-        if progress is not None:
-            progress(stats)
-        if stopped:
-            break
-    model.eval()
-    model.requires_grad_(False)
+        return float((pred == held.labels).mean()), None
+
+    def batch(b: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+        return _shift_batch(x_tr[b] - bg, rng, cfg.shift) + bg, train.labels[b]
+
+    history, stopped = fit(model, len(x_tr), batch, heldout, epochs=cfg.epochs, batch_size=cfg.batch_size,
+                           lr=cfg.lr, seed=cfg.seed, max_minutes=cfg.max_minutes, progress=progress, t0=t0)
     meta = {
         "description": f"Digit CNN, conv 5x5 {cfg.c1} and {cfg.c2} filters, fc {cfg.hidden}",
         "labels": names,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
@@ -22,7 +21,7 @@ from core.train.loop import (
     TrainResult,
     _init_weights,
     _logits,
-    _sgd_step,
+    fit,
 )
 
 HOLDOUT_FRACTION = 0.1
@@ -189,47 +188,19 @@ def train_speech(
         raise TrainError(str(exc)) from None
     gen = torch.Generator().manual_seed(cfg.seed)
     _init_weights(model, gen, cfg.activation)
-    rng = np.random.default_rng(cfg.seed)
-    opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
-    loss_fn = nn.CrossEntropyLoss()
-    steps_per_epoch = math.ceil(len(tr_idx) / cfg.batch_size)
-    total = steps_per_epoch * cfg.epochs
-    deadline = None if cfg.max_minutes is None else t0 + 60.0 * cfg.max_minutes
-    history: list[EpochStats] = []
-    step, stopped = 0, False
 
-    def heldout() -> tuple[float, float | None, np.ndarray]:
-        model.eval()
+    def heldout() -> tuple[float, float | None]:
         logits = _logits(model, (ho_view[ho_idx[i : i + 2048]] for i in range(0, len(ho_idx), 2048)))
         pred, phone_pred = _speech_decisions(logits, cfg.targets)
         acc = float((pred == ho_y).mean())
-        pacc = None if phone_pred is None else float((phone_pred == ho_y // 3).mean())
-        return acc, pacc, pred
+        return acc, None if phone_pred is None else float((phone_pred == ho_y // 3).mean())
 
-    for epoch in range(1, cfg.epochs + 1):
-        model.train()
-        order = tr_idx[rng.permutation(len(tr_idx))]
-        loss_sum, correct, seen = 0.0, 0, 0
-        for i in range(0, len(order), cfg.batch_size):
-            b = order[i : i + cfg.batch_size]
-            loss, right = _sgd_step(model, opt, loss_fn, torch.from_numpy(view[b]), torch.from_numpy(y_all[b]),
-                                    cfg.lr, step, total)
-            step += 1
-            loss_sum += loss * len(b)
-            correct += right
-            seen += len(b)
-            if deadline is not None and step % 20 == 0 and time.monotonic() > deadline:
-                stopped = True
-                break
-        acc, pacc, _ = heldout()
-        stats = EpochStats(epoch, cfg.epochs, loss_sum / seen, correct / seen, acc, time.monotonic() - t0, pacc)
-        history.append(stats)
-        if progress is not None:
-            progress(stats)
-        if stopped:
-            break
-    model.eval()
-    model.requires_grad_(False)
+    def batch(pos: np.ndarray, _rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+        b = tr_idx[pos]
+        return view[b], y_all[b]
+
+    history, stopped = fit(model, len(tr_idx), batch, heldout, epochs=cfg.epochs, batch_size=cfg.batch_size,
+                           lr=cfg.lr, seed=cfg.seed, max_minutes=cfg.max_minutes, progress=progress, t0=t0)
     last = history[-1]
     metrics = {
         "heldout_accuracy": round(last.heldout_acc, 6),
