@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 import streamlit as st
 
-from core.importance import OUTPUT_KINDS, GradStats, GradStatsCache, resolve_target
+from core.importance import OUTPUT_KINDS, GradStats, GradStatsCache
 from core.models import MODELS_DIR, ModelInfo, list_models, load_model
 from core.overlap import ClassHistograms, class_histograms
 from core.phones import PHONES, describe
@@ -185,7 +185,12 @@ def confused_pairs(name: str, k: int = 6) -> list[tuple[str, str]]:
 
 def target_of(name: str, label: str) -> tuple[int, ...]:
     """Output indices of a phoneme (its 3 states for a state model) or of one state."""
-    return resolve_target(label, model(name)[1].labels)
+    return model(name)[1].outputs_of(label)
+
+
+def label_index(name: str, phone: str) -> int:
+    """The true-label index of a phoneme's frames (for the per-label statistics and histograms)."""
+    return model(name)[1].label_index(phone)
 
 
 def phones_of(name: str) -> list[str]:

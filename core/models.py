@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -152,6 +153,21 @@ STATE_SUFFIXES = ("_S1", "_S2", "_S3")
 """State targets: class ``3*p + s`` is phone ``p``, third ``s`` of its segment, named ``f"{phone}_S{s+1}"``."""
 
 
+def phone_outputs(labels: Sequence[str], phone: str) -> tuple[int, ...]:
+    """Output indices of ``phone`` among a model's output ``labels``: the label itself if it is one
+    (a phone of a phone model, a digit, or one state such as ``"s_S2"``), else the phone's three
+    state outputs ``phone + "_S1" | "_S2" | "_S3"``. The one place that knows how states are named;
+    ModelError for a name the labels do not have."""
+    names = list(labels)
+    if phone in names:
+        return (names.index(phone),)
+    hits = tuple(names.index(phone + suf) for suf in STATE_SUFFIXES if phone + suf in names)
+    if not hits:
+        known = dict.fromkeys(lab[: -len(STATE_SUFFIXES[0])] if lab.endswith(STATE_SUFFIXES) else lab for lab in names)
+        raise ModelError(f"Unknown phoneme {phone!r}; the model knows {', '.join(known)}.")
+    return hits
+
+
 @dataclass(frozen=True)
 class ModelInfo:
     """What ``model.json`` says about a model, checked against its architecture.
@@ -191,6 +207,20 @@ class ModelInfo:
         if self.targets == "state":
             return tuple(lab[: -len(STATE_SUFFIXES[0])] for lab in self.labels[::3])
         return self.labels
+
+    def outputs_of(self, phone: str) -> tuple[int, ...]:
+        """Output indices of a phoneme: one for phone (or digit) targets, its three states for state
+        targets; a state label such as ``"s_S2"`` gives that one output (``phone_outputs``)."""
+        return phone_outputs(self.labels, phone)
+
+    def label_index(self, phone: str) -> int:
+        """The true-label index of a phoneme's frames (``CorpusFrames.labels``, ``frame_targets`` of
+        a phone model): its index in ``phones``, the model's phone set, which is
+        ``core.phones.PHONES`` for every model trained here. A state label gives its phone's index."""
+        if phone in self.phones:
+            return self.phones.index(phone)
+        outs = self.outputs_of(phone)  # a state label, or ModelError
+        return outs[0] // 3 if self.targets == "state" else outs[0]
 
     @property
     def validation_path(self) -> Path | None:

@@ -5,7 +5,6 @@ import streamlit as st
 import app_state as S
 from core import charts
 from core.features import channel_names
-from core.phones import PHONES
 from i18n import tr
 
 cfg, info = S.page_start("Importance map")
@@ -34,7 +33,7 @@ with st.expander(tr("View"), expanded=True):
     scale = c4.slider(tr("Square scale"), 0.25, 2.0, 1.0, 0.05, key="map_scale")
 
 stats = S.grad_stats(cfg.model, cfg.output_kind, S.target_of(cfg.model, target))
-label = PHONES.index(phone)
+label = S.label_index(cfg.model, phone)
 labels = None if cfg.sample_set == "all" else [label]
 importance = stats.stat(cfg.stat_kind, labels)[0]
 mean = S.histograms(cfg.model, 30).mean(label)

@@ -6,7 +6,6 @@ import streamlit as st
 import app_state as S
 from core import charts
 from core.features import channel_names
-from core.phones import PHONES
 from i18n import tr
 
 cfg, info = S.page_start("Phoneme pair")
@@ -62,7 +61,7 @@ with st.expander(tr("View"), expanded=True):
     k_rows = v5.slider(tr("Top cells in the table"), 5, 50, 10, key="pair_rows")
     scale = 1.0
 
-la, lb = PHONES.index(a), PHONES.index(b)
+la, lb = S.label_index(cfg.model, a), S.label_index(cfg.model, b)
 labels = None if cfg.sample_set == "all" else [la, lb]
 imp_a = S.grad_stats(cfg.model, cfg.output_kind, S.target_of(cfg.model, a)).stat(cfg.stat_kind, labels)[0]
 imp_b = S.grad_stats(cfg.model, cfg.output_kind, S.target_of(cfg.model, b)).stat(cfg.stat_kind, labels)[0]

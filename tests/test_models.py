@@ -115,6 +115,30 @@ def test_state_labels_checked(tmp_path):
         save_model(net, tmp_path / "bad", {**meta, "labels": ["a", "b", "c", "d", "e", "f"]})
 
 
+def test_outputs_and_label_index_of_a_state_model(tmp_path):
+    net = SpeechDNN(CFG.input_dim, 6, width=4, n_hidden=1)
+    meta = {"labels": ["a_S1", "a_S2", "a_S3", "b_S1", "b_S2", "b_S3"], "targets": "state",
+            "features": CFG, "normalizer": Normalizer((0.0,) * 13, (1.0,) * 13)}
+    _, info = load_model(save_model(net, tmp_path / "st", meta))
+    assert info.outputs_of("a") == (0, 1, 2) and info.outputs_of("b") == (3, 4, 5)
+    assert info.outputs_of("b_S2") == (4,)
+    assert info.label_index("a") == 0 and info.label_index("b") == 1 and info.label_index("b_S3") == 1
+    with pytest.raises(ModelError, match="Unknown phoneme 'c'; the model knows a, b"):
+        info.outputs_of("c")
+    with pytest.raises(ModelError, match="Unknown phoneme 'c'"):
+        info.label_index("c")
+
+
+def test_outputs_and_label_index_of_phone_and_digit_models(tmp_path):
+    _, info = load_model(_speech(tmp_path)[1])
+    for i, phone in enumerate(info.labels):
+        assert info.outputs_of(phone) == (i,) and info.label_index(phone) == i
+    with pytest.raises(ModelError, match="Unknown phoneme 'nosuch'"):
+        info.outputs_of("nosuch")
+    _, dinfo = load_model(_digits(tmp_path)[1])
+    assert dinfo.outputs_of("7") == (7,) and dinfo.label_index("7") == 7
+
+
 def _edit_json(path, fn):
     doc = json.loads((path / "model.json").read_text())
     fn(doc)

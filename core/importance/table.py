@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 
 import numpy as np
@@ -11,22 +10,16 @@ from torch import nn
 from core.batching import Transform
 from core.importance.engines import gradient_stats
 from core.importance.stats import ImportanceError, OutputKind, StatKind
+from core.models import ModelError, phone_outputs
 
 
 def resolve_target(name: str, label_names: Sequence[str]) -> tuple[int, ...]:
-    """Output indices of a phoneme name: the exact label, else every state label of that phoneme.
-
-    State labels are recognised as the phoneme followed by one of ``_ - . : / [`` (e.g. "s_S1").
-    """
-    names = list(label_names)
-    if name in names:
-        return (names.index(name),)
-    hits = tuple(i for i, lab in enumerate(names) if len(lab) > len(name) and lab.startswith(name)
-                 and lab[len(name)] in "_-.:/[")
-    if not hits:
-        known = dict.fromkeys(re.split(r"[_\-.:/\[]", lab)[0] for lab in names)
-        raise ImportanceError(f"Unknown phoneme {name!r}; the model knows {', '.join(known)}.")
-    return hits
+    """Output indices of a phoneme name (``core.models.phone_outputs``: the exact label, else every
+    state label of that phoneme), ImportanceError for an unknown name."""
+    try:
+        return phone_outputs(label_names, name)
+    except ModelError as exc:
+        raise ImportanceError(str(exc)) from None
 
 
 MAX_BINS = 1000
