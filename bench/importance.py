@@ -11,7 +11,13 @@ before, after and during the run; ``matmul_gflops_best`` the best of them), ``pe
 before), ``vs_loop`` (median speed ratio against one forward + backward of plain autograd per
 class, same sums, paired probes), ``one_target_s`` (one target over 20,000 frames),
 ``peak_rss_mb`` (process peak after the all-class run), ``load_avg_1min`` (how busy the machine
-was). Without a shipped model a randomly initialised SpeechDNN(1400, 41) on random
+was). ``cnn``: the DigitCNN's statistics of layers 0-2 (input, conv1 map, conv2 map) for all 10
+targets over its 1,000 held-out digits: ``new_s`` (``layer_gradient_stats``, automatic batch),
+``old_s`` / ``old_b500_s`` (the batched-autograd engine it replaced, ``is_grads_batched``, with
+its automatic batch size and with 500 digits per batch, same accumulator), ``loop_grads_s`` (the
+gradients alone, one ``torch.autograd.grad`` per target on all 1,000 digits at once, no sums: the
+floor of any autograd engine), measured in one run;
+``--only cnn`` runs just this part. Without a shipped model a randomly initialised SpeechDNN(1400, 41) on random
 normalised inputs is used ("model": "random-init").
 """
 
@@ -31,8 +37,8 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from core.importance import gradient_stats  # noqa: E402
-from core.importance.engines import _sorted_batches  # noqa: E402
+from core.importance import gradient_stats, layer_gradient_stats  # noqa: E402
+from core.importance.engines import _masks, _sorted_batches, target_outputs  # noqa: E402
 from core.importance.stats import _Accumulator  # noqa: E402
 from core.models import SpeechDNN  # noqa: E402
 
@@ -85,8 +91,65 @@ def loop_baseline(model: torch.nn.Module, X: np.ndarray, labels: np.ndarray, n_l
             x = torch.from_numpy(xb).requires_grad_(True)
             y = torch.softmax(model(x), -1)[:, c].sum()
             (g_all[:, c],) = torch.autograd.grad(y, x)
-        acc(0, g_all, (dim,))
+        acc(0, g_all, (dim,), 0)
     return time.perf_counter() - t
+
+
+def old_batched_autograd(model: torch.nn.Module, X: np.ndarray, labels: np.ndarray, layers: tuple[int, ...],
+                         batch_size: int | None = None, max_batch_mb: float = 128) -> float:
+    """Seconds of the engine replaced in issue 8: one backward per batch vectorised over the T
+    targets (``is_grads_batched``), its automatic batch size (3 (T+1) floats per activation value),
+    all 10 outputs of the posterior, the same per-label accumulator."""
+    nt = model.n_classes
+    mask = _masks(tuple((j,) for j in range(nt)), nt, torch.float32)
+    t = time.perf_counter()
+    if batch_size is None:
+        with torch.no_grad():
+            acts = model.forward_layers(torch.from_numpy(X[:1]))
+        batch_size = int(max_batch_mb * 2**20 // (4 * 3 * (nt + 1) * sum(a[0].numel() for a in acts)))
+    acc = _Accumulator(nt, nt)
+    for xb, lb in _sorted_batches(X, labels, batch_size, np.arange(len(X)), None):
+        acc.batch(lb)
+        nb = len(lb)
+        x = torch.from_numpy(xb).requires_grad_(True)
+        acts = model.forward_layers(x)
+        acts[0] = x
+        y = target_outputs(acts[-1], mask, "posterior")
+        seeds = torch.eye(nt)[:, None, :].expand(nt, nb, nt).contiguous()
+        grads = torch.autograd.grad(y, [acts[la] for la in layers], grad_outputs=seeds, is_grads_batched=True)
+        for layer, g in zip(layers, grads, strict=True):
+            acc(layer, g.movedim(0, 1).reshape(nb, nt, -1), tuple(g.shape[2:]))
+    return time.perf_counter() - t
+
+
+def cnn_figures(max_batch_mb: float) -> dict:
+    """New and old engine on the shipped digits_cnn, layers 0-2, 10 targets, 1,000 held-out digits."""
+    from core.models import load_model
+    from core.train import digits_validation
+
+    model, info = load_model(ROOT / "assets" / "models" / "digits_cnn")
+    model.eval()
+    held = digits_validation(info)
+    X, labels = info.preprocess(held.images), np.asarray(held.labels, dtype=np.int64)
+    layers = (0, 1, 2)
+    t = time.perf_counter()
+    layer_gradient_stats(model, X, labels, None, layers=layers, max_batch_mb=max_batch_mb)
+    new = time.perf_counter() - t
+    old = old_batched_autograd(model, X, labels, layers, max_batch_mb=max_batch_mb)
+    old500 = old_batched_autograd(model, X, labels, layers, batch_size=500)
+    t = time.perf_counter()
+    x = torch.from_numpy(X).requires_grad_(True)
+    acts = model.forward_layers(x)
+    y = torch.softmax(acts[-1], -1)
+    for c in range(model.n_classes):
+        torch.autograd.grad(y[:, c].sum(), [x, acts[1], acts[2]], retain_graph=True)
+    loop = time.perf_counter() - t
+    t = time.perf_counter()
+    layer_gradient_stats(model, X, labels, None, layers=layers, max_batch_mb=max_batch_mb)
+    new = min(new, time.perf_counter() - t)  # best of two, one before and one after the old runs
+    return {"digits": len(X), "layers": list(layers), "targets": model.n_classes, "new_s": round(new, 2),
+            "old_s": round(old, 2), "old_b500_s": round(old500, 2), "loop_grads_s": round(loop, 2), "speedup": round(old / new, 1),
+            "speedup_vs_b500": round(old500 / new, 1)}
 
 
 def load(path: str | None) -> tuple[torch.nn.Module, str, object, np.ndarray | None, object]:
@@ -123,8 +186,14 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--threads", type=int, default=os.cpu_count(), help="torch threads")
     ap.add_argument("--frames", type=int, help="frames of the all-class run (default 100000; quick 2000)")
     ap.add_argument("--max-batch-mb", type=float, default=128)
+    ap.add_argument("--only", choices=("speech", "cnn"), help="run one part (default both)")
     args = ap.parse_args(argv)
     torch.set_num_threads(args.threads)
+    if args.only == "cnn":
+        out = {"threads": args.threads, "cnn": cnn_figures(args.max_batch_mb),
+               "load_avg_1min": round(os.getloadavg()[0], 2)}
+        print(json.dumps(out, indent=1))
+        return out
     model, name, real, real_labels, transform = load(args.model)
     n_all = args.frames or (2000 if args.quick else 100_000)
     n_probe = 552 if args.quick else 1104  # frames of each paired (matmul, engine, loop) probe
@@ -181,6 +250,7 @@ def main(argv: list[str] | None = None) -> dict:
         "probe_frames": n_probe,
         "one_target_s": round(t_one, 3),
         "peak_rss_mb": round(rss, 1),
+        **({} if args.only == "speech" else {"cnn": cnn_figures(args.max_batch_mb)}),
         "load_avg_1min": round(os.getloadavg()[0], 2),
     }
     print(json.dumps(out, indent=1))

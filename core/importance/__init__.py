@@ -16,8 +16,11 @@ Choices written down here:
 - Speed: for ``SpeechDNN`` the Jacobian is an explicit chain of large matrix products (forward once,
   then from the output layer a (batch*T, units) matrix times each weight, scaled by the activation
   derivative), one sweep giving every layer. Any other ``nn.Module`` (``DigitCNN``) goes through
-  batched autograd (``is_grads_batched``); for models with ``forward_layers`` any layer can be
-  asked for. For the DigitCNN, layer l is ``forward_layers(x)[l]`` (conv maps after the ReLU).
+  autograd: one forward per batch, then one backward per target (``retain_graph``) of y_t summed
+  over the batch, which gives every frame its own gradient since frames do not interact in eval
+  mode; each backward gives every asked layer. (Batched autograd, ``is_grads_batched``, was 2-20x
+  slower on the CNN's convolutions, and its memory grew with the number of targets.) For models
+  with ``forward_layers`` any layer can be asked for. For the DigitCNN, layer l is ``forward_layers(x)[l]`` (conv maps after the ReLU).
 - Memory is bounded by the batch size (chosen from ``max_batch_mb``), never by the frame count.
 - The model is never changed: weights are only read; a model in training mode is put in eval
   mode for the autograd path and every module's flag is restored; no ``.grad`` is produced.

@@ -36,9 +36,13 @@ def _attr_batch(model: nn.Module, x: torch.Tensor, mask: torch.Tensor, kind: str
         return u[None] * z[:, None, None]
 
     def grad(xs: torch.Tensor) -> torch.Tensor:
-        out: list[torch.Tensor] = []
-        _grads(model, xs, mask, kind, (0,), lambda _l, g, _s: out.append(g.clone()), engine)
-        return out[0]
+        out = torch.empty(xs.shape[0], nt, xs[0].numel(), dtype=xs.dtype)
+
+        def put(_layer: int, g: torch.Tensor, _shape: tuple[int, ...], first: int) -> None:
+            out[:, first : first + g.shape[1]] = g
+
+        _grads(model, xs, mask, kind, (0,), put, engine)
+        return out
 
     flat = x.reshape(nb, 1, -1)
     if method == "gradient":
@@ -110,7 +114,7 @@ def attribution_stats(
     factor = _method_args(method, n_samples, steps)
     eng = _engine(model, engine)
     tg, mask, n_labels, idx, x1 = _setup(model, X, labels, targets, kind, n_labels, indices, transform)
-    bs = batch_size or _auto_batch(model, x1, len(tg), (0,), eng, max_batch_mb, factor)
+    bs = batch_size or _auto_batch(model, x1, len(tg), (0,), eng, max_batch_mb, factor, collect=True)
     dtype = next(model.parameters()).dtype
     gen = torch.Generator().manual_seed(seed)
     u = torch.rand(len(tg), x1[0].size, generator=gen, dtype=dtype)

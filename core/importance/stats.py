@@ -19,7 +19,9 @@ StatKind = Literal["std", "mean_abs", "rms", "mean"]
 TargetSpec = int | Sequence[int]
 OUTPUT_KINDS = ("posterior", "logit", "log_posterior")
 STAT_KINDS = ("std", "mean_abs", "rms", "mean")
-Consume = Callable[[int, torch.Tensor, tuple[int, ...]], None]
+Consume = Callable[[int, torch.Tensor, tuple[int, ...], int], None]
+"""What an engine calls with its gradients: (layer, g (B, k, D), unit shape, first target): g holds
+targets first .. first+k-1 of the batch's frames (the chain gives all T at once, autograd one)."""
 
 
 class ImportanceError(ValueError):
@@ -148,11 +150,13 @@ class _Accumulator:
         self.segments = [(int(lab[i]), int(i), int(j)) for i, j in zip(starts, ends, strict=True)]
         self.n += np.bincount(lab, minlength=self.n_labels)
 
-    def __call__(self, layer: int, g: torch.Tensor, shape: tuple[int, ...]) -> None:
+    def __call__(self, layer: int, g: torch.Tensor, shape: tuple[int, ...], first: int = 0) -> None:
+        """Add g (B, k, D) of targets first .. first+k-1 (``Consume``)."""
+        d = g.shape[2]
         if layer not in self.sums:
-            self.sums[layer] = np.zeros((3, self.n_labels, self.nt * g.shape[2]))
+            self.sums[layer] = np.zeros((3, self.n_labels, self.nt * d))
             self.shapes[layer] = shape
-        acc, flat = self.sums[layer], g.reshape(g.shape[0], -1).numpy()
+        acc, flat = self.sums[layer][:, :, first * d : (first + g.shape[1]) * d], g.reshape(g.shape[0], -1).numpy()
         step = max(1, _PIECE_BYTES // (flat.shape[1] * 8))
         for label, i, j in self.segments:
             for k in range(i, j, step):
