@@ -7,12 +7,12 @@ with read-only arrays. Pages call these functions; they hold no maths.
 Choices written down here:
 
 - The sample set of the dashboard is the model's shipped validation set (held-out utterances).
-  Gradient statistics are computed once per (model, output kind, target) over *all* its frames,
+  Gradient statistics are computed once per (model, output, target) over *all* its frames,
   kept per true label; "frames of the selected phonemes" then selects labels, exactly and
-  instantly, so switching the sample set or the importance kind never recomputes anything.
+  instantly, so switching the sample set or the statistic never recomputes anything.
 - Class histograms (for p_e and the class means) are computed once per (model, bins).
 - The shared sidebar settings live in ``st.session_state`` under ``settings_*`` keys and are
-  mirrored into the URL (``?model=...&kind=...``) so a view can be shared by its address.
+  mirrored into the URL (``?model=...&stat=...``) so a view can be shared by its address.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 import streamlit as st
 
-from core.importance import OUTPUT_KINDS, GradStats, GradStatsCache
+from core.importance import OUTPUTS, GradStats, GradStatsCache
 from core.models import MODELS_DIR, ModelInfo, list_models, load_model
 from core.overlap import ClassHistograms, class_histograms
 from core.phones import PHONES, describe
@@ -42,8 +42,8 @@ class Settings:
 
     model: str
     sample_set: str  # "all" | "selected"
-    stat_kind: str  # "std" | "mean_abs" | "rms"
-    output_kind: str  # "posterior" | "logit" | "log_posterior"
+    stat: str  # "std" | "mean_abs" | "rms"
+    output: str  # "posterior" | "logit" | "log_posterior"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -114,7 +114,7 @@ def _stats_cache() -> GradStatsCache:
     return GradStatsCache(max_entries=16)
 
 
-def grad_stats(name: str, output_kind: str, target: tuple[int, ...]) -> GradStats:
+def grad_stats(name: str, output: str, target: tuple[int, ...]) -> GradStats:
     """Input-layer gradient statistics of one target over the model's validation set.
 
     Computed on first use (with a progress bar) and kept in a cache shared by all sessions; later
@@ -131,7 +131,7 @@ def grad_stats(name: str, output_kind: str, target: tuple[int, ...]) -> GradStat
         bar.progress(min(1.0, f), text=tr("Computing gradients over the validation frames…"))
 
     stats = _stats_cache().get((models_root(), name, "validation"), net, view, frames.labels, [target],
-                               kind=output_kind, n_labels=len(PHONES), transform=info.normalizer.apply,
+                               output=output, n_labels=len(PHONES), transform=info.normalizer.apply,
                                progress=progress)
     if bar is not None:
         bar.empty()
@@ -246,7 +246,7 @@ def _select(label: str, options: list[str], key: str, param: str, default: str, 
 
 
 def sidebar() -> Settings | None:
-    """The shared sidebar (every page): model, sample set, importance kind, output kind.
+    """The shared sidebar (every page): model, sample set, statistic, output.
 
     Returns None (after an st.error) when no speech model is installed.
     """
@@ -264,7 +264,7 @@ def sidebar() -> Settings | None:
                     lambda k: tr(SAMPLE_SETS[k]))
         k = _select(tr("Importance"), list(STAT_LABELS), "settings_stat", "stat", "std",
                     lambda k: tr(STAT_LABELS[k]))
-        o = _select(tr("Output"), list(OUTPUT_KINDS), "settings_output", "output", "posterior",
+        o = _select(tr("Output"), list(OUTPUTS), "settings_output", "output", "posterior",
                     lambda k: tr(OUTPUT_LABELS[k]))
     # the address always shows the current settings (also after a page change or a bad value)
     st.query_params.update({"model": m, "sample": s, "stat": k, "output": o})
@@ -274,7 +274,7 @@ def sidebar() -> Settings | None:
     except ValueError as exc:
         st.error(tr("The model {m} cannot be used: {e}").format(m=m, e=exc))
         return None
-    return Settings(model=m, sample_set=s, stat_kind=k, output_kind=o)
+    return Settings(model=m, sample_set=s, stat=k, output=o)
 
 
 def page_start(title: str) -> tuple[Settings, ModelInfo]:

@@ -32,10 +32,10 @@ with st.expander(tr("View"), expanded=True):
     top = c3.slider(tr("Show the top k % of cells"), 1, 100, 100, key="map_top")
     scale = c4.slider(tr("Square scale"), 0.25, 2.0, 1.0, 0.05, key="map_scale")
 
-stats = S.grad_stats(cfg.model, cfg.output_kind, S.target_of(cfg.model, target))
+stats = S.grad_stats(cfg.model, cfg.output, S.target_of(cfg.model, target))
 label = S.label_index(cfg.model, phone)
 labels = None if cfg.sample_set == "all" else [label]
-importance = stats.stat(cfg.stat_kind, labels)[0]
+importance = stats.stat(cfg.stat, labels)[0]
 mean = S.histograms(cfg.model, 30).mean(label)
 table = charts.map_table(fc, importance, mean)
 view = charts.select_cells(table, "importance", (t_lo, t_hi), (names.index(ch_lo), names.index(ch_hi)), top)
@@ -45,11 +45,11 @@ st.caption(tr(
     "Square area ∝ {stat} for output /{t}/ ({out}), over {n:,} validation frames ({set}); "
     "colour = mean of the input over the /{p}/ frames (normalised: blue below average, red above). "
     "Filtering the view keeps every square's size and colour."
-).format(stat=S.STAT_LABELS[cfg.stat_kind], t=target, out=S.OUTPUT_LABELS[cfg.output_kind], n=n_frames,
+).format(stat=S.STAT_LABELS[cfg.stat], t=target, out=S.OUTPUT_LABELS[cfg.output], n=n_frames,
          set=S.SAMPLE_SETS[cfg.sample_set], p=phone))
 square = charts.importance_map(view, fc, scale, title=f"/{target}/", size_max=float(table["importance"].max()),
                                color_max=float(table["mean"].abs().max()))
 chart = charts.map_with_profiles(square, view, fc)
 st.altair_chart(chart, width="content")
 st.download_button(tr("Download the map's data (CSV)"), view.to_csv(index=False).encode(),
-                   file_name=f"importance_{cfg.model}_{target}_{cfg.stat_kind}.csv", mime="text/csv")
+                   file_name=f"importance_{cfg.model}_{target}_{cfg.stat}.csv", mime="text/csv")

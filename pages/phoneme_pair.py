@@ -63,8 +63,8 @@ with st.expander(tr("View"), expanded=True):
 
 la, lb = S.label_index(cfg.model, a), S.label_index(cfg.model, b)
 labels = None if cfg.sample_set == "all" else [la, lb]
-imp_a = S.grad_stats(cfg.model, cfg.output_kind, S.target_of(cfg.model, a)).stat(cfg.stat_kind, labels)[0]
-imp_b = S.grad_stats(cfg.model, cfg.output_kind, S.target_of(cfg.model, b)).stat(cfg.stat_kind, labels)[0]
+imp_a = S.grad_stats(cfg.model, cfg.output, S.target_of(cfg.model, a)).stat(cfg.stat, labels)[0]
+imp_b = S.grad_stats(cfg.model, cfg.output, S.target_of(cfg.model, b)).stat(cfg.stat, labels)[0]
 hist = S.histograms(cfg.model, bins)
 eps, p_e = hist.overlap(la, lb)
 table = charts.pair_table(fc, imp_a, imp_b, p_e, eps)
@@ -74,7 +74,7 @@ st.caption(tr(
     "Square area ∝ importance(/{a}/) × importance(/{b}/) ({stat}); colour = p_e, the probability that the "
     "input's distributions over /{a}/ and /{b}/ frames differ (0 = identical, 1 = disjoint; {bins} bins). "
     "Click a square to see the two distributions; double-click to clear."
-).format(a=a, b=b, stat=S.STAT_LABELS[cfg.stat_kind], bins=bins))
+).format(a=a, b=b, stat=S.STAT_LABELS[cfg.stat], bins=bins))
 
 event = st.altair_chart(charts.pair_map(view, fc, a, b, scale, size_max=float(table["importance_pair"].max())),
                         on_select="rerun",

@@ -27,7 +27,7 @@ from core.importance import (
 )
 from core.models import DigitCNN, SpeechDNN
 
-KINDS = ("posterior", "logit", "log_posterior")
+OUTPUTS = ("posterior", "logit", "log_posterior")
 TARGETS = [0, [1, 3], 4]
 N_LABELS = 4
 
@@ -50,12 +50,12 @@ def frames() -> tuple[np.ndarray, np.ndarray]:
     return x, labels
 
 
-def y_target(logits: torch.Tensor, target: list[int], kind: str) -> torch.Tensor:
+def y_target(logits: torch.Tensor, target: list[int], output: str) -> torch.Tensor:
     """The oracle's y_t for one frame's logits (n_out,)."""
-    if kind == "logit":
+    if output == "logit":
         return logits[target].sum()
     p = torch.softmax(logits, -1)[target].sum()
-    return p if kind == "posterior" else torch.log(p)
+    return p if output == "posterior" else torch.log(p)
 
 
 def speech_rest(model: SpeechDNN, layer: int, h: torch.Tensor) -> torch.Tensor:
@@ -77,13 +77,13 @@ def digit_rest(model: DigitCNN, layer: int, a: torch.Tensor) -> torch.Tensor:
     return model.fc2(a)[0]
 
 
-def brute(model, x: np.ndarray, labels: np.ndarray, targets, kind: str, layer: int, rest) -> dict:
+def brute(model, x: np.ndarray, labels: np.ndarray, targets, output: str, layer: int, rest) -> dict:
     """Per-label sums from one jacobian per frame: n (L,), sum_g / sum_g2 / sum_abs (L, T, D)."""
     tg = [[t] if isinstance(t, int) else list(t) for t in targets]
     gs = []
     for xi in torch.as_tensor(x, dtype=torch.float64):
         h = model.forward_layers(xi.unsqueeze(0))[layer][0].detach()
-        f = lambda hh: torch.stack([y_target(rest(model, layer, hh), t, kind) for t in tg])  # noqa: E731
+        f = lambda hh: torch.stack([y_target(rest(model, layer, hh), t, output) for t in tg])  # noqa: E731
         gs.append(torch.autograd.functional.jacobian(f, h).reshape(len(tg), -1).numpy())
     g = np.stack(gs)
     one = np.eye(N_LABELS)[labels]  # (n, L)
@@ -97,16 +97,16 @@ def close(a, b, rtol: float = 1e-5) -> None:
 
 
 @pytest.mark.parametrize("engine", ["chain", "autograd"])
-@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("output", OUTPUTS)
 @pytest.mark.parametrize("activation", ["sigmoid", "relu"])
-def test_speech_sums_and_stats_equal_brute_force(frames, activation, kind, engine):
+def test_speech_sums_and_stats_equal_brute_force(frames, activation, output, engine):
     model = speech_model(activation)
     x, labels = frames
-    stats = layer_gradient_stats(model, x, labels, TARGETS, layers=None, kind=kind, n_labels=N_LABELS,
+    stats = layer_gradient_stats(model, x, labels, TARGETS, layers=None, output=output, n_labels=N_LABELS,
                                  engine=engine)
     assert sorted(stats) == [0, 1, 2, 3]
     for layer, s in stats.items():
-        ref = brute(model, x, labels, TARGETS, kind, layer, speech_rest)
+        ref = brute(model, x, labels, TARGETS, output, layer, speech_rest)
         assert s.sum_g.shape == (N_LABELS, 3, 12 if layer == 0 else 6)
         np.testing.assert_array_equal(s.n, ref["n"])
         for key in ("sum_g", "sum_g2", "sum_abs"):
@@ -118,16 +118,16 @@ def test_speech_sums_and_stats_equal_brute_force(frames, activation, kind, engin
         close(s.stat("mean"), g.mean(axis=0))
 
 
-@pytest.mark.parametrize("kind", KINDS)
-def test_digit_cnn_layers_and_filter_importance_equal_brute_force(kind):
+@pytest.mark.parametrize("output", OUTPUTS)
+def test_digit_cnn_layers_and_filter_importance_equal_brute_force(output):
     model = digit_model()
     x = np.random.default_rng(3).standard_normal((5, 1, 28, 28)).astype(np.float32)
     labels = np.array([0, 1, 1, 3, 2])
-    stats = layer_gradient_stats(model, x, labels, [0, [2, 7], 9], layers=None, kind=kind, n_labels=N_LABELS)
+    stats = layer_gradient_stats(model, x, labels, [0, [2, 7], 9], layers=None, output=output, n_labels=N_LABELS)
     assert [s.unit_shape for s in stats.values()] == [(1, 28, 28), (2, 28, 28), (3, 14, 14), (8,)]
     imp_ = unit_importance(stats)
     for layer, s in stats.items():
-        ref = brute(model, x, labels, [0, [2, 7], 9], kind, layer, digit_rest)
+        ref = brute(model, x, labels, [0, [2, 7], 9], output, layer, digit_rest)
         for key in ("sum_g", "sum_g2", "sum_abs"):
             close(getattr(s, key), ref[key])
         sd = ref["g"].std(axis=0)  # (T, D): sigma per (output, unit), then summed
@@ -154,9 +154,9 @@ def test_label_union_equals_direct_computation(frames):
     s = gradient_stats(model, x, labels, TARGETS, n_labels=N_LABELS)
     keep = np.flatnonzero(np.isin(labels, [0, 2]))
     direct = gradient_stats(model, x, labels, TARGETS, n_labels=N_LABELS, indices=keep)
-    for kind in ("std", "mean_abs", "rms", "mean"):
-        close(s.stat(kind, labels=[0, 2]), direct.stat(kind))
-        close(direct.stat(kind), gradient_stats(model, x[keep], labels[keep], TARGETS, n_labels=N_LABELS).stat(kind))
+    for stat in ("std", "mean_abs", "rms", "mean"):
+        close(s.stat(stat, labels=[0, 2]), direct.stat(stat))
+        close(direct.stat(stat), gradient_stats(model, x[keep], labels[keep], TARGETS, n_labels=N_LABELS).stat(stat))
 
 
 @pytest.mark.parametrize("batch_size", [1, 7, None])
@@ -232,7 +232,7 @@ def test_cache_computes_only_missing_targets(frames, monkeypatch):
 @pytest.mark.parametrize(
     ("kwargs", "match"),
     [
-        ({"kind": "softmax"}, "Unknown output kind"),
+        ({"output": "softmax"}, "Unknown output"),
         ({"targets": [7]}, "Output indices"),
         ({"targets": [[]]}, "at least one"),
         ({"targets": [1, [1]]}, "only once"),
@@ -285,16 +285,16 @@ def test_gradient_times_input_equals_brute_force(frames):
     close(s.stat("mean_abs"), np.abs(g * x[:, None, :]).mean(0))
 
 
-@pytest.mark.parametrize("kind", KINDS)
-def test_integrated_gradients_completeness(frames, kind):
+@pytest.mark.parametrize("output", OUTPUTS)
+def test_integrated_gradients_completeness(frames, output):
     model = speech_model("sigmoid")
     x = frames[0][:4]
     base = np.full(12, 0.3)
-    a = attributions(model, x, TARGETS, method="integrated_gradients", kind=kind, steps=300, baseline=base)
+    a = attributions(model, x, TARGETS, method="integrated_gradients", output=output, steps=300, baseline=base)
     with torch.no_grad():
         def f(v):
             lg = model(torch.tensor(np.array(v), dtype=torch.float64))
-            return np.array([[y_target(row, [t] if isinstance(t, int) else t, kind).item() for t in TARGETS]
+            return np.array([[y_target(row, [t] if isinstance(t, int) else t, output).item() for t in TARGETS]
                              for row in lg])
         expect = f(x) - f(np.broadcast_to(base, x.shape))
     np.testing.assert_allclose(a.sum(axis=2), expect, rtol=1e-4, atol=1e-6)

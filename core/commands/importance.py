@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from core.importance import OUTPUT_KINDS, ImportanceError, importance_table
+from core.importance import OUTPUTS, ImportanceError, importance_table
 from core.importance.table import MAX_BINS, check_table_args
 
 
@@ -32,7 +32,7 @@ def _cli_importance(args) -> int:
         raise ImportanceError(f"--target and --pair are both {args.target}; choose two different phonemes.")
     model, info, X, labels = _cli_data(args)
     rows = importance_table(model, info.features, info.labels, X, labels, target=args.target, pair=args.pair,
-                            stat=args.kind, kind=args.output, top=args.top, transform=info.normalizer.apply,
+                            stat=args.stat, output=args.output, top=args.top, transform=info.normalizer.apply,
                             bins=args.bins)
     if args.json:
         print(json.dumps(rows, indent=1))
@@ -57,8 +57,8 @@ def add_cli(subparsers) -> None:
     src.add_argument("--validation", action="store_true", help="the model's validation frames")
     p.add_argument("--target", required=True, help="phoneme (all its states for a 3-state model)")
     p.add_argument("--pair", help="second phoneme: square size = product, colour = p_e")
-    p.add_argument("--kind", choices=("std", "mean_abs", "rms"), default="std", help="statistic (default std)")
-    p.add_argument("--output", choices=OUTPUT_KINDS, default="posterior", help="output differentiated")
+    p.add_argument("--stat", choices=("std", "mean_abs", "rms"), default="std", help="statistic (default std)")
+    p.add_argument("--output", choices=OUTPUTS, default="posterior", help="output differentiated")
     p.add_argument("--top", type=int, default=10, help="cells to print, at least 1 (default 10)")
     p.add_argument("--bins", type=int, default=30,
                    help=f"histogram bins per input for p_e, 2-{MAX_BINS} (default 30); as in the dashboard, "

@@ -7,7 +7,8 @@ only running sums are kept, **per true label of the frame**: n, sum g, sum g^2, 
 
 Choices written down here:
 
-- Output kinds: ``"posterior"`` (softmax, default), ``"logit"``, ``"log_posterior"``. For a group of
+- Outputs (``output=``): ``"posterior"`` (softmax, default), ``"logit"``, ``"log_posterior"``;
+  statistics (``stat=``): ``"std"`` (default), ``"mean_abs"``, ``"rms"``, ``"mean"``. For a group of
   outputs S the target is sum_{c in S} y_c; with ``log_posterior`` it is log(sum_{c in S} p_c).
 - The standard deviation is the population one (ddof=0): sqrt(sum g^2 / n - (sum g / n)^2).
 - Reuse: a computation covers exactly the targets asked for; ``GradStats.merge`` joins the results
@@ -48,12 +49,12 @@ from core.importance.engines import (
 )
 from core.importance.methods import METHODS, Method, attribution_stats, attributions
 from core.importance.stats import (
-    OUTPUT_KINDS,
-    STAT_KINDS,
+    OUTPUTS,
+    STATS,
     GradStats,
     ImportanceError,
-    OutputKind,
-    StatKind,
+    Output,
+    Stat,
     TargetSpec,
     normalize_targets,
     unit_importance,
@@ -62,14 +63,14 @@ from core.importance.table import check_table_args, importance_table, resolve_ta
 
 __all__ = [
     "METHODS",
-    "OUTPUT_KINDS",
-    "STAT_KINDS",
+    "OUTPUTS",
+    "STATS",
     "GradStats",
     "GradStatsCache",
     "ImportanceError",
     "Method",
-    "OutputKind",
-    "StatKind",
+    "Output",
+    "Stat",
     "TargetSpec",
     "attribution_stats",
     "attributions",

@@ -11,11 +11,11 @@ import numpy as np
 from torch import nn
 
 from core.importance.engines import gradient_stats
-from core.importance.stats import GradStats, ImportanceError, OutputKind, TargetSpec, _target_key
+from core.importance.stats import GradStats, ImportanceError, Output, TargetSpec, _target_key
 
 
 class GradStatsCache:
-    """Input-layer GradStats per (key, output kind) that computes only targets it has not seen.
+    """Input-layer GradStats per (key, output) that computes only targets it has not seen.
 
     ``key`` must identify the model and the sample set (frames, transform, indices), e.g.
     ("speech_en_mfbank", "validation"). Thread-safe; keeps the ``max_entries`` most recent keys.
@@ -27,7 +27,7 @@ class GradStatsCache:
         self.max_entries = max_entries
 
     def get(self, key: Hashable, model: nn.Module, X, labels: np.ndarray,
-            targets: Sequence[TargetSpec] | None = None, *, kind: OutputKind = "posterior",
+            targets: Sequence[TargetSpec] | None = None, *, output: Output = "posterior",
             **kwargs) -> GradStats:
         """GradStats for ``targets`` (None = every output), computing only the missing ones.
 
@@ -38,15 +38,15 @@ class GradStatsCache:
             targets = range(model.n_classes)
         want = tuple(_target_key(t) for t in targets)
         with self._lock:
-            have = self._store.get((key, kind))
+            have = self._store.get((key, output))
         missing = list(dict.fromkeys(t for t in want if have is None or t not in have.targets))
         if missing:
-            new = gradient_stats(model, X, labels, missing, kind=kind, **kwargs)
+            new = gradient_stats(model, X, labels, missing, output=output, **kwargs)
             with self._lock:
-                have = self._store.get((key, kind))
+                have = self._store.get((key, output))
                 have = new if have is None else have.merge(new)
-                self._store[(key, kind)] = have
-                self._store.move_to_end((key, kind))
+                self._store[(key, output)] = have
+                self._store.move_to_end((key, output))
                 while len(self._store) > self.max_entries:
                     self._store.popitem(last=False)
         return have.select(want)

@@ -13,11 +13,11 @@ from torch import nn
 
 from core.batching import Transform, iter_batches
 from core.importance.stats import (
-    OUTPUT_KINDS,
+    OUTPUTS,
     Consume,
     GradStats,
     ImportanceError,
-    OutputKind,
+    Output,
     TargetSpec,
     _Accumulator,
     normalize_targets,
@@ -33,23 +33,23 @@ def _masks(targets: tuple[tuple[int, ...], ...], n_out: int, dtype: torch.dtype)
     return mask
 
 
-def target_outputs(logits: torch.Tensor, mask: torch.Tensor, kind: str) -> torch.Tensor:
+def target_outputs(logits: torch.Tensor, mask: torch.Tensor, output: str) -> torch.Tensor:
     """y_t of every target: logits (B, n_out), mask (T, n_out) 0/1 -> (B, T)."""
-    if kind == "logit":
+    if output == "logit":
         return logits @ mask.T
-    if kind == "posterior":
+    if output == "posterior":
         return torch.softmax(logits, -1) @ mask.T
     logmask = torch.where(mask > 0, 0.0, float("-inf")).to(logits.dtype)
     return torch.logsumexp(torch.log_softmax(logits, -1)[:, None, :] + logmask, -1)
 
 
-def _seed(logits: torch.Tensor, mask: torch.Tensor, kind: str) -> torch.Tensor:
+def _seed(logits: torch.Tensor, mask: torch.Tensor, output: str) -> torch.Tensor:
     """dy_t / dz of the output layer: (B, T, n_out)."""
     b, (t, n) = logits.shape[0], mask.shape
-    if kind == "logit":
+    if output == "logit":
         return mask.expand(b, t, n)
     y = torch.softmax(logits, -1)
-    if kind == "posterior":  # d(sum_S y_c)/dz_k = y_k ([k in S] - sum_S y)
+    if output == "posterior":  # d(sum_S y_c)/dz_k = y_k ([k in S] - sum_S y)
         return y[:, None, :] * (mask[None] - (y @ mask.T)[:, :, None])
     logmask = torch.where(mask > 0, 0.0, float("-inf")).to(logits.dtype)
     return torch.softmax(logits[:, None, :] + logmask, -1) - y[:, None, :]
@@ -64,7 +64,7 @@ def _buffer(work: dict[int, torch.Tensor], key: int, shape: tuple[int, int], dty
     return buf[:n].view(shape)
 
 
-def _chain(model: SpeechDNN, x: torch.Tensor, mask: torch.Tensor, kind: str, layers: tuple[int, ...],
+def _chain(model: SpeechDNN, x: torch.Tensor, mask: torch.Tensor, output: str, layers: tuple[int, ...],
            consume: Consume, work: dict[int, torch.Tensor] | None = None) -> None:
     """Explicit Jacobian chain of a SpeechDNN (call under no_grad); consume(l, g (B, T, D_l), shape, 0).
 
@@ -79,7 +79,7 @@ def _chain(model: SpeechDNN, x: torch.Tensor, mask: torch.Tensor, kind: str, lay
         hs.append(torch.sigmoid_(z) if sig else torch.relu_(z))
     logits = torch.addmm(bs[-1], hs[-1], ws[-1].T)
     nb, nt = x.shape[0], mask.shape[0]
-    g = _seed(logits, mask, kind).reshape(nb * nt, -1)  # dy/dz of the layer above
+    g = _seed(logits, mask, output).reshape(nb * nt, -1)  # dy/dz of the layer above
     for layer in range(len(ws) - 1, min(layers) - 1, -1):
         g = torch.mm(g, ws[layer], out=_buffer(work, layer % 2, (nb * nt, ws[layer].shape[1]), x.dtype))
         g3 = g.view(nb, nt, -1)
@@ -90,7 +90,7 @@ def _chain(model: SpeechDNN, x: torch.Tensor, mask: torch.Tensor, kind: str, lay
             g3.mul_((torch.addcmul(h, h, h, value=-1.0) if sig else h > 0).unsqueeze(1))  # h(1-h) | h>0
 
 
-def _autograd(model: nn.Module, x: torch.Tensor, mask: torch.Tensor, kind: str, layers: tuple[int, ...],
+def _autograd(model: nn.Module, x: torch.Tensor, mask: torch.Tensor, output: str, layers: tuple[int, ...],
               consume: Consume) -> None:
     """Autograd for any module: one forward, then one backward per target (``retain_graph``), each
     giving that target's gradient at every asked layer: consume(l, g (B, 1, D_l), shape, t).
@@ -105,7 +105,7 @@ def _autograd(model: nn.Module, x: torch.Tensor, mask: torch.Tensor, kind: str, 
         acts[0] = x
         if max(layers) > len(acts) - 2:
             raise ImportanceError(f"This model has layers 0..{len(acts) - 2} below the output.")
-        y = target_outputs(acts[-1], mask, kind).sum(0)  # (T,)
+        y = target_outputs(acts[-1], mask, output).sum(0)  # (T,)
         wanted = [acts[layer] for layer in layers]
         for t in range(nt):
             grads = torch.autograd.grad(y[t], wanted, retain_graph=t < nt - 1)
@@ -113,14 +113,14 @@ def _autograd(model: nn.Module, x: torch.Tensor, mask: torch.Tensor, kind: str, 
                 consume(layer, g.reshape(nb, 1, -1), tuple(g.shape[1:]), t)
 
 
-def _grads(model: nn.Module, x: torch.Tensor, mask: torch.Tensor, kind: str, layers: tuple[int, ...],
+def _grads(model: nn.Module, x: torch.Tensor, mask: torch.Tensor, output: str, layers: tuple[int, ...],
            consume: Consume, engine: str, work: dict[int, torch.Tensor] | None = None) -> None:
     if engine == "chain":
         with torch.no_grad():
-            _chain(model, x, mask, kind, layers, consume, work)
+            _chain(model, x, mask, output, layers, consume, work)
     else:
         with eval_mode(model):
-            _autograd(model, x, mask, kind, layers, consume)
+            _autograd(model, x, mask, output, layers, consume)
 
 
 def _engine(model: nn.Module, engine: str) -> str:
@@ -170,11 +170,11 @@ def _sorted_batches(X, labels: np.ndarray, batch_size: int, indices: np.ndarray,
         yield np.ascontiguousarray(xb[order]), lb[order]
 
 
-def _setup(model: nn.Module, X, labels: np.ndarray, targets, kind: str, n_labels: int | None,
+def _setup(model: nn.Module, X, labels: np.ndarray, targets, output: str, n_labels: int | None,
            indices: np.ndarray | None, transform: Transform | None):
     """Checks shared by every entry point; returns (targets, mask, n_labels, indices, first frame)."""
-    if kind not in OUTPUT_KINDS:
-        raise ImportanceError(f"Unknown output kind {kind!r}; use one of {', '.join(OUTPUT_KINDS)}.")
+    if output not in OUTPUTS:
+        raise ImportanceError(f"Unknown output {output!r}; use one of {', '.join(OUTPUTS)}.")
     labels = np.asarray(labels)
     if len(labels) != len(X):
         raise ImportanceError(f"There are {len(X)} frames but {len(labels)} labels.")
@@ -199,7 +199,7 @@ def layer_gradient_stats(
     targets: Sequence[TargetSpec] | None = None,
     *,
     layers: Sequence[int] | None = (0,),
-    kind: OutputKind = "posterior",
+    output: Output = "posterior",
     n_labels: int | None = None,
     transform: Transform | None = None,
     indices: np.ndarray | None = None,
@@ -217,7 +217,7 @@ def layer_gradient_stats(
     with sums (n_labels, T, D_layer).
     """
     eng = _engine(model, engine)
-    tg, mask, n_labels, idx, x1 = _setup(model, X, labels, targets, kind, n_labels, indices, transform)
+    tg, mask, n_labels, idx, x1 = _setup(model, X, labels, targets, output, n_labels, indices, transform)
     if layers is None:
         if eng == "chain":
             layers = range(model.n_hidden + 1)
@@ -236,10 +236,10 @@ def layer_gradient_stats(
     acc, work = _Accumulator(n_labels, len(tg)), {}
     for xb, lb in _sorted_batches(X, labels, bs, idx, transform):
         acc.batch(lb)
-        _grads(model, torch.from_numpy(xb).to(dtype), mask, kind, layers, acc, eng, work)
+        _grads(model, torch.from_numpy(xb).to(dtype), mask, output, layers, acc, eng, work)
         if progress is not None:
             progress(float(acc.n.sum()) / idx.size)
-    return acc.result(tg, kind, "gradient")
+    return acc.result(tg, output, "gradient")
 
 
 def gradient_stats(model: nn.Module, X, labels: np.ndarray, targets: Sequence[TargetSpec] | None = None,

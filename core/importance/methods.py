@@ -13,10 +13,10 @@ from torch import nn
 from core.batching import Transform
 from core.importance.engines import _auto_batch, _engine, _grads, _masks, _n_outputs, _setup, _sorted_batches
 from core.importance.stats import (
-    OUTPUT_KINDS,
+    OUTPUTS,
     GradStats,
     ImportanceError,
-    OutputKind,
+    Output,
     TargetSpec,
     _Accumulator,
     normalize_targets,
@@ -26,7 +26,7 @@ Method = Literal["gradient", "smoothgrad", "integrated_gradients", "grad_x_input
 METHODS = ("gradient", "smoothgrad", "integrated_gradients", "grad_x_input", "random")
 
 
-def _attr_batch(model: nn.Module, x: torch.Tensor, mask: torch.Tensor, kind: str, method: str,
+def _attr_batch(model: nn.Module, x: torch.Tensor, mask: torch.Tensor, output: str, method: str,
                 engine: str, *, noise_std: float, n_samples: int, steps: int, baseline,
                 gen: torch.Generator, u: torch.Tensor | None) -> torch.Tensor:
     """Attributions of one batch: x (B, ...) -> (B, T, D)."""
@@ -41,7 +41,7 @@ def _attr_batch(model: nn.Module, x: torch.Tensor, mask: torch.Tensor, kind: str
         def put(_layer: int, g: torch.Tensor, _shape: tuple[int, ...], first: int) -> None:
             out[:, first : first + g.shape[1]] = g
 
-        _grads(model, xs, mask, kind, (0,), put, engine)
+        _grads(model, xs, mask, output, (0,), put, engine)
         return out
 
     flat = x.reshape(nb, 1, -1)
@@ -68,13 +68,13 @@ def _method_args(method: str, n_samples: int, steps: int) -> int:
 
 
 def attributions(model: nn.Module, x: np.ndarray, targets: Sequence[TargetSpec] | None = None, *,
-                 method: Method = "gradient", kind: OutputKind = "posterior", noise_std: float = 0.2,
+                 method: Method = "gradient", output: Output = "posterior", noise_std: float = 0.2,
                  n_samples: int = 16, steps: int = 32, baseline: float | np.ndarray = 0.0, seed: int = 0,
                  engine: str = "auto") -> np.ndarray:
     """Per-frame attributions of normalised inputs x (B, ...) -> (B, T, D) float (see module doc)."""
     _method_args(method, n_samples, steps)
-    if kind not in OUTPUT_KINDS:
-        raise ImportanceError(f"Unknown output kind {kind!r}; use one of {', '.join(OUTPUT_KINDS)}.")
+    if output not in OUTPUTS:
+        raise ImportanceError(f"Unknown output {output!r}; use one of {', '.join(OUTPUTS)}.")
     eng = _engine(model, engine)
     dtype = next(model.parameters()).dtype
     xt = torch.as_tensor(np.asarray(x), dtype=dtype)
@@ -82,7 +82,7 @@ def attributions(model: nn.Module, x: np.ndarray, targets: Sequence[TargetSpec] 
     mask = _masks(normalize_targets(targets, n_out), n_out, dtype)
     gen = torch.Generator().manual_seed(seed)
     u = torch.rand(mask.shape[0], xt[0].numel(), generator=gen, dtype=dtype)
-    return _attr_batch(model, xt, mask, kind, method, eng, noise_std=noise_std, n_samples=n_samples,
+    return _attr_batch(model, xt, mask, output, method, eng, noise_std=noise_std, n_samples=n_samples,
                        steps=steps, baseline=baseline, gen=gen, u=u).numpy()
 
 
@@ -93,7 +93,7 @@ def attribution_stats(
     targets: Sequence[TargetSpec] | None = None,
     *,
     method: Method = "smoothgrad",
-    kind: OutputKind = "posterior",
+    output: Output = "posterior",
     n_labels: int | None = None,
     transform: Transform | None = None,
     indices: np.ndarray | None = None,
@@ -113,7 +113,7 @@ def attribution_stats(
     """
     factor = _method_args(method, n_samples, steps)
     eng = _engine(model, engine)
-    tg, mask, n_labels, idx, x1 = _setup(model, X, labels, targets, kind, n_labels, indices, transform)
+    tg, mask, n_labels, idx, x1 = _setup(model, X, labels, targets, output, n_labels, indices, transform)
     bs = batch_size or _auto_batch(model, x1, len(tg), (0,), eng, max_batch_mb, factor, collect=True)
     dtype = next(model.parameters()).dtype
     gen = torch.Generator().manual_seed(seed)
@@ -121,10 +121,10 @@ def attribution_stats(
     acc = _Accumulator(n_labels, len(tg))
     for xb, lb in _sorted_batches(X, labels, bs, idx, transform):
         acc.batch(lb)
-        a = _attr_batch(model, torch.from_numpy(xb).to(dtype), mask, kind, method, eng, noise_std=noise_std,
+        a = _attr_batch(model, torch.from_numpy(xb).to(dtype), mask, output, method, eng, noise_std=noise_std,
                         n_samples=n_samples, steps=steps, baseline=baseline, gen=gen, u=u)
         acc(0, a, tuple(x1.shape[1:]))
         if progress is not None:
             progress(float(acc.n.sum()) / idx.size)
-    return acc.result(tg, kind, method)[0]
+    return acc.result(tg, output, method)[0]
 

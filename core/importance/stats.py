@@ -14,18 +14,20 @@ from typing import Literal
 import numpy as np
 import torch
 
-OutputKind = Literal["posterior", "logit", "log_posterior"]
-StatKind = Literal["std", "mean_abs", "rms", "mean"]
+Output = Literal["posterior", "logit", "log_posterior"]
+"""What is differentiated: the softmax posterior, the logit or the log posterior (``output=``)."""
+Stat = Literal["std", "mean_abs", "rms", "mean"]
+"""What is drawn from the gradients over frames (``stat=``)."""
 TargetSpec = int | Sequence[int]
-OUTPUT_KINDS = ("posterior", "logit", "log_posterior")
-STAT_KINDS = ("std", "mean_abs", "rms", "mean")
+OUTPUTS = ("posterior", "logit", "log_posterior")
+STATS = ("std", "mean_abs", "rms", "mean")
 Consume = Callable[[int, torch.Tensor, tuple[int, ...], int], None]
 """What an engine calls with its gradients: (layer, g (B, k, D), unit shape, first target): g holds
 targets first .. first+k-1 of the batch's frames (the chain gives all T at once, autograd one)."""
 
 
 class ImportanceError(ValueError):
-    """An importance request a user can get wrong (unknown output, empty sample set, bad kind)."""
+    """An importance request a user can get wrong (unknown output, empty sample set, bad statistic)."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -38,7 +40,7 @@ class GradStats:
     """
 
     targets: tuple[tuple[int, ...], ...]
-    kind: str
+    output: str
     n: np.ndarray
     sum_g: np.ndarray
     sum_g2: np.ndarray
@@ -66,26 +68,26 @@ class GradStats:
             raise ImportanceError(f"Target {list(key)} was not computed; have {[list(t) for t in self.targets]}.")
         return self.targets.index(key)
 
-    def stat(self, kind: StatKind = "std", labels: Sequence[int] | None = None) -> np.ndarray:
+    def stat(self, stat: Stat = "std", labels: Sequence[int] | None = None) -> np.ndarray:
         """(T, D) float64 statistic over the frames whose true label is in ``labels`` (None = all).
 
         std (population, ddof=0), mean_abs = mean |g|, rms = sqrt(mean g^2), mean = mean g.
         """
-        if kind not in STAT_KINDS:
-            raise ImportanceError(f"Unknown statistic {kind!r}; use one of {', '.join(STAT_KINDS)}.")
+        if stat not in STATS:
+            raise ImportanceError(f"Unknown statistic {stat!r}; use one of {', '.join(STATS)}.")
         sel = slice(None) if labels is None else np.asarray(sorted({int(j) for j in labels}), dtype=np.int64)
         if labels is not None and (sel.size == 0 or sel.min() < 0 or sel.max() >= self.n_labels):
             raise ImportanceError(f"Labels must be a non-empty list of indices 0..{self.n_labels - 1}.")
         n = float(self.n[sel].sum())
         if n == 0:
             raise ImportanceError("No frames in the sample set have the chosen labels.")
-        if kind == "mean_abs":
+        if stat == "mean_abs":
             return self.sum_abs[sel].sum(axis=0) / n
         m2 = self.sum_g2[sel].sum(axis=0) / n
-        if kind == "rms":
+        if stat == "rms":
             return np.sqrt(m2)
         m1 = self.sum_g[sel].sum(axis=0) / n
-        return m1 if kind == "mean" else np.sqrt(np.maximum(m2 - m1 * m1, 0.0))
+        return m1 if stat == "mean" else np.sqrt(np.maximum(m2 - m1 * m1, 0.0))
 
     def select(self, targets: Sequence[TargetSpec]) -> GradStats:
         """The same statistics restricted to (and ordered as) ``targets``."""
@@ -95,10 +97,10 @@ class GradStats:
 
     def merge(self, other: GradStats) -> GradStats:
         """Union of the targets of two results on the same sample set (this one's order first)."""
-        same = (self.kind, self.layer, self.unit_shape, self.method) == (
-            other.kind, other.layer, other.unit_shape, other.method)
+        same = (self.output, self.layer, self.unit_shape, self.method) == (
+            other.output, other.layer, other.unit_shape, other.method)
         if not same or not np.array_equal(self.n, other.n):
-            raise ImportanceError("Only statistics of the same sample set, layer and output kind can merge.")
+            raise ImportanceError("Only statistics of the same sample set, layer and output can merge.")
         extra = [i for i, t in enumerate(other.targets) if t not in self.targets]
         cat = lambda a, b: np.concatenate([a, b[:, extra]], axis=1)  # noqa: E731
         return replace(self, targets=self.targets + tuple(other.targets[i] for i in extra), n=self.n.copy(),
@@ -165,14 +167,14 @@ class _Accumulator:
                 acc[1, label] += np.einsum("ij,ij->j", block, block)
                 acc[2, label] += np.abs(block).sum(axis=0)
 
-    def result(self, targets: tuple[tuple[int, ...], ...], kind: str, method: str) -> dict[int, GradStats]:
-        return {layer: GradStats(targets, kind, self.n.copy(), *(a.reshape(self.n_labels, self.nt, -1) for a in s),
+    def result(self, targets: tuple[tuple[int, ...], ...], output: str, method: str) -> dict[int, GradStats]:
+        return {layer: GradStats(targets, output, self.n.copy(), *(a.reshape(self.n_labels, self.nt, -1) for a in s),
                                  layer=layer, unit_shape=self.shapes[layer], method=method)
                 for layer, s in sorted(self.sums.items())}
 
 
 
-def unit_importance(stats: Mapping[int, GradStats], stat: StatKind = "std",
+def unit_importance(stats: Mapping[int, GradStats], stat: Stat = "std",
                     labels: Sequence[int] | None = None, per_filter: bool = True) -> dict[int, np.ndarray]:
     """Imp(l, i) = sum over targets j of stat_x(dy_j / dh_i^(l)): {layer: (D_l,) float64}.
 

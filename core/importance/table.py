@@ -9,7 +9,7 @@ from torch import nn
 
 from core.batching import Transform
 from core.importance.engines import gradient_stats
-from core.importance.stats import ImportanceError, OutputKind, StatKind
+from core.importance.stats import ImportanceError, Output, Stat
 from core.models import ModelError, phone_outputs
 
 
@@ -34,8 +34,8 @@ def check_table_args(top: int, bins: int) -> None:
 
 
 def importance_table(model: nn.Module, features, label_names: Sequence[str], X, labels: np.ndarray, *,
-                     target: str, pair: str | None = None, stat: StatKind = "std",
-                     kind: OutputKind = "posterior", top: int = 10, transform: Transform | None = None,
+                     target: str, pair: str | None = None, stat: Stat = "std",
+                     output: Output = "posterior", top: int = 10, transform: Transform | None = None,
                      bins: int = 30) -> list[dict]:
     """Top cells of a phoneme's importance map (or of a pair's), largest drawn square first.
 
@@ -63,7 +63,7 @@ def importance_table(model: nn.Module, features, label_names: Sequence[str], X, 
         hist = class_histograms(X, two, n_labels=2, bins=bins, transform=transform, indices=both,
                                 value_range=input_range(X, transform=transform), names=[target, pair])
         _, p_e = hist.overlap(0, 1)  # before the gradients: a class without frames fails fast
-    st = gradient_stats(model, X, labels, tgs, kind=kind, n_labels=len(label_names),
+    st = gradient_stats(model, X, labels, tgs, output=output, n_labels=len(label_names),
                         transform=transform).stat(stat)
     meaning = input_meaning(features)
     size = st[0] if pair is None else st[0] * st[1]
