@@ -28,7 +28,8 @@ Output in ``out_dir``: ``<id>.wav`` (16 kHz mono 16-bit PCM), ``<id>.lab`` (``co
 format), ``manifest.csv`` (``id,voice,text,seconds``), ids ``en_s{seed}_{n:05d}``.
 
 Loading (``load_corpus``): every frame of every utterance with its phoneme and state labels, cached
-in ``<corpus>/.frames_<kind>_<hash of the FeatureConfig>.npz``; the cache is rebuilt when it is
+in ``<corpus>/.frames_<kind>_<hash of the FeatureConfig>.npz`` (``CorpusFrames.save``'s format, the
+one of the shipped validation sets, float32 and uncompressed, plus a fingerprint); the cache is rebuilt when it is
 missing, unreadable or its fingerprint differs: SHA-256 of ``manifest.csv``'s bytes and of the size
 and modification time (``os.stat``, ns) of every utterance's .wav and .lab, so a replaced, edited or
 deleted file is read again (and a bad one raises CorpusError).
@@ -48,6 +49,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import zipfile
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
@@ -397,6 +399,105 @@ class CorpusFrames:
         """(len(PHONES),) int64 frames per phoneme class."""
         return np.bincount(self.labels, minlength=len(PHONES)).astype(np.int64)
 
+    def save(self, path: str | Path, *, feats_dtype: type = np.float32, compress: bool = True,
+             fingerprint: str | None = None) -> Path:
+        """Write the frames npz (the format of the shipped validation sets), atomically.
+
+        Arrays: feats (N, C) float16 or float32 raw features, labels (N,) int16 indices into
+        ``phones``, states (N,) int8, utt_starts (U,) int64, utt_ids (U,) str, voices (U,) str,
+        phones (41,) str (the phone set the labels index), features (the FeatureConfig as a JSON
+        string); the corpus cache adds fingerprint (str). No pickle. ``frame_utt`` is rebuilt from
+        utt_starts on load. Validation sets use float16 feats, compressed; the cache float32, plain.
+        """
+        path = Path(path)
+        arrays = {
+            "feats": np.asarray(self.feats).astype(feats_dtype), "labels": np.asarray(self.labels, np.int16),
+            "states": np.asarray(self.states, np.int8), "utt_starts": np.asarray(self.utt_starts, np.int64),
+            "utt_ids": np.asarray(self.utt_ids, dtype=str), "voices": np.asarray(self.voices, dtype=str),
+            "phones": np.asarray(PHONES, dtype=str),
+            "features": np.asarray(json.dumps(self.cfg.to_dict(), sort_keys=True)),
+        }
+        if fingerprint is not None:
+            arrays["fingerprint"] = np.asarray(fingerprint)
+        tmp = path.with_name(path.name + ".tmp")
+        try:
+            with open(tmp, "wb") as f:
+                (np.savez_compressed if compress else np.savez)(f, **arrays)
+            os.replace(tmp, path)
+        finally:
+            tmp.unlink(missing_ok=True)
+        return path
+
+    @classmethod
+    def load(cls, path: str | Path) -> CorpusFrames:
+        """Read a frames npz written by ``save`` (or a shipped validation set), checking every array:
+        keys, dtypes, shapes, utt_starts increasing from 0 (every utterance at least one frame),
+        labels and states in range, lengths consistent. CorpusError (one sentence naming the file)."""
+        path = Path(path)
+
+        def bad(why: str) -> CorpusError:
+            return CorpusError(f"{path} is not a valid frames file: {why}.")
+
+        try:
+            with np.load(path, allow_pickle=False) as z:
+                a = {k: z[k] for k in z.files}
+        except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
+            raise CorpusError(f"{path} is not a readable frames npz ({_first_line(exc)}).") from None
+        missing = [k for k in _NPZ_KEYS if k not in a]
+        if missing:
+            raise CorpusError(f"{path} lacks the array {missing[0]!r}.")
+        for key, kinds, ndim in _NPZ_SPEC:
+            if ("str" if a[key].dtype.kind == "U" else a[key].dtype.name) not in kinds:
+                raise bad(f"{key} is {a[key].dtype}, not {' or '.join(kinds)}")
+            if a[key].ndim != ndim:
+                raise bad(f"{key} has {a[key].ndim} dimensions, not {ndim}")
+        try:
+            cfg = FeatureConfig.from_dict(json.loads(str(a["features"])))
+        except (ValueError, TypeError, KeyError) as exc:
+            raise bad(f"its feature settings are unusable ({_first_line(exc)})") from None
+        feats, starts, labels, states = a["feats"], a["utt_starts"], a["labels"], a["states"]
+        n, u = len(feats), len(starts)
+        if feats.shape[1] != cfg.n_channels:
+            raise bad(f"feats has {feats.shape[1]} channels but its features have {cfg.n_channels}")
+        if len(labels) != n or len(states) != n:
+            raise bad(f"feats, labels and states have {n}, {len(labels)} and {len(states)} frames")
+        if len(a["utt_ids"]) != u or len(a["voices"]) != u:
+            raise bad(f"utt_starts, utt_ids and voices list {u}, {len(a['utt_ids'])} and {len(a['voices'])} utterances")
+        if (n > 0) != (u > 0) or (u and (starts[0] != 0 or np.any(np.diff(starts) <= 0) or starts[-1] >= n)):
+            raise bad("utt_starts do not increase from 0 within the frames")
+        if tuple(str(p) for p in a["phones"]) != PHONES:
+            raise bad("its phone set is not this program's")
+        if n and (labels.min() < 0 or labels.max() >= len(PHONES)):
+            raise bad(f"labels lie outside 0..{len(PHONES) - 1}")
+        if n and (states.min() < 0 or states.max() > 2):
+            raise bad("states lie outside 0..2")
+        return cls(
+            feats=feats.astype(np.float32, copy=False), labels=labels, states=states, utt_starts=starts,
+            frame_utt=np.repeat(np.arange(u, dtype=np.int32), np.diff(np.append(starts, n))),
+            utt_ids=tuple(str(s) for s in a["utt_ids"]), voices=tuple(str(s) for s in a["voices"]), cfg=cfg,
+        )
+
+
+_NPZ_SPEC = (  # key, allowed dtypes, dimensions
+    ("feats", ("float16", "float32"), 2), ("labels", ("int16",), 1), ("states", ("int8",), 1),
+    ("utt_starts", ("int64",), 1), ("utt_ids", ("str",), 1), ("voices", ("str",), 1), ("phones", ("str",), 1),
+    ("features", ("str",), 0),
+)
+_NPZ_KEYS = tuple(k for k, _, _ in _NPZ_SPEC)
+
+
+def _first_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split()) or type(exc).__name__
+
+
+def npz_fingerprint(path: str | Path) -> str | None:
+    """The ``fingerprint`` a frames npz was saved with (None: none, or the file is unreadable)."""
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            return str(z["fingerprint"]) if "fingerprint" in z.files else None
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile):
+        return None
+
 
 def read_manifest(corpus_dir: str | Path) -> list[dict[str, str]]:
     """Rows of ``manifest.csv`` as dicts (keys id, voice, text, seconds)."""
@@ -410,7 +511,7 @@ def read_manifest(corpus_dir: str | Path) -> list[dict[str, str]]:
     return rows
 
 
-CACHE_VERSION = 1
+CACHE_VERSION = 2  # 2: CorpusFrames.save's format (the validation sets')
 DEFAULT_FEATURES = FeatureConfig()  # MFBANK, 40 channels
 
 
@@ -433,20 +534,6 @@ def _fingerprint(corpus_dir: Path, ids: Sequence[str]) -> str:
     return h.hexdigest()
 
 
-def _from_cache(path: Path, fingerprint: str, cfg: FeatureConfig) -> CorpusFrames | None:
-    try:
-        with np.load(path, allow_pickle=False) as z:
-            if str(z["fingerprint"]) != fingerprint:
-                return None
-            return CorpusFrames(
-                feats=z["feats"], labels=z["labels"], states=z["states"], utt_starts=z["utt_starts"],
-                frame_utt=z["frame_utt"], utt_ids=tuple(str(s) for s in z["utt_ids"]),
-                voices=tuple(str(s) for s in z["voices"]), cfg=cfg,
-            )
-    except (OSError, KeyError, ValueError, EOFError):
-        return None
-
-
 def load_corpus(
     corpus_dir: str | Path, cfg: FeatureConfig = DEFAULT_FEATURES, progress: Progress | None = None
 ) -> CorpusFrames:
@@ -459,10 +546,13 @@ def load_corpus(
     ids = [r["id"] for r in rows]
     fingerprint = _fingerprint(corpus_dir, ids)  # before reading: a file changed meanwhile is seen next time
     cache = cache_path(corpus_dir, cfg)
-    if cache.is_file():
-        hit = _from_cache(cache, fingerprint, cfg)
-        if hit is not None:
-            return hit
+    if cache.is_file() and npz_fingerprint(cache) == fingerprint:
+        try:
+            hit = CorpusFrames.load(cache)
+            if hit.cfg == cfg:
+                return hit
+        except CorpusError:
+            pass  # a damaged cache is rebuilt
 
     wavs = [corpus_dir / f"{uid}.wav" for uid in ids]
     sizes = []
@@ -504,18 +594,10 @@ def load_corpus(
 
 
 def _write_cache(path: Path, frames: CorpusFrames, fingerprint: str) -> None:
-    tmp = path.with_name(path.name + ".tmp")
     try:
-        with open(tmp, "wb") as f:
-            np.savez(
-                f, feats=frames.feats, labels=frames.labels, states=frames.states,
-                utt_starts=frames.utt_starts, frame_utt=frames.frame_utt,
-                utt_ids=np.array(frames.utt_ids, dtype=str), voices=np.array(frames.voices, dtype=str),
-                fingerprint=np.array(fingerprint), cfg=np.array(json.dumps(frames.cfg.to_dict())),
-            )
-        os.replace(tmp, path)
+        frames.save(path, compress=False, fingerprint=fingerprint)
     except OSError:  # a read-only corpus still loads, just without a cache
-        tmp.unlink(missing_ok=True)
+        pass
 
 
 # ---------------------------------------------------------------------------------------------

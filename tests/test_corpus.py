@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -11,7 +12,16 @@ import soundfile as sf
 
 from core import corpus
 from core.cli import main
-from core.corpus import CorpusError, cache_path, load_corpus, make_sentences, read_manifest, synthesize
+from core.corpus import (
+    CorpusError,
+    CorpusFrames,
+    cache_path,
+    load_corpus,
+    make_sentences,
+    npz_fingerprint,
+    read_manifest,
+    synthesize,
+)
 from core.features import FeatureConfig, n_frames_for
 from core.phones import PHONES, Segment, frame_labels, read_lab, write_lab
 
@@ -241,3 +251,84 @@ def test_load_corpus_mfcc_has_its_own_cache(synth_dirs, tmp_path):
     frames = load_corpus(copy, cfg)
     assert frames.feats.shape[1] == 13 and frames.spliced().dim == 455
     assert cache_path(copy, cfg).is_file() and cache_path(copy, cfg) != cache_path(copy)
+
+
+# --- the one frames npz format: CorpusFrames.save / CorpusFrames.load ---------------------------
+
+
+def small_frames() -> CorpusFrames:
+    rng = np.random.default_rng(0)
+    sizes = [4, 3, 5]
+    n = sum(sizes)
+    return CorpusFrames(
+        feats=rng.standard_normal((n, 40)).astype(np.float32),
+        labels=rng.integers(0, len(PHONES), n).astype(np.int16), states=rng.integers(0, 3, n).astype(np.int8),
+        utt_starts=np.array([0, 4, 7], dtype=np.int64), frame_utt=np.repeat(np.arange(3, dtype=np.int32), sizes),
+        utt_ids=("u0", "u1", "u2"), voices=("kal", "ked", "slt"), cfg=FeatureConfig(),
+    )
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float16])
+@pytest.mark.parametrize("compress", [True, False])
+def test_frames_round_trip(tmp_path, dtype, compress):
+    f = small_frames()
+    back = CorpusFrames.load(f.save(tmp_path / "f.npz", feats_dtype=dtype, compress=compress, fingerprint="abc"))
+    np.testing.assert_array_equal(back.feats, f.feats.astype(dtype).astype(np.float32))
+    assert back.feats.dtype == np.float32
+    for key in ("labels", "states", "utt_starts", "frame_utt"):
+        assert np.array_equal(getattr(back, key), getattr(f, key)) and getattr(back, key).dtype == getattr(f, key).dtype
+    assert (back.utt_ids, back.voices, back.cfg) == (f.utt_ids, f.voices, f.cfg)
+    assert npz_fingerprint(tmp_path / "f.npz") == "abc"
+    assert not list(tmp_path.glob("*.tmp"))
+
+
+def _damaged(tmp_path, **change) -> Path:
+    f = small_frames()
+    path = f.save(tmp_path / "d.npz")
+    with np.load(path) as z:
+        arrays = {k: z[k] for k in z.files}
+    for k, v in change.items():
+        if v is None:
+            del arrays[k]
+        else:
+            arrays[k] = v
+    np.savez(path, **arrays)
+    return path
+
+
+@pytest.mark.parametrize("change, match", [
+    ({"states": None}, "lacks the array 'states'"),
+    ({"labels": np.zeros(12, np.int64)}, "labels is int64, not int16"),
+    ({"feats": np.zeros((12, 40), np.float64)}, "feats is float64, not float16 or float32"),
+    ({"feats": np.zeros(480, np.float32)}, "feats has 1 dimensions, not 2"),
+    ({"feats": np.zeros((12, 13), np.float32)}, "feats has 13 channels but its features have 40"),
+    ({"features": np.asarray("{not json")}, "its feature settings are unusable"),
+    ({"states": np.zeros(11, np.int8)}, "feats, labels and states have 12, 12 and 11 frames"),
+    ({"voices": np.asarray(["kal"])}, "utt_starts, utt_ids and voices list 3, 3 and 1 utterances"),
+    ({"utt_starts": np.array([1, 4, 7])}, "utt_starts do not increase from 0"),
+    ({"utt_starts": np.array([0, 7, 4])}, "utt_starts do not increase from 0"),
+    ({"utt_starts": np.array([0, 4, 12])}, "utt_starts do not increase from 0"),
+    ({"phones": np.asarray(["sil", "a"])}, "phone set is not this program's"),
+    ({"labels": np.full(12, 41, np.int16)}, r"labels lie outside 0\.\.40"),
+    ({"states": np.full(12, 3, np.int8)}, r"states lie outside 0\.\.2"),
+])
+def test_damaged_frames_file_is_one_clear_error(tmp_path, change, match):
+    path = _damaged(tmp_path, **change)
+    with pytest.raises(CorpusError, match=match) as info:
+        CorpusFrames.load(path)
+    assert str(path) in str(info.value) and "\n" not in str(info.value)
+
+
+def test_unreadable_frames_file(tmp_path):
+    (tmp_path / "junk.npz").write_bytes(b"PK\x03\x04 truncated")
+    with pytest.raises(CorpusError, match="junk.npz is not a readable frames npz"):
+        CorpusFrames.load(tmp_path / "junk.npz")
+    assert npz_fingerprint(tmp_path / "junk.npz") is None
+
+
+@pytest.mark.parametrize("kind", ["mfbank", "mfcc"])
+def test_shipped_validation_sets_load(kind):
+    from core.models import VALIDATION_DIR
+
+    v = CorpusFrames.load(VALIDATION_DIR / f"en_{kind}.npz")
+    assert len(v) == 40092 and v.cfg.kind == kind and len(v.utt_ids) == 113

@@ -11,7 +11,7 @@ import soundfile as sf
 import torch
 
 from core.cli import main
-from core.corpus import load_corpus
+from core.corpus import CorpusError, load_corpus
 from core.features import FeatureConfig
 from core.models import MODELS_DIR, load_model
 from core.phones import PHONES, Segment, write_lab
@@ -252,10 +252,10 @@ def test_load_validation_errors(tmp_path):
         load_validation(tmp_path / "none.npz")
     bad = tmp_path / "bad.npz"
     np.savez(bad, feats=np.zeros((3, 40), np.float16))
-    with pytest.raises(TrainError, match="lacks the array 'labels'"):
+    with pytest.raises(CorpusError, match="lacks the array 'labels'"):
         load_validation(bad)
     (tmp_path / "junk.npz").write_bytes(b"not a zip")
-    with pytest.raises(TrainError, match="not a readable"):
+    with pytest.raises(CorpusError, match="not a readable"):
         load_validation(tmp_path / "junk.npz")
 
 

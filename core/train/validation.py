@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from core.features import FeatureConfig, SplicedFrames
+from core.features import FeatureConfig
 from core.models import ModelInfo
 from core.train.loop import FramesLike, TrainError
 from core.train.speech import utterance_frames
@@ -64,15 +63,10 @@ def export_validation(
     utterances: Sequence[str] | None = None,
 ) -> Path:
     """Write a validation set: whole utterances of the corpus (``select_utterances``, or exactly the
-    named ``utterances``) as a compressed npz with
-
-    feats (N, C) float16 raw (unnormalised, unspliced) features, labels (N,) int16 phone indices,
-    states (N,) int8, utt_starts (U,) int64, utt_ids (U,) str, voices (U,) str, phones (41,) str
-    (the phone set the labels index), features: the FeatureConfig as a JSON string.
-    Nothing in it needs pickle. Returns the path.
+    named ``utterances``) as ``CorpusFrames.save`` does, with float16 feats (raw, unspliced),
+    compressed. Returns the path.
     """
-    from core.corpus import load_corpus
-    from core.phones import PHONES
+    from core.corpus import CorpusFrames, load_corpus
 
     frames = load_corpus(Path(corpus_dir), cfg)
     if utterances is not None:
@@ -88,24 +82,20 @@ def export_validation(
     lengths = np.append(starts[1:], len(frames.labels))[utts] - starts[utts]
     out = Path(out_path)
     out.parent.mkdir(parents=True, exist_ok=True)
-    with open(out, "wb") as fh:
-        np.savez_compressed(
-            fh,
-            feats=np.asarray(frames.feats)[idx].astype(np.float16),
-            labels=np.asarray(frames.labels)[idx].astype(np.int16),
-            states=np.asarray(frames.states)[idx].astype(np.int8),
-            utt_starts=np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64),
-            utt_ids=np.asarray([frames.utt_ids[u] for u in utts], dtype=str),
-            voices=np.asarray([frames.voices[u] for u in utts], dtype=str),
-            phones=np.asarray(PHONES, dtype=str),
-            features=np.asarray(json.dumps(cfg.to_dict(), sort_keys=True)),
-        )
-    return out
+    chosen = CorpusFrames(
+        feats=np.asarray(frames.feats)[idx], labels=np.asarray(frames.labels)[idx],
+        states=np.asarray(frames.states)[idx],
+        utt_starts=np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64),
+        frame_utt=np.repeat(np.arange(len(utts), dtype=np.int32), lengths),
+        utt_ids=tuple(frames.utt_ids[u] for u in utts), voices=tuple(frames.voices[u] for u in utts), cfg=cfg,
+    )
+    return chosen.save(out, feats_dtype=np.float16)
 
 
 def load_validation(src: str | Path | ModelInfo) -> CorpusFrames:
     """A validation npz (path, or a model's ``info.validation_path``) -> ``core.corpus.CorpusFrames``
-    with float32 feats (N, C); ``.spliced()`` gives the lazy 35-frame view."""
+    with float32 feats (N, C); ``.spliced()`` gives the lazy 35-frame view. Every array is checked
+    (``CorpusFrames.load``: CorpusError naming the file)."""
     from core.corpus import CorpusFrames
 
     if isinstance(src, ModelInfo):
@@ -116,33 +106,4 @@ def load_validation(src: str | Path | ModelInfo) -> CorpusFrames:
         path = Path(src)
     if not path.is_file():
         raise TrainError(f"No validation set at {path}.")
-    try:
-        with np.load(path, allow_pickle=False) as z:
-            arrays = {k: z[k] for k in z.files}
-    except (OSError, ValueError) as exc:
-        raise TrainError(f"{path} is not a readable validation npz ({exc}).") from None
-    need = ("feats", "labels", "states", "utt_starts", "utt_ids", "voices", "features")
-    missing = [k for k in need if k not in arrays]
-    if missing:
-        raise TrainError(f"{path} lacks the array {missing[0]!r}.")
-    feats = arrays["feats"].astype(np.float32)
-    starts = arrays["utt_starts"].astype(np.int64)
-    n = len(feats)
-    if len(arrays["labels"]) != n or len(arrays["states"]) != n or len(arrays["utt_ids"]) != len(starts):
-        raise TrainError(f"{path} has arrays of inconsistent lengths.")
-    try:
-        cfg = FeatureConfig.from_dict(json.loads(str(arrays["features"])))
-        SplicedFrames(feats[:, :1], starts, 0)  # checks the utterance starts
-    except (ValueError, TypeError) as exc:
-        raise TrainError(f"{path} is not a valid validation set ({exc}).") from None
-    frame_utt = np.repeat(np.arange(len(starts), dtype=np.int32), np.diff(np.append(starts, n)))
-    return CorpusFrames(
-        feats=feats,
-        labels=arrays["labels"].astype(np.int16),
-        states=arrays["states"].astype(np.int8),
-        utt_starts=starts,
-        utt_ids=tuple(str(s) for s in arrays["utt_ids"]),
-        voices=tuple(str(s) for s in arrays["voices"]),
-        frame_utt=frame_utt,
-        cfg=cfg,
-    )
+    return CorpusFrames.load(path)
