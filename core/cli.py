@@ -3,7 +3,10 @@
 The subcommands live in ``core/commands/`` (one module per group); each defines
 ``add_cli(subparsers)``, registering its subcommands with ``set_defaults(func=handler)``; a handler
 takes the parsed arguments and returns an exit code. Modules still listed as ``core.<name>`` in
-``CLI_MODULES`` register their own commands the same way until they move there.
+``CLI_MODULES`` register their own commands the same way until they move there. Numbers and
+output paths are checked by argparse ``type=`` validators defined here (``at_least(n)``,
+``positive_int``, ``positive_float``, ``writable_file``, ``writable_folder``, ``new_file``,
+``npy_file``), so a bad value fails before any work.
 
 Every bad input prints exactly one line on stderr, starting with ``error: ``, and gives exit code
 2; never a traceback, never a usage block:
@@ -24,15 +27,21 @@ import argparse
 import importlib
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import NoReturn
 
 # Modules that register subcommands, in the order they appear in --help.
-CLI_MODULES = ("core.features", "core.corpus", "core.commands.train", "core.commands.importance", "core.pruning")
+CLI_MODULES = ("core.commands.features", "core.commands.corpus", "core.commands.train", "core.commands.importance",
+               "core.pruning")
 
 
-class CliError(ValueError):
-    """A command-line argument a user can get wrong (a value out of range, an unusable path)."""
+class CliError(argparse.ArgumentTypeError, ValueError):
+    """A command-line argument a user can get wrong (a value out of range, an unusable path).
+
+    An ``argparse.ArgumentTypeError``, so a ``type=`` validator that raises it becomes argparse's
+    one-line ``error: argument --x: ...``; a ``ValueError`` like every user-facing error in core.
+    """
 
 
 def _one_line(text: object) -> str:
@@ -64,17 +73,37 @@ class CliParser(argparse.ArgumentParser):
         return namespace
 
 
-def positive(value: float, option: str) -> float:
-    """``value`` if it is > 0, else CliError naming ``option``."""
+# --- argparse ``type=`` validators: a bad value is one line naming the option, before any work ---
+
+
+def at_least(low: int) -> Callable[[str], int]:
+    """``type=at_least(low)``: an int >= ``low``."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise CliError(f"invalid int value: {text!r}") from None
+        if value < low:
+            raise CliError(f"must be at least {low}, not {value}")
+        return value
+
+    parse.__name__ = f"at_least_{low}"
+    return parse
+
+
+positive_int = at_least(1)
+"""``type=positive_int``: an int >= 1."""
+
+
+def positive_float(text: str) -> float:
+    """``type=positive_float``: a float > 0 (not NaN)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise CliError(f"invalid float value: {text!r}") from None
     if not value > 0:  # also refuses NaN
-        raise CliError(f"{option} must be positive, not {value:g}.")
-    return value
-
-
-def at_least(value: int, low: int, option: str) -> int:
-    """``value`` if it is >= ``low``, else CliError naming ``option``."""
-    if value < low:
-        raise CliError(f"{option} must be at least {low}, not {value}.")
+        raise CliError(f"must be positive, not {value:g}")
     return value
 
 
@@ -105,6 +134,16 @@ def writable_file(path: str | os.PathLike, make_parents: bool = False) -> Path:
 def writable_folder(path: str | os.PathLike) -> Path:
     """``path`` as a Path if it is, or can be created as, a writable folder (see writable_file)."""
     return _writable(Path(path), folder=True, make_parents=True)
+
+
+def new_file(path: str | os.PathLike) -> Path:
+    """``type=new_file``: ``writable_file`` whose missing folders will be created."""
+    return writable_file(path, make_parents=True)
+
+
+def npy_file(path: str | os.PathLike) -> Path:
+    """``type=npy_file``: ``writable_file`` of the name ``np.save`` will use (.npy added if missing)."""
+    return writable_file(path if str(path).endswith(".npy") else f"{path}.npy")
 
 
 def build_parser() -> argparse.ArgumentParser:

