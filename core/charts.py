@@ -15,7 +15,7 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from core.features import FeatureConfig, input_meaning
+from core.features import FeatureConfig, channel_names, input_meaning
 
 PROFILE_SIZE = 100
 
@@ -54,12 +54,8 @@ def _base_table(cfg: FeatureConfig) -> pd.DataFrame:
             "channel": m["channel"].astype(int),
         }
     )
-    if cfg.kind == "mfbank":
-        df["hz"] = m["hz"].round(0)
-        df["channel_name"] = [f"{h:.0f} Hz" for h in m["hz"]]
-    else:
-        df["hz"] = np.nan
-        df["channel_name"] = ["log E" if c == 0 else f"c{c}" for c in df["channel"]]
+    df["hz"] = m["hz"].round(0) if cfg.kind == "mfbank" else np.nan
+    df["channel_name"] = np.asarray(channel_names(cfg))[df["channel"].to_numpy()]
     return df
 
 
@@ -113,14 +109,14 @@ def select_cells(
 def _channel_axis(cfg: FeatureConfig, title: str | None = None) -> alt.Axis:
     """A y axis over channel indices labelled in Hz (MFBANK) or cepstral names (MFCC)."""
     if cfg.kind == "mfbank":
-        names = [f"{h:.0f}" for h in input_meaning(cfg)["hz"][: cfg.n_channels]]
+        names = [n.removesuffix(" Hz") for n in channel_names(cfg)]
         step = 4 if cfg.n_channels > 20 else 1
         return alt.Axis(
             title=title or "mel band centre (Hz)",
             values=list(range(0, cfg.n_channels, step)),
             labelExpr=f"{names}[datum.value]",
         )
-    names = ["log E"] + [f"c{i}" for i in range(1, cfg.n_channels)]
+    names = channel_names(cfg)
     return alt.Axis(
         title=title or "cepstral coefficient",
         values=list(range(cfg.n_channels)),
