@@ -132,6 +132,76 @@ class DigitCNN(nn.Module):
         }
 
 
+class PrunedSpeechDNN(nn.Module):
+    """A SpeechDNN with deleted input units and hidden units (made by ``core.pruning.prune``).
+
+    It takes **full** spliced frames (batch, input_dim) and drops the deleted inputs itself:
+    ``kept_inputs`` (sorted input indices, recorded in model.json's ``arch``) are gathered before
+    the first layer, so maps and importance stay on the full time x channel grid (a deleted input
+    has gradient 0). ``widths``: units of each hidden layer (they may differ after pruning).
+    ``forward_layers`` returns [x (full), h1, ..., logits] like ``SpeechDNN`` (the importance
+    engine takes its autograd path for this class).
+    """
+
+    def __init__(
+        self,
+        input_dim: int,
+        n_classes: int,
+        widths: list[int],
+        kept_inputs: list[int],
+        activation: Activation = "sigmoid",
+    ):
+        super().__init__()
+        if activation not in ("sigmoid", "relu"):
+            raise ModelError(f"Unknown activation {activation!r}; use 'sigmoid' or 'relu'.")
+        widths = [int(w) for w in widths]
+        kept = [int(i) for i in kept_inputs]
+        if min(input_dim, n_classes) < 1 or not widths or min(widths) < 1:
+            raise ModelError("Input size, classes and every hidden width must be positive.")
+        if not kept or kept != sorted(set(kept)) or kept[0] < 0 or kept[-1] >= input_dim:
+            raise ModelError(f"kept_inputs must be increasing, distinct input indices in 0..{input_dim - 1}.")
+        self.input_dim, self.n_classes, self.activation = int(input_dim), int(n_classes), activation
+        self.widths, self.kept_inputs = widths, kept
+        self.n_hidden = len(widths)
+        self.register_buffer("kept_index", torch.tensor(kept, dtype=torch.long), persistent=False)
+        sizes = [len(kept)] + widths + [self.n_classes]
+        self.linears = nn.ModuleList(nn.Linear(a, b) for a, b in zip(sizes[:-1], sizes[1:], strict=True))
+
+    @property
+    def layer_sizes(self) -> list[int]:
+        """Units per layer as the full grid sees them: input_dim (full), the widths, n_classes."""
+        return [self.input_dim] + self.widths + [self.n_classes]
+
+    def act(self, z: torch.Tensor) -> torch.Tensor:
+        return torch.sigmoid(z) if self.activation == "sigmoid" else torch.relu(z)
+
+    def forward_layers(self, x: torch.Tensor) -> list[torch.Tensor]:
+        """[x (batch, input_dim), h1, ..., logits]."""
+        out = [x]
+        h = x.index_select(1, self.kept_index)
+        for lin in self.linears[:-1]:
+            h = self.act(lin(h))
+            out.append(h)
+        out.append(self.linears[-1](h))
+        return out
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h = x.index_select(1, self.kept_index)
+        for lin in self.linears[:-1]:
+            h = self.act(lin(h))
+        return self.linears[-1](h)
+
+    def arch(self) -> dict:
+        return {
+            "type": "PrunedSpeechDNN",
+            "input_dim": self.input_dim,
+            "n_classes": self.n_classes,
+            "widths": list(self.widths),
+            "kept_inputs": list(self.kept_inputs),
+            "activation": self.activation,
+        }
+
+
 # --------------------------------------------------------------------------------------------
 # Save / load: a model is a directory with model.safetensors (weights) and model.json (metadata)
 # --------------------------------------------------------------------------------------------
@@ -147,7 +217,7 @@ FORMAT = "dnnlens-model"
 FORMAT_VERSION = 1
 
 ModelKind = Literal["speech", "digits"]
-_KIND_OF_TYPE = {"SpeechDNN": "speech", "DigitCNN": "digits"}
+_KIND_OF_TYPE = {"SpeechDNN": "speech", "DigitCNN": "digits", "PrunedSpeechDNN": "speech"}
 _TARGETS = {"speech": ("phone", "state"), "digits": ("digit",)}
 STATE_SUFFIXES = ("_S1", "_S2", "_S3")
 """State targets: class ``3*p + s`` is phone ``p``, third ``s`` of its segment, named ``f"{phone}_S{s+1}"``."""
@@ -251,12 +321,18 @@ def build_model(arch: dict) -> nn.Module:
     if not isinstance(arch, dict):
         raise ModelError("The model architecture must be a JSON object.")
     kwargs = {k: v for k, v in arch.items() if k != "type"}
-    cls = {"SpeechDNN": SpeechDNN, "DigitCNN": DigitCNN}.get(arch.get("type"))
+    cls = {"SpeechDNN": SpeechDNN, "DigitCNN": DigitCNN, "PrunedSpeechDNN": PrunedSpeechDNN}.get(arch.get("type"))
     if cls is None:
-        raise ModelError(f"Unknown model type {arch.get('type')!r}; expected SpeechDNN or DigitCNN.")
-    bad = [k for k, v in kwargs.items() if k != "activation" and (isinstance(v, bool) or not isinstance(v, int))]
+        raise ModelError(f"Unknown model type {arch.get('type')!r}; expected SpeechDNN, DigitCNN or PrunedSpeechDNN.")
+
+    def whole(v) -> bool:
+        return isinstance(v, int) and not isinstance(v, bool)
+
+    lists = ("widths", "kept_inputs") if cls is PrunedSpeechDNN else ()
+    bad = [k for k, v in kwargs.items() if k != "activation" and not (
+        all(whole(e) for e in v) if k in lists and isinstance(v, list) else whole(v))]
     if bad:
-        raise ModelError(f"Architecture field {bad[0]!r} must be a whole number.")
+        raise ModelError(f"Architecture field {bad[0]!r} must be a whole number (or a list of them).")
     try:
         return cls(**kwargs)
     except TypeError as exc:
@@ -318,10 +394,10 @@ def save_model(model: nn.Module, out_dir: str | Path, meta: dict) -> Path:
     thread count) rebuilds byte-identical files; it records the software versions and the
     SHA-256 of the weight file, which ``load_model`` checks. Returns the directory.
     """
-    arch = model.arch() if isinstance(model, (SpeechDNN, DigitCNN)) else {}
+    arch = model.arch() if isinstance(model, (SpeechDNN, DigitCNN, PrunedSpeechDNN)) else {}
     kind = _KIND_OF_TYPE.get(arch.get("type"))
     if kind is None:
-        raise ModelError(f"Cannot save a {type(model).__name__}; only SpeechDNN and DigitCNN.")
+        raise ModelError(f"Cannot save a {type(model).__name__}; only SpeechDNN, DigitCNN and PrunedSpeechDNN.")
     targets = meta.get("targets", "phone" if kind == "speech" else "digit")
     doc = {
         "format": FORMAT,

@@ -1,0 +1,51 @@
+"""Deleting input units, hidden units and conv filters; curves of accuracy against deletions
+(METHOD.md 5 and 6). scikit-learn's shape: scores -> keep-mask -> a NEW model.
+
+    scores = unit_scores(model, info, "input", "imp_asc")          # {layer: (units,) score}
+    order = deletion_order(scores, "imp_asc")                       # {layer: first deleted first}
+    keep = keep_mask(order, 560)                                    # {layer: (units,) bool}
+    small, meta = prune(model, info, keep)                          # new model + save_model meta
+    curve = pruning_curve(model, info, "input", orders=("imp_asc", "imp_desc", "random", "l1"))
+
+Where each part lives: ``common`` (PruneError, UNITS, ORDERS, the evaluation / statistics
+subsets), ``scores`` (Imp per layer, the orders, keep-masks), ``surgery`` (masked network,
+``prune``, ``model_cost``, FC-only retraining), ``curves`` (``pruning_curve``, ``PruneCurve``),
+``cli`` (the ``prune`` subcommand, argparse only), ``_deps`` (the only calls into
+core.importance / core.train).
+"""
+
+from core.pruning.common import ORDERS, UNITS, PruneData, PruneError, prune_data, stratified_split
+from core.pruning.curves import PruneCurve, k_points, pruning_curve
+from core.pruning.scores import (
+    deletion_order,
+    filter_importance,
+    keep_mask,
+    layer_counts,
+    unit_importance_by_layer,
+    unit_scores,
+)
+from core.pruning.surgery import (
+    ModelCost,
+    RetrainConfig,
+    full_grid_mask,
+    layer_means,
+    masked_logits,
+    model_cost,
+    prune,
+    retrain_fc,
+)
+
+
+def add_cli(subparsers) -> None:
+    """Register ``prune`` (the argparse glue lives in core/pruning/cli.py)."""
+    from core.pruning.cli import add_cli as _add
+
+    _add(subparsers)
+
+
+__all__ = [
+    "ORDERS", "UNITS", "ModelCost", "PruneCurve", "PruneData", "PruneError", "RetrainConfig", "add_cli",
+    "deletion_order", "filter_importance", "full_grid_mask", "k_points", "keep_mask", "layer_counts",
+    "layer_means", "masked_logits", "model_cost", "prune", "prune_data", "pruning_curve", "retrain_fc",
+    "stratified_split", "unit_importance_by_layer", "unit_scores",
+]

@@ -1,0 +1,128 @@
+"""`python -m core prune MODEL --units input|hidden|filters ...`: argparse glue only.
+
+Arguments are checked by argparse ``type=`` validators (one line, exit 2) and the output path
+before any work; the maths is ``core.pruning.pruning_curve``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from core.pruning.common import ORDERS, UNITS, PruneError
+
+
+def order_list(text: str) -> tuple[str, ...]:
+    """``imp_asc,imp_desc,random`` -> a tuple of known orders (argparse type)."""
+    names = tuple(dict.fromkeys(v.strip() for v in text.split(",") if v.strip()))
+    bad = [n for n in names if n not in ORDERS]
+    if not names or bad:
+        raise argparse.ArgumentTypeError(
+            f"unknown order {bad[0]!r}; use a comma-separated list of {', '.join(ORDERS)}" if bad
+            else "give at least one order")
+    return names
+
+
+def _int_at_least(low: int):
+    def parse(text: str) -> int:
+        try:
+            v = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"invalid int value: {text!r}") from None
+        if v < low:
+            raise argparse.ArgumentTypeError(f"must be at least {low}, not {v}")
+        return v
+
+    parse.__name__ = f"int >= {low}"
+    return parse
+
+
+def png_path(text: str):
+    """A .png path whose folder exists and is writable (argparse type)."""
+    from core.cli import CliError, writable_file
+
+    if not text.lower().endswith(".png"):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a .png file name")
+    try:
+        return writable_file(text)
+    except CliError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def save_png(curve, path) -> None:
+    """The curve as a figure: accuracy against units deleted, random as a band."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7, 4.2), dpi=110)
+    for order, acc in curve.curves.items():
+        line, = ax.plot(curve.k, acc, marker=".", label=order)
+        if order == "random" and curve.random_band is not None:
+            ax.fill_between(curve.k, *curve.random_band, color=line.get_color(), alpha=0.2)
+    ax.axhline(curve.full_accuracy, color="grey", lw=0.8, ls=":")
+    where = {"input": "input units", "hidden": "hidden units" + (f" of layer {curve.layer}" if curve.layer else
+             " (all layers, same fraction)"), "filters": f"conv{curve.layer} filters"}[curve.units]
+    ax.set_xlabel(f"{where} deleted (of {curve.n_units})")
+    ax.set_ylabel(f"held-out accuracy ({curve.n_frames} {'digits' if curve.units == 'filters' else 'frames'})")
+    title = curve.model + (("; FC retrained" if curve.retrained else "; no retraining") if curve.units == "filters" else "")
+    ax.set_title(title)
+    ax.set_ylim(0, 1)
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+
+
+def _progress(frac: float) -> None:
+    print(f"\r{100 * frac:5.1f} %", end="", file=sys.stderr, flush=True)
+
+
+def _cmd_prune(args: argparse.Namespace) -> int:
+    import torch
+
+    from core.models import load_model
+    from core.pruning.curves import pruning_curve
+
+    torch.set_num_threads(args.threads)
+    model, info = load_model(args.model)
+    if info.kind == "digits" and args.units != "filters":
+        raise PruneError(f"The digits model {info.name} has conv filters to delete; use --units filters.")
+    curve = pruning_curve(model, info, args.units, layer=args.layer, orders=args.orders, points=args.points,
+                          retrain=not args.no_retrain, progress=None if args.json else _progress)
+    if not args.json:
+        print("", file=sys.stderr)
+    if args.png is not None:
+        save_png(curve, args.png)
+    if args.json:
+        print(json.dumps(curve.to_dict()))
+        return 0
+    orders = list(curve.curves)
+    print(f"{curve.model}: {curve.units} units, {curve.n_units} in all; accuracy on {curve.n_frames} held-out "
+          f"examples (full model {curve.full_accuracy:.4f})")
+    print(f"{'k':>6} {'frac':>6} " + " ".join(f"{o:>9}" for o in orders))
+    for i, k in enumerate(curve.k):
+        print(f"{k:>6} {curve.fraction[i]:>6.3f} " + " ".join(f"{curve.curves[o][i]:>9.4f}" for o in orders))
+    return 0
+
+
+def add_cli(subparsers) -> None:
+    """Register ``prune``: accuracy against deleted units, for several deletion orders."""
+    p = subparsers.add_parser("prune", help="accuracy as input units, hidden units or conv filters are deleted")
+    p.add_argument("model", help="model folder or name under assets/models")
+    p.add_argument("--units", required=True, choices=UNITS, help="what to delete (filters: the digit CNN)")
+    p.add_argument("--layer", type=_int_at_least(0),
+                   help="hidden layer 1..n (default: all hidden layers, same fraction each); conv layer 1 or 2 "
+                        "for filters (default 2)")
+    p.add_argument("--orders", type=order_list, default=("imp_asc", "imp_desc", "random", "l1"),
+                   help=f"comma-separated deletion orders of {', '.join(ORDERS)} (default imp_asc,imp_desc,random,l1;"
+                        " variance: input units only)")
+    p.add_argument("--points", type=_int_at_least(2), default=30,
+                   help="points of the curve, k spread evenly from 0 to all (default 30; more than units+1 = every k)")
+    p.add_argument("--no-retrain", action="store_true", help="filters: no FC-only retraining after each deletion")
+    p.add_argument("--json", action="store_true", help="print the curve as JSON")
+    p.add_argument("--png", type=png_path, metavar="FILE", help="save the figure as a PNG")
+    p.add_argument("--threads", type=_int_at_least(1), default=2, help="torch threads (default 2)")
+    p.set_defaults(func=_cmd_prune)
