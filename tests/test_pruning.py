@@ -201,7 +201,8 @@ def test_irrelevant_input_is_least_important_and_free_to_delete(tiny, tmp_path):
 
 def test_saved_pruned_model_loads_and_gives_masked_outputs(tiny, tmp_path):
     model, info = tiny
-    order = deletion_order(unit_scores(model, info, "input", "imp_asc"), "imp_asc")
+    small_data = prune_data(info, 200, 300)  # a smaller statistics subset: this test checks plumbing
+    order = deletion_order(unit_scores(model, info, "input", "imp_asc", data=small_data), "imp_asc")
     keep = {**keep_mask(order, 400), 2: np.arange(32) % 2 == 0}
     small, meta = prune(model, info, keep, record={"order": "imp_asc", "k": 400})
     loaded, linfo = load_model(save_model(small, tmp_path / "pruned", meta))
@@ -214,7 +215,7 @@ def test_saved_pruned_model_loads_and_gives_masked_outputs(tiny, tmp_path):
     assert grid.shape == (35, 40) and grid.sum() == model.input_dim - 400
     assert np.array_equal(grid.reshape(-1), keep[0]) and full_grid_mask(info).all()
     # its importance map is on the full grid; deleted inputs have gradient 0
-    imp = unit_importance_by_layer(loaded, linfo, layers=(0,))[0]
+    imp = unit_importance_by_layer(loaded, linfo, layers=(0,), data=small_data)[0]
     assert imp.shape == (model.input_dim,) and np.all(imp[~keep[0]] == 0)
 
 
