@@ -2,8 +2,7 @@
 
 The subcommands live in ``core/commands/`` (one module per group); each defines
 ``add_cli(subparsers)``, registering its subcommands with ``set_defaults(func=handler)``; a handler
-takes the parsed arguments and returns an exit code. Modules still listed as ``core.<name>`` in
-``CLI_MODULES`` register their own commands the same way until they move there. Numbers and
+takes the parsed arguments and returns an exit code. Numbers and
 output paths are checked by argparse ``type=`` validators defined here (``at_least(n)``,
 ``positive_int``, ``positive_float``, ``writable_file``, ``writable_folder``, ``new_file``,
 ``npy_file``), so a bad value fails before any work.
@@ -33,7 +32,7 @@ from typing import NoReturn
 
 # Modules that register subcommands, in the order they appear in --help.
 CLI_MODULES = ("core.commands.features", "core.commands.corpus", "core.commands.train", "core.commands.importance",
-               "core.pruning")
+               "core.commands.pruning")
 
 
 class CliError(argparse.ArgumentTypeError, ValueError):

@@ -9,9 +9,8 @@
 
 Where each part lives: ``common`` (PruneError, UNITS, ORDERS, the evaluation / statistics
 subsets), ``scores`` (Imp per layer, the orders, keep-masks), ``surgery`` (masked network,
-``prune``, ``model_cost``, FC-only retraining), ``curves`` (``pruning_curve``, ``PruneCurve``),
-``cli`` (the ``prune`` subcommand, argparse only), ``_deps`` (the only calls into
-core.importance / core.train).
+``prune``, ``model_cost``, FC-only retraining), ``curves`` (``pruning_curve``, ``PruneCurve``), ``_deps`` (the only calls into core.importance /
+core.train). The ``prune`` subcommand is in core/commands/pruning.py.
 """
 
 from core.pruning.common import ORDERS, UNITS, PruneData, PruneError, prune_data, stratified_split
@@ -35,16 +34,8 @@ from core.pruning.surgery import (
     retrain_fc,
 )
 
-
-def add_cli(subparsers) -> None:
-    """Register ``prune`` (the argparse glue lives in core/pruning/cli.py)."""
-    from core.pruning.cli import add_cli as _add
-
-    _add(subparsers)
-
-
 __all__ = [
-    "ORDERS", "UNITS", "ModelCost", "PruneCurve", "PruneData", "PruneError", "RetrainConfig", "add_cli",
+    "ORDERS", "UNITS", "ModelCost", "PruneCurve", "PruneData", "PruneError", "RetrainConfig",
     "deletion_order", "filter_importance", "full_grid_mask", "k_points", "keep_mask", "layer_counts",
     "layer_means", "masked_logits", "model_cost", "prune", "prune_data", "pruning_curve", "retrain_fc",
     "stratified_split", "unit_importance_by_layer", "unit_scores",

@@ -1,7 +1,7 @@
 """The only calls from ``core.pruning`` into ``core.importance`` and ``core.train``.
 
 Kept in one small file so that a change of those modules' names or keywords (e.g. the output kind
-``kind=`` becoming ``output=``) is adjusted here and nowhere else.
+``output=``, ``stat=``) is adjusted here and nowhere else.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ def grad_importance(model: nn.Module, X: np.ndarray, labels: np.ndarray, layers:
     X: (N, ...) normalised inputs; labels: (N,) true labels 0..n_labels-1."""
     from core.importance import layer_gradient_stats, unit_importance
 
-    stats = layer_gradient_stats(model, X, labels, None, layers=layers, kind=output, n_labels=n_labels,
+    stats = layer_gradient_stats(model, X, labels, None, layers=layers, output=output, n_labels=n_labels,
                                  batch_size=batch_size)
     return unit_importance(stats, stat, per_filter=per_filter)
 

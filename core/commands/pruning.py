@@ -10,6 +10,7 @@ import argparse
 import json
 import sys
 
+from core.cli import at_least
 from core.pruning.common import ORDERS, UNITS, PruneError
 
 
@@ -22,20 +23,6 @@ def order_list(text: str) -> tuple[str, ...]:
             f"unknown order {bad[0]!r}; use a comma-separated list of {', '.join(ORDERS)}" if bad
             else "give at least one order")
     return names
-
-
-def _int_at_least(low: int):
-    def parse(text: str) -> int:
-        try:
-            v = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"invalid int value: {text!r}") from None
-        if v < low:
-            raise argparse.ArgumentTypeError(f"must be at least {low}, not {v}")
-        return v
-
-    parse.__name__ = f"int >= {low}"
-    return parse
 
 
 def png_path(text: str):
@@ -113,16 +100,16 @@ def add_cli(subparsers) -> None:
     p = subparsers.add_parser("prune", help="accuracy as input units, hidden units or conv filters are deleted")
     p.add_argument("model", help="model folder or name under assets/models")
     p.add_argument("--units", required=True, choices=UNITS, help="what to delete (filters: the digit CNN)")
-    p.add_argument("--layer", type=_int_at_least(0),
+    p.add_argument("--layer", type=at_least(0),
                    help="hidden layer 1..n (default: all hidden layers, same fraction each); conv layer 1 or 2 "
                         "for filters (default 2)")
     p.add_argument("--orders", type=order_list, default=("imp_asc", "imp_desc", "random", "l1"),
                    help=f"comma-separated deletion orders of {', '.join(ORDERS)} (default imp_asc,imp_desc,random,l1;"
                         " variance: input units only)")
-    p.add_argument("--points", type=_int_at_least(2), default=30,
+    p.add_argument("--points", type=at_least(2), default=30,
                    help="points of the curve, k spread evenly from 0 to all (default 30; more than units+1 = every k)")
     p.add_argument("--no-retrain", action="store_true", help="filters: no FC-only retraining after each deletion")
     p.add_argument("--json", action="store_true", help="print the curve as JSON")
     p.add_argument("--png", type=png_path, metavar="FILE", help="save the figure as a PNG")
-    p.add_argument("--threads", type=_int_at_least(1), default=2, help="torch threads (default 2)")
+    p.add_argument("--threads", type=at_least(1), default=2, help="torch threads (default 2)")
     p.set_defaults(func=_cmd_prune)
