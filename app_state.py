@@ -18,16 +18,26 @@ Choices written down here:
 from __future__ import annotations
 
 import os
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 
 import numpy as np
 import streamlit as st
 
-from core.importance import OUTPUTS, GradStats, GradStatsCache
+from core import pruning
+from core.activations import class_mean_activations, predict_proba
+from core.importance import (
+    OUTPUTS,
+    GradStats,
+    GradStatsCache,
+    attributions,
+    layer_gradient_stats,
+)
 from core.models import MODELS_DIR, ModelInfo, list_models, load_model
 from core.overlap import ClassHistograms, class_histograms
 from core.phones import PHONES, describe
-from core.train import EvalResult, evaluate, load_validation
+from core.train import EvalResult, digits_validation, evaluate, load_validation
 from i18n import tr
 
 STAT_LABELS = {"std": "σ of dy/dx (the paper's index)", "mean_abs": "mean |dy/dx|", "rms": "rms of dy/dx"}
@@ -298,3 +308,272 @@ def keep(key: str, value) -> None:
     st.session_state[key] = value
     if isinstance(value, str):
         st.query_params[key] = value
+
+
+# ---------------------------------------------------------------------------------------------
+# The digit CNN (shared, cached, read-only)
+
+
+@st.cache_resource(show_spinner=False)
+def _digits_models(root: str) -> dict[str, ModelInfo]:
+    return {m.name: m for m in list_models(root) if m.kind == "digits"}
+
+
+def digits_models() -> dict[str, ModelInfo]:
+    """Digit models by name (metadata only)."""
+    return _digits_models(models_root())
+
+
+@st.cache_resource(show_spinner=False)
+def _digits_model(root: str, name: str):
+    net, info = load_model(_digits_models(root)[name].path)
+    net.requires_grad_(False)
+    return net, info
+
+
+def digits_model(name: str):
+    """(model, info) of a digits model, shared read-only by every session."""
+    return _digits_model(models_root(), name)
+
+
+@st.cache_resource(show_spinner=False)
+def _digits_data(root: str, name: str):
+    _, info = _digits_model(root, name)
+    ds = digits_validation(info)
+    x = info.preprocess(ds.images)
+    for a in (ds.images, ds.labels, x):
+        a.setflags(write=False)
+    return ds, x
+
+
+def digits_data(name: str):
+    """(held-out DigitSet with pixels 0..255, the same as the network's normalised input)."""
+    return _digits_data(models_root(), name)
+
+
+@st.cache_resource(show_spinner=False)
+def _digit_pixel_stats(root: str, name: str, output: str) -> GradStats:
+    net, _ = _digits_model(root, name)
+    ds, x = _digits_data(root, name)
+    with st.spinner(tr("Computing gradients over the held-out digits…")):
+        return layer_gradient_stats(net, x, ds.labels, None, layers=(0,), output=output, n_labels=10)[0]
+
+
+def pruning_subsets(name: str) -> dict:
+    """How core.pruning chose the frames / digits of a model (evaluation, statistics, training)."""
+    _, info = any_model(name)
+    return dict(pruning.prune_data(info).settings)
+
+
+def digit_importance_map(name: str, output: str, stat: str, digit: int) -> np.ndarray:
+    """(28, 28) importance of every pixel for the output of ``digit`` over all held-out digits."""
+    s = _digit_pixel_stats(models_root(), name, output)
+    return s.stat(stat)[s.target_index(digit)].reshape(28, 28)
+
+
+@st.cache_resource(show_spinner=False)
+def _digit_mean_maps(root: str, name: str) -> dict[int, np.ndarray]:
+    net, _ = _digits_model(root, name)
+    ds, x = _digits_data(root, name)
+    return class_mean_activations(net, x, ds.labels, (1, 2))
+
+
+def digit_mean_maps(name: str, digit: int) -> dict[int, np.ndarray]:
+    """{conv layer: (filters, H, W)} mean feature maps (after ReLU) over held-out images of ``digit``."""
+    return {layer: m[digit] for layer, m in _digit_mean_maps(models_root(), name).items()}
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def digit_saliency(name: str, index: int, output: str) -> tuple[np.ndarray, int, np.ndarray]:
+    """(gradient of the predicted digit's output w.r.t. the pixels (28, 28), predicted digit,
+    posteriors (10,)) for held-out image ``index``."""
+    net, _ = digits_model(name)
+    _, x = digits_data(name)
+    xi = np.array(x[index : index + 1])
+    post = predict_proba(net, xi)[0]
+    pred = int(post.argmax())
+    g = attributions(net, xi, [pred], method="gradient", output=output)[0, 0].reshape(28, 28)
+    return g, pred, post
+
+
+def digits_page_start(title: str) -> tuple[str, ModelInfo, Settings | None]:
+    """The digit pages begin here: a sidebar with the digits model and the shared importance and
+    output settings; stops after one message when no digits model is installed."""
+    _leave_pages_v1_mode()
+    models = digits_models()
+    st.title(tr(title))
+    if not models:
+        st.error(tr("No digits model is installed in assets/models; run `make assets`."))
+        st.stop()
+    names = sorted(models)
+    with st.sidebar:
+        st.header(tr("Settings"))
+        m = _select(tr("Digits model"), names, "settings_digits_model", "digits_model", names[0], str)
+        k = _select(tr("Importance"), list(STAT_LABELS), "settings_stat", "stat", "std",
+                    lambda k: tr(STAT_LABELS[k]))
+        o = _select(tr("Output"), list(OUTPUTS), "settings_output", "output", "posterior",
+                    lambda k: tr(OUTPUT_LABELS[k]))
+    st.query_params.update({"digits_model": m, "stat": k, "output": o})
+    try:
+        digits_model(m)
+        digits_data(m)
+    except ValueError as exc:
+        st.error(tr("The model {m} cannot be used: {e}").format(m=m, e=exc))
+        st.stop()
+    return m, digits_model(m)[1], Settings(model=m, sample_set="all", stat=k, output=o)
+
+
+def digit_conv1_weights(name: str) -> np.ndarray:
+    """(c1, 5, 5) first-layer filter weights of a digits model (a copy)."""
+    return digits_model(name)[0].conv1.weight.detach().numpy()[:, 0].copy()
+
+
+# ---------------------------------------------------------------------------------------------
+# Units, filters and pruning (shared by all sessions, computed once per key)
+
+
+class _Memo:
+    """A thread-safe store shared by every session: a value is computed once per key even when
+    several sessions ask for it at the same time (the others wait for the first), and at most
+    ``max_entries`` values are kept (least recently used dropped)."""
+
+    def __init__(self, max_entries: int = 64):
+        self._lock = threading.Lock()
+        self._values: OrderedDict = OrderedDict()
+        self._key_locks: dict = {}
+        self.max_entries = max_entries
+
+    def get(self, key, compute):
+        with self._lock:
+            if key in self._values:
+                self._values.move_to_end(key)
+                return self._values[key]
+            key_lock = self._key_locks.setdefault(key, threading.Lock())
+        with key_lock:
+            with self._lock:
+                if key in self._values:
+                    return self._values[key]
+            value = compute()
+            with self._lock:
+                self._values[key] = value
+                self._key_locks.pop(key, None)
+                while len(self._values) > self.max_entries:
+                    self._values.popitem(last=False)
+            return value
+
+
+@st.cache_resource(show_spinner=False)
+def _memo(kind: str) -> _Memo:
+    return _Memo(max_entries=16 if kind == "pruned" else 64)
+
+
+def _progress(text: str):
+    """A progress callback that shows a bar only once work starts; returns (callback, close)."""
+    bar = None
+
+    def update(f: float) -> None:
+        nonlocal bar
+        if bar is None:
+            bar = st.progress(0.0, text=text)
+        bar.progress(min(1.0, max(0.0, f)), text=text)
+
+    def close() -> None:
+        if bar is not None:
+            bar.empty()
+
+    return update, close
+
+
+def any_model(name: str):
+    """(model, info) of a speech or digits model, shared read-only."""
+    return digits_model(name) if name in digits_models() else model(name)
+
+
+def unit_importance_layers(name: str, stat: str, output: str) -> dict[int, np.ndarray]:
+    """Imp(l, i) of every layer (speech: input and hidden layers; digits: conv filters), on the
+    statistics subset of core.pruning; computed once per (model, statistic, output)."""
+    net, info = any_model(name)
+    update, close = _progress(tr("Computing the gradients of every layer…"))
+
+    def compute():
+        update(0.0)
+        return pruning.unit_importance_by_layer(net, info, stat=stat, output=output)
+
+    try:
+        return _memo("importance").get((models_root(), name, stat, output), compute)
+    finally:
+        close()
+
+
+def prune_curve(name: str, units: str, layer: int | None, orders: tuple[str, ...], stat: str, output: str,
+                retrain: bool = True) -> pruning.PruneCurve:
+    """Accuracy against units deleted (core.pruning.pruning_curve), the importance orders from the
+    given statistic and output; computed once per arguments for every session, with progress."""
+    net, info = any_model(name)
+    imp = unit_importance_layers(name, stat, output)
+    update, close = _progress(tr("Deleting units and measuring the recognition rate…"))
+
+    def compute():
+        return pruning.pruning_curve(net, info, units, layer=layer, orders=orders, retrain=retrain,
+                                     importance=imp, progress=update,
+                                     points=None if units == "filters" else 30)
+
+    try:
+        return _memo("curves").get((models_root(), name, units, layer, orders, stat, output, retrain), compute)
+    finally:
+        close()
+
+
+@dataclass(frozen=True, eq=False)
+class Pruned:
+    """A physically pruned model for the "delete k" slider: the model, its save_model metadata, its
+    keep-masks and its cost next to the full model's."""
+
+    model: object
+    meta: dict
+    keep: dict
+    cost: pruning.ModelCost
+    full_cost: pruning.ModelCost
+
+
+def pruned_model(name: str, units: str, layer: int | None, order: str, k: int, stat: str, output: str,
+                 retrain: bool = False) -> Pruned:
+    """The model with k units deleted in ``order`` (random: seed 0), built and measured once;
+    ``retrain`` (digit CNN): its fully connected layers retrained afterwards (core.pruning.retrain_fc)."""
+    net, info = any_model(name)
+    imp = unit_importance_layers(name, stat, output)
+
+    def full():
+        return pruning.model_cost(net, info, repeats=3)
+
+    def compute():
+        scores = pruning.unit_scores(net, info, units, order, layer=layer, importance=imp)
+        keep = pruning.keep_mask(pruning.deletion_order(scores, order, 0), int(k))
+        record = {"units": units, "order": order, "k": int(k)}
+        if retrain:
+            record["retrained"] = "fc1 and fc2 (core.pruning.RetrainConfig defaults)"
+        small, meta = pruning.prune(net, info, keep, record=record)
+        if retrain:
+            small = pruning.retrain_fc(small, info)
+        full_cost = _memo("importance").get((models_root(), name, "cost"), full)
+        return Pruned(small, meta, keep, pruning.model_cost(small, info, repeats=3), full_cost)
+
+    return _memo("pruned").get((models_root(), name, units, layer, order, int(k), stat, output, retrain), compute)
+
+
+def model_zip(p: Pruned, folder: str) -> bytes:
+    """The pruned model as a zip of ``folder/model.safetensors`` and ``folder/model.json``
+    (unzip into assets/models to use it, or load it with core.models.load_model)."""
+    import io
+    import tempfile
+    import zipfile
+
+    from core.models import save_model
+
+    with tempfile.TemporaryDirectory() as tmp:
+        out = save_model(p.model, os.path.join(tmp, folder), p.meta)
+        buf = io.BytesIO()
+        with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+            for f in sorted(os.listdir(out)):
+                z.write(os.path.join(out, f), f"{folder}/{f}")
+        return buf.getvalue()

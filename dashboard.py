@@ -14,5 +14,7 @@ pages = [
     st.Page("pages/home.py", title=tr("Home"), icon="🏠", default=True),
     st.Page("pages/importance_map.py", title=tr("Importance map"), icon="🗺️"),
     st.Page("pages/phoneme_pair.py", title=tr("Phoneme pair"), icon="⚖️"),
+    st.Page("pages/units_pruning.py", title=tr("Units and pruning"), icon="✂️"),
+    st.Page("pages/digit_cnn.py", title=tr("Digit CNN"), icon="🔢"),
 ]
 st.navigation(pages).run()

@@ -30,7 +30,8 @@ def _subset_npz(src: Path, dst: Path, n_utts: int) -> Path:
 def tiny_models_dir(tmp_path_factory) -> Path:
     """A models folder with `speech_en_mfbank`: a 2 x 32 ReLU DNN trained for 2 epochs on 12
     utterances of the shipped MFBANK validation set, whose own validation set is those frames;
-    and `speech_en_states`, the same with 3-state targets (1 epoch)."""
+    `speech_en_states`, the same with 3-state targets (1 epoch); and `digits_cnn`, a 4/6-filter
+    digit CNN trained for one epoch."""
     from core.train import SpeechTrainConfig, load_validation, train_speech
 
     root = tmp_path_factory.mktemp("models")
@@ -45,6 +46,11 @@ def tiny_models_dir(tmp_path_factory) -> Path:
     result = train_speech(frames, state_cfg, features=frames.cfg, valid=frames, validation=str(npz))
     save_model(result.model, root / "speech_en_states", result.meta)
     assert json.loads((root / "speech_en_mfbank" / "model.json").read_text())["validation"] == str(npz)
+    # a digit CNN with 4 and 6 filters, one epoch on the 4,000 training digits
+    from core.train import DigitTrainConfig, train_digits
+
+    result = train_digits(DigitTrainConfig(c1=4, c2=6, hidden=16, epochs=1, batch_size=128, lr=3e-3))
+    save_model(result.model, root / "digits_cnn", result.meta)
     return root
 
 

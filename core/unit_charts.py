@@ -1,0 +1,225 @@
+"""Altair chart builders for units, filters and pruning curves: data in, ``alt.Chart`` out.
+
+Companion of ``core/charts.py`` (the square maps). No Streamlit, no statistics: the numbers come
+from ``core/pruning.py`` and ``core/importance``; this module only draws them.
+
+Choices written down here:
+
+- **Pruning curves**: accuracy (y, 0..1) against units deleted (x); one line per order, ``random``
+  drawn as its mean line with the min-max band over seeds shaded; the full model's accuracy as a
+  dashed rule; the "delete k" slider's position as a vertical rule. Colours are fixed per order
+  (importance orders warm/cool, baselines grey-ish) so two charts of one page read alike.
+- **Unit importance bars**: Imp(l, i) of each layer sorted from the largest down, one small panel
+  per layer on a shared y scale, so layers compare at a glance (area under a panel = the layer's
+  total importance).
+- **Images** (filters, feature maps, saliency): each image is scaled to its own largest |value|
+  (diverging red/blue, white = 0) and drawn as a grid of rects; the scale is named in the title.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import altair as alt
+import numpy as np
+import pandas as pd
+
+from core.charts import _grid_xy, map_size
+from core.features import FeatureConfig
+
+ORDER_COLOURS = {
+    "imp_asc": "#1a9850",  # least important first: green (the good direction)
+    "imp_desc": "#d73027",  # most important first: red (the damage)
+    "random": "#4d4d4d",
+    "l1": "#4575b4",
+    "taylor": "#9e5fc4",
+    "variance": "#e08214",
+}
+ORDER_NAMES = {
+    "imp_asc": "least important first (Imp)",
+    "imp_desc": "most important first (Imp)",
+    "random": "random (mean, band = min-max)",
+    "l1": "smallest weight norm first (L1)",
+    "taylor": "smallest Taylor score first",
+    "variance": "smallest input variance first",
+}
+
+
+_PAD = alt.AutoSizeParams(type="pad")
+"""Charts keep their declared plot size; titles, axes and legends are added around it (Streamlit
+otherwise squeezes a chart with a legend into the declared height)."""
+
+
+def _order_scale(orders: Sequence[str]) -> alt.Scale:
+    names = [ORDER_NAMES.get(o, o) for o in orders]
+    return alt.Scale(domain=names, range=[ORDER_COLOURS.get(o, "#999999") for o in orders])
+
+
+def curve_chart(
+    table: pd.DataFrame,
+    full_accuracy: float,
+    *,
+    title: str = "",
+    x_title: str = "units deleted",
+    marker_k: int | None = None,
+    width: int = 460,
+    height: int = 260,
+) -> alt.LayerChart:
+    """Accuracy against units deleted, one line per order, random's band shaded.
+
+    table: long rows with columns k, fraction, order, accuracy and (for ``random``) lo, hi.
+    """
+    df = table.copy()
+    orders = list(dict.fromkeys(df["order"]))
+    df["method"] = [ORDER_NAMES.get(o, o) for o in df["order"]]
+    colour = alt.Color("method:N", scale=_order_scale(orders), legend=alt.Legend(title=None, orient="bottom",
+                                                                                 columns=2, labelLimit=260))
+    x = alt.X("k:Q", title=x_title, scale=alt.Scale(nice=False))
+    y = alt.Y("accuracy:Q", title="accuracy (held-out)", scale=alt.Scale(domain=[0, 1]),
+              axis=alt.Axis(format="%"))
+    tooltip = [alt.Tooltip("method:N", title="order"), alt.Tooltip("k:Q", title="deleted"),
+               alt.Tooltip("fraction:Q", title="fraction", format=".0%"),
+               alt.Tooltip("accuracy:Q", title="accuracy", format=".1%")]
+    layers = []
+    if {"lo", "hi"} <= set(df.columns):
+        band = df.dropna(subset=["lo", "hi"])
+        if len(band):
+            layers.append(alt.Chart(band).mark_area(opacity=0.18, color=ORDER_COLOURS["random"]).encode(
+                x=x, y=alt.Y("lo:Q", scale=alt.Scale(domain=[0, 1])), y2="hi:Q"))
+    layers.append(alt.Chart(df).mark_line(point=alt.OverlayMarkDef(size=18), strokeWidth=2).encode(
+        x=x, y=y, color=colour, tooltip=tooltip))
+    layers.append(alt.Chart(pd.DataFrame({"full": [full_accuracy]})).mark_rule(
+        strokeDash=[4, 3], color="#888888").encode(y="full:Q", tooltip=[alt.Tooltip("full:Q", title="full model",
+                                                                                     format=".1%")]))
+    if marker_k is not None:
+        layers.append(alt.Chart(pd.DataFrame({"k": [marker_k]})).mark_rule(color="#222222", strokeWidth=1.5).encode(
+            x="k:Q"))
+    return alt.layer(*layers).properties(width=width, height=height, title=title, autosize=_PAD)
+
+
+def unit_bars(importance: Mapping[int, np.ndarray], *, title: str = "", panel_width: int = 130,
+              height: int = 150, layer_name: str = "hidden layer", columns: int = 4) -> alt.Chart:
+    """Imp(l, i) of each layer, units sorted from the most important down; one panel per layer
+    (shared y scale). importance: {layer: (units,) array}."""
+    rows = []
+    for layer, imp in importance.items():
+        v = np.sort(np.asarray(imp, dtype=np.float64))[::-1]
+        rows.append(pd.DataFrame({"layer": f"{layer_name} {layer}", "rank": np.arange(1, len(v) + 1),
+                                  "importance": v, "order": int(layer)}))
+    df = pd.concat(rows, ignore_index=True)
+    return (
+        alt.Chart(df, width=panel_width, height=height)
+        .mark_area(color="#4575b4", opacity=0.85, interpolate="step-after")
+        .encode(
+            x=alt.X("rank:Q", title="units, sorted", axis=alt.Axis(tickCount=3)),
+            y=alt.Y("importance:Q", title="Imp(l, i)", axis=alt.Axis(format=".2g")),
+            tooltip=[alt.Tooltip("layer:N"), alt.Tooltip("rank:Q"), alt.Tooltip("importance:Q", format=".3g")],
+        )
+        .facet(facet=alt.Facet("layer:N", title=None, sort=alt.SortField("order")), columns=columns, title=title)
+        .resolve_scale(x="independent")
+    )
+
+
+def filter_bars(importance: np.ndarray, *, title: str = "", highlight: Sequence[int] = (),
+                width: int = 460, height: int = 180) -> alt.Chart:
+    """Importance of each filter as bars in filter order; filters in ``highlight`` (e.g. deleted)
+    drawn light grey."""
+    imp = np.asarray(importance, dtype=np.float64)
+    gone = set(int(h) for h in highlight)
+    df = pd.DataFrame({"filter": np.arange(len(imp)), "importance": imp,
+                       "state": ["deleted" if i in gone else "kept" for i in range(len(imp))]})
+    return (
+        alt.Chart(df, width=width, height=height, title=title, autosize=_PAD)
+        .mark_bar()
+        .encode(
+            x=alt.X("filter:O", title="filter"),
+            y=alt.Y("importance:Q", title="importance", axis=alt.Axis(format=".2g")),
+            color=alt.Color("state:N", scale=alt.Scale(domain=["kept", "deleted"], range=["#4575b4", "#d9d9d9"]),
+                            legend=alt.Legend(title=None, orient="top") if gone else None),
+            tooltip=[alt.Tooltip("filter:O"), alt.Tooltip("importance:Q", format=".3g"), alt.Tooltip("state:N")],
+        )
+    )
+
+
+def damage_bars(rows: Sequence[tuple[str, float]], *, title: str = "", n: int = 12, width: int = 300,
+                unit: str = "phoneme") -> alt.Chart:
+    """Per-class recall difference (pruned minus full) for the ``n`` most damaged classes."""
+    top = list(rows)[:n]
+    df = pd.DataFrame({unit: [r[0] for r in top], "change": [r[1] for r in top]})
+    return (
+        alt.Chart(df, width=width, height=max(60, 18 * len(df)), title=title, autosize=_PAD)
+        .mark_bar(color="#d73027")
+        .encode(
+            y=alt.Y(f"{unit}:N", sort=None, title=None),
+            x=alt.X("change:Q", title="recall change", axis=alt.Axis(format="+.0%")),
+            tooltip=[alt.Tooltip(f"{unit}:N"), alt.Tooltip("change:Q", format="+.1%")],
+        )
+    )
+
+
+def kept_inputs_map(cfg: FeatureConfig, keep: np.ndarray, importance: np.ndarray, *, title: str = "") -> alt.Chart:
+    """The input grid (time x channel): kept inputs as blue squares sized by their importance,
+    deleted ones as small grey crosses. keep: (input_dim,) bool; importance: (input_dim,)."""
+    from core.charts import _area, _base_table
+
+    df = _base_table(cfg)
+    df["importance"] = np.asarray(importance, dtype=np.float64)
+    df["state"] = np.where(np.asarray(keep, dtype=bool), "kept", "deleted")
+    width, height = map_size(cfg)
+    vmax = float(df["importance"].max()) or 1.0
+    tooltip = [alt.Tooltip("offset_frames:Q", title="offset (frames)"),
+               alt.Tooltip("channel_name:N", title="centre" if cfg.kind == "mfbank" else "coefficient"),
+               alt.Tooltip("importance:Q", format=".3g"), alt.Tooltip("state:N")]
+    kept = alt.Chart(df[df.state == "kept"]).mark_square(color="#4575b4").encode(
+        **_grid_xy(cfg), size=_area(cfg, "importance", vmax, 1.0, "importance (area)", ".2g"), tooltip=tooltip)
+    gone = alt.Chart(df[df.state == "deleted"]).mark_point(shape="cross", color="#bdbdbd", size=30,
+                                                            filled=True).encode(**_grid_xy(cfg), tooltip=tooltip)
+    return (alt.layer(gone, kept)
+            .properties(width=width, height=height, title=title, autosize=_PAD)
+            .configure_axis(grid=False).configure_view(stroke="#dddddd"))
+
+
+def image_grid(images: np.ndarray, *, names: Sequence[str] | None = None, columns: int = 8, cell: int = 8,
+               title: str = "", scheme: str | None = None, symmetric: bool = True) -> alt.Chart:
+    """Small images (n, h, w) as heatmaps in a grid of ``columns``; each image scaled to its own
+    largest |value| (``symmetric``: -1..1 diverging, default scheme red/blue with white at 0; else
+    0..1 sequential, default greys)."""
+    imgs = np.asarray(images, dtype=np.float64)
+    n, h, w = imgs.shape
+    names = list(names) if names is not None else [str(i) for i in range(n)]
+    peak = np.abs(imgs).reshape(n, -1).max(axis=1)
+    peak[peak == 0] = 1.0
+    scaled = imgs / peak[:, None, None]
+    yy, xx = np.mgrid[0:h, 0:w]
+    df = pd.DataFrame({
+        "image": np.repeat(names, h * w),
+        "idx": np.repeat(np.arange(n), h * w),
+        "x": np.tile(xx.ravel(), n),
+        "y": np.tile(yy.ravel(), n),
+        "value": scaled.ravel(),
+        "raw": imgs.ravel(),
+    })
+    colour = (alt.Color("value:Q", scale=alt.Scale(scheme=scheme or "redblue", reverse=True, domain=[-1, 1]),
+                        legend=None)
+              if symmetric else
+              alt.Color("value:Q", scale=alt.Scale(scheme=scheme or "greys", domain=[0, 1]), legend=None))
+    return (
+        alt.Chart(df, width=w * cell, height=h * cell)
+        .mark_rect()
+        .encode(
+            x=alt.X("x:O", axis=None),
+            y=alt.Y("y:O", axis=None),
+            color=colour,
+            tooltip=[alt.Tooltip("image:N"), alt.Tooltip("x:O"), alt.Tooltip("y:O"),
+                     alt.Tooltip("raw:Q", title="value", format=".3g")],
+        )
+        .facet(facet=alt.Facet("image:N", title=None, sort=alt.SortField("idx"),
+                               header=alt.Header(labelFontSize=10, labelPadding=2)),
+               columns=columns, spacing=4, title=title)
+        .configure_view(stroke=None)
+    )
+
+
+def accuracy_text(value: float) -> str:
+    """One format for accuracies across the app: 88.2 %."""
+    return f"{100 * value:.1f} %"

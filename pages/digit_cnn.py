@@ -1,0 +1,137 @@
+"""The handwritten-digit CNN: its filters, what they respond to, which of them matter, and what
+happens when filters are deleted (with and without retraining the fully connected layers)."""
+
+import numpy as np
+import streamlit as st
+
+import app_state as S
+from core import unit_charts as uc
+from i18n import tr
+
+name, info, cfg = S.digits_page_start("Digit CNN")
+net, _ = S.digits_model(name)
+ds, _ = S.digits_data(name)
+acc = info.metrics.get("heldout_accuracy")
+st.markdown(tr(
+    "A small convolutional network reads 28 × 28 handwritten digits: {c1} filters of 5 × 5 pixels, "
+    "pooling, {c2} filters over those maps, pooling, then two fully connected layers. It classifies "
+    "{acc} of {n:,} held-out digits correctly. The importance of a filter is the same index as for "
+    "speech: the variation (σ) over the held-out digits of the gradient of each output with respect "
+    "to the filter's feature map, summed over the ten outputs and over the map's positions."
+).format(c1=info.arch["c1"], c2=info.arch["c2"], acc=uc.accuracy_text(acc) if acc is not None else "?",
+         n=len(ds.labels)))
+
+VIEWS = {"filters": tr("Filters and their importance"), "digit": tr("One digit"), "prune": tr("Deleting filters")}
+view = st.segmented_control(tr("View"), list(VIEWS), format_func=VIEWS.get, key="w_cnn_view",
+                            default=list(VIEWS)[S.remember("cnn_view", list(VIEWS), "filters")],
+                            label_visibility="collapsed") or "filters"
+S.keep("cnn_view", view)
+
+if view in ("filters", "prune"):
+    imp = S.unit_importance_layers(name, cfg.stat_kind, cfg.output_kind)
+if view == "filters":
+    st.caption(tr("First-layer filters (5 × 5 weights; red positive, blue negative, each scaled to its own "
+                  "largest weight)."))
+    w1 = S.digit_conv1_weights(name)
+    st.altair_chart(uc.image_grid(w1, names=[f"f{i}" for i in range(len(w1))], columns=16, cell=9),
+                    width="content")
+    c1, c2 = st.columns(2)
+    c1.altair_chart(uc.filter_bars(imp[1], title=tr("conv1: importance of each filter"), width=360),
+                    width="content")
+    c2.altair_chart(uc.filter_bars(imp[2], title=tr("conv2: importance of each filter"), width=420),
+                    width="content")
+    st.caption(tr("Importance = {stat} ({out}), summed over the 10 outputs and the positions of the "
+                  "filter's map, over {subset} (the ranking the deletion curves use).").format(
+        stat=S.STAT_LABELS[cfg.stat_kind], out=S.OUTPUT_LABELS[cfg.output_kind],
+        subset=S.pruning_subsets(name).get("stats", "")))
+
+if view == "digit":
+    digits = list(range(10))
+    d = st.radio(tr("Digit"), digits, index=S.remember("digit", [str(v) for v in digits], "3"),
+                 horizontal=True, key="w_cnn_digit")
+    S.keep("digit", str(d))
+    idx = np.flatnonzero(ds.labels == d)
+    i = st.slider(tr("Example (held-out image of this digit)"), 1, len(idx), 1, key="cnn_example")
+    grad, pred, post = S.digit_saliency(name, int(idx[i - 1]), cfg.output_kind)
+    imap = S.digit_importance_map(name, cfg.output_kind, cfg.stat_kind, d)
+    p1, p2, p3 = st.columns(3)
+    p1.altair_chart(uc.image_grid(ds.images[idx[i - 1]][None] / 255.0, names=[tr("the image")], cell=6,
+                                  symmetric=False), width="content")
+    p2.altair_chart(uc.image_grid(grad[None], names=[tr("dy/dx of '{p}' at this image").format(p=pred)], cell=6),
+                    width="content")
+    p3.altair_chart(uc.image_grid(imap[None], names=[tr("importance for '{d}' over all digits").format(d=d)],
+                                  cell=6, symmetric=False, scheme="orangered"), width="content")
+    st.caption(tr("The network says **{p}** ({q:.0%}). Middle: the gradient of that output at this very image "
+                  "(red: more ink here raises it). Right: the paper's index for output '{d}', the variation of "
+                  "that gradient over all {n:,} held-out digits.").format(p=pred, q=float(post[pred]), d=d,
+                                                                           n=len(ds.labels)))
+    maps = S.digit_mean_maps(name, d)
+    st.markdown(tr("**Mean feature maps for '{d}'** (after the ReLU; each scaled to its own maximum)").format(d=d))
+    st.altair_chart(uc.image_grid(maps[1], names=[f"conv1 f{j}" for j in range(len(maps[1]))], columns=8, cell=3,
+                                  symmetric=False), width="content")
+    st.altair_chart(uc.image_grid(maps[2], names=[f"conv2 f{j}" for j in range(len(maps[2]))], columns=8, cell=5,
+                                  symmetric=False), width="content")
+
+if view == "prune":
+    st.markdown(tr(
+        "Delete filters one by one, least important first or most important first (or at random, or by the "
+        "size of their weights), and measure the accuracy on the held-out digits. After each deletion the "
+        "**fully connected layers are retrained** (the convolutions stay as they are); the right-hand chart "
+        "shows the same without retraining."))
+    c1, c2 = st.columns([1, 3])
+    conv = c1.radio(tr("Filters of"), [2, 1], format_func=lambda v: f"conv{v}", key="cnn_conv")
+    available = [o for o in uc.ORDER_NAMES if o != "variance"]
+    orders = c2.multiselect(tr("Orders"), available, default=["imp_asc", "imp_desc", "random", "l1"],
+                            format_func=uc.ORDER_NAMES.get, key="cnn_orders")
+    if not orders:
+        st.info(tr("Choose at least one order."))
+        st.stop()
+    orders = tuple(o for o in available if o in orders)
+    curve = S.prune_curve(name, "filters", conv, orders, cfg.stat_kind, cfg.output_kind, retrain=True)
+    plain = S.prune_curve(name, "filters", conv, orders, cfg.stat_kind, cfg.output_kind, retrain=False)
+    s1, s2 = st.columns([3, 2])
+    k = s1.select_slider(tr("Delete k filters"), options=list(curve.k), value=curve.k[len(curve.k) // 2],
+                         key=f"cnn_k_{conv}", format_func=lambda v: f"{v} of {curve.n_units}")
+    order = s2.radio(tr("Pruned model to inspect"), orders, format_func=uc.ORDER_NAMES.get, key="cnn_order")
+    g1, g2 = st.columns(2)
+    g1.altair_chart(uc.curve_chart(curve.table(), curve.full_accuracy, marker_k=k, width=380,
+                                   title=tr("with FC-only retraining"), x_title=tr("filters deleted")),
+                    width="content")
+    g2.altair_chart(uc.curve_chart(plain.table(), plain.full_accuracy, marker_k=k, width=380,
+                                   title=tr("without retraining"), x_title=tr("filters deleted")),
+                    width="content")
+    rt = curve.settings.get("retrain") or {}
+    st.caption(tr("Retraining: fc1 and fc2 only, {e} epochs of Adam (lr {lr}, batch {b}, seed {s}) on {t}; "
+                  "accuracy on {n:,} held-out digits.").format(
+        e=rt.get("epochs"), lr=rt.get("lr"), b=rt.get("batch_size"), s=rt.get("seed"),
+        t=curve.settings.get("train", ""), n=curve.n_frames))
+    i = curve.point(k)
+    p = S.pruned_model(name, "filters", conv, order, k, cfg.stat_kind, cfg.output_kind, retrain=True)
+    d1, d2, d3 = st.columns([3, 3, 2])
+    with d1:
+        st.markdown(tr("**With {k} of {n} conv{c} filters deleted**").format(k=k, n=curve.n_units, c=conv))
+        st.dataframe([{tr("order"): uc.ORDER_NAMES[o], tr("retrained"): uc.accuracy_text(curve.curves[o][i]),
+                       tr("not retrained"): uc.accuracy_text(plain.curves[o][i])} for o in orders],
+                     hide_index=True, width="stretch")
+        st.caption(tr("Full model: {a}.").format(a=uc.accuracy_text(curve.full_accuracy)))
+    with d2:
+        st.markdown(tr("**The pruned network** ({o}, retrained)").format(o=uc.ORDER_NAMES[order]))
+        st.dataframe([
+            {"": tr("parameters"), tr("full"): f"{p.full_cost.params:,}", tr("pruned"): f"{p.cost.params:,}"},
+            {"": tr("multiply-adds per digit"), tr("full"): f"{p.full_cost.macs:,}", tr("pruned"): f"{p.cost.macs:,}"},
+            {"": tr("ms per 1,000 digits"), tr("full"): f"{p.full_cost.ms_per_1000:.1f}",
+             tr("pruned"): f"{p.cost.ms_per_1000:.1f}"},
+        ], hide_index=True, width="stretch")
+        st.download_button(tr("Download the pruned model (zip)"), lambda: S.model_zip(p, f"{name}_{order}_{k}"),
+                           file_name=f"{name}_conv{conv}_{order}_{k}.zip", mime="application/zip", key="cnn_dl")
+    with d3:
+        st.altair_chart(uc.damage_bars(curve.damage(order, k), title=tr("Digits that lose most"), unit="digit",
+                                       width=160), width="content")
+    gone = [int(j) for j in (~p.keep[conv]).nonzero()[0]]
+    st.altair_chart(uc.filter_bars(imp[conv], highlight=gone, width=560,
+                                   title=tr("conv{c}: importance of each filter, deleted ones grey").format(c=conv)),
+                    width="content")
+    st.download_button(tr("Download the curves (CSV)"),
+                       (curve.table().assign(retrained=True).to_csv(index=False)
+                        + plain.table().assign(retrained=False).to_csv(index=False, header=False)).encode(),
+                       file_name=f"pruning_{name}_conv{conv}.csv", mime="text/csv")

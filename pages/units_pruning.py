@@ -1,0 +1,99 @@
+"""Units and pruning (speech): how much the outputs depend on each input and hidden unit, and what
+happens to the recognition rate when units are deleted, least important first or most important
+first."""
+
+import streamlit as st
+
+import app_state as S
+from core import unit_charts as uc
+from i18n import tr
+
+cfg, info = S.page_start("Units and pruning")
+st.markdown(tr(
+    "The importance of a unit is the same index as for an input: **Imp(l, i)** = the sum over all "
+    "outputs of the variation of the gradient of the output with respect to unit i of layer l. "
+    "Units with small Imp can be deleted with little loss; units with large Imp cannot. Deleting "
+    "units in both orders, and in random order, shows whether the index is right."
+))
+
+imp = S.unit_importance_layers(cfg.model, cfg.stat_kind, cfg.output_kind)
+hidden = {layer: v for layer, v in imp.items() if layer > 0}
+st.subheader(tr("How important is each hidden unit?"))
+st.altair_chart(uc.unit_bars(hidden), width="content")
+st.caption(tr("Imp(l, i) = Σ over the {n} outputs of {stat} ({out}) of dy/dh, units of each layer sorted from "
+              "the most important down; the area of a panel is the layer's total.").format(
+    n=info.n_classes, stat=S.STAT_LABELS[cfg.stat_kind], out=S.OUTPUT_LABELS[cfg.output_kind]))
+
+st.subheader(tr("Delete units and watch the recognition rate"))
+UNIT_CHOICES = {"input": tr("input units"), "hidden": tr("hidden units, all layers"),
+                "layer": tr("hidden units of one layer")}
+c1, c2, c3 = st.columns([2, 1, 3])
+choice = c1.radio(tr("Units"), list(UNIT_CHOICES), format_func=UNIT_CHOICES.get, key="w_prune_units",
+                  index=S.remember("prune_units", list(UNIT_CHOICES), "input"))
+S.keep("prune_units", choice)
+layers = [str(v) for v in sorted(hidden)]
+layer = None
+if choice == "layer":
+    layer = int(c2.selectbox(tr("Layer"), layers, index=S.remember("prune_layer", layers, layers[-1]),
+                             key="w_prune_layer"))
+    S.keep("prune_layer", str(layer))
+units = "input" if choice == "input" else "hidden"
+available = [o for o in uc.ORDER_NAMES if units == "input" or o != "variance"]
+orders = c3.multiselect(tr("Orders"), available, default=["imp_asc", "imp_desc", "random", "l1"],
+                        format_func=uc.ORDER_NAMES.get, key=f"prune_orders_{units}")
+if not orders:
+    st.info(tr("Choose at least one order."))
+    st.stop()
+orders = tuple(o for o in available if o in orders)
+curve = S.prune_curve(cfg.model, units, layer, orders, cfg.stat_kind, cfg.output_kind)
+
+inspect = list(orders)
+k_default = curve.k[min(len(curve.k) - 1, round(0.4 * (len(curve.k) - 1)))]
+s1, s2 = st.columns([3, 2])
+k = s1.select_slider(tr("Delete k units"), options=list(curve.k), value=k_default, key=f"prune_k_{choice}_{layer}",
+                     format_func=lambda v: f"{v} ({v / curve.n_units:.0%})")
+order = s2.radio(tr("Pruned model to inspect"), inspect, format_func=uc.ORDER_NAMES.get, horizontal=False,
+                 index=0, key="prune_order")
+
+left, right = st.columns([3, 2])
+what = UNIT_CHOICES[choice] + (f" {layer}" if layer else "")
+left.altair_chart(uc.curve_chart(curve.table(), curve.full_accuracy, marker_k=k, title=what,
+                                 x_title=tr("units deleted (of {n})").format(n=curve.n_units), width=440),
+                  width="content")
+i = curve.point(k)
+with right:
+    st.markdown(tr("**With {k} of {n} {what} deleted** ({f:.0%}), frame accuracy on {m:,} held-out frames:").format(
+        k=k, n=curve.n_units, what=UNIT_CHOICES[choice], f=k / curve.n_units, m=curve.n_frames))
+    rows = [{tr("order"): uc.ORDER_NAMES[o], tr("accuracy"): uc.accuracy_text(curve.curves[o][i]),
+             tr("change"): f"{100 * (curve.curves[o][i] - curve.full_accuracy):+.1f}"} for o in orders]
+    st.dataframe(rows, hide_index=True, width="stretch")
+    st.caption(tr("Full model: {a}. Change in percentage points.").format(a=uc.accuracy_text(curve.full_accuracy)))
+
+p = S.pruned_model(cfg.model, units, layer, order, k, cfg.stat_kind, cfg.output_kind)
+d1, d2 = st.columns([2, 3])
+with d1:
+    st.markdown(tr("**The pruned network** ({o})").format(o=uc.ORDER_NAMES[order]))
+    st.dataframe([
+        {"": tr("parameters"), tr("full"): f"{p.full_cost.params:,}", tr("pruned"): f"{p.cost.params:,}"},
+        {"": tr("multiply-adds per frame"), tr("full"): f"{p.full_cost.macs:,}", tr("pruned"): f"{p.cost.macs:,}"},
+        {"": tr("ms per 1,000 frames"), tr("full"): f"{p.full_cost.ms_per_1000:.1f}",
+         tr("pruned"): f"{p.cost.ms_per_1000:.1f}"},
+    ], hide_index=True, width="stretch")
+    st.caption(tr("The weights of deleted units are cut out of the matrices; a deleted hidden unit's mean "
+                  "activation is folded into the next layer's bias, a deleted input is replaced by its mean. "
+                  "Time measured on this server just now."))
+    st.download_button(tr("Download the pruned model (zip)"), lambda: S.model_zip(p, f"{cfg.model}_{order}_{k}"),
+                       file_name=f"{cfg.model}_{units}_{order}_{k}.zip", mime="application/zip", key="prune_dl")
+with d2:
+    st.altair_chart(uc.damage_bars(curve.damage(order, k), title=tr("Phonemes that lose most (recall)"),
+                                   width=300), width="content")
+
+if units == "input":
+    st.altair_chart(uc.kept_inputs_map(info.features, p.keep[0], imp[0],
+                                       title=tr("Inputs kept (squares, area ∝ Imp(0, i)) and deleted (+)")),
+                    width="content")
+
+st.download_button(tr("Download the curves (CSV)"), curve.table().to_csv(index=False).encode(),
+                   file_name=f"pruning_{cfg.model}_{units}{layer or ''}.csv", mime="text/csv")
+st.caption(tr("Curves measured on {n:,} held-out frames ({rule}); importance on {s}.").format(
+    n=curve.n_frames, rule=curve.settings.get("eval", ""), s=curve.settings.get("stats", "")))

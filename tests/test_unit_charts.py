@@ -1,0 +1,104 @@
+"""core.unit_charts: pruning curves, unit bars, filter images (the Altair specs and their data)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from core import unit_charts as uc
+from core.features import FeatureConfig
+
+
+def _datasets(spec: dict) -> dict[str, list[dict]]:
+    return spec["datasets"]
+
+
+def _curve_table() -> pd.DataFrame:
+    k = [0, 10, 20]
+    rows = []
+    for order, acc in (("imp_asc", [0.9, 0.88, 0.85]), ("imp_desc", [0.9, 0.4, 0.1]),
+                       ("random", [0.9, 0.7, 0.5])):
+        for i, kk in enumerate(k):
+            lo = acc[i] - 0.05 if order == "random" else np.nan
+            hi = acc[i] + 0.05 if order == "random" else np.nan
+            rows.append({"k": kk, "fraction": kk / 40, "order": order, "accuracy": acc[i], "lo": lo, "hi": hi})
+    return pd.DataFrame(rows)
+
+
+def test_curve_chart_layers_lines_band_rules():
+    spec = uc.curve_chart(_curve_table(), 0.9, marker_k=10).to_dict()
+    marks = [layer["mark"]["type"] if isinstance(layer["mark"], dict) else layer["mark"] for layer in spec["layer"]]
+    assert marks == ["area", "line", "rule", "rule"]
+    band, line = spec["layer"][0], spec["layer"][1]
+    band_rows = _datasets(spec)[band["data"]["name"]]
+    assert len(band_rows) == 3 and {r["order"] for r in band_rows} == {"random"}
+    assert band["encoding"]["y"]["field"] == "lo" and band["encoding"]["y2"]["field"] == "hi"
+    # every order gets its own fixed colour and readable name
+    scale = line["encoding"]["color"]["scale"]
+    assert scale["domain"] == [uc.ORDER_NAMES[o] for o in ("imp_asc", "imp_desc", "random")]
+    assert scale["range"] == [uc.ORDER_COLOURS[o] for o in ("imp_asc", "imp_desc", "random")]
+    assert line["encoding"]["y"]["scale"]["domain"] == [0, 1]
+    full = _datasets(spec)[spec["layer"][2]["data"]["name"]]
+    assert full == [{"full": 0.9}]
+    assert _datasets(spec)[spec["layer"][3]["data"]["name"]] == [{"k": 10}]
+
+
+def test_curve_chart_without_random_has_no_band():
+    t = _curve_table()
+    spec = uc.curve_chart(t[t.order != "random"].assign(lo=np.nan, hi=np.nan), 0.9).to_dict()
+    marks = [layer["mark"]["type"] if isinstance(layer["mark"], dict) else layer["mark"] for layer in spec["layer"]]
+    assert marks == ["line", "rule"]
+
+
+def test_unit_bars_sorted_per_layer():
+    imp = {1: np.array([0.1, 0.5, 0.3]), 2: np.array([2.0, 1.0])}
+    spec = uc.unit_bars(imp).to_dict()
+    rows = _datasets(spec)[spec["data"]["name"]]
+    by_layer: dict[str, list[float]] = {}
+    for r in rows:
+        by_layer.setdefault(r["layer"], []).append(r["importance"])
+    assert by_layer == {"hidden layer 1": [0.5, 0.3, 0.1], "hidden layer 2": [2.0, 1.0]}
+    assert spec["facet"]["field"] == "layer" and spec["columns"] == 4
+
+
+def test_filter_bars_mark_deleted():
+    spec = uc.filter_bars(np.array([3.0, 1.0, 2.0]), highlight=[1]).to_dict()
+    rows = _datasets(spec)[spec["data"]["name"]]
+    assert [r["state"] for r in rows] == ["kept", "deleted", "kept"]
+
+
+def test_damage_bars_keeps_order_and_n():
+    rows = [("s", -0.5), ("sh", -0.3), ("z", -0.1)]
+    spec = uc.damage_bars(rows, n=2).to_dict()
+    data = _datasets(spec)[spec["data"]["name"]]
+    assert [(d["phoneme"], d["change"]) for d in data] == [("s", -0.5), ("sh", -0.3)]
+
+
+@pytest.mark.parametrize("kind", ["mfbank", "mfcc"])
+def test_kept_inputs_map_splits_kept_and_deleted(kind):
+    cfg = FeatureConfig(kind=kind)
+    keep = np.ones(cfg.input_dim, bool)
+    keep[:7] = False
+    spec = uc.kept_inputs_map(cfg, keep, np.linspace(0, 1, cfg.input_dim)).to_dict()
+    gone = _datasets(spec)[spec["layer"][0]["data"]["name"]]
+    kept = _datasets(spec)[spec["layer"][1]["data"]["name"]]
+    assert sorted(r["input"] for r in gone) == list(range(7))
+    assert len(kept) == cfg.input_dim - 7 and all(r["state"] == "kept" for r in kept)
+
+
+def test_image_grid_scales_each_image_to_its_peak():
+    imgs = np.zeros((2, 3, 4))
+    imgs[0, 1, 2] = -4.0
+    imgs[1, 0, 0] = 0.5
+    spec = uc.image_grid(imgs, names=["a", "b"]).to_dict()
+    rows = _datasets(spec)[spec["data"]["name"]]
+    assert len(rows) == 2 * 3 * 4
+    peak = {r["image"]: max(abs(q["value"]) for q in rows if q["image"] == r["image"]) for r in rows}
+    assert peak == {"a": 1.0, "b": 1.0}
+    a = [r for r in rows if r["image"] == "a" and r["value"] != 0]
+    assert a == [{"image": "a", "idx": 0, "x": 2, "y": 1, "value": -1.0, "raw": -4.0}]
+
+
+def test_accuracy_text():
+    assert uc.accuracy_text(0.8816) == "88.2 %"
