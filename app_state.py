@@ -536,10 +536,10 @@ class Pruned:
     full_cost: pruning.ModelCost
 
 
-def pruned_model(name: str, units: str, layer: int | None, order: str, k: int, stat: str, output: str,
-                 retrain: bool = False) -> Pruned:
-    """The model with k units deleted in ``order`` (random: seed 0), built and measured once;
-    ``retrain`` (digit CNN): its fully connected layers retrained afterwards (core.pruning.retrain_fc)."""
+def pruned_model(name: str, units: str, layer: int | None, order: str, k: int, stat: str, output: str) -> Pruned:
+    """The model with k units deleted in ``order`` (random: seed 0), built and measured once. Its
+    size and speed do not depend on retraining; ``retrained_zip`` retrains a digit CNN's fully
+    connected layers for the download."""
     net, info = any_model(name)
     imp = unit_importance_layers(name, stat, output)
 
@@ -549,16 +549,24 @@ def pruned_model(name: str, units: str, layer: int | None, order: str, k: int, s
     def compute():
         scores = pruning.unit_scores(net, info, units, order, layer=layer, importance=imp)
         keep = pruning.keep_mask(pruning.deletion_order(scores, order, 0), int(k))
-        record = {"units": units, "order": order, "k": int(k)}
-        if retrain:
-            record["retrained"] = "fc1 and fc2 (core.pruning.RetrainConfig defaults)"
-        small, meta = pruning.prune(net, info, keep, record=record)
-        if retrain:
-            small = pruning.retrain_fc(small, info)
+        small, meta = pruning.prune(net, info, keep, record={"units": units, "order": order, "k": int(k)})
         full_cost = _memo("importance").get((models_root(), name, "cost"), full)
         return Pruned(small, meta, keep, pruning.model_cost(small, info, repeats=3), full_cost)
 
-    return _memo("pruned").get((models_root(), name, units, layer, order, int(k), stat, output, retrain), compute)
+    return _memo("pruned").get((models_root(), name, units, layer, order, int(k), stat, output), compute)
+
+
+def retrained_zip(name: str, p: Pruned, folder: str) -> bytes:
+    """``model_zip`` of a pruned digit CNN after FC-only retraining (core.pruning.retrain_fc with
+    its default settings, which the deletion curves use too)."""
+    _, info = any_model(name)
+    config = pruning.RetrainConfig()
+    small = pruning.retrain_fc(p.model, info, config)
+    meta = dict(p.meta)
+    meta["training"] = {**meta.get("training", {}), "retrained_after_pruning": {
+        "what": "fc1 and fc2 only", "epochs": config.epochs, "lr": config.lr, "batch_size": config.batch_size,
+        "seed": config.seed}}
+    return model_zip(Pruned(small, meta, p.keep, p.cost, p.full_cost), folder)
 
 
 def model_zip(p: Pruned, folder: str) -> bytes:

@@ -10,9 +10,17 @@ Prints JSON (seconds of server time: the script run of one rerun, as AppTest mea
 - ``slider_map_ms``, ``slider_pair_ms``: median re-render after a slider move that needs no new
   statistics (top k %, square scale, time range, table rows), over ``--repeats`` moves each;
 - ``pair_first_s``: opening the pair page for /s/ vs /sh/ on a warm server;
-- ``bins_change_s``: a new histogram bin count (histograms recomputed once, then cached).
+- ``bins_change_s``: a new histogram bin count (histograms recomputed once, then cached);
+- ``units_first_s``: the Units and pruning page on a fresh computation (Imp of every layer, the
+  input-unit curves of four orders, one pruned network); ``units_slider_ms``: median re-render
+  after a "delete k" move (a new k: one physically pruned network built and timed, no curve);
+  ``hidden_curve_first_s``: switching to hidden units (new curves);
+- ``digits_page_first_s``, ``filter_curves_first_s``: the Digit CNN page, then its deletion view
+  (conv2 curves with and without FC-only retraining); ``digits_slider_ms``: a "delete k" move there
+  (one pruned, retrained network).
 
-Targets (issue 5): first map of a phoneme <= 3 s, slider re-render <= 200 ms.
+Targets: first map of a phoneme <= 3 s, slider re-render <= 200 ms (issue 5); "delete k" slider
+<= 300 ms (issue 8).
 """
 
 from __future__ import annotations
@@ -76,6 +84,28 @@ def main() -> int:
     at.slider(key="pair_bins").set_value(40)
     bins = timed(at)
 
+    # Units and pruning: first curves (input units, 4 orders), then "delete k" slider moves; each
+    # new k builds and times one physically pruned network (cached afterwards), no curve is recomputed.
+    at.switch_page("pages/units_pruning.py")
+    units_first = timed(at)
+    k_options = [int(o.split()[0]) for o in at.select_slider(key="prune_k_input_None").options]
+    units_slider = []
+    for i in range(args.repeats):
+        at.select_slider(key="prune_k_input_None").set_value(k_options[5 + 2 * i])
+        units_slider.append(timed(at))
+    at.radio(key="w_prune_units").set_value("hidden")
+    hidden_first = timed(at)
+
+    at.switch_page("pages/digit_cnn.py")
+    digits_first = timed(at)
+    at.segmented_control(key="w_cnn_view").set_value("prune")
+    filters_first = timed(at)
+    f_options = [int(o.split()[0]) for o in at.select_slider(key="cnn_k_2").options]
+    digits_slider = []
+    for i in range(args.repeats):
+        at.select_slider(key="cnn_k_2").set_value(f_options[1 + 3 * i])
+        digits_slider.append(timed(at))
+
     print(json.dumps({
         "models": args.models or "assets/models",
         "cold_map_s": round(cold, 3),
@@ -85,6 +115,14 @@ def main() -> int:
         "pair_first_s": round(pair_first, 3),
         "slider_pair_ms": round(1000 * statistics.median(pair_slider), 1),
         "bins_change_s": round(bins, 3),
+        "units_first_s": round(units_first, 3),
+        "units_slider_ms": round(1000 * statistics.median(units_slider), 1),
+        "units_slider_max_ms": round(1000 * max(units_slider), 1),
+        "hidden_curve_first_s": round(hidden_first, 3),
+        "digits_page_first_s": round(digits_first, 3),
+        "filter_curves_first_s": round(filters_first, 3),
+        "digits_slider_ms": round(1000 * statistics.median(digits_slider), 1),
+        "digits_slider_max_ms": round(1000 * max(digits_slider), 1),
     }, indent=1))
     return 0
 

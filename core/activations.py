@@ -5,7 +5,7 @@ Choices written down here:
 - Activations are those of ``model.forward_layers`` (for the DigitCNN: the conv maps after the
   ReLU, before pooling, (filters, H, W) per image), computed without gradients in batches.
 - The model is only read: a shared model in eval mode is not touched, a model in training mode is
-  put into eval mode for the computation and back afterwards (``core.importance``'s helper).
+  put into eval mode for the computation and back afterwards (``core.torch_utils.eval_mode``).
 """
 
 from __future__ import annotations
@@ -16,15 +16,11 @@ import numpy as np
 import torch
 from torch import nn
 
+from core.torch_utils import eval_mode
+
 
 class ActivationError(ValueError):
     """A request for layer outputs a user can get wrong (unknown layer, no examples of a class)."""
-
-
-def _eval_mode(model: nn.Module):
-    from core.importance import _eval_mode as eval_mode
-
-    return eval_mode(model)
 
 
 @torch.no_grad()
@@ -44,7 +40,7 @@ def class_mean_activations(
     n_classes = int(labels.max()) + 1
     sums: dict[int, np.ndarray] = {}
     counts = np.bincount(labels, minlength=n_classes).astype(np.float64)
-    with _eval_mode(model):
+    with eval_mode(model):
         for s in range(0, len(x), batch_size):
             outs = model.forward_layers(torch.from_numpy(np.array(x[s : s + batch_size])))
             lab = labels[s : s + batch_size]
@@ -63,7 +59,7 @@ def class_mean_activations(
 def predict_proba(model: nn.Module, x: np.ndarray, *, batch_size: int = 1000) -> np.ndarray:
     """(N, n_classes) float32 softmax posteriors of normalised inputs x (N, ...)."""
     x = np.asarray(x, dtype=np.float32)
-    with _eval_mode(model):
+    with eval_mode(model):
         out = [torch.softmax(model(torch.from_numpy(np.array(x[s : s + batch_size]))), dim=1).numpy()
                for s in range(0, len(x), batch_size)]
     return np.concatenate(out) if out else np.zeros((0, 0), np.float32)

@@ -74,7 +74,7 @@ def curve_chart(
     df["method"] = [ORDER_NAMES.get(o, o) for o in df["order"]]
     colour = alt.Color("method:N", scale=_order_scale(orders), legend=alt.Legend(title=None, orient="bottom",
                                                                                  columns=2, labelLimit=260))
-    x = alt.X("k:Q", title=x_title, scale=alt.Scale(nice=False))
+    x = alt.X("k:Q", title=x_title, scale=alt.Scale(nice=False), axis=alt.Axis(tickMinStep=1, format="d"))
     y = alt.Y("accuracy:Q", title="accuracy (held-out)", scale=alt.Scale(domain=[0, 1]),
               axis=alt.Axis(format="%"))
     tooltip = [alt.Tooltip("method:N", title="order"), alt.Tooltip("k:Q", title="deleted"),
@@ -141,17 +141,18 @@ def filter_bars(importance: np.ndarray, *, title: str = "", highlight: Sequence[
     )
 
 
-def damage_bars(rows: Sequence[tuple[str, float]], *, title: str = "", n: int = 12, width: int = 300,
+def damage_bars(losses: Sequence[tuple[str, float]], *, title: str = "", n: int = 12, width: int = 300,
                 unit: str = "phoneme") -> alt.Chart:
-    """Per-class recall difference (pruned minus full) for the ``n`` most damaged classes."""
-    top = list(rows)[:n]
-    df = pd.DataFrame({unit: [r[0] for r in top], "change": [r[1] for r in top]})
+    """The ``n`` most damaged classes: bars of the recall change (pruned minus full, so a loss is
+    negative). losses: (class, recall lost) sorted most damaged first (``PruneCurve.damage``)."""
+    top = list(losses)[:n]
+    df = pd.DataFrame({unit: [r[0] for r in top], "change": [-r[1] for r in top]})
     return (
         alt.Chart(df, width=width, height=max(60, 18 * len(df)), title=title, autosize=_PAD)
         .mark_bar(color="#d73027")
         .encode(
             y=alt.Y(f"{unit}:N", sort=None, title=None),
-            x=alt.X("change:Q", title="recall change", axis=alt.Axis(format="+.0%")),
+            x=alt.X("change:Q", title="recall change (pruned − full)", axis=alt.Axis(format="+.0%")),
             tooltip=[alt.Tooltip(f"{unit}:N"), alt.Tooltip("change:Q", format="+.1%")],
         )
     )

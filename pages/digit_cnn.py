@@ -106,7 +106,7 @@ if view == "prune":
         e=rt.get("epochs"), lr=rt.get("lr"), b=rt.get("batch_size"), s=rt.get("seed"),
         t=curve.settings.get("train", ""), n=curve.n_frames))
     i = curve.point(k)
-    p = S.pruned_model(name, "filters", conv, order, k, cfg.stat_kind, cfg.output_kind, retrain=True)
+    p = S.pruned_model(name, "filters", conv, order, k, cfg.stat_kind, cfg.output_kind)
     d1, d2, d3 = st.columns([3, 3, 2])
     with d1:
         st.markdown(tr("**With {k} of {n} conv{c} filters deleted**").format(k=k, n=curve.n_units, c=conv))
@@ -115,14 +115,15 @@ if view == "prune":
                      hide_index=True, width="stretch")
         st.caption(tr("Full model: {a}.").format(a=uc.accuracy_text(curve.full_accuracy)))
     with d2:
-        st.markdown(tr("**The pruned network** ({o}, retrained)").format(o=uc.ORDER_NAMES[order]))
+        st.markdown(tr("**The pruned network** ({o})").format(o=uc.ORDER_NAMES[order]))
         st.dataframe([
             {"": tr("parameters"), tr("full"): f"{p.full_cost.params:,}", tr("pruned"): f"{p.cost.params:,}"},
             {"": tr("multiply-adds per digit"), tr("full"): f"{p.full_cost.macs:,}", tr("pruned"): f"{p.cost.macs:,}"},
             {"": tr("ms per 1,000 digits"), tr("full"): f"{p.full_cost.ms_per_1000:.1f}",
              tr("pruned"): f"{p.cost.ms_per_1000:.1f}"},
         ], hide_index=True, width="stretch")
-        st.download_button(tr("Download the pruned model (zip)"), lambda: S.model_zip(p, f"{name}_{order}_{k}"),
+        st.download_button(tr("Download the pruned, retrained model (zip)"),
+                           lambda: S.retrained_zip(name, p, f"{name}_{order}_{k}"),
                            file_name=f"{name}_conv{conv}_{order}_{k}.zip", mime="application/zip", key="cnn_dl")
     with d3:
         st.altair_chart(uc.damage_bars(curve.damage(order, k), title=tr("Digits that lose most"), unit="digit",

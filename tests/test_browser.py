@@ -14,6 +14,7 @@ import pytest
 from tests.browser import browser_page, click_largest_square, streamlit_server, wait_ready
 
 NO_EXCEPTION = "[data-testid='stException']"
+NAV = ["Home", "Importance map", "Phoneme pair", "Units and pruning", "Digit CNN"]
 
 
 @pytest.fixture(scope="module")
@@ -47,7 +48,7 @@ def test_first_visit_by_page_url_uses_the_navigation(server, page, shots):
         "() => [...document.querySelectorAll(\"[data-testid='stSidebarNav'] a\")].some(a => a.innerText.includes('Importance map'))",
         timeout=120000)
     wait_ready(page, 120000)
-    assert nav_titles(page) == ["Home", "Importance map", "Phoneme pair"]
+    assert nav_titles(page) == NAV
     assert page.locator("h1").first.inner_text() == "Phoneme pair"
 
 
@@ -59,7 +60,7 @@ def test_every_page_renders(server, page, shots, path, title, name):
     wait_ready(page, 120000)
     assert page.locator(NO_EXCEPTION).count() == 0
     assert page.locator("h1").first.inner_text() == title
-    assert nav_titles(page) == ["Home", "Importance map", "Phoneme pair"]
+    assert nav_titles(page) == NAV
     if path:
         assert page.locator("[data-testid='stVegaLiteChart'] svg g.mark-symbol path").count() > 100
     page.screenshot(path=str(shots / f"{name}.png"))
@@ -88,3 +89,65 @@ def test_click_on_pair_square_shows_densities(server, page, shots):
     assert any(t.startswith("overlap ε = 0.") or t == "overlap ε = 1.00" for t in items), items
     assert any(t.startswith("p_e = ") for t in items), items
     page.screenshot(path=str(shots / "pair_clicked.png"))
+
+
+STREAMLIT_PROBES = ("/_stcore/host-config", "/_stcore/health")
+"""Streamlit's front end first asks for these under a page's path (404) and then at the root."""
+
+
+def _console_errors(page) -> list[str]:
+    """Collects console errors, page errors and failed requests (except Streamlit's own probes,
+    whose 404 the console reports as 'Failed to load resource')."""
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text)
+            if m.type == "error" and not m.text.startswith("Failed to load resource") else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on("response", lambda r: errors.append(f"{r.status} {r.url}")
+            if r.status >= 400 and not r.url.endswith(STREAMLIT_PROBES) else None)
+    return errors
+
+
+def _move_slider(page, label: str) -> None:
+    """Press the right arrow key twice on the slider named ``label`` and wait for the rerun."""
+    thumb = page.locator(f"[data-testid='stSlider'] input[type=range][aria-label='{label}']").first
+    thumb.focus()
+    page.keyboard.press("ArrowRight")
+    page.keyboard.press("ArrowRight")
+    page.wait_for_timeout(500)
+    wait_ready(page, 120000)
+
+
+def _curve_lines(page, at_least: int) -> int:
+    """Number of line paths in the page's charts, after waiting (up to 5 min) for ``at_least``."""
+    css = "[data-testid='stVegaLiteChart'] svg g.mark-line path"
+    page.wait_for_function(f"() => document.querySelectorAll(\"{css}\").length >= {at_least}", timeout=300000)
+    wait_ready(page, 300000)
+    return page.locator(css).count()
+
+
+def test_units_page_curves_and_slider(server, page, shots):
+    errors = _console_errors(page)
+    page.goto(f"{server}/units_pruning")
+    wait_ready(page, 300000)
+    assert page.locator(NO_EXCEPTION).count() == 0
+    assert _curve_lines(page, 4) >= 4  # one line per order
+    before = page.locator("[data-testid='stSliderThumbValue']").first.inner_text()
+    _move_slider(page, "Delete k units")
+    after = page.locator("[data-testid='stSliderThumbValue']").first.inner_text()
+    assert before != after
+    assert page.locator(NO_EXCEPTION).count() == 0
+    assert _curve_lines(page, 4) >= 4
+    page.screenshot(path=str(shots / "units.png"), full_page=True)
+    assert not errors, errors
+
+
+def test_digit_page_prune_view(server, page, shots):
+    errors = _console_errors(page)
+    page.goto(f"{server}/digit_cnn?cnn_view=prune")
+    wait_ready(page, 300000)
+    assert page.locator(NO_EXCEPTION).count() == 0
+    assert _curve_lines(page, 8) >= 8  # two charts (with / without retraining), four orders each
+    _move_slider(page, "Delete k filters")
+    assert page.locator(NO_EXCEPTION).count() == 0
+    page.screenshot(path=str(shots / "digits_prune.png"), full_page=True)
+    assert not errors, errors

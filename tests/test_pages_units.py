@@ -213,3 +213,24 @@ def test_no_digits_model_is_one_message(tiny_models_dir, tmp_path, monkeypatch):
     at.switch_page("pages/digit_cnn.py").run()
     assert not at.exception
     assert len(at.error) == 1 and "No digits model" in at.error[0].value
+
+
+def test_retrained_digit_download_keeps_conv_weights(tiny_models, tmp_path):
+    """The digit page's download: the pruned CNN after FC-only retraining loads, its conv weights
+    are the pruned model's, its FC weights changed."""
+    import io
+    import zipfile
+
+    import torch
+
+    import app_state
+    from core.models import load_model
+
+    p = app_state.pruned_model("digits_cnn", "filters", 2, "imp_asc", 2, "std", "posterior")
+    with zipfile.ZipFile(io.BytesIO(app_state.retrained_zip("digits_cnn", p, "cnn"))) as z:
+        z.extractall(tmp_path)
+    small, info = load_model(tmp_path / "cnn")
+    assert small.c2 == p.model.c2 == 4
+    assert torch.equal(small.conv2.weight, p.model.conv2.weight) and torch.equal(small.conv1.weight, p.model.conv1.weight)
+    assert not torch.equal(small.fc1.weight, p.model.fc1.weight)
+    assert info.training["retrained_after_pruning"]["what"] == "fc1 and fc2 only"

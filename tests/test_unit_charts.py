@@ -69,8 +69,8 @@ def test_filter_bars_mark_deleted():
 
 
 def test_damage_bars_keeps_order_and_n():
-    rows = [("s", -0.5), ("sh", -0.3), ("z", -0.1)]
-    spec = uc.damage_bars(rows, n=2).to_dict()
+    losses = [("s", 0.5), ("sh", 0.3), ("z", 0.1)]  # recall lost, most damaged first
+    spec = uc.damage_bars(losses, n=2).to_dict()
     data = _datasets(spec)[spec["data"]["name"]]
     assert [(d["phoneme"], d["change"]) for d in data] == [("s", -0.5), ("sh", -0.3)]
 
