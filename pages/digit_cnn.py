@@ -28,7 +28,7 @@ view = st.segmented_control(tr("View"), list(VIEWS), format_func=VIEWS.get, key=
 S.keep("cnn_view", view)
 
 if view in ("filters", "prune"):
-    imp = S.unit_importance_layers(name, cfg.stat_kind, cfg.output_kind)
+    imp = S.unit_importance_layers(name, cfg.stat, cfg.output)
 if view == "filters":
     st.caption(tr("First-layer filters (5 × 5 weights; red positive, blue negative, each scaled to its own "
                   "largest weight)."))
@@ -42,7 +42,7 @@ if view == "filters":
                     width="content")
     st.caption(tr("Importance = {stat} ({out}), summed over the 10 outputs and the positions of the "
                   "filter's map, over {subset} (the ranking the deletion curves use).").format(
-        stat=S.STAT_LABELS[cfg.stat_kind], out=S.OUTPUT_LABELS[cfg.output_kind],
+        stat=S.STAT_LABELS[cfg.stat], out=S.OUTPUT_LABELS[cfg.output],
         subset=S.pruning_subsets(name).get("stats", "")))
 
 if view == "digit":
@@ -52,8 +52,8 @@ if view == "digit":
     S.keep("digit", str(d))
     idx = np.flatnonzero(ds.labels == d)
     i = st.slider(tr("Example (held-out image of this digit)"), 1, len(idx), 1, key="cnn_example")
-    grad, pred, post = S.digit_saliency(name, int(idx[i - 1]), cfg.output_kind)
-    imap = S.digit_importance_map(name, cfg.output_kind, cfg.stat_kind, d)
+    grad, pred, post = S.digit_saliency(name, int(idx[i - 1]), cfg.output)
+    imap = S.digit_importance_map(name, cfg.output, cfg.stat, d)
     p1, p2, p3 = st.columns(3)
     p1.altair_chart(uc.image_grid(ds.images[idx[i - 1]][None] / 255.0, names=[tr("the image")], cell=6,
                                   symmetric=False), width="content")
@@ -87,8 +87,8 @@ if view == "prune":
         st.info(tr("Choose at least one order."))
         st.stop()
     orders = tuple(o for o in available if o in orders)
-    curve = S.prune_curve(name, "filters", conv, orders, cfg.stat_kind, cfg.output_kind, retrain=True)
-    plain = S.prune_curve(name, "filters", conv, orders, cfg.stat_kind, cfg.output_kind, retrain=False)
+    curve = S.prune_curve(name, "filters", conv, orders, cfg.stat, cfg.output, retrain=True)
+    plain = S.prune_curve(name, "filters", conv, orders, cfg.stat, cfg.output, retrain=False)
     s1, s2 = st.columns([3, 2])
     k = s1.select_slider(tr("Delete k filters"), options=list(curve.k), value=curve.k[len(curve.k) // 2],
                          key=f"cnn_k_{conv}", format_func=lambda v: f"{v} of {curve.n_units}")
@@ -106,7 +106,7 @@ if view == "prune":
         e=rt.get("epochs"), lr=rt.get("lr"), b=rt.get("batch_size"), s=rt.get("seed"),
         t=curve.settings.get("train", ""), n=curve.n_frames))
     i = curve.point(k)
-    p = S.pruned_model(name, "filters", conv, order, k, cfg.stat_kind, cfg.output_kind)
+    p = S.pruned_model(name, "filters", conv, order, k, cfg.stat, cfg.output)
     d1, d2, d3 = st.columns([3, 3, 2])
     with d1:
         st.markdown(tr("**With {k} of {n} conv{c} filters deleted**").format(k=k, n=curve.n_units, c=conv))

@@ -16,13 +16,13 @@ st.markdown(tr(
     "units in both orders, and in random order, shows whether the index is right."
 ))
 
-imp = S.unit_importance_layers(cfg.model, cfg.stat_kind, cfg.output_kind)
+imp = S.unit_importance_layers(cfg.model, cfg.stat, cfg.output)
 hidden = {layer: v for layer, v in imp.items() if layer > 0}
 st.subheader(tr("How important is each hidden unit?"))
 st.altair_chart(uc.unit_bars(hidden), width="content")
 st.caption(tr("Imp(l, i) = Σ over the {n} outputs of {stat} ({out}) of dy/dh, units of each layer sorted from "
               "the most important down; the area of a panel is the layer's total.").format(
-    n=info.n_classes, stat=S.STAT_LABELS[cfg.stat_kind], out=S.OUTPUT_LABELS[cfg.output_kind]))
+    n=info.n_classes, stat=S.STAT_LABELS[cfg.stat], out=S.OUTPUT_LABELS[cfg.output]))
 
 st.subheader(tr("Delete units and watch the recognition rate"))
 UNIT_CHOICES = {"input": tr("input units"), "hidden": tr("hidden units, all layers"),
@@ -45,7 +45,7 @@ if not orders:
     st.info(tr("Choose at least one order."))
     st.stop()
 orders = tuple(o for o in available if o in orders)
-curve = S.prune_curve(cfg.model, units, layer, orders, cfg.stat_kind, cfg.output_kind)
+curve = S.prune_curve(cfg.model, units, layer, orders, cfg.stat, cfg.output)
 
 inspect = list(orders)
 k_default = curve.k[min(len(curve.k) - 1, round(0.4 * (len(curve.k) - 1)))]
@@ -69,7 +69,7 @@ with right:
     st.dataframe(rows, hide_index=True, width="stretch")
     st.caption(tr("Full model: {a}. Change in percentage points.").format(a=uc.accuracy_text(curve.full_accuracy)))
 
-p = S.pruned_model(cfg.model, units, layer, order, k, cfg.stat_kind, cfg.output_kind)
+p = S.pruned_model(cfg.model, units, layer, order, k, cfg.stat, cfg.output)
 d1, d2 = st.columns([2, 3])
 with d1:
     st.markdown(tr("**The pruned network** ({o})").format(o=uc.ORDER_NAMES[order]))
