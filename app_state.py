@@ -524,6 +524,12 @@ def prune_curve(name: str, units: str, layer: int | None, orders: tuple[str, ...
         close()
 
 
+COST_INPUTS = 200
+"""Inputs timed per forward for the "delete k" slider's speed figure (scaled to 1,000): small
+enough that a new k renders in well under 300 ms, large enough that the forward is in its linear
+regime (core.pruning.model_cost)."""
+
+
 @dataclass(frozen=True, eq=False)
 class Pruned:
     """A physically pruned model for the "delete k" slider: the model, its save_model metadata, its
@@ -544,14 +550,14 @@ def pruned_model(name: str, units: str, layer: int | None, order: str, k: int, s
     imp = unit_importance_layers(name, stat, output)
 
     def full():
-        return pruning.model_cost(net, info, repeats=3)
+        return pruning.model_cost(net, info, repeats=3, n=COST_INPUTS)
 
     def compute():
         scores = pruning.unit_scores(net, info, units, order, layer=layer, importance=imp)
         keep = pruning.keep_mask(pruning.deletion_order(scores, order, 0), int(k))
         small, meta = pruning.prune(net, info, keep, record={"units": units, "order": order, "k": int(k)})
         full_cost = _memo("importance").get((models_root(), name, "cost"), full)
-        return Pruned(small, meta, keep, pruning.model_cost(small, info, repeats=3), full_cost)
+        return Pruned(small, meta, keep, pruning.model_cost(small, info, repeats=3, n=COST_INPUTS), full_cost)
 
     return _memo("pruned").get((models_root(), name, units, layer, order, int(k), stat, output), compute)
 
