@@ -23,10 +23,12 @@ from collections import OrderedDict
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 import streamlit as st
 
-from core import pruning
+from core import charts, pruning
 from core.activations import class_mean_activations, predict_proba
+from core.features import channel_names
 from core.importance import (
     OUTPUTS,
     GradStats,
@@ -35,9 +37,16 @@ from core.importance import (
     layer_gradient_stats,
 )
 from core.models import MODELS_DIR, ModelInfo, list_models, load_model
-from core.overlap import ClassHistograms, class_histograms
+from core.overlap import ClassHistograms, OverlapDetail, class_histograms, full_range_detail
 from core.phones import PHONES, describe
-from core.train import EvalResult, digits_validation, evaluate, load_validation
+from core.train import (
+    EvalResult,
+    digits_validation,
+    evaluate,
+    load_validation,
+    most_confused,
+    phone_confusion,
+)
 from i18n import tr
 
 STAT_LABELS = {"std": "σ of dy/dx (the paper's index)", "mean_abs": "mean |dy/dx|", "rms": "rms of dy/dx"}
@@ -173,24 +182,25 @@ def evaluation(name: str) -> EvalResult:
 
 
 def confused_pairs(name: str, k: int = 6) -> list[tuple[str, str]]:
-    """The k most confused phoneme pairs (both directions summed, silence left out)."""
-    ev = evaluation(name)
-    labels = list(ev.labels)
-    conf = np.asarray(ev.confusion, dtype=np.float64)
-    rate = conf / np.maximum(conf.sum(axis=1, keepdims=True), 1)
-    sym = rate + rate.T
-    np.fill_diagonal(sym, 0)
-    if "sil" in labels:
-        s = labels.index("sil")
-        sym[s, :] = sym[:, s] = 0
-    order = np.dstack(np.unravel_index(np.argsort(-sym, axis=None), sym.shape))[0]
-    out = []
-    for i, j in order:
-        if i < j and sym[i, j] > 0:
-            out.append((labels[i], labels[j]))
-        if len(out) == k:
-            break
-    return out
+    """The k most confused *phoneme* pairs (``core.train.most_confused`` on the phoneme-level
+    confusion: a 3-state model's state blocks summed; both directions summed, silence left out)."""
+    phones, conf = phone_confusion(evaluation(name))
+    return most_confused(phones, conf, k)
+
+
+PAPER_PAIRS = (("s", "sh"), ("b", "d"))
+"""The pairs of the paper's findings (METHOD.md section 4), always offered first."""
+
+
+def suggested_pairs(name: str, k: int = 6) -> list[tuple[str, str]]:
+    """The paper's pairs (those the model has) followed by the model's most confused phoneme pairs,
+    each pair once, ``k`` in all."""
+    have = set(phones_of(name))
+    out = [p for p in PAPER_PAIRS if set(p) <= have]
+    for a, b in confused_pairs(name, k):
+        if (a, b) not in out and (b, a) not in out:
+            out.append((a, b))
+    return out[:k]
 
 
 def target_of(name: str, label: str) -> tuple[int, ...]:
@@ -214,8 +224,165 @@ def phone_label(phone: str) -> str:
     return f"{phone}  ({describe(phone)})"
 
 
+DEFAULT_BINS = 30
+"""Histogram bins per input when the user has not chosen (the class means do not depend on it:
+they come from the histograms' running sums)."""
+
+
+@dataclass(frozen=True, eq=False)
+class PhoneImportance:
+    """A target's importance for the current settings: ``values`` (input_dim,) float64, over
+    ``n_frames`` validation frames."""
+
+    target: str
+    values: np.ndarray
+    n_frames: int
+
+
+def sample_labels(cfg: Settings, phones: tuple[str, ...]) -> list[int] | None:
+    """True-label indices of the sample set: None (every frame) or the frames of ``phones``."""
+    if cfg.sample_set == "all":
+        return None
+    return [label_index(cfg.model, p) for p in phones]
+
+
+def importance(cfg: Settings, target: str, phones: tuple[str, ...]) -> PhoneImportance:
+    """Importance (``cfg.stat`` of the gradient of ``cfg.output``) of ``target`` (a phoneme, or one
+    state such as ``s_S2``) over the sample set (``phones``: the selected phonemes)."""
+    stats = grad_stats(cfg.model, cfg.output, target_of(cfg.model, target))
+    labels = sample_labels(cfg, phones)
+    n = int(stats.n.sum() if labels is None else stats.n[labels].sum())
+    return PhoneImportance(target, stats.stat(cfg.stat, labels)[0], n)
+
+
+def class_mean(name: str, phone: str) -> np.ndarray:
+    """(input_dim,) mean of every normalised input over the phoneme's validation frames."""
+    return histograms(name, DEFAULT_BINS).mean(label_index(name, phone))
+
+
+def map_data(cfg: Settings, target: str, phone: str) -> tuple[pd.DataFrame, int]:
+    """The importance map's table (``core.charts.map_table``) of ``target`` with the class mean of
+    ``phone``, and the number of frames the statistic is over."""
+    imp = importance(cfg, target, (phone,))
+    table = charts.map_table(model(cfg.model)[1].features, imp.values, class_mean(cfg.model, phone))
+    return table, imp.n_frames
+
+
+def pair_data(cfg: Settings, a: str, b: str, bins: int) -> tuple[pd.DataFrame, ClassHistograms]:
+    """The pair map's table (``core.charts.pair_table``: importances, product, p_e, eps, score) and
+    the histograms it was drawn from."""
+    imp_a, imp_b = importance(cfg, a, (a, b)), importance(cfg, b, (a, b))
+    hist = histograms(cfg.model, bins)
+    eps, p_e = hist.overlap(label_index(cfg.model, a), label_index(cfg.model, b))
+    return charts.pair_table(model(cfg.model)[1].features, imp_a.values, imp_b.values, p_e, eps), hist
+
+
+def pair_detail(name: str, a: str, b: str, input_index: int, bins: int) -> OverlapDetail:
+    """The two densities of one input over the whole range of both classes
+    (``core.overlap.full_range_detail``), with the map's eps and p_e."""
+    _, info = model(name)
+    frames, view = validation(name)
+    la, lb = label_index(name, a), label_index(name, b)
+    values = []
+    for lab in (la, lb):
+        idx = np.flatnonzero(frames.labels == lab)
+        values.append(info.normalizer.apply(view[idx])[:, int(input_index)])
+    return full_range_detail(histograms(name, bins), la, lb, int(input_index), *values)
+
+
 # ---------------------------------------------------------------------------------------------
-# Sidebar and session state
+# Session state and the URL
+#
+# Every choice a user makes lives in ``st.session_state[key]`` (so it survives page changes, which
+# drop widgets' own state) and in the URL as ``?param=value`` (so a link restores the view). A URL
+# value that cannot be used is replaced by the default once, and the replacement is reported in one
+# toast per run (``report_repairs``).
+
+
+def _repair(param: str, bad: str, used) -> None:
+    st.session_state.setdefault("_repairs", []).append(f"{param}={bad} → {used}")
+
+
+def report_repairs() -> None:
+    """One toast naming every URL value replaced in this session so far and not yet reported."""
+    repairs = st.session_state.pop("_repairs", None)
+    if repairs:
+        st.toast(tr("This link had values that cannot be used here; changed: {r}").format(r=", ".join(repairs)),
+                 icon="🔗")
+
+
+def choice(key: str, param: str, parse, default, *, widget: str | None = None):
+    """The session's value of ``key``: set once from the URL's ``param`` (``parse(text)`` returns the
+    value or raises ValueError) or ``default``; an unusable URL value is reported (``report_repairs``).
+    ``widget``: the key of the widget that shows it; it is (re)initialised from the value."""
+    if key not in st.session_state:
+        text = st.query_params.get(param)
+        value = default
+        if text is not None:
+            try:
+                value = parse(text)
+            except (ValueError, TypeError):
+                _repair(param, text, default if not isinstance(default, tuple) else ",".join(map(str, default)))
+        st.session_state[key] = value
+    if widget is not None and (widget not in st.session_state or st.session_state[widget] != st.session_state[key]):
+        # a page change drops or resets a widget's own state; the session value is the truth (a
+        # widget's on_change copies the user's choice there before the script runs)
+        st.session_state[widget] = st.session_state[key]
+    return st.session_state[key]
+
+
+def one_of(options) -> callable:
+    """A parser accepting only ``options`` (strings)."""
+    def parse(text: str) -> str:
+        if text not in options:
+            raise ValueError(text)
+        return text
+    return parse
+
+
+def number_in(lo: float, hi: float, kind=int) -> callable:
+    """A parser of one number of ``kind`` within [lo, hi]."""
+    def parse(text: str):
+        v = kind(text)
+        if not lo <= v <= hi:
+            raise ValueError(text)
+        return v
+    return parse
+
+
+def pair_in(lo: int, hi: int) -> callable:
+    """A parser of 'a,b' (integers lo <= a <= b <= hi), for ranges."""
+    def parse(text: str) -> tuple[int, int]:
+        a, b = (int(v) for v in text.split(","))
+        if not lo <= a <= b <= hi:
+            raise ValueError(text)
+        return a, b
+    return parse
+
+
+def put(key: str, value, param: str | None = None) -> None:
+    """Store a choice under ``key`` and write it into the URL (``param``; ranges and cells as 'a,b')."""
+    st.session_state[key] = value
+    if param is not None:
+        text = ",".join(str(v) for v in value) if isinstance(value, tuple) else str(value)
+        st.query_params[param] = text
+
+
+def _from_widget(key: str, widget: str, param: str) -> None:
+    put(key, st.session_state[widget], param)
+
+
+def widget_args(key: str, param: str) -> dict:
+    """Keyword arguments wiring a widget (key ``w_<key>``) to the session value and the URL."""
+    return {"key": f"w_{key}", "on_change": _from_widget, "args": (key, f"w_{key}", param)}
+
+
+def _select(label: str, options: list[str], key: str, param: str, default: str, fmt, help=None) -> str:
+    choice(key, param, one_of(options), default, widget=f"w_{key}")
+    if st.session_state[f"w_{key}"] not in options:
+        st.session_state[f"w_{key}"] = st.session_state[key] = default
+    st.selectbox(label, options, format_func=fmt, help=help, **widget_args(key, param))
+    return st.session_state[key]
 
 
 def _leave_pages_v1_mode() -> None:
@@ -234,25 +401,23 @@ def _leave_pages_v1_mode() -> None:
         st.rerun()
 
 
-def _init(key: str, options: list[str], default: str, param: str) -> None:
-    """Session default from the URL (if valid) or ``default``."""
-    if key not in st.session_state:
-        value = st.query_params.get(param, default)
-        st.session_state[key] = value if value in options else default
-
-
-def _persist(key: str, widget_key: str, param: str) -> None:
-    st.session_state[key] = st.session_state[widget_key]
-    st.query_params[param] = st.session_state[key]
-
-
-def _select(label: str, options: list[str], key: str, param: str, default: str, fmt) -> str:
-    _init(key, options, default, param)
-    st.selectbox(
-        label, options, index=options.index(st.session_state[key]), key=f"w_{key}",
-        format_func=fmt, on_change=_persist, args=(key, f"w_{key}", param),
-    )
-    return st.session_state[key]
+HELP = {
+    "stat": "How the importance of an input is measured from the gradient dy/dx of the output over the "
+            "validation frames: σ (standard deviation over frames, the paper's index: how much the "
+            "sensitivity varies), mean |dy/dx| or the root mean square.",
+    "output": "Which output y is differentiated: the posterior (softmax probability, the paper's choice), "
+              "the logit (the value before the softmax) or the log posterior.",
+    "sample": "The frames the statistic is taken over: every validation frame, or only those of the "
+              "phonemes shown.",
+    "p_e": "p_e = 2(1-ε)/(2-ε): the probability that the input's distributions over the two phonemes' frames "
+           "differ (0 = identical, 1 = disjoint); ε is their overlap (the area under both densities).",
+    "z": "Inputs are normalised per channel (z = (value - mean) / std over the training frames): 0 is the "
+         "average over all frames, +1 one standard deviation above.",
+    "score": "score = importance(A) × importance(B) × p_e: inputs both outputs depend on *and* where the two "
+             "phonemes look different (METHOD.md section 4).",
+}
+"""Help texts of the technical terms, shown where they appear (widgets' help, captions) and in the
+home page's glossary."""
 
 
 def sidebar() -> Settings | None:
@@ -271,11 +436,11 @@ def sidebar() -> Settings | None:
         m = _select(tr("Model"), names, "settings_model", "model", names[0],
                     lambda n: f"{n} ({models[n].features.kind.upper()})")
         s = _select(tr("Sample set"), list(SAMPLE_SETS), "settings_sample", "sample", "all",
-                    lambda k: tr(SAMPLE_SETS[k]))
+                    lambda k: tr(SAMPLE_SETS[k]), help=tr(HELP["sample"]))
         k = _select(tr("Importance"), list(STAT_LABELS), "settings_stat", "stat", "std",
-                    lambda k: tr(STAT_LABELS[k]))
+                    lambda k: tr(STAT_LABELS[k]), help=tr(HELP["stat"]))
         o = _select(tr("Output"), list(OUTPUTS), "settings_output", "output", "posterior",
-                    lambda k: tr(OUTPUT_LABELS[k]))
+                    lambda k: tr(OUTPUT_LABELS[k]), help=tr(HELP["output"]))
     # the address always shows the current settings (also after a page change or a bad value)
     st.query_params.update({"model": m, "sample": s, "stat": k, "output": o})
     try:  # a damaged model or validation file is one clear message, not a traceback
@@ -293,21 +458,191 @@ def page_start(title: str) -> tuple[Settings, ModelInfo]:
     cfg = sidebar()
     st.title(tr(title))
     if cfg is None:
+        report_repairs()
         st.stop()
     return cfg, model(cfg.model)[1]
 
 
-def remember(key: str, options: list[str], default: str) -> int:
-    """Index for a page widget whose choice survives page changes (kept under ``key``)."""
-    value = st.session_state.get(key, st.query_params.get(key, default))
-    return options.index(value) if value in options else options.index(default)
+def phone_select(label: str, key: str, param: str, phones: list[str], default: str, container=st,
+                 on_change=None) -> str:
+    """A phoneme select box whose choice survives page changes and is in the URL (``param``).
+    ``on_change``: called after the choice is stored."""
+    choice(key, param, one_of(phones), default, widget=f"w_{key}")
+    if st.session_state[f"w_{key}"] not in phones:  # e.g. another model
+        st.session_state[f"w_{key}"] = st.session_state[key] = default if default in phones else phones[0]
+
+    def changed() -> None:
+        _from_widget(key, f"w_{key}", param)
+        if on_change is not None:
+            on_change()
+
+    container.selectbox(label, phones, format_func=phone_label, key=f"w_{key}", on_change=changed)
+    st.query_params[param] = st.session_state[key]
+    return st.session_state[key]
 
 
-def keep(key: str, value) -> None:
-    """Store a page widget's choice so it survives page changes, and put it in the URL."""
-    st.session_state[key] = value
-    if isinstance(value, str):
+def choose_pair(a: str, b: str) -> None:
+    """Show phonemes a and b (a suggestion's button): both select boxes, the URL, no clicked cell."""
+    for key, value in (("pair_a", a), ("pair_b", b)):
+        st.session_state[key] = st.session_state[f"w_{key}"] = value
         st.query_params[key] = value
+    set_cell(None)
+
+
+def pair_changed() -> None:
+    """A new phoneme in a pair's select box: the detail goes back to the top-ranked cell."""
+    set_cell(None)
+
+
+def pair_choice(phones: list[str]) -> tuple[str, str]:
+    """The session's pair (from the URL on a first visit, default /s/ vs /sh/); a link naming the same
+    phoneme twice is repaired to /s/ vs /sh/ (or /sh/ vs /s/) and reported."""
+    a = choice("pair_a", "pair_a", one_of(phones), "s")
+    b = choice("pair_b", "pair_b", one_of(phones), "sh")
+    if a == b and "w_pair_a" not in st.session_state:  # a link, not the user's own choice
+        b = "sh" if a != "sh" else "s"
+        _repair("pair_b", a, b)
+        put("pair_b", b, "pair_b")
+    return a, b
+
+
+# ---------------------------------------------------------------------------------------------
+# The "View" controls of the two analysis pages
+
+
+@dataclass(frozen=True)
+class View:
+    """How a map is drawn (nothing here needs new statistics except ``bins``).
+
+    extent: the zoomed part of the grid (time offsets, channel indices; inclusive); top: keep the top
+    k % of the cells in view; scale: square area multiplier; contrast: exponent of the area scale
+    (``core.charts._area``); colour: ``core.charts.COLOURS`` (phoneme map); bins: histogram bins for
+    p_e; rows: rows of the top-cells table; rank: ``core.charts.RANKS`` (pair map).
+    """
+
+    extent: charts.Extent
+    top: int = 100
+    scale: float = 1.0
+    contrast: float = 1.0
+    colour: str = "importance"
+    bins: int = DEFAULT_BINS
+    rows: int = 10
+    rank: str = "score"
+
+
+CONTRASTS = (1.0, 1.5, 2.0, 3.0)
+VIEW_PARAMS = ("time", "chan", "top", "scale", "contrast", "colour", "bins", "rows", "rank")
+
+
+def _full_view(fc) -> None:
+    full = charts.Extent.full(fc)
+    put("view_time", full.time, "time")
+    put("view_chan", full.channels, "chan")
+    st.session_state["w_view_time"], st.session_state["w_view_chan"] = full.time, full.channels
+
+
+def view_controls(fc, page: str) -> View:
+    """The "View" expander of a map page (``page``: "map" or "pair"), one widget per setting, each
+    kept in the session and the URL (shared by the two pages: zooming on one zooms the other)."""
+    full = charts.Extent.full(fc)
+    lo_t, hi_t = full.time
+    choice("view_time", "time", pair_in(lo_t, hi_t), full.time, widget="w_view_time")
+    choice("view_chan", "chan", pair_in(*full.channels), full.channels, widget="w_view_chan")
+    choice("view_top", "top", number_in(1, 100), 100, widget="w_view_top")
+    choice("view_scale", "scale", number_in(0.25, 2.0, float), 1.0, widget="w_view_scale")
+    choice("view_contrast", "contrast", lambda t: CONTRASTS[CONTRASTS.index(float(t))], 1.0, widget="w_view_contrast")
+    choice("view_colour", "colour", one_of(charts.COLOURS), "importance", widget="w_view_colour")
+    choice("view_bins", "bins", number_in(10, 60), DEFAULT_BINS, widget="w_view_bins")
+    choice("view_rows", "rows", number_in(5, 50), 10, widget="w_view_rows")
+    choice("view_rank", "rank", one_of(charts.RANKS), "score", widget="w_view_rank")
+    names = channel_names(fc)
+    offsets = list(range(lo_t, hi_t + 1))
+    with st.expander(tr("View"), expanded=True):
+        c1, c2, c3 = st.columns([2, 2, 1])
+        # value= (the full range) makes these range sliders; the session value overrides it
+        c1.select_slider(tr("Time range (frames): zooms the map"), offsets, value=full.time,
+                         format_func=lambda v: f"{v} ({v * fc.winstep * 1000:+.0f} ms)",
+                         **widget_args("view_time", "time"))
+        c2.select_slider(tr("Channel range: zooms the map"), list(range(fc.n_channels)),
+                         value=full.channels, format_func=lambda c: names[c], **widget_args("view_chan", "chan"))
+        c3.button(tr("Full map"), on_click=_full_view, args=(fc,), width="stretch",
+                  help=tr("Show every time offset and channel again."))
+        c4, c5, c6 = st.columns(3)
+        c4.slider(tr("Show the top k % of cells"), 1, 100, **widget_args("view_top", "top"))
+        c5.select_slider(tr("Size contrast"), CONTRASTS, format_func=lambda v: f"{v:g}",
+                         help=tr("Area ∝ importance^contrast (1: area proportional to importance; larger "
+                                 "values shrink the small squares faster). The legend shows the true values."),
+                         **widget_args("view_contrast", "contrast"))
+        if page == "map":
+            c6.slider(tr("Square scale"), 0.25, 2.0, step=0.05, **widget_args("view_scale", "scale"))
+            st.radio(tr("Colour"), list(charts.COLOURS), horizontal=True, format_func=lambda k: tr(charts.COLOURS[k]),
+                     help=tr("importance: darker = more important (the default); class mean: the input's "
+                             "mean over the phoneme's frames, red above average, blue below (the paper's map). ")
+                     + tr(HELP["z"]), **widget_args("view_colour", "colour"))
+        else:
+            c6.slider(tr("Histogram bins"), 10, 60, step=5, help=tr(HELP["p_e"]), **widget_args("view_bins", "bins"))
+            c7, c8 = st.columns(2)
+            c7.slider(tr("Top cells in the table"), 5, 50, **widget_args("view_rows", "rows"))
+            c8.radio(tr("Order of the cells"), list(charts.RANKS), horizontal=True,
+                     format_func=lambda k: tr({"score": "score (large and different)", "product": "size only"}[k]),
+                     help=tr(HELP["score"]), **widget_args("view_rank", "rank"))
+    ss = st.session_state
+    view = View(extent=charts.Extent(tuple(ss.view_time), tuple(ss.view_chan)), top=int(ss.view_top),
+                scale=float(ss.view_scale), contrast=float(ss.view_contrast), colour=ss.view_colour,
+                bins=int(ss.view_bins), rows=int(ss.view_rows), rank=ss.view_rank)
+    shown = ("time", "chan", "top", "contrast") + (("scale", "colour") if page == "map" else ("bins", "rows", "rank"))
+    for param in shown:
+        put(f"view_{param}", ss[f"view_{param}"], param)
+    return view
+
+
+# ---------------------------------------------------------------------------------------------
+# The clicked cell of the pair page
+
+
+def cell_choice(fc) -> tuple[int, int] | None:
+    """The chosen cell (offset_frames, channel) of the pair map, or None (then the page shows the
+    top-ranked cell); from the URL's ``cell=offset,channel`` on a first visit."""
+    def parse(text: str) -> tuple[int, int]:
+        o, c = (int(v) for v in text.split(","))
+        if not (-fc.context <= o <= fc.context and 0 <= c < fc.n_channels):
+            raise ValueError(text)
+        return o, c
+
+    return choice("pair_cell", "cell", parse, None)
+
+
+def set_cell(cell: tuple[int, int] | None) -> None:
+    """Choose a cell of the pair map (None: back to the top-ranked one)."""
+    st.session_state["pair_cell"] = cell
+    if cell is None:
+        st.query_params.pop("cell", None)
+    else:
+        put("pair_cell", cell, "cell")
+
+
+def _cell_from_chart(chart_key: str) -> None:
+    picked = st.session_state[chart_key].selection.get(charts.PAIR_SELECTION) or []
+    set_cell((int(picked[0]["offset_frames"]), int(picked[0]["channel"])) if picked else None)
+
+
+def _cell_from_table(table_key: str) -> None:
+    rows = st.session_state[table_key].selection.rows
+    shown = st.session_state.get(f"{table_key}_cells", [])
+    if rows and rows[0] < len(shown):
+        set_cell(tuple(shown[rows[0]]))
+
+
+def cell_events(chart_key: str, table_key: str) -> dict:
+    """``on_select`` callbacks: a click on a square or on a row of the top-cells table chooses that
+    cell (the last click wins). The table's cells are given by ``shown_cells``."""
+    return {"chart": lambda: _cell_from_chart(chart_key), "table": lambda: _cell_from_table(table_key)}
+
+
+def shown_cells(table_key: str, rows: pd.DataFrame) -> None:
+    """Remember which cells the top-cells table shows, in order (for a click on a row)."""
+    st.session_state[f"{table_key}_cells"] = [(int(o), int(c)) for o, c in zip(rows.offset_frames, rows.channel,
+                                                                                strict=True)]
 
 
 # ---------------------------------------------------------------------------------------------

@@ -62,26 +62,26 @@ def main() -> int:
     at.run()
     at.switch_page("pages/importance_map.py")
     cold = timed(at)
-    at.selectbox(key="map_phone").set_value("sh")
+    at.selectbox(key="w_phone").set_value("sh")
     first = timed(at)
     slider = []
     for i in range(args.repeats):
-        at.slider(key="map_top").set_value(90 - 10 * i)
+        at.slider(key="w_view_top").set_value(90 - 10 * i)
         slider.append(timed(at))
-        at.slider(key="map_scale").set_value(1.0 + 0.1 * (i + 1))
+        at.slider(key="w_view_scale").set_value(1.0 + 0.1 * (i + 1))
         slider.append(timed(at))
-        at.select_slider(key="map_time").set_value((-10 + i, 10 - i))
+        at.select_slider(key="w_view_time").set_value((-10 + i, 10 - i))
         slider.append(timed(at))
 
     at.switch_page("pages/phoneme_pair.py")
     pair_first = timed(at)
     pair_slider = []
     for i in range(args.repeats):
-        at.slider(key="pair_rows").set_value(20 + i)
+        at.slider(key="w_view_rows").set_value(20 + i)
         pair_slider.append(timed(at))
-        at.slider(key="pair_top").set_value(90 - 10 * i)
+        at.slider(key="w_view_top").set_value(90 - 10 * i)
         pair_slider.append(timed(at))
-    at.slider(key="pair_bins").set_value(40)
+    at.slider(key="w_view_bins").set_value(40)
     bins = timed(at)
 
     # Units and pruning: first curves (input units, 4 orders), then "delete k" slider moves; each

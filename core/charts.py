@@ -5,11 +5,19 @@ numpy arrays that core/importance.py and core/overlap.py compute, so a page only
 
 Reading a map (METHOD.md sections 3 and 4): one square per input unit on a time x channel grid;
 the square's *area* is proportional to the importance (for a pair: the product of the two), so
-the largest square in view fills its cell; the colour is the class-conditional input mean
-(diverging, blue = low, red = high) or, for a pair, p_e (sequential, 0 = same, 1 = disjoint).
+the largest square in view fills its cell; the colour is the importance itself, the
+class-conditional input mean (diverging, blue = low, red = high) or, for a pair, p_e (sequential
+over the pair's own range of p_e).
+
+Sizes: every chart takes the width of its container (Streamlit ``width="stretch"``) and a fixed
+height; square areas are a Vega expression of the plot's width and height (``_cell_area_expr``),
+so a map fits any column (checked in the browser at 800, 1024 and 1400 px). Ranges zoom the axes
+(``Extent``).
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import altair as alt
 import numpy as np
@@ -18,12 +26,6 @@ import pandas as pd
 from core.features import FeatureConfig, channel_names, input_meaning
 
 PROFILE_SIZE = 100
-
-
-def cell_px(cfg: FeatureConfig) -> int:
-    """Side of one grid cell in pixels: square cells of 14 px (35 columns = 490 px), fewer for
-    more than 40 channels."""
-    return int(min(14, max(8, 600 // cfg.n_channels)))
 
 
 def legend_values(vmax: float) -> list[float]:
@@ -36,12 +38,6 @@ def legend_values(vmax: float) -> list[float]:
         e = np.floor(np.log10(v))
         out.append(float(f"{np.floor(v / 10**e * 10) / 10 * 10**e:.2g}"))  # 2 significant digits, rounded down
     return sorted(set(out))
-
-
-def map_size(cfg: FeatureConfig) -> tuple[int, int]:
-    """(width, height) in px of a map with square cells."""
-    c = cell_px(cfg)
-    return c * cfg.n_context_frames, c * cfg.n_channels
 
 
 def _base_table(cfg: FeatureConfig) -> pd.DataFrame:
@@ -75,14 +71,37 @@ def pair_table(
     p_e: np.ndarray,
     eps: np.ndarray,
 ) -> pd.DataFrame:
-    """One row per input unit with importance_a, importance_b, importance_pair (= product), p_e, eps."""
+    """One row per input unit with importance_a, importance_b, importance_pair (= product), p_e, eps
+    and score = importance_pair x p_e (METHOD.md section 4: "large and different")."""
     df = _base_table(cfg)
     df["importance_a"] = np.asarray(importance_a, dtype=np.float64)
     df["importance_b"] = np.asarray(importance_b, dtype=np.float64)
     df["importance_pair"] = df["importance_a"] * df["importance_b"]
     df["p_e"] = np.asarray(p_e, dtype=np.float64)
     df["eps"] = np.asarray(eps, dtype=np.float64)
+    df["score"] = df["importance_pair"] * df["p_e"]
     return df
+
+
+RANKS = {"score": "score", "product": "importance_pair"}
+"""How a pair's cells are ordered (table, default detail, top k %): the column of ``pair_table``.
+"score" = importance_a x importance_b x p_e (large *and* different, the paper's reading);
+"product" = importance_a x importance_b (size alone)."""
+
+
+def ranked(df: pd.DataFrame, rank: str, k: int | None = None) -> pd.DataFrame:
+    """Rows of a pair table in ``rank`` order (largest first, ties in input order); the first
+    ``k`` if given."""
+    out = df.sort_values(RANKS[rank], ascending=False, kind="stable")
+    return out if k is None else out.head(k)
+
+
+def cell_row(df: pd.DataFrame, cell: tuple[int, int] | None) -> pd.Series | None:
+    """The row of ``df`` at (offset_frames, channel), or None (no cell, or not in ``df``)."""
+    if cell is None:
+        return None
+    hit = df[(df["offset_frames"] == cell[0]) & (df["channel"] == cell[1])]
+    return hit.iloc[0] if len(hit) else None
 
 
 def select_cells(
@@ -106,56 +125,109 @@ def select_cells(
     return out
 
 
-def _channel_axis(cfg: FeatureConfig, title: str | None = None) -> alt.Axis:
+Range = tuple[int, int]
+
+
+@dataclass(frozen=True)
+class Extent:
+    """The part of the grid a map shows (inclusive offsets and channel indices): the axes zoom to it.
+
+    ``full(cfg)`` is the whole map."""
+
+    time: Range
+    channels: Range
+
+    @classmethod
+    def full(cls, cfg: FeatureConfig) -> Extent:
+        return cls((-cfg.context, cfg.context), (0, cfg.n_channels - 1))
+
+    @property
+    def n_time(self) -> int:
+        return self.time[1] - self.time[0] + 1
+
+    @property
+    def n_channels(self) -> int:
+        return self.channels[1] - self.channels[0] + 1
+
+
+FIT_X = alt.AutoSizeParams(type="fit-x", contains="padding")
+"""Every chart: the width (the container's) includes axes and legends, the height is the plot's own
+(titles, axes and legends are added below and above it); Streamlit would otherwise squeeze the
+whole chart into the declared height."""
+
+AXIS_EXTENT = 58
+"""Pixels kept for the y axis (labels and title) of every map and profile, so that plots stacked in
+one column line up."""
+
+
+def _channel_axis(cfg: FeatureConfig, ext: Extent, title: str | None = None) -> alt.Axis:
     """A y axis over channel indices labelled in Hz (MFBANK) or cepstral names (MFCC)."""
+    lo, hi = ext.channels
+    step = max(1, int(np.ceil(ext.n_channels / 10)))
+    values = list(range(lo, hi + 1, step))
     if cfg.kind == "mfbank":
         names = [n.removesuffix(" Hz") for n in channel_names(cfg)]
-        step = 4 if cfg.n_channels > 20 else 1
-        return alt.Axis(
-            title=title or "mel band centre (Hz)",
-            values=list(range(0, cfg.n_channels, step)),
-            labelExpr=f"{names}[datum.value]",
-        )
+        return alt.Axis(title=title or "mel band centre (Hz)", values=values, labelExpr=f"{names}[datum.value]",
+                        minExtent=AXIS_EXTENT, maxExtent=AXIS_EXTENT)
     names = channel_names(cfg)
-    return alt.Axis(
-        title=title or "cepstral coefficient",
-        values=list(range(cfg.n_channels)),
-        labelExpr=f"{names}[datum.value]",
-    )
+    return alt.Axis(title=title or "cepstral coefficient", values=values, labelExpr=f"{names}[datum.value]",
+                    minExtent=AXIS_EXTENT, maxExtent=AXIS_EXTENT)
 
 
-def _time_axis(cfg: FeatureConfig) -> alt.Axis:
+def _time_axis(cfg: FeatureConfig, ext: Extent) -> alt.Axis:
     step_ms = cfg.winstep * 1000
+    lo, hi = ext.time
+    step = 1 if ext.n_time <= 9 else (2 if ext.n_time <= 17 else 5)
     return alt.Axis(
         title="time offset (frames; ms)",
-        values=[v for v in range(-cfg.context, cfg.context + 1) if cfg.context <= 8 or v % 5 == 0],
+        values=[v for v in range(lo, hi + 1) if v % step == 0],
         labelExpr=f"datum.value + ' (' + format(datum.value * {step_ms}, 'd') + ')'",
+        labelAngle=0,
     )
 
 
-def _square_size(cfg: FeatureConfig, width: int, height: int, scale: float) -> float:
-    cell = min(width / cfg.n_context_frames, height / cfg.n_channels)
-    return float((cell * 0.95) ** 2 * scale)
-
-
-def _grid_xy(cfg: FeatureConfig) -> dict:
-    """x = time offset, y = channel, one cell per input, for the square maps."""
+def _grid_xy(cfg: FeatureConfig, ext: Extent) -> dict:
+    """x = time offset, y = channel, one cell per input, zoomed to ``ext``."""
     return {
-        "x": alt.X("offset_frames:Q", scale=alt.Scale(domain=[-cfg.context - 0.5, cfg.context + 0.5], nice=False),
-                   axis=_time_axis(cfg)),
-        "y": alt.Y("channel:Q", scale=alt.Scale(domain=[-0.5, cfg.n_channels - 0.5], nice=False),
-                   axis=_channel_axis(cfg)),
+        "x": alt.X("offset_frames:Q", scale=alt.Scale(domain=[ext.time[0] - 0.5, ext.time[1] + 0.5], nice=False),
+                   axis=_time_axis(cfg, ext)),
+        "y": alt.Y("channel:Q", scale=alt.Scale(domain=[ext.channels[0] - 0.5, ext.channels[1] + 0.5], nice=False),
+                   axis=_channel_axis(cfg, ext)),
     }
 
 
-def _area(cfg: FeatureConfig, field: str, vmax: float, scale: float, title: str, fmt: str) -> alt.Size:
-    """Square area proportional to ``field``: 0 -> nothing, ``vmax`` -> a full cell (times ``scale``)."""
-    width, height = map_size(cfg)
+def _cell_area_expr(ext: Extent, scale: float) -> str:
+    """Vega expression: the area (px^2) of a square filling 95 % of one cell's smaller side, times
+    ``scale``. It reads the plot's ``width`` and ``height`` signals, so squares follow the chart's
+    size when it stretches to its column (and grow when the axes zoom in)."""
+    return f"pow(0.95 * min(width / {ext.n_time}, height / {ext.n_channels}), 2) * {float(scale)}"
+
+
+def _area(field: str, vmax: float, ext: Extent, scale: float, contrast: float, title: str,
+          fmt: str) -> alt.Size:
+    """Square area of ``field``: 0 -> nothing, ``vmax`` -> a full cell (times ``scale``); in between
+    area = full * (value / vmax) ** contrast (contrast 1: area proportional to the value; 2: small
+    values shrink faster). The legend is drawn by the same scale, so it stays truthful."""
+    kind = {"type": "linear"} if contrast == 1 else {"type": "pow", "exponent": float(contrast)}
+    if contrast != 1:
+        title = f"{title}, contrast {contrast:g}"
     return alt.Size(
         f"{field}:Q",
-        scale=alt.Scale(domain=[0, max(vmax, 1e-12)], range=[0, _square_size(cfg, width, height, scale)]),
+        scale=alt.Scale(domain=[0, max(vmax, 1e-300)], range=[0, alt.ExprRef(_cell_area_expr(ext, scale))],
+                        **kind),
         legend=alt.Legend(title=title, format=fmt, orient="bottom", values=legend_values(vmax)),
     )
+
+
+COLOURS = {"importance": "importance", "mean": "class mean (the paper)", "none": "none"}
+"""Colour modes of a phoneme's map: the importance itself (the default: large and dark go together,
+so the most important inputs are the most visible thing), the class-conditional mean of the input
+(METHOD.md section 3: red above average, blue below), or one colour."""
+
+
+def map_height(cfg: FeatureConfig) -> int:
+    """Height in px of the plot of a map: 12 px per channel, at least 260 px (MFCC: 13 channels)."""
+    return int(max(260, 12 * cfg.n_channels))
 
 
 def importance_map(
@@ -165,15 +237,27 @@ def importance_map(
     title: str = "",
     size_max: float | None = None,
     color_max: float | None = None,
+    *,
+    colour: str = "importance",
+    contrast: float = 1.0,
+    extent: Extent | None = None,
+    whole: pd.DataFrame | None = None,
 ) -> alt.Chart:
-    """Squares on the time x channel grid: area ~ importance, colour = class-conditional mean.
+    """Squares on the time x channel grid: area ~ importance (``contrast``: see ``_area``), colour
+    by ``colour`` (``COLOURS``), axes zoomed to ``extent`` (default the whole grid).
 
     df: rows of ``map_table`` (possibly filtered). ``size_max`` / ``color_max``: the importance that
     fills a cell and the |mean| at the ends of the colour scale; give those of the whole map so that
     filtering the view changes no square's size or colour (default: from ``df``). ``scale``
     multiplies every square's area (1 = a square of importance ``size_max`` fills its cell).
+    ``whole``: the unfiltered table, whose maxima are then ``size_max`` and ``color_max``.
+    The width follows the container (Streamlit ``width="stretch"``); the height is ``map_height``.
     """
-    width, height = map_size(cfg)
+    if whole is not None and len(whole):
+        size_max, color_max = float(whole["importance"].max()), float(np.nanmax(np.abs(whole["mean"])))
+    if colour not in COLOURS:
+        raise ValueError(f"Unknown colour mode {colour!r}; choose one of {', '.join(COLOURS)}.")
+    ext = extent or Extent.full(cfg)
     vmax = size_max if size_max is not None else (float(df["importance"].max()) if len(df) else 1.0)
     if color_max is not None:
         cmax = color_max
@@ -185,62 +269,89 @@ def importance_map(
         alt.Tooltip("offset_ms:Q", title="offset (ms)"),
         alt.Tooltip("channel:Q", title="channel"),
         alt.Tooltip("channel_name:N", title="centre" if cfg.kind == "mfbank" else "coefficient"),
-        alt.Tooltip("importance:Q", title="importance", format=".3g"),
-        alt.Tooltip("mean:Q", title="mean input (z)", format=".2f"),
+        alt.Tooltip("importance:Q", title="importance", format=FORMATS["importance"]),
+        alt.Tooltip("mean:Q", title="mean input (z)", format=FORMATS["z"]),
     ]
+    if colour == "mean":
+        color = alt.Color("mean:Q", scale=alt.Scale(scheme="redblue", reverse=True, domain=[-cmax, cmax], domainMid=0),
+                          legend=alt.Legend(title="mean input (z)", orient="top", format=".1f"))
+    elif colour == "importance":
+        color = alt.Color("importance:Q", scale=alt.Scale(scheme="yelloworangered", domain=[0, max(vmax, 1e-300)]),
+                          legend=alt.Legend(title="importance (area and colour)", orient="bottom", titleLimit=300, format=FORMATS["importance"],
+                                            values=legend_values(vmax)))
+    else:
+        color = alt.value("#444444")
     return (
-        alt.Chart(df, title=title, width=width, height=height)
-        .mark_square(opacity=1.0)
+        alt.Chart(df, title=title, width="container", height=map_height(cfg))
+        .mark_square(opacity=1.0, clip=True)
         .encode(
-            **_grid_xy(cfg),
-            size=_area(cfg, "importance", vmax, scale, "importance (area)", ".2g"),
-            color=alt.Color(
-                "mean:Q",
-                scale=alt.Scale(scheme="redblue", reverse=True, domain=[-cmax, cmax], domainMid=0),
-                legend=alt.Legend(title="mean input (z)", orient="bottom", format=".1f"),
-            ),
+            **_grid_xy(cfg, ext),
+            size=_area("importance", vmax, ext, scale, contrast,
+                       "importance (area and colour)" if colour == "importance" else "importance (area)",
+                       FORMATS["importance"]),
+            color=color,
             tooltip=tooltip,
         )
+        .properties(autosize=FIT_X)
+        .configure_view(stroke="#dddddd")
+        .configure_axis(grid=False)
+        .configure_legend(labelLimit=80)
     )
 
 
-def spectral_profile(df: pd.DataFrame, cfg: FeatureConfig, value: str = "importance") -> alt.Chart:
-    """Importance summed over time for each channel: horizontal bars beside the map."""
-    height = map_size(cfg)[1]
+FORMATS = {"importance": ".2e", "product": ".2e", "score": ".2e", "p": ".2f", "z": ".2f"}
+"""One d3 number format per quantity, used by every chart, table and caption: importances (and their
+products, scores) in scientific notation with 3 significant digits (e.g. 6.83e-5: the values span
+several decades, from 1e-7 to 1e-1 across models and outputs); probabilities and overlaps (p_e, eps)
+with 2 decimals; normalised inputs (z) with 2 decimals."""
+
+
+def fmt(value: float, quantity: str) -> str:
+    """A number written as ``FORMATS[quantity]`` writes it (Python side, for captions and text)."""
+    if quantity in ("importance", "product", "score"):
+        return f"{value:.2e}".replace("e-0", "e-").replace("e+0", "e+").replace("e+", "e")
+    return f"{value:.2f}"
+
+
+def spectral_profile(df: pd.DataFrame, cfg: FeatureConfig, value: str = "importance",
+                     extent: Extent | None = None) -> alt.Chart:
+    """Importance summed over time for each channel (of the cells in ``df``): bars, channel axis as
+    the map's, the same height."""
+    ext = extent or Extent.full(cfg)
+    height = map_height(cfg)
     prof = df.groupby("channel", as_index=False)[value].sum()
     return (
-        alt.Chart(prof, width=PROFILE_SIZE, height=height, title="per channel")
-        .mark_bar(color="#7f8c8d", orient="horizontal", height=max(2, height / cfg.n_channels - 2))
+        alt.Chart(prof, width="container", height=height, title="per channel")
+        .mark_bar(color="#7f8c8d", orient="horizontal", height=max(2, height / ext.n_channels - 2), clip=True)
         .encode(
-            y=alt.Y("channel:Q", scale=alt.Scale(domain=[-0.5, cfg.n_channels - 0.5], nice=False),
-                    axis=_channel_axis(cfg, title=" ")),
-            x=alt.X(f"{value}:Q", title="sum over time", axis=alt.Axis(format=".2g", tickCount=3)),
-            tooltip=[alt.Tooltip("channel:Q"), alt.Tooltip(f"{value}:Q", format=".3g")],
+            y=alt.Y("channel:Q", scale=alt.Scale(domain=[ext.channels[0] - 0.5, ext.channels[1] + 0.5], nice=False),
+                    axis=alt.Axis(labels=False, ticks=False, title=None)),
+            x=alt.X(f"{value}:Q", title="sum over time", axis=alt.Axis(format=".1e", tickCount=2)),
+            tooltip=[alt.Tooltip("channel:Q"), alt.Tooltip(f"{value}:Q", format=FORMATS["importance"])],
         )
+        .properties(autosize=FIT_X)
+        .configure_view(stroke="#dddddd")
+        .configure_axis(grid=False)
     )
 
 
-def temporal_profile(df: pd.DataFrame, cfg: FeatureConfig, value: str = "importance") -> alt.Chart:
-    """Importance summed over channels for each time offset: bars under the map."""
-    width = map_size(cfg)[0]
+def temporal_profile(df: pd.DataFrame, cfg: FeatureConfig, value: str = "importance",
+                     extent: Extent | None = None) -> alt.Chart:
+    """Importance summed over channels for each time offset (of the cells in ``df``): bars under
+    the map, the same x axis and y-axis extent, so the two line up in one column."""
+    ext = extent or Extent.full(cfg)
     prof = df.groupby("offset_frames", as_index=False)[value].sum()
     return (
-        alt.Chart(prof, width=width, height=PROFILE_SIZE, title="per time offset")
-        .mark_bar(color="#7f8c8d", width=max(2, width / cfg.n_context_frames - 3))
+        alt.Chart(prof, width="container", height=PROFILE_SIZE, title="per time offset")
+        .mark_bar(color="#7f8c8d", clip=True)
         .encode(
-            x=alt.X("offset_frames:Q", scale=alt.Scale(domain=[-cfg.context - 0.5, cfg.context + 0.5], nice=False),
-                    axis=_time_axis(cfg)),
-            y=alt.Y(f"{value}:Q", title="sum over channels", axis=alt.Axis(format=".2g", tickCount=3)),
-            tooltip=[alt.Tooltip("offset_frames:Q"), alt.Tooltip(f"{value}:Q", format=".3g")],
+            x=alt.X("offset_frames:Q", scale=alt.Scale(domain=[ext.time[0] - 0.5, ext.time[1] + 0.5], nice=False),
+                    axis=_time_axis(cfg, ext)),
+            y=alt.Y(f"{value}:Q", title="sum over channels",
+                    axis=alt.Axis(format=".1e", tickCount=3, minExtent=AXIS_EXTENT, maxExtent=AXIS_EXTENT)),
+            tooltip=[alt.Tooltip("offset_frames:Q"), alt.Tooltip(f"{value}:Q", format=FORMATS["importance"])],
         )
-    )
-
-
-def map_with_profiles(chart: alt.Chart, df: pd.DataFrame, cfg: FeatureConfig, value: str = "importance"):
-    """The map with its spectral profile on the right and temporal profile below."""
-    top = alt.hconcat(chart, spectral_profile(df, cfg, value), spacing=8)
-    return (
-        alt.vconcat(top, temporal_profile(df, cfg, value), spacing=8)
+        .properties(autosize=FIT_X)
         .configure_view(stroke="#dddddd")
         .configure_axis(grid=False)
     )
@@ -256,48 +367,70 @@ def pair_map(
     label_b: str,
     scale: float = 1.0,
     size_max: float | None = None,
+    *,
+    p_e_range: tuple[float, float] | None = None,
+    extent: Extent | None = None,
+    contrast: float = 1.0,
+    selected: tuple[int, int] | None = None,
+    whole: pd.DataFrame | None = None,
 ) -> alt.Chart:
-    """Squares sized by importance_a x importance_b, coloured by p_e (0 = same, 1 = disjoint).
+    """Squares sized by importance_a x importance_b, coloured by p_e.
 
-    Clicking a square selects it: the selection ``PAIR_SELECTION`` has fields offset_frames and
-    channel (Streamlit returns them with ``on_select="rerun"``).
+    The colour scale runs over ``p_e_range`` (give the whole map's min and max of p_e; default
+    those of ``df``), light grey at its low end, dark red at its high end, so the pair's most
+    different cells stand out even when p_e never comes near 1; the legend's labels are the real
+    p_e values at its ends. ``selected``: (offset_frames, channel) of the cell drawn with a black
+    outline. Clicking a square selects it: the selection ``PAIR_SELECTION`` has fields
+    offset_frames and channel (Streamlit returns them with ``on_select``). ``whole``: the
+    unfiltered table, giving ``size_max`` and ``p_e_range``.
     """
-    width, height = map_size(cfg)
+    if whole is not None and len(whole):
+        size_max = float(whole["importance_pair"].max())
+        p_e_range = (float(whole["p_e"].min()), float(whole["p_e"].max()))
+    ext = extent or Extent.full(cfg)
     if size_max is not None:
         vmax = size_max
     else:
         vmax = float(df["importance_pair"].max()) if len(df) else 1.0
+    if p_e_range is None:
+        p_e_range = (float(df["p_e"].min()), float(df["p_e"].max())) if len(df) else (0.0, 1.0)
+    lo, hi = p_e_range
+    if not hi > lo:
+        lo, hi = min(lo, 0.0), max(hi, lo + 1e-6)
+    data = df.assign(selected=False) if selected is None else df.assign(
+        selected=(df["offset_frames"] == selected[0]) & (df["channel"] == selected[1]))
     sel = alt.selection_point(name=PAIR_SELECTION, fields=["offset_frames", "channel"], on="click",
                               clear="dblclick")
     tooltip = [
         alt.Tooltip("offset_frames:Q", title="offset (frames)"),
         alt.Tooltip("offset_ms:Q", title="offset (ms)"),
         alt.Tooltip("channel_name:N", title="centre" if cfg.kind == "mfbank" else "coefficient"),
-        alt.Tooltip("importance_a:Q", title=f"importance /{label_a}/", format=".3g"),
-        alt.Tooltip("importance_b:Q", title=f"importance /{label_b}/", format=".3g"),
-        alt.Tooltip("p_e:Q", title="p_e", format=".2f"),
-        alt.Tooltip("eps:Q", title="overlap eps", format=".2f"),
+        alt.Tooltip("importance_a:Q", title=f"importance /{label_a}/", format=FORMATS["importance"]),
+        alt.Tooltip("importance_b:Q", title=f"importance /{label_b}/", format=FORMATS["importance"]),
+        alt.Tooltip("p_e:Q", title="p_e", format=FORMATS["p"]),
+        alt.Tooltip("eps:Q", title="overlap eps", format=FORMATS["p"]),
+        alt.Tooltip("score:Q", title="score", format=FORMATS["score"]),
     ]
     return (
-        alt.Chart(df, width=width, height=height,
-                  title=f"/{label_a}/ vs /{label_b}/")
-        .mark_square(stroke="black")
+        alt.Chart(data, width="container", height=map_height(cfg), title=f"/{label_a}/ vs /{label_b}/")
+        .mark_square(stroke="black", clip=True)
         .encode(
-            **_grid_xy(cfg),
-            size=_area(cfg, "importance_pair", vmax, scale, f"imp /{label_a}/ × imp /{label_b}/ (area)", ".1e"),
+            **_grid_xy(cfg, ext),
+            size=_area("importance_pair", vmax, ext, scale, contrast, f"imp /{label_a}/ × imp /{label_b}/ (area)",
+                       FORMATS["product"]),
             color=alt.Color(
                 "p_e:Q",
-                scale=alt.Scale(scheme="lightgreyred", domain=[0, 1]),
-                legend=alt.Legend(title="p_e (0 same, 1 disjoint)", orient="bottom"),
+                scale=alt.Scale(scheme="lightgreyred", domain=[lo, hi], clamp=True),
+                legend=alt.Legend(title=f"p_e (this pair: {lo:.2f} to {hi:.2f})", orient="top",
+                                  format=FORMATS["p"], values=[round(lo, 2), round((lo + hi) / 2, 2), round(hi, 2)]),
             ),
-            strokeWidth=alt.when(sel, empty=False).then(alt.value(2.5)).otherwise(alt.value(0)),
+            strokeWidth=alt.condition("datum.selected", alt.value(2.5), alt.value(0)),
             tooltip=tooltip,
         )
         .add_params(sel)
-        # "pad": the plot keeps its size and the title, axes and legends are added around it
-        # (Streamlit otherwise squeezes everything into the declared height).
-        .properties(autosize=alt.AutoSizeParams(type="pad"))
+        .properties(autosize=FIT_X)
         .configure_axis(grid=False)
+        .configure_legend(labelLimit=80)
     )
 
 
@@ -308,11 +441,18 @@ def density_chart(
     label_a: str,
     label_b: str,
     x_title: str,
-    width: int = 420,
-    height: int = 260,
+    height: int = 240,
 ) -> alt.LayerChart:
-    """The two class-conditional densities of one input, overlap min(p_a, p_b) shaded grey."""
+    """The two class-conditional densities of one input, overlap min(p_a, p_b) shaded grey.
+
+    centres: (bins,) equally spaced bin centres; p_a, p_b: (bins,) densities. One empty bin is added
+    at each end so both curves start and end at 0. The width follows the container."""
     centres = np.asarray(centres, dtype=np.float64)
+    p_a, p_b = np.asarray(p_a, dtype=np.float64), np.asarray(p_b, dtype=np.float64)
+    if len(centres) > 1:
+        step = centres[1] - centres[0]
+        centres = np.concatenate([[centres[0] - step], centres, [centres[-1] + step]])
+        p_a, p_b = np.pad(p_a, 1), np.pad(p_b, 1)
     long = pd.DataFrame(
         {
             "x": np.concatenate([centres, centres]),
@@ -323,12 +463,13 @@ def density_chart(
     overlap = pd.DataFrame({"x": centres, "overlap": np.minimum(p_a, p_b)})
     colour = alt.Color("phoneme:N", scale=alt.Scale(range=["#1f77b4", "#d62728"]), legend=alt.Legend(orient="top"))
     shade = alt.Chart(overlap).mark_area(color="#999999", opacity=0.45, interpolate="step").encode(
-        x=alt.X("x:Q", title=x_title), y=alt.Y("overlap:Q", title="density")
+        x=alt.X("x:Q", title=x_title, scale=alt.Scale(nice=False, zero=False)), y=alt.Y("overlap:Q", title="density")
     )
     lines = alt.Chart(long).mark_line(interpolate="step", strokeWidth=2).encode(
         x="x:Q", y="density:Q", color=colour,
-        tooltip=[alt.Tooltip("phoneme:N"), alt.Tooltip("x:Q", format=".2f"), alt.Tooltip("density:Q", format=".3f")],
+        tooltip=[alt.Tooltip("phoneme:N"), alt.Tooltip("x:Q", format=FORMATS["z"]),
+                 alt.Tooltip("density:Q", format=".3f")],
     )
     return alt.layer(shade, lines).properties(
-        width=width, height=height, title=alt.Title("grey area = overlap ε", fontSize=12, fontWeight="normal",
-                                                     anchor="start", color="#555"))
+        width="container", height=height, autosize=FIT_X,
+        title=alt.Title("grey area = overlap ε", fontSize=12, fontWeight="normal", anchor="start", color="#555"))

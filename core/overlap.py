@@ -185,6 +185,40 @@ class ClassHistograms:
         )
 
 
+def full_range_detail(hist: ClassHistograms, a: LabelSpec, b: LabelSpec, i: int, values_a: np.ndarray,
+                      values_b: np.ndarray, max_bins: int = 200) -> OverlapDetail:
+    """The densities of input i over the *whole* range of both classes, for drawing.
+
+    The map's shared bins (``hist``) stop at the 0.5th / 99.5th percentiles of all frames and count
+    values beyond them in the end bins, so drawn as they are the densities end abruptly while still
+    non-zero. Here the shared bins are extended by whole bins of the same width until they hold
+    every value of ``values_a`` and ``values_b`` (the input's normalised values over the frames of
+    a and b; at most ``max_bins`` bins in all, the last ones then wider); inside the shared range the
+    bins are the map's. eps and p_e are the map's (``hist.detail``), so the numbers agree with the
+    square's colour; the shaded area can differ from eps by the mass of the tails.
+    """
+    base = hist.detail(a, b, i)
+    va = np.asarray(values_a, dtype=np.float64).ravel()
+    vb = np.asarray(values_b, dtype=np.float64).ravel()
+    if va.size == 0 or vb.size == 0:
+        raise OverlapError("Both classes need frames.")
+    w = base.edges[1] - base.edges[0]
+    lo, hi = min(va.min(), vb.min()), max(va.max(), vb.max())
+    n_lo = int(max(0, np.ceil((base.edges[0] - lo) / w)))
+    n_hi = int(max(0, np.ceil((hi - base.edges[-1]) / w)))
+    spare = max(0, max_bins - hist.bins)
+    if n_lo + n_hi > spare:  # far outliers: keep the bins' width near the map, widen the end bins
+        n_lo, n_hi = min(n_lo, spare // 2), min(n_hi, spare - min(n_lo, spare // 2))
+    edges = np.concatenate([base.edges[0] - w * np.arange(n_lo, 0, -1), base.edges,
+                            base.edges[-1] + w * np.arange(1, n_hi + 1)])
+    edges[0], edges[-1] = min(edges[0], lo), max(edges[-1], hi)
+    width = np.diff(edges)
+    pa = np.histogram(va, edges)[0] / (va.size * width)
+    pb = np.histogram(vb, edges)[0] / (vb.size * width)
+    return OverlapDetail(input_index=int(i), edges=edges, centres=0.5 * (edges[:-1] + edges[1:]), p_a=pa, p_b=pb,
+                         eps=base.eps, p_e=base.p_e)
+
+
 class HistogramAccumulator:
     """Adds batches of frames to per-label histograms on fixed bins (memory independent of frames).
 

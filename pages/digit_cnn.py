@@ -22,10 +22,10 @@ st.markdown(tr(
          n=len(ds.labels)))
 
 VIEWS = {"filters": tr("Filters and their importance"), "digit": tr("One digit"), "prune": tr("Deleting filters")}
-view = st.segmented_control(tr("View"), list(VIEWS), format_func=VIEWS.get, key="w_cnn_view",
-                            default=list(VIEWS)[S.remember("cnn_view", list(VIEWS), "filters")],
-                            label_visibility="collapsed") or "filters"
-S.keep("cnn_view", view)
+S.choice("cnn_view", "cnn_view", S.one_of(list(VIEWS)), "filters", widget="w_cnn_view")
+view = st.segmented_control(tr("View"), list(VIEWS), format_func=VIEWS.get, label_visibility="collapsed",
+                            **S.widget_args("cnn_view", "cnn_view")) or "filters"
+S.put("cnn_view", view, "cnn_view")
 
 if view in ("filters", "prune"):
     imp = S.unit_importance_layers(name, cfg.stat, cfg.output)
@@ -47,9 +47,9 @@ if view == "filters":
 
 if view == "digit":
     digits = list(range(10))
-    d = st.radio(tr("Digit"), digits, index=S.remember("digit", [str(v) for v in digits], "3"),
-                 horizontal=True, key="w_cnn_digit")
-    S.keep("digit", str(d))
+    S.choice("cnn_digit", "digit", S.number_in(0, 9), 3, widget="w_cnn_digit")
+    d = st.radio(tr("Digit"), digits, horizontal=True, **S.widget_args("cnn_digit", "digit"))
+    S.put("cnn_digit", d, "digit")
     idx = np.flatnonzero(ds.labels == d)
     i = st.slider(tr("Example (held-out image of this digit)"), 1, len(idx), 1, key="cnn_example")
     grad, pred, post = S.digit_saliency(name, int(idx[i - 1]), cfg.output)

@@ -28,15 +28,16 @@ st.subheader(tr("Delete units and watch the recognition rate"))
 UNIT_CHOICES = {"input": tr("input units"), "hidden": tr("hidden units, all layers"),
                 "layer": tr("hidden units of one layer")}
 c1, c2, c3 = st.columns([2, 1, 3])
-choice = c1.radio(tr("Units"), list(UNIT_CHOICES), format_func=UNIT_CHOICES.get, key="w_prune_units",
-                  index=S.remember("prune_units", list(UNIT_CHOICES), "input"))
-S.keep("prune_units", choice)
+S.choice("prune_units", "prune_units", S.one_of(list(UNIT_CHOICES)), "input", widget="w_prune_units")
+choice = c1.radio(tr("Units"), list(UNIT_CHOICES), format_func=UNIT_CHOICES.get,
+                  **S.widget_args("prune_units", "prune_units"))
+S.put("prune_units", choice, "prune_units")
 layers = [str(v) for v in sorted(hidden)]
 layer = None
 if choice == "layer":
-    layer = int(c2.selectbox(tr("Layer"), layers, index=S.remember("prune_layer", layers, layers[-1]),
-                             key="w_prune_layer"))
-    S.keep("prune_layer", str(layer))
+    S.choice("prune_layer", "prune_layer", S.one_of(layers), layers[-1], widget="w_prune_layer")
+    layer = int(c2.selectbox(tr("Layer"), layers, **S.widget_args("prune_layer", "prune_layer")))
+    S.put("prune_layer", str(layer), "prune_layer")
 units = "input" if choice == "input" else "hidden"
 available = [o for o in uc.ORDER_NAMES if units == "input" or o != "variance"]
 orders = c3.multiselect(tr("Orders"), available, default=["imp_asc", "imp_desc", "random", "l1"],

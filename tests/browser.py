@@ -86,7 +86,8 @@ def wait_ready(page, timeout_ms: int = 60000) -> None:
     page.wait_for_function(READY, timeout=timeout_ms)
 
 
-LARGEST_SQUARE = """(sel) => { const ps = [...document.querySelectorAll(sel)];
+LARGEST_SQUARE = """(sel) => { const ps = [...document.querySelectorAll(sel)]
+        .filter(p => (p.getAttribute('aria-label') || '').includes('offset_frames'));
     let best = -1, area = -1;
     ps.forEach((p, i) => { const b = p.getBoundingClientRect();
                            if (b.width * b.height > area) { area = b.width * b.height; best = i; } });
@@ -94,10 +95,11 @@ LARGEST_SQUARE = """(sel) => { const ps = [...document.querySelectorAll(sel)];
 
 
 def click_largest_square(page, chart_index: int = 0) -> str:
-    """Click the largest square of a Vega-Lite square chart (SVG renderer); returns its aria-label."""
+    """Click the largest data square (not a legend symbol) of a Vega-Lite square chart (SVG renderer);
+    returns its aria-label."""
     sel = f"[data-testid='stVegaLiteChart'] >> nth={chart_index}"
     chart = page.locator(sel)
-    squares = chart.locator("svg g.mark-symbol path")
+    squares = chart.locator("svg g.mark-symbol path[aria-label*='offset_frames']")
     css = "[data-testid='stVegaLiteChart'] svg g.mark-symbol path"
     idx = page.evaluate(LARGEST_SQUARE, css)
     target = squares.nth(idx)

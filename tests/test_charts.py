@@ -53,8 +53,13 @@ def test_importance_map_spec(cfg):
     assert enc["size"]["field"] == "importance"
     # area proportional to importance: linear scale from 0 at 0 to a full cell at the maximum
     assert enc["size"]["scale"]["domain"] == [0, pytest.approx(2.0)]
-    cell = charts.cell_px(cfg)
-    assert enc["size"]["scale"]["range"] == [0, pytest.approx((0.95 * cell) ** 2)]
+    # a full cell: an expression of the plot's width and height (the chart stretches to its column)
+    assert enc["size"]["scale"]["range"][1] == {
+        "expr": f"pow(0.95 * min(width / 35, height / {cfg.n_channels}), 2) * 1.0"}
+    # the default colour is the importance itself (sequential, 0 .. the largest)
+    assert enc["color"]["field"] == "importance" and enc["color"]["scale"]["domain"] == [0, pytest.approx(2.0)]
+    spec = charts.importance_map(df, cfg, scale=1.0, colour="mean").to_dict()
+    enc = spec["encoding"]
     # diverging colour, symmetric around 0, blue = low
     col = enc["color"]["scale"]
     assert enc["color"]["field"] == "mean" and col["scheme"] == "redblue" and col["reverse"] is True
@@ -69,7 +74,28 @@ def test_square_scale_slider_changes_only_range(cfg):
     df = charts.map_table(cfg, np.ones(cfg.input_dim), np.zeros(cfg.input_dim))
     a = charts.importance_map(df, cfg, scale=1.0).to_dict()["encoding"]["size"]["scale"]
     b = charts.importance_map(df, cfg, scale=0.5).to_dict()["encoding"]["size"]["scale"]
-    assert b["range"][1] == pytest.approx(a["range"][1] / 2) and a["domain"] == b["domain"]
+    assert a["range"][1]["expr"].endswith("* 1.0") and b["range"][1]["expr"].endswith("* 0.5")
+    assert a["domain"] == b["domain"] and a["range"][1]["expr"][:-3] == b["range"][1]["expr"][:-3]
+
+
+def test_contrast_is_a_power_scale_with_true_legend_values(cfg):
+    df = charts.map_table(cfg, np.linspace(0, 4, cfg.input_dim), np.zeros(cfg.input_dim))
+    lin = charts.importance_map(df, cfg).to_dict()["encoding"]["size"]
+    pw = charts.importance_map(df, cfg, contrast=2.0).to_dict()["encoding"]["size"]
+    assert lin["scale"]["type"] == "linear" and (pw["scale"]["type"], pw["scale"]["exponent"]) == ("pow", 2.0)
+    # the legend lists importance values (data units), drawn by the same scale: truthful at any contrast
+    assert pw["legend"]["values"] == lin["legend"]["values"] == charts.legend_values(4.0)
+    assert "contrast 2" in pw["legend"]["title"]
+
+
+def test_zoom_sets_the_axes_domains(cfg):
+    df = charts.map_table(cfg, np.ones(cfg.input_dim), np.zeros(cfg.input_dim))
+    ext = charts.Extent((-3, 2), (1, 4))
+    enc = charts.importance_map(df, cfg, extent=ext).to_dict()["encoding"]
+    assert enc["x"]["scale"]["domain"] == [-3.5, 2.5] and enc["y"]["scale"]["domain"] == [0.5, 4.5]
+    assert "width / 6" in enc["size"]["scale"]["range"][1]["expr"] and "height / 4" in enc["size"]["scale"]["range"][1]["expr"]
+    full = charts.importance_map(df, cfg).to_dict()["encoding"]
+    assert full["x"]["scale"]["domain"] == [-17.5, 17.5]
 
 
 def test_channel_axis_labels(cfg):
@@ -84,11 +110,10 @@ def test_channel_axis_labels(cfg):
 def test_profiles_sum(cfg):
     n = cfg.input_dim
     df = charts.map_table(cfg, np.ones(n), np.zeros(n))
-    spec = charts.map_with_profiles(charts.importance_map(df, cfg), df, cfg).to_dict()
-    spectral = spec["vconcat"][0]["hconcat"][1]
-    temporal = spec["vconcat"][1]
-    s_rows = _data(spec, spectral)
-    t_rows = _data(spec, temporal)
+    spectral = charts.spectral_profile(df, cfg).to_dict()
+    temporal = charts.temporal_profile(df, cfg).to_dict()
+    s_rows = _data(spectral, spectral)
+    t_rows = _data(temporal, temporal)
     assert len(s_rows) == cfg.n_channels and all(r["importance"] == 35 for r in s_rows)
     assert len(t_rows) == 35 and all(r["importance"] == cfg.n_channels for r in t_rows)
 
@@ -101,7 +126,12 @@ def test_pair_map_spec(cfg):
     spec = charts.pair_map(df, cfg, "s", "sh").to_dict()
     enc = spec["encoding"]
     assert enc["size"]["field"] == "importance_pair" and enc["color"]["field"] == "p_e"
+    # p_e colour over the pair's own range (here 0..1), legend values are real p_e values
     assert enc["color"]["scale"]["domain"] == [0, 1]
+    low = charts.pair_map(df[df.p_e.between(0.2, 0.6)], cfg, "s", "sh").to_dict()["encoding"]["color"]
+    assert low["scale"]["domain"] == [pytest.approx(df.p_e[df.p_e >= 0.2].min()),
+                                      pytest.approx(df.p_e[df.p_e <= 0.6].max())]
+    assert low["legend"]["values"][0] >= 0.2 and low["legend"]["values"][-1] <= 0.6
     sel = spec["params"][0]
     assert sel["name"] == charts.PAIR_SELECTION and sel["select"]["fields"] == ["offset_frames", "channel"]
     assert "/s/ vs /sh/" in spec["title"]
@@ -114,7 +144,7 @@ def test_density_chart_layers():
     shade, lines = spec["layer"]
     assert shade["mark"]["type"] == "area" and lines["mark"]["type"] == "line"
     overlap = [r["overlap"] for r in _data(spec, shade)]
-    assert overlap == [0, 1, 0, 0, 0]
+    assert overlap == [0, 0, 1, 0, 0, 0, 0]  # an empty bin added at each end: curves start and end at 0
     assert {r["phoneme"] for r in _data(spec, lines)} == {"/s/", "/sh/"}
 
 
@@ -122,7 +152,7 @@ def test_filtered_view_keeps_the_whole_maps_scales(cfg):
     n = cfg.input_dim
     df = charts.map_table(cfg, np.linspace(0, 4, n), np.linspace(-2, 1, n))
     view = charts.select_cells(df, "importance", time_range=(-17, -10))
-    enc = charts.importance_map(view, cfg, size_max=4.0, color_max=2.0).to_dict()["encoding"]
+    enc = charts.importance_map(view, cfg, size_max=4.0, color_max=2.0, colour="mean").to_dict()["encoding"]
     assert enc["size"]["scale"]["domain"] == [0, 4.0]
     assert enc["color"]["scale"]["domain"] == [-2.0, 2.0]
     legend = enc["size"]["legend"]["values"]
@@ -135,9 +165,29 @@ def test_legend_values(vmax, expect):
     assert charts.legend_values(vmax) == pytest.approx(expect)
 
 
-def test_pair_map_pads_instead_of_squeezing(cfg):
+def test_maps_fit_their_column(cfg):
     n = cfg.input_dim
     df = charts.pair_table(cfg, np.ones(n), np.ones(n), np.zeros(n), np.ones(n))
     spec = charts.pair_map(df, cfg, "s", "sh").to_dict()
-    assert spec["autosize"] == {"type": "pad"}
-    assert (spec["width"], spec["height"]) == charts.map_size(cfg)
+    assert spec["autosize"] == {"type": "fit-x", "contains": "padding"}
+    assert (spec["width"], spec["height"]) == ("container", charts.map_height(cfg))
+
+
+def test_score_ranking_on_a_hand_made_pair():
+    cfg = FeatureConfig(nfilt=2, context=1)  # 6 inputs
+    imp_a = np.array([1.0, 4.0, 2.0, 3.0, 0.5, 1.0])
+    imp_b = np.array([1.0, 1.0, 2.0, 1.0, 2.0, 0.0])
+    p_e = np.array([0.9, 0.1, 0.5, 0.8, 1.0, 1.0])
+    df = charts.pair_table(cfg, imp_a, imp_b, p_e, 1 - p_e)
+    np.testing.assert_allclose(df["score"], imp_a * imp_b * p_e)
+    # products 1, 4, 4, 3, 1, 0; scores 0.9, 0.4, 2.0, 2.4, 1.0, 0
+    assert list(charts.ranked(df, "score")["input"]) == [3, 2, 4, 0, 1, 5]
+    assert list(charts.ranked(df, "product")["input"]) == [1, 2, 3, 0, 4, 5]
+    assert list(charts.ranked(df, "score", 2)["input"]) == [3, 2]
+    assert charts.cell_row(df, (0, 1))["input"] == 3 and charts.cell_row(df, (5, 1)) is None
+
+
+@pytest.mark.parametrize("value,quantity,text", [(6.83e-5, "importance", "6.83e-5"), (0.0104, "importance", "1.04e-2"),
+                                                 (0.756, "p", "0.76")])
+def test_one_number_format(value, quantity, text):
+    assert charts.fmt(value, quantity) == text

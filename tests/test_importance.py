@@ -338,10 +338,15 @@ def test_importance_table_rows(tiny_speech):
     assert (rows[0]["offset_frames"], rows[0]["channel"]) == (i // 4 - 1, i % 4)
     assert rows[0]["offset_ms"] == 10.0 * rows[0]["offset_frames"] and rows[0]["hz"] > 0
     pair = importance_table(model, cfg, names, x, labels, target="s", pair="sh", stat="mean_abs", top=12)
-    prod = [r["importance_pair"] for r in pair]
-    assert prod == sorted(prod, reverse=True)
+    score = [r["score"] for r in pair]
+    assert score == sorted(score, reverse=True)  # default rank: score = product x p_e
     assert all(r["importance_pair"] == pytest.approx(r["importance"] * r["importance_b"]) for r in pair)
+    assert all(r["score"] == pytest.approx(r["importance_pair"] * r["p_e"]) for r in pair)
     assert all(0.0 <= r["p_e"] <= 1.0 for r in pair)
+    by_size = importance_table(model, cfg, names, x, labels, target="s", pair="sh", stat="mean_abs", top=12,
+                               rank="product")
+    prod = [r["importance_pair"] for r in by_size]
+    assert prod == sorted(prod, reverse=True) and prod != [r["importance_pair"] for r in pair]
 
 
 def test_cli_prints_json(tiny_speech, monkeypatch, capsys):
@@ -356,7 +361,13 @@ def test_cli_prints_json(tiny_speech, monkeypatch, capsys):
     monkeypatch.setattr(core.commands.importance, "_cli_data", lambda args: (model, Info, x, labels))
     assert main(["importance", "m", "--validation", "--target", "s", "--pair", "sh", "--top", "3", "--json"]) == 0
     rows = json.loads(capsys.readouterr().out)
-    assert len(rows) == 3 and {"importance_pair", "p_e"} <= set(rows[0])
+    assert len(rows) == 3 and {"importance_pair", "p_e", "score"} <= set(rows[0])
+    assert all(r["score"] == pytest.approx(r["importance_pair"] * r["p_e"]) for r in rows)
+    assert [r["score"] for r in rows] == sorted((r["score"] for r in rows), reverse=True)
+    assert main(["importance", "m", "--validation", "--target", "s", "--pair", "sh", "--top", "12", "--json",
+                 "--rank", "product"]) == 0
+    prod = [r["importance_pair"] for r in json.loads(capsys.readouterr().out)]
+    assert prod == sorted(prod, reverse=True)
     assert main(["importance", "m", "--validation", "--target", "s"]) == 0
     assert "offset" in capsys.readouterr().out
     assert main(["importance", "m", "--validation", "--target", "zz"]) == 2

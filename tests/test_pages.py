@@ -39,15 +39,15 @@ def test_home(tiny_models):
 def test_importance_map_defaults_and_widgets(tiny_models):
     at = run_page("pages/importance_map.py")
     no_errors(at)
-    assert at.selectbox(key="map_phone").value == "s"
+    assert at.selectbox(key="w_phone").value == "s"
     assert "/s/" in at.caption[0].value and "validation frames" in at.caption[0].value
-    at.selectbox(key="map_phone").set_value("sh").run()
+    at.selectbox(key="w_phone").set_value("sh").run()
     no_errors(at)
     assert "/sh/" in at.caption[0].value
-    at.select_slider(key="map_time").set_value((-5, 5)).run()
-    at.select_slider(key="map_chan").set_value(tuple(at.select_slider(key="map_chan").options[2:4:1])).run()
-    at.slider(key="map_top").set_value(20).run()
-    at.slider(key="map_scale").set_value(1.5).run()
+    at.select_slider(key="w_view_time").set_value((-5, 5)).run()
+    at.select_slider(key="w_view_chan").set_value((2, 3)).run()
+    at.slider(key="w_view_top").set_value(20).run()
+    at.slider(key="w_view_scale").set_value(1.5).run()
     no_errors(at)
 
 
@@ -69,13 +69,13 @@ def test_sidebar_kinds(tiny_models, stat, label, output, olabel):
 
 def test_choices_survive_page_changes(tiny_models):
     at = run_page("pages/importance_map.py", stat="rms")
-    at.selectbox(key="map_phone").set_value("z").run()
+    at.selectbox(key="w_phone").set_value("z").run()
     at.switch_page("pages/phoneme_pair.py").run()
     no_errors(at)
     assert any("rms of dy/dx" in c.value for c in at.caption)
     at.switch_page("pages/importance_map.py").run()
     assert "rms of dy/dx" in at.caption[0].value
-    assert at.selectbox(key="map_phone").value == "z"
+    assert at.selectbox(key="w_phone").value == "z"
     assert at.sidebar.selectbox(key="w_settings_stat").value == "rms"
     at.sidebar.selectbox(key="w_settings_stat").set_value("std").run()
     assert "σ of dy/dx" in at.caption[0].value
@@ -92,11 +92,11 @@ def test_pair_defaults_and_widgets(tiny_models):
     assert (at.selectbox(key="w_pair_a").value, at.selectbox(key="w_pair_b").value) == ("s", "sh")
     assert any("/s/" in c.value and "p_e" in c.value for c in at.caption)
     assert len(at.dataframe) == 1 and len(at.dataframe[0].value) == 10
-    at.slider(key="pair_rows").set_value(5).run()
+    at.slider(key="w_view_rows").set_value(5).run()
     assert len(at.dataframe[0].value) == 5
-    at.slider(key="pair_bins").set_value(20).run()
-    at.slider(key="pair_top").set_value(50).run()
-    at.select_slider(key="pair_time").set_value((-3, 3)).run()
+    at.slider(key="w_view_bins").set_value(20).run()
+    at.slider(key="w_view_top").set_value(50).run()
+    at.select_slider(key="w_view_time").set_value((-3, 3)).run()
     no_errors(at)
     assert at.dataframe[0].value["offset_frames"].between(-3, 3).all()
     at.selectbox(key="w_pair_a").set_value("b").run()
@@ -129,7 +129,7 @@ def test_url_opens_the_shared_view(tiny_models):
     at.run()
     at.switch_page("pages/importance_map.py").run()
     no_errors(at)
-    assert at.selectbox(key="map_phone").value == "sh" and "rms of dy/dx" in at.caption[0].value
+    assert at.selectbox(key="w_phone").value == "sh" and "rms of dy/dx" in at.caption[0].value
 
 
 def test_bad_url_values_fall_back_to_defaults(tiny_models):
@@ -140,7 +140,7 @@ def test_bad_url_values_fall_back_to_defaults(tiny_models):
     at.run()
     at.switch_page("pages/importance_map.py").run()
     no_errors(at)
-    assert at.selectbox(key="map_phone").value == "s" and "σ of dy/dx" in at.caption[0].value
+    assert at.selectbox(key="w_phone").value == "s" and "σ of dy/dx" in at.caption[0].value
 
 
 def test_damaged_model_is_one_clear_message(tiny_models_dir, tmp_path, monkeypatch):
@@ -162,7 +162,7 @@ def test_damaged_model_is_one_clear_message(tiny_models_dir, tmp_path, monkeypat
 def test_state_model_offers_states(tiny_models):
     at = run_page("pages/importance_map.py", model="speech_en_states")
     no_errors(at)
-    radio = at.radio(key="map_state")
+    radio = at.radio(key="w_map_part")
     assert radio.options == ["whole phoneme", "S1", "S2", "S3"]
     assert "output /s/ " in at.caption[0].value
     radio.set_value("S2").run()
@@ -206,3 +206,143 @@ def test_url_follows_page_changes_and_repairs_bad_values(tiny_models):
     # a bad phoneme falls back to /s/; the pair is then made valid instead of /s/ vs /s/
     assert (at.query_params["pair_a"], at.query_params["pair_b"]) == ("s", "sh")
     assert not at.info
+
+
+# --- issue 9: the numbers drawn, the ranking, the suggestions, the URL ---------------------------
+
+
+def chart_data(el):
+    import pyarrow as pa
+
+    frames = [pa.ipc.open_stream(d.data.data).read_pandas() for d in el.proto.datasets]
+    return max(frames, key=len)
+
+
+def core_importance(models_dir, name, target, output, stat, phones):
+    """The statistic straight from core (no app_state cache), for the same settings."""
+    from core.importance import gradient_stats
+    from core.models import load_model
+    from core.phones import PHONES
+    from core.train import load_validation
+
+    net, info = load_model(models_dir / name)
+    frames = load_validation(info)
+    labels = None if phones is None else [info.label_index(p) for p in phones]
+    st = gradient_stats(net, frames.spliced(), frames.labels, [info.outputs_of(target)], output=output,
+                        n_labels=len(PHONES), transform=info.normalizer.apply)
+    return st.stat(stat, labels)[0]
+
+
+@pytest.mark.parametrize("sample", ["all", "selected"])
+def test_map_draws_the_core_numbers(tiny_models, sample):
+    import numpy as np
+
+    at = run_page("pages/importance_map.py", sample=sample, stat="rms", output="logit")
+    no_errors(at)
+    drawn = chart_data(at.get("vega_lite_chart")[0]).sort_values("input")
+    expect = core_importance(tiny_models, "speech_en_mfbank", "s", "logit", "rms",
+                             None if sample == "all" else ["s"])
+    np.testing.assert_allclose(drawn["importance"].to_numpy(), expect, rtol=1e-6)
+
+
+@pytest.mark.parametrize("sample", ["all", "selected"])
+def test_pair_draws_the_core_numbers_and_shows_the_top_score_cell(tiny_models, sample):
+    import numpy as np
+
+    from core.models import load_model
+    from core.overlap import class_histograms
+    from core.phones import PHONES
+    from core.train import load_validation
+
+    at = run_page("pages/phoneme_pair.py", sample=sample)
+    no_errors(at)
+    drawn = chart_data(at.get("vega_lite_chart")[0]).sort_values("input")
+    phones = None if sample == "all" else ["s", "sh"]
+    ia = core_importance(tiny_models, "speech_en_mfbank", "s", "posterior", "std", phones)
+    ib = core_importance(tiny_models, "speech_en_mfbank", "sh", "posterior", "std", phones)
+    _, info = load_model(tiny_models / "speech_en_mfbank")
+    frames = load_validation(info)
+    hist = class_histograms(frames.spliced(), frames.labels, n_labels=len(PHONES), bins=30,
+                            transform=info.normalizer.apply)
+    p_e = hist.overlap(info.label_index("s"), info.label_index("sh"))[1]
+    np.testing.assert_allclose(drawn["importance_pair"].to_numpy(), ia * ib, rtol=1e-6)
+    np.testing.assert_allclose(drawn["p_e"].to_numpy(), p_e, rtol=1e-9)
+    np.testing.assert_allclose(drawn["score"].to_numpy(), ia * ib * p_e, rtol=1e-6)
+    # the cell shown before a click is the top-score cell; the table is in score order
+    best = int(np.argmax(ia * ib * p_e))
+    top = drawn[drawn["input"] == best].iloc[0]
+    assert at.subheader[0].value == "Top cell by score"
+    assert f"frame offset {int(top.offset_frames):+d}, channel {int(top.channel)})" in at.markdown[0].value
+    table = at.dataframe[0].value
+    assert list(table["score"]) == sorted(table["score"], reverse=True)
+    # size only: the order and the shown cell follow the product
+    at.radio(key="w_view_rank").set_value("product").run()
+    best = drawn.loc[drawn["importance_pair"].idxmax()]
+    assert f"frame offset {int(best.offset_frames):+d}, channel {int(best.channel)})" in at.markdown[0].value
+
+
+def test_paper_pairs_are_always_offered(tiny_models):
+    at = run_page("pages/phoneme_pair.py")
+    keys = [b.key for b in at.button if b.key and b.key.startswith("sugg_")]
+    assert keys[:2] == ["sugg_s_sh", "sugg_b_d"] and len(keys) > 2
+
+
+def test_state_model_suggests_phoneme_pairs_and_draws_them(tiny_models):
+    at = run_page("pages/phoneme_pair.py", model="speech_en_states")
+    no_errors(at)
+    buttons = [b for b in at.button if b.key and b.key.startswith("sugg_")]
+    pairs = [tuple(b.key.split("_")[1:]) for b in buttons]
+    assert all(len(p) == 2 and "sil" not in p for p in pairs), pairs
+    buttons[-1].click().run()
+    no_errors(at)
+    x, y = pairs[-1]
+    assert (at.query_params["pair_a"], at.query_params["pair_b"]) == (x, y)
+    assert any(f"/{x}/" in c.value and f"/{y}/" in c.value for c in at.caption)
+    assert chart_data(at.get("vega_lite_chart")[0]).shape[0] > 100
+
+
+def test_url_round_trip_of_every_setting_and_the_cell(tiny_models):
+    params = {"model": "speech_en_mfbank", "sample": "selected", "stat": "rms", "output": "logit",
+              "pair_a": "b", "pair_b": "d", "time": "-5,4", "chan": "3,20", "top": "60", "contrast": "2.0",
+              "bins": "40", "rows": "7", "rank": "product", "cell": "-2,9"}
+    at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=TIMEOUT)
+    for k, v in params.items():
+        at.query_params[k] = v
+    at.run()
+    at.switch_page("pages/phoneme_pair.py").run()
+    no_errors(at)
+    assert not at.toast
+    assert {k: at.query_params[k] for k in params} == params
+    assert at.select_slider(key="w_view_time").value == (-5, 4) and at.slider(key="w_view_rows").value == 7
+    assert len(at.dataframe[0].value) == 7
+    assert at.subheader[0].value == "Selected input" and "frame offset -2, channel 9)" in at.markdown[0].value
+    at.button(key="sugg_s_sh").click().run()  # a new pair: back to its top cell
+    assert "cell" not in at.query_params and at.subheader[0].value == "Top cell by size"
+
+
+def test_map_url_round_trip(tiny_models):
+    params = {"phone": "z", "time": "-3,3", "chan": "0,9", "top": "50", "scale": "1.5", "contrast": "1.5",
+              "colour": "mean"}
+    at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=TIMEOUT)
+    for k, v in params.items():
+        at.query_params[k] = v
+    at.run()
+    at.switch_page("pages/importance_map.py").run()
+    no_errors(at)
+    assert {k: at.query_params[k] for k in params} == params
+    spec = __import__("json").loads(at.get("vega_lite_chart")[0].proto.spec)
+    assert spec["encoding"]["x"]["scale"]["domain"] == [-3.5, 3.5] and spec["encoding"]["color"]["field"] == "mean"
+
+
+@pytest.mark.parametrize("params,named", [({"model": "nope", "phone": "zz"}, ["model=nope", "phone=zz"]),
+                                          ({"pair_a": "s", "pair_b": "s"}, ["pair_b=s"])])
+def test_a_repaired_link_says_so_once(tiny_models, params, named):
+    at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=TIMEOUT)
+    for k, v in params.items():
+        at.query_params[k] = v
+    at.run()
+    at.switch_page("pages/phoneme_pair.py" if "pair_a" in params else "pages/importance_map.py").run()
+    no_errors(at)
+    assert len(at.toast) == 1 and all(n in at.toast[0].value for n in named), [t.value for t in at.toast]
+    at.run()
+    assert not at.toast

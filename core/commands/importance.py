@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 from core.importance import OUTPUTS, ImportanceError, importance_table
-from core.importance.table import MAX_BINS, check_table_args
+from core.importance.table import MAX_BINS, RANKS, check_table_args
 
 
 def _cli_data(args) -> tuple:
@@ -33,17 +33,17 @@ def _cli_importance(args) -> int:
     model, info, X, labels = _cli_data(args)
     rows = importance_table(model, info.features, info.labels, X, labels, target=args.target, pair=args.pair,
                             stat=args.stat, output=args.output, top=args.top, transform=info.normalizer.apply,
-                            bins=args.bins)
+                            bins=args.bins, rank=args.rank)
     if args.json:
         print(json.dumps(rows, indent=1))
         return 0
     head = f"{'offset':>7} {'ms':>6} {'ch':>3} {'Hz':>7} {args.target:>11}"
-    print(head + (f" {args.pair:>11} {'product':>11} {'p_e':>5}" if args.pair else ""))
+    print(head + (f" {args.pair:>11} {'product':>11} {'p_e':>5} {'score':>11}" if args.pair else ""))
     for r in rows:
         hz = "-" if r["hz"] is None else f"{r['hz']:.0f}"
         line = f"{r['offset_frames']:>7} {r['offset_ms']:>6.0f} {r['channel']:>3} {hz:>7} {r['importance']:>11.4g}"
         if args.pair:
-            line += f" {r['importance_b']:>11.4g} {r['importance_pair']:>11.4g} {r['p_e']:>5.2f}"
+            line += f" {r['importance_b']:>11.4g} {r['importance_pair']:>11.4g} {r['p_e']:>5.2f} {r['score']:>11.4g}"
         print(line)
     return 0
 
@@ -63,6 +63,9 @@ def add_cli(subparsers) -> None:
     p.add_argument("--bins", type=int, default=30,
                    help=f"histogram bins per input for p_e, 2-{MAX_BINS} (default 30); as in the dashboard, "
                         "the bins span the 0.5-99.5th percentiles of all frames of the sample set")
+    p.add_argument("--rank", choices=RANKS, default="score",
+                   help="order of a pair's cells: score = product x p_e (large and different; default) "
+                        "or product (size alone)")
     p.add_argument("--json", action="store_true", help="print a JSON list instead of a table")
     p.set_defaults(func=_cli_importance)
 

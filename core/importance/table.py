@@ -23,6 +23,9 @@ def resolve_target(name: str, label_names: Sequence[str]) -> tuple[int, ...]:
 
 
 MAX_BINS = 1000
+RANKS = ("score", "product")
+"""Orders of a pair's cells: score = importance_a x importance_b x p_e, product = importance_a x
+importance_b (as ``core.charts.RANKS``)."""
 
 
 def check_table_args(top: int, bins: int) -> None:
@@ -36,13 +39,16 @@ def check_table_args(top: int, bins: int) -> None:
 def importance_table(model: nn.Module, features, label_names: Sequence[str], X, labels: np.ndarray, *,
                      target: str, pair: str | None = None, stat: Stat = "std",
                      output: Output = "posterior", top: int = 10, transform: Transform | None = None,
-                     bins: int = 30) -> list[dict]:
-    """Top cells of a phoneme's importance map (or of a pair's), largest drawn square first.
+                     bins: int = 30, rank: str = "score") -> list[dict]:
+    """Top cells of a phoneme's importance map (or of a pair's): a phoneme's largest importance
+    first; a pair's in ``rank`` order (``RANKS``): "score" = importance x importance_b x p_e (large
+    *and* different, METHOD.md section 4; the default, as the dashboard's pair page) or "product" =
+    importance x importance_b (the drawn square's size). Ties keep input order.
 
     features: the model's ``FeatureConfig``; label_names: output names (true labels index them too).
     The statistic is over every frame given. Rows: offset_frames, offset_ms, channel, hz (None for
-    MFCC), importance; for a pair also importance_b (of ``pair``), importance_pair (the product, the
-    sort key) and p_e. p_e follows the dashboard's rule: ``bins`` equal-width bins per input between
+    MFCC), importance; for a pair also importance_b (of ``pair``), importance_pair (the product),
+    p_e and score (= importance_pair x p_e). p_e follows the dashboard's rule: ``bins`` equal-width bins per input between
     the percentiles of *all* frames given (``core.overlap.class_histograms``), so it equals
     ``class_histograms(X, labels, bins=bins).overlap(target, pair)``; only the two classes' frames
     are counted. Arguments are checked (``check_table_args``, two different phonemes) before any
@@ -52,6 +58,8 @@ def importance_table(model: nn.Module, features, label_names: Sequence[str], X, 
     from core.overlap import class_histograms, input_range
 
     check_table_args(top, bins)
+    if rank not in RANKS:
+        raise ImportanceError(f"--rank must be one of {', '.join(RANKS)}, not {rank!r}.")
     ta = resolve_target(target, label_names)
     tgs = [ta] if pair is None else [ta, resolve_target(pair, label_names)]
     if pair is not None and set(tgs[0]) & set(tgs[1]):
@@ -67,14 +75,17 @@ def importance_table(model: nn.Module, features, label_names: Sequence[str], X, 
                         transform=transform).stat(stat)
     meaning = input_meaning(features)
     size = st[0] if pair is None else st[0] * st[1]
+    score = None if pair is None else size * p_e
+    key = size if pair is None or rank == "product" else score
     rows = []
-    for i in np.argsort(-size, kind="stable")[:top]:
+    for i in np.argsort(-key, kind="stable")[:top]:
         hz = float(meaning["hz"][i])
         row = {"offset_frames": int(meaning["offset_frames"][i]), "offset_ms": float(meaning["offset_ms"][i]),
                "channel": int(meaning["channel"][i]), "hz": None if np.isnan(hz) else round(hz, 1),
                "importance": float(st[0, i])}
         if pair is not None:
-            row.update(importance_b=float(st[1, i]), importance_pair=float(size[i]), p_e=float(p_e[i]))
+            row.update(importance_b=float(st[1, i]), importance_pair=float(size[i]), p_e=float(p_e[i]),
+                       score=float(score[i]))
         rows.append(row)
     return rows
 

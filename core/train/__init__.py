@@ -40,7 +40,7 @@ Where each piece lives: ``loop.py`` (the epoch loop, schedule, initialisation, T
 from __future__ import annotations
 
 from core.train.digits import DigitSet, DigitTrainConfig, digits_validation, mnist_split, train_digits
-from core.train.evaluate import EvalResult, evaluate
+from core.train.evaluate import EvalResult, evaluate, most_confused, phone_confusion
 from core.train.loop import EpochStats, FramesLike, TrainError, TrainResult
 from core.train.speech import (
     SpeechTrainConfig,
@@ -65,6 +65,8 @@ __all__ = [
     "TrainResult",
     "digits_validation",
     "evaluate",
+    "most_confused",
+    "phone_confusion",
     "export_validation",
     "frame_targets",
     "heldout_split",

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 from torch import nn
 
-from core.models import ModelInfo
+from core.models import STATE_SUFFIXES, ModelInfo
 from core.torch_utils import eval_mode
 from core.train.digits import DigitSet, digits_validation
 from core.train.loop import FramesLike, TrainError, _logits
@@ -58,6 +58,50 @@ class EvalResult:
             "support": {self.labels[i]: self.support[i] for i in present},
             "confusion": [list(r) for r in self.confusion],
         }
+
+
+def phone_confusion(ev: EvalResult) -> tuple[tuple[str, ...], np.ndarray]:
+    """Phoneme-level confusion: (phoneme names, (P, P) int64 counts, rows = true phoneme).
+
+    For a 3-state model (labels ``s_S1, s_S2, s_S3, ...``) the 3 x 3 blocks of a phoneme pair are
+    summed (a frame of /s/ decided as any state of /sh/ counts once as s -> sh; state confusions
+    within a phoneme count as correct); other models are returned as they are."""
+    names: list[str] = []
+    group = []
+    for lab in ev.labels:
+        phone = lab[: -len(STATE_SUFFIXES[0])] if lab.endswith(STATE_SUFFIXES) else lab
+        if phone not in names:
+            names.append(phone)
+        group.append(names.index(phone))
+    conf = ev.confusion_array()
+    k = len(names)
+    g = np.asarray(group, dtype=np.int64)
+    out = np.zeros((k, k), dtype=np.int64)
+    np.add.at(out, (g[:, None], g[None, :]), conf)
+    return tuple(names), out
+
+
+def most_confused(names: Sequence[str], confusion: np.ndarray, k: int = 6,
+                  leave_out: Sequence[str] = ("sil",)) -> list[tuple[str, str]]:
+    """The k most confused pairs: confusion *rates* (counts / frames of the true class) of both
+    directions summed, pairs involving ``leave_out`` skipped, ties in label order; each pair
+    (a, b) with a before b in ``names``. Pairs never confused are not returned."""
+    conf = np.asarray(confusion, dtype=np.float64)
+    rate = conf / np.maximum(conf.sum(axis=1, keepdims=True), 1)
+    sym = rate + rate.T
+    np.fill_diagonal(sym, 0)
+    for name in leave_out:
+        if name in names:
+            j = list(names).index(name)
+            sym[j, :] = sym[:, j] = 0
+    iu = np.triu_indices(len(names), 1)
+    vals = sym[iu]
+    out = []
+    for n in np.argsort(-vals, kind="stable"):
+        if vals[n] <= 0 or len(out) == k:
+            break
+        out.append((names[iu[0][n]], names[iu[1][n]]))
+    return out
 
 
 def _eval_result(labels: Sequence[str], y: np.ndarray, pred: np.ndarray, phone_acc: float | None) -> EvalResult:
