@@ -130,7 +130,7 @@ def validation_size(name: str) -> int:
 
 @st.cache_resource(show_spinner=False)
 def _stats_cache() -> GradStatsCache:
-    return GradStatsCache(max_entries=16)
+    return GradStatsCache(max_entries=16, max_concurrent=2)
 
 
 def grad_stats(name: str, output: str, target: tuple[int, ...]) -> GradStats:

@@ -436,3 +436,39 @@ def test_accumulator_sums_in_float64_where_the_mean_dwarfs_the_spread():
     np.testing.assert_allclose(st.stat("std")[0], g64.std(axis=0), rtol=1e-9, atol=0)
     np.testing.assert_allclose(st.stat("mean")[0], g64.mean(axis=0), rtol=1e-12, atol=0)
     np.testing.assert_allclose(st.stat("rms")[0], np.sqrt((g64**2).mean(axis=0)), rtol=1e-12, atol=0)
+
+
+def test_cache_computes_a_target_once_for_concurrent_callers(tiny_speech, monkeypatch):
+    """Two threads asking for the same new target at once: one computation, the same numbers."""
+    import threading
+
+    import core.importance.cache as cache_mod
+    from core.importance import GradStatsCache
+
+    model, cfg, names, x, labels = tiny_speech
+    calls, started, release = [], threading.Event(), threading.Event()
+    real = cache_mod.gradient_stats
+
+    def slow(*args, **kwargs):
+        calls.append(args[3])
+        started.set()
+        release.wait(30)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(cache_mod, "gradient_stats", slow)
+    cache = GradStatsCache()
+    out = [None, None]
+
+    def ask(i):
+        out[i] = cache.get("k", model, x, labels, [1], n_labels=5)
+
+    first = threading.Thread(target=ask, args=(0,))
+    first.start()
+    started.wait(30)
+    second = threading.Thread(target=ask, args=(1,))
+    second.start()
+    release.set()
+    first.join(60)
+    second.join(60)
+    assert len(calls) == 1 and cache.computed == 1
+    np.testing.assert_array_equal(out[0].stat("std"), out[1].stat("std"))

@@ -19,12 +19,20 @@ class GradStatsCache:
 
     ``key`` must identify the model and the sample set (frames, transform, indices), e.g.
     ("speech_en_mfbank", "validation"). Thread-safe; keeps the ``max_entries`` most recent keys.
+
+    A target asked for by several threads at once is computed once: the first thread claims it
+    (under the lock), the others wait for it and then read the result. ``max_concurrent``
+    computations run at a time (the others queue), which bounds the memory of the gradient
+    batches (``gradient_stats``' ``max_batch_mb`` each). ``computed`` counts the targets computed.
     """
 
-    def __init__(self, max_entries: int = 8):
+    def __init__(self, max_entries: int = 8, max_concurrent: int = 2):
         self._store: OrderedDict[Hashable, GradStats] = OrderedDict()
         self._lock = threading.Lock()
+        self._pending: dict[Hashable, threading.Event] = {}
+        self._slots = threading.BoundedSemaphore(max_concurrent)
         self.max_entries = max_entries
+        self.computed = 0
 
     def get(self, key: Hashable, model: nn.Module, X, labels: np.ndarray,
             targets: Sequence[TargetSpec] | None = None, *, output: Output = "posterior",
@@ -37,17 +45,34 @@ class GradStatsCache:
                 raise ImportanceError("Give the targets: this model does not say how many outputs it has.")
             targets = range(model.n_classes)
         want = tuple(_target_key(t) for t in targets)
-        with self._lock:
-            have = self._store.get((key, output))
-        missing = list(dict.fromkeys(t for t in want if have is None or t not in have.targets))
-        if missing:
-            new = gradient_stats(model, X, labels, missing, output=output, **kwargs)
+        sk = (key, output)
+        while True:
             with self._lock:
-                have = self._store.get((key, output))
-                have = new if have is None else have.merge(new)
-                self._store[(key, output)] = have
-                self._store.move_to_end((key, output))
-                while len(self._store) > self.max_entries:
-                    self._store.popitem(last=False)
-        return have.select(want)
-
+                have = self._store.get(sk)
+                missing = list(dict.fromkeys(t for t in want if have is None or t not in have.targets))
+                if not missing:
+                    self._store.move_to_end(sk)
+                    return have.select(want)
+                mine = [t for t in missing if (sk, t) not in self._pending]
+                others = [self._pending[(sk, t)] for t in missing if (sk, t) in self._pending]
+                done = threading.Event()
+                for t in mine:
+                    self._pending[(sk, t)] = done
+            if mine:
+                try:
+                    with self._slots:
+                        new = gradient_stats(model, X, labels, mine, output=output, **kwargs)
+                    with self._lock:
+                        have = self._store.get(sk)
+                        self._store[sk] = new if have is None else have.merge(new)
+                        self._store.move_to_end(sk)
+                        self.computed += len(mine)
+                        while len(self._store) > self.max_entries:
+                            self._store.popitem(last=False)
+                finally:
+                    with self._lock:
+                        for t in mine:
+                            self._pending.pop((sk, t), None)
+                    done.set()
+            for ev in others:  # computed by another thread (or failed there: then claimed again)
+                ev.wait()
