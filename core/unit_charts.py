@@ -24,7 +24,7 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from core.charts import _grid_xy, map_size
+from core.charts import Extent, _area, _base_table, _grid_xy, map_height
 from core.features import FeatureConfig
 
 ORDER_COLOURS = {
@@ -161,20 +161,20 @@ def damage_bars(losses: Sequence[tuple[str, float]], *, title: str = "", n: int 
 def kept_inputs_map(cfg: FeatureConfig, keep: np.ndarray, importance: np.ndarray, *, title: str = "") -> alt.Chart:
     """The input grid (time x channel): kept inputs as blue squares sized by their importance,
     deleted ones as small grey crosses. keep: (input_dim,) bool; importance: (input_dim,)."""
-    from core.charts import _area, _base_table
-
     df = _base_table(cfg)
     df["importance"] = np.asarray(importance, dtype=np.float64)
     df["state"] = np.where(np.asarray(keep, dtype=bool), "kept", "deleted")
-    width, height = map_size(cfg)
+    ext = Extent.full(cfg)
+    width, height = 14 * cfg.n_context_frames, map_height(cfg)
     vmax = float(df["importance"].max()) or 1.0
     tooltip = [alt.Tooltip("offset_frames:Q", title="offset (frames)"),
                alt.Tooltip("channel_name:N", title="centre" if cfg.kind == "mfbank" else "coefficient"),
                alt.Tooltip("importance:Q", format=".3g"), alt.Tooltip("state:N")]
     kept = alt.Chart(df[df.state == "kept"]).mark_square(color="#4575b4").encode(
-        **_grid_xy(cfg), size=_area(cfg, "importance", vmax, 1.0, "importance (area)", ".2g"), tooltip=tooltip)
+        **_grid_xy(cfg, ext), size=_area("importance", vmax, ext, 1.0, 1.0, "importance (area)", ".2g"),
+        tooltip=tooltip)
     gone = alt.Chart(df[df.state == "deleted"]).mark_point(shape="cross", color="#bdbdbd", size=30,
-                                                            filled=True).encode(**_grid_xy(cfg), tooltip=tooltip)
+                                                            filled=True).encode(**_grid_xy(cfg, ext), tooltip=tooltip)
     return (alt.layer(gone, kept)
             .properties(width=width, height=height, title=title, autosize=_PAD)
             .configure_axis(grid=False).configure_view(stroke="#dddddd"))
