@@ -67,7 +67,8 @@ def curve_chart(
 ) -> alt.LayerChart:
     """Accuracy against units deleted, one line per order, random's band shaded.
 
-    table: long rows with columns k, fraction, order, accuracy and (for ``random``) lo, hi.
+    table: long rows with columns k, fraction, order, accuracy and lo, hi (read for ``random`` only:
+    the min-max band over its seeds).
     """
     df = table.copy()
     orders = list(dict.fromkeys(df["order"]))
@@ -82,7 +83,7 @@ def curve_chart(
                alt.Tooltip("accuracy:Q", title="accuracy", format=".1%")]
     layers = []
     if {"lo", "hi"} <= set(df.columns):
-        band = df.dropna(subset=["lo", "hi"])
+        band = df[df["order"] == "random"].dropna(subset=["lo", "hi"])
         if len(band):
             layers.append(alt.Chart(band).mark_area(opacity=0.18, color=ORDER_COLOURS["random"]).encode(
                 x=x, y=alt.Y("lo:Q", scale=alt.Scale(domain=[0, 1])), y2="hi:Q"))

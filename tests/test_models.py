@@ -246,7 +246,7 @@ def test_list_models(tmp_path):
 def test_assets_dir_does_not_depend_on_cwd(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     assert ASSETS_DIR.is_absolute()
-    assert ASSETS_DIR == __import__("pathlib").Path(models.__file__).resolve().parents[1] / "assets"
+    assert ASSETS_DIR == __import__("pathlib").Path(models.__file__).resolve().parents[2] / "assets"
     assert models.resolve_model_path("digits_cnn") == models.MODELS_DIR / "digits_cnn"
 
 

@@ -20,8 +20,9 @@ def _curve_table() -> pd.DataFrame:
     for order, acc in (("imp_asc", [0.9, 0.88, 0.85]), ("imp_desc", [0.9, 0.4, 0.1]),
                        ("random", [0.9, 0.7, 0.5])):
         for i, kk in enumerate(k):
-            lo = acc[i] - 0.05 if order == "random" else np.nan
-            hi = acc[i] + 0.05 if order == "random" else np.nan
+            # as PruneCurve.table(): lo = hi = accuracy for the orders without a band
+            lo = acc[i] - 0.05 if order == "random" else acc[i]
+            hi = acc[i] + 0.05 if order == "random" else acc[i]
             rows.append({"k": kk, "fraction": kk / 40, "order": order, "accuracy": acc[i], "lo": lo, "hi": hi})
     return pd.DataFrame(rows)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 
 from core.cli import at_least
 from core.pruning.common import ORDERS, UNITS, PruneError
@@ -38,29 +39,19 @@ def png_path(text: str):
 
 
 def save_png(curve, path) -> None:
-    """The curve as a figure: accuracy against units deleted, random as a band."""
-    import matplotlib
+    """The curve as a PNG: the same Altair chart the pages draw (core.unit_charts.curve_chart),
+    rendered by vl-convert (no browser)."""
+    import vl_convert
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from core.unit_charts import curve_chart
 
-    fig, ax = plt.subplots(figsize=(7, 4.2), dpi=110)
-    for order, acc in curve.curves.items():
-        line, = ax.plot(curve.k, acc, marker=".", label=order)
-        if order == "random" and curve.random_band is not None:
-            ax.fill_between(curve.k, *curve.random_band, color=line.get_color(), alpha=0.2)
-    ax.axhline(curve.full_accuracy, color="grey", lw=0.8, ls=":")
     where = {"input": "input units", "hidden": "hidden units" + (f" of layer {curve.layer}" if curve.layer else
              " (all layers, same fraction)"), "filters": f"conv{curve.layer} filters"}[curve.units]
-    ax.set_xlabel(f"{where} deleted (of {curve.n_units})")
-    ax.set_ylabel(f"held-out accuracy ({curve.n_frames} {'digits' if curve.units == 'filters' else 'frames'})")
-    title = curve.model + (("; FC retrained" if curve.retrained else "; no retraining") if curve.units == "filters" else "")
-    ax.set_title(title)
-    ax.set_ylim(0, 1)
-    ax.legend()
-    fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
+    title = curve.model + (("; FC retrained" if curve.retrained else "; no retraining") if curve.units == "filters"
+                           else "")
+    chart = curve_chart(curve.table(), curve.full_accuracy, title=title,
+                        x_title=f"{where} deleted (of {curve.n_units})")
+    Path(path).write_bytes(vl_convert.vegalite_to_png(chart.to_json(), scale=2))
 
 
 def _progress(frac: float) -> None:

@@ -1,0 +1,41 @@
+"""The speech DNN and the digit CNN, and their save/load (safetensors + JSON metadata).
+
+A package; ``from core.models import ...`` gives every name below:
+
+- ``networks``: ``SpeechDNN``, ``PrunedSpeechDNN``, ``DigitCNN``, ``build_model``, ``ModelError``;
+- ``info``: ``ModelInfo`` (the checked metadata; ``outputs_of`` / ``label_index``), ``phone_outputs``,
+  where models and validation sets live (``ASSETS_DIR``, ``MODELS_DIR``, ``VALIDATION_DIR``), the
+  file names and format version;
+- ``store``: ``save_model``, ``load_model``, ``read_model_info``, ``list_models``,
+  ``resolve_model_path``, ``dumps_json``.
+"""
+
+from core.models.info import (
+    ASSETS_DIR,
+    FORMAT,
+    FORMAT_VERSION,
+    META_FILE,
+    MODELS_DIR,
+    STATE_SUFFIXES,
+    VALIDATION_DIR,
+    WEIGHTS_FILE,
+    ModelInfo,
+    ModelKind,
+    phone_outputs,
+)
+from core.models.networks import Activation, DigitCNN, ModelError, PrunedSpeechDNN, SpeechDNN, build_model
+from core.models.store import (
+    dumps_json,
+    list_models,
+    load_model,
+    read_model_info,
+    resolve_model_path,
+    save_model,
+)
+
+__all__ = [
+    "ASSETS_DIR", "FORMAT", "FORMAT_VERSION", "META_FILE", "MODELS_DIR", "STATE_SUFFIXES", "VALIDATION_DIR",
+    "WEIGHTS_FILE", "Activation", "DigitCNN", "ModelError", "ModelInfo", "ModelKind", "PrunedSpeechDNN",
+    "SpeechDNN", "build_model", "dumps_json", "list_models", "load_model", "phone_outputs", "read_model_info",
+    "resolve_model_path", "save_model",
+]

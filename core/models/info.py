@@ -1,0 +1,123 @@
+"""What a model is: ``ModelInfo`` (the checked metadata), where models live, and which outputs
+belong to a phoneme (``phone_outputs``, the one place that knows how states are named)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+
+from core.features import FeatureConfig, Normalizer
+from core.models.networks import ModelError
+
+ASSETS_DIR: Path = Path(__file__).resolve().parents[2] / "assets"
+"""The project's ``assets/`` folder, found from this file's location (never the working directory)."""
+MODELS_DIR: Path = ASSETS_DIR / "models"
+VALIDATION_DIR: Path = ASSETS_DIR / "validation"
+
+WEIGHTS_FILE = "model.safetensors"
+META_FILE = "model.json"
+FORMAT = "dnnlens-model"
+FORMAT_VERSION = 1
+
+ModelKind = Literal["speech", "digits"]
+_KIND_OF_TYPE = {"SpeechDNN": "speech", "DigitCNN": "digits", "PrunedSpeechDNN": "speech"}
+_TARGETS = {"speech": ("phone", "state"), "digits": ("digit",)}
+STATE_SUFFIXES = ("_S1", "_S2", "_S3")
+"""State targets: class ``3*p + s`` is phone ``p``, third ``s`` of its segment, named ``f"{phone}_S{s+1}"``."""
+
+
+def phone_outputs(labels: Sequence[str], phone: str) -> tuple[int, ...]:
+    """Output indices of ``phone`` among a model's output ``labels``: the label itself if it is one
+    (a phone of a phone model, a digit, or one state such as ``"s_S2"``), else the phone's three
+    state outputs ``phone + "_S1" | "_S2" | "_S3"``. The one place that knows how states are named;
+    ModelError for a name the labels do not have."""
+    names = list(labels)
+    if phone in names:
+        return (names.index(phone),)
+    hits = tuple(names.index(phone + suf) for suf in STATE_SUFFIXES if phone + suf in names)
+    if not hits:
+        known = dict.fromkeys(lab[: -len(STATE_SUFFIXES[0])] if lab.endswith(STATE_SUFFIXES) else lab for lab in names)
+        raise ModelError(f"Unknown phoneme {phone!r}; the model knows {', '.join(known)}.")
+    return hits
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """What ``model.json`` says about a model, checked against its architecture.
+
+    ``name``: the model directory's name. ``kind``: "speech" | "digits". ``arch``: the
+    constructor arguments (``model.arch()``). ``features``: the front end (speech) or None.
+    ``labels``: class names in output order. ``targets``: "phone" | "state" (speech) or "digit".
+    ``normalizer``: speech: per-channel mean/std of raw, unspliced features (C values), applied to
+    every time offset; digits: one mean/std for pixels scaled to [0, 1]. ``validation``: path of the
+    validation npz as written in the metadata (see ``validation_path``). ``path``: the directory.
+
+    Hashable (the dict fields are left out of the hash), so usable as a cache key.
+    """
+
+    name: str
+    kind: str
+    arch: dict = field(hash=False)
+    features: FeatureConfig | None
+    labels: tuple[str, ...]
+    targets: str
+    normalizer: Normalizer | None
+    metrics: dict = field(hash=False)
+    data: dict = field(hash=False)
+    validation: str | None
+    path: Path
+    description: str = ""
+    training: dict = field(default_factory=dict, hash=False)
+    software: dict = field(default_factory=dict, hash=False)
+
+    @property
+    def n_classes(self) -> int:
+        return len(self.labels)
+
+    @property
+    def phones(self) -> tuple[str, ...]:
+        """Phone names: the labels for phone targets, the labels without "_S1".."_S3" for states."""
+        if self.targets == "state":
+            return tuple(lab[: -len(STATE_SUFFIXES[0])] for lab in self.labels[::3])
+        return self.labels
+
+    def outputs_of(self, phone: str) -> tuple[int, ...]:
+        """Output indices of a phoneme: one for phone (or digit) targets, its three states for state
+        targets; a state label such as ``"s_S2"`` gives that one output (``phone_outputs``)."""
+        return phone_outputs(self.labels, phone)
+
+    def label_index(self, phone: str) -> int:
+        """The true-label index of a phoneme's frames (``CorpusFrames.labels``, ``frame_targets`` of
+        a phone model): its index in ``phones``, the model's phone set, which is
+        ``core.phones.PHONES`` for every model trained here. A state label gives its phone's index."""
+        if phone in self.phones:
+            return self.phones.index(phone)
+        outs = self.outputs_of(phone)  # a state label, or ModelError
+        return outs[0] // 3 if self.targets == "state" else outs[0]
+
+    @property
+    def validation_path(self) -> Path | None:
+        """The validation npz: ``validation`` taken relative to the model directory if such a file
+        exists there, else relative to ``ASSETS_DIR`` (absolute paths are used as they are)."""
+        if not self.validation:
+            return None
+        p = Path(self.validation)
+        if p.is_absolute():
+            return p
+        local = self.path / p
+        return local if local.exists() else ASSETS_DIR / p
+
+    def preprocess(self, x: np.ndarray) -> np.ndarray:
+        """Raw inputs -> what the network takes, float32.
+
+        speech: spliced raw features (n, 35*C) (or unspliced (n, C)) -> normalised, same shape.
+        digits: pixels 0..255, (n, 784) or (n, 28, 28) -> (n, 1, 28, 28) ``(x/255 - mean) / std``.
+        """
+        x = np.asarray(x, dtype=np.float32)
+        if self.kind == "digits":
+            x = x.reshape(len(x), 1, 28, 28) / np.float32(255.0)
+        return x if self.normalizer is None else self.normalizer.apply(x)
