@@ -84,12 +84,14 @@ def _open(src: AudioSource) -> sf.SoundFile:
         raise AudioError(f"The audio file could not be opened ({exc}).") from None
 
 
-def resample(x: np.ndarray, rate_in: int, rate_out: int = SAMPLE_RATE) -> np.ndarray:
-    """Polyphase resampling of (n,) or (n, channels) float32 from rate_in to rate_out Hz."""
+def resample(x: np.ndarray, rate_in: int, rate_out: int = SAMPLE_RATE, dtype=np.float32) -> np.ndarray:
+    """Polyphase resampling (scipy's resample_poly, up/down reduced by their gcd) of (n,) or
+    (n, channels) samples from rate_in to rate_out Hz, returned as ``dtype`` (float32 by default;
+    the corpus passes float64 so that its int16 rounding is unchanged)."""
     if rate_in == rate_out:
-        return x.astype(np.float32, copy=False)
+        return x.astype(dtype, copy=False)
     g = gcd(int(rate_in), int(rate_out))
-    return resample_poly(x, rate_out // g, rate_in // g, axis=0).astype(np.float32)
+    return resample_poly(x, rate_out // g, rate_in // g, axis=0).astype(dtype, copy=False)
 
 
 def load_audio(

@@ -47,7 +47,7 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
-from core.audio import SAMPLE_RATE
+from core.audio import SAMPLE_RATE, resample
 from core.features import FeatureConfig, SplicedFrames, extract, n_frames_for
 from core.phones import (
     PHONES,
@@ -142,17 +142,14 @@ def _to_16k(path: Path, warp_pct: int = 0) -> np.ndarray:
 
     Reading a signal recorded at ``sr`` as if it were at ``sr * k`` multiplies pitch and formant
     frequencies by k and divides durations by k (a shorter or longer vocal tract, a different
-    speaker); the labels are divided by k too, so the alignment stays exact.
+    speaker); the labels are divided by k too, so the alignment stays exact. The warped rate is
+    ``sr * (100 + warp_pct) / 100``, so both rates go to ``core.audio.resample`` times 100 (integers).
     """
-    from scipy.signal import resample_poly
-
     data, sr = sf.read(str(path), dtype="int16", always_2d=True)
     data = data[:, 0]
-    up, down = SAMPLE_RATE * 100, sr * (100 + warp_pct)
-    g = int(np.gcd(up, down))
-    if up == down:
+    if SAMPLE_RATE * 100 == sr * (100 + warp_pct):
         return data
-    y = resample_poly(data.astype(np.float64), up // g, down // g)
+    y = resample(data.astype(np.float64), sr * (100 + warp_pct), SAMPLE_RATE * 100, dtype=np.float64)
     return np.clip(np.round(y), -32768, 32767).astype(np.int16)
 
 

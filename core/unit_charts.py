@@ -149,10 +149,10 @@ def damage_bars(losses: Sequence[tuple[str, float]], *, title: str = "", n: int 
     top = list(losses)[:n]
     df = pd.DataFrame({unit: [r[0] for r in top], "change": [-r[1] for r in top]})
     return (
-        alt.Chart(df, width=width, height=max(60, 18 * len(df)), title=title, autosize=_PAD)
+        alt.Chart(df, width=width, height=max(60, 20 * len(df)), title=title, autosize=_PAD)
         .mark_bar(color="#d73027")
         .encode(
-            y=alt.Y(f"{unit}:N", sort=None, title=None),
+            y=alt.Y(f"{unit}:N", sort=None, title=None, axis=alt.Axis(labelOverlap=False)),
             x=alt.X("change:Q", title="recall change (pruned − full)", axis=alt.Axis(format="+.0%")),
             tooltip=[alt.Tooltip(f"{unit}:N"), alt.Tooltip("change:Q", format="+.1%")],
         )
