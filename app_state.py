@@ -890,7 +890,10 @@ def pruned_model(name: str, units: str, layer: int | None, order: str, k: int, s
     def compute():
         scores = pruning.unit_scores(net, info, units, order, layer=layer, importance=imp)
         keep = pruning.keep_mask(pruning.deletion_order(scores, order, 0), int(k))
-        small, meta = pruning.prune(net, info, keep, record={"units": units, "order": order, "k": int(k)})
+        means = _memo("importance").get((models_root(), name, "means"),
+                                        lambda: pruning.layer_means(net, pruning.prune_data(info).x_stats))
+        small, meta = pruning.prune(net, info, keep, means=means,
+                                    record={"units": units, "order": order, "k": int(k)})
         full_cost = _memo("importance").get((models_root(), name, "cost"), full)
         return Pruned(small, meta, keep, pruning.model_cost(small, info, repeats=3, n=COST_INPUTS), full_cost)
 

@@ -120,9 +120,10 @@ def masked_logits(model: nn.Module, info: ModelInfo, x: np.ndarray, keep: Mappin
 
 
 def _linear(w: torch.Tensor, b: torch.Tensor) -> nn.Linear:
-    lin = nn.Linear(w.shape[1], w.shape[0])
-    lin.weight.data.copy_(w)
-    lin.bias.data.copy_(b)
+    """An nn.Linear holding copies of ``w`` and ``b`` (built on the meta device: no random init)."""
+    lin = nn.Linear(w.shape[1], w.shape[0], device="meta")
+    lin.weight = nn.Parameter(w.detach().clone().contiguous())
+    lin.bias = nn.Parameter(b.detach().clone().contiguous())
     return lin
 
 
