@@ -153,3 +153,26 @@ def wav_bytes(samples: np.ndarray, rate: int = SAMPLE_RATE) -> bytes:
     buf = io.BytesIO()
     sf.write(buf, np.clip(np.asarray(samples, dtype=np.float32), -1, 1), rate, subtype="PCM_16", format="WAV")
     return buf.getvalue()
+
+
+SILENT_DBFS = -50.0
+"""A recording whose loudest 25 ms window is below this level (dB relative to full scale) is silent."""
+
+
+def check_audible(samples: np.ndarray, min_dbfs: float = SILENT_DBFS) -> None:
+    """AudioError if (n,) samples in [-1, 1] hold no sound: the RMS of every 25 ms window (10 ms
+    steps) stays below ``min_dbfs`` (-50 dBFS; a quiet room recorded by a laptop is around -60 to
+    -45, speech -30 to -10)."""
+    x = np.asarray(samples, dtype=np.float64)
+    win, step = int(0.025 * SAMPLE_RATE), int(0.010 * SAMPLE_RATE)
+    if x.size < win:
+        x = np.pad(x, (0, win - x.size))
+    c = np.concatenate([[0.0], np.cumsum(x * x)])
+    starts = np.arange(0, x.size - win + 1, step)
+    rms = np.sqrt((c[starts + win] - c[starts]) / win)
+    loudest = 20 * np.log10(max(float(rms.max()), 1e-12))
+    if loudest < min_dbfs:
+        raise AudioError(
+            f"The recording is silent (its loudest moment is {-loudest:.0f} dB below full scale); "
+            "check the microphone and record again."
+        )

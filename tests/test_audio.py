@@ -156,3 +156,17 @@ def test_length_limit_checked_before_reading(monkeypatch):
 def test_configurable_limit_accepts_longer():
     y = load_audio(encode(tone(31.0, 8000), 8000), max_seconds=40)
     assert abs(len(y) - 31 * SAMPLE_RATE) <= 1
+
+
+def test_check_audible_refuses_silence_and_accepts_speech():
+    from pathlib import Path
+
+    from core.audio import check_audible, load_audio
+
+    speech = load_audio(Path(__file__).resolve().parents[1] / "assets" / "samples" / "she_sells.wav")
+    check_audible(speech)
+    check_audible(speech * 0.03)  # speech 30 dB quieter is still speech
+    with pytest.raises(AudioError, match="silent"):
+        check_audible(np.zeros(16000, np.float32))
+    with pytest.raises(AudioError, match="silent"):
+        check_audible(np.random.default_rng(0).normal(0, 1e-4, 16000))

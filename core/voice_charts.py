@@ -1,0 +1,197 @@
+"""Altair charts of one recording ("Your voice" page): data in, ``alt.Chart`` out.
+
+Choices written down here:
+
+- **One time axis.** Spectrogram, posteriors and segment tracks share the x scale ``[0, duration]``
+  in seconds and a fixed y-axis width (``_AXIS_W`` px), so they line up when stacked in one
+  ``alt.vconcat``; the time cursor is a red vertical rule drawn on every panel.
+- **Log-mel spectrogram**: the 40 log mel filterbank energies (MFBANK, whatever the model's front
+  end), channel 0 at the bottom, labelled by the filter's centre in Hz. A recording of more than
+  ``max_columns`` frames is averaged over groups of frames for drawing only (Vega draws one rect per
+  cell; 30 s would be 120,000).
+- **Posteriors**: the phonemes whose posterior reaches ``min_peak`` (0.3) in some frame, in the
+  model's output order; darker = higher posterior; the same column averaging.
+- **Tracks**: one row per segment list (decoded, aligners), each segment a bar with its phone
+  written on it when it is long enough to hold the text.
+- **Input window**: the 35-frame input of the chosen frame as the square map (offset ms x mel
+  channel), coloured by the gradient of the chosen phoneme's posterior with respect to each input
+  (diverging, white = 0, scaled to the largest |gradient|).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import altair as alt
+import numpy as np
+import pandas as pd
+
+from core.features import FeatureConfig, mel_centres_hz
+from core.phones import Segment
+
+_AXIS_W = 70
+_PAD = alt.AutoSizeParams(type="pad")
+
+
+def _columns(n_frames: int, max_columns: int) -> int:
+    return max(1, int(np.ceil(n_frames / max_columns)))
+
+
+def _time_x(duration: float, title: str | None = None, labels: bool = True) -> alt.X:
+    return alt.X("t0:Q", scale=alt.Scale(domain=[0, duration], nice=False, zero=True),
+                 axis=alt.Axis(title=title, labels=labels, ticks=labels, grid=False))
+
+
+def _y_axis(title: str) -> alt.Axis:
+    return alt.Axis(title=title, minExtent=_AXIS_W, maxExtent=_AXIS_W)
+
+
+def _cursor(t: float | None) -> alt.Chart | None:
+    if t is None:
+        return None
+    return alt.Chart(pd.DataFrame({"t0": [t]})).mark_rule(color="#d62728", strokeWidth=2).encode(x="t0:Q")
+
+
+def _with_cursor(chart: alt.Chart, t: float | None) -> alt.LayerChart | alt.Chart:
+    rule = _cursor(t)
+    return chart if rule is None else alt.layer(chart, rule)
+
+
+def spectrogram_table(logmel: np.ndarray, duration: float, max_columns: int = 600) -> pd.DataFrame:
+    """Long table (t0, t1, channel, hz, value) of (n_frames, 40) log-mel energies, frames averaged in
+    groups so at most ``max_columns`` columns remain."""
+    n, c = logmel.shape
+    g = _columns(n, max_columns)
+    m = -(-n // g)
+    padded = np.full((m * g, c), np.nan, np.float32)
+    padded[:n] = logmel
+    cols = np.nanmean(padded.reshape(m, g, c), axis=1)
+    step = 0.01 * g
+    t0 = np.minimum(np.arange(m) * step, duration)
+    hz = mel_centres_hz(FeatureConfig(nfilt=c))
+    return pd.DataFrame({
+        "t0": np.repeat(t0, c), "t1": np.repeat(np.minimum(t0 + step, duration), c),
+        "channel": np.tile(np.arange(c), m), "hz": np.tile(np.round(hz), m),
+        "value": cols.reshape(-1).round(2),
+    })
+
+
+def spectrogram_chart(table: pd.DataFrame, duration: float, *, cursor: float | None = None,
+                      boundaries: Sequence[float] = (), height: int = 220) -> alt.LayerChart:
+    """The log-mel spectrogram (time x mel channel), optional segment boundaries as white rules."""
+    n_ch = int(table["channel"].max()) + 1
+    hz = table.drop_duplicates("channel").set_index("channel")["hz"]
+    every = [k for k in range(0, n_ch, 5)]
+    label_expr = " : ".join(f"datum.value == {k} ? '{int(hz[k])}'" for k in every) + " : ''"
+    base = alt.Chart(table).mark_rect().encode(
+        x=_time_x(duration, labels=False), x2="t1:Q",
+        y=alt.Y("channel:Q", scale=alt.Scale(domain=[0, n_ch], nice=False),
+                axis=alt.Axis(title="Hz (mel)", values=every, labelExpr=label_expr, minExtent=_AXIS_W,
+                              maxExtent=_AXIS_W)),
+        y2=alt.Y2("channel_top:Q"),
+        color=alt.Color("value:Q", scale=alt.Scale(scheme="magma"), legend=None),
+        tooltip=[alt.Tooltip("t0:Q", title="time (s)", format=".2f"), alt.Tooltip("hz:Q", title="Hz"),
+                 alt.Tooltip("value:Q", title="log energy", format=".1f")],
+    ).transform_calculate(channel_top="datum.channel + 1").properties(height=height, title="log-mel spectrogram")
+    layers = [base]
+    if len(boundaries):
+        rules = alt.Chart(pd.DataFrame({"t0": list(boundaries)})).mark_rule(color="white", opacity=0.6,
+                                                                             strokeDash=[3, 2]).encode(x="t0:Q")
+        layers.append(rules)
+    rule = _cursor(cursor)
+    if rule is not None:
+        layers.append(rule)
+    return alt.layer(*layers)
+
+
+def posterior_table(posteriors: np.ndarray, names: Sequence[str], duration: float, *, min_peak: float = 0.3,
+                    max_columns: int = 600) -> pd.DataFrame:
+    """Long table (t0, t1, phone, posterior) of the phonemes whose posterior reaches ``min_peak``."""
+    post = np.asarray(posteriors, dtype=np.float32)
+    keep = np.flatnonzero(post.max(axis=0) >= min_peak)
+    if keep.size == 0:
+        keep = np.argsort(post.max(axis=0))[-5:]
+    n = len(post)
+    g = _columns(n, max_columns)
+    m = -(-n // g)
+    padded = np.full((m * g, post.shape[1]), np.nan, np.float32)
+    padded[:n] = post
+    cols = np.nanmean(padded.reshape(m, g, -1), axis=1)[:, keep]
+    t0 = np.minimum(np.arange(m) * 0.01 * g, duration)
+    return pd.DataFrame({
+        "t0": np.repeat(t0, len(keep)), "t1": np.repeat(np.minimum(t0 + 0.01 * g, duration), len(keep)),
+        "phone": np.tile([names[k] for k in keep], m), "order": np.tile(keep, m),
+        "posterior": cols.reshape(-1).round(3),
+    })
+
+
+def posterior_chart(table: pd.DataFrame, duration: float, *, cursor: float | None = None) -> alt.LayerChart:
+    """Frame posteriors as a time x phoneme heatmap (rows: the phonemes that reach the threshold)."""
+    order = table.drop_duplicates("phone").sort_values("order")["phone"].tolist()
+    chart = alt.Chart(table).mark_rect().encode(
+        x=_time_x(duration, labels=False), x2="t1:Q",
+        y=alt.Y("phone:N", sort=order, axis=_y_axis("phoneme")),
+        color=alt.Color("posterior:Q", scale=alt.Scale(scheme="greys", domain=[0, 1]),
+                        legend=alt.Legend(title="posterior", orient="right")),
+        tooltip=[alt.Tooltip("t0:Q", title="time (s)", format=".2f"), "phone:N",
+                 alt.Tooltip("posterior:Q", format=".2f")],
+    ).properties(height=max(120, 12 * len(order)), title="network posteriors (phonemes reaching 0.3)")
+    return _with_cursor(chart, cursor)
+
+
+def tracks_table(tracks: Mapping[str, Sequence[Segment]]) -> pd.DataFrame:
+    rows = [{"track": name, "t0": s.start, "t1": s.end, "phone": s.phone, "mid": (s.start + s.end) / 2,
+             "label": s.phone if s.end - s.start >= 0.03 else ""}
+            for name, segs in tracks.items() for s in segs]
+    return pd.DataFrame(rows, columns=["track", "t0", "t1", "phone", "mid", "label"])
+
+
+def tracks_chart(table: pd.DataFrame, duration: float, *, cursor: float | None = None) -> alt.LayerChart:
+    """Segment lists as rows of labelled bars on the shared time axis (silences light grey)."""
+    order = list(dict.fromkeys(table["track"]))
+    y = alt.Y("track:N", sort=order, axis=_y_axis(None))
+    bars = alt.Chart(table).mark_bar(stroke="white", strokeWidth=1).encode(
+        x=_time_x(duration, "time (s)"), x2="t1:Q", y=y,
+        color=alt.condition("datum.phone == 'sil'", alt.value("#e8e8e8"), alt.value("#9ecae1")),
+        tooltip=["track:N", "phone:N", alt.Tooltip("t0:Q", title="start (s)", format=".3f"),
+                 alt.Tooltip("t1:Q", title="end (s)", format=".3f")],
+    )
+    text = alt.Chart(table).mark_text(fontSize=11).encode(x="mid:Q", y=y, text="label:N")
+    chart = alt.layer(bars, text).properties(height=28 * max(1, len(order)))
+    rule = _cursor(cursor)
+    return chart if rule is None else alt.layer(bars, text, rule).properties(height=28 * max(1, len(order)))
+
+
+def stacked(*charts, width: int = 780) -> alt.VConcatChart:
+    """The panels one above the other, each ``width`` px wide, x scale shared."""
+    return alt.vconcat(*[c.properties(width=width) for c in charts], spacing=6).resolve_scale(x="shared", color="independent").properties(
+        autosize=_PAD)
+
+
+def window_table(window: np.ndarray, gradient: np.ndarray, cfg: FeatureConfig) -> pd.DataFrame:
+    """(35, C) input values and gradients -> long table (offset_ms, channel, hz, value, gradient)."""
+    k, c = window.shape
+    offsets = np.arange(k) - (k - 1) // 2
+    hz = mel_centres_hz(cfg) if cfg.kind == "mfbank" else np.full(c, np.nan)
+    return pd.DataFrame({
+        "offset_ms": np.repeat(offsets * cfg.winstep * 1000, c), "channel": np.tile(np.arange(c), k),
+        "hz": np.tile(np.round(hz), k), "value": window.reshape(-1).round(3),
+        "gradient": gradient.reshape(-1),
+    })
+
+
+def window_chart(table: pd.DataFrame, title: str, size: int = 420) -> alt.Chart:
+    """The input window as a square map coloured by the gradient (red +, blue -, white 0)."""
+    vmax = float(np.abs(table["gradient"]).max()) or 1.0
+    n_ch = int(table["channel"].max()) + 1
+    return alt.Chart(table).mark_rect().encode(
+        x=alt.X("offset_ms:O", title="time offset (ms)",
+                axis=alt.Axis(values=[-170, -100, -50, 0, 50, 100, 170], labelAngle=0)),
+        y=alt.Y("channel:O", sort="descending", title="mel channel (0 = low)",
+                axis=alt.Axis(values=list(range(0, n_ch, 5)))),
+        color=alt.Color("gradient:Q", scale=alt.Scale(scheme="redblue", reverse=True, domain=[-vmax, vmax]),
+                        legend=alt.Legend(title="dy/dx", format=".2g")),
+        tooltip=[alt.Tooltip("offset_ms:O", title="offset (ms)"), "channel:O", alt.Tooltip("hz:Q", title="Hz"),
+                 alt.Tooltip("value:Q", title="input (normalised)", format=".2f"),
+                 alt.Tooltip("gradient:Q", format=".3g")],
+    ).properties(width=size, height=size, title=title)
