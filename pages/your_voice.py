@@ -44,7 +44,7 @@ except AudioError as exc:
 a = S.voice_analysis(cfg.model, key, x)
 st.audio(wav_bytes(x), format="audio/wav")
 text = st.text_input(tr("Transcript (English words; leave empty to see only what the network decodes)"),
-                     value=default_text, key=f"w_voice_text_{key}")
+                     value=default_text, key=f"w_voice_text_{source}_{key}")
 
 # --- alignment ---------------------------------------------------------------------------------
 alignments = {}
