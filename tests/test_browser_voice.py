@@ -1,0 +1,42 @@
+"""The Your voice page in Debian's Chromium: upload a sample WAV, see posteriors and alignment,
+download the TextGrid; no console error, no exception."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from core.phones import read_textgrid
+from tests.browser import browser_page, streamlit_server, wait_ready
+
+SAMPLE = Path(__file__).resolve().parents[1] / "assets" / "samples" / "she_sells.wav"
+
+
+def test_upload_align_download(tiny_models_dir, tmp_path):
+    with streamlit_server(env={"DNNLENS_MODELS": str(tiny_models_dir)}) as url, \
+            browser_page(1400, 2600) as page:
+        errors: list[str] = []
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.goto(url)
+        wait_ready(page)
+        page.get_by_role("link", name="Your voice").click()
+        page.get_by_text("Recording", exact=True).wait_for()
+        wait_ready(page)
+        page.get_by_text("upload a file").click()
+        wait_ready(page)
+        page.locator("[data-testid='stFileUploaderDropzoneInput']").set_input_files(str(SAMPLE))
+        page.get_by_text("Decoded by the network").wait_for(timeout=60000)
+        wait_ready(page)
+        page.get_by_label("Transcript", exact=False).fill("She sells sea shells on the sea shore")
+        page.keyboard.press("Enter")
+        page.get_by_text("Frames where the network agrees with pocketsphinx").wait_for(timeout=60000)
+        wait_ready(page)
+        assert page.locator("[data-testid='stException']").count() == 0
+        assert page.locator("[data-testid='stVegaLiteChart']").count() >= 2
+        with page.expect_download() as info:
+            page.get_by_role("button", name="Download TextGrid").click()
+        out = tmp_path / "alignment.TextGrid"
+        info.value.save_as(out)
+        phones = [s.phone for s in read_textgrid(out)]
+        assert phones[:3] == ["sil", "sh", "iy"]
+        page.screenshot(path=str(tmp_path / "your_voice.png"), full_page=True)
+        assert not errors, errors
