@@ -14,7 +14,7 @@ import pytest
 from tests.browser import browser_page, click_largest_square, streamlit_server, wait_ready
 
 NO_EXCEPTION = "[data-testid='stException']"
-NAV = ["Home", "Importance map", "Phoneme pair", "Units and pruning", "Digit CNN"]
+NAV = ["Home", "Importance map", "Phoneme pair", "Units and pruning", "Digit CNN", "Your voice"]
 
 
 @pytest.fixture(scope="module")
