@@ -144,16 +144,19 @@ def filter_bars(importance: np.ndarray, *, title: str = "", highlight: Sequence[
 
 def damage_bars(losses: Sequence[tuple[str, float]], *, title: str = "", n: int = 12, width: int = 300,
                 unit: str = "phoneme") -> alt.Chart:
-    """The ``n`` most damaged classes: bars of the recall change (pruned minus full, so a loss is
-    negative). losses: (class, recall lost) sorted most damaged first (``PruneCurve.damage``)."""
-    top = list(losses)[:n]
+    """The (at most ``n``) classes that lose most: bars of the recall change (pruned minus full, a
+    loss is negative), most damaged at the top; classes that do not lose are left out.
+    losses: (class, recall lost) as ``PruneCurve.damage`` gives them."""
+    top = [r for r in losses if r[1] > 0][:n]
     df = pd.DataFrame({unit: [r[0] for r in top], "change": [-r[1] for r in top]})
     return (
         alt.Chart(df, width=width, height=max(60, 20 * len(df)), title=title, autosize=_PAD)
         .mark_bar(color="#d73027")
         .encode(
-            y=alt.Y(f"{unit}:N", sort=None, title=None, axis=alt.Axis(labelOverlap=False)),
-            x=alt.X("change:Q", title="recall change (pruned − full)", axis=alt.Axis(format="+.0%")),
+            # sorted by the value itself, so a redraw with new data keeps the order right
+            y=alt.Y(f"{unit}:N", sort=alt.EncodingSortField(field="change", order="ascending"), title=None,
+                    axis=alt.Axis(labelOverlap=False)),
+            x=alt.X("change:Q", title="recall change (pruned − full)", axis=alt.Axis(format="+.0%", tickCount=4)),
             tooltip=[alt.Tooltip(f"{unit}:N"), alt.Tooltip("change:Q", format="+.1%")],
         )
     )

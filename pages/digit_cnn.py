@@ -16,7 +16,7 @@ st.markdown(tr(
     "A small convolutional network reads 28 × 28 handwritten digits: {c1} filters of 5 × 5 pixels, "
     "pooling, {c2} filters over those maps, pooling, then two fully connected layers. It classifies "
     "{acc} of {n:,} held-out digits correctly. The importance of a filter is the same index as for "
-    "speech: the variation (σ) over the held-out digits of the gradient of each output with respect "
+    "speech: the variation (σ) over many digits of the gradient of each output with respect "
     "to the filter's feature map, summed over the ten outputs and over the map's positions."
 ).format(c1=info.arch["c1"], c2=info.arch["c2"], acc=uc.accuracy_text(acc) if acc is not None else "?",
          n=len(ds.labels)))
@@ -101,6 +101,9 @@ if view == "prune":
                                    title=tr("without retraining"), x_title=tr("filters deleted")),
                     width="content")
     rt = curve.settings.get("retrain") or {}
+    st.caption(tr("Retraining starts from the pruned network's weights and sees the digits without the shifts the "
+                  "original training used, so with only a few filters deleted it can score a little below the "
+                  "untouched curve; its benefit shows as more filters go."))
     st.caption(tr("Retraining: fc1 and fc2 only, {e} epochs of Adam (lr {lr}, batch {b}, seed {s}) on {t}; "
                   "accuracy on {n:,} held-out digits.").format(
         e=rt.get("epochs"), lr=rt.get("lr"), b=rt.get("batch_size"), s=rt.get("seed"),
@@ -123,7 +126,7 @@ if view == "prune":
              tr("pruned"): f"{p.cost.ms_per_1000:.1f}"},
         ], hide_index=True, width="stretch")
         st.download_button(tr("Download the pruned, retrained model (zip)"),
-                           lambda: S.retrained_zip(name, p, f"{name}_{order}_{k}"),
+                           lambda: S.retrained_zip(name, p, f"{name}_conv{conv}_{order}_{k}"),
                            file_name=f"{name}_conv{conv}_{order}_{k}.zip", mime="application/zip", key="cnn_dl")
     with d3:
         st.altair_chart(uc.damage_bars(curve.damage(order, k), title=tr("Digits that lose most"), unit="digit",

@@ -20,14 +20,16 @@ imp = S.unit_importance_layers(cfg.model, cfg.stat, cfg.output)
 hidden = {layer: v for layer, v in imp.items() if layer > 0}
 st.subheader(tr("How important is each hidden unit?"))
 st.altair_chart(uc.unit_bars(hidden), width="content")
-st.caption(tr("Imp(l, i) = Σ over the {n} outputs of {stat} ({out}) of dy/dh, units of each layer sorted from "
-              "the most important down; the area of a panel is the layer's total.").format(
+st.caption(tr("Imp(l, i) = Σ over the {n} outputs y of the {stat} of dy/dh_i over the frames (output: {out}); "
+              "units of each layer sorted from the most important down; the area of a panel is the layer's total. "
+              "The sample-set setting does not apply on this page: Imp is measured on a fixed set of frames of "
+              "every phoneme (named below the curves).").format(
     n=info.n_classes, stat=S.STAT_LABELS[cfg.stat], out=S.OUTPUT_LABELS[cfg.output]))
 
 st.subheader(tr("Delete units and watch the recognition rate"))
 UNIT_CHOICES = {"input": tr("input units"), "hidden": tr("hidden units, all layers"),
                 "layer": tr("hidden units of one layer")}
-c1, c2, c3 = st.columns([2, 1, 3])
+c1, c2 = st.columns([2, 3])
 S.choice("prune_units", "prune_units", S.one_of(list(UNIT_CHOICES)), "input", widget="w_prune_units")
 choice = c1.radio(tr("Units"), list(UNIT_CHOICES), format_func=UNIT_CHOICES.get,
                   **S.widget_args("prune_units", "prune_units"))
@@ -40,7 +42,7 @@ if choice == "layer":
     S.put("prune_layer", str(layer), "prune_layer")
 units = "input" if choice == "input" else "hidden"
 available = [o for o in uc.ORDER_NAMES if units == "input" or o != "variance"]
-orders = c3.multiselect(tr("Orders"), available, default=["imp_asc", "imp_desc", "random", "l1"],
+orders = st.multiselect(tr("Orders"), available, default=["imp_asc", "imp_desc", "random", "l1"],
                         format_func=uc.ORDER_NAMES.get, key=f"prune_orders_{units}")
 if not orders:
     st.info(tr("Choose at least one order."))
@@ -53,22 +55,27 @@ k_default = curve.k[min(len(curve.k) - 1, round(0.4 * (len(curve.k) - 1)))]
 s1, s2 = st.columns([3, 2])
 k = s1.select_slider(tr("Delete k units"), options=list(curve.k), value=k_default, key=f"prune_k_{choice}_{layer}",
                      format_func=lambda v: f"{v} ({v / curve.n_units:.0%})")
-order = s2.radio(tr("Pruned model to inspect"), inspect, format_func=uc.ORDER_NAMES.get, horizontal=False,
-                 index=0, key="prune_order")
+order = s2.radio(tr("Pruned model to inspect"), inspect, horizontal=False, index=0, key="prune_order",
+                 format_func=lambda o: tr("random order (seed 0)") if o == "random" else uc.ORDER_NAMES[o])
 
 left, right = st.columns([3, 2])
-what = UNIT_CHOICES[choice] + (f" {layer}" if layer else "")
+what = tr("hidden units of layer {l}").format(l=layer) if layer else UNIT_CHOICES[choice]
 left.altair_chart(uc.curve_chart(curve.table(), curve.full_accuracy, marker_k=k, title=what,
                                  x_title=tr("units deleted (of {n})").format(n=curve.n_units), width=440),
                   width="content")
 i = curve.point(k)
 with right:
     st.markdown(tr("**With {k} of {n} {what} deleted** ({f:.0%}), frame accuracy on {m:,} held-out frames:").format(
-        k=k, n=curve.n_units, what=UNIT_CHOICES[choice], f=k / curve.n_units, m=curve.n_frames))
+        k=k, n=curve.n_units, what=what, f=k / curve.n_units, m=curve.n_frames))
     rows = [{tr("order"): uc.ORDER_NAMES[o], tr("accuracy"): uc.accuracy_text(curve.curves[o][i]),
              tr("change"): f"{100 * (curve.curves[o][i] - curve.full_accuracy):+.1f}"} for o in orders]
     st.dataframe(rows, hide_index=True, width="stretch")
     st.caption(tr("Full model: {a}. Change in percentage points.").format(a=uc.accuracy_text(curve.full_accuracy)))
+    if choice == "hidden":
+        st.caption(tr("k is shared out as the same fraction of every hidden layer. Imp(l, i) is measured with every "
+                      "other unit in place; deleting units in all layers at once changes what the upper layers "
+                      "receive, so this curve need not follow the per-layer ones (compare them with \"hidden "
+                      "units of one layer\")."))
 
 p = S.pruned_model(cfg.model, units, layer, order, k, cfg.stat, cfg.output)
 d1, d2 = st.columns([2, 3])
@@ -83,7 +90,7 @@ with d1:
     st.caption(tr("The weights of deleted units are cut out of the matrices; a deleted hidden unit's mean "
                   "activation is folded into the next layer's bias, a deleted input is replaced by its mean. "
                   "Time measured on this server just now."))
-    st.download_button(tr("Download the pruned model (zip)"), lambda: S.model_zip(p, f"{cfg.model}_{order}_{k}"),
+    st.download_button(tr("Download the pruned model (zip)"), lambda: S.model_zip(p, f"{cfg.model}_{units}{layer or ''}_{order}_{k}"),
                        file_name=f"{cfg.model}_{units}_{order}_{k}.zip", mime="application/zip", key="prune_dl")
 with d2:
     st.altair_chart(uc.damage_bars(curve.damage(order, k), title=tr("Phonemes that lose most (recall)"),

@@ -90,7 +90,7 @@ def test_units_page_widgets(tiny_models):
     no_errors(at)
     at.selectbox(key="w_prune_layer").set_value("1").run()
     no_errors(at)
-    assert any("hidden units of one layer 1" in json.dumps(s.get("title", "")) for s in chart_specs(at))
+    assert any("hidden units of layer 1" in json.dumps(s.get("title", "")) for s in chart_specs(at))
     at.multiselect(key="prune_orders_hidden").set_value([]).run()
     no_errors(at)
     assert any("at least one order" in i.value for i in at.info)

@@ -70,10 +70,13 @@ def test_filter_bars_mark_deleted():
 
 
 def test_damage_bars_keeps_order_and_n():
-    losses = [("s", 0.5), ("sh", 0.3), ("z", 0.1)]  # recall lost, most damaged first
+    losses = [("s", 0.5), ("sh", 0.3), ("z", 0.1), ("f", 0.0), ("v", -0.2)]  # recall lost, most damaged first
     spec = uc.damage_bars(losses, n=2).to_dict()
     data = _datasets(spec)[spec["data"]["name"]]
     assert [(d["phoneme"], d["change"]) for d in data] == [("s", -0.5), ("sh", -0.3)]
+    assert spec["encoding"]["y"]["sort"] == {"field": "change", "order": "ascending"}
+    gainers = _datasets(uc.damage_bars(losses).to_dict())
+    assert [d["phoneme"] for d in next(iter(gainers.values()))] == ["s", "sh", "z"]  # no class that does not lose
 
 
 @pytest.mark.parametrize("kind", ["mfbank", "mfcc"])
