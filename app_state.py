@@ -324,6 +324,15 @@ def choice(key: str, param: str, parse, default, *, widget: str | None = None):
             except (ValueError, TypeError):
                 _repair(param, text, default if not isinstance(default, tuple) else ",".join(map(str, default)))
         st.session_state[key] = value
+    else:
+        text = st.query_params.get(param)
+        if text is not None and text != _as_text(st.session_state[key]):
+            # every run writes the session's values into the URL, so a different value here comes from a
+            # link followed inside the session (st.page_link with query_params): it wins if it is usable
+            try:
+                st.session_state[key] = parse(text)
+            except (ValueError, TypeError):
+                pass
     if widget is not None and (widget not in st.session_state or st.session_state[widget] != st.session_state[key]):
         # a page change drops or resets a widget's own state; the session value is the truth (a
         # widget's on_change copies the user's choice there before the script runs)
@@ -360,12 +369,16 @@ def pair_in(lo: int, hi: int) -> callable:
     return parse
 
 
+def _as_text(value) -> str:
+    """A value as the URL writes it (ranges and cells as 'a,b')."""
+    return ",".join(str(v) for v in value) if isinstance(value, tuple) else str(value)
+
+
 def put(key: str, value, param: str | None = None) -> None:
     """Store a choice under ``key`` and write it into the URL (``param``; ranges and cells as 'a,b')."""
     st.session_state[key] = value
     if param is not None:
-        text = ",".join(str(v) for v in value) if isinstance(value, tuple) else str(value)
-        st.query_params[param] = text
+        st.query_params[param] = _as_text(value)
 
 
 def _from_widget(key: str, widget: str, param: str) -> None:
@@ -415,6 +428,22 @@ HELP = {
          "average over all frames, +1 one standard deviation above.",
     "score": "score = importance(A) × importance(B) × p_e: inputs both outputs depend on *and* where the two "
              "phonemes look different (METHOD.md section 4).",
+    "sigma": "σ of dy/dx: the standard deviation, over many frames, of the derivative of an output y with respect "
+             "to an input x. Near a decision boundary the derivative swings from frame to frame; an input the "
+             "network ignores has a derivative that stays near 0. Large σ = the output depends on that input.",
+    "logit": "Logit: an output's value before the softmax; the posterior is exp(logit) divided by the sum of "
+             "exp over all outputs.",
+    "posterior": "Posterior: the softmax output, the network's probability that the frame is this phoneme (0 to 1).",
+    "log_posterior": "Log posterior: the logarithm of the posterior (logit minus the log of the softmax's "
+                     "denominator); its gradient does not vanish when the posterior is near 0 or 1.",
+    "eps": "ε (overlap): the area shared by the input's two densities (one per phoneme), "
+           "∫ min(p_A, p_B); 1 = identical, 0 = no overlap.",
+    "imp": "Imp(l, i): the importance of unit i of layer l (layer 0 = the inputs) = the sum over all outputs j "
+           "of σ of dy_j/dh_i, the variation of the gradient of each output with respect to the unit.",
+    "orders": "Pruning orders: which units are deleted first. Least / most important first (by Imp); at random "
+              "(the band spans several seeds); smallest L1 norm of the unit's weights first (the common "
+              "criterion); smallest Taylor score first (mean |unit value × gradient of the training loss|); "
+              "for inputs also smallest variance first.",
 }
 """Help texts of the technical terms, shown where they appear (widgets' help, captions) and in the
 home page's glossary."""
@@ -497,8 +526,11 @@ def pair_changed() -> None:
 def pair_choice(phones: list[str]) -> tuple[str, str]:
     """The session's pair (from the URL on a first visit, default /s/ vs /sh/); a link naming the same
     phoneme twice is repaired to /s/ vs /sh/ (or /sh/ vs /s/) and reported."""
+    before = (st.session_state.get("pair_a"), st.session_state.get("pair_b"))
     a = choice("pair_a", "pair_a", one_of(phones), "s")
     b = choice("pair_b", "pair_b", one_of(phones), "sh")
+    if before[0] is not None and (a, b) != before and st.query_params.get("cell") is None:
+        set_cell(None)  # a link to another pair (e.g. home's "start here"): back to its top cell
     if a == b and "w_pair_a" not in st.session_state:  # a link, not the user's own choice
         b = "sh" if a != "sh" else "s"
         _repair("pair_b", a, b)

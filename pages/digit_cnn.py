@@ -19,7 +19,7 @@ st.markdown(tr(
     "speech: the variation (σ) over many digits of the gradient of each output with respect "
     "to the filter's feature map, summed over the ten outputs and over the map's positions."
 ).format(c1=info.arch["c1"], c2=info.arch["c2"], acc=uc.accuracy_text(acc) if acc is not None else "?",
-         n=len(ds.labels)))
+         n=len(ds.labels)), help=tr(S.HELP["sigma"]))
 
 VIEWS = {"filters": tr("Filters and their importance"), "digit": tr("One digit"), "prune": tr("Deleting filters")}
 S.choice("cnn_view", "cnn_view", S.one_of(list(VIEWS)), "filters", widget="w_cnn_view")
@@ -82,7 +82,7 @@ if view == "prune":
     conv = c1.radio(tr("Filters of"), [2, 1], format_func=lambda v: f"conv{v}", key="cnn_conv")
     available = [o for o in uc.ORDER_NAMES if o != "variance"]
     orders = c2.multiselect(tr("Orders"), available, default=["imp_asc", "imp_desc", "random", "l1"],
-                            format_func=uc.ORDER_NAMES.get, key="cnn_orders")
+                            format_func=uc.ORDER_NAMES.get, key="cnn_orders", help=tr(S.HELP["orders"]))
     if not orders:
         st.info(tr("Choose at least one order."))
         st.stop()

@@ -1,10 +1,11 @@
-"""Home: what dnnlens shows, how to read a map, and the shipped models."""
+"""Home: what dnnlens shows, where to start, how to read a map, the voices, the models, a glossary."""
 
 from pathlib import Path
 
 import streamlit as st
 
 import app_state as S
+from core.unit_charts import accuracy_text
 from i18n import tr
 
 S.sidebar()
@@ -15,23 +16,63 @@ st.markdown(tr(
     "cepstral coefficients (MFCC; 455 numbers). Which of these numbers does its answer depend on?"
 ))
 st.markdown(tr(
-    "dnnlens measures it with the **variation of the gradient**: how much the output for a phoneme "
-    "changes when one input changes, and how much that sensitivity varies across thousands of real "
+    "dnnlens measures it with the **variation of the gradient** (σ of dy/dx): how much the output for a "
+    "phoneme changes when one input changes, and how much that sensitivity varies across thousands of real "
     "frames. An input the network ignores has a gradient that barely moves; an input near a decision "
     "boundary has one that swings. The map of this variation over time and frequency shows what the "
     "network looks at."
-))
+), help=tr(S.HELP["sigma"]))
+
+st.subheader(tr("Start here"))
+START = [
+    ("pages/phoneme_pair.py", "⚖️", tr("1. /s/ against /sh/"), {"pair_a": "s", "pair_b": "sh"},
+     tr("The squares both large and red sit at 2-3 kHz around the central frame: where the hiss of /s/ "
+        "and /sh/ differs. Click one to see the two distributions.")),
+    ("pages/phoneme_pair.py", "⚖️", tr("2. /b/ against /d/"), {"pair_a": "b", "pair_b": "d"},
+     tr("Two stops with the same manner and voicing; the network tells them apart around 1-1.5 kHz, where "
+        "the formant transitions into the vowel differ.")),
+    ("pages/importance_map.py", "🗺️", tr("3. The importance map of /s/"), {"phone": "s"},
+     tr("Which of the 1,400 inputs the output of one phoneme depends on; try /iy/, /aa/ or /m/.")),
+    ("pages/units_pruning.py", "✂️", tr("4. Units and pruning"), None,
+     tr("The same index for hidden units: delete units least important first, most important first or at "
+        "random, and compare the recognition rate.")),
+    ("pages/digit_cnn.py", "🔢", tr("5. Digit CNN"), None,
+     tr("The index for the filters of a handwritten-digit network, and what deleting them costs.")),
+]
+for page, icon, label, params, what in START:
+    link, text = st.columns([2, 5], vertical_alignment="center")
+    link.page_link(page, label=label, icon=icon, query_params=params)
+    text.markdown(what)
 
 st.subheader(tr("How to read a map"))
 st.markdown(tr(
     "Each square is one input: its column is the time offset from the frame being classified, its row "
-    "the frequency band. **Area** = how much the phoneme's output depends on that input; **colour** = "
-    "what that input usually looks like for the phoneme (red: above its average over all frames, "
-    "blue: below). "
-    "On the **Phoneme pair** page the colour shows instead how differently two phonemes distribute "
-    "there, and a click on a square shows the two distributions."
-))
+    "the frequency band. **Area** = how much the phoneme's output depends on that input. By default the "
+    "**colour** shows the same importance (darker = more important), so the most important inputs stand "
+    "out; the map's *Colour* setting can show instead the **class mean**, the paper's picture: what the "
+    "input usually looks like for the phoneme (normalised z; red above its average over all frames, blue below)."
+), help=tr(S.HELP["z"]))
+st.markdown(tr(
+    "On the **Phoneme pair** page the area is the product of the two phonemes' importances and the colour "
+    "is **p_e**, how differently the two phonemes distribute at that input; a click on a square shows the "
+    "two distributions and their overlap **ε**."
+), help=tr(S.HELP["p_e"]))
 st.image(str(Path(__file__).resolve().parents[1] / "assets" / "images" / "how_to_read.png"), width=620)
+
+st.subheader(tr("The voices"))
+st.markdown(tr(
+    "The speech models were trained on English sentences synthesised with Festival, so that every "
+    "phoneme's start and end are known exactly. Three voices take turns, one sentence each:\n"
+    "- **kal** and **ked**: US male *diphone* voices (recorded snippets of speech joined together), "
+    "16 kHz;\n"
+    "- **slt**: a US female *HTS statistical* voice (speech generated from a model trained on the CMU "
+    "ARCTIC recordings of one speaker), 32 kHz, resampled to 16 kHz.\n\n"
+    "Each sentence gets its own speaking rate and pitch: the diphone voices are stretched 0.9-1.35 times "
+    "in duration with a mean pitch of 85-135 Hz; slt's speed varies from 0.83 to 1.18 times its own. Then "
+    "every recording is played slightly faster or slower (k = 0.95-1.05, slt 0.92-1.04), which moves "
+    "pitch and formants together as for a smaller or larger speaker. The held-out frames the pages "
+    "analyse come from sentences the networks never saw."
+))
 
 st.subheader(tr("The models"))
 models = S.all_models()
@@ -40,7 +81,7 @@ for col, info in zip(st.columns(max(1, len(models))), models, strict=False):
         st.markdown(f"**{info.name}**")
         st.markdown(info.description or "")
         data, acc = info.data or {}, info.metrics.get("heldout_accuracy")
-        acc_text = f"{acc:.1%}" if acc is not None else "?"
+        acc_text = accuracy_text(acc) if acc is not None else "?"
         if info.kind == "speech":
             st.markdown(tr(
                 "- trained on {u:,} synthesised utterances ({f:,} frames), voices {v}\n"
@@ -48,13 +89,16 @@ for col, info in zip(st.columns(max(1, len(models))), models, strict=False):
             ).format(u=data.get("train_utterances", 0), f=data.get("train_frames", 0),
                      v=", ".join(data.get("voices", [])), a=acc_text, h=info.metrics.get("heldout_frames", 0),
                      n=S.validation_size(info.name)))
+            if info.name == S.DEFAULT_MODEL:
+                st.caption(tr("The default model of the map, pair and units pages (choose another in the sidebar)."))
         else:
             st.markdown(tr("- {a} accuracy on {h:,} held-out digits").format(
                 a=acc_text, h=info.metrics.get("heldout_images", 0)))
+            st.page_link("pages/digit_cnn.py", label=tr("Its filters and their pruning: Digit CNN"), icon="🔢")
 
-st.subheader(tr("Coming next"))
-st.markdown(tr(
-    "- the same index for hidden units and for the filters of a handwritten-digit CNN, with live "
-    "pruning curves;\n"
-    "- your own recording, run through the same network."
-))
+with st.expander(tr("Glossary")):
+    for term, key in [("σ of dy/dx", "sigma"), ("posterior", "posterior"), ("logit", "logit"),
+                      ("log posterior", "log_posterior"), ("normalised z", "z"), ("ε", "eps"), ("p_e", "p_e"),
+                      ("score", "score"), ("Imp(l, i)", "imp"), (tr("pruning orders"), "orders")]:
+        st.markdown(f"**{term}**: {tr(S.HELP[key])}")
+S.report_repairs()

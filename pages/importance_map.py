@@ -34,7 +34,7 @@ st.caption(tr(
     "Square area ∝ {stat} for output /{t}/ ({out}), over {n:,} validation frames ({set}); {colour}. "
     "Hover a square for its values. The ranges zoom the map; filtering keeps every square's size and colour."
 ).format(stat=S.STAT_LABELS[cfg.stat], t=target, out=S.OUTPUT_LABELS[cfg.output], n=n_frames,
-         set=S.SAMPLE_SETS[cfg.sample_set], colour=colour_text), help=tr(S.HELP["stat"]))
+         set=S.SAMPLE_SETS[cfg.sample_set], colour=colour_text), help=tr(S.HELP["stat"]) + " " + tr(S.HELP["z"]))
 
 square = charts.importance_map(cells, fc, view.scale, title=f"/{target}/", whole=table,
                                colour=view.colour,

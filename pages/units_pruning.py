@@ -14,7 +14,7 @@ st.markdown(tr(
     "outputs of the variation of the gradient of the output with respect to unit i of layer l. "
     "Units with small Imp can be deleted with little loss; units with large Imp cannot. Deleting "
     "units in both orders, and in random order, shows whether the index is right."
-))
+), help=tr(S.HELP["imp"]))
 
 imp = S.unit_importance_layers(cfg.model, cfg.stat, cfg.output)
 hidden = {layer: v for layer, v in imp.items() if layer > 0}
@@ -24,7 +24,7 @@ st.caption(tr("Imp(l, i) = Σ over the {n} outputs y of the {stat} of dy/dh_i ov
               "units of each layer sorted from the most important down; the area of a panel is the layer's total. "
               "The sample-set setting does not apply on this page: Imp is measured on a fixed set of frames of "
               "every phoneme (named below the curves).").format(
-    n=info.n_classes, stat=S.STAT_LABELS[cfg.stat], out=S.OUTPUT_LABELS[cfg.output]))
+    n=info.n_classes, stat=S.STAT_LABELS[cfg.stat], out=S.OUTPUT_LABELS[cfg.output]), help=tr(S.HELP["imp"]))
 
 st.subheader(tr("Delete units and watch the recognition rate"))
 UNIT_CHOICES = {"input": tr("input units"), "hidden": tr("hidden units, all layers"),
@@ -43,7 +43,7 @@ if choice == "layer":
 units = "input" if choice == "input" else "hidden"
 available = [o for o in uc.ORDER_NAMES if units == "input" or o != "variance"]
 orders = st.multiselect(tr("Orders"), available, default=["imp_asc", "imp_desc", "random", "l1"],
-                        format_func=uc.ORDER_NAMES.get, key=f"prune_orders_{units}")
+                        format_func=uc.ORDER_NAMES.get, key=f"prune_orders_{units}", help=tr(S.HELP["orders"]))
 if not orders:
     st.info(tr("Choose at least one order."))
     st.stop()

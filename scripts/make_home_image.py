@@ -2,7 +2,9 @@
 
     .venv/bin/python scripts/make_home_image.py     (needs vl-convert-python: requirements-dev.txt)
 
-Three squares on a small grid with their meaning; drawn with Altair like the real maps.
+Two rows of squares with their meaning, drawn with Altair like the real maps: the map's default
+colour mode (importance: area and colour both grow with it, core.charts' "yelloworangered" scale)
+and the paper's colour mode (class mean: red above average, blue below).
 """
 
 from __future__ import annotations
@@ -16,24 +18,37 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def main() -> int:
-    df = pd.DataFrame({
-        "x": [0, 1, 2, 3],
-        "importance": [1.0, 0.25, 1.0, 0.04],
-        "mean": [1.2, 1.2, -1.2, 0.0],
-        "text": ["output depends a lot;\ninput is high here", "depends a little", "depends a lot;\ninput is low here",
-                 "barely matters"],
-    })
+def _row(df: pd.DataFrame, colour: alt.Color, title: str) -> alt.LayerChart:
     squares = alt.Chart(df).mark_square(opacity=1).encode(
         x=alt.X("x:O", axis=None),
         size=alt.Size("importance:Q", scale=alt.Scale(domain=[0, 1], range=[0, 2600]), legend=None),
-        color=alt.Color("mean:Q", scale=alt.Scale(scheme="redblue", reverse=True, domain=[-1.5, 1.5]), legend=None),
+        color=colour,
     )
     text = alt.Chart(df).mark_text(dy=48, fontSize=12, lineBreak="\n", color="#333").encode(x="x:O", text="text:N")
-    chart = (alt.layer(squares, text).properties(width=560, height=130,
-                                                 title="area = how much the output depends on the input; "
-                                                       "colour = the input's mean for the phoneme")
-             .configure_view(stroke=None).configure_title(fontSize=13, fontWeight="normal"))
+    return alt.layer(squares, text).properties(width=560, height=130, title=title)
+
+
+def main() -> int:
+    default = pd.DataFrame({
+        "x": [0, 1, 2, 3],
+        "importance": [1.0, 0.5, 0.2, 0.04],
+        "text": ["output depends a lot\non this input", "depends half as much", "depends a little", "barely matters"],
+    })
+    paper = pd.DataFrame({
+        "x": [0, 1, 2, 3],
+        "importance": [1.0, 0.25, 1.0, 0.04],
+        "mean": [1.2, 1.2, -1.2, 0.0],
+        "text": ["depends a lot;\ninput is high here", "depends a little;\ninput is high", "depends a lot;\ninput is low here",
+                 "barely matters"],
+    })
+    top = _row(default, alt.Color("importance:Q", scale=alt.Scale(scheme="yelloworangered", domain=[0, 1]),
+                                  legend=None),
+               "Colour: importance (the default) - area and colour both = how much the output depends on the input")
+    bottom = _row(paper, alt.Color("mean:Q", scale=alt.Scale(scheme="redblue", reverse=True, domain=[-1.5, 1.5]),
+                                   legend=None),
+                  "Colour: class mean (the paper's map) - area = dependence; colour = the input's mean for the phoneme")
+    chart = (alt.vconcat(top, bottom, spacing=28).resolve_scale(color="independent")
+             .configure_view(stroke=None).configure_title(fontSize=13, fontWeight="normal", anchor="start"))
     out = ROOT / "assets" / "images" / "how_to_read.png"
     out.parent.mkdir(parents=True, exist_ok=True)
     chart.save(str(out), scale_factor=1.5)
