@@ -892,10 +892,11 @@ def prune_curve(name: str, units: str, layer: int | None, orders: tuple[str, ...
         close()
 
 
-COST_INPUTS = 200
-"""Inputs timed per forward for the "delete k" slider's speed figure (scaled to 1,000): small
-enough that a new k renders in well under 300 ms, large enough that the forward is in its linear
-regime (core.pruning.model_cost)."""
+COST_INPUTS = {"speech": 200, "digits": 50}
+"""Inputs timed per forward for the "delete k" slider's speed figure (scaled to 1,000; the full and
+the pruned network are both timed at each new k): small enough that a new k renders in well under
+300 ms (a digit takes the CNN far longer than a frame takes the DNN; docs/BENCHMARKS.md), large enough that the
+forward is in its linear regime (core.pruning.model_cost)."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -925,8 +926,9 @@ def pruned_model(name: str, units: str, layer: int | None, order: str, k: int, s
         small, meta = pruning.prune(net, info, keep, means=means,
                                     record={"units": units, "order": order, "k": int(k)})
         # the full and the pruned network timed one after the other, now: a fair ratio on a busy server
-        full_cost = pruning.model_cost(net, info, repeats=3, n=COST_INPUTS)
-        return Pruned(small, meta, keep, pruning.model_cost(small, info, repeats=3, n=COST_INPUTS), full_cost)
+        n = COST_INPUTS[info.kind]
+        full_cost = pruning.model_cost(net, info, repeats=3, n=n)
+        return Pruned(small, meta, keep, pruning.model_cost(small, info, repeats=3, n=n), full_cost)
 
     return _memo("pruned").get((models_root(), name, units, layer, order, int(k), stat, output), compute)
 

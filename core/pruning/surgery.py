@@ -120,10 +120,11 @@ def masked_logits(model: nn.Module, info: ModelInfo, x: np.ndarray, keep: Mappin
 
 
 def _linear(w: torch.Tensor, b: torch.Tensor) -> nn.Linear:
-    """An nn.Linear holding copies of ``w`` and ``b`` (built on the meta device: no random init)."""
+    """An nn.Linear holding ``w`` and ``b`` (fresh tensors of the caller's, used as they are; built
+    on the meta device, so there is no random init before)."""
     lin = nn.Linear(w.shape[1], w.shape[0], device="meta")
-    lin.weight = nn.Parameter(w.detach().clone().contiguous())
-    lin.bias = nn.Parameter(b.detach().clone().contiguous())
+    lin.weight = nn.Parameter(w.contiguous())
+    lin.bias = nn.Parameter(b.contiguous())
     return lin
 
 
@@ -133,14 +134,17 @@ def _prune_speech(model: nn.Module, keep: dict, fold_mean: bool, means) -> Prune
     in_keep = torch.from_numpy(keep[0][kept])  # over the model's current first-layer columns
     new_kept = kept[keep[0][kept]]
     widths = [int(keep[layer].sum()) for layer in range(1, len(lins))]
-    out = PrunedSpeechDNN(input_dim, lins[-1].out_features, widths, new_kept.tolist(), activation)
+    with torch.device("meta"):  # every layer is replaced below: no random init of 2 M weights
+        out = PrunedSpeechDNN(input_dim, lins[-1].out_features, widths, new_kept.tolist(), activation)
+    out.kept_index = torch.tensor(new_kept.tolist(), dtype=torch.long)
     prev = in_keep
     for layer, lin in enumerate(lins):
-        w, b = lin.weight.detach().double(), lin.bias.detach().double()
+        w, b = lin.weight.detach(), lin.bias.detach()
         rows = torch.from_numpy(keep[layer + 1]) if layer + 1 < len(lins) else torch.ones(w.shape[0], dtype=torch.bool)
-        if fold_mean and layer > 0 and bool((~prev).any()):
-            b = b + w[:, ~prev] @ torch.from_numpy(np.asarray(means[layer], np.float64))[~prev]
-        new = _linear(w[rows][:, prev].float(), b[rows].float())
+        if fold_mean and layer > 0 and bool((~prev).any()):  # the fold in float64, the weights copied as they are
+            m = torch.from_numpy(np.asarray(means[layer], np.float64))[~prev]
+            b = (b.double() + w[:, ~prev].double() @ m).float()
+        new = _linear(w[rows][:, prev], b[rows].clone())
         out.linears[layer] = new
         prev = rows
     return out
