@@ -24,7 +24,7 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from core.charts import Extent, _area, _base_table, _grid_xy, map_height
+from core.charts import FIT_X, Extent, _area, _base_table, _grid_xy, map_height
 from core.features import FeatureConfig
 
 ORDER_COLOURS = {
@@ -49,6 +49,15 @@ _PAD = alt.AutoSizeParams(type="pad")
 """Charts keep their declared plot size; titles, axes and legends are added around it (Streamlit
 otherwise squeezes a chart with a legend into the declared height)."""
 
+Width = int | str
+"""A chart's width: ``"container"`` (the default: the chart fits its column, axes and legends
+included, as core.charts' maps do; show it with ``st.altair_chart(..., width="stretch")``) or a
+fixed plot width in px."""
+
+
+def _autosize(width: Width) -> alt.AutoSizeParams:
+    return FIT_X if width == "container" else _PAD
+
 
 def _order_scale(orders: Sequence[str]) -> alt.Scale:
     names = [ORDER_NAMES.get(o, o) for o in orders]
@@ -62,7 +71,7 @@ def curve_chart(
     title: str = "",
     x_title: str = "units deleted",
     marker_k: int | None = None,
-    width: int = 460,
+    width: Width = "container",
     height: int = 260,
 ) -> alt.LayerChart:
     """Accuracy against units deleted, one line per order, random's band shaded.
@@ -95,13 +104,15 @@ def curve_chart(
     if marker_k is not None:
         layers.append(alt.Chart(pd.DataFrame({"k": [marker_k]})).mark_rule(color="#222222", strokeWidth=1.5).encode(
             x="k:Q"))
-    return alt.layer(*layers).properties(width=width, height=height, title=title, autosize=_PAD)
+    return alt.layer(*layers).properties(width=width, height=height, title=title, autosize=_autosize(width))
 
 
-def unit_bars(importance: Mapping[int, np.ndarray], *, title: str = "", panel_width: int = 130,
+def unit_bars(importance: Mapping[int, np.ndarray], *, title: str = "", panel_width: int = 100,
               height: int = 150, layer_name: str = "hidden layer", columns: int = 4) -> alt.Chart:
     """Imp(l, i) of each layer, units sorted from the most important down; one panel per layer
-    (shared y scale). importance: {layer: (units,) array}."""
+    (shared y scale). importance: {layer: (units,) array}. Vega-Lite cannot fit a faceted chart to
+    its container, so the panels have a fixed width: 4 columns of 100 px (about 520 px with the axis)
+    fit a column of a 1024 px screen with the sidebar open."""
     rows = []
     for layer, imp in importance.items():
         v = np.sort(np.asarray(imp, dtype=np.float64))[::-1]
@@ -122,7 +133,7 @@ def unit_bars(importance: Mapping[int, np.ndarray], *, title: str = "", panel_wi
 
 
 def filter_bars(importance: np.ndarray, *, title: str = "", highlight: Sequence[int] = (),
-                width: int = 460, height: int = 180) -> alt.Chart:
+                width: Width = "container", height: int = 180) -> alt.Chart:
     """Importance of each filter as bars in filter order; filters in ``highlight`` (e.g. deleted)
     drawn light grey."""
     imp = np.asarray(importance, dtype=np.float64)
@@ -130,7 +141,7 @@ def filter_bars(importance: np.ndarray, *, title: str = "", highlight: Sequence[
     df = pd.DataFrame({"filter": np.arange(len(imp)), "importance": imp,
                        "state": ["deleted" if i in gone else "kept" for i in range(len(imp))]})
     return (
-        alt.Chart(df, width=width, height=height, title=title, autosize=_PAD)
+        alt.Chart(df, width=width, height=height, title=title, autosize=_autosize(width))
         .mark_bar()
         .encode(
             x=alt.X("filter:O", title="filter"),
@@ -142,7 +153,7 @@ def filter_bars(importance: np.ndarray, *, title: str = "", highlight: Sequence[
     )
 
 
-def damage_bars(losses: Sequence[tuple[str, float]], *, title: str = "", n: int = 12, width: int = 300,
+def damage_bars(losses: Sequence[tuple[str, float]], *, title: str = "", n: int = 12, width: Width = "container",
                 unit: str = "phoneme") -> alt.Chart:
     """The (at most ``n``) classes that lose most: bars of the recall change (pruned minus full, a
     loss is negative), most damaged at the top; classes that do not lose are left out.
@@ -150,7 +161,7 @@ def damage_bars(losses: Sequence[tuple[str, float]], *, title: str = "", n: int 
     top = [r for r in losses if r[1] > 0][:n]
     df = pd.DataFrame({unit: [r[0] for r in top], "change": [-r[1] for r in top]})
     return (
-        alt.Chart(df, width=width, height=max(60, 20 * len(df)), title=title, autosize=_PAD)
+        alt.Chart(df, width=width, height=max(60, 20 * len(df)), title=title, autosize=_autosize(width))
         .mark_bar(color="#d73027")
         .encode(
             # sorted by the value itself, so a redraw with new data keeps the order right
@@ -164,12 +175,13 @@ def damage_bars(losses: Sequence[tuple[str, float]], *, title: str = "", n: int 
 
 def kept_inputs_map(cfg: FeatureConfig, keep: np.ndarray, importance: np.ndarray, *, title: str = "") -> alt.Chart:
     """The input grid (time x channel): kept inputs as blue squares sized by their importance,
-    deleted ones as small grey crosses. keep: (input_dim,) bool; importance: (input_dim,)."""
+    deleted ones as small grey crosses. keep: (input_dim,) bool; importance: (input_dim,). Fits its
+    column like core.charts' maps (square area a Vega expression of the width)."""
     df = _base_table(cfg)
     df["importance"] = np.asarray(importance, dtype=np.float64)
     df["state"] = np.where(np.asarray(keep, dtype=bool), "kept", "deleted")
     ext = Extent.full(cfg)
-    width, height = 14 * cfg.n_context_frames, map_height(cfg)
+    height = map_height(cfg)
     vmax = float(df["importance"].max()) or 1.0
     tooltip = [alt.Tooltip("offset_frames:Q", title="offset (frames)"),
                alt.Tooltip("channel_name:N", title="centre" if cfg.kind == "mfbank" else "coefficient"),
@@ -180,7 +192,7 @@ def kept_inputs_map(cfg: FeatureConfig, keep: np.ndarray, importance: np.ndarray
     gone = alt.Chart(df[df.state == "deleted"]).mark_point(shape="cross", color="#bdbdbd", size=30,
                                                             filled=True).encode(**_grid_xy(cfg, ext), tooltip=tooltip)
     return (alt.layer(gone, kept)
-            .properties(width=width, height=height, title=title, autosize=_PAD)
+            .properties(width="container", height=height, title=title, autosize=FIT_X)
             .configure_axis(grid=False).configure_view(stroke="#dddddd"))
 
 

@@ -33,13 +33,11 @@ if view == "filters":
     st.caption(tr("First-layer filters (5 × 5 weights; red positive, blue negative, each scaled to its own "
                   "largest weight)."))
     w1 = S.digit_conv1_weights(name)
-    st.altair_chart(uc.image_grid(w1, names=[f"f{i}" for i in range(len(w1))], columns=16, cell=9),
+    st.altair_chart(uc.image_grid(w1, names=[f"f{i}" for i in range(len(w1))], columns=8, cell=9),
                     width="content")
     c1, c2 = st.columns(2)
-    c1.altair_chart(uc.filter_bars(imp[1], title=tr("conv1: importance of each filter"), width=360),
-                    width="content")
-    c2.altair_chart(uc.filter_bars(imp[2], title=tr("conv2: importance of each filter"), width=420),
-                    width="content")
+    c1.altair_chart(uc.filter_bars(imp[1], title=tr("conv1: importance of each filter")), width="stretch")
+    c2.altair_chart(uc.filter_bars(imp[2], title=tr("conv2: importance of each filter")), width="stretch")
     st.caption(tr("Importance = {stat} ({out}), summed over the 10 outputs and the positions of the "
                   "filter's map, over {subset} (the ranking the deletion curves use).").format(
         stat=S.STAT_LABELS[cfg.stat], out=S.OUTPUT_LABELS[cfg.output],
@@ -67,9 +65,9 @@ if view == "digit":
                                                                            n=len(ds.labels)))
     maps = S.digit_mean_maps(name, d)
     st.markdown(tr("**Mean feature maps for '{d}'** (after the ReLU; each scaled to its own maximum)").format(d=d))
-    st.altair_chart(uc.image_grid(maps[1], names=[f"conv1 f{j}" for j in range(len(maps[1]))], columns=8, cell=3,
+    st.altair_chart(uc.image_grid(maps[1], names=[f"conv1 f{j}" for j in range(len(maps[1]))], columns=6, cell=3,
                                   symmetric=False), width="content")
-    st.altair_chart(uc.image_grid(maps[2], names=[f"conv2 f{j}" for j in range(len(maps[2]))], columns=8, cell=5,
+    st.altair_chart(uc.image_grid(maps[2], names=[f"conv2 f{j}" for j in range(len(maps[2]))], columns=6, cell=5,
                                   symmetric=False), width="content")
 
 if view == "prune":
@@ -94,12 +92,12 @@ if view == "prune":
                          key=f"cnn_k_{conv}", format_func=lambda v: f"{v} of {curve.n_units}")
     order = s2.radio(tr("Pruned model to inspect"), orders, format_func=uc.ORDER_NAMES.get, key="cnn_order")
     g1, g2 = st.columns(2)
-    g1.altair_chart(uc.curve_chart(curve.table(), curve.full_accuracy, marker_k=k, width=380,
+    g1.altair_chart(uc.curve_chart(curve.table(), curve.full_accuracy, marker_k=k,
                                    title=tr("with FC-only retraining"), x_title=tr("filters deleted")),
-                    width="content")
-    g2.altair_chart(uc.curve_chart(plain.table(), plain.full_accuracy, marker_k=k, width=380,
+                    width="stretch")
+    g2.altair_chart(uc.curve_chart(plain.table(), plain.full_accuracy, marker_k=k,
                                    title=tr("without retraining"), x_title=tr("filters deleted")),
-                    width="content")
+                    width="stretch")
     rt = curve.settings.get("retrain") or {}
     st.caption(tr("Retraining starts from the pruned network's weights and sees the digits without the shifts the "
                   "original training used, so with only a few filters deleted it can score a little below the "
@@ -129,12 +127,12 @@ if view == "prune":
                            lambda: S.retrained_zip(name, p, f"{name}_conv{conv}_{order}_{k}"),
                            file_name=f"{name}_conv{conv}_{order}_{k}.zip", mime="application/zip", key="cnn_dl")
     with d3:
-        st.altair_chart(uc.damage_bars(curve.damage(order, k), title=tr("Digits that lose most"), unit="digit",
-                                       width=160), width="content")
+        st.altair_chart(uc.damage_bars(curve.damage(order, k), title=tr("Digits that lose most"), unit="digit"),
+                        width="stretch")
     gone = [int(j) for j in (~p.keep[conv]).nonzero()[0]]
-    st.altair_chart(uc.filter_bars(imp[conv], highlight=gone, width=560,
+    st.altair_chart(uc.filter_bars(imp[conv], highlight=gone,
                                    title=tr("conv{c}: importance of each filter, deleted ones grey").format(c=conv)),
-                    width="content")
+                    width="stretch")
     st.download_button(tr("Download the curves (CSV)"),
                        (curve.table().assign(retrained=True).to_csv(index=False)
                         + plain.table().assign(retrained=False).to_csv(index=False, header=False)).encode(),

@@ -61,8 +61,8 @@ order = s2.radio(tr("Pruned model to inspect"), inspect, horizontal=False, index
 left, right = st.columns([3, 2])
 what = tr("hidden units of layer {l}").format(l=layer) if layer else UNIT_CHOICES[choice]
 left.altair_chart(uc.curve_chart(curve.table(), curve.full_accuracy, marker_k=k, title=what,
-                                 x_title=tr("units deleted (of {n})").format(n=curve.n_units), width=440),
-                  width="content")
+                                 x_title=tr("units deleted (of {n})").format(n=curve.n_units)),
+                  width="stretch")
 i = curve.point(k)
 with right:
     st.markdown(tr("**With {k} of {n} {what} deleted** ({f:.0%}), frame accuracy on {m:,} held-out frames:").format(
@@ -93,13 +93,13 @@ with d1:
     st.download_button(tr("Download the pruned model (zip)"), lambda: S.model_zip(p, f"{cfg.model}_{units}{layer or ''}_{order}_{k}"),
                        file_name=f"{cfg.model}_{units}_{order}_{k}.zip", mime="application/zip", key="prune_dl")
 with d2:
-    st.altair_chart(uc.damage_bars(curve.damage(order, k), title=tr("Phonemes that lose most (recall)"),
-                                   width=300), width="content")
+    st.altair_chart(uc.damage_bars(curve.damage(order, k), title=tr("Phonemes that lose most (recall)")),
+                    width="stretch")
 
 if units == "input":
     st.altair_chart(uc.kept_inputs_map(info.features, p.keep[0], imp[0],
                                        title=tr("Inputs kept (squares, area ∝ Imp(0, i)) and deleted (+)")),
-                    width="content")
+                    width="stretch")
 
 st.download_button(tr("Download the curves (CSV)"), curve.table().to_csv(index=False).encode(),
                    file_name=f"pruning_{cfg.model}_{units}{layer or ''}.csv", mime="text/csv")

@@ -106,3 +106,26 @@ def click_largest_square(page, chart_index: int = 0) -> str:
     label = target.get_attribute("aria-label") or ""
     target.click()
     return label
+
+
+CHART_OVERFLOW = """() => [...document.querySelectorAll("[data-testid='stVegaLiteChart']")].map((c, i) => {
+    const col = c.closest("[data-testid='stColumn']")
+        || c.closest("[data-testid='stMainBlockContainer'] [data-testid='stVerticalBlock']");
+    const pic = c.querySelector('svg.marks, canvas') || c;
+    const a = pic.getBoundingClientRect(), b = col.getBoundingClientRect();
+    return {chart: i, drawn: [Math.round(a.left), Math.round(a.right)], column: [Math.round(b.left), Math.round(b.right)],
+            over: Math.max(b.left - a.left, a.right - b.right)};
+}).filter(r => r.over > 1)"""
+"""Charts whose drawing (the Vega SVG or canvas) reaches out of its column (an st.columns column, or
+the main block for a chart outside columns) by more than 1 px."""
+
+
+def collapse_sidebar(page) -> None:
+    """Collapse the sidebar (as a user on a narrow screen would) and wait until the main block has
+    taken its place."""
+    if page.locator("[data-testid='stSidebar'][data-collapsed='false']").count():
+        page.locator("[data-testid='stSidebar']").hover()  # the button shows on hover
+        page.locator("button[aria-label='Collapse sidebar']").first.click()
+    page.wait_for_function(
+        "() => document.querySelector(\"[data-testid='stMainBlockContainer']\").getBoundingClientRect().left < 50",
+        timeout=10000)

@@ -6,12 +6,20 @@ $DNNLENS_SCREENSHOTS (default: a pytest tmp dir) for people to look at.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 
 import pytest
 
-from tests.browser import browser_page, click_largest_square, streamlit_server, wait_ready
+from tests.browser import (
+    CHART_OVERFLOW,
+    browser_page,
+    click_largest_square,
+    collapse_sidebar,
+    streamlit_server,
+    wait_ready,
+)
 
 NO_EXCEPTION = "[data-testid='stException']"
 NAV = ["Home", "Importance map", "Phoneme pair", "Units and pruning", "Digit CNN", "Your voice"]
@@ -151,3 +159,51 @@ def test_digit_page_prune_view(server, page, shots):
     assert page.locator(NO_EXCEPTION).count() == 0
     page.screenshot(path=str(shots / "digits_prune.png"), full_page=True)
     assert not errors, errors
+
+
+@contextlib.contextmanager
+def viewport(page, width: int, height: int):
+    """The module's browser page at another size for a while (one Playwright per thread)."""
+    old = page.viewport_size
+    page.set_viewport_size({"width": width, "height": height})
+    try:
+        yield page
+    finally:
+        page.set_viewport_size(old)
+
+
+LAYOUT_PAGES = [("importance_map", 3), ("phoneme_pair", 2), ("units_pruning", 4), ("digit_cnn?cnn_view=filters", 3),
+                ("digit_cnn?cnn_view=digit", 5), ("digit_cnn?cnn_view=prune", 4)]
+"""Pages (path, number of charts drawn when ready) whose charts must fit their columns."""
+
+
+@pytest.mark.parametrize("width", [800, 1024, 1400])
+def test_no_chart_wider_than_its_column(server, page, shots, width):
+    with viewport(page, width, 1000) as p:
+        for path, n_charts in LAYOUT_PAGES:
+            p.goto(f"{server}/{path}")
+            drawn = "[data-testid='stVegaLiteChart'] svg.marks, [data-testid='stVegaLiteChart'] canvas"
+            p.wait_for_function(f"() => document.querySelectorAll(\"{drawn}\").length >= {n_charts}", timeout=300000)
+            wait_ready(p, 300000)
+            if width == 800:  # a narrow screen: the sidebar is collapsed
+                collapse_sidebar(p)
+                p.wait_for_timeout(500)  # charts re-fit after the resize
+            assert p.locator(NO_EXCEPTION).count() == 0
+            over = p.evaluate(CHART_OVERFLOW)
+            p.screenshot(path=str(shots / f"layout_{width}_{path.replace('?', '_')}.png"), full_page=True)
+            assert not over, (width, path, over)
+
+
+def test_densities_in_view_after_a_click_at_1400x900(server, page, shots):
+    with viewport(page, 1400, 900) as p:
+        p.goto(f"{server}/phoneme_pair")
+        wait_ready(p, 120000)
+        click_largest_square(p)
+        p.wait_for_function(
+            "() => [...document.querySelectorAll('h3')].some(h => h.innerText.includes('Selected input'))",
+            timeout=30000)
+        wait_ready(p)
+        box = p.locator("[data-testid='stVegaLiteChart']").nth(1).locator("svg.marks").bounding_box()
+        p.screenshot(path=str(shots / "pair_clicked_1400x900.png"))
+        assert box is not None and box["height"] > 100
+        assert 0 <= box["y"] and box["y"] + box["height"] <= 900 and 0 <= box["x"] and box["x"] + box["width"] <= 1400
