@@ -78,7 +78,11 @@ def _cmd_prune(args: argparse.Namespace) -> int:
         print(json.dumps(curve.to_dict()))
         return 0
     orders = list(curve.curves)
-    print(f"{curve.model}: {curve.units} units, {curve.n_units} in all; accuracy on {curve.n_frames} held-out "
+    what = {"input": "input units", "hidden": f"hidden units of layer {curve.layer}" if curve.layer else
+            "hidden units (all layers, same fraction each)",
+            "filters": f"conv{curve.layer} filters, " + ("FC layers retrained after each deletion" if curve.retrained
+                                                          else "no retraining")}[curve.units]
+    print(f"{curve.model}: {what}, {curve.n_units} in all; accuracy on {curve.n_frames} held-out "
           f"examples (full model {curve.full_accuracy:.4f})")
     print(f"{'k':>6} {'frac':>6} " + " ".join(f"{o:>9}" for o in orders))
     for i, k in enumerate(curve.k):
