@@ -58,12 +58,12 @@ k = s1.select_slider(tr("Delete k units"), options=list(curve.k), value=k_defaul
 order = s2.radio(tr("Pruned model to inspect"), inspect, horizontal=False, index=0, key="prune_order",
                  format_func=lambda o: tr("random order (seed 0)") if o == "random" else uc.ORDER_NAMES[o])
 
-left, right = st.columns([3, 2])
 what = tr("hidden units of layer {l}").format(l=layer) if layer else UNIT_CHOICES[choice]
-left.altair_chart(uc.curve_chart(curve.table(), curve.full_accuracy, marker_k=k, title=what,
-                                 x_title=tr("units deleted (of {n})").format(n=curve.n_units)),
-                  width="stretch")
+st.altair_chart(uc.curve_chart(curve.table(), curve.full_accuracy, marker_k=k, title=what,
+                               x_title=tr("units deleted (of {n})").format(n=curve.n_units)),
+                width="stretch")
 i = curve.point(k)
+right, d1 = st.columns(2)  # two columns, each readable at 1024 px with the sidebar open
 with right:
     st.markdown(tr("**With {k} of {n} {what} deleted** ({f:.0%}), frame accuracy on {m:,} held-out frames:").format(
         k=k, n=curve.n_units, what=what, f=k / curve.n_units, m=curve.n_frames))
@@ -78,7 +78,6 @@ with right:
                       "units of one layer\")."))
 
 p = S.pruned_model(cfg.model, units, layer, order, k, cfg.stat, cfg.output)
-d1, d2 = st.columns([2, 3])
 with d1:
     st.markdown(tr("**The pruned network** ({o})").format(o=uc.ORDER_NAMES[order]))
     st.dataframe([
@@ -92,9 +91,8 @@ with d1:
                   "Time measured on this server just now."))
     st.download_button(tr("Download the pruned model (zip)"), lambda: S.model_zip(p, f"{cfg.model}_{units}{layer or ''}_{order}_{k}"),
                        file_name=f"{cfg.model}_{units}_{order}_{k}.zip", mime="application/zip", key="prune_dl")
-with d2:
-    st.altair_chart(uc.damage_bars(curve.damage(order, k), title=tr("Phonemes that lose most (recall)")),
-                    width="stretch")
+st.altair_chart(uc.damage_bars(curve.damage(order, k), title=tr("Phonemes that lose most (recall)")),
+               width="stretch")
 
 if units == "input":
     st.altair_chart(uc.kept_inputs_map(info.features, p.keep[0], imp[0],
