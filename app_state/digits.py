@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from app_state.session import _leave_pages_v1_mode, _select
+from app_state.session import _leave_pages_v1_mode, _select, warmup_panel
 from app_state.shared import OUTPUT_LABELS, STAT_LABELS, Settings, model, models_root
 from core import pruning
 from core.activations import class_mean_activations, predict_proba
@@ -131,6 +131,7 @@ def digits_page_start(title: str) -> tuple[str, ModelInfo, Settings | None]:
             "posterior",
             lambda k: tr(OUTPUT_LABELS[k]),
         )
+    warmup_panel()
     st.query_params.update({"digits_model": m, "stat": k, "output": o})
     try:
         digits_model(m)

@@ -14,6 +14,7 @@ from app_state.shared import (
     phone_label,
     speech_models,
     validation,
+    warmup,
 )
 from core.importance import (
     OUTPUTS,
@@ -248,7 +249,43 @@ def sidebar() -> Settings | None:
     except ValueError as exc:
         st.error(tr("The model {m} cannot be used: {e}").format(m=m, e=exc))
         return None
+    warmup_panel()
     return Settings(model=m, sample_set=s, stat=k, output=o)
+
+
+def _warmup_text(w) -> str:
+    if w.error:
+        return tr("Background preparation stopped ({e}); maps are computed when asked for.").format(e=w.error)
+    if w.finished is not None:
+        return tr("✓ Importance maps of every phoneme of {m} ready ({s:.0f} s).").format(
+            m=w.name, s=w.seconds
+        )
+    what = tr("histograms") if w.current == "histograms" else f"/{w.current}/"
+    return tr(
+        "Preparing the importance maps of {m} in the background: step {i} of {n} ({what}). "
+        "Pages work meanwhile; a phoneme not ready yet is computed when you open it."
+    ).format(m=w.name, i=min(w.done + 1, w.total), n=w.total, what=what)
+
+
+@st.fragment(run_every=2.0)
+def _warmup_live(w) -> None:
+    if w.finished is None:
+        st.progress(w.done / w.total, text=_warmup_text(w))
+    else:
+        st.caption(_warmup_text(w))
+
+
+def warmup_panel() -> None:
+    """Start the background warm-up (once per server) and show its progress in the sidebar:
+    refreshed every 2 s while it runs, a one-line caption once it is done."""
+    w = warmup()
+    if w is None:
+        return
+    with st.sidebar:
+        if w.finished is None:
+            _warmup_live(w)
+        else:
+            st.caption(_warmup_text(w))
 
 
 def page_start(title: str) -> tuple[Settings, ModelInfo]:

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import os
+import threading
+import time
+from collections import OrderedDict
 from dataclasses import dataclass
 
 import numpy as np
@@ -43,6 +46,92 @@ class Settings:
 
 
 # ---------------------------------------------------------------------------------------------
+# Compute-once stores and progress
+
+
+class _Memo:
+    """A thread-safe store shared by every session: a value is computed once per key even when
+    several sessions ask for it at the same time (the others wait for the first), and at most
+    ``max_entries`` values are kept (least recently used dropped)."""
+
+    def __init__(self, max_entries: int = 64):
+        self._lock = threading.Lock()
+        self._values: OrderedDict = OrderedDict()
+        self._key_locks: dict = {}
+        self.max_entries = max_entries
+
+    def has(self, key) -> bool:
+        """True when ``key``'s value is stored (a ``get`` returns at once)."""
+        with self._lock:
+            return key in self._values
+
+    def get(self, key, compute):
+        with self._lock:
+            if key in self._values:
+                self._values.move_to_end(key)
+                return self._values[key]
+            key_lock = self._key_locks.setdefault(key, threading.Lock())
+        with key_lock:
+            with self._lock:
+                if key in self._values:
+                    return self._values[key]
+            value = compute()
+            with self._lock:
+                self._values[key] = value
+                self._key_locks.pop(key, None)
+                while len(self._values) > self.max_entries:
+                    self._values.popitem(last=False)
+            return value
+
+
+@st.cache_resource(show_spinner=False)
+def _memo(kind: str) -> _Memo:
+    return _Memo(max_entries={"pruned": 16, "histograms": 8}.get(kind, 64))
+
+
+def _progress(text: str):
+    """A progress callback that shows a bar only once work starts; returns (callback, close)."""
+    bar = None
+
+    def update(f: float) -> None:
+        nonlocal bar
+        if bar is None:
+            bar = st.progress(0.0, text=text)
+        bar.progress(min(1.0, max(0.0, f)), text=text)
+
+    def close() -> None:
+        if bar is not None:
+            bar.empty()
+
+    return update, close
+
+
+class Steps:
+    """ "Step i of n: what" above a progress bar, shown from the first second of a computation a
+    view needs (``n`` = the computations still missing, so a cached view shows nothing)."""
+
+    def __init__(self, n: int):
+        self.n, self.i, self._bar = n, 0, None
+
+    def step(self, text: str):
+        """Start the next step; returns its progress callback (fraction 0..1)."""
+        self.i += 1
+        label = tr("Step {i} of {n}: {what}").format(i=self.i, n=self.n, what=text)
+        if self._bar is None:
+            self._bar = st.progress(0.0, text=label)
+
+        def update(f: float) -> None:
+            self._bar.progress(min(1.0, max(0.0, float(f))), text=label)
+
+        update(0.0)
+        return update
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.empty()
+
+
+# ---------------------------------------------------------------------------------------------
 # Shared, cached resources (read-only)
 
 
@@ -72,7 +161,7 @@ def all_models() -> tuple[ModelInfo, ...]:
     return _all_models(models_root())
 
 
-@st.cache_resource(show_spinner=False)
+@st.cache_resource(show_spinner="Loading the model…")
 def _model(root: str, name: str):
     net, info = load_model(_speech_models(root)[name].path)
     for p in net.parameters():
@@ -85,7 +174,7 @@ def model(name: str):
     return _model(models_root(), name)
 
 
-@st.cache_resource(show_spinner=False)
+@st.cache_resource(show_spinner="Loading the validation frames…")
 def _validation(root: str, name: str):
     frames = load_validation(_model(root, name)[1])
     frames.feats.setflags(write=False)
@@ -110,40 +199,32 @@ def _stats_cache() -> GradStatsCache:
     return GradStatsCache(max_entries=16, max_concurrent=2)
 
 
-def grad_stats(name: str, output: str, target: tuple[int, ...]) -> GradStats:
+def _stats_inputs(root: str, name: str) -> tuple:
+    """What every input-layer statistic of a model is computed from: (cache key, model, frames,
+    labels, keyword arguments); the pages and the background warm-up use exactly this."""
+    net, info = _model(root, name)
+    frames, view = _validation(root, name)
+    kwargs = {"n_labels": len(PHONES), "transform": info.normalizer.apply}
+    return (root, name, "validation"), net, view, frames.labels, kwargs
+
+
+def stats_ready(name: str, output: str, target: tuple[int, ...]) -> bool:
+    """True when a target's statistics are computed (its map opens at once)."""
+    return _stats_cache().has((models_root(), name, "validation"), [target], output=output)
+
+
+def grad_stats(name: str, output: str, target: tuple[int, ...], progress=None) -> GradStats:
     """Input-layer gradient statistics of one target over the model's validation set.
 
-    Computed on first use (with a progress bar) and kept in a cache shared by all sessions; later
-    calls for any (labels, statistic) are instant.
+    Computed once for every session (``GradStatsCache``: a target asked by several sessions at
+    once, or being computed by the background warm-up, is computed once and the others follow its
+    progress); later calls for any (labels, statistic) are instant.
     """
-    net, info = model(name)
-    frames, view = validation(name)
-    bar = None
-
-    def progress(f: float) -> None:
-        nonlocal bar
-        if bar is None:
-            bar = st.progress(0.0, text=tr("Computing gradients over the validation frames…"))
-        bar.progress(min(1.0, f), text=tr("Computing gradients over the validation frames…"))
-
-    stats = _stats_cache().get(
-        (models_root(), name, "validation"),
-        net,
-        view,
-        frames.labels,
-        [target],
-        output=output,
-        n_labels=len(PHONES),
-        transform=info.normalizer.apply,
-        progress=progress,
-    )
-    if bar is not None:
-        bar.empty()
-    return stats
+    key, net, view, labels, kwargs = _stats_inputs(models_root(), name)
+    return _stats_cache().get(key, net, view, labels, [target], output=output, progress=progress, **kwargs)
 
 
-@st.cache_resource(show_spinner=False)
-def _histograms(root: str, name: str, bins: int) -> ClassHistograms:
+def _compute_histograms(root: str, name: str, bins: int, progress=None) -> ClassHistograms:
     _, info = _model(root, name)
     frames, view = _validation(root, name)
     return class_histograms(
@@ -153,15 +234,44 @@ def _histograms(root: str, name: str, bins: int) -> ClassHistograms:
         bins=bins,
         transform=info.normalizer.apply,
         names=list(PHONES),
+        progress=progress,
     )
 
 
-def histograms(name: str, bins: int) -> ClassHistograms:
-    """Per-phoneme histograms of every normalised input on shared bins (and the class means)."""
-    return _histograms(models_root(), name, bins)
+def histograms(name: str, bins: int, progress=None) -> ClassHistograms:
+    """Per-phoneme histograms of every normalised input on shared bins (and the class means),
+    computed once per (model, bins) for every session."""
+    root = models_root()
+    return _memo("histograms").get(
+        (root, name, bins), lambda: _compute_histograms(root, name, bins, progress)
+    )
 
 
-@st.cache_resource(show_spinner=False)
+def histograms_ready(name: str, bins: int) -> bool:
+    return _memo("histograms").has((models_root(), name, bins))
+
+
+def prepare(name: str, output: str, targets=(), bins: int | None = None) -> None:
+    """Compute what a view needs and is not cached yet, as "Step i of n" with a progress bar from
+    the first second: the gradient statistics of each target (a phoneme or state), then the
+    histograms (``bins``). Nothing is shown when everything is ready."""
+    todo = [t for t in dict.fromkeys(targets) if not stats_ready(name, output, target_of(name, t))]
+    need_hist = bins is not None and not histograms_ready(name, bins)
+    if not todo and not need_hist:
+        return
+    steps = Steps(len(todo) + need_hist)
+    n = validation_size(name)
+    try:
+        for t in todo:
+            what = tr("the gradients of /{p}/ over {n} validation frames").format(p=t, n=f"{n:,}")
+            grad_stats(name, output, target_of(name, t), progress=steps.step(what))
+        if need_hist:
+            histograms(name, bins, progress=steps.step(tr("the histograms of every input")))
+    finally:
+        steps.close()
+
+
+@st.cache_resource(show_spinner="Measuring the model on its validation frames…")
 def _evaluation(root: str, name: str) -> EvalResult:
     net, info = _model(root, name)
     return evaluate(net, info)
@@ -240,6 +350,7 @@ def sample_labels(cfg: Settings, phones: tuple[str, ...]) -> list[int] | None:
 def importance(cfg: Settings, target: str, phones: tuple[str, ...]) -> PhoneImportance:
     """Importance (``cfg.stat`` of the gradient of ``cfg.output``) of ``target`` (a phoneme, or one
     state such as ``s_S2``) over the sample set (``phones``: the selected phonemes)."""
+    prepare(cfg.model, cfg.output, [target])
     stats = grad_stats(cfg.model, cfg.output, target_of(cfg.model, target))
     labels = sample_labels(cfg, phones)
     n = int(stats.n.sum() if labels is None else stats.n[labels].sum())
@@ -254,6 +365,7 @@ def class_mean(name: str, phone: str) -> np.ndarray:
 def map_data(cfg: Settings, target: str, phone: str) -> tuple[pd.DataFrame, int]:
     """The importance map's table (``core.charts.map_table``) of ``target`` with the class mean of
     ``phone``, and the number of frames the statistic is over."""
+    prepare(cfg.model, cfg.output, [target], DEFAULT_BINS)
     imp = importance(cfg, target, (phone,))
     table = charts.map_table(model(cfg.model)[1].features, imp.values, class_mean(cfg.model, phone))
     return table, imp.n_frames
@@ -262,6 +374,7 @@ def map_data(cfg: Settings, target: str, phone: str) -> tuple[pd.DataFrame, int]
 def pair_data(cfg: Settings, a: str, b: str, bins: int) -> tuple[pd.DataFrame, ClassHistograms]:
     """The pair map's table (``core.charts.pair_table``: importances, product, p_e, eps, score) and
     the histograms it was drawn from."""
+    prepare(cfg.model, cfg.output, [a, b], bins)
     imp_a, imp_b = importance(cfg, a, (a, b)), importance(cfg, b, (a, b))
     hist = histograms(cfg.model, bins)
     eps, p_e = hist.overlap(label_index(cfg.model, a), label_index(cfg.model, b))
@@ -279,3 +392,74 @@ def pair_detail(name: str, a: str, b: str, input_index: int, bins: int) -> Overl
         idx = np.flatnonzero(frames.labels == lab)
         values.append(info.normalizer.apply(view[idx])[:, int(input_index)])
     return full_range_detail(histograms(name, bins), la, lb, int(input_index), *values)
+
+
+# ---------------------------------------------------------------------------------------------
+# Background warm-up: every phoneme's statistics of the default model, once per server
+
+
+@dataclass
+class Warmup:
+    """Progress of the background warm-up (read by the sidebar; written by its thread only)."""
+
+    name: str
+    output: str
+    total: int
+    done: int = 0
+    current: str = ""
+    error: str | None = None
+    started: float = 0.0
+    finished: float | None = None
+
+    @property
+    def seconds(self) -> float:
+        return (self.finished or time.monotonic()) - self.started
+
+
+WARMUP_OUTPUT = "posterior"
+
+
+def warmup_order(phones: list[str]) -> list[str]:
+    """The paper's phonemes first (the "start here" views), then the others in table order."""
+    first = [p for pair in PAPER_PAIRS for p in pair if p in phones]
+    return first + [p for p in phones if p not in first]
+
+
+@st.cache_resource(show_spinner=False)
+def _warmup(root: str, name: str, output: str) -> Warmup:
+    """Start, once per (models folder, model, output), a daemon thread that computes the histograms
+    and then every phoneme's gradient statistics through the same caches the pages use (so a
+    phoneme a session asks for meanwhile is computed once, and the warm-up takes one of the
+    cache's computation slots, leaving the other to the sessions)."""
+    key, net, view, labels, kwargs = _stats_inputs(root, name)
+    info = _model(root, name)[1]
+    phones = [p for p in PHONES if p in info.labels or f"{p}_S1" in info.labels]
+    order = warmup_order(phones)
+    cache, hist = _stats_cache(), _memo("histograms")
+    w = Warmup(name, output, total=len(order) + 1, started=time.monotonic())
+
+    def run() -> None:
+        try:
+            w.current = "histograms"
+            hist.get((root, name, DEFAULT_BINS), lambda: _compute_histograms(root, name, DEFAULT_BINS))
+            w.done += 1
+            for p in order:
+                w.current = p
+                cache.get(key, net, view, labels, [info.outputs_of(p)], output=output, **kwargs)
+                w.done += 1
+        except Exception as e:  # noqa: BLE001 - shown in the sidebar; pages compute on demand
+            w.error = str(e)
+        finally:
+            w.current, w.finished = "", time.monotonic()
+
+    threading.Thread(target=run, name=f"dnnlens-warmup-{name}", daemon=True).start()
+    return w
+
+
+def warmup() -> Warmup | None:
+    """The background warm-up of the default model's statistics (started on the first page view
+    of the server); None when it is switched off (DNNLENS_WARMUP=0, as in the tests) or the default
+    model is absent."""
+    if os.environ.get("DNNLENS_WARMUP", "1") == "0" or DEFAULT_MODEL not in speech_models():
+        return None
+    return _warmup(models_root(), DEFAULT_MODEL, WARMUP_OUTPUT)

@@ -3,72 +3,17 @@
 from __future__ import annotations
 
 import os
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass
 
 import numpy as np
-import streamlit as st
 
 from app_state.digits import any_model
-from app_state.shared import models_root
+from app_state.shared import _memo, _progress, models_root
 from core import pruning
 from i18n import tr
 
 # ---------------------------------------------------------------------------------------------
 # Units, filters and pruning (shared by all sessions, computed once per key)
-
-
-class _Memo:
-    """A thread-safe store shared by every session: a value is computed once per key even when
-    several sessions ask for it at the same time (the others wait for the first), and at most
-    ``max_entries`` values are kept (least recently used dropped)."""
-
-    def __init__(self, max_entries: int = 64):
-        self._lock = threading.Lock()
-        self._values: OrderedDict = OrderedDict()
-        self._key_locks: dict = {}
-        self.max_entries = max_entries
-
-    def get(self, key, compute):
-        with self._lock:
-            if key in self._values:
-                self._values.move_to_end(key)
-                return self._values[key]
-            key_lock = self._key_locks.setdefault(key, threading.Lock())
-        with key_lock:
-            with self._lock:
-                if key in self._values:
-                    return self._values[key]
-            value = compute()
-            with self._lock:
-                self._values[key] = value
-                self._key_locks.pop(key, None)
-                while len(self._values) > self.max_entries:
-                    self._values.popitem(last=False)
-            return value
-
-
-@st.cache_resource(show_spinner=False)
-def _memo(kind: str) -> _Memo:
-    return _Memo(max_entries=16 if kind == "pruned" else 64)
-
-
-def _progress(text: str):
-    """A progress callback that shows a bar only once work starts; returns (callback, close)."""
-    bar = None
-
-    def update(f: float) -> None:
-        nonlocal bar
-        if bar is None:
-            bar = st.progress(0.0, text=text)
-        bar.progress(min(1.0, max(0.0, f)), text=text)
-
-    def close() -> None:
-        if bar is not None:
-            bar.empty()
-
-    return update, close
 
 
 def unit_importance_layers(name: str, stat: str, output: str) -> dict[int, np.ndarray]:

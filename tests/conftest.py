@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from core.models import VALIDATION_DIR, save_model
+
+# The dashboard's background warm-up (every phoneme's statistics of the default model) is off in
+# tests, so that cache counts and timings belong to the test; tests/test_warmup.py switches it on.
+os.environ.setdefault("DNNLENS_WARMUP", "0")
 
 
 def _subset_npz(src: Path, dst: Path, n_utts: int) -> Path:

@@ -472,3 +472,45 @@ def test_cache_computes_a_target_once_for_concurrent_callers(tiny_speech, monkey
     second.join(60)
     assert len(calls) == 1 and cache.computed == 1
     np.testing.assert_array_equal(out[0].stat("std"), out[1].stat("std"))
+
+
+def test_a_waiter_follows_the_computing_threads_progress(tiny_speech, monkeypatch):
+    """A target being computed by one thread (e.g. the warm-up): a second caller waits, sees the
+    first one's progress fractions, and nothing is computed twice; ``has`` tells when it is ready."""
+    import threading
+    import time
+
+    import core.importance.cache as cache_mod
+    from core.importance import GradStatsCache
+
+    model, cfg, names, x, labels = tiny_speech
+    real = cache_mod.gradient_stats
+    halfway, release = threading.Event(), threading.Event()
+
+    def slow(*args, progress=None, **kwargs):
+        progress(0.5)
+        halfway.set()
+        release.wait(30)
+        return real(*args, progress=progress, **kwargs)
+
+    monkeypatch.setattr(cache_mod, "gradient_stats", slow)
+    cache = GradStatsCache()
+    assert not cache.has("k", [2])
+    first = threading.Thread(target=lambda: cache.get("k", model, x, labels, [2], n_labels=5))
+    first.start()
+    halfway.wait(30)
+    seen: list[float] = []
+
+    def second():
+        seen.append(-1.0)
+        cache.get("k", model, x, labels, [2], n_labels=5, progress=seen.append)
+
+    t2 = threading.Thread(target=second)
+    t2.start()
+    time.sleep(0.8)  # the waiter polls every 0.25 s
+    release.set()
+    first.join(60)
+    t2.join(60)
+    assert cache.computed == 1 and cache.has("k", [2])
+    assert 0.5 in seen[1:], seen
+    np.testing.assert_array_equal(cache.get("k", model, x, labels, [2], n_labels=5).n.sum(), len(labels))

@@ -24,6 +24,8 @@ class GradStatsCache:
     (under the lock), the others wait for it and then read the result. ``max_concurrent``
     computations run at a time (the others queue), which bounds the memory of the gradient
     batches (``gradient_stats``' ``max_batch_mb`` each). ``computed`` counts the targets computed.
+    A thread waiting for another's computation sees its progress (``progress=`` is called with the
+    computing thread's fraction), so every waiter shows a moving bar, not a frozen page.
     """
 
     def __init__(self, max_entries: int = 8, max_concurrent: int = 2):
@@ -31,8 +33,16 @@ class GradStatsCache:
         self._lock = threading.Lock()
         self._pending: dict[Hashable, threading.Event] = {}
         self._slots = threading.BoundedSemaphore(max_concurrent)
+        self._fraction: dict[Hashable, float] = {}
         self.max_entries = max_entries
+        self.max_concurrent = max_concurrent
         self.computed = 0
+
+    def has(self, key: Hashable, targets: Sequence[TargetSpec], *, output: Output = "posterior") -> bool:
+        """True when every target's statistics for (key, output) are stored (a ``get`` returns at once)."""
+        with self._lock:
+            have = self._store.get((key, output))
+            return have is not None and all(_target_key(t) in have.targets for t in targets)
 
     def get(self, key: Hashable, model: nn.Module, X, labels: np.ndarray,
             targets: Sequence[TargetSpec] | None = None, *, output: Output = "posterior",
@@ -46,6 +56,7 @@ class GradStatsCache:
             targets = range(model.n_classes)
         want = tuple(_target_key(t) for t in targets)
         sk = (key, output)
+        progress = kwargs.pop("progress", None)
         while True:
             with self._lock:
                 have = self._store.get(sk)
@@ -54,14 +65,22 @@ class GradStatsCache:
                     self._store.move_to_end(sk)
                     return have.select(want)
                 mine = [t for t in missing if (sk, t) not in self._pending]
-                others = [self._pending[(sk, t)] for t in missing if (sk, t) in self._pending]
+                others = [(t, self._pending[(sk, t)]) for t in missing if (sk, t) in self._pending]
                 done = threading.Event()
                 for t in mine:
                     self._pending[(sk, t)] = done
             if mine:
+
+                def share(f: float, _mine=tuple(mine)) -> None:
+                    for t in _mine:
+                        self._fraction[(sk, t)] = f
+                    if progress is not None:
+                        progress(f)
+
                 try:
                     with self._slots:
-                        new = gradient_stats(model, X, labels, mine, output=output, **kwargs)
+                        share(0.0)
+                        new = gradient_stats(model, X, labels, mine, output=output, progress=share, **kwargs)
                     with self._lock:
                         have = self._store.get(sk)
                         self._store[sk] = new if have is None else have.merge(new)
@@ -73,6 +92,9 @@ class GradStatsCache:
                     with self._lock:
                         for t in mine:
                             self._pending.pop((sk, t), None)
+                            self._fraction.pop((sk, t), None)
                     done.set()
-            for ev in others:  # computed by another thread (or failed there: then claimed again)
-                ev.wait()
+            for t, ev in others:  # computed by another thread (or failed there: then claimed again)
+                while not ev.wait(0.25):
+                    if progress is not None:
+                        progress(self._fraction.get((sk, t), 0.0))
