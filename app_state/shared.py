@@ -225,8 +225,10 @@ def grad_stats(name: str, output: str, target: tuple[int, ...], progress=None) -
 
 
 def _compute_histograms(root: str, name: str, bins: int, progress=None) -> ClassHistograms:
-    _, info = _model(root, name)
-    frames, view = _validation(root, name)
+    return _histograms_of(_model(root, name)[1], *_validation(root, name), bins, progress)
+
+
+def _histograms_of(info: ModelInfo, frames, view, bins: int, progress=None) -> ClassHistograms:
     return class_histograms(
         view,
         frames.labels,
@@ -271,15 +273,15 @@ def prepare(name: str, output: str, targets=(), bins: int | None = None) -> None
         steps.close()
 
 
-@st.cache_resource(show_spinner="Measuring the model on its validation frames…")
-def _evaluation(root: str, name: str) -> EvalResult:
+def _evaluate(root: str, name: str) -> EvalResult:
     net, info = _model(root, name)
     return evaluate(net, info)
 
 
 def evaluation(name: str) -> EvalResult:
-    """Accuracy and confusion matrix of the model on its validation set."""
-    return _evaluation(models_root(), name)
+    """Accuracy and confusion matrix of the model on its validation set (once for every session)."""
+    root = models_root()
+    return _memo("evaluation").get((root, name), lambda: _evaluate(root, name))
 
 
 def confused_pairs(name: str, k: int = 6) -> list[tuple[str, str]]:
@@ -431,17 +433,19 @@ def _warmup(root: str, name: str, output: str) -> Warmup:
     and then every phoneme's gradient statistics through the same caches the pages use (so a
     phoneme a session asks for meanwhile is computed once, and the warm-up takes one of the
     cache's computation slots, leaving the other to the sessions)."""
+    # everything the thread needs is resolved here, in the script thread (no st.* call in the thread)
     key, net, view, labels, kwargs = _stats_inputs(root, name)
-    info = _model(root, name)[1]
+    info, frames = _model(root, name)[1], _validation(root, name)[0]
     phones = [p for p in PHONES if p in info.labels or f"{p}_S1" in info.labels]
     order = warmup_order(phones)
-    cache, hist = _stats_cache(), _memo("histograms")
+    cache, hist, evals = _stats_cache(), _memo("histograms"), _memo("evaluation")
     w = Warmup(name, output, total=len(order) + 1, started=time.monotonic())
 
     def run() -> None:
         try:
             w.current = "histograms"
-            hist.get((root, name, DEFAULT_BINS), lambda: _compute_histograms(root, name, DEFAULT_BINS))
+            hist.get((root, name, DEFAULT_BINS), lambda: _histograms_of(info, frames, view, DEFAULT_BINS))
+            evals.get((root, name), lambda: evaluate(net, info, frames))  # the pair page's suggestions
             w.done += 1
             for p in order:
                 w.current = p

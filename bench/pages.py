@@ -1,6 +1,8 @@
 """Responsiveness of the dashboard pages, measured by driving them with Streamlit's AppTest.
 
-    .venv/bin/python bench/pages.py [--models DIR] [--repeats 5]
+    .venv/bin/python bench/pages.py [--models DIR] [--repeats 5] [--browser]
+
+With ``--browser``: what a user waits for in headless Chromium (see bench/pages_browser.py).
 
 Prints JSON (seconds of server time: the script run of one rerun, as AppTest measures it):
 
@@ -50,9 +52,17 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--models", help="models folder (default: the shipped assets/models)")
     ap.add_argument("--repeats", type=int, default=5)
+    ap.add_argument("--browser", action="store_true",
+                    help="measure in headless Chromium instead (bench/pages_browser.py: idle, busy, warm-up)")
     args = ap.parse_args()
     if args.models:
         os.environ["DNNLENS_MODELS"] = args.models
+    if args.browser:
+        from bench.pages_browser import run
+
+        print(json.dumps(run(), indent=1))
+        return 0
+    os.environ.setdefault("DNNLENS_WARMUP", "0")  # server time of the computations themselves
     import logging
 
     logging.disable(logging.WARNING)

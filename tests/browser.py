@@ -35,8 +35,9 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def streamlit_server(timeout_s: float = 60.0, env: dict[str, str] | None = None) -> Iterator[str]:
-    """Run the dashboard on a free loopback port (extra environment ``env``); yields its base URL."""
+def streamlit_process(timeout_s: float = 60.0, env: dict[str, str] | None = None):
+    """Run the dashboard on a free loopback port (extra environment ``env``); yields (base URL,
+    the server's Popen)."""
     port = free_port()
     log = open(os.devnull, "w")
     proc = subprocess.Popen(
@@ -57,7 +58,7 @@ def streamlit_server(timeout_s: float = 60.0, env: dict[str, str] | None = None)
             if proc.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError("streamlit did not start")
             time.sleep(0.3)
-        yield url
+        yield url, proc
     finally:
         proc.terminate()
         try:
@@ -65,6 +66,13 @@ def streamlit_server(timeout_s: float = 60.0, env: dict[str, str] | None = None)
         except subprocess.TimeoutExpired:
             proc.kill()
         log.close()
+
+
+@contextlib.contextmanager
+def streamlit_server(timeout_s: float = 60.0, env: dict[str, str] | None = None) -> Iterator[str]:
+    """Run the dashboard on a free loopback port (extra environment ``env``); yields its base URL."""
+    with streamlit_process(timeout_s, env) as (url, _):
+        yield url
 
 
 @contextlib.contextmanager

@@ -99,6 +99,31 @@ def test_click_on_pair_square_shows_densities(server, page, shots):
     page.screenshot(path=str(shots / "pair_clicked.png"))
 
 
+def test_click_on_a_top_cells_row_selects_that_cell(server, page, shots):
+    """A click on the third row of the top-cells table (its row marker) shows that cell: the detail
+    names it, the URL has it, and it is not the top cell shown before."""
+    page.goto(f"{server}/phoneme_pair?pair_a=s&pair_b=sh")
+    wait_ready(page, 120000)
+    described = page.get_by_text("frame offset").first
+    top = described.inner_text()
+    grid = page.locator("[data-testid='stDataFrame']").first
+    grid.scroll_into_view_if_needed()
+    box = grid.bounding_box()
+    assert box is not None
+    page.mouse.click(box["x"] + 12, box["y"] + 35 + 2 * 35 + 17)  # header 35 px, rows 35 px
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('h3')].some(h => h.innerText.includes('Selected input'))",
+        timeout=30000)
+    wait_ready(page)
+    assert page.locator(NO_EXCEPTION).count() == 0
+    cell = dict(part.split("=", 1) for part in page.url.split("?", 1)[1].split("&")).get("cell", "")
+    offset, channel = (int(v) for v in cell.replace("%2C", ",").split(","))
+    shown = page.get_by_text("frame offset").first.inner_text()
+    assert f"frame offset {offset:+d}, channel {channel})" in shown, (shown, cell)
+    assert shown != top
+    page.screenshot(path=str(shots / "pair_row_clicked.png"))
+
+
 STREAMLIT_PROBES = ("/_stcore/host-config", "/_stcore/health")
 """Streamlit's front end first asks for these under a page's path (404) and then at the root."""
 
