@@ -5,9 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 import streamlit as st
 
-from app_state.shared import _model, models_root
+from app_state.shared import DEFAULT_BINS, PAPER_PAIRS, Settings, _model, models_root, pair_detail
 from core.importance import (
     attributions,
 )
@@ -127,3 +128,51 @@ def voice_labels(segments: tuple, fmt: str) -> bytes:
     from core.align import label_file_bytes
 
     return label_file_bytes(segments, fmt)
+
+
+# --- the student's frames against the corpus (core.voice_compare) -------------------------------
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _voice_inputs(root: str, name: str, key: str, _x: np.ndarray) -> np.ndarray:
+    from core.align import network_inputs
+
+    return network_inputs(_model(root, name)[1], _x)
+
+
+def voice_frames(name: str, key: str, x: np.ndarray, alignment):
+    """core.voice_compare.StudentFrames: the recording's network inputs labelled by ``alignment``."""
+    from core.voice_compare import student_frames
+
+    return student_frames(_voice_inputs(models_root(), name, key, x), alignment.phones)
+
+
+def voice_default_pair(counts: dict[str, int]) -> tuple[str, str]:
+    """The pair to compare first: /s/-/sh/ or /b/-/d/ when the recording has both (the paper's
+    pairs), else its two phonemes with the most frames (silence left out)."""
+    for a, b in PAPER_PAIRS:
+        if counts.get(a) and counts.get(b):
+            return a, b
+    speech = [p for p in counts if p != "sil"] + ["s", "sh"]
+    return speech[0], next(p for p in speech[1:] if p != speech[0])
+
+
+def voice_corpus_detail(cfg: Settings, a: str, b: str, input_index: int):
+    """The corpus densities of one input for a and b (the pair page's, DEFAULT_BINS)."""
+    return pair_detail(cfg.model, a, b, int(input_index), DEFAULT_BINS)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def _voice_pair(
+    root: str, name: str, key: str, align_key: tuple, a: str, b: str, stat: str, output: str, _sf
+) -> pd.DataFrame:
+    from core.voice_compare import student_pair_table
+
+    net, info = _model(root, name)
+    return student_pair_table(net, info, _sf, a, b, stat=stat, output=output, bins=DEFAULT_BINS)
+
+
+def voice_pair(cfg: Settings, key: str, align_key: tuple, sf, a: str, b: str) -> pd.DataFrame:
+    """The pair table of a and b over the student's frames (core.voice_compare.student_pair_table;
+    CompareError with the frame counts when there are too few)."""
+    return _voice_pair(models_root(), cfg.model, key, align_key, a, b, cfg.stat, cfg.output, sf)

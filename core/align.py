@@ -51,6 +51,7 @@ import re
 import tempfile
 import threading
 from collections.abc import Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -334,20 +335,30 @@ def align_network(
 # ---------------------------------------------------------------------------------------------
 # pocketsphinx
 
-_PS_DECODER = None
+_PS_POOL = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pocketsphinx")
+_PS_NEXT: Future | None = None
 _PS_LOCK = threading.Lock()
 
 
+def _new_decoder():
+    try:
+        from pocketsphinx import Decoder
+    except ImportError:
+        raise AlignError("pocketsphinx is not installed; install it with: pip install pocketsphinx==5.1.1") from None
+    return Decoder(samprate=SAMPLE_RATE, bestpath=False, loglevel="ERROR")
+
+
 def _decoder():
-    """One pocketsphinx decoder for the process (building one takes about 0.5 s), used under a lock."""
-    global _PS_DECODER
-    if _PS_DECODER is None:
-        try:
-            from pocketsphinx import Decoder
-        except ImportError:
-            raise AlignError("pocketsphinx is not installed; install it with: pip install pocketsphinx==5.1.1") from None
-        _PS_DECODER = Decoder(samprate=SAMPLE_RATE, bestpath=False, loglevel="ERROR")
-    return _PS_DECODER
+    """A pocketsphinx decoder for one alignment only. A decoder keeps state from one utterance to
+    the next (its cepstral mean estimate and more: resetting the CMN is not enough), so reusing one
+    would make a recording's alignment depend on the recordings aligned before it, another user's
+    included. Building one takes about 0.5 s, so the next one is built in the background as soon
+    as one is taken."""
+    global _PS_NEXT
+    with _PS_LOCK:
+        ready = _PS_NEXT if _PS_NEXT is not None else _PS_POOL.submit(_new_decoder)
+        _PS_NEXT = _PS_POOL.submit(_new_decoder)
+    return ready.result()
 
 
 def _ps_phone(name: str, stressed: Sequence[str] | None, k: int) -> str:
@@ -369,27 +380,26 @@ def align_pocketsphinx(signal: np.ndarray, text: str, *, duration: float | None 
     n_frames = int(len(signal) // (SAMPLE_RATE * FRAME_STEP))
     _check_length(sum(len(w.phones) for w in words), n_frames, MIN_FRAMES)
     pcm = (np.clip(signal, -1.0, 1.0) * 32767).astype("<i2").tobytes()
-    with _PS_LOCK:
-        d = _decoder()
-        for w in words:
-            if d.lookup_word(w.text) is None:
-                d.add_word(w.text, " ".join(re.sub(r"\d", "", p) for p in w.arpabet[0]), True)
-        try:
-            d.set_align_text(" ".join(w.text for w in words))
-            d.start_utt()
-            d.process_raw(pcm, full_utt=True)
-            d.end_utt()
-            d.set_alignment()
-            d.start_utt()
-            d.process_raw(pcm, full_utt=True)
-            d.end_utt()
-            result = [(w.name, w.start, w.duration, [(p.name, p.start, p.duration) for p in w])
-                      for w in (d.get_alignment() or [])]
-        except (RuntimeError, ValueError) as exc:
-            raise AlignError(
-                "pocketsphinx could not align the transcript with this recording; check that the "
-                f"transcript is what was said ({exc})."
-            ) from None
+    d = _decoder()
+    for w in words:
+        if d.lookup_word(w.text) is None:
+            d.add_word(w.text, " ".join(re.sub(r"\d", "", p) for p in w.arpabet[0]), True)
+    try:
+        d.set_align_text(" ".join(w.text for w in words))
+        d.start_utt()
+        d.process_raw(pcm, full_utt=True)
+        d.end_utt()
+        d.set_alignment()
+        d.start_utt()
+        d.process_raw(pcm, full_utt=True)
+        d.end_utt()
+        result = [(w.name, w.start, w.duration, [(p.name, p.start, p.duration) for p in w])
+                  for w in (d.get_alignment() or [])]
+    except (RuntimeError, ValueError) as exc:
+        raise AlignError(
+            "pocketsphinx could not align the transcript with this recording; check that the "
+            f"transcript is what was said ({exc})."
+        ) from None
     if not result:
         raise AlignError("pocketsphinx could not align the transcript with this recording; check that "
                          "the transcript is what was said.")

@@ -26,6 +26,7 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
+from core.charts import FIT_X
 from core.features import FeatureConfig, mel_centres_hz
 from core.phones import Segment
 
@@ -195,3 +196,32 @@ def window_chart(table: pd.DataFrame, title: str, size: int = 420) -> alt.Chart:
                  alt.Tooltip("value:Q", title="input (normalised)", format=".2f"),
                  alt.Tooltip("gradient:Q", format=".3g")],
     ).properties(width=size, height=size, title=title)
+
+
+def student_densities(detail, values_a: np.ndarray, values_b: np.ndarray, label_a: str, label_b: str,
+                      x_title: str) -> alt.LayerChart:
+    """The corpus densities of one input for two phonemes (``core.charts.density_chart`` of an
+    ``OverlapDetail``) with the student's own values over their frames of each phoneme drawn as a
+    rug: one short vertical tick per frame at the bottom, in the phoneme's colour. The x range
+    covers the corpus bins and every student value."""
+    from core.charts import density_chart
+
+    va = np.asarray(values_a, dtype=np.float64).ravel()
+    vb = np.asarray(values_b, dtype=np.float64).ravel()
+    top = float(max(np.max(detail.p_a), np.max(detail.p_b), 1e-9))
+    rug = pd.DataFrame({
+        "x": np.concatenate([va, vb]),
+        "phoneme": [f"/{label_a}/"] * len(va) + [f"/{label_b}/"] * len(vb),
+        "low": 0.0,
+        "high": np.concatenate([np.full(len(va), 0.12 * top), np.full(len(vb), 0.24 * top)]),
+        "who": "your frames",
+    })
+    ticks = alt.Chart(rug).mark_rule(strokeWidth=2, opacity=0.85).encode(
+        x="x:Q", y="low:Q", y2="high:Q", color="phoneme:N",
+        tooltip=[alt.Tooltip("who:N", title=""), alt.Tooltip("phoneme:N"), alt.Tooltip("x:Q", format="+.2f")],
+    )
+    base = density_chart(detail.centres, detail.p_a, detail.p_b, label_a, label_b, x_title)
+    title = f"lines: corpus · ticks: your frames (short /{label_a}/, tall /{label_b}/) · grey: overlap ε"
+    return alt.layer(*base.layer, ticks).properties(  # one x scale: the union of the corpus bins and your values
+        width="container", height=base.height, autosize=FIT_X,
+        title=alt.Title(title, fontSize=12, fontWeight="normal", anchor="start", color="#555"))

@@ -4,9 +4,11 @@ import numpy as np
 import streamlit as st
 
 import app_state as S
+from core import charts
 from core import voice_charts as vc
 from core.align import AlignError, agreement
 from core.audio import SAMPLE_RATE, AudioError, wav_bytes
+from core.voice_compare import CompareError
 from i18n import tr
 
 cfg, info = S.page_start("Your voice")
@@ -126,4 +128,59 @@ right.audio(wav_bytes(x[max(0, centre - half): centre + half]), format="audio/wa
 right.download_button(tr("Input window and gradient (CSV)"),
                       vc.window_table(window, grad, info.features).to_csv(index=False).encode(),
                       file_name=f"window_{frame}_{phone}.csv", mime="text/csv")
+
+# --- compare with the corpus -------------------------------------------------------------------
+st.subheader(tr("Your phonemes and the corpus"))
+if "pocketsphinx" not in alignments:
+    st.caption(tr("Type the transcript above: the comparison takes your frames of each phoneme from "
+                  "pocketsphinx's alignment."))
+    S.report_repairs()
+    st.stop()
+sf = S.voice_frames(cfg.model, key, x, alignments["pocketsphinx"])
+counts = sf.counts()
+st.caption(tr("Frames (10 ms) of each phoneme in your recording, from pocketsphinx's alignment: {c}").format(
+    c=", ".join(f"/{p}/ {n}" for p, n in counts.items())))
+present = [p for p in S.phones_of(cfg.model) if counts.get(p)]
+da, db = S.voice_default_pair(counts)
+c1, c2 = st.columns(2)
+pa = c1.selectbox(tr("Phoneme A"), present, index=present.index(da) if da in present else 0, key=f"w_vcmp_a_{key}")
+pb = c2.selectbox(tr("Phoneme B"), present, index=present.index(db) if db in present else min(1, len(present) - 1),
+                  key=f"w_vcmp_b_{key}")
+if pa == pb:
+    st.info(tr("Choose two different phonemes."))
+    S.report_repairs()
+    st.stop()
+fc = info.features
+corpus_table, _ = S.pair_data(cfg, pa, pb, S.DEFAULT_BINS)
+top = charts.ranked(corpus_table, "score", 1).iloc[0]
+c3, c4 = st.columns(2)
+offset = c3.select_slider(tr("Time offset (frames of 10 ms)"), list(range(-fc.context, fc.context + 1)),
+                          value=int(top.offset_frames), key=f"w_vcmp_off_{key}_{pa}_{pb}")
+channel = c4.select_slider(tr("Channel"), list(range(fc.n_channels)), value=int(top.channel),
+                           format_func=lambda c: corpus_table.channel_name.iloc[c], key=f"w_vcmp_ch_{key}_{pa}_{pb}")
+row = charts.cell_row(corpus_table, (offset, channel))
+st.caption(tr("The input starts at the corpus's top cell by score for /{a}/ vs /{b}/ ({ms:+.0f} ms, {name}); "
+              "move the sliders to look at another.").format(a=pa, b=pb, ms=top.offset_ms, name=top.channel_name))
+left, right = st.columns(2)
+with left:
+    detail = S.voice_corpus_detail(cfg, pa, pb, int(row["input"]))
+    st.altair_chart(vc.student_densities(detail, sf.values(pa, row["input"]), sf.values(pb, row["input"]), pa, pb,
+                                         tr("input value (normalised z) at {ms:+.0f} ms, {name}").format(
+                                             ms=row.offset_ms, name=row.channel_name)),
+                    width="stretch", key="voice_densities")
+    st.caption(tr("Your /{a}/: {na} frames, your /{b}/: {nb} frames.").format(
+        a=pa, b=pb, na=counts.get(pa, 0), nb=counts.get(pb, 0)))
+with right:
+    try:
+        mine = S.voice_pair(cfg, key, (" ".join(text.split()), "pocketsphinx"), sf, pa, pb)
+    except CompareError as exc:
+        st.info(str(exc))
+    else:
+        st.markdown(tr("**The pair map on your frames** ({n} frames of /{a}/ and /{b}/ as the sample set)").format(
+            n=counts.get(pa, 0) + counts.get(pb, 0), a=pa, b=pb))
+        st.altair_chart(charts.pair_map(mine, fc, pa, pb, selected=(offset, channel)), width="stretch",
+                        key="voice_pair_map")
+        st.caption(tr("Size = importance(/{a}/) × importance(/{b}/) over your frames, colour = p_e from your "
+                      "frames' histograms; few frames make both noisy. Compare with the Phoneme pair page "
+                      "(the corpus).").format(a=pa, b=pb))
 S.report_repairs()

@@ -161,3 +161,14 @@ def test_label_files_round_trip(tmp_path):
     assert read_textgrid(tg) == segs
     with pytest.raises(A.AlignError, match="Unknown label format"):
         A.label_file_bytes(segs, "csv")
+
+
+def test_a_pocketsphinx_alignment_does_not_depend_on_earlier_ones():
+    """pocketsphinx keeps state between utterances; a recording's alignment must not depend on
+    what was aligned before it in the same server (another user's recording)."""
+    texts = A.sample_texts(SAMPLES)
+    x = load_audio(SAMPLES / "she_sells.wav")
+    first = A.align_pocketsphinx(x, texts["she_sells.wav"]).phones
+    for other in ("bad_dog.wav", "big_deal.wav"):
+        A.align_pocketsphinx(load_audio(SAMPLES / other), texts[other])
+    assert A.align_pocketsphinx(x, texts["she_sells.wav"]).phones == first

@@ -90,3 +90,54 @@ def test_bad_transcript_is_one_error_and_the_pictures_stay(tiny_models, text, me
     assert not at.exception
     assert len(at.error) == 1 and message in at.error[0].value, [e.value for e in at.error]
     assert any("Decoded by the network" in c.value for c in at.caption)
+
+
+def _datasets(at: AppTest) -> list:
+    """Every dataset of every chart on the page (pandas frames)."""
+    import pyarrow as pa
+
+    return [pa.ipc.open_stream(d.data.data).read_pandas() for c in at.get("vega_lite_chart") for d in c.proto.datasets]
+
+
+def test_compare_with_the_corpus_draws_the_students_own_values(tiny_models):
+    """The default sample ("She sells sea shells…") aligned by pocketsphinx: the section counts the
+    frames of each phoneme, starts at /s/ vs /sh/ on the corpus's top-score cell, and the ticks are
+    exactly the student's input values over their /s/ and /sh/ frames (core.voice_compare)."""
+    import app_state as S
+    from core import charts
+    from core.align import align, network_inputs
+    from core.audio import load_audio
+    from core.voice_compare import student_frames
+
+    at = voice_page()
+    shows_recording(at)
+    assert any(s.value == "Your phonemes and the corpus" for s in at.subheader)
+    counts = next(c.value for c in at.caption if c.value.startswith("Frames (10 ms) of each phoneme"))
+    assert at.selectbox(key=next(s.key for s in at.selectbox if s.key.startswith("w_vcmp_a_"))).value == "s"
+    # the same computation outside the page
+    net, info = S.model("speech_en_mfbank")
+    x = load_audio(SAMPLE.read_bytes())
+    sf = student_frames(network_inputs(info, x), align(x, "She sells sea shells on the sea shore.", "pocketsphinx", info=info).phones)
+    assert f"/s/ {sf.count('s')}" in counts and f"/sh/ {sf.count('sh')}" in counts
+    cfg = S.Settings("speech_en_mfbank", "all", "std", "posterior")
+    table, _ = S.pair_data(cfg, "s", "sh", S.DEFAULT_BINS)
+    top = charts.ranked(table, "score", 1).iloc[0]
+    rug = next(d for d in _datasets(at) if "who" in d.columns)
+    want = np.sort(np.concatenate([sf.values("s", top["input"]), sf.values("sh", top["input"])]))
+    np.testing.assert_allclose(np.sort(rug["x"].to_numpy()), want, rtol=1e-6)
+    # both have >= 10 frames: the pair map on the student's frames is drawn
+    mine = next(d for d in _datasets(at) if "importance_pair" in d.columns)
+    assert len(mine) == info.features.input_dim
+
+
+def test_compare_with_too_few_frames_says_how_many(tiny_models):
+    at = voice_page()
+    sel = next(s for s in at.selectbox if s.key.startswith("w_vcmp_b_"))
+    counts = next(c.value for c in at.caption if c.value.startswith("Frames (10 ms) of each phoneme"))
+    rare = counts.rsplit(", ", 1)[1]  # the phoneme with the fewest frames, e.g. "/n/ 4"
+    phone, n = rare.strip("/").split("/ ")
+    assert int(n) < 10
+    at.selectbox(key=sel.key).set_value(phone).run()
+    assert not at.exception and not at.error
+    assert any(f"/{phone}/ has {n} frames" in i.value and "at least 10" in i.value for i in at.info), \
+        [i.value for i in at.info]
