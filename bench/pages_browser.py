@@ -66,12 +66,15 @@ def _rerun_done(page, t0: float, charts: int) -> float:
 
 def choose_phoneme(page, label: str, phone: str, charts: int = 1) -> float:
     """Choose ``phone`` in the select box ``label`` of the open page; seconds until redrawn."""
-    box = page.locator(f"[data-testid='stSelectbox']:has(label:text-is('{label}'))").first
-    box.click()
+    box = page.locator("[data-testid='stMain'] [data-testid='stSelectbox']").filter(has_text=label).first
+    box.locator("input").first.click()
     page.keyboard.type(f"{phone}  (")
     t0 = time.perf_counter()
     page.keyboard.press("Enter")
-    return _rerun_done(page, t0, charts)
+    dt = _rerun_done(page, t0, charts)
+    if f"={phone}" not in page.url:
+        raise RuntimeError(f"choosing /{phone}/ in '{label}' did not work (address {page.url})")
+    return dt
 
 
 def move_slider(page, label: str, charts: int = 1) -> float:
