@@ -123,6 +123,17 @@ def voice_window(name: str, key: str, x: np.ndarray, frame: int, phone: str) -> 
     return _voice_window(models_root(), name, key, int(frame), phone, x)
 
 
+def voice_time_from_chart(chart_key: str, slider_key: str, duration: float) -> None:
+    """on_select callback of the voice chart: a click on the spectrogram moves the time cursor (the
+    slider ``slider_key``) to the middle of the clicked column."""
+    from core.voice_charts import TIME_SELECTION
+
+    picked = st.session_state[chart_key].selection.get(TIME_SELECTION) or []
+    if picked and "t0" in picked[0]:
+        t = 0.5 * (float(picked[0]["t0"]) + float(picked[0].get("t1", picked[0]["t0"])))
+        st.session_state[slider_key] = float(round(min(max(t, 0.0), duration), 2))
+
+
 def voice_labels(segments: tuple, fmt: str) -> bytes:
     """A .lab (``fmt="lab"``) or TextGrid (``"textgrid"``) file of the segments, as bytes."""
     from core.align import label_file_bytes

@@ -77,9 +77,14 @@ def spectrogram_table(logmel: np.ndarray, duration: float, max_columns: int = 60
     })
 
 
+TIME_SELECTION = "voice_time"
+"""The spectrogram's click selection (fields t0, t1 of the clicked column, in s)."""
+
+
 def spectrogram_chart(table: pd.DataFrame, duration: float, *, cursor: float | None = None,
                       boundaries: Sequence[float] = (), height: int = 220) -> alt.LayerChart:
-    """The log-mel spectrogram (time x mel channel), optional segment boundaries as white rules."""
+    """The log-mel spectrogram (time x mel channel), optional segment boundaries as white rules.
+    A click on it selects the clicked column's time span (``TIME_SELECTION``)."""
     n_ch = int(table["channel"].max()) + 1
     hz = table.drop_duplicates("channel").set_index("channel")["hz"]
     every = [k for k in range(0, n_ch, 5)]
@@ -93,7 +98,9 @@ def spectrogram_chart(table: pd.DataFrame, duration: float, *, cursor: float | N
         color=alt.Color("value:Q", scale=alt.Scale(scheme="magma"), legend=None),
         tooltip=[alt.Tooltip("t0:Q", title="time (s)", format=".2f"), alt.Tooltip("hz:Q", title="Hz"),
                  alt.Tooltip("value:Q", title="log energy", format=".1f")],
-    ).transform_calculate(channel_top="datum.channel + 1").properties(height=height, title="log-mel spectrogram")
+    ).transform_calculate(channel_top="datum.channel + 1").properties(
+        height=height, title="log-mel spectrogram (click to move the cursor)"
+    ).add_params(alt.selection_point(name=TIME_SELECTION, fields=["t0", "t1"], on="click"))
     layers = [base]
     if len(boundaries):
         rules = alt.Chart(pd.DataFrame({"t0": list(boundaries)})).mark_rule(color="white", opacity=0.6,

@@ -1,5 +1,7 @@
 """Your voice: a recording -> what the network hears in it, its alignment, the gradient at one frame."""
 
+from functools import partial
+
 import numpy as np
 import streamlit as st
 
@@ -91,7 +93,8 @@ chart = vc.stacked(
     vc.posterior_chart(post_table, a.duration, cursor=t),
     vc.tracks_chart(vc.tracks_table(tracks), a.duration, cursor=t),
 )
-st.altair_chart(chart, width="content", key="voice_chart")
+st.altair_chart(chart, width="content", key="voice_chart", selection_mode=vc.TIME_SELECTION,
+                on_select=partial(S.voice_time_from_chart, "voice_chart", f"w_voice_time_{key}", a.duration))
 st.caption(tr("Decoded by the network (frame argmax, repeats merged, runs under 30 ms smoothed): {seq}").format(
     seq=" ".join(d.segment.phone for d in a.decoded if d.segment.phone != "sil")))
 

@@ -39,4 +39,17 @@ def test_upload_align_download(tiny_models_dir, tmp_path):
         phones = [s.phone for s in read_textgrid(out)]
         assert phones[:3] == ["sil", "sh", "iy"]
         page.screenshot(path=str(tmp_path / "your_voice.png"), full_page=True)
+        # a click on the spectrogram moves the time cursor there
+        cursor = page.locator("[data-testid='stSlider'] [data-testid='stSliderThumbValue']").first
+        before = cursor.inner_text()
+        heading = page.locator("h3").filter(has_text="The frame at").first
+        pic = page.locator("[data-testid='stVegaLiteChart']").first.locator("svg.marks, canvas").first
+        box = pic.bounding_box()
+        page.mouse.click(box["x"] + 120, box["y"] + 80)  # left part of the spectrogram: near 0.1 s
+        page.wait_for_function("(b) => !document.querySelector(\"[data-testid='stSliderThumbValue']\")"
+                               ".innerText.includes(b)", arg=before, timeout=60000)
+        after = float(cursor.inner_text())
+        assert after < 0.5 <= float(before), (before, after)
+        heading.filter(has_text=f"{after:.2f} s").wait_for(timeout=60000)
+        assert page.locator("[data-testid='stException']").count() == 0
         assert not errors, errors
