@@ -88,11 +88,21 @@ def move_slider(page, label: str, charts: int = 1) -> float:
 def wait_warmup(page) -> None:
     page.wait_for_function(
         "() => (document.querySelector(\"[data-testid='stSidebar']\")?.innerText || '').includes('ready (')",
-        timeout=TIMEOUT_MS, polling=500)
+        timeout=3 * TIMEOUT_MS, polling=500)
 
 
 def run() -> dict:
-    r: dict = {}
+    r: dict = {"load_avg_1min_start": round(os.getloadavg()[0], 2)}
+    try:
+        _scenarios(r)
+    except Exception as exc:  # noqa: BLE001 - the figures measured so far are still printed
+        r["error"] = f"{type(exc).__name__}: {str(exc).splitlines()[0]}"
+    out = {k: (round(v, 3) if isinstance(v, float) else v) for k, v in r.items()}
+    out["load_avg_1min_end"] = round(os.getloadavg()[0], 2)
+    return out
+
+
+def _scenarios(r: dict) -> None:
     off = {"DNNLENS_WARMUP": "0"}
     with browser_page(1400, 1000) as page:
         with streamlit_process(env=off) as (url, proc):
@@ -124,6 +134,3 @@ def run() -> dict:
             r["warm_select_s"] = choose_phoneme(page, "Phoneme", "oy")
             r["warm_pair_s"], _ = open_and_wait(page, f"{url}/phoneme_pair?pair_a=m&pair_b=n", 2)
             r["warm_peak_rss_mb"] = peak_rss_mb(proc)
-    out = {k: (round(v, 3) if isinstance(v, float) else v) for k, v in r.items()}
-    out["load_avg_1min_end"] = round(os.getloadavg()[0], 2)
-    return out
