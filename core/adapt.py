@@ -8,28 +8,33 @@ Choices written down here:
 
 - **What is updated** (``AdaptConfig.parts``), by default ``("input", "output")``:
 
-  - ``"input"``: a per-channel affine map of the normalised features, ``x' = a * x + b`` with
-    ``a = exp(log_a)`` and ``b`` per feature channel (2 x 40 numbers for MFBANK), the same for
-    all 35 time offsets. This is a speaker-level mean and variance normalisation learned to fit
-    the network (a diagonal, shared-over-time fMLLR): a new voice's louder, brighter or duller
-    channels are brought back to where the network expects them. It is folded into the model's
-    ``Normalizer`` (``std' = std / a``, ``mean' = mean - b * std / a``), so the adapted model has
-    the original architecture, its input is still "the features normalised by the model's own
-    statistics", and importance maps keep their meaning.
-  - ``"output"``: the last layer (weights and biases, 512 x 41 + 41 numbers): how the top
-    hidden representation is read as phones, the part that a different voice's confusions
-    mostly need re-weighted.
-  - ``"biases"``: the biases of every layer (a cheap, widely used alternative).
+  - ``"input"``: a linear map of every spliced frame's normalised features, ``x_k' = A x_k + b``
+    (A: C x C, b: C; 1,640 numbers for MFBANK), the same for all 35 time offsets: a speaker
+    transform of the feature space (like the fMLLR / VTLN transforms of speaker adaptation), able
+    to re-level channels and to move energy between neighbouring channels, i.e. to shift formants.
+    For MFBANK models it starts from the best of a few vocal-tract-length warps (``warps``,
+    0.80-1.25: ``warp_matrix`` reads each channel's log energy at ``alpha`` times its centre
+    frequency, by interpolation on the mel axis; the warp with the lowest cross-entropy on the
+    fitted recordings is taken; 1.0 is the identity), for MFCC models from the identity. It is
+    folded into the first layer (``fold_input_map``: ``W_k' = W_k A``, ``bias' += sum_k W_k b``),
+    so the adapted model has the original architecture and normaliser: its input, and what an
+    importance map is computed over, is still "the features normalised by the model's training
+    statistics"; the map then shows what the adapted network looks at in this voice's features.
+    Only for a full ``SpeechDNN`` (a pruned network has lost the inputs it would fold into).
+  - ``"output"``: the last layer (512 x 41 + 41 numbers): how the top hidden representation is
+    read as phones.
+  - ``"biases"`` (every layer's bias), ``"first"`` (the first layer), ``"all"`` (every weight):
+    for comparison; with 10 utterances they overfit or help less (``bench/adapt.py``,
+    docs/MODELS.md).
 
-  The large hidden weight matrices stay frozen: 10 utterances (about 3,000 frames) cannot train
-  2.3 M weights without forgetting. ``bench/adapt.py`` compares the parts (docs/MODELS.md).
+  The hidden weight matrices stay frozen: 10 utterances (about 3,000 frames) cannot retrain 2.3 M
+  weights without forgetting.
 - **Regularisation.** Every updated tensor is pulled back to its starting value by an L2
-  penalty ``l2 * sum((theta - theta_0)^2)`` (L2-SP), for the affine map ``l2 * (log_a^2 + b^2)``;
+  penalty ``l2 * sum((theta - theta_0)^2)`` (L2-SP; for the input map theta_0 is the chosen warp);
   and early stopping: ``check_fraction`` of the recordings (at least one, when there are two or
   more; drawn by ``default_rng(seed)``) are not fitted but measured after every epoch, and the
   parameters of the epoch with the lowest cross-entropy on them are kept (the starting model
-  counts as epoch 0, so adaptation that does not help on them returns the model unchanged but
-  for nothing). With one recording there is nothing to check on: ``epochs_unchecked`` epochs are
+  with the chosen warp counts as epoch 0). With one recording there is nothing to check on: ``epochs_unchecked`` epochs are
   run.
 - **Optimiser.** Adam at ``lr``, mini-batches of ``batch_size`` frames, at most ``max_epochs``
   epochs, stopping after ``patience`` epochs without improvement; batch order from

@@ -11,9 +11,18 @@ import numpy as np
 import pytest
 import torch
 
-from core.adapt import AdaptConfig, AdaptError, _Adapted, adapt, fold_input_map, save_adapted
+from core.adapt import (
+    AdaptConfig,
+    AdaptError,
+    _Adapted,
+    adapt,
+    fold_input_map,
+    save_adapted,
+    warp_map,
+    warp_matrix,
+)
 from core.cli import main
-from core.features import FeatureConfig, extract, splice
+from core.features import FeatureConfig, Normalizer, extract, splice
 from core.models import MODELS_DIR, SpeechDNN, load_model, save_model
 from core.phones import PHONES, Segment, frame_labels, frame_states
 from core.train import SpeechTrainConfig, train_speech
@@ -127,6 +136,32 @@ def test_input_map_folds_exactly_into_the_first_layer():
         np.testing.assert_allclose(net(torch.cat(frames, 1)), want, rtol=1e-5, atol=1e-5)
         fold_input_map(net, A, b)
         np.testing.assert_allclose(net(x), want, rtol=1e-5, atol=1e-5)
+
+
+def test_warp_moves_a_tone_to_the_channel_of_the_unwarped_one():
+    cfg, alpha = FeatureConfig(), 1.2
+    w = warp_matrix(cfg, alpha)
+    np.testing.assert_allclose(w.sum(1), 1.0)
+    np.testing.assert_allclose(warp_matrix(cfg, 1.0), np.eye(cfg.nfilt), atol=1e-12)
+    t = np.arange(SR) / SR
+    for f0 in (1500.0, 2500.0, 3500.0, 5000.0):
+        plain = extract(np.sin(2 * np.pi * f0 * t).astype(np.float32), cfg).mean(0)
+        high = extract(np.sin(2 * np.pi * alpha * f0 * t).astype(np.float32), cfg).mean(0)
+        assert high.argmax() - plain.argmax() >= 2  # the warped tone lies two or more channels higher
+        assert (w @ high).argmax() == plain.argmax()
+    # the same map in a model's normalised space
+    info = type(
+        "I",
+        (),
+        {
+            "features": cfg,
+            "normalizer": Normalizer(tuple(np.linspace(-3, 3, 40)), tuple(np.linspace(0.5, 2, 40))),
+        },
+    )()
+    a, b = warp_map(info, alpha)
+    r = np.random.default_rng(0).normal(size=(5, 40))
+    mu, sd = np.linspace(-3, 3, 40), np.linspace(0.5, 2, 40)
+    np.testing.assert_allclose(((r - mu) / sd) @ a.T + b, (r @ w.T - mu) / sd, atol=1e-10)
 
 
 def test_adaptation_raises_accuracy_on_other_recordings_of_the_voice(voices):

@@ -122,8 +122,8 @@ def add_cli(subparsers: argparse._SubParsersAction) -> None:
         "--parts",
         type=_parts,
         default=AdaptConfig.parts,
-        help="what to update, joined by '+': input (per-channel scale and shift), output (last "
-        "layer), biases (default input+output)",
+        help="what to update, joined by '+': input (warp search + a linear map of every frame's "
+        "channels), output (last layer), biases, first (first layer), all (default input+output)",
     )
     p.add_argument("--lr", type=positive_float, default=AdaptConfig.lr)
     p.add_argument("--max-epochs", type=positive_int, default=AdaptConfig.max_epochs)
