@@ -15,7 +15,7 @@ Choices written down here:
     For MFBANK models it starts from the best of a few vocal-tract-length warps (``warps``,
     0.80-1.25: ``warp_matrix`` reads each channel's log energy at ``alpha`` times its centre
     frequency, by interpolation on the mel axis; the warp with the lowest cross-entropy on the
-    fitted recordings is taken; 1.0 is the identity), for MFCC models from the identity. It is
+    fitted recordings (at most 1,500 of their frames) is taken; 1.0 is the identity), for MFCC models from the identity. It is
     folded into the first layer (``fold_input_map``: ``W_k' = W_k A``, ``bias' += sum_k W_k b``),
     so the adapted model has the original architecture and normaliser: its input, and what an
     importance map is computed over, is still "the features normalised by the model's training
@@ -60,12 +60,13 @@ import torch
 from torch import nn
 
 from core.audio import SAMPLE_RATE
-from core.features import FeatureConfig, FeatureError, SplicedFrames, extract, mel_centres_hz
+from core.features import FeatureConfig, FeatureError, mel_centres_hz
 from core.models import ASSETS_DIR, ModelInfo, SpeechDNN
 from core.phones import PHONES, PhoneError, Segment, frame_labels, frame_states
 from core.torch_utils import eval_mode
 
 LABEL_TOLERANCE_S = 0.05
+WARP_FRAMES = 1500
 WARPS: tuple[float, ...] = (0.8, 0.85, 0.9, 0.95, 1.0, 1.05, 1.1, 1.15, 1.2, 1.25)
 PARTS: tuple[str, ...] = ("input", "output", "biases", "first", "all")
 Labels = np.ndarray | Sequence[Segment]
@@ -173,8 +174,12 @@ def _targets(labels: Labels, n_frames: int, seconds: float, info: ModelInfo, nam
 
 def _prepare(
     info: ModelInfo, recordings: Sequence[Recording], names: Sequence[str] | None
-) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
-    """Normalised unspliced features of all recordings (N, C), utt_starts (U,), targets per recording."""
+) -> tuple[np.ndarray, list[np.ndarray]]:
+    """The network's inputs of all recordings (N, 35*C) float32, as ``core.align.network_inputs``
+    makes them for the Your voice page (features, splicing, ``info.preprocess``), and the targets
+    of each recording."""
+    from core.align import network_inputs
+
     if info.kind != "speech" or info.features is None or info.normalizer is None:
         raise AdaptError(f"{info.name} is not a speech model; only speech models can be adapted.")
     if not recordings:
@@ -192,13 +197,12 @@ def _prepare(
         if audio.ndim != 1 or audio.size < info.features.win_samples:
             raise AdaptError(f"{name} must be mono audio of at least one frame.")
         try:
-            f = extract(audio, info.features)
+            x = network_inputs(info, audio)
         except FeatureError as exc:
             raise AdaptError(f"{name}: {exc}") from None
-        targets.append(_targets(labels, len(f), audio.size / SAMPLE_RATE, info, name))
-        feats.append(info.normalizer.apply(f))
-    starts = np.cumsum([0] + [len(f) for f in feats[:-1]]).astype(np.int64)
-    return np.concatenate(feats).astype(np.float32), starts, targets
+        targets.append(_targets(labels, len(x), audio.size / SAMPLE_RATE, info, name))
+        feats.append(np.asarray(x, dtype=np.float32))
+    return np.concatenate(feats), targets
 
 
 # ---------------------------------------------------------------------------------------------
@@ -288,7 +292,10 @@ def _accuracy(logits: torch.Tensor, y: torch.Tensor, targets: str) -> float:
 def _choose_warp(
     wrapped: _Adapted, info: ModelInfo, warps: Sequence[float], x: torch.Tensor, y: torch.Tensor
 ) -> float:
-    """Set the input map to the warp of ``warps`` with the lowest cross-entropy on (x, y); returns it."""
+    """Set the input map to the warp of ``warps`` with the lowest cross-entropy on (x, y) (every k-th
+    frame, at most ``WARP_FRAMES`` of them: a forward pass per warp); returns it."""
+    step = -(-len(x) // WARP_FRAMES)
+    x, y = x[::step], y[::step]
     best, best_loss = 1.0, float("inf")
     with torch.no_grad():
         for alpha in warps:
@@ -340,9 +347,8 @@ def adapt(
             f"The input map can only be folded into a full SpeechDNN; adapt {info.name} with "
             "the output layer or the biases."
         )
-    feats, starts, targets = _prepare(info, recordings, names)
+    x_all, targets = _prepare(info, recordings, names)
     n_utts = len(targets)
-    view = SplicedFrames(feats, starts, info.features.context)
     y_all = torch.from_numpy(np.concatenate(targets))
     frame_utt = np.repeat(np.arange(n_utts), [len(t) for t in targets])
     rng = np.random.default_rng(cfg.seed)
@@ -350,8 +356,8 @@ def adapt(
     check_u = rng.permutation(n_utts)[:n_check]
     is_check = np.isin(frame_utt, check_u)
     fit_idx, check_idx = np.flatnonzero(~is_check), np.flatnonzero(is_check)
-    x_fit = torch.from_numpy(view[fit_idx])
-    x_check = torch.from_numpy(view[check_idx])
+    x_fit = torch.from_numpy(x_all[fit_idx])
+    x_check = torch.from_numpy(x_all[check_idx])
     y_fit, y_check = y_all[fit_idx], y_all[check_idx]
 
     net = copy.deepcopy(model)  # the caller's model is never written
