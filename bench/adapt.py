@@ -18,7 +18,8 @@ For each held-out voice V of ``data/corpus_en_train`` (kal, ked, slt):
 Per voice: ``train_frames``, ``train_seconds`` (when trained in this run), ``before`` and per
 variant ``after``: ``accuracy``, ``adapt_seconds`` (wall clock of ``adapt`` with ``--threads`` torch
 threads), ``adapt_cpu_seconds`` (CPU time of this process, less sensitive to the machine's load),
-``warp`` chosen, ``epochs_run``, ``best_epoch``, accuracy on the check recordings. ``load_avg_1min``: how busy the 2-core machine was.
+``warp`` chosen, ``epochs_run``, ``best_epoch``, accuracy on the check recordings.
+``load_avg_1min``: how busy the 2-core machine was.
 """
 
 from __future__ import annotations

@@ -15,12 +15,13 @@ Choices written down here:
     For MFBANK models it starts from the best of a few vocal-tract-length warps (``warps``,
     0.80-1.25: ``warp_matrix`` reads each channel's log energy at ``alpha`` times its centre
     frequency, by interpolation on the mel axis; the warp with the lowest cross-entropy on the
-    fitted recordings (at most 1,500 of their frames) is taken; 1.0 is the identity), for MFCC models from the identity. It is
-    folded into the first layer (``fold_input_map``: ``W_k' = W_k A``, ``bias' += sum_k W_k b``),
-    so the adapted model has the original architecture and normaliser: its input, and what an
-    importance map is computed over, is still "the features normalised by the model's training
-    statistics"; the map then shows what the adapted network looks at in this voice's features.
-    Only for a full ``SpeechDNN`` (a pruned network has lost the inputs it would fold into).
+    fitted recordings (at most 1,500 of their frames) is taken; 1.0 is the identity), for MFCC
+    models from the identity. It is folded into the first layer (``fold_input_map``:
+    ``W_k' = W_k A``, ``bias' += sum_k W_k b``), so the adapted model has the original
+    architecture and normaliser: its input, and what an importance map is computed over, is still
+    "the features normalised by the model's training statistics"; the map then shows what the
+    adapted network looks at in this voice's features. Only for a full ``SpeechDNN`` (a pruned
+    network has lost the inputs it would fold into).
   - ``"output"``: the last layer (512 x 41 + 41 numbers): how the top hidden representation is
     read as phones.
   - ``"biases"`` (every layer's bias), ``"first"`` (the first layer), ``"all"`` (every weight):
@@ -34,8 +35,8 @@ Choices written down here:
   and early stopping: ``check_fraction`` of the recordings (at least one, when there are two or
   more; drawn by ``default_rng(seed)``) are not fitted but measured after every epoch, and the
   parameters of the epoch with the lowest cross-entropy on them are kept (the starting model
-  with the chosen warp counts as epoch 0). With one recording there is nothing to check on: ``epochs_unchecked`` epochs are
-  run.
+  with the chosen warp counts as epoch 0). With one recording there is nothing to check on:
+  ``epochs_unchecked`` epochs are run.
 - **Optimiser.** Adam at ``lr``, mini-batches of ``batch_size`` frames, at most ``max_epochs``
   epochs, stopping after ``patience`` epochs without improvement; batch order from
   ``default_rng(seed)``, so the same call gives the same model.
@@ -130,7 +131,8 @@ class AdaptReport:
             else "no check recordings"
         )
         return (
-            f"adapted {'+'.join(self.parts)} ({self.n_parameters} numbers) on {self.fit_recordings} recordings "
+            f"adapted {'+'.join(self.parts)} ({self.n_parameters} numbers) "
+            f"on {self.fit_recordings} recordings "
             f"({self.fit_frames} frames): {self.fit_before:.3f} -> {self.fit_after:.3f}; {check}; "
             f"warp {self.warp:g}, kept epoch {self.best_epoch} of {self.epochs_run}, {self.seconds:.1f} s"
         )
@@ -330,8 +332,9 @@ def adapt(
     labels either ``core.phones.Segment`` s (phones of PHONES) or an (n_frames,) int array of
     PHONES indices, one per frame of the model's features. progress(epoch, max_epochs) after
     every epoch. names: what to call each recording in error messages (default "Recording k").
-    Labels ending more than 0.05 s after their audio are refused (the wrong file). Returns the adapted model (eval mode, ``requires_grad`` off), its ModelInfo
-    (normaliser with the input map folded in, ``training["adaptation"]`` recording what was
+    Labels ending more than 0.05 s after their audio are refused (the wrong file). Returns the
+    adapted model (eval mode, ``requires_grad`` off; the input map folded into its first layer),
+    its ModelInfo (same features and normaliser, ``training["adaptation"]`` recording what was
     done; save with ``save_adapted``) and the report.
     """
     t0 = time.perf_counter()
