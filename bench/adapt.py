@@ -1,0 +1,158 @@
+"""Adapting to an unheard voice (core.adapt), leave one voice out; one JSON object.
+
+    nice -n 10 .venv/bin/python bench/adapt.py --json [--voices kal,ked,slt] [--frames 150000]
+        [--epochs 3] [--n-adapt 10] [--parts input+output,input,output,biases] [--threads 1]
+
+For each held-out voice V of ``data/corpus_en_train`` (kal, ked, slt):
+
+1. a speech model (the shipped architecture, MFBANK, 7 x 512 sigmoid, phone targets) is trained
+   without V on the first utterances of the other voices, in corpus order, until ``--frames``
+   frames (10 % of them held out by ``train_speech``), ``--epochs`` epochs, seed 0. It is kept in
+   ``data/bench_adapt/`` and reused by later runs with the same settings;
+2. ``core.adapt.adapt`` adapts it on the first ``--n-adapt`` utterances of V in
+   ``corpus_en_train`` (read from their .wav and .lab files as a user's would be), once per
+   ``--parts`` choice, default settings otherwise;
+3. frame accuracy on every utterance of V in ``data/corpus_en_valid`` (other sentences) is
+   measured before and after (``core.train.speech_logits`` with the adapted normaliser).
+
+Per voice: ``train_frames``, ``train_seconds`` (when trained in this run), ``before`` and per
+variant ``after``: ``accuracy``, ``adapt_seconds`` (wall clock of ``adapt`` with ``--threads`` torch
+threads), ``adapt_cpu_seconds`` (CPU time of this process, less sensitive to the machine's load),
+``warp`` chosen, ``epochs_run``, ``best_epoch``, accuracy on the check recordings.
+``load_avg_1min``: how busy the 2-core machine was.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from core.adapt import AdaptConfig, adapt  # noqa: E402
+from core.audio import load_audio  # noqa: E402
+from core.corpus import CorpusFrames, load_corpus  # noqa: E402
+from core.features import FeatureConfig  # noqa: E402
+from core.models import load_model, save_model  # noqa: E402
+from core.phones import read_lab  # noqa: E402
+from core.train import SpeechTrainConfig, speech_logits, train_speech, utterance_frames  # noqa: E402
+
+TRAIN = ROOT / "data" / "corpus_en_train"
+VALID = ROOT / "data" / "corpus_en_valid"
+CACHE = ROOT / "data" / "bench_adapt"
+
+
+def subset(frames: CorpusFrames, utts: np.ndarray) -> CorpusFrames:
+    """A CorpusFrames of the utterances ``utts`` (indices, in order)."""
+    idx = utterance_frames(frames, utts)
+    starts = np.asarray(frames.utt_starts)
+    ends = np.append(starts[1:], len(frames.labels))
+    sizes = (ends - starts)[utts]
+    return CorpusFrames(
+        feats=frames.feats[idx],
+        labels=frames.labels[idx],
+        states=frames.states[idx],
+        utt_starts=np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64),
+        frame_utt=np.repeat(np.arange(len(utts), dtype=np.int32), sizes),
+        utt_ids=tuple(frames.utt_ids[u] for u in utts),
+        voices=tuple(frames.voices[u] for u in utts),
+        cfg=frames.cfg,
+    )
+
+
+def lovo_model(train: CorpusFrames, voice: str, budget: int, epochs: int) -> tuple[object, object, dict]:
+    out = CACHE / f"lovo_{voice}_{budget}_{epochs}"
+    others = np.flatnonzero(np.asarray(train.voices) != voice)
+    sizes = np.diff(np.append(np.asarray(train.utt_starts), len(train.labels)))[others]
+    chosen = others[: int(np.searchsorted(np.cumsum(sizes), budget)) + 1]
+    info: dict = {"train_utterances": int(len(chosen)), "train_frames": int(sizes[: len(chosen)].sum())}
+    if not (out / "model.json").is_file():
+        t0 = time.perf_counter()
+        res = train_speech(
+            subset(train, chosen), SpeechTrainConfig(epochs=epochs, seed=0), features=train.cfg
+        )
+        save_model(res.model, out, res.meta)
+        info["train_seconds"] = round(time.perf_counter() - t0, 1)
+    net, minfo = load_model(out)
+    info["heldout_accuracy"] = minfo.metrics.get("heldout_accuracy")
+    return net, minfo, info
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--json", action="store_true", help="print JSON (the only output format)")
+    ap.add_argument("--voices", default="kal,ked,slt")
+    ap.add_argument("--frames", type=int, default=150_000)
+    ap.add_argument("--epochs", type=int, default=3)
+    ap.add_argument("--n-adapt", type=int, default=10)
+    ap.add_argument(
+        "--parts",
+        default="input+output,input+output@nowarp,input,output",
+        help="variants: parts joined by '+', '@nowarp' for no warp search",
+    )
+    ap.add_argument("--threads", type=int, default=1)
+    args = ap.parse_args()
+    torch.set_num_threads(args.threads)
+    cfg = FeatureConfig()
+    train, valid = load_corpus(TRAIN, cfg), load_corpus(VALID, cfg)
+    result: dict = {
+        "frames_budget": args.frames,
+        "epochs": args.epochs,
+        "n_adapt": args.n_adapt,
+        "threads": args.threads,
+        "adapt_config": dataclasses.asdict(AdaptConfig()),
+        "voices": {},
+    }
+    for voice in args.voices.split(","):
+        net, info, row = lovo_model(train, voice, args.frames, args.epochs)
+        mine = [u for u, v in zip(train.utt_ids, train.voices, strict=True) if v == voice][: args.n_adapt]
+        recs = [(load_audio(TRAIN / f"{u}.wav"), read_lab(TRAIN / f"{u}.lab")) for u in mine]
+        test_u = np.flatnonzero(np.asarray(valid.voices) == voice)
+        test_idx = utterance_frames(valid, test_u)
+        y = valid.labels[test_idx].astype(np.int64)
+
+        def acc(model, minfo, test_idx=test_idx, y=y) -> float:
+            return round(float((speech_logits(model, minfo, valid, test_idx).argmax(1) == y).mean()), 4)
+
+        row.update(
+            test_utterances=int(len(test_u)),
+            test_frames=int(len(test_idx)),
+            before=acc(net, info),
+            adapt_frames=0,
+            after={},
+        )
+        for variant in args.parts.split(","):
+            parts, _, option = variant.partition("@")
+            cfg = AdaptConfig(parts=tuple(parts.split("+")), **({"warps": ()} if option == "nowarp" else {}))
+            t0, c0 = time.perf_counter(), time.process_time()
+            new, new_info, rep = adapt(net, info, recs, cfg)
+            secs, cpu = time.perf_counter() - t0, time.process_time() - c0
+            row["adapt_frames"] = rep.fit_frames + rep.check_frames
+            row["after"][variant] = {
+                "accuracy": acc(new, new_info),
+                "adapt_seconds": round(secs, 2),
+                "adapt_cpu_seconds": round(cpu, 2),
+                "warp": rep.warp,
+                "epochs_run": rep.epochs_run,
+                "best_epoch": rep.best_epoch,
+                "check_before": round(rep.check_before, 4),
+                "check_after": round(rep.check_after, 4),
+            }
+            print(voice, variant, row["before"], row["after"][variant], file=sys.stderr, flush=True)
+        result["voices"][voice] = row
+    result["load_avg_1min"] = round(os.getloadavg()[0], 2)
+    print(json.dumps(result, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

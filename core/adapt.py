@@ -1,0 +1,494 @@
+"""Adapting a speech model to a new voice from a few labelled recordings (speaker adaptation).
+
+``adapt(model, info, recordings)`` fine-tunes a **copy** of a speech model on recordings with
+frame labels and returns ``(new model, new ModelInfo, AdaptReport)``; the model it is given is
+never changed (no weight, no ``requires_grad`` flag, no training flag is written).
+
+Choices written down here:
+
+- **What is updated** (``AdaptConfig.parts``), by default ``("input", "output")``:
+
+  - ``"input"``: a linear map of every spliced frame's normalised features, ``x_k' = A x_k + b``
+    (A: C x C, b: C; 1,640 numbers for MFBANK), the same for all 35 time offsets: a speaker
+    transform of the feature space (like the fMLLR / VTLN transforms of speaker adaptation), able
+    to re-level channels and to move energy between neighbouring channels, i.e. to shift formants.
+    For MFBANK models it starts from the best of a few vocal-tract-length warps (``warps``,
+    0.80-1.25: ``warp_matrix`` reads each channel's log energy at ``alpha`` times its centre
+    frequency, by interpolation on the mel axis; the warp with the lowest cross-entropy on the
+    fitted recordings (at most 1,500 of their frames) is taken; 1.0 is the identity), for MFCC
+    models from the identity. It is folded into the first layer (``fold_input_map``:
+    ``W_k' = W_k A``, ``bias' += sum_k W_k b``), so the adapted model has the original
+    architecture and normaliser: its input, and what an importance map is computed over, is still
+    "the features normalised by the model's training statistics"; the map then shows what the
+    adapted network looks at in this voice's features. Only for a full ``SpeechDNN`` (a pruned
+    network has lost the inputs it would fold into).
+  - ``"output"``: the last layer (512 x 41 + 41 numbers): how the top hidden representation is
+    read as phones.
+  - ``"biases"`` (every layer's bias), ``"first"`` (the first layer), ``"all"`` (every weight):
+    for comparison; with 10 utterances they overfit or help less (``bench/adapt.py``,
+    docs/MODELS.md).
+
+  The hidden weight matrices stay frozen: 10 utterances (about 3,000 frames) cannot retrain 2.3 M
+  weights without forgetting.
+- **Regularisation.** Every updated tensor is pulled back to its starting value by an L2
+  penalty ``l2 * sum((theta - theta_0)^2)`` (L2-SP; for the input map theta_0 is the chosen warp);
+  and early stopping: ``check_fraction`` of the recordings (at least one, when there are two or
+  more; drawn by ``default_rng(seed)``) are not fitted but measured after every epoch, and the
+  parameters of the epoch with the lowest cross-entropy on them are kept (the starting model
+  with the chosen warp counts as epoch 0). With one recording there is nothing to check on:
+  ``epochs_unchecked`` epochs are run.
+- **Optimiser.** Adam at ``lr``, mini-batches of ``batch_size`` frames, at most ``max_epochs``
+  epochs, stopping after ``patience`` epochs without improvement; batch order from
+  ``default_rng(seed)``, so the same call gives the same model.
+- **Targets.** Labels are phones (``core.phones.PHONES`` indices or segments); a state model's
+  target is ``3 * phone + state``, the state being the third of its segment (``frame_states``);
+  with frame labels given as an array, a segment is a run of equal labels.
+- **Accuracy** in the report is frame accuracy (phone accuracy of summed state posteriors for a
+  state model) before and after, on the check recordings and on the fitted ones.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+from core.audio import SAMPLE_RATE
+from core.features import FeatureConfig, FeatureError, mel_centres_hz
+from core.models import ASSETS_DIR, ModelInfo, SpeechDNN
+from core.phones import PHONES, PhoneError, Segment, frame_labels, frame_states
+from core.torch_utils import eval_mode
+
+LABEL_TOLERANCE_S = 0.05
+WARP_FRAMES = 1500
+WARPS: tuple[float, ...] = (0.8, 0.85, 0.9, 0.95, 1.0, 1.05, 1.1, 1.15, 1.2, 1.25)
+PARTS: tuple[str, ...] = ("input", "output", "biases", "first", "all")
+Labels = np.ndarray | Sequence[Segment]
+Recording = tuple[np.ndarray, Labels]
+
+
+class AdaptError(ValueError):
+    """An adaptation request a user can get wrong (no recordings, labels that do not fit)."""
+
+
+@dataclass(frozen=True)
+class AdaptConfig:
+    """Settings of ``adapt`` (see the module docstring)."""
+
+    parts: tuple[str, ...] = ("input", "output")
+    lr: float = 3e-3
+    l2: float = 1e-3
+    max_epochs: int = 20
+    patience: int = 4
+    batch_size: int = 256
+    check_fraction: float = 0.2
+    epochs_unchecked: int = 5
+    seed: int = 0
+    warps: tuple[float, ...] = WARPS
+
+
+@dataclass(frozen=True)
+class AdaptReport:
+    """What adaptation did: recordings and frames used, accuracies before / after (NaN where there
+    were no check recordings), epochs run, the kept epoch (0 = the model unchanged), seconds."""
+
+    parts: tuple[str, ...]
+    n_parameters: int
+    fit_recordings: int
+    fit_frames: int
+    check_recordings: int
+    check_frames: int
+    fit_before: float
+    fit_after: float
+    check_before: float
+    check_after: float
+    epochs_run: int
+    best_epoch: int
+    seconds: float
+    warp: float = 1.0
+
+    def to_dict(self) -> dict:
+        """JSON-ready: floats rounded to 6 digits, NaN as None, parts as a list."""
+        out: dict = {}
+        for k, v in dataclasses.asdict(self).items():
+            if isinstance(v, float):
+                v = round(v, 6) if np.isfinite(v) else None
+            out[k] = list(v) if isinstance(v, tuple) else v
+        return out
+
+    def line(self) -> str:
+        check = (
+            f"check recordings ({self.check_recordings}, {self.check_frames} frames): "
+            f"{self.check_before:.3f} -> {self.check_after:.3f}"
+            if self.check_recordings
+            else "no check recordings"
+        )
+        return (
+            f"adapted {'+'.join(self.parts)} ({self.n_parameters} numbers) "
+            f"on {self.fit_recordings} recordings "
+            f"({self.fit_frames} frames): {self.fit_before:.3f} -> {self.fit_after:.3f}; {check}; "
+            f"warp {self.warp:g}, kept epoch {self.best_epoch} of {self.epochs_run}, {self.seconds:.1f} s"
+        )
+
+
+# ---------------------------------------------------------------------------------------------
+# Data
+
+
+def _targets(labels: Labels, n_frames: int, seconds: float, info: ModelInfo, name: str) -> np.ndarray:
+    """(n_frames,) int64 model targets of the recording ``name`` from segments or phone indices."""
+    cfg = info.features
+    if isinstance(labels, np.ndarray):
+        lab = np.asarray(labels)
+        if lab.ndim != 1 or lab.dtype.kind not in "iu":
+            raise AdaptError(f"{name}: frame labels must be a 1-D array of phone indices.")
+        if len(lab) != n_frames:
+            raise AdaptError(f"{name} has {n_frames} frames but {len(lab)} frame labels.")
+        if lab.size and (lab.min() < 0 or lab.max() >= len(PHONES)):
+            raise AdaptError(f"{name}: frame labels must be phone indices 0..{len(PHONES) - 1}.")
+        phones = lab.astype(np.int64)
+        run_start = np.flatnonzero(np.r_[True, phones[1:] != phones[:-1]])
+        run_len = np.diff(np.r_[run_start, len(phones)])
+        pos = np.arange(len(phones)) - np.repeat(run_start, run_len)
+        states = np.minimum((3 * pos) // np.repeat(run_len, run_len), 2)
+    else:
+        segs = list(labels)
+        if segs and isinstance(segs[-1], Segment) and segs[-1].end > seconds + LABEL_TOLERANCE_S:
+            raise AdaptError(
+                f"{name}: its labels end at {segs[-1].end:.2f} s but the audio lasts {seconds:.2f} s; "
+                "are they the labels of this recording?"
+            )
+        try:
+            phones = frame_labels(segs, n_frames, cfg.winlen, cfg.winstep).astype(np.int64)
+            states = frame_states(segs, n_frames, cfg.winlen, cfg.winstep).astype(np.int64)
+        except PhoneError as exc:
+            raise AdaptError(f"{name}: {exc}") from None
+    mapped = np.array([info.label_index(p) for p in PHONES], dtype=np.int64)[phones]
+    return 3 * mapped + states if info.targets == "state" else mapped
+
+
+def _prepare(
+    info: ModelInfo, recordings: Sequence[Recording], names: Sequence[str] | None
+) -> tuple[np.ndarray, list[np.ndarray]]:
+    """The network's inputs of all recordings (N, 35*C) float32, as ``core.align.network_inputs``
+    makes them for the Your voice page (features, splicing, ``info.preprocess``), and the targets
+    of each recording."""
+    from core.align import network_inputs
+
+    if info.kind != "speech" or info.features is None or info.normalizer is None:
+        raise AdaptError(f"{info.name} is not a speech model; only speech models can be adapted.")
+    if not recordings:
+        raise AdaptError("Adaptation needs at least one recording with labels.")
+    feats, targets = [], []
+    if names is not None and len(names) != len(recordings):
+        raise AdaptError("Give one name per recording.")
+    for k, item in enumerate(recordings):
+        name = f"Recording {k + 1}" if names is None else str(names[k])
+        try:
+            audio, labels = item
+        except (TypeError, ValueError):
+            raise AdaptError(f"{name} must be a pair (audio, labels).") from None
+        audio = np.asarray(audio, dtype=np.float32)
+        if audio.ndim != 1 or audio.size < info.features.win_samples:
+            raise AdaptError(f"{name} must be mono audio of at least one frame.")
+        try:
+            x = network_inputs(info, audio)
+        except FeatureError as exc:
+            raise AdaptError(f"{name}: {exc}") from None
+        targets.append(_targets(labels, len(x), audio.size / SAMPLE_RATE, info, name))
+        feats.append(np.asarray(x, dtype=np.float32))
+    return np.concatenate(feats), targets
+
+
+# ---------------------------------------------------------------------------------------------
+# The adapted network
+
+
+class _Adapted(nn.Module):
+    """The model copy behind a linear map of every input frame: ``x_k' = A x_k + b`` for each of
+    the K spliced frames x_k (C normalised channels), A (C, C) starting at the identity."""
+
+    def __init__(self, net: nn.Module, n_channels: int, n_offsets: int, with_input: bool):
+        super().__init__()
+        self.net = net
+        self.n_offsets, self.n_channels = n_offsets, n_channels
+        self.A = nn.Parameter(torch.eye(n_channels), requires_grad=with_input)
+        self.b = nn.Parameter(torch.zeros(n_channels), requires_grad=with_input)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.A.requires_grad:
+            x = (x.view(len(x), self.n_offsets, self.n_channels) @ self.A.T + self.b).view(len(x), -1)
+        return self.net(x)
+
+
+def fold_input_map(net: nn.Module, A: torch.Tensor, b: torch.Tensor) -> None:
+    """Fold ``x_k' = A x_k + b`` (every spliced frame k) into the first layer of ``net`` in place:
+    W_k' = W_k A for each (H, C) block W_k of the first weight matrix, bias' = bias + sum_k W_k b."""
+    lin = net.linears[0]
+    h = lin.weight.shape[0]
+    with torch.no_grad():
+        w = lin.weight.view(h, -1, A.shape[0])
+        lin.bias.add_(w.sum(1) @ b)
+        lin.weight.copy_((w @ A).view(h, -1))
+
+
+def _selected(net: nn.Module, parts: Sequence[str]) -> dict[str, nn.Parameter]:
+    params = dict(net.named_parameters())
+    chosen: dict[str, nn.Parameter] = {}
+    if "output" in parts:
+        last = [n for n in params if n.startswith("linears.")][-2:]
+        chosen.update({n: params[n] for n in last})
+    if "first" in parts:
+        chosen.update({n: params[n] for n in [n for n in params if n.startswith("linears.")][:2]})
+    if "all" in parts:
+        chosen.update(params)
+    if "biases" in parts:
+        chosen.update({n: p for n, p in params.items() if n.endswith(".bias")})
+    return chosen
+
+
+def warp_matrix(cfg: FeatureConfig, alpha: float) -> np.ndarray:
+    """(C, C) float64 frequency warp of MFBANK channels: row c linearly interpolates the log energies
+    at ``alpha`` times channel c's centre frequency (on the mel axis, clamped to the first and last
+    channel), so a voice whose formants lie ``alpha`` times higher is mapped onto the model's.
+    Rows sum to 1; ``alpha = 1`` gives the identity."""
+    fc = mel_centres_hz(cfg)
+    mel = 2595.0 * np.log10(1.0 + fc / 700.0)
+    want = 2595.0 * np.log10(1.0 + np.clip(alpha * fc, fc[0], fc[-1]) / 700.0)
+    src = np.interp(want, mel, np.arange(len(fc), dtype=np.float64))
+    lo = np.minimum(np.floor(src).astype(np.int64), len(fc) - 1)
+    hi = np.minimum(lo + 1, len(fc) - 1)
+    w = np.zeros((len(fc), len(fc)))
+    rows = np.arange(len(fc))
+    np.add.at(w, (rows, lo), 1.0 - (src - lo))
+    np.add.at(w, (rows, hi), src - lo)
+    return w
+
+
+def warp_map(info: ModelInfo, alpha: float) -> tuple[np.ndarray, np.ndarray]:
+    """(A, b) of ``warp_matrix`` in the model's normalised feature space: for raw features r,
+    ``A ((r - mean) / std) + b == (W r - mean) / std``, i.e. A = diag(1/std) W diag(std),
+    b = (W mean - mean) / std."""
+    w = warp_matrix(info.features, alpha)
+    mean = np.asarray(info.normalizer.mean, np.float64)
+    std = np.asarray(info.normalizer.std, np.float64)
+    return w * std[None, :] / std[:, None], (w @ mean - mean) / std
+
+
+def _accuracy(logits: torch.Tensor, y: torch.Tensor, targets: str) -> float:
+    if len(y) == 0:
+        return float("nan")
+    if targets == "state":
+        post = torch.softmax(logits, 1).reshape(len(logits), -1, 3).sum(2)
+        return float((post.argmax(1) == torch.div(y, 3, rounding_mode="floor")).float().mean())
+    return float((logits.argmax(1) == y).float().mean())
+
+
+def _choose_warp(
+    wrapped: _Adapted, info: ModelInfo, warps: Sequence[float], x: torch.Tensor, y: torch.Tensor
+) -> float:
+    """Set the input map to the warp of ``warps`` with the lowest cross-entropy on (x, y) (every k-th
+    frame, at most ``WARP_FRAMES`` of them: a forward pass per warp); returns it."""
+    step = -(-len(x) // WARP_FRAMES)
+    x, y = x[::step], y[::step]
+    best, best_loss = 1.0, float("inf")
+    with torch.no_grad():
+        for alpha in warps:
+            a, b = warp_map(info, float(alpha))
+            wrapped.A.copy_(torch.from_numpy(a))
+            wrapped.b.copy_(torch.from_numpy(b))
+            loss = float(
+                sum(
+                    nn.functional.cross_entropy(wrapped(x[i : i + 4096]), y[i : i + 4096], reduction="sum")
+                    for i in range(0, len(x), 4096)
+                )
+            ) / max(len(x), 1)
+            if loss < best_loss:
+                best, best_loss = float(alpha), loss
+        a, b = warp_map(info, best)
+        wrapped.A.copy_(torch.from_numpy(a))
+        wrapped.b.copy_(torch.from_numpy(b))
+    return best
+
+
+def adapt(
+    model: nn.Module,
+    info: ModelInfo,
+    recordings: Sequence[Recording],
+    cfg: AdaptConfig = AdaptConfig(),
+    progress: Callable[[int, int], None] | None = None,
+    names: Sequence[str] | None = None,
+) -> tuple[nn.Module, ModelInfo, AdaptReport]:
+    """Fine-tune a copy of a speech model on recordings of one voice (see the module docstring).
+
+    recordings: (audio, labels) pairs; audio (n,) float 16 kHz mono (``core.audio.load_audio``);
+    labels either ``core.phones.Segment`` s (phones of PHONES) or an (n_frames,) int array of
+    PHONES indices, one per frame of the model's features. progress(epoch, max_epochs) after
+    every epoch. names: what to call each recording in error messages (default "Recording k").
+    Labels ending more than 0.05 s after their audio are refused (the wrong file). Returns the
+    adapted model (eval mode, ``requires_grad`` off; the input map folded into its first layer),
+    its ModelInfo (same features and normaliser, ``training["adaptation"]`` recording what was
+    done; save with ``save_adapted``) and the report.
+    """
+    t0 = time.perf_counter()
+    bad = [p for p in cfg.parts if p not in PARTS]
+    if not cfg.parts or bad:
+        raise AdaptError(
+            f"Unknown part(s) to adapt {bad or list(cfg.parts)}; choose from {', '.join(PARTS)}."
+        )
+    if min(cfg.max_epochs, cfg.batch_size, cfg.epochs_unchecked) < 1 or not cfg.lr > 0 or cfg.l2 < 0:
+        raise AdaptError("Epochs and batch size must be at least 1, the learning rate positive, l2 >= 0.")
+    if "input" in cfg.parts and not isinstance(model, SpeechDNN):
+        raise AdaptError(
+            f"The input map can only be folded into a full SpeechDNN; adapt {info.name} with "
+            "the output layer or the biases."
+        )
+    x_all, targets = _prepare(info, recordings, names)
+    n_utts = len(targets)
+    y_all = torch.from_numpy(np.concatenate(targets))
+    frame_utt = np.repeat(np.arange(n_utts), [len(t) for t in targets])
+    rng = np.random.default_rng(cfg.seed)
+    n_check = 0 if n_utts < 2 else min(n_utts - 1, max(1, round(cfg.check_fraction * n_utts)))
+    check_u = rng.permutation(n_utts)[:n_check]
+    is_check = np.isin(frame_utt, check_u)
+    fit_idx, check_idx = np.flatnonzero(~is_check), np.flatnonzero(is_check)
+    x_fit = torch.from_numpy(x_all[fit_idx])
+    x_check = torch.from_numpy(x_all[check_idx])
+    y_fit, y_check = y_all[fit_idx], y_all[check_idx]
+
+    net = copy.deepcopy(model)  # the caller's model is never written
+    net.eval()
+    net.requires_grad_(False)
+    chosen = _selected(net, cfg.parts)
+    for p in chosen.values():
+        p.requires_grad_(True)
+    wrapped = _Adapted(net, info.features.n_channels, 2 * info.features.context + 1, "input" in cfg.parts)
+
+    def logits_of(x: torch.Tensor) -> torch.Tensor:
+        with torch.no_grad():
+            return (
+                torch.cat([wrapped(x[i : i + 4096]) for i in range(0, len(x), 4096)])
+                if len(x)
+                else torch.zeros(0, info.n_classes)
+            )
+
+    def check_loss() -> float:
+        return float(nn.functional.cross_entropy(logits_of(x_check), y_check)) if n_check else float("nan")
+
+    fit_before = _accuracy(logits_of(x_fit), y_fit, info.targets)
+    check_before = _accuracy(logits_of(x_check), y_check, info.targets)
+    warp = 1.0
+    if "input" in cfg.parts and info.features.kind == "mfbank" and cfg.warps:
+        warp = _choose_warp(wrapped, info, cfg.warps, x_fit, y_fit)
+    trainable = [p for p in wrapped.parameters() if p.requires_grad]
+    start = {id(p): p.detach().clone() for p in trainable}  # L2-SP pulls back to these (A: the warp)
+    n_params = int(sum(p.numel() for p in trainable))
+    best_loss, best_epoch = check_loss(), 0
+    best_state = {id(p): p.detach().clone() for p in trainable}
+    opt = torch.optim.Adam(trainable, lr=cfg.lr)
+    epochs = cfg.max_epochs if n_check else cfg.epochs_unchecked
+    epoch = 0
+    for epoch in range(1, epochs + 1):
+        order = rng.permutation(len(fit_idx))
+        for i in range(0, len(order), cfg.batch_size):
+            b = torch.from_numpy(order[i : i + cfg.batch_size])
+            loss = nn.functional.cross_entropy(wrapped(x_fit[b]), y_fit[b])
+            loss = loss + cfg.l2 * sum(((p - start[id(p)]) ** 2).sum() for p in trainable)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+        if progress is not None:
+            progress(epoch, epochs)
+        if n_check:
+            loss_now = check_loss()
+            if loss_now < best_loss:
+                best_loss, best_epoch = loss_now, epoch
+                best_state = {id(p): p.detach().clone() for p in trainable}
+            elif epoch - best_epoch >= cfg.patience:
+                break
+        else:
+            best_epoch = epoch
+            best_state = {id(p): p.detach().clone() for p in trainable}
+    with torch.no_grad():
+        for p in trainable:
+            p.copy_(best_state[id(p)])
+            p.grad = None
+    fit_after = _accuracy(logits_of(x_fit), y_fit, info.targets)
+    check_after = _accuracy(logits_of(x_check), y_check, info.targets)
+    net.requires_grad_(False)
+    net.eval()
+    if "input" in cfg.parts:
+        fold_input_map(net, wrapped.A.detach(), wrapped.b.detach())
+    report = AdaptReport(
+        parts=tuple(cfg.parts),
+        n_parameters=n_params,
+        fit_recordings=n_utts - n_check,
+        fit_frames=len(fit_idx),
+        check_recordings=n_check,
+        check_frames=len(check_idx),
+        fit_before=fit_before,
+        fit_after=fit_after,
+        check_before=check_before,
+        check_after=check_after,
+        epochs_run=epoch,
+        best_epoch=best_epoch,
+        seconds=time.perf_counter() - t0,
+        warp=warp,
+    )
+    config = {k: list(v) if isinstance(v, tuple) else v for k, v in dataclasses.asdict(cfg).items()}
+    adaptation = {
+        **{k: v for k, v in report.to_dict().items() if k != "seconds"},
+        "from_model": info.name,
+        "config": config,
+    }
+    new_info = dataclasses.replace(
+        info,
+        name=f"{info.name}_adapted",
+        description=f"{info.description} (adapted to a voice: {'+'.join(cfg.parts)})".strip(),
+        training={**info.training, "adaptation": adaptation},
+        metrics={
+            "adaptation_check_accuracy": report.to_dict()["check_after"],
+            "original_model_metrics": dict(info.metrics),
+        },
+    )
+    return net, new_info, report
+
+
+def adapted_logits(model: nn.Module, info: ModelInfo, x_raw_spliced: np.ndarray) -> np.ndarray:
+    """(n, n_classes) logits of raw spliced frames through ``info``'s normaliser and the model."""
+    with eval_mode(model), torch.no_grad():
+        return model(torch.from_numpy(info.preprocess(x_raw_spliced))).numpy()
+
+
+def save_adapted(model: nn.Module, info: ModelInfo, out_dir: str | Path) -> Path:
+    """Save an adapted model (``adapt``'s first two results) with ``core.models.save_model``.
+
+    The validation set stays the original model's; its path is written relative to ``assets/``
+    when it lies there, else absolute, so it is found from the new folder too."""
+    from core.models import save_model
+
+    val = info.validation_path
+    if val is not None:
+        try:
+            val = val.resolve().relative_to(ASSETS_DIR.resolve())
+        except ValueError:
+            val = val.resolve()
+    meta = {
+        "description": info.description,
+        "features": info.features,
+        "labels": list(info.labels),
+        "targets": info.targets,
+        "normalizer": info.normalizer,
+        "validation": None if val is None else str(val),
+        "data": info.data,
+        "training": info.training,
+        "metrics": info.metrics,
+    }
+    return save_model(model, out_dir, meta)

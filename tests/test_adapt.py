@@ -1,0 +1,302 @@
+"""core.adapt: the input map folds exactly into the first layer; the caller's model is never
+touched; adapting on a few recordings of an unheard (synthetic) voice raises accuracy on its other
+recordings (seeded); the `adapt` command leaves the shipped model bit-identical."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from core.adapt import (
+    AdaptConfig,
+    AdaptError,
+    _Adapted,
+    adapt,
+    fold_input_map,
+    save_adapted,
+    warp_map,
+    warp_matrix,
+)
+from core.cli import main
+from core.features import FeatureConfig, Normalizer, extract, splice
+from core.models import MODELS_DIR, SpeechDNN, load_model, save_model
+from core.phones import PHONES, Segment, frame_labels, frame_states
+from core.train import SpeechTrainConfig, train_speech
+
+SR = 16000
+TINY_PHONES = ("sil", "aa", "iy", "s", "sh")
+CFG = FeatureConfig()
+
+
+def _band_noise(n: int, lo: float, hi: float, rng: np.random.Generator) -> np.ndarray:
+    spec = np.fft.rfft(rng.standard_normal(n))
+    f = np.fft.rfftfreq(n, 1 / SR)
+    spec[(f < lo) | (f > hi)] = 0
+    x = np.fft.irfft(spec, n)
+    return x / (np.abs(x).max() + 1e-9)
+
+
+def _sound(phone: str, n: int, warp: float, gain: float, rng: np.random.Generator) -> np.ndarray:
+    """A crude voice: two-formant vowels and band-noise fricatives, frequencies x warp, level x gain."""
+    t = np.arange(n) / SR
+    if phone == "sil":
+        return 0.002 * rng.standard_normal(n)
+    if phone == "aa":
+        x = 0.4 * np.sin(2 * np.pi * 700 * warp * t) + 0.3 * np.sin(2 * np.pi * 1100 * warp * t)
+    elif phone == "iy":
+        x = 0.4 * np.sin(2 * np.pi * 300 * warp * t) + 0.2 * np.sin(2 * np.pi * 2300 * warp * t)
+    elif phone == "s":
+        x = 0.3 * _band_noise(n, 4500 * warp, 7900, rng)
+    else:
+        x = 0.3 * _band_noise(n, 1800 * warp, 3800 * warp, rng)
+    return gain * x
+
+
+def _utterance(warp: float, gain: float, rng: np.random.Generator) -> tuple[np.ndarray, list[Segment]]:
+    phones = ["sil", *rng.choice(TINY_PHONES[1:], size=6), "sil"]
+    pieces, segs, t = [], [], 0
+    for p in phones:
+        n = int(rng.integers(80, 200)) * SR // 1000
+        pieces.append(_sound(str(p), n, warp, gain, rng))
+        segs.append(Segment(t / SR, (t + n) / SR, str(p)))
+        t += n
+    return np.concatenate(pieces).astype(np.float32), segs
+
+
+class _Frames:
+    """FramesLike of (audio, segments) pairs for train_speech."""
+
+    def __init__(self, utts, voices):
+        feats = [extract(a, CFG) for a, _ in utts]
+        self.feats = np.concatenate(feats)
+        self.labels = np.concatenate([frame_labels(s, len(f)) for (_, s), f in zip(utts, feats, strict=True)])
+        self.states = np.concatenate([frame_states(s, len(f)) for (_, s), f in zip(utts, feats, strict=True)])
+        self.utt_starts = np.cumsum([0] + [len(f) for f in feats[:-1]]).astype(np.int64)
+        self.frame_utt = np.repeat(np.arange(len(feats), dtype=np.int32), [len(f) for f in feats])
+        self.utt_ids = tuple(f"u{i}" for i in range(len(feats)))
+        self.voices = tuple(voices)
+
+
+def _accuracy(model, info, utts) -> float:
+    right = total = 0
+    for audio, segs in utts:
+        x = info.preprocess(splice(extract(audio, CFG), CFG.context))
+        with torch.no_grad():
+            pred = model(torch.from_numpy(x)).argmax(1).numpy()
+        right += int((pred == frame_labels(segs, len(x))).sum())
+        total += len(x)
+    return right / total
+
+
+@pytest.fixture(scope="module")
+def voices():
+    """A tiny model trained on two voices, and recordings of an unheard third (higher formants, quieter)."""
+    rng = np.random.default_rng(0)
+    heard = [_utterance(w, 1.0, rng) for w in (1.0, 0.95) * 10]
+    res = train_speech(
+        _Frames(heard, ["a", "b"] * 10),
+        SpeechTrainConfig(width=32, layers=2, activation="relu", epochs=4, batch_size=64, lr=3e-3),
+    )
+    meta = res.meta
+    from core.models import ModelInfo
+
+    info = ModelInfo(
+        name="tiny",
+        kind="speech",
+        arch=res.model.arch(),
+        features=CFG,
+        labels=tuple(meta["labels"]),
+        targets="phone",
+        normalizer=meta["normalizer"],
+        metrics={},
+        data={},
+        validation=None,
+        path=MODELS_DIR / "tiny",
+    )
+    unheard = [_utterance(1.3, 0.2, rng) for _ in range(16)]
+    return res.model, info, unheard
+
+
+def test_input_map_folds_exactly_into_the_first_layer():
+    torch.manual_seed(0)
+    net = SpeechDNN(5 * 4, 7, width=6, n_hidden=2)
+    A, b = torch.randn(4, 4), torch.randn(4)
+    x = torch.randn(9, 20)
+    wrapped = _Adapted(net, 4, 5, with_input=True)
+    with torch.no_grad():
+        wrapped.A.copy_(A)
+        wrapped.b.copy_(b)
+        want = wrapped(x)
+        # brute force: transform every one of the 5 spliced frames by hand
+        frames = [x[:, 4 * k : 4 * (k + 1)] @ A.T + b for k in range(5)]
+        np.testing.assert_allclose(net(torch.cat(frames, 1)), want, rtol=1e-5, atol=1e-5)
+        fold_input_map(net, A, b)
+        np.testing.assert_allclose(net(x), want, rtol=1e-5, atol=1e-5)
+
+
+def test_warp_moves_a_tone_to_the_channel_of_the_unwarped_one():
+    cfg, alpha = FeatureConfig(), 1.2
+    w = warp_matrix(cfg, alpha)
+    np.testing.assert_allclose(w.sum(1), 1.0)
+    np.testing.assert_allclose(warp_matrix(cfg, 1.0), np.eye(cfg.nfilt), atol=1e-12)
+    t = np.arange(SR) / SR
+    for f0 in (1500.0, 2500.0, 3500.0, 5000.0):
+        plain = extract(np.sin(2 * np.pi * f0 * t).astype(np.float32), cfg).mean(0)
+        high = extract(np.sin(2 * np.pi * alpha * f0 * t).astype(np.float32), cfg).mean(0)
+        assert high.argmax() - plain.argmax() >= 2  # the warped tone lies two or more channels higher
+        assert (w @ high).argmax() == plain.argmax()
+    # the same map in a model's normalised space
+    info = type(
+        "I",
+        (),
+        {
+            "features": cfg,
+            "normalizer": Normalizer(tuple(np.linspace(-3, 3, 40)), tuple(np.linspace(0.5, 2, 40))),
+        },
+    )()
+    a, b = warp_map(info, alpha)
+    r = np.random.default_rng(0).normal(size=(5, 40))
+    mu, sd = np.linspace(-3, 3, 40), np.linspace(0.5, 2, 40)
+    np.testing.assert_allclose(((r - mu) / sd) @ a.T + b, (r @ w.T - mu) / sd, atol=1e-10)
+
+
+def test_adaptation_raises_accuracy_on_other_recordings_of_the_voice(voices):
+    model, info, unheard = voices
+    state = {k: v.clone() for k, v in model.state_dict().items()}
+    flags = [p.requires_grad for p in model.parameters()]
+    fit, test = unheard[:6], unheard[6:]
+    before = _accuracy(model, info, test)
+    new, new_info, report = adapt(model, info, fit, AdaptConfig(seed=0))
+    after = _accuracy(new, new_info, test)
+    print(f"unheard voice: {before:.3f} -> {after:.3f}; {report.line()}")
+    assert after > before + 0.1, (before, after)
+    assert report.fit_recordings == 5 and report.check_recordings == 1 and report.best_epoch >= 1
+    assert report.check_after > report.check_before
+    # the caller's model is untouched; the new one is frozen like a loaded model
+    assert all(torch.equal(state[k], v) for k, v in model.state_dict().items())
+    assert [p.requires_grad for p in model.parameters()] == flags and not model.training
+    assert all(p.grad is None and not p.requires_grad for p in new.parameters()) and not new.training
+    assert new_info.training["adaptation"]["parts"] == ["input", "output"]
+    # same seed, same model
+    again, _, _ = adapt(model, info, fit, AdaptConfig(seed=0))
+    assert all(
+        torch.equal(a, b) for a, b in zip(new.state_dict().values(), again.state_dict().values(), strict=True)
+    )
+
+
+def test_frame_label_arrays_and_parts(voices):
+    model, info, unheard = voices
+    audio, segs = unheard[0]
+    n = len(extract(audio, CFG))
+    labels = frame_labels(segs, n).astype(np.int64)
+    new, _, rep = adapt(model, info, [(audio, labels)], AdaptConfig(parts=("output",), epochs_unchecked=2))
+    assert (
+        rep.check_recordings == 0
+        and rep.epochs_run == 2
+        and rep.n_parameters == 32 * len(PHONES) + len(PHONES)
+    )
+    changed = [k for k, v in new.state_dict().items() if not torch.equal(v, model.state_dict()[k])]
+    assert changed == ["linears.2.weight", "linears.2.bias"]
+    with pytest.raises(AdaptError, match=r"Recording 1 has \d+ frames but 5 frame labels"):
+        adapt(model, info, [(audio, labels[:5])])
+    with pytest.raises(AdaptError, match="Unknown part"):
+        adapt(model, info, [(audio, labels)], AdaptConfig(parts=("everything",)))
+    with pytest.raises(AdaptError, match="at least one recording"):
+        adapt(model, info, [])
+    late = [Segment(0.0, len(audio) / SR + 1.0, "sil")]
+    with pytest.raises(AdaptError, match="Recording 1: its labels end at"):
+        adapt(model, info, [(audio, late)])
+
+
+def _sha(path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_cli_adapt_leaves_the_shipped_model_bit_identical(tmp_path, capsys):
+    shipped = MODELS_DIR / "speech_en_mfbank"
+    before = {f.name: _sha(f) for f in shipped.iterdir()}
+    samples = MODELS_DIR.parent / "samples"
+    out = tmp_path / "mine"
+    argv = [
+        "adapt",
+        "speech_en_mfbank",
+        "--wav",
+        str(samples / "she_sells.wav"),
+        "--lab",
+        str(samples / "she_sells.lab"),
+        "--wav",
+        str(samples / "fish_dish.wav"),
+        "--lab",
+        str(samples / "fish_dish.lab"),
+        "--wav",
+        str(samples / "sue_showed.wav"),
+        "--text",
+        "Sue showed Dad the blue shoes.",
+        "--out",
+        str(out),
+        "--max-epochs",
+        "2",
+        "--json",
+        "--threads",
+        "1",
+    ]
+    assert main(argv) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["fit_recordings"] == 2 and report["check_recordings"] == 1
+    assert report["fit_frames"] + report["check_frames"] > 500
+    assert {f.name: _sha(f) for f in shipped.iterdir()} == before
+    new, info = load_model(out)
+    assert info.training["adaptation"]["from_model"] == "speech_en_mfbank"
+    assert info.validation_path is not None and info.validation_path.is_file()
+    old, _ = load_model(shipped)
+    # only the first layer (the folded input map) and the last layer may differ
+    same = [
+        torch.equal(a, b) for a, b in zip(old.state_dict().values(), new.state_dict().values(), strict=True)
+    ]
+    assert all(same[2:-2])
+    # bad command lines: one line each, nothing written
+    for bad, msg in [
+        (["--lab", "x.lab", "--wav", "a.wav"], "must come after the --wav"),
+        (["--wav", str(samples / "she_sells.wav")], "needs a --lab or --text"),
+        (["--wav", "a.wav", "--lab", "a.lab", "--text", "hi"], "has two labels"),
+        (["--wav", str(samples / "fish_dish.wav"), "--lab", str(samples / "she_sells.lab")], "labels end at"),
+        (
+            [
+                "--wav",
+                str(samples / "she_sells.wav"),
+                "--lab",
+                str(samples / "she_sells.lab"),
+                "--parts",
+                "x",
+            ],
+            "unknown part",
+        ),
+    ]:
+        assert main(["adapt", "speech_en_mfbank", *bad, "--out", str(tmp_path / "no")]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith("error: ") and msg in err and len(err.splitlines()) == 1, err
+        assert not (tmp_path / "no").exists()
+    assert main(["adapt", str(shipped), "--wav", "a.wav", "--lab", "a.lab", "--out", str(shipped)]) == 2
+    assert "is the model being adapted" in capsys.readouterr().err
+    assert {f.name: _sha(f) for f in shipped.iterdir()} == before
+
+
+def test_state_model_adapts_and_saves(voices, tmp_path):
+    _, _, unheard = voices
+    frames = _Frames(unheard[:4], ["c"] * 4)
+    res = train_speech(
+        frames,
+        SpeechTrainConfig(width=16, layers=1, activation="relu", epochs=1, batch_size=64, targets="state"),
+    )
+    model, info = load_model(save_model(res.model, tmp_path / "states", res.meta))
+    new, new_info, rep = adapt(model, info, unheard[4:6], AdaptConfig(max_epochs=2))
+    assert rep.check_recordings == 1 and 0 <= rep.check_after <= 1 and new_info.targets == "state"
+    again, again_info = load_model(save_adapted(new, new_info, tmp_path / "m"))
+    assert all(
+        torch.equal(a, b) for a, b in zip(new.state_dict().values(), again.state_dict().values(), strict=True)
+    )
+    assert again_info.training["adaptation"]["from_model"] == "states"
