@@ -12,6 +12,7 @@ from app_state.shared import DEFAULT_BINS, PAPER_PAIRS, Settings, _model, models
 from core.importance import (
     attributions,
 )
+from i18n import tr
 
 # ---------------------------------------------------------------------------------------------
 # Your voice (issue 11): one recording's posteriors, alignments and gradients.
@@ -187,3 +188,51 @@ def voice_pair(cfg: Settings, key: str, align_key: tuple, sf, a: str, b: str) ->
     """The pair table of a and b over the student's frames (core.voice_compare.student_pair_table;
     CompareError with the frame counts when there are too few)."""
     return _voice_pair(models_root(), cfg.model, key, align_key, a, b, cfg.stat, cfg.output, sf)
+
+
+# --- adapting the network to the student's voice (core.adapt), kept in the session only ---------
+
+
+def voice_adaptation_set() -> dict:
+    """This session's recordings chosen for adaptation: key -> (samples, segments, name). Never
+    shared with other sessions."""
+    return st.session_state.setdefault("voice_adapt_set", {})
+
+
+def voice_add_for_adaptation(key: str, x: np.ndarray, segments: tuple, name: str) -> None:
+    voice_adaptation_set()[key] = (x, tuple(segments), name)
+
+
+def voice_clear_adaptation() -> None:
+    st.session_state["voice_adapt_set"] = {}
+    st.session_state.pop("voice_adapted", None)
+
+
+def voice_adapt(name: str):
+    """Adapt a copy of model ``name`` to this session's adaptation set (core.adapt.adapt); kept in the session (``voice_adapted``), the shared model is never changed. Returns
+    (model, info, AdaptReport)."""
+    from core.adapt import adapt
+
+    recs = voice_adaptation_set()
+    net, info = _model(models_root(), name)
+    with st.spinner(tr("Adapting a copy of the network (several seconds per recording)…")):
+        new, new_info, report = adapt(net, info, [(x, list(segs)) for x, segs, _ in recs.values()])
+    st.session_state["voice_adapted"] = {"model": name, "keys": tuple(recs), "net": new, "info": new_info,
+                                         "report": report}
+    return new, new_info, report
+
+
+def voice_adapted(name: str):
+    """(model, info, report) of this session's adaptation of ``name`` to its current adaptation set,
+    or None."""
+    got = st.session_state.get("voice_adapted")
+    if got and got["model"] == name and got["keys"] == tuple(voice_adaptation_set()):
+        return got["net"], got["info"], got["report"]
+    return None
+
+
+def voice_posteriors_with(net, info, x: np.ndarray) -> np.ndarray:
+    """Phoneme posteriors of a recording under a session's own (adapted) model."""
+    from core.align import phone_posteriors
+
+    return phone_posteriors(net, info, x)

@@ -74,6 +74,43 @@ if "pocketsphinx" in alignments:
 else:
     m2.caption(tr("Type the transcript to measure how far the network can be trusted on this recording."))
 
+# --- adapting to this voice (session only) -----------------------------------------------------
+with st.expander(tr("Adapt the network to your voice")):
+    st.markdown(tr(
+        "Fine-tunes **a copy** of the network, kept in your session only (the shared model and other users "
+        "are not affected), on your aligned recordings: a 40 × 40 map of the filterbank channels (starting "
+        "from the best vocal-tract-length warp) and the last layer (core/adapt.py). Add a few recordings "
+        "with their transcripts, then adapt; figures measured on a recording the copy was adapted on are "
+        "optimistic."))
+    chosen = S.voice_adaptation_set()
+    b1, b2, b3 = st.columns(3)
+    if "pocketsphinx" in alignments:
+        b1.button(tr("Add this recording"), disabled=key in chosen, key="voice_adapt_add",
+                  on_click=S.voice_add_for_adaptation,
+                  args=(key, x, tuple(alignments["pocketsphinx"].phones), " ".join(text.split())[:40]))
+    else:
+        b1.caption(tr("Type the transcript first: adaptation needs the alignment."))
+    b3.button(tr("Clear"), key="voice_adapt_clear", on_click=S.voice_clear_adaptation, disabled=not chosen)
+    st.caption(tr("Recordings to adapt on: {n}").format(n=len(chosen)) + (
+        " — " + "; ".join(f"“{v[2]}”" for v in chosen.values()) if chosen else ""))
+    b2.button(tr("Adapt to my voice"), key="voice_adapt_run", disabled=not chosen, type="primary",
+              on_click=S.voice_adapt, args=(cfg.model,))
+    adapted = S.voice_adapted(cfg.model)
+    if adapted is not None:
+        net2, info2, report = adapted
+        st.caption(report.line())
+        post2 = S.voice_posteriors_with(net2, info2, x)
+        if "pocketsphinx" in alignments:
+            share2, mean2 = agreement(post2, alignments["pocketsphinx"].phones, a.phones)
+            n1, n2, n3 = st.columns(3)
+            n1.metric(tr("Agreement after adapting"), f"{share2:.0%}", f"{share2 - share:+.0%}")
+            n2.metric(tr("Mean posterior after adapting"), f"{mean2:.2f}", f"{mean2 - mean_p:+.2f}")
+            n3.caption(tr("This recording was one of those adapted on: optimistic.") if key in chosen else
+                       tr("This recording was not adapted on: a fair test."))
+        st.altair_chart(vc.stacked(vc.posterior_chart(vc.posterior_table(post2, a.phones, a.duration), a.duration)),
+                        width="content", key="voice_post_adapted")
+        st.caption(tr("The adapted copy's posteriors on this recording (compare with the chart below)."))
+
 # --- time cursor -------------------------------------------------------------------------------
 speech = [d.segment for d in a.decoded if d.segment.phone != "sil"] or [a.decoded[0].segment]
 longest = max(speech, key=lambda s: s.duration)

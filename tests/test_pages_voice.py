@@ -141,3 +141,25 @@ def test_compare_with_too_few_frames_says_how_many(tiny_models):
     assert not at.exception and not at.error
     assert any(f"/{phone}/ has {n} frames" in i.value and "at least 10" in i.value for i in at.info), \
         [i.value for i in at.info]
+
+
+def test_adapt_to_this_voice_keeps_the_shared_model(tiny_models):
+    """Add the aligned sample, adapt: the page shows the figures after adapting and the adapted
+    posteriors; the shared (cached) model is bit-identical to the file afterwards."""
+    import torch
+
+    import app_state as S
+    from core.models import load_model
+
+    at = voice_page()
+    at.button(key="voice_adapt_add").click().run()
+    assert any("Recordings to adapt on: 1" in c.value for c in at.caption)
+    at.button(key="voice_adapt_run").click().run()
+    assert not at.exception and not at.error, [e.message for e in at.exception]
+    labels = [m.label for m in at.metric]
+    assert "Agreement after adapting" in labels and "Mean posterior after adapting" in labels
+    assert any("optimistic" in c.value for c in at.caption)
+    cached, _ = S.model("speech_en_mfbank")
+    fresh, _ = load_model(tiny_models / "speech_en_mfbank")
+    for (name, a), (_, b) in zip(cached.state_dict().items(), fresh.state_dict().items(), strict=True):
+        assert torch.equal(a, b), name
