@@ -13,8 +13,8 @@ from core import trust
 from core.importance import gradient_stats
 from i18n import tr
 
-TRUST_CFG = trust.TrustConfig()
-"""The comparison's sizes (``core.trust`` says why)."""
+TRUST_CFG = trust.config_for("speech")
+"""The comparison's sizes (``core.trust`` says why); ``trust.config_for("digits")`` for the CNN."""
 
 HOLLOW_HELP = (
     "Resample the validation utterances of the sample set 200 times: a cell whose importance is "
@@ -29,7 +29,7 @@ def _data(name: str, target: str, sample_set: str) -> trust.TrustData:
     def compute():
         if info.kind == "digits":
             ds, x = digits_data(name)
-            return trust.digits_data(x, ds.labels, int(target), TRUST_CFG)
+            return trust.digits_data(x, ds.labels, int(target), trust.config_for("digits"))
         frames, _ = validation(name)
         return trust.speech_data(info, frames, target, sample_set, TRUST_CFG)
 
@@ -43,6 +43,7 @@ def trust_report(name: str, target: str, sample_set: str, output: str) -> trust.
     net, info = any_model(name)
     sample_set = "all" if info.kind == "digits" else sample_set
     data = _data(name, target, sample_set)
+    cfg = trust.config_for(info.kind)
     key = (models_root(), name, target, sample_set, output)
     steps = {
         "maps": tr("1/3 Computing every method's map…"),
@@ -57,13 +58,13 @@ def trust_report(name: str, target: str, sample_set: str, output: str) -> trust.
         finally:
             close()
 
-    maps = step("maps", lambda p: trust.compute_maps(net, data, TRUST_CFG, output, p))
-    faith = step("faithfulness", lambda p: trust.compute_faithfulness(net, data, maps, TRUST_CFG, p))
-    san = step("sanity", lambda p: trust.compute_sanity(net, data, maps, TRUST_CFG, output, p))
+    maps = step("maps", lambda p: trust.compute_maps(net, data, cfg, output, p))
+    faith = step("faithfulness", lambda p: trust.compute_faithfulness(net, data, maps, cfg, p))
+    san = step("sanity", lambda p: trust.compute_sanity(net, data, maps, cfg, output, p))
 
     def summary():
-        cells, split = trust.compute_stability(maps, TRUST_CFG)
-        return trust.report(maps, faith, san, cells, split, TRUST_CFG)
+        cells, split = trust.compute_stability(maps, cfg)
+        return trust.report(maps, faith, san, cells, split, cfg)
 
     return _memo("trust_report").get(key, summary)
 

@@ -306,8 +306,11 @@ def hollow_encoding(df: pd.DataFrame, color) -> dict:
     from zero, ``core.trust``) as outlines in their colour; nothing when ``df`` has no such column."""
     if "solid" not in df.columns:
         return {}
-    stroke = (alt.Stroke(color.shorthand, scale=color.scale, legend=None) if isinstance(color, alt.Color)
-              else color)
+    if isinstance(color, alt.Color):
+        spec = {k: v for k, v in color.to_dict().items() if k != "legend"}
+        stroke = alt.Stroke(**spec, legend=None)
+    else:
+        stroke = color
     return {"fillOpacity": alt.condition("datum.solid", alt.value(1.0), alt.value(0.0)), "stroke": stroke,
             "strokeWidth": alt.condition("datum.solid", alt.value(0.0), alt.value(1.2))}
 

@@ -1,6 +1,7 @@
 """Which importance to trust: one target's map from eight methods side by side, and the evidence
 about them (deletion / insertion curves, sanity checks, stability), with the method it favours."""
 
+import altair as alt
 import numpy as np
 import pandas as pd
 import streamlit as st
@@ -118,8 +119,8 @@ S.put("methods_view", view, "mview")
 
 if view == "maps":
     c1, c2 = st.columns(2)
-    per_row = c1.radio(tr("Maps per row"), [2, 4], index=1, horizontal=True, key="methods_per_row")
-    hollow = c2.toggle(
+    per_row = c1.radio(tr("Maps per row"), [2, 4], horizontal=True, key="methods_per_row")
+    hollow = not is_digits and c2.toggle(
         tr("Hollow squares: cells not distinguishable from zero"),
         key="methods_hollow",
         help=tr(S.HOLLOW_HELP),
@@ -152,10 +153,11 @@ if view == "maps":
                 if hollow:
                     table = table.assign(solid=rep.cells.solid[j])
                 rho = trust.spearman(rep.cells.value[j], ref)
+                title = alt.Title(
+                    trust.METHOD_NAMES[m], subtitle=tr("ρ with σ of dy/dx: {r:.2f}").format(r=rho)
+                )
                 col.altair_chart(
-                    charts.importance_map(
-                        table, fc, title=f"{trust.METHOD_NAMES[m]}  (ρ {rho:.2f})", whole=table
-                    ),
+                    charts.importance_map(table, fc, title=title, whole=table),
                     width="stretch",
                     key=f"methods_map_{m}",
                 )

@@ -11,10 +11,10 @@ from core.cli import positive_int
 
 def _cli_compare(args) -> int:
     from core.models import load_model
-    from core.trust import TrustConfig, TrustError, compare, digits_data, speech_data
+    from core.trust import TrustError, compare, config_for, digits_data, speech_data
 
-    cfg = TrustConfig(n_frames=args.frames, seed=args.seed)
     model, info = load_model(args.model)
+    cfg = config_for(info.kind, seed=args.seed, **({"n_frames": args.frames} if args.frames else {}))
     if info.kind == "digits":
         from core.train import digits_validation
 
@@ -95,7 +95,9 @@ def add_cli(subparsers) -> None:
         default="all",
         help="speech: maps over frames of every phoneme (all) or of the target (selected)",
     )
-    p.add_argument("--frames", type=positive_int, default=1000, help="frames of the maps (default 1000)")
+    p.add_argument(
+        "--frames", type=positive_int, default=None, help="frames of the maps (default 1000; digits 300)"
+    )
     p.add_argument("--seed", type=int, default=0, help="seed of noise, random map, resamples (default 0)")
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
     p.set_defaults(func=_cli_compare)

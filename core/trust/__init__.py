@@ -14,7 +14,8 @@ Choices written down here:
   frame, so every utterance contributes); the deletion / insertion curves use the target's frames
   (at most ``n_eval_frames`` = 300, spread the same way); the sanity checks use the sample's frames
   of every k-th utterance (about ``n_sanity_frames`` = 200). Digits: the held-out digits (maps
-  over every class, curves on the target digit's images). The curves' frames may overlap the map
+  over 300 images of every class, curves on 100 of the target digit's, sanity on 100; the CNN goes
+  through autograd, slower per image: ``DIGITS_CONFIG``). The curves' frames may overlap the map
   sample's; a map is an average over 1,000 frames and is not fitted to any of them.
 - **Clusters.** Neighbouring frames of an utterance are not independent, so every resample (bootstrap
   intervals, split halves) draws whole **utterances**; for digits each image is its own cluster. The
@@ -63,6 +64,7 @@ from core.trust.maps import (
     MethodMaps,
     TrustConfig,
     TrustError,
+    config_for,
     first_layer_magnitude,
     method_maps,
     method_stat,
@@ -110,6 +112,7 @@ __all__ = [
     "compute_maps",
     "compute_sanity",
     "compute_stability",
+    "config_for",
     "digits_data",
     "faithfulness",
     "fill_values",

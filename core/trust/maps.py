@@ -86,6 +86,16 @@ class TrustConfig:
 
 
 DEFAULT_CONFIG = TrustConfig()
+DIGITS_CONFIG = TrustConfig(n_frames=300, n_sanity_frames=100, n_eval_frames=100)
+"""The digit CNN goes through autograd, one backward per image and copy: fewer images keep its page
+as quick as the speech model's."""
+
+
+def config_for(kind: str, **changes) -> TrustConfig:
+    """The comparison's settings for a model kind ("speech" | "digits"), with ``changes``."""
+    from dataclasses import replace
+
+    return replace(DIGITS_CONFIG if kind == "digits" else DEFAULT_CONFIG, **changes)
 
 
 @dataclass(frozen=True, eq=False)
