@@ -207,7 +207,7 @@ if view == "sanity":
     st.caption(
         tr(
             "Adebayo et al. (2018): a map that explains the network must change when the network's weights are "
-            "re-initialised (the top layer first, then one more at a time, as training initialises them) and for "
+            "re-initialised as training initialises them (the top layer, then the top 2, 4, ... down to every layer) and for "
             "a twin of the same architecture trained for {e} epochs on the sample's frames with shuffled labels "
             "(trained here, on the fly). Dashed line: the flag threshold ρ = {th}."
         ).format(e=rep.sanity.twin_epochs, th=trust.SANITY_THRESHOLD)

@@ -20,7 +20,7 @@ CFG = TrustConfig(
 )
 
 
-def _train(x: np.ndarray, y: np.ndarray, seed: int = 0, epochs: int = 60, width: int = 16) -> SpeechDNN:
+def _train(x: np.ndarray, y: np.ndarray, seed: int = 0, epochs: int = 25, width: int = 16) -> SpeechDNN:
     torch.manual_seed(seed)
     net = SpeechDNN(x.shape[1], 2, width=width, n_hidden=2, activation="sigmoid")
     opt = torch.optim.Adam(net.parameters(), lr=1e-2)
@@ -53,7 +53,7 @@ def structured():
     rng = np.random.default_rng(1)
     x = rng.normal(size=(800, 200)).astype(np.float32)
     y = (x @ np.exp(-np.arange(200) / 30.0) > 0).astype(np.int64)
-    net = _train(x, y, epochs=30, width=24)
+    net = _train(x, y, epochs=20, width=24)
     return net, x, y, np.repeat(np.arange(40), 20)
 
 

@@ -13,7 +13,7 @@ Choices written down here:
   set (every frame, or the target's frames; at most ``TrustConfig.n_frames`` = 1,000, every k-th
   frame, so every utterance contributes); the deletion / insertion curves use the target's frames
   (at most ``n_eval_frames`` = 300, spread the same way); the sanity checks use the sample's frames
-  of every k-th utterance (about ``n_sanity_frames`` = 200). Digits: the held-out digits (maps
+  of every k-th utterance (about ``n_sanity_frames`` = 120). Digits: the held-out digits (maps
   over 300 images of every class, curves on 100 of the target digit's, sanity on 100; the CNN goes
   through autograd, slower per image: ``DIGITS_CONFIG``). The curves' frames may overlap the map
   sample's; a map is an average over 1,000 frames and is not fitted to any of them.
@@ -33,10 +33,11 @@ Choices written down here:
   of the mean posterior: high when the map's top inputs alone carry the decision and removing them
   destroys it. Intervals: 2.5-97.5 % percentiles of 200 bootstrap resamples of the utterances
   (digits) of the curve frames.
-- **Sanity checks** (Adebayo et al. 2018). Cascading randomisation: the top 1, 2, ... weight layers
-  are re-initialised as training initialises them (a copy; the model is never changed) and every
-  map is recomputed on the sanity frames. Shuffled labels: a twin of the same architecture,
-  **trained on the fly** (Adam, 10 epochs, batch 128) on the map sample's frames with their true
+- **Sanity checks** (Adebayo et al. 2018). Cascading randomisation: the top 1, 2, 4, 8, ... and
+  finally all weight layers (every layer of a network with up to 3; 1, 2, 4, 8 of the 7 x 512
+  DNN's 8, to keep a fresh page within its budget) are re-initialised as training initialises them
+  (a copy; the model is never changed) and every map is recomputed on the sanity frames. Shuffled labels: a twin of the same architecture,
+  **trained on the fly** (Adam, 6 epochs, batch 128) on the map sample's frames with their true
   labels permuted; a smaller training set than the real model's, so it memorises rather than
   generalises, which is what the check needs: outputs unrelated to the classes. Each map is
   compared with the trained model's map over the same frames by Spearman rank correlation; a

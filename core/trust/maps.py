@@ -48,7 +48,7 @@ class TrustConfig:
     half-splits of the clusters; shuffled_epochs: training of the shuffled-label twin."""
 
     n_frames: int = 1000
-    n_sanity_frames: int = 200
+    n_sanity_frames: int = 120
     n_eval_frames: int = 300
     noise_std: float = 0.5
     n_samples: int = 8
@@ -56,7 +56,7 @@ class TrustConfig:
     fractions: tuple[float, ...] = (0.0, 0.01, 0.02, 0.05, 0.1, 0.2, 0.4, 0.7, 1.0)
     n_boot: int = 200
     n_splits: int = 20
-    shuffled_epochs: int = 10
+    shuffled_epochs: int = 6
     seed: int = 0
     max_batch_mb: float = 64.0
 

@@ -104,7 +104,8 @@ class _Adam:
 @dataclass(frozen=True, eq=False)
 class Sanity:
     """rho_cascade: (S, M) Spearman of each method's map with the trained model's after randomising
-    the top 1, 2, ... S weight layers (``stages`` names the top layer randomised at each stage);
+    the top ``n_top[s]`` weight layers (``cascade_stages``; ``stages`` names the lowest layer
+    randomised at each stage);
     rho_shuffled: (M,) the same for the shuffled-label twin; n_frames: frames of the check."""
 
     methods: tuple[str, ...]
@@ -113,6 +114,7 @@ class Sanity:
     rho_shuffled: np.ndarray
     n_frames: int
     twin_epochs: int
+    n_top: tuple[int, ...] = ()
 
     @property
     def rho_all_random(self) -> np.ndarray:
@@ -128,6 +130,16 @@ class Sanity:
     def flagged(self) -> np.ndarray:
         """(M,) bool: the map hardly changes (``worst >= SANITY_THRESHOLD``)."""
         return self.worst >= SANITY_THRESHOLD
+
+
+def cascade_stages(n_layers: int) -> tuple[int, ...]:
+    """How many top layers are randomised at each stage: 1, 2, 4, 8, ... and finally all of them
+    (every layer for up to 3 layers; 1, 2, 4, 8 for the 8 weight layers of the 7 x 512 DNN)."""
+    out, k = [], 1
+    while k < n_layers:
+        out.append(k)
+        k *= 2
+    return (*out, n_layers)
 
 
 def layer_names(model: nn.Module) -> list[str]:
@@ -152,20 +164,21 @@ def sanity(
     ``train_x``, ``train_y``: the frames (normalised) and output-index labels the twin is trained
     on (shuffled)."""
     names = layer_names(model)
-    n_stages = len(names)
+    tops = cascade_stages(len(names))
     ref = reference.maps()
-    steps = n_stages + 1
+    steps = len(tops) + 1
 
     def sub(i: int):
         if progress is None:
             return None
         return lambda f: progress(min(1.0, (i + f) / steps))
 
-    rho = np.zeros((n_stages, len(reference.methods)))
-    for s in range(n_stages):
-        maps = compute(randomized(model, s + 1, seed + s), sub(s)).maps()
+    rho = np.zeros((len(tops), len(reference.methods)))
+    for s, n_top in enumerate(tops):
+        maps = compute(randomized(model, n_top, seed + s), sub(s)).maps()
         rho[s] = [spearman(a, b) for a, b in zip(ref, maps, strict=True)]
     twin = shuffled_twin(model, train_x, train_y, epochs=epochs, seed=seed)
-    maps = compute(twin, sub(n_stages)).maps()
+    maps = compute(twin, sub(len(tops))).maps()
     shuffled = np.array([spearman(a, b) for a, b in zip(ref, maps, strict=True)])
-    return Sanity(reference.methods, tuple(names[::-1]), rho, shuffled, reference.n_frames, epochs)
+    stages = tuple(names[::-1][n - 1] for n in tops)
+    return Sanity(reference.methods, stages, rho, shuffled, reference.n_frames, epochs, tops)
