@@ -39,8 +39,13 @@ else:
         tr("Phoneme"), "methods_phone", "phone", S.phones_of(cfg.model), "s", container=right
     )
 
-rep = S.trust_report(name, target, cfg.sample_set, cfg.output)
-data = S.trust_frames(name, target, cfg.sample_set)
+try:
+    rep = S.trust_report(name, target, cfg.sample_set, cfg.output)
+    data = S.trust_frames(name, target, cfg.sample_set)
+except trust.TrustError as exc:  # e.g. a validation set with the target in one utterance only
+    st.error(tr("This comparison cannot be made: {e}").format(e=exc))
+    S.report_repairs()
+    st.stop()
 label = f"'{target}'" if is_digits else f"/{target}/"
 unit = tr("digits") if is_digits else tr("utterances")
 
