@@ -173,9 +173,18 @@ if view == "maps":
             "are averaged as mean |attribution|; first-layer |weights| is the same for every target."
         )
     )
-    cells = pd.DataFrame(rep.cells.value.T, columns=list(rep.maps.methods))
+    cells = pd.concat(
+        [
+            pd.DataFrame(getattr(rep.cells, k).T, columns=[f"{m}{suffix}" for m in rep.maps.methods])
+            for k, suffix in (("value", ""), ("lo", "_lo"), ("hi", "_hi"))
+        ]
+        + [
+            pd.DataFrame(rep.cells.solid.T, columns=[f"{m}_distinguishable_from_0" for m in rep.maps.methods])
+        ],
+        axis=1,
+    )
     st.download_button(
-        tr("Download the maps (CSV)"),
+        tr("Download the maps with their 95 % intervals (CSV)"),
         cells.to_csv(index_label="input").encode(),
         file_name=f"method_maps_{name}_{target}.csv",
         mime="text/csv",
@@ -213,9 +222,15 @@ if view == "sanity":
         tr(
             "Adebayo et al. (2018): a map that explains the network must change when the network's weights are "
             "re-initialised as training initialises them (the top layer, then the top 2, 4, ... down to every layer) and for "
-            "a twin of the same architecture trained for {e} epochs on the sample's frames with shuffled labels "
-            "(trained here, on the fly). Dashed line: the flag threshold ρ = {th}."
-        ).format(e=rep.sanity.twin_epochs, th=trust.SANITY_THRESHOLD)
+            "a twin of the same architecture trained for {e} epochs on {n:,} frames of every class with shuffled "
+            "labels (trained here, on the fly). Correlations over {s:,} frames. Dashed line: the flag threshold "
+            "ρ = {th}."
+        ).format(
+            e=rep.sanity.twin_epochs,
+            n=len(data.twin_frames),
+            s=rep.sanity.n_frames,
+            th=trust.SANITY_THRESHOLD,
+        )
     )
     st.download_button(
         tr("Download the correlations (CSV)"),

@@ -36,10 +36,12 @@ Choices written down here:
 - **Sanity checks** (Adebayo et al. 2018). Cascading randomisation: the top 1, 2, 4, 8, ... and
   finally all weight layers (every layer of a network with up to 3; 1, 2, 4, 8 of the 7 x 512
   DNN's 8, to keep a fresh page within its budget) are re-initialised as training initialises them
-  (a copy; the model is never changed) and every map is recomputed on the sanity frames. Shuffled labels: a twin of the same architecture,
-  **trained on the fly** (Adam, 6 epochs, batch 128) on the map sample's frames with their true
-  labels permuted; a smaller training set than the real model's, so it memorises rather than
-  generalises, which is what the check needs: outputs unrelated to the classes. Each map is
+  (a copy; the model is never changed) and every map is recomputed on the sanity frames.
+  Shuffled labels: a twin of the same architecture, **trained on the fly** (Adam, 6 epochs, batch
+  128) on 1,000 frames of every class (spread like the map sample of "all" frames; for digits the
+  map sample) with their true labels permuted; a smaller training set than the real model's, so it
+  memorises rather than generalises, which is what the check needs: outputs unrelated to the
+  classes. Each map is
   compared with the trained model's map over the same frames by Spearman rank correlation; a
   method whose correlation stays >= 0.5 (``SANITY_THRESHOLD``) with every layer randomised or for
   the twin is **flagged** (its map barely depends on what the network learned).

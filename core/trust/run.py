@@ -40,6 +40,13 @@ class TrustData:
     eval: np.ndarray = field(repr=False)
     unit: str = "utterance"
     description: str = ""
+    twin: np.ndarray | None = field(default=None, repr=False)
+
+    @property
+    def twin_frames(self) -> np.ndarray:
+        """Frames the shuffled-label twin trains on: spread over every class (the map sample may hold
+        one phoneme only, whose labels a shuffle would not change)."""
+        return self.sample if self.twin is None else self.twin
 
     def normalised(self, idx: np.ndarray) -> np.ndarray:
         x = self.X[np.asarray(idx)]
@@ -53,7 +60,19 @@ def _sanity_frames(sample: np.ndarray, clusters: np.ndarray, n: int) -> np.ndarr
     return sample[np.isin(clusters[sample], keep)]
 
 
-def _data(X, transform, clusters, y, target, candidates, target_frames, cfg, unit, description) -> TrustData:
+def _data(
+    X,
+    transform,
+    clusters,
+    y,
+    target,
+    candidates,
+    target_frames,
+    cfg,
+    unit,
+    description,
+    twin: np.ndarray | None = None,
+) -> TrustData:
     sample = spread_indices(candidates, cfg.n_frames)
     if len(np.unique(clusters[sample])) < 2:
         raise TrustError(f"The sample set has fewer than two {unit}s; the comparison needs more.")
@@ -71,6 +90,7 @@ def _data(X, transform, clusters, y, target, candidates, target_frames, cfg, uni
         ev,
         unit,
         description,
+        twin,
     )
 
 
@@ -98,6 +118,7 @@ def speech_data(
         cfg,
         "utterance",
         desc.format(t=target),
+        spread_indices(np.arange(len(frames.labels)), cfg.n_frames),
     )
 
 
@@ -192,8 +213,8 @@ def compute_sanity(
         model,
         maps.subset(keep),
         compute,
-        data.normalised(data.sample),
-        data.y[data.sample],
+        data.normalised(data.twin_frames),
+        data.y[data.twin_frames],
         epochs=cfg.shuffled_epochs,
         seed=cfg.seed,
         progress=progress,
