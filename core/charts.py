@@ -12,7 +12,8 @@ over the pair's own range of p_e).
 Sizes: every chart takes the width of its container (Streamlit ``width="stretch"``) and a fixed
 height; square areas are a Vega expression of the plot's width and height (``_cell_area_expr``),
 so a map fits any column (checked in the browser at 800, 1024 and 1400 px). Ranges zoom the axes
-(``Extent``).
+(``Extent``). A table with a boolean ``solid`` column draws its false rows as outlines (cells not
+distinguishable from zero; ``hollow_encoding``).
 """
 
 from __future__ import annotations
@@ -291,12 +292,27 @@ def importance_map(
                        FORMATS["importance"]),
             color=color,
             tooltip=tooltip,
+            **hollow_encoding(df, color),
         )
         .properties(autosize=FIT_X)
         .configure_view(stroke="#dddddd")
         .configure_axis(grid=False)
         .configure_legend(labelLimit=80)
     )
+
+
+def hollow_encoding(df: pd.DataFrame, color) -> dict:
+    """Encodings drawing the rows whose boolean column ``solid`` is false (cells not distinguishable
+    from zero, ``core.trust``) as outlines in their colour; nothing when ``df`` has no such column."""
+    if "solid" not in df.columns:
+        return {}
+    if isinstance(color, alt.Color):
+        spec = {k: v for k, v in color.to_dict().items() if k != "legend"}
+        stroke = alt.Stroke(**spec, legend=None)
+    else:
+        stroke = color
+    return {"fillOpacity": alt.condition("datum.solid", alt.value(1.0), alt.value(0.0)), "stroke": stroke,
+            "strokeWidth": alt.condition("datum.solid", alt.value(0.0), alt.value(1.2))}
 
 
 FORMATS = {"importance": ".2e", "product": ".2e", "score": ".2e", "p": ".2f", "z": ".2f"}
@@ -399,6 +415,13 @@ def pair_map(
         lo, hi = min(lo, 0.0), max(hi, lo + 1e-6)
     data = df.assign(selected=False) if selected is None else df.assign(
         selected=(df["offset_frames"] == selected[0]) & (df["channel"] == selected[1]))
+    hollow = {}
+    if "solid" in data.columns:  # not distinguishable from zero: a grey outline (the clicked cell stays black)
+        data = data.assign(line=np.where(data["selected"], 2.5, np.where(data["solid"], 0.0, 1.2)),
+                           line_colour=np.where(data["selected"], "black", "#666666"))
+        hollow = {"fillOpacity": alt.condition("datum.solid", alt.value(1.0), alt.value(0.0)),
+                  "stroke": alt.Stroke("line_colour:N", scale=None, legend=None),
+                  "strokeWidth": alt.StrokeWidth("line:Q", scale=None, legend=None)}
     sel = alt.selection_point(name=PAIR_SELECTION, fields=["offset_frames", "channel"], on="click",
                               clear="dblclick")
     tooltip = [
@@ -424,8 +447,8 @@ def pair_map(
                 legend=alt.Legend(title=f"p_e (this pair: {lo:.2f} to {hi:.2f})", orient="top",
                                   format=FORMATS["p"], values=[round(lo, 2), round((lo + hi) / 2, 2), round(hi, 2)]),
             ),
-            strokeWidth=alt.condition("datum.selected", alt.value(2.5), alt.value(0)),
             tooltip=tooltip,
+            **(hollow or {"strokeWidth": alt.condition("datum.selected", alt.value(2.5), alt.value(0))}),
         )
         .add_params(sel)
         .properties(autosize=FIT_X)

@@ -23,6 +23,8 @@ if info.targets == "state":
 
 view = S.view_controls(fc, "map")
 table, n_frames = S.map_data(cfg, target, phone)
+if st.toggle(tr("Hollow squares: cells not distinguishable from zero"), key="map_hollow", help=tr(S.HOLLOW_HELP)):
+    table = table.assign(solid=S.solid_cells(cfg, (target,), (phone,)))
 cells = charts.select_cells(table, "importance", view.extent.time, view.extent.channels, view.top)
 
 colour_text = {

@@ -1,0 +1,120 @@
+"""Which importance to trust: the method comparison (core.trust), and the per-utterance resamples
+that mark the cells of the importance and pair maps not distinguishable from zero. Shared by all
+sessions, computed once per key (``_Memo``), with a progress bar while computing."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from app_state.digits import any_model, digits_data
+from app_state.shared import Settings, label_index, model, models_root, target_of, validation
+from app_state.units import _memo, _progress
+from core import trust
+from core.importance import gradient_stats
+from i18n import tr
+
+TRUST_CFG = trust.config_for("speech")
+"""The comparison's sizes (``core.trust`` says why); ``trust.config_for("digits")`` for the CNN."""
+
+HOLLOW_HELP = (
+    "Resample the validation utterances of the sample set 200 times: a cell whose importance is "
+    "below 1.96 times its bootstrap standard error (the 95 % interval reaches 0) is drawn as an "
+    "outline. The first use computes the gradients once more, per utterance."
+)
+
+
+def _data(name: str, target: str, sample_set: str) -> trust.TrustData:
+    _, info = any_model(name)
+
+    def compute():
+        if info.kind == "digits":
+            ds, x = digits_data(name)
+            return trust.digits_data(x, ds.labels, int(target), trust.config_for("digits"))
+        frames, _ = validation(name)
+        return trust.speech_data(info, frames, target, sample_set, TRUST_CFG)
+
+    return _memo("trust_data").get((models_root(), name, target, sample_set), compute)
+
+
+def trust_report(name: str, target: str, sample_set: str, output: str) -> trust.TrustReport:
+    """Every method's map of ``target`` (a phoneme, or a digit "0".."9" of a digits model), its
+    deletion / insertion curves, the sanity checks, the stability figures and the verdict; computed
+    once per arguments for every session (a progress bar per step)."""
+    net, info = any_model(name)
+    sample_set = "all" if info.kind == "digits" else sample_set
+    data = _data(name, target, sample_set)
+    cfg = trust.config_for(info.kind)
+    key = (models_root(), name, target, sample_set, output)
+    steps = {
+        "maps": tr("1/3 Computing every method's map…"),
+        "faithfulness": tr("2/3 Deleting and inserting inputs in each method's order…"),
+        "sanity": tr("3/3 Sanity checks: randomising the layers, training a shuffled-label twin…"),
+    }
+
+    def step(kind: str, compute):
+        update, close = _progress(steps[kind])
+        try:
+            return _memo("trust_" + kind).get(key, lambda: compute(update))
+        finally:
+            close()
+
+    maps = step("maps", lambda p: trust.compute_maps(net, data, cfg, output, p))
+    faith = step("faithfulness", lambda p: trust.compute_faithfulness(net, data, maps, cfg, p))
+    san = step("sanity", lambda p: trust.compute_sanity(net, data, maps, cfg, output, p))
+
+    def summary():
+        cells, split = trust.compute_stability(maps, cfg)
+        return trust.report(maps, faith, san, cells, split, cfg)
+
+    return _memo("trust_report").get(key, summary)
+
+
+def trust_frames(name: str, target: str, sample_set: str) -> trust.TrustData:
+    """Which frames the comparison of ``target`` uses (sizes and description for captions)."""
+    _, info = any_model(name)
+    return _data(name, target, "all" if info.kind == "digits" else sample_set)
+
+
+def solid_cells(cfg: Settings, targets: tuple[str, ...], phones: tuple[str, ...]) -> np.ndarray:
+    """(input_dim,) bool: cells of the map of ``targets`` (one phoneme, or two: their importances'
+    product) distinguishable from zero, by resampling the validation **utterances** of the page's
+    sample set (``core.trust.solid_cells``); one gradient pass over the sample set, computed once per
+    (model, output, targets, sample set) for every session."""
+    net, info = model(cfg.model)
+    frames, view = validation(cfg.model)
+    labels = None if cfg.sample_set == "all" else tuple(sorted(label_index(cfg.model, p) for p in phones))
+    update, close = _progress(
+        tr("Resampling the utterances to find the cells not distinguishable from zero…")
+    )
+
+    def compute():
+        idx = (
+            np.arange(len(frames.labels))
+            if labels is None
+            else np.flatnonzero(np.isin(frames.labels, labels))
+        )
+        lab, ids = trust.maps.relabel(frames.frame_utt, idx)
+        stats = gradient_stats(
+            net,
+            view,
+            lab,
+            [target_of(cfg.model, t) for t in targets],
+            output=cfg.output,
+            n_labels=len(ids),
+            transform=info.normalizer.apply,
+            indices=idx,
+            progress=update,
+        )
+        return [trust.ClusterSums.from_grad_stats(stats, r) for r in range(len(targets))]
+
+    key = (models_root(), cfg.model, cfg.output, targets, labels)
+    try:
+        sums = _memo("solid").get(key, compute)
+    finally:
+        close()
+    return _memo("solid_mask").get(
+        key + (cfg.stat,), lambda: trust.solid_cells(sums, cfg.stat, TRUST_CFG.n_boot, TRUST_CFG.seed)
+    )
+
+
+__all__ = ["HOLLOW_HELP", "TRUST_CFG", "solid_cells", "trust_frames", "trust_report"]

@@ -1,0 +1,136 @@
+"""The summary of the comparison: one row per method (areas with bootstrap intervals, sanity
+correlations, split-half stability) and the method the evidence favours, with its margin.
+The rule is written down in ``core.trust``'s docstring."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from core.trust.faithfulness import CURVES, MEASURES, Faithfulness
+from core.trust.maps import METHOD_NAMES, TrustError
+from core.trust.sanity import SANITY_THRESHOLD, Sanity
+from core.trust.stability import cluster_weights
+
+_POST = list(MEASURES).index("posterior")
+_REC = list(MEASURES).index("recall")
+_DEL, _INS = CURVES.index("deletion"), CURVES.index("insertion")
+
+
+@dataclass(frozen=True)
+class MethodRow:
+    """One method's figures (intervals: 95 % bootstrap percentiles over clusters)."""
+
+    method: str
+    name: str
+    deletion_auc: float
+    deletion_ci: tuple[float, float]
+    insertion_auc: float
+    insertion_ci: tuple[float, float]
+    score: float
+    score_ci: tuple[float, float]
+    deletion_recall_auc: float
+    insertion_recall_auc: float
+    sanity_cascade: float
+    sanity_shuffled: float
+    flagged: bool
+    split_half: float
+
+    def to_dict(self) -> dict:
+        return {k: (list(v) if isinstance(v, tuple) else v) for k, v in self.__dict__.items()}
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The favoured method (best score among the methods not flagged), the runner-up, the margin
+    (score difference) with its paired bootstrap interval, and the sentence that says it."""
+
+    best: str
+    runner_up: str | None
+    margin: float
+    margin_ci: tuple[float, float]
+    text: str
+
+    def to_dict(self) -> dict:
+        return {
+            "best": self.best,
+            "runner_up": self.runner_up,
+            "margin": self.margin,
+            "margin_ci": list(self.margin_ci),
+            "text": self.text,
+        }
+
+
+def _ci(b: np.ndarray) -> tuple[float, float]:
+    lo, hi = np.percentile(b, [2.5, 97.5])
+    return float(lo), float(hi)
+
+
+def summary(
+    faith: Faithfulness, sanity: Sanity, split: np.ndarray, *, n_boot: int = 200, seed: int = 0
+) -> tuple[list[MethodRow], Verdict]:
+    """Rows in the methods' order and the verdict. score = insertion AUC - deletion AUC of the
+    target's mean posterior (higher = the map's top inputs carry the decision)."""
+    if faith.methods != sanity.methods:
+        raise TrustError("Faithfulness and sanity must cover the same methods.")
+    w = cluster_weights(len(faith.n), n_boot, seed)
+    auc, boot = faith.auc(), faith.auc(w)  # (2, M, 2), (B, 2, M, 2)
+    score = auc[_POST, :, _INS] - auc[_POST, :, _DEL]
+    score_b = boot[:, _POST, :, _INS] - boot[:, _POST, :, _DEL]
+    rows = []
+    for j, m in enumerate(faith.methods):
+        rows.append(
+            MethodRow(
+                m,
+                METHOD_NAMES[m],
+                float(auc[_POST, j, _DEL]),
+                _ci(boot[:, _POST, j, _DEL]),
+                float(auc[_POST, j, _INS]),
+                _ci(boot[:, _POST, j, _INS]),
+                float(score[j]),
+                _ci(score_b[:, j]),
+                float(auc[_REC, j, _DEL]),
+                float(auc[_REC, j, _INS]),
+                float(sanity.rho_all_random[j]),
+                float(sanity.rho_shuffled[j]),
+                bool(sanity.flagged[j]),
+                float(split[j]),
+            )
+        )
+    return rows, verdict(rows, score_b)
+
+
+def verdict(rows: list[MethodRow], score_boot: np.ndarray) -> Verdict:
+    """The best score among methods not flagged by the sanity checks (all methods if every one is
+    flagged); margin over the next one, with the 95 % interval of the paired difference."""
+    ok = [j for j, r in enumerate(rows) if not r.flagged] or list(range(len(rows)))
+    order = sorted(ok, key=lambda j: -rows[j].score)
+    best = rows[order[0]]
+    flagged = [r.name for r in rows if r.flagged]
+    tail = (
+        f" Flagged by the sanity checks (map rank correlation >= {SANITY_THRESHOLD} with a randomised or "
+        f"shuffled-label network), so not ranked: {', '.join(flagged)}."
+        if flagged
+        else ""
+    )
+    if len(order) == 1:
+        text = (
+            f"The evidence favours {best.name}: insertion AUC {best.insertion_auc:.3f}, deletion AUC "
+            f"{best.deletion_auc:.3f}; it is the only method that passes the sanity checks.{tail}"
+        )
+        return Verdict(best.method, None, 0.0, (0.0, 0.0), text)
+    nxt = rows[order[1]]
+    diff = score_boot[:, order[0]] - score_boot[:, order[1]]
+    margin, ci = best.score - nxt.score, _ci(diff)
+    sure = (
+        "the interval excludes 0"
+        if ci[0] > 0
+        else "the interval includes 0, so the two are not distinguishable on these frames"
+    )
+    text = (
+        f"The evidence favours {best.name}: insertion - deletion AUC of the target's mean posterior "
+        f"{best.score:.3f} (insertion {best.insertion_auc:.3f}, deletion {best.deletion_auc:.3f}), ahead of "
+        f"{nxt.name} by {margin:.3f} (95 % interval {ci[0]:.3f} to {ci[1]:.3f}; {sure}).{tail}"
+    )
+    return Verdict(best.method, nxt.method, float(margin), ci, text)

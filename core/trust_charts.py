@@ -1,0 +1,159 @@
+"""Altair builders of the method comparison (core.trust): deletion / insertion curves, sanity
+correlations across the randomisation cascade, split-half stability. Data in, ``alt.Chart`` out;
+one colour per method everywhere (the paper's index dark red, random grey)."""
+
+from __future__ import annotations
+
+import altair as alt
+import pandas as pd
+
+from core.charts import FIT_X
+from core.trust.maps import METHOD_NAMES
+from core.trust.sanity import SANITY_THRESHOLD, Sanity
+
+METHOD_COLOURS = {
+    "std": "#b2182b",
+    "mean_abs": "#ef8a62",
+    "rms": "#8c510a",
+    "smoothgrad": "#2166ac",
+    "integrated_gradients": "#5ab4ac",
+    "grad_x_input": "#762a83",
+    "weights": "#1b7837",
+    "random": "#999999",
+}
+
+
+def _method_colour(methods: list[str]) -> alt.Color:
+    names = [METHOD_NAMES[m] for m in methods]
+    return alt.Color(
+        "name:N",
+        title=None,
+        scale=alt.Scale(domain=names, range=[METHOD_COLOURS[m] for m in methods]),
+        legend=alt.Legend(orient="bottom", columns=2, labelLimit=260),
+    )
+
+
+def curves_chart(table: pd.DataFrame, curve: str, measure: str, *, height: int = 260) -> alt.Chart:
+    """One line per method: ``measure`` of the target's frames against the share of inputs removed
+    (deletion) or inserted (insertion). table: ``Faithfulness.table()`` rows."""
+    df = table[(table["curve"] == curve) & (table["measure"] == measure)].copy()
+    methods = list(dict.fromkeys(df["method"]))
+    df["name"] = [METHOD_NAMES[m] for m in df["method"]]
+    verb = "removed" if curve == "deletion" else "inserted"
+    y_title = "mean posterior of the target" if measure == "posterior" else "recall of the target"
+    return (
+        alt.Chart(df, width="container", height=height, title=f"{curve}: top inputs {verb} first")
+        .mark_line(point=True, strokeWidth=2)
+        .encode(
+            x=alt.X(
+                "fraction:Q",
+                title=f"share of inputs {verb}",
+                axis=alt.Axis(format="%"),
+                scale=alt.Scale(domain=[0, 1], nice=False),
+            ),
+            y=alt.Y("value:Q", title=y_title, scale=alt.Scale(domain=[0, 1])),
+            color=_method_colour(methods),
+            strokeDash=alt.condition(alt.datum.method == "random", alt.value([4, 3]), alt.value([1, 0])),
+            tooltip=[
+                alt.Tooltip("name:N", title="method"),
+                alt.Tooltip("fraction:Q", format=".0%"),
+                alt.Tooltip("value:Q", title=measure, format=".3f"),
+            ],
+        )
+        .properties(autosize=FIT_X)
+    )
+
+
+def sanity_table(san: Sanity) -> pd.DataFrame:
+    """Long rows: method, name, test ("cascade" | "shuffled"), stage (1 = top layer randomised;
+    len(stages) + 1 = the shuffled-label twin), layer, rho."""
+    rows = []
+    for s, layer in enumerate(san.stages):
+        for j, m in enumerate(san.methods):
+            rows.append((m, METHOD_NAMES[m], "cascade", s + 1, f"…{layer}", float(san.rho_cascade[s, j])))
+    for j, m in enumerate(san.methods):
+        rows.append(
+            (
+                m,
+                METHOD_NAMES[m],
+                "shuffled",
+                len(san.stages) + 1,
+                "shuffled labels",
+                float(san.rho_shuffled[j]),
+            )
+        )
+    return pd.DataFrame(rows, columns=["method", "name", "test", "stage", "layer", "rho"])
+
+
+def sanity_chart(san: Sanity, *, height: int = 280) -> alt.LayerChart:
+    """Spearman correlation with the trained model's map as the layers are randomised from the top
+    (lines), and for the shuffled-label twin (points at the right); the flag threshold dashed."""
+    df = sanity_table(san)
+    order = [f"…{layer}" for layer in san.stages] + ["shuffled labels"]
+    colour = _method_colour(list(san.methods))
+    x = alt.X(
+        "layer:N",
+        sort=order,
+        title="randomised from the top down to … | twin trained on shuffled labels",
+        axis=alt.Axis(labelAngle=-30),
+    )
+    y = alt.Y("rho:Q", title="rank correlation with the trained map", scale=alt.Scale(domain=[-0.2, 1]))
+    tip = [
+        alt.Tooltip("name:N", title="method"),
+        alt.Tooltip("layer:N", title="randomised"),
+        alt.Tooltip("rho:Q", title="Spearman ρ", format=".2f"),
+    ]
+    lines = (
+        alt.Chart(df[df["test"] == "cascade"])
+        .mark_line(point=True)
+        .encode(x=x, y=y, color=colour, tooltip=tip)
+    )
+    dots = (
+        alt.Chart(df[df["test"] == "shuffled"])
+        .mark_point(filled=True, size=80, shape="diamond")
+        .encode(x=x, y=y, color=colour, tooltip=tip)
+    )
+    rule = (
+        alt.Chart(pd.DataFrame({"rho": [SANITY_THRESHOLD]}))
+        .mark_rule(strokeDash=[4, 3], color="#444")
+        .encode(y="rho:Q")
+    )
+    return alt.layer(lines, dots, rule).properties(
+        width="container",
+        height=height,
+        autosize=FIT_X,
+        title="sanity: does the map change with the network?",
+    )
+
+
+def stability_chart(rows: pd.DataFrame, *, height: int = 220) -> alt.Chart:
+    """Split-half rank correlation per method (bars). rows: method, name, split_half."""
+    methods = list(rows["method"])
+    return (
+        alt.Chart(
+            rows,
+            width="container",
+            height=height,
+            title="split-half rank correlation (halves of the utterances)",
+        )
+        .mark_bar()
+        .encode(
+            x=alt.X(
+                "split_half:Q",
+                title="Spearman ρ between the two halves' maps",
+                scale=alt.Scale(domain=[0, 1]),
+            ),
+            y=alt.Y(
+                "name:N", sort=[METHOD_NAMES[m] for m in methods], title=None, axis=alt.Axis(labelLimit=260)
+            ),
+            color=alt.Color(
+                "name:N",
+                legend=None,
+                scale=alt.Scale(
+                    domain=[METHOD_NAMES[m] for m in methods], range=[METHOD_COLOURS[m] for m in methods]
+                ),
+            ),
+            tooltip=[alt.Tooltip("name:N", title="method"), alt.Tooltip("split_half:Q", format=".2f")],
+        )
+        .properties(autosize=FIT_X)
+    )
