@@ -1,0 +1,147 @@
+"""Findings: one card per claim of the seed paper, our figure on the shipped models, a verdict from a
+stated rule, a small chart and a link to the page that shows it with the exact settings.
+
+Every card is drawn at once from the shipped file (``python -m core findings --write``); the live
+cards (pairs, Fig 4) are then computed with the other pages' cached calls and replace their shipped
+figure in place (instant once cached). Cards computed ahead (deletion curves) say when their
+models changed since, and can be computed now on request.
+"""
+
+import streamlit as st
+
+import app_state as S
+from core import finding_charts as fc
+from core import findings as F
+from i18n import tr
+
+S.page_start("Findings")
+st.markdown(
+    tr(
+        "Each card states one claim of the paper, our figure on the shipped models, and a verdict from the rule "
+        "written under it. Settings of every card (whatever the sidebar says): the paper's index, σ of "
+        "d posterior / dx, over every validation frame; pairs ranked by score = importance(A) × importance(B) × p_e "
+        "(p_e from {bins} bins). The link under a card opens the page that shows it with these settings."
+    ).format(bins=F.SETTINGS["bins"]),
+    help=tr(S.HELP["score"]),
+)
+
+BADGE = {"reproduced": ("green", "✅"), "partly": ("orange", "🟠"), "not reproduced": ("red", "❌")}
+try:
+    shipped = S.shipped_findings()
+except F.FindingsError as exc:
+    st.error(str(exc))
+    shipped = None
+status = st.empty()
+
+
+def draw(key: str, found: F.Finding | None, source: str, note: str | None = None) -> None:
+    """The card's changing part: verdict, figure, source, chart."""
+    c = F.CLAIMS[key]
+    left, right = st.columns([3, 2])
+    with left:
+        if found is None:
+            st.info(source)
+            return
+        colour, icon = BADGE[found.verdict]
+        st.badge(tr(found.verdict), color=colour, icon=icon)
+        st.markdown(tr("**Ours:** {f}").format(f=found.figure))
+        st.caption(source)
+        if note:
+            st.warning(note)
+    with right:
+        if c.pair:
+            chart = fc.pair_chart(found.chart, c)
+        elif c.units:
+            chart = fc.curve_card_chart(
+                found.chart,
+                float(found.values["full_accuracy"]),
+                x_title=tr("filters deleted") if c.units == "filters" else tr("units deleted"),
+            )
+        else:
+            chart = fc.map_profile_chart(found.chart)
+        st.altair_chart(chart, width="stretch", key=f"finding_chart_{key}")
+
+
+def shipped_source(key: str) -> tuple[F.Finding | None, str, str | None]:
+    """The shipped finding of a card, where it comes from, and a warning if its models changed."""
+    if shipped is None or key not in shipped.findings:
+        return None, tr("Not computed yet: run `{cmd}`.").format(cmd=F.COMMAND), None
+    sums = ", ".join(f"{n} {shipped.models.get(n, '?')[:12]}" for n in F.CLAIMS[key].models)
+    source = tr("Computed ahead by `{cmd}` on {date} (weights SHA-256 {sums}…).").format(
+        cmd=shipped.command, date=shipped.date, sums=sums
+    )
+    stale = S.stale_models(key)
+    note = (
+        tr(
+            "This result belongs to other models: the installed {m} differ from the checksums it was computed on. "
+            "Re-run `{cmd}`."
+        ).format(m=", ".join(stale), cmd=F.COMMAND)
+        if stale
+        else None
+    )
+    return shipped.findings[key], source, note
+
+
+LIVE = tr("Computed live just now on the installed models with the pages' own code (cached).")
+slots, pending = {}, []
+for key, c in F.CLAIMS.items():
+    with st.container(border=True):
+        st.subheader(tr(c.title))
+        st.markdown(tr("**The paper:** {c}").format(c=tr(c.claim)))
+        st.caption(tr("Rule: {r}").format(r=tr(c.rule)))
+        slots[key] = st.empty()
+        missing = S.missing_models(key)
+        ready = None if missing or c.ahead else S.live_finding_ready(key)
+        with slots[key].container():
+            if ready is not None:
+                draw(key, ready, LIVE)
+            else:
+                found, source, note = shipped_source(key)
+                if missing:
+                    note = (
+                        tr(
+                            "The model {m} is not installed here; the figure above is the shipped one."
+                        ).format(m=", ".join(missing))
+                        if found
+                        else None
+                    )
+                    source = (
+                        source
+                        if found
+                        else tr("The model {m} is not installed; run `make assets`.").format(
+                            m=", ".join(missing)
+                        )
+                    )
+                elif not c.ahead:
+                    source = tr("Shipped figure, being checked live now…") if found else tr("Computing live…")
+                    pending.append(key)
+                draw(key, found, source, note)
+        if c.ahead and not missing and S.stale_models(key):
+            if st.button(
+                tr("Compute this card now on the installed models (a minute or more)"), key=f"now_{key}"
+            ):
+                with slots[key].container():
+                    draw(key, S.live_finding(key), LIVE)
+        for link in c.links:
+            st.page_link(link.page, label=tr(link.label), icon="🔗", query_params=link.query())
+
+for i, key in enumerate(pending, 1):
+    with status.container():
+        st.caption(
+            tr("Checking the live cards: {i} of {n} ({t})…").format(
+                i=i, n=len(pending), t=tr(F.CLAIMS[key].title)
+            )
+        )
+        found = S.live_finding(key)
+    before = shipped.findings.get(key) if shipped is not None else None
+    note = None
+    if (
+        before is not None
+        and (before.verdict, before.figure) != (found.verdict, found.figure)
+        and not S.stale_models(key)
+    ):
+        note = tr("The shipped result said: {v}, {f}").format(v=before.verdict, f=before.figure)
+    with slots[key].container():
+        draw(key, found, LIVE, note)
+status.empty()
+S.report_repairs()
