@@ -85,7 +85,23 @@ def live_finding(key: str) -> F.Finding:
                 F.SETTINGS["output"],
                 retrain=True,
             )
-            return F.curve_finding(c, curve)
+            per_layer = None
+            if c.units == "hidden":
+                from app_state.shared import model
+
+                per_layer = {
+                    la: prune_curve(
+                        c.models[0],
+                        "hidden",
+                        la,
+                        F.CURVE_ORDERS,
+                        F.SETTINGS["stat"],
+                        F.SETTINGS["output"],
+                        retrain=True,
+                    )
+                    for la in range(1, model(c.models[0])[1].arch["n_hidden"] + 1)
+                }
+            return F.curve_finding(c, curve, per_layer)
         cfg = _settings(c.models[0])
         s, sh = importance(cfg, "s_S2", ("s",)), importance(cfg, "sh_S2", ("sh",))
         from app_state.shared import model

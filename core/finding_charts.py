@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 import altair as alt
 import pandas as pd
 
+from core.charts import FIT_X
 from core.findings import BAND_TOLERANCE, CENTRAL_FRAMES, Claim
 from core.unit_charts import curve_chart
 
@@ -61,7 +62,7 @@ def pair_chart(rows: Sequence[Mapping], claim: Claim, *, height: int = HEIGHT) -
             ],
         ),
     ]
-    return alt.layer(*layers).properties(width="container", height=height)
+    return alt.layer(*layers).properties(width="container", height=height, autosize=FIT_X)
 
 
 def curve_card_chart(
@@ -93,5 +94,5 @@ def map_profile_chart(rows: Sequence[Mapping], *, height: int = HEIGHT) -> alt.C
                 alt.Tooltip("share:Q", format=".1%"),
             ],
         )
-        .properties(width="container", height=height)
+        .properties(width="container", height=height, autosize=FIT_X)
     )

@@ -37,7 +37,7 @@ status = st.empty()
 def draw(key: str, found: F.Finding | None, source: str, note: str | None = None) -> None:
     """The card's changing part: verdict, figure, source, chart."""
     c = F.CLAIMS[key]
-    left, right = st.columns([3, 2])
+    left, right = st.container(), st.container()  # the chart below the text, the width of the card
     with left:
         if found is None:
             st.info(source)
@@ -46,8 +46,11 @@ def draw(key: str, found: F.Finding | None, source: str, note: str | None = None
         st.badge(tr(found.verdict), color=colour, icon=icon)
         st.markdown(tr("**Ours:** {f}").format(f=found.figure))
         st.caption(source)
+        # always one element here, so a redraw in place leaves no warning of the first draw behind
         if note:
             st.warning(note)
+        else:
+            st.empty()
     with right:
         if c.pair:
             chart = fc.pair_chart(found.chart, c)
@@ -60,21 +63,38 @@ def draw(key: str, found: F.Finding | None, source: str, note: str | None = None
         else:
             chart = fc.map_profile_chart(found.chart)
         st.altair_chart(chart, width="stretch", key=f"finding_chart_{key}")
+        if c.pair:
+            st.caption(
+                tr(
+                    "The top {n} cells by score (area ∝ score). Grey: the paper's band, ±{tol:.0%}{time}."
+                ).format(
+                    n=F.TOP_CELLS,
+                    tol=F.BAND_TOLERANCE,
+                    time=tr(", at offsets within ±{c} frames").format(c=F.CENTRAL_FRAMES)
+                    if c.central
+                    else "",
+                )
+            )
+        elif not c.units:
+            st.caption(
+                tr("Share of each output's importance per mel channel (summed over the 35 time offsets).")
+            )
 
 
 def shipped_source(key: str) -> tuple[F.Finding | None, str, str | None]:
     """The shipped finding of a card, where it comes from, and a warning if its models changed."""
     if shipped is None or key not in shipped.findings:
         return None, tr("Not computed yet: run `{cmd}`.").format(cmd=F.COMMAND), None
-    sums = ", ".join(f"{n} {shipped.models.get(n, '?')[:12]}" for n in F.CLAIMS[key].models)
-    source = tr("Computed ahead by `{cmd}` on {date} (weights SHA-256 {sums}…).").format(
-        cmd=shipped.command, date=shipped.date, sums=sums
+    w = shipped.written[key]
+    sums = ", ".join(f"{n} {(w.models.get(n) or '?')[:12]}…" for n in F.CLAIMS[key].models)
+    source = tr("Computed ahead by `{cmd}` on {date} (weights SHA-256: {sums}).").format(
+        cmd=w.command, date=w.date, sums=sums
     )
     stale = S.stale_models(key)
     note = (
         tr(
-            "This result belongs to other models: the installed {m} differ from the checksums it was computed on. "
-            "Re-run `{cmd}`."
+            "This result belongs to other models: the weights of the installed {m} are not those it was computed "
+            "on (checksum). Re-run `{cmd}`."
         ).format(m=", ".join(stale), cmd=F.COMMAND)
         if stale
         else None
@@ -113,7 +133,10 @@ for key, c in F.CLAIMS.items():
                         )
                     )
                 elif not c.ahead:
-                    source = tr("Shipped figure, being checked live now…") if found else tr("Computing live…")
+                    if found is None or note:  # no shipped figure for these models: nothing to show yet
+                        found, note, source = None, None, tr("Computing live on the installed models…")
+                    else:
+                        source = tr("Shipped figure, being checked live now…")
                     pending.append(key)
                 draw(key, found, source, note)
         if c.ahead and not missing and S.stale_models(key):

@@ -13,6 +13,8 @@ from core.findings import CLAIMS
 from tests.browser import CHART_OVERFLOW, browser_page, streamlit_server, wait_ready
 from tests.test_findings import findings_models  # noqa: F401  (the fixture)
 
+CARDS_SHOWN = """(n) => document.querySelectorAll("[data-testid='stHeading'] h3").length >= n"""
+
 
 @pytest.fixture(scope="module")
 def server(findings_models):  # noqa: F811
@@ -25,6 +27,7 @@ def test_findings_page_in_the_browser(server, tmp_path):
     shots.mkdir(parents=True, exist_ok=True)
     with browser_page(1024, 1400) as page:
         page.goto(f"{server}/findings")
+        page.wait_for_function(CARDS_SHOWN, arg=len(CLAIMS), timeout=300000)
         wait_ready(page, 300000)
         assert page.locator("[data-testid='stException']").count() == 0
         assert page.locator("h1").first.inner_text() == "Findings"

@@ -153,6 +153,11 @@ def test_curve_finding_from_a_curve_dict():
     assert f.verdict == "reproduced"
     assert f.values["at_half"] == {"imp_asc": 0.8, "imp_desc": 0.2, "random": 0.5}
     assert "with 5 of 10 input units deleted: 0.800 / 0.500 / 0.200" in f.figure
+    flipped = {**d, "curves": {"imp_asc": [0.9, 0.2, 0.1], "imp_desc": [0.9, 0.8, 0.1], "random": [0.9, 0.5, 0.1]}}
+    f9 = F.curve_finding(F.CLAIMS["fig9"], flipped, per_layer={1: d, 2: flipped})
+    assert f9.verdict == "not reproduced"  # the verdict is the all-layer curve's
+    assert f9.values["per_layer"]["1"]["verdict"] == "reproduced"
+    assert "reproduced in 1 of 2 layers, partly in 0, not in 1." in f9.figure
     rnd = [r for r in f.chart if r["order"] == "random"]
     assert [(r["lo"], r["hi"]) for r in rnd] == [(0.9, 0.9), (0.4, 0.6), (0.1, 0.1)]
 
@@ -184,8 +189,8 @@ def test_shipped_file_round_trip_and_stale_models(tmp_path):
     found = {"fig13": F.curve_finding(F.CLAIMS["fig13"], d)}
     path = F.write_shipped(found, models, tmp_path / "f.json", date="2026-01-01 00:00 UTC")
     back = F.read_shipped(path)
-    assert back.findings["fig13"] == found["fig13"] and back.date == "2026-01-01 00:00 UTC"
-    assert back.command == F.COMMAND
+    assert back.findings["fig13"] == found["fig13"] and back.written["fig13"].date == "2026-01-01 00:00 UTC"
+    assert back.written["fig13"].command == F.COMMAND
     assert F.stale_models(back, "fig13", models) == []
     shutil.rmtree(models / F.DIGITS_MODEL)
     _copy_model(ROOT / "assets/models/digits_cnn", models / F.DIGITS_MODEL, sha="0" * 64)  # retrained

@@ -64,7 +64,7 @@ def _cmd_findings(args) -> int:
                 continue
             found[k] = shipped.findings[k]
             stale = F.stale_models(shipped, k, root)
-            source[k] = f"shipped {shipped.date}" + (f"; models changed: {', '.join(stale)}" if stale else "")
+            source[k] = f"shipped {shipped.written[k].date}" + (f"; models changed: {', '.join(stale)}" if stale else "")
     rows = []
     for k in keys:
         c = F.CLAIMS[k]

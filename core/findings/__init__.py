@@ -81,6 +81,7 @@ from core.findings.rules import (
 )
 from core.findings.shipped import (
     Shipped,
+    Written,
     model_checksum,
     read_shipped,
     stale_models,
@@ -113,6 +114,7 @@ __all__ = [
     "FindingsError",
     "Link",
     "Shipped",
+    "Written",
     "_jsonable",
     "band_verdict",
     "compute",

@@ -161,6 +161,11 @@ CLAIMS: dict[str, Claim] = {
                     "pages/units_pruning.py",
                     _speech_params(SPEECH_MODEL, prune_units="hidden"),
                 ),
+                Link(
+                    "One hidden layer at a time (layer 7) on the Units and pruning page",
+                    "pages/units_pruning.py",
+                    _speech_params(SPEECH_MODEL, prune_units="layer", prune_layer="7"),
+                ),
             ),
             units="hidden",
         ),

@@ -4,6 +4,7 @@ calls as ``app_state``: ``gradient_stats`` one target at a time over the model's
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -61,24 +62,44 @@ class _Speech:
         return charts.pair_table(self.info.features, self.importance(a), self.importance(b), p_e, eps)
 
 
-def prune_curve(root: Path, claim: Claim):
-    """The card's curve with the page's arguments (``app_state.prune_curve``)."""
+@functools.lru_cache(maxsize=2)
+def _with_importance(root: Path, name: str):
+    """(model, info, Imp of every layer) as the pages compute them, once per model for one run."""
     from core import pruning
     from core.models import load_model
 
-    net, info = load_model(root / claim.models[0])
-    imp = pruning.unit_importance_by_layer(net, info, stat=SETTINGS["stat"], output=SETTINGS["output"])
+    net, info = load_model(root / name)
+    return (
+        net,
+        info,
+        pruning.unit_importance_by_layer(net, info, stat=SETTINGS["stat"], output=SETTINGS["output"]),
+    )
+
+
+def prune_curve(root: Path, claim: Claim, layer: int | None = None):
+    """The card's curve with the page's arguments (``app_state.prune_curve``); ``layer``: one hidden
+    layer instead of all (Fig 9's per-layer figures)."""
+    from core import pruning
+
+    net, info, imp = _with_importance(Path(root), claim.models[0])
     filters = claim.units == "filters"
     return pruning.pruning_curve(
         net,
         info,
         claim.units,
-        layer=2 if filters else None,
+        layer=2 if filters else layer,
         orders=CURVE_ORDERS,
         retrain=True,
         importance=imp,
         points=None if filters else 30,
     )
+
+
+def hidden_layers(root: Path, claim: Claim) -> range:
+    """The hidden layers of the card's speech model (1..n_hidden)."""
+    from core.models import read_model_info
+
+    return range(1, int(read_model_info(root / claim.models[0]).arch["n_hidden"]) + 1)
 
 
 def compute(
@@ -109,7 +130,12 @@ def compute(
             sp = speech.setdefault(c.models[0], _Speech(root, c.models[0]))
             out[k] = pair_finding(c, sp.pair_table(*c.pair))
         elif c.units:
-            out[k] = curve_finding(c, prune_curve(root, c))
+            per_layer = (
+                {la: prune_curve(root, c, la) for la in hidden_layers(root, c)}
+                if c.units == "hidden"
+                else None
+            )
+            out[k] = curve_finding(c, prune_curve(root, c), per_layer)
         else:
             sp = speech.setdefault(c.models[0], _Speech(root, c.models[0]))
             out[k] = map_finding(c, sp.info.features, sp.importance("s_S2"), sp.importance("sh_S2"))

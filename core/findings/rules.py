@@ -207,8 +207,11 @@ def pair_finding(claim: Claim, table) -> Finding:
     return Finding(claim.key, verdict, figure, values, rows)
 
 
-def curve_finding(claim: Claim, curve) -> Finding:
-    """The finding of a deletion-curve claim from a ``PruneCurve`` (or its ``to_dict()``)."""
+def curve_finding(claim: Claim, curve, per_layer: Mapping[int, object] | None = None) -> Finding:
+    """The finding of a deletion-curve claim from a ``PruneCurve`` (or its ``to_dict()``).
+
+    ``per_layer`` (Fig 9): {hidden layer: its own curve}, judged by the same rule one layer at a
+    time and reported next to the figure; the verdict stays the claim's (all layers at once)."""
     d = curve.to_dict() if hasattr(curve, "to_dict") else dict(curve)
     verdict, values = order_verdict(d["curves"])
     k = list(d["k"])
@@ -231,6 +234,18 @@ def curve_finding(claim: Claim, curve) -> Finding:
         "mean_l1": float(np.mean(d["curves"]["l1"])) if "l1" in d["curves"] else None,
         "retrained": d.get("retrained"),
     }
+    if per_layer:
+        layers = {}
+        for layer, c in sorted(per_layer.items()):
+            cd = c.to_dict() if hasattr(c, "to_dict") else dict(c)
+            v, m = order_verdict(cd["curves"])
+            layers[str(layer)] = {"verdict": v, **m}
+        values["per_layer"] = layers
+        n = {v: sum(x["verdict"] == v for x in layers.values()) for v in VERDICTS}
+        figure += (
+            f" One layer at a time (same rule): reproduced in {n['reproduced']} of {len(layers)} layers, "
+            f"partly in {n['partly']}, not in {n['not reproduced']}."
+        )
     band = d.get("random_band")
     rows = []
     for o, acc in d["curves"].items():

@@ -25,14 +25,21 @@ def model_checksum(root: str | Path, name: str) -> str | None:
 
 
 @dataclass(frozen=True)
-class Shipped:
-    """A findings file: the command that wrote it, the date (UTC, ISO), the checksum of every model
-    it used and the findings."""
+class Written:
+    """How one card of the file was made: the command, the date (UTC) and the SHA-256 of the
+    weights of each model it used."""
 
     command: str
     date: str
-    models: Mapping[str, str] = field(hash=False)
+    models: Mapping[str, str | None] = field(hash=False)
+
+
+@dataclass(frozen=True)
+class Shipped:
+    """A findings file: the findings and, per card, how it was written (``Written``)."""
+
     findings: Mapping[str, Finding] = field(hash=False)
+    written: Mapping[str, Written] = field(hash=False)
 
 
 def write_shipped(
@@ -42,23 +49,29 @@ def write_shipped(
     command: str = COMMAND,
     date: str | None = None,
 ) -> Path:
-    """Write ``findings`` (with the checksums of the models in ``root``) to ``path``
-    (default ``SHIPPED_PATH``); the cards already in the file and not in ``findings`` are kept."""
+    """Write ``findings`` to ``path`` (default ``SHIPPED_PATH``), each with the command, the date
+    and the checksums of its models in ``root``; the cards already in the file and not in
+    ``findings`` are kept as they were."""
     root, path = Path(root or MODELS_DIR), Path(path or SHIPPED_PATH)
     old = read_shipped(path) if path.exists() else None
     merged = dict(old.findings) if old else {}
-    models = dict(old.models) if old else {}
-    merged.update(findings)
-    for k in findings:
-        for name in CLAIMS[k].models:
-            models[name] = model_checksum(root, name)
+    written = dict(old.written) if old else {}
     date = date or _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    for k, f in findings.items():
+        merged[k] = f
+        written[k] = Written(command, date, {n: model_checksum(root, n) for n in CLAIMS[k].models})
     doc = {
         "format": FORMAT,
-        "command": command,
-        "date": date,
-        "models": models,
-        "findings": {k: merged[k].to_dict() for k in CLAIMS if k in merged},
+        "cards": {
+            k: {
+                **merged[k].to_dict(),
+                "command": written[k].command,
+                "date": written[k].date,
+                "models": dict(written[k].models),
+            }
+            for k in CLAIMS
+            if k in merged
+        },
     }
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
@@ -77,22 +90,25 @@ def read_shipped(path: str | Path | None = None) -> Shipped | None:
         doc = json.loads(path.read_text())
         if doc.get("format") != FORMAT:
             raise FindingsError(f"{path} is not a findings file.")
-        found = {k: Finding.from_dict(v) for k, v in doc["findings"].items()}
-        return Shipped(str(doc["command"]), str(doc["date"]), dict(doc["models"]), found)
-    except (OSError, ValueError, KeyError, TypeError) as exc:
+        cards = doc["cards"]
+        found = {k: Finding.from_dict(v) for k, v in cards.items()}
+        written = {k: Written(str(v["command"]), str(v["date"]), dict(v["models"])) for k, v in cards.items()}
+        return Shipped(found, written)
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
         if isinstance(exc, FindingsError):
             raise
         raise FindingsError(f"The findings file {path} cannot be read ({exc}); re-run `{COMMAND}`.") from None
 
 
 def stale_models(shipped: Shipped, key: str, root: str | Path | None = None) -> list[str]:
-    """The models of card ``key`` whose weights differ from those the shipped result used (or that
-    are missing), in the models folder ``root``."""
+    """The models of card ``key`` whose weights differ from those its shipped result used (or that
+    are missing, or the card is not in the file), in the models folder ``root``."""
     root = Path(root or MODELS_DIR)
+    w = shipped.written.get(key)
     return [
         n
         for n in CLAIMS[key].models
-        if shipped.models.get(n) is None or model_checksum(root, n) != shipped.models.get(n)
+        if w is None or w.models.get(n) is None or model_checksum(root, n) != w.models.get(n)
     ]
 
 
