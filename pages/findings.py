@@ -102,6 +102,11 @@ def shipped_source(key: str) -> tuple[F.Finding | None, str, str | None]:
     return shipped.findings[key], source, note
 
 
+def ask_now(key: str) -> None:
+    """A card computed ahead on other models: compute it on the installed ones (kept for the session)."""
+    st.session_state.setdefault("findings_now", set()).add(key)
+
+
 LIVE = tr("Computed live just now on the installed models with the pages' own code (cached).")
 slots, pending = {}, []
 for key, c in F.CLAIMS.items():
@@ -111,7 +116,7 @@ for key, c in F.CLAIMS.items():
         st.caption(tr("Rule: {r}").format(r=tr(c.rule)))
         slots[key] = st.empty()
         missing = S.missing_models(key)
-        ready = None if missing or c.ahead else S.live_finding_ready(key)
+        ready = None if missing else S.live_finding_ready(key)  # computed in this server already
         with slots[key].container():
             if ready is not None:
                 draw(key, ready, LIVE)
@@ -119,9 +124,9 @@ for key, c in F.CLAIMS.items():
                 found, source, note = shipped_source(key)
                 if missing:
                     note = (
-                        tr(
-                            "The model {m} is not installed here; the figure above is the shipped one."
-                        ).format(m=", ".join(missing))
+                        tr("The model {m} is not installed here; this is the shipped figure.").format(
+                            m=", ".join(missing)
+                        )
                         if found
                         else None
                     )
@@ -139,19 +144,23 @@ for key, c in F.CLAIMS.items():
                         source = tr("Shipped figure, being checked live now…")
                     pending.append(key)
                 draw(key, found, source, note)
-        if c.ahead and not missing and S.stale_models(key):
-            if st.button(
-                tr("Compute this card now on the installed models (a minute or more)"), key=f"now_{key}"
-            ):
-                with slots[key].container():
-                    draw(key, S.live_finding(key), LIVE)
+        if c.ahead and not missing and ready is None and S.stale_models(key):
+            if key in st.session_state.get("findings_now", ()):
+                pending.append(key)  # asked for: computed below, after every card is on screen
+            else:
+                st.button(
+                    tr("Compute this card now on the installed models (a minute or more)"),
+                    key=f"now_{key}",
+                    on_click=ask_now,
+                    args=(key,),
+                )
         for link in c.links:
             st.page_link(link.page, label=tr(link.label), icon="🔗", query_params=link.query())
 
 for i, key in enumerate(pending, 1):
     with status.container():
         st.caption(
-            tr("Checking the live cards: {i} of {n} ({t})…").format(
+            tr("Computing live: card {i} of {n} ({t})…").format(
                 i=i, n=len(pending), t=tr(F.CLAIMS[key].title)
             )
         )

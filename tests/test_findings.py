@@ -314,3 +314,11 @@ def test_findings_page(findings_models, monkeypatch):
     assert [b.split(" ", 1)[1].rstrip("]") for b in badges] == verdicts
     at.run()  # a second run: every live card from the cache, same page
     assert " ".join(m.value for m in at.markdown) == text
+    # a card computed ahead on other models can be computed now on the installed ones
+    at.button(key="now_fig8").click().run()
+    assert not at.exception, [e.message for e in at.exception]
+    now = F.compute(["fig8"], findings_models)["fig8"]
+    assert f"**Ours:** {now.figure}" in " ".join(m.value for m in at.markdown)
+    assert sum("belongs to other models" in w.value for w in at.warning) == 2
+    at.run()  # and it stays
+    assert f"**Ours:** {now.figure}" in " ".join(m.value for m in at.markdown)
