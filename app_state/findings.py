@@ -61,9 +61,7 @@ def _key(key: str) -> tuple:
 
 def live_finding_ready(key: str) -> F.Finding | None:
     """The card's live Finding if it has been computed already (nothing is computed here)."""
-    memo = _memo("findings")
-    with memo._lock:
-        return memo._values.get(_key(key))
+    return _memo("findings").peek(_key(key))
 
 
 def live_finding(key: str) -> F.Finding:

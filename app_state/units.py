@@ -30,6 +30,11 @@ class _Memo:
         self._key_locks: dict = {}
         self.max_entries = max_entries
 
+    def peek(self, key):
+        """The value of ``key`` if it has been computed, else None (nothing is computed)."""
+        with self._lock:
+            return self._values.get(key)
+
     def get(self, key, compute):
         with self._lock:
             if key in self._values:

@@ -7,6 +7,8 @@ figure in place (instant once cached). Cards computed ahead (deletion curves) sa
 models changed since, and can be computed now on request.
 """
 
+import json
+
 import streamlit as st
 
 import app_state as S
@@ -32,11 +34,13 @@ except F.FindingsError as exc:
     st.error(str(exc))
     shipped = None
 status = st.empty()
+shown: dict[str, F.Finding | None] = {}  # what each card shows in the end (for the download)
 
 
 def draw(key: str, found: F.Finding | None, source: str, note: str | None = None) -> None:
     """The card's changing part: verdict, figure, source, chart."""
     c = F.CLAIMS[key]
+    shown[key] = found
     left, right = st.container(), st.container()  # the chart below the text, the width of the card
     with left:
         if found is None:
@@ -176,4 +180,20 @@ for i, key in enumerate(pending, 1):
     with slots[key].container():
         draw(key, found, LIVE, note)
 status.empty()
+rows = [
+    {
+        "key": k,
+        "title": F.CLAIMS[k].title,
+        "claim": F.CLAIMS[k].claim,
+        "rule": F.CLAIMS[k].rule,
+        **({"verdict": f.verdict, "figure": f.figure, "values": F._jsonable(f.values)} if f else {}),
+    }
+    for k, f in shown.items()
+]
+st.download_button(
+    tr("Download the findings (JSON)"),
+    json.dumps(rows, indent=1).encode(),
+    file_name="findings.json",
+    mime="application/json",
+)
 S.report_repairs()
