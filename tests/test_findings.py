@@ -322,7 +322,7 @@ def test_findings_page(findings_models, monkeypatch):
         "units_pruning",
         "model=speech_en_mfbank&sample=all&stat=std&output=posterior&prune_units=hidden",
     ) in links
-    assert ("digit_cnn", "cnn_view=prune&stat=std&output=posterior") in links
+    assert ("digit_cnn", "digits_model=digits_cnn&cnn_view=prune&stat=std&output=posterior") in links
     badges = [m.value for m in at.markdown if "-badge[" in m.value]
     verdicts = [
         *(expect[k].verdict for k in ("s_sh", "b_d")),

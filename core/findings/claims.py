@@ -181,7 +181,12 @@ CLAIMS: dict[str, Claim] = {
                 Link(
                     "Deleting filters on the Digit CNN page",
                     "pages/digit_cnn.py",
-                    (("cnn_view", "prune"), ("stat", SETTINGS["stat"]), ("output", SETTINGS["output"])),
+                    (
+                        ("digits_model", DIGITS_MODEL),
+                        ("cnn_view", "prune"),
+                        ("stat", SETTINGS["stat"]),
+                        ("output", SETTINGS["output"]),
+                    ),
                 ),
             ),
             units="filters",
