@@ -17,6 +17,7 @@ pages = [
     st.Page("pages/units_pruning.py", title=tr("Units and pruning"), icon="✂️"),
     st.Page("pages/digit_cnn.py", title=tr("Digit CNN"), icon="🔢"),
     st.Page("pages/your_voice.py", title=tr("Your voice"), icon="🎙️"),
+    st.Page("pages/findings.py", title=tr("Findings"), icon="📋"),
     st.Page("pages/methods.py", title=tr("Which importance to trust"), icon="🧪"),
 ]
 st.navigation(pages).run()

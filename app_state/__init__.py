@@ -21,6 +21,7 @@ here, so pages use one name space.
 """
 
 from app_state.digits import *  # noqa: F401,F403
+from app_state.findings import *  # noqa: F401,F403
 from app_state.methods import *  # noqa: F401,F403
 from app_state.session import *  # noqa: F401,F403
 from app_state.shared import *  # noqa: F401,F403

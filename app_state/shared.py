@@ -60,6 +60,11 @@ class _Memo:
         self._key_locks: dict = {}
         self.max_entries = max_entries
 
+    def peek(self, key):
+        """The value of ``key`` if it has been computed, else None (nothing is computed)."""
+        with self._lock:
+            return self._values.get(key)
+
     def has(self, key) -> bool:
         """True when ``key``'s value is stored (a ``get`` returns at once)."""
         with self._lock:

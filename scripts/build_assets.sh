@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Regenerate everything under assets/ that the dashboard ships (`make assets`):
-# the corpora (data/, not committed), the validation sets, the three models, the samples and
+# the corpora (data/, not committed), the validation sets, the four models, the samples and
 # the home page picture. Deterministic for the seeds below; about 20-30 minutes on 2 cores.
 # The commands and the figures they gave are in docs/MODELS.md.
 set -euo pipefail
@@ -17,11 +17,17 @@ for kind in mfbank mfcc; do
       --features $kind --epochs 4 --batch-size 512 --lr 1e-3 --seed 0 --max-minutes 19 \
       --validation validation/en_$kind.npz --out assets/models/speech_en_$kind
 done
+# the same recipe with 3 states per phoneme (123 outputs): the Findings page's Fig 4 (/s/ in its state S2)
+$PY -m core train speech --corpus data/corpus_en_train --valid-corpus data/corpus_en_valid \
+    --features mfbank --targets state --epochs 4 --batch-size 512 --lr 1e-3 --seed 0 --max-minutes 40 --threads 1 \
+    --validation validation/en_mfbank.npz --out assets/models/speech_en_mfbank_states
 $PY -m core train digits --out assets/models/digits_cnn
 $PY scripts/make_samples.py
 $PY scripts/make_home_image.py
-for m in speech_en_mfbank speech_en_mfcc digits_cnn; do
+for m in speech_en_mfbank speech_en_mfcc speech_en_mfbank_states digits_cnn; do
   printf '%s: ' "$m"
   $PY -m core evaluate "$m" --validation --json | $PY -c "import json, sys; print(json.load(sys.stdin)['accuracy'])"
 done
+# the Findings page's cards, with the models' checksums (re-run after retraining any model)
+$PY -m core findings --write
 du -sh assets

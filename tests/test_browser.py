@@ -22,7 +22,7 @@ from tests.browser import (
 )
 
 NO_EXCEPTION = "[data-testid='stException']"
-NAV = ["Home", "Importance map", "Phoneme pair", "Units and pruning", "Digit CNN", "Your voice",
+NAV = ["Home", "Importance map", "Phoneme pair", "Units and pruning", "Digit CNN", "Your voice", "Findings",
        "Which importance to trust"]
 
 

@@ -1,0 +1,109 @@
+"""The Findings page's results: live cards from the same cached calls as the other pages, the
+shipped file for the cards computed ahead (shared by all sessions, read-only).
+
+- A live card (``core.findings.CLAIMS[key].ahead`` is False) is computed from ``pair_data`` /
+  ``importance`` with the card's fixed settings (``core.findings.SETTINGS``, whatever the sidebar
+  says), so it shares the gradient statistics and histograms of the map and pair pages; the
+  Finding is kept per (models folder, card, model checksums).
+- A card computed ahead comes from ``core.findings.SHIPPED_PATH`` (re-read when the file
+  changes); ``stale`` names the models whose checksum differs from the one the file records. Such a
+  card can also be computed now on the installed models (``prune_curve``, as the Units and Digit
+  CNN pages do), on request, because it takes tens of seconds to minutes.
+"""
+
+from __future__ import annotations
+
+import os
+
+import streamlit as st
+
+from app_state.shared import Settings, importance, models_root, pair_data
+from app_state.units import _memo, prune_curve
+from core import findings as F
+
+
+@st.cache_resource(show_spinner=False)
+def _shipped(path: str, mtime: float) -> F.Shipped | None:
+    return F.read_shipped(path)
+
+
+def shipped_findings() -> F.Shipped | None:
+    """The shipped findings file (None if there is none); FindingsError if it cannot be read."""
+    path = str(F.SHIPPED_PATH)
+    return _shipped(path, os.path.getmtime(path)) if os.path.exists(path) else None
+
+
+def missing_models(key: str) -> list[str]:
+    """The card's models that are not installed in the models folder."""
+    return [n for n in F.CLAIMS[key].models if F.model_checksum(models_root(), n) is None]
+
+
+def stale_models(key: str) -> list[str]:
+    """The card's models whose weights differ from those of the shipped result (or are missing)."""
+    shipped = shipped_findings()
+    return list(F.CLAIMS[key].models) if shipped is None else F.stale_models(shipped, key, models_root())
+
+
+def _settings(model: str) -> Settings:
+    return Settings(
+        model=model, sample_set=F.SETTINGS["sample"], stat=F.SETTINGS["stat"], output=F.SETTINGS["output"]
+    )
+
+
+def _key(key: str) -> tuple:
+    return (
+        "finding",
+        models_root(),
+        key,
+        tuple(F.model_checksum(models_root(), n) for n in F.CLAIMS[key].models),
+    )
+
+
+def live_finding_ready(key: str) -> F.Finding | None:
+    """The card's live Finding if it has been computed already (nothing is computed here)."""
+    return _memo("findings").peek(_key(key))
+
+
+def live_finding(key: str) -> F.Finding:
+    """A cheap card computed now (cached for every session) with the pages' own cached calls; a
+    card computed ahead is computed with ``prune_curve`` (slow: call it on request only)."""
+    c = F.CLAIMS[key]
+
+    def compute() -> F.Finding:
+        if c.pair:
+            table, _ = pair_data(_settings(c.models[0]), *c.pair, F.SETTINGS["bins"])
+            return F.pair_finding(c, table)
+        if c.units:
+            curve = prune_curve(
+                c.models[0],
+                c.units,
+                2 if c.units == "filters" else None,
+                F.CURVE_ORDERS,
+                F.SETTINGS["stat"],
+                F.SETTINGS["output"],
+                retrain=True,
+            )
+            per_layer = None
+            if c.units == "hidden":
+                from app_state.shared import model
+
+                per_layer = {
+                    la: prune_curve(
+                        c.models[0],
+                        "hidden",
+                        la,
+                        F.CURVE_ORDERS,
+                        F.SETTINGS["stat"],
+                        F.SETTINGS["output"],
+                        retrain=True,
+                    )
+                    for la in range(1, model(c.models[0])[1].arch["n_hidden"] + 1)
+                }
+            return F.curve_finding(c, curve, per_layer)
+        cfg = _settings(c.models[0])
+        s, sh = importance(cfg, "s_S2", ("s",)), importance(cfg, "sh_S2", ("sh",))
+        from app_state.shared import model
+
+        return F.map_finding(c, model(c.models[0])[1].features, s.values, sh.values)
+
+    return _memo("findings").get(_key(key), compute)

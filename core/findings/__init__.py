@@ -1,0 +1,134 @@
+"""The seed paper's claims, each measured on the shipped models and judged by a stated rule.
+
+One ``Claim`` per finding (``CLAIMS``): the claim in one sentence, the rule that turns our figure
+into a verdict (``VERDICTS``: reproduced, partly, not reproduced), the models it is measured on,
+whether it is cheap enough to compute live (``ahead=False``) or computed ahead by
+``python -m core findings --write`` into ``SHIPPED_PATH``, and the page (with URL parameters) that
+shows it. A ``Finding`` is our figure, the verdict and the numbers it came from, plus the rows of
+its small chart; it comes from one of three builders, which take exactly what the pages compute:
+
+- ``pair_finding(claim, table)``: ``table`` = ``core.charts.pair_table`` (what
+  ``app_state.pair_data`` returns), ranked by score = importance_a x importance_b x p_e, the pair
+  page's default;
+- ``curve_finding(claim, curve)``: a ``core.pruning.PruneCurve`` (what ``app_state.prune_curve``
+  returns) or its ``to_dict()``;
+- ``map_finding(claim, features, imp_s, imp_sh)``: two importance vectors (``app_state.importance``).
+
+The rules, written down (constants below; each is a pure function, tested on constructed inputs):
+
+- **Pairs** (``band_verdict``): the top ``TOP_CELLS`` cells by score; a cell is *in the paper's
+  band* when its channel's centre frequency lies in one of the claim's intervals widened by
+  ``BAND_TOLERANCE`` (10 %) on each side, and *central* when |offset| <= ``CENTRAL_FRAMES``.
+  The criteria are: at least ``SHARE`` (half) of the cells in the band, and, when the paper names
+  the time (s/sh: "the central frames"), at least half of them central. Reproduced: every
+  criterion holds; partly: one holds, or at least ``SOME`` (a fifth) of the cells are in the band;
+  not reproduced: otherwise.
+- **Deletion curves** (``order_verdict``): the mean accuracy over the curve's points (the area
+  under the curve per unit of x) of least-important-first (imp_asc), random (mean of its seeds)
+  and most-important-first (imp_desc). Reproduced: imp_asc >= random + ``MARGIN`` and random >=
+  imp_desc + ``MARGIN``; partly: imp_asc >= imp_desc + ``MARGIN`` only; not reproduced: otherwise.
+- **Fig 4** (``map_verdict``): our reading of the figure (the issue names the figure, not its
+  numbers): /s/'s middle-state map is concentrated on the central frames, and lies higher in
+  frequency than /sh/'s. Criteria: the share of /s/ S2's total importance at |offset| <=
+  ``MAP_CENTRAL_FRAMES`` is at least ``MAP_CONCENTRATION`` times the share a flat map would have;
+  the median centre frequency of /s/ S2's top ``MAP_TOP`` cells is above /sh/ S2's. Reproduced:
+  both; partly: one; not reproduced: neither.
+
+Live computation without Streamlit (the CLI, ``--write`` and the tests) goes through ``compute``,
+which calls the same core functions as ``app_state`` (``gradient_stats`` one target at a time
+over the model's validation set, ``class_histograms`` with the dashboard's bins, ``pruning_curve``
+with the Units and Digit CNN pages' arguments). ``write_shipped`` / ``read_shipped`` store the
+results with the command, the date and the SHA-256 of every model's weights; ``stale_models``
+says which models changed since.
+"""
+
+from core.findings.claims import (
+    BAND_TOLERANCE,
+    CENTRAL_FRAMES,
+    CLAIMS,
+    COMMAND,
+    CURVE_ORDERS,
+    DIGITS_MODEL,
+    FORMAT,
+    MAP_CENTRAL_FRAMES,
+    MAP_CONCENTRATION,
+    MAP_TOP,
+    MARGIN,
+    SETTINGS,
+    SHARE,
+    SHIPPED_PATH,
+    SOME,
+    SPEECH_MODEL,
+    STATES_MODEL,
+    TOP_CELLS,
+    VERDICTS,
+    Claim,
+    FindingsError,
+    Link,
+)
+from core.findings.compute import compute, prune_curve
+from core.findings.rules import (
+    Finding,
+    _jsonable,
+    band_verdict,
+    curve_finding,
+    curve_means,
+    in_bands,
+    map_finding,
+    map_verdict,
+    order_verdict,
+    pair_finding,
+)
+from core.findings.shipped import (
+    Shipped,
+    Written,
+    model_checksum,
+    read_shipped,
+    stale_models,
+    table_rows,
+    write_shipped,
+)
+
+__all__ = [
+    "BAND_TOLERANCE",
+    "CENTRAL_FRAMES",
+    "CLAIMS",
+    "COMMAND",
+    "CURVE_ORDERS",
+    "DIGITS_MODEL",
+    "FORMAT",
+    "MAP_CENTRAL_FRAMES",
+    "MAP_CONCENTRATION",
+    "MAP_TOP",
+    "MARGIN",
+    "SETTINGS",
+    "SHARE",
+    "SHIPPED_PATH",
+    "SOME",
+    "SPEECH_MODEL",
+    "STATES_MODEL",
+    "TOP_CELLS",
+    "VERDICTS",
+    "Claim",
+    "Finding",
+    "FindingsError",
+    "Link",
+    "Shipped",
+    "Written",
+    "_jsonable",
+    "band_verdict",
+    "compute",
+    "curve_finding",
+    "curve_means",
+    "in_bands",
+    "map_finding",
+    "map_verdict",
+    "model_checksum",
+    "order_verdict",
+    "pair_finding",
+    "prune_curve",
+    "read_shipped",
+    "stale_models",
+    "table_rows",
+    "write_shipped",
+]

@@ -1,0 +1,142 @@
+"""Computing the cards without Streamlit (the CLI, ``--write`` and the tests), with the same core
+calls as ``app_state``: ``gradient_stats`` one target at a time over the model's validation set,
+``class_histograms`` with the dashboard's bins, ``pruning_curve`` with the pages' arguments."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import numpy as np
+
+from core.findings.claims import CLAIMS, CURVE_ORDERS, SETTINGS, Claim, FindingsError
+from core.findings.rules import Finding, curve_finding, map_finding, pair_finding
+from core.findings.shipped import model_checksum
+from core.models import MODELS_DIR
+
+
+class _Speech:
+    """A speech model with its validation set, and its importance / histograms computed as
+    app_state does (one target per gradient_stats call, every frame, per-label sums)."""
+
+    def __init__(self, root: Path, name: str):
+        from core.models import load_model
+        from core.train import load_validation
+
+        self.net, self.info = load_model(root / name)
+        self.frames = load_validation(self.info)
+        self.view = self.frames.spliced()
+        self._hist = None
+
+    def importance(self, target: str) -> np.ndarray:
+        from core.importance import gradient_stats
+        from core.phones import PHONES
+
+        st = gradient_stats(
+            self.net,
+            self.view,
+            self.frames.labels,
+            [self.info.outputs_of(target)],
+            output=SETTINGS["output"],
+            n_labels=len(PHONES),
+            transform=self.info.normalizer.apply,
+        )
+        return st.stat(SETTINGS["stat"], None)[0]
+
+    def pair_table(self, a: str, b: str):
+        from core import charts
+        from core.overlap import class_histograms
+        from core.phones import PHONES
+
+        if self._hist is None:
+            self._hist = class_histograms(
+                self.view,
+                self.frames.labels,
+                n_labels=len(PHONES),
+                bins=SETTINGS["bins"],
+                transform=self.info.normalizer.apply,
+                names=list(PHONES),
+            )
+        eps, p_e = self._hist.overlap(self.info.label_index(a), self.info.label_index(b))
+        return charts.pair_table(self.info.features, self.importance(a), self.importance(b), p_e, eps)
+
+
+@functools.lru_cache(maxsize=2)
+def _with_importance(root: Path, name: str):
+    """(model, info, Imp of every layer) as the pages compute them, once per model for one run."""
+    from core import pruning
+    from core.models import load_model
+
+    net, info = load_model(root / name)
+    return (
+        net,
+        info,
+        pruning.unit_importance_by_layer(net, info, stat=SETTINGS["stat"], output=SETTINGS["output"]),
+    )
+
+
+def prune_curve(root: Path, claim: Claim, layer: int | None = None):
+    """The card's curve with the page's arguments (``app_state.prune_curve``); ``layer``: one hidden
+    layer instead of all (Fig 9's per-layer figures)."""
+    from core import pruning
+
+    net, info, imp = _with_importance(Path(root), claim.models[0])
+    filters = claim.units == "filters"
+    return pruning.pruning_curve(
+        net,
+        info,
+        claim.units,
+        layer=2 if filters else layer,
+        orders=CURVE_ORDERS,
+        retrain=True,
+        importance=imp,
+        points=None if filters else 30,
+    )
+
+
+def hidden_layers(root: Path, claim: Claim) -> range:
+    """The hidden layers of the card's speech model (1..n_hidden)."""
+    from core.models import read_model_info
+
+    return range(1, int(read_model_info(root / claim.models[0]).arch["n_hidden"]) + 1)
+
+
+def compute(
+    keys: Sequence[str] | None = None,
+    root: str | Path | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> dict[str, Finding]:
+    """The findings of ``keys`` (default: every claim) on the models in ``root`` (default
+    assets/models), computed now. ``progress`` gets the key of each card before its computation."""
+    root = Path(root or MODELS_DIR)
+    keys = list(CLAIMS) if keys is None else list(keys)
+    unknown = [k for k in keys if k not in CLAIMS]
+    if unknown:
+        raise FindingsError(f"Unknown card {unknown[0]!r}; the cards are {', '.join(CLAIMS)}.")
+    for k in keys:
+        for name in CLAIMS[k].models:
+            if model_checksum(root, name) is None:
+                raise FindingsError(
+                    f"The card {k} needs the model {name}, which is not in {root}; run `make assets`."
+                )
+    speech: dict[str, _Speech] = {}
+    out = {}
+    for k in keys:
+        c = CLAIMS[k]
+        if progress:
+            progress(k)
+        if c.pair:
+            sp = speech.setdefault(c.models[0], _Speech(root, c.models[0]))
+            out[k] = pair_finding(c, sp.pair_table(*c.pair))
+        elif c.units:
+            per_layer = (
+                {la: prune_curve(root, c, la) for la in hidden_layers(root, c)}
+                if c.units == "hidden"
+                else None
+            )
+            out[k] = curve_finding(c, prune_curve(root, c), per_layer)
+        else:
+            sp = speech.setdefault(c.models[0], _Speech(root, c.models[0]))
+            out[k] = map_finding(c, sp.info.features, sp.importance("s_S2"), sp.importance("sh_S2"))
+    return out

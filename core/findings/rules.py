@@ -1,0 +1,286 @@
+"""``Finding`` (our figure and verdict for one claim), the verdict rules as pure functions, and the
+builders that turn what the pages compute into a Finding (see the package's docstring)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from core.findings.claims import (
+    BAND_TOLERANCE,
+    CENTRAL_FRAMES,
+    CLAIMS,
+    MAP_CENTRAL_FRAMES,
+    MAP_CONCENTRATION,
+    MAP_TOP,
+    MARGIN,
+    SETTINGS,
+    SHARE,
+    SOME,
+    TOP_CELLS,
+    VERDICTS,
+    Claim,
+    FindingsError,
+)
+
+
+@dataclass(frozen=True)
+class Finding:
+    """Our figure for one claim: ``figure`` (one sentence), ``verdict`` (in ``VERDICTS``),
+    ``values`` (the numbers the verdict came from, JSON-able) and ``chart`` (rows of its small
+    chart, JSON-able dicts)."""
+
+    key: str
+    verdict: str
+    figure: str
+    values: Mapping[str, object] = field(hash=False)
+    chart: tuple[Mapping[str, object], ...] = field(hash=False, default=())
+
+    def to_dict(self) -> dict:
+        return {
+            "key": self.key,
+            "verdict": self.verdict,
+            "figure": self.figure,
+            "values": _jsonable(self.values),
+            "chart": [_jsonable(r) for r in self.chart],
+        }
+
+    @classmethod
+    def from_dict(cls, d: Mapping) -> Finding:
+        if d.get("verdict") not in VERDICTS or d.get("key") not in CLAIMS:
+            raise FindingsError(
+                f"A shipped finding has an unknown key or verdict: {d.get('key')!r}, {d.get('verdict')!r}."
+            )
+        return cls(
+            str(d["key"]),
+            str(d["verdict"]),
+            str(d["figure"]),
+            dict(d.get("values", {})),
+            tuple(dict(r) for r in d.get("chart", ())),
+        )
+
+
+def _jsonable(v):
+    if isinstance(v, Mapping):
+        return {str(k): _jsonable(x) for k, x in v.items()}
+    if isinstance(v, (list, tuple)):
+        return [_jsonable(x) for x in v]
+    if isinstance(v, np.generic):
+        return v.item()
+    if isinstance(v, float) and not np.isfinite(v):
+        return None
+    return v
+
+
+# ---------------------------------------------------------------------------------------------
+# The rules (pure functions of numbers)
+
+
+def in_bands(
+    hz: np.ndarray, bands: Sequence[tuple[float, float]], tolerance: float = BAND_TOLERANCE
+) -> np.ndarray:
+    """(n,) bool: each frequency inside one of ``bands`` widened by ``tolerance`` (relative) on each side."""
+    hz = np.asarray(hz, dtype=np.float64)
+    hit = np.zeros(hz.shape, bool)
+    for lo, hi in bands:
+        hit |= (hz >= lo * (1 - tolerance)) & (hz <= hi * (1 + tolerance))
+    return hit
+
+
+def band_verdict(
+    offsets: Sequence[int], hz: Sequence[float], bands: Sequence[tuple[float, float]], central: bool
+) -> tuple[str, dict]:
+    """Verdict of a pair claim from its top cells' time offsets (frames) and centre frequencies (Hz).
+    Returns (verdict, values: in_band, central share, criteria met)."""
+    offsets, hz = np.asarray(offsets), np.asarray(hz, dtype=np.float64)
+    if len(offsets) == 0 or len(offsets) != len(hz):
+        raise FindingsError("A pair verdict needs the same, non-zero number of offsets and frequencies.")
+    band_share = float(in_bands(hz, bands).mean())
+    central_share = float((np.abs(offsets) <= CENTRAL_FRAMES).mean())
+    met = [band_share >= SHARE] + ([central_share >= SHARE] if central else [])
+    if all(met):
+        verdict = "reproduced"
+    elif any(met) or band_share >= SOME:
+        verdict = "partly"
+    else:
+        verdict = "not reproduced"
+    return verdict, {
+        "in_band": band_share,
+        "central": central_share,
+        "criteria_met": int(sum(met)),
+        "criteria": len(met),
+    }
+
+
+def curve_means(curves: Mapping[str, Sequence[float]]) -> dict[str, float]:
+    """Mean accuracy over the points of each curve."""
+    return {o: float(np.mean(v)) for o, v in curves.items()}
+
+
+def order_verdict(curves: Mapping[str, Sequence[float]]) -> tuple[str, dict]:
+    """Verdict of a deletion-curve claim from the curves (order -> accuracy per point; needs
+    imp_asc, imp_desc and random). Returns (verdict, the three means)."""
+    missing = [o for o in ("imp_asc", "imp_desc", "random") if o not in curves]
+    if missing:
+        raise FindingsError(
+            f"A curve verdict needs the orders imp_asc, imp_desc and random; missing {', '.join(missing)}."
+        )
+    m = curve_means(curves)
+    asc, rnd, desc = m["imp_asc"], m["random"], m["imp_desc"]
+    if asc >= rnd + MARGIN and rnd >= desc + MARGIN:
+        verdict = "reproduced"
+    elif asc >= desc + MARGIN:
+        verdict = "partly"
+    else:
+        verdict = "not reproduced"
+    return verdict, {"mean_imp_asc": asc, "mean_random": rnd, "mean_imp_desc": desc}
+
+
+def map_verdict(
+    offsets: np.ndarray, hz: np.ndarray, imp_s: np.ndarray, imp_sh: np.ndarray
+) -> tuple[str, dict]:
+    """Verdict of Fig 4 from the inputs' offsets (frames) and centre frequencies (Hz) and the two
+    importance vectors (/s/ S2, /sh/ S2; all (input_dim,)). Returns (verdict, values)."""
+    offsets, hz = np.asarray(offsets), np.asarray(hz, dtype=np.float64)
+    imp_s, imp_sh = np.asarray(imp_s, np.float64), np.asarray(imp_sh, np.float64)
+    if (
+        not (offsets.shape == hz.shape == imp_s.shape == imp_sh.shape)
+        or imp_s.sum() <= 0
+        or imp_sh.sum() <= 0
+    ):
+        raise FindingsError("A map verdict needs equal-length, non-zero importance vectors.")
+    near = np.abs(offsets) <= MAP_CENTRAL_FRAMES
+    share = float(imp_s[near].sum() / imp_s.sum())
+    flat = float(near.mean())
+    top = lambda imp: float(np.median(hz[np.argsort(-imp, kind="stable")[:MAP_TOP]]))  # noqa: E731
+    hz_s, hz_sh = top(imp_s), top(imp_sh)
+    met = [share >= MAP_CONCENTRATION * flat, hz_s > hz_sh]
+    verdict = "reproduced" if all(met) else "partly" if any(met) else "not reproduced"
+    return verdict, {
+        "central_share": share,
+        "flat_share": flat,
+        "median_hz_s": hz_s,
+        "median_hz_sh": hz_sh,
+        "criteria_met": int(sum(met)),
+    }
+
+
+# ---------------------------------------------------------------------------------------------
+# Findings from what the pages compute
+
+
+def _span(values, unit: str, fmt: str = "{:,.0f}") -> str:
+    lo, hi = min(values), max(values)
+    return (fmt.format(lo) if lo == hi else f"{fmt.format(lo)} to {fmt.format(hi)}") + unit
+
+
+def pair_finding(claim: Claim, table) -> Finding:
+    """The finding of a pair claim from the pair page's table (``core.charts.pair_table``)."""
+    from core import charts
+
+    top = charts.ranked(table, SETTINGS["rank"], TOP_CELLS)
+    verdict, values = band_verdict(
+        top["offset_frames"].to_numpy(), top["hz"].to_numpy(), claim.bands, claim.central
+    )
+    hz = top["hz"].to_numpy(dtype=float)
+    off = top["offset_frames"].to_numpy(dtype=int)
+    a, b = claim.pair
+    figure = (
+        f"Top {len(top)} cells by score: {_span(hz, ' Hz')}, offsets {_span(off, '', '{:+d}')} frames; "
+        f"{values['in_band']:.0%} in the paper's band"
+        + (f", {values['central']:.0%} within ±{CENTRAL_FRAMES} frames." if claim.central else ".")
+    )
+    values = {
+        **values,
+        "top_hz": [float(v) for v in hz],
+        "top_offsets": [int(v) for v in off],
+        "top_score": [float(v) for v in top["score"]],
+        "top_p_e": [float(v) for v in top["p_e"]],
+        "pair": [a, b],
+    }
+    rows = tuple(
+        {"offset_frames": int(o), "hz": float(h), "score": float(s), "p_e": float(p), "in_band": bool(i)}
+        for o, h, s, p, i in zip(off, hz, top["score"], top["p_e"], in_bands(hz, claim.bands), strict=True)
+    )
+    return Finding(claim.key, verdict, figure, values, rows)
+
+
+def curve_finding(claim: Claim, curve, per_layer: Mapping[int, object] | None = None) -> Finding:
+    """The finding of a deletion-curve claim from a ``PruneCurve`` (or its ``to_dict()``).
+
+    ``per_layer`` (Fig 9): {hidden layer: its own curve}, judged by the same rule one layer at a
+    time and reported next to the figure; the verdict stays the claim's (all layers at once)."""
+    d = curve.to_dict() if hasattr(curve, "to_dict") else dict(curve)
+    verdict, values = order_verdict(d["curves"])
+    k = list(d["k"])
+    half = int(np.argmin(np.abs(np.asarray(k) - d["units"] / 2)))
+    at_half = {o: float(v[half]) for o, v in d["curves"].items()}
+    what = {"input": "input units", "hidden": "hidden units", "filters": "filters"}[d["unit_kind"]]
+    figure = (
+        f"Mean accuracy over the curve: least important first {values['mean_imp_asc']:.3f}, random "
+        f"{values['mean_random']:.3f}, most important first {values['mean_imp_desc']:.3f} (full model "
+        f"{d['full_accuracy']:.3f}); with {k[half]:,} of {d['units']:,} {what} deleted: "
+        f"{at_half['imp_asc']:.3f} / {at_half['random']:.3f} / {at_half['imp_desc']:.3f}."
+    )
+    values = {
+        **values,
+        "full_accuracy": float(d["full_accuracy"]),
+        "k_half": int(k[half]),
+        "at_half": at_half,
+        "units": int(d["units"]),
+        "frames": int(d["frames"]),
+        "mean_l1": float(np.mean(d["curves"]["l1"])) if "l1" in d["curves"] else None,
+        "retrained": d.get("retrained"),
+    }
+    if per_layer:
+        layers = {}
+        for layer, c in sorted(per_layer.items()):
+            cd = c.to_dict() if hasattr(c, "to_dict") else dict(c)
+            v, m = order_verdict(cd["curves"])
+            layers[str(layer)] = {"verdict": v, **m}
+        values["per_layer"] = layers
+        n = {v: sum(x["verdict"] == v for x in layers.values()) for v in VERDICTS}
+        figure += (
+            f" One layer at a time (same rule): reproduced in {n['reproduced']} of {len(layers)} layers, "
+            f"partly in {n['partly']}, not in {n['not reproduced']}."
+        )
+    band = d.get("random_band")
+    rows = []
+    for o, acc in d["curves"].items():
+        for i, (kk, f, a) in enumerate(zip(k, d["fraction"], acc, strict=True)):
+            lo, hi = (band[0][i], band[1][i]) if o == "random" and band else (a, a)
+            rows.append(
+                {
+                    "k": int(kk),
+                    "fraction": float(f),
+                    "order": o,
+                    "accuracy": float(a),
+                    "lo": float(lo),
+                    "hi": float(hi),
+                }
+            )
+    return Finding(claim.key, verdict, figure, values, tuple(rows))
+
+
+def map_finding(claim: Claim, features, imp_s: np.ndarray, imp_sh: np.ndarray) -> Finding:
+    """The finding of Fig 4 from the importance of /s/ S2 and /sh/ S2 (``(input_dim,)`` each) on a
+    model with these ``features``."""
+    from core.features import input_meaning
+
+    m = input_meaning(features)
+    verdict, values = map_verdict(m["offset_frames"], m["hz"], imp_s, imp_sh)
+    figure = (
+        f"/s/ S2: {values['central_share']:.0%} of its importance within ±{MAP_CENTRAL_FRAMES} frames "
+        f"(a flat map: {values['flat_share']:.0%}); median frequency of its top {MAP_TOP} cells "
+        f"{values['median_hz_s']:,.0f} Hz, /sh/ S2's {values['median_hz_sh']:,.0f} Hz."
+    )
+    rows = []
+    n_ch = features.n_channels
+    hz = m["hz"][:n_ch]
+    for name, imp in (("s_S2", imp_s), ("sh_S2", imp_sh)):
+        per_ch = np.asarray(imp, np.float64).reshape(-1, n_ch).sum(0)
+        per_ch = per_ch / per_ch.sum()
+        rows += [{"output": name, "hz": float(h), "share": float(v)} for h, v in zip(hz, per_ch, strict=True)]
+    return Finding(claim.key, verdict, figure, values, tuple(rows))

@@ -1,0 +1,343 @@
+"""The Findings: verdict rules on constructed inputs, the builders on constructed tables and curves,
+the shipped file and its checksums, the cheap cards recomputed on the shipped models, the command
+line and the page (AppTest on tiny models)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from core import charts
+from core import findings as F
+from core.features import FeatureConfig, input_meaning, mel_centres_hz
+
+ROOT = Path(__file__).resolve().parents[1]
+FC = FeatureConfig()
+
+
+# --- the rules ------------------------------------------------------------------------------------
+
+
+def test_in_bands_widens_each_interval_by_the_tolerance():
+    hz = np.array([2699.0, 2701.0, 4399.0, 4401.0, 899.0, 1000.0, 1101.0, 1349.0, 1351.0])
+    got = F.in_bands(hz, [(3000.0, 4000.0)])
+    assert got.tolist() == [False, True, True, False, False, False, False, False, False]
+    got = F.in_bands(hz, [(1000.0, 1000.0), (1500.0, 1600.0)])
+    assert got.tolist() == [False, False, False, False, False, True, False, False, True]
+
+
+@pytest.mark.parametrize(
+    "offsets,hz,central,verdict",
+    [
+        ([0] * 10, [3000.0] * 10, True, "reproduced"),
+        ([0] * 5 + [9] * 5, [3000.0] * 5 + [500.0] * 5, True, "reproduced"),  # exactly half each
+        ([9] * 10, [3000.0] * 10, True, "partly"),  # band right, time wrong
+        ([0] * 10, [500.0] * 10, True, "partly"),  # time right, band wrong
+        ([9] * 10, [3000.0] * 2 + [500.0] * 8, True, "partly"),  # a fifth in the band
+        ([9] * 10, [3000.0] * 1 + [500.0] * 9, True, "not reproduced"),
+        ([9] * 10, [3000.0] * 10, False, "reproduced"),  # time not named: not judged
+        ([0] * 10, [3000.0] * 4 + [500.0] * 6, False, "partly"),
+        ([0] * 10, [500.0] * 10, False, "not reproduced"),
+    ],
+)
+def test_band_verdict(offsets, hz, central, verdict):
+    got, values = F.band_verdict(offsets, hz, [(3000.0, 4000.0)], central)
+    assert got == verdict
+    assert values["in_band"] == pytest.approx(np.mean(F.in_bands(np.array(hz), [(3000.0, 4000.0)])))
+
+
+def test_band_verdict_refuses_mismatched_inputs():
+    with pytest.raises(F.FindingsError, match="same, non-zero"):
+        F.band_verdict([0, 1], [3000.0], [(3000.0, 4000.0)], True)
+
+
+@pytest.mark.parametrize(
+    "asc,rnd,desc,verdict",
+    [
+        (0.8, 0.5, 0.2, "reproduced"),
+        (0.8, 0.8 - F.MARGIN, 0.8 - 2 * F.MARGIN, "reproduced"),  # exactly the margin
+        (0.8, 0.79, 0.2, "partly"),  # random not below by the margin
+        (0.5, 0.8, 0.2, "partly"),  # random best: least-first still beats most-first
+        (0.2, 0.5, 0.8, "not reproduced"),
+        (0.5, 0.5, 0.5, "not reproduced"),
+    ],
+)
+def test_order_verdict(asc, rnd, desc, verdict):
+    curves = {
+        "imp_asc": [0.9, asc, 2 * asc - 0.9],
+        "random": [0.9, rnd, 2 * rnd - 0.9],
+        "imp_desc": [0.9, desc, 2 * desc - 0.9],
+    }
+    got, values = F.order_verdict(curves)
+    assert got == verdict
+    assert values["mean_imp_asc"] == pytest.approx(np.mean(curves["imp_asc"]))
+
+
+def test_order_verdict_needs_the_three_orders():
+    with pytest.raises(F.FindingsError, match="missing random"):
+        F.order_verdict({"imp_asc": [1.0], "imp_desc": [0.5]})
+
+
+def _map(offset_of_mass: int, channel: int) -> np.ndarray:
+    """An importance vector with its mass on the 3 x 7 cells around (offset, channel) and a flat
+    floor elsewhere."""
+    m = input_meaning(FC)
+    imp = np.full(FC.input_dim, 1e-3)
+    imp[(np.abs(m["offset_frames"] - offset_of_mass) <= 1) & (np.abs(m["channel"] - channel) <= 3)] = 1.0
+    return imp
+
+
+@pytest.mark.parametrize(
+    "s_at,sh_at,verdict",
+    [
+        ((0, 35), (0, 27), "reproduced"),  # central, /s/ higher
+        ((12, 35), (0, 27), "partly"),  # higher but not central
+        ((0, 20), (0, 27), "partly"),  # central but lower
+        ((12, 20), (0, 27), "not reproduced"),
+    ],
+)
+def test_map_verdict(s_at, sh_at, verdict):
+    m = input_meaning(FC)
+    got, values = F.map_verdict(m["offset_frames"], m["hz"], _map(*s_at), _map(*sh_at))
+    assert got == verdict
+    near = np.abs(m["offset_frames"]) <= F.MAP_CENTRAL_FRAMES
+    assert values["flat_share"] == pytest.approx(near.mean())
+
+
+# --- the builders ---------------------------------------------------------------------------------
+
+
+def _pair_table(channel: int, offset: int):
+    """A pair table whose largest scores sit at offset +- 1, channel +- 2 (15 cells), p_e 0.9 there and
+    0.1 elsewhere."""
+    m = input_meaning(FC)
+    imp = np.full(FC.input_dim, 0.01)
+    where = (np.abs(m["offset_frames"] - offset) <= 1) & (np.abs(m["channel"] - channel) <= 2)
+    imp[where] = 1.0
+    p_e = np.where(where, 0.9, 0.1)
+    return charts.pair_table(FC, imp, imp, p_e, 1 - p_e)
+
+
+def test_pair_finding_reads_the_top_cells_by_score():
+    c = F.CLAIMS["s_sh"]
+    f = F.pair_finding(c, _pair_table(channel=28, offset=0))  # 3,461 Hz, the central frames
+    assert f.verdict == "reproduced"
+    centres = mel_centres_hz(FC)
+    assert set(f.values["top_hz"]) <= set(np.round(centres[26:31]))
+    assert set(f.values["top_offsets"]) <= {-1, 0, 1}
+    assert len(f.chart) == F.TOP_CELLS
+    lo, hi = min(f.values["top_hz"]), max(f.values["top_hz"])
+    assert lo >= round(centres[26]) and hi <= round(centres[30]) and f"{lo:,.0f} to {hi:,.0f} Hz" in f.figure
+    assert F.pair_finding(c, _pair_table(channel=8, offset=10)).verdict == "not reproduced"
+
+
+def test_curve_finding_from_a_curve_dict():
+    d = {
+        "k": [0, 5, 10],
+        "fraction": [0, 0.5, 1.0],
+        "units": 10,
+        "frames": 100,
+        "full_accuracy": 0.9,
+        "unit_kind": "input",
+        "random_band": [[0.9, 0.4, 0.1], [0.9, 0.6, 0.1]],
+        "curves": {"imp_asc": [0.9, 0.8, 0.1], "imp_desc": [0.9, 0.2, 0.1], "random": [0.9, 0.5, 0.1]},
+    }
+    f = F.curve_finding(F.CLAIMS["fig8"], d)
+    assert f.verdict == "reproduced"
+    assert f.values["at_half"] == {"imp_asc": 0.8, "imp_desc": 0.2, "random": 0.5}
+    assert "with 5 of 10 input units deleted: 0.800 / 0.500 / 0.200" in f.figure
+    flipped = {
+        **d,
+        "curves": {"imp_asc": [0.9, 0.2, 0.1], "imp_desc": [0.9, 0.8, 0.1], "random": [0.9, 0.5, 0.1]},
+    }
+    f9 = F.curve_finding(F.CLAIMS["fig9"], flipped, per_layer={1: d, 2: flipped})
+    assert f9.verdict == "not reproduced"  # the verdict is the all-layer curve's
+    assert f9.values["per_layer"]["1"]["verdict"] == "reproduced"
+    assert "reproduced in 1 of 2 layers, partly in 0, not in 1." in f9.figure
+    rnd = [r for r in f.chart if r["order"] == "random"]
+    assert [(r["lo"], r["hi"]) for r in rnd] == [(0.9, 0.9), (0.4, 0.6), (0.1, 0.1)]
+
+
+# --- the shipped file -----------------------------------------------------------------------------
+
+
+def _copy_model(src: Path, dst: Path, sha: str | None = None) -> None:
+    dst.mkdir(parents=True)
+    meta = json.loads((src / "model.json").read_text())
+    if sha is not None:
+        meta["weights_sha256"] = sha
+    (dst / "model.json").write_text(json.dumps(meta))
+
+
+def test_shipped_file_round_trip_and_stale_models(tmp_path):
+    models = tmp_path / "models"
+    _copy_model(ROOT / "assets/models/digits_cnn", models / F.DIGITS_MODEL)
+    d = {
+        "k": [0, 1],
+        "fraction": [0, 1.0],
+        "units": 1,
+        "frames": 10,
+        "full_accuracy": 0.9,
+        "unit_kind": "filters",
+        "random_band": None,
+        "curves": {"imp_asc": [0.9, 0.1], "imp_desc": [0.9, 0.1], "random": [0.9, 0.1]},
+    }
+    found = {"fig13": F.curve_finding(F.CLAIMS["fig13"], d)}
+    path = F.write_shipped(found, models, tmp_path / "f.json", date="2026-01-01 00:00 UTC")
+    back = F.read_shipped(path)
+    assert back.findings["fig13"] == found["fig13"] and back.written["fig13"].date == "2026-01-01 00:00 UTC"
+    assert back.written["fig13"].command == F.COMMAND
+    assert F.stale_models(back, "fig13", models) == []
+    shutil.rmtree(models / F.DIGITS_MODEL)
+    _copy_model(ROOT / "assets/models/digits_cnn", models / F.DIGITS_MODEL, sha="0" * 64)  # retrained
+    assert F.stale_models(back, "fig13", models) == [F.DIGITS_MODEL]
+    (tmp_path / "bad.json").write_text("{")
+    with pytest.raises(F.FindingsError, match="cannot be read"):
+        F.read_shipped(tmp_path / "bad.json")
+
+
+def test_every_card_is_shipped_for_the_shipped_models():
+    shipped = F.read_shipped()
+    assert shipped is not None and set(shipped.findings) == set(F.CLAIMS)
+    for key in F.CLAIMS:
+        assert F.stale_models(shipped, key) == [], key
+        assert shipped.findings[key].verdict in F.VERDICTS
+
+
+def test_cheap_cards_recomputed_equal_the_shipped_ones():
+    live = [k for k, c in F.CLAIMS.items() if not c.ahead]
+    assert live == ["s_sh", "b_d", "fig4"]
+    now = F.compute(live)
+    shipped = F.read_shipped()
+    for k in live:
+        assert (now[k].verdict, now[k].figure) == (shipped.findings[k].verdict, shipped.findings[k].figure), k
+        for name, v in now[k].values.items():
+            assert _close(shipped.findings[k].values[name], v), (k, name)
+
+
+def _close(a, b) -> bool:
+    """Equal, numbers to 1e-9 relative (the shipped file is JSON)."""
+    if isinstance(b, (list, tuple)):
+        return (
+            isinstance(a, (list, tuple))
+            and len(a) == len(b)
+            and all(_close(x, y) for x, y in zip(a, b, strict=True))
+        )
+    if isinstance(b, dict):
+        return isinstance(a, dict) and a.keys() == b.keys() and all(_close(a[k], b[k]) for k in b)
+    if isinstance(b, float):
+        return a == pytest.approx(b, rel=1e-9)
+    return a == b
+
+
+# --- the command line -----------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def findings_models(tiny_models_dir, tmp_path_factory) -> Path:
+    """The tiny models under the names the cards use (the 3-state one as speech_en_mfbank_states)."""
+    root = tmp_path_factory.mktemp("findings_models")
+    for name, src in (
+        (F.SPEECH_MODEL, "speech_en_mfbank"),
+        (F.STATES_MODEL, "speech_en_states"),
+        (F.DIGITS_MODEL, "digits_cnn"),
+    ):
+        (root / name).symlink_to(tiny_models_dir / src, target_is_directory=True)
+    return root
+
+
+def cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "core", "findings", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+
+
+def test_cli_json_live_cards_and_shipped_curves(findings_models):
+    r = cli("--json", "--cards", "s_sh,fig4,fig8", "--models", str(findings_models), "--threads", "1")
+    assert r.returncode == 0, r.stderr
+    rows = {row["key"]: row for row in json.loads(r.stdout)}
+    expect = F.compute(["s_sh", "fig4"], findings_models)
+    for k in ("s_sh", "fig4"):
+        assert (rows[k]["verdict"], rows[k]["figure"]) == (expect[k].verdict, expect[k].figure)
+        assert rows[k]["source"] == "computed now"
+    shipped = F.read_shipped()
+    assert rows["fig8"]["figure"] == shipped.findings["fig8"].figure
+    assert rows["fig8"]["source"].endswith(f"models changed: {F.SPEECH_MODEL}")
+
+
+@pytest.mark.parametrize(
+    "args,message",
+    [
+        (("--cards", "fig99"), "unknown card 'fig99'"),
+        (("--models", "/nonexistent", "--cards", "s_sh"), "needs the model speech_en_mfbank"),
+    ],
+)
+def test_cli_bad_input_is_one_line(args, message):
+    r = cli(*args)
+    assert r.returncode == 2
+    assert r.stderr.startswith("error: ") and message in r.stderr and len(r.stderr.strip().splitlines()) == 1
+
+
+# --- the page -------------------------------------------------------------------------------------
+
+
+def test_findings_page(findings_models, monkeypatch):
+    monkeypatch.setenv("DNNLENS_MODELS", str(findings_models))
+    at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=300)
+    at.run()
+    at.switch_page("pages/findings.py").run()
+    assert not at.exception, [e.message for e in at.exception]
+    assert at.title[0].value == "Findings"
+    assert [h.value for h in at.subheader] == [c.title for c in F.CLAIMS.values()]
+    text = " ".join(m.value for m in at.markdown)
+    expect = F.compute(["s_sh", "b_d", "fig4"], findings_models)  # the live cards: the pages' numbers
+    for k, f in expect.items():
+        assert f"**Ours:** {f.figure}" in text, k
+    shipped = F.read_shipped()
+    for k in ("fig8", "fig9", "fig13"):  # computed ahead on other models: shown, and said so
+        assert f"**Ours:** {shipped.findings[k].figure}" in text
+    warnings = [w.value for w in at.warning]
+    assert sum("belongs to other models" in w for w in warnings) == 3
+    links = [(ln.proto.page, ln.proto.query_string) for ln in at.get("page_link")]
+    assert (
+        "phoneme_pair",
+        "model=speech_en_mfbank&sample=all&stat=std&output=posterior&pair_a=s&pair_b=sh&rank=score&bins=30",
+    ) in links
+    assert (
+        "importance_map",
+        "model=speech_en_mfbank_states&sample=all&stat=std&output=posterior&phone=s&part=S2",
+    ) in links
+    assert (
+        "units_pruning",
+        "model=speech_en_mfbank&sample=all&stat=std&output=posterior&prune_units=hidden",
+    ) in links
+    assert ("digit_cnn", "digits_model=digits_cnn&cnn_view=prune&stat=std&output=posterior") in links
+    badges = [m.value for m in at.markdown if "-badge[" in m.value]
+    verdicts = [
+        *(expect[k].verdict for k in ("s_sh", "b_d")),
+        *(shipped.findings[k].verdict for k in ("fig8", "fig9", "fig13")),
+        expect["fig4"].verdict,
+    ]
+    assert [b.split(" ", 1)[1].rstrip("]") for b in badges] == verdicts
+    assert [b.proto.label for b in at.get("download_button")] == ["Download the findings (JSON)"]
+    at.run()  # a second run: every live card from the cache, same page
+    assert " ".join(m.value for m in at.markdown) == text
+    # a card computed ahead on other models can be computed now on the installed ones
+    at.button(key="now_fig8").click().run()
+    assert not at.exception, [e.message for e in at.exception]
+    now = F.compute(["fig8"], findings_models)["fig8"]
+    assert f"**Ours:** {now.figure}" in " ".join(m.value for m in at.markdown)
+    assert sum("belongs to other models" in w.value for w in at.warning) == 2
+    at.run()  # and it stays
+    assert f"**Ours:** {now.figure}" in " ".join(m.value for m in at.markdown)
