@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
+
 import streamlit as st
 
 from app_state.session import choice, one_of, widget_args
-from i18n import DEFAULT_LANGUAGE, LANG_KEY, LANGUAGES
+from i18n import DEFAULT_LANGUAGE, LANG_KEY, LANGUAGES, N_, tr
 
-__all__ = ["language_switch"]
+__all__ = ["language_switch", "record_text"]
 
 
 def language_switch() -> str:
@@ -29,3 +31,26 @@ def language_switch() -> str:
     lang = st.session_state[LANG_KEY]
     st.query_params[LANG_KEY] = lang
     return lang
+
+
+RECORDS = [
+    (r"all (\d+) held-out digits", N_("all {0} held-out digits")),
+    (r"(\d+) training digits, stratified by class, default_rng\((\d+)\)",
+     N_("{0} training digits, stratified by class, default_rng({1})")),
+    (r"all (\d+) training digits \(no shift augmentation\)", N_("all {0} training digits (no shift augmentation)")),
+    (r"(\d+) of (\d+) validation frames", N_("{0} of {1} validation frames")),
+    (r"(\d+) of (\d+) validation frames \(every frame not used for statistics\)",
+     N_("{0} of {1} validation frames (every frame not used for statistics)")),
+    (r"(\d+) validation frames", N_("{0} validation frames")),
+]
+"""core.pruning's records of the data it used (``PruneData.settings``: English, also written into
+CSV and model files), as shown in captions: each pattern's numbers go into its message."""
+
+
+def record_text(text: str) -> str:
+    """One of core.pruning's data records in the interface language (unknown text as it is)."""
+    for pattern, message in RECORDS:
+        m = re.fullmatch(pattern, str(text))
+        if m:
+            return tr(message).format(*m.groups())
+    return str(text)

@@ -63,19 +63,26 @@ def translate(text: str, lang: str) -> str:
     return _table(lang).get(text, text)
 
 
+_last_run_language = DEFAULT_LANGUAGE
+
+
 def current_language() -> str:
-    """The session's interface language (``DEFAULT_LANGUAGE`` outside a Streamlit script run)."""
+    """The session's interface language. Outside a Streamlit script run: the language of the last
+    script run in this process (a widget's ``format_func`` may be called again after the run, e.g.
+    by Streamlit's AppTest from the test's own thread), ``DEFAULT_LANGUAGE`` if there was none (CLI)."""
+    global _last_run_language
     try:
         from streamlit.runtime.scriptrunner import get_script_run_ctx
 
         if get_script_run_ctx(suppress_warning=True) is None:
-            return DEFAULT_LANGUAGE
+            return _last_run_language
         import streamlit as st
 
         lang = st.session_state.get(LANG_KEY, DEFAULT_LANGUAGE)
     except Exception:  # no Streamlit, or no session (bare mode)
-        return DEFAULT_LANGUAGE
-    return lang if lang in LANGUAGES else DEFAULT_LANGUAGE
+        return _last_run_language
+    _last_run_language = lang if lang in LANGUAGES else DEFAULT_LANGUAGE
+    return _last_run_language
 
 
 def tr(text: str, lang: str | None = None) -> str:

@@ -155,10 +155,11 @@ def _width(ch: str) -> int:
 def _chunks(text: str, width: int) -> list[str]:
     """Pieces of ``text`` of about ``width`` columns, split only before a non-space character
     that follows a space, a line break, a Japanese punctuation mark or another wide character
-    (a continuation line's leading spaces would be dropped by TOML)."""
+    (a continuation line's leading spaces would be dropped by TOML), never before a Japanese
+    punctuation mark."""
     pieces, start, col, last_break = [], 0, 0, None
     for i, ch in enumerate(text):
-        if i > start and not ch.isspace():
+        if i > start and not ch.isspace() and ch not in "、。）」：":
             prev = text[i - 1]
             if prev in " \n、。）」" or (_width(prev) == 2 and _width(ch) == 2):
                 last_break = i

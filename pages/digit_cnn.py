@@ -41,7 +41,7 @@ if view == "filters":
     st.caption(tr("Importance = {stat} ({out}), summed over the 10 outputs and the positions of the "
                   "filter's map, over {subset} (the ranking the deletion curves use).").format(
         stat=tr(S.STAT_LABELS[cfg.stat]), out=tr(S.OUTPUT_LABELS[cfg.output]),
-        subset=S.pruning_subsets(name).get("stats", "")))
+        subset=S.record_text(S.pruning_subsets(name).get("stats", ""))))
 
 if view == "digit":
     digits = list(range(10))
@@ -105,7 +105,7 @@ if view == "prune":
     st.caption(tr("Retraining: fc1 and fc2 only, {e} epochs of Adam (lr {lr}, batch {b}, seed {s}) on {t}; "
                   "accuracy on {n:,} held-out digits.").format(
         e=rt.get("epochs"), lr=rt.get("lr"), b=rt.get("batch_size"), s=rt.get("seed"),
-        t=curve.settings.get("train", ""), n=curve.n_frames))
+        t=S.record_text(curve.settings.get("train", "")), n=curve.n_frames))
     i = curve.point(k)
     p = S.pruned_model(name, "filters", conv, order, k, cfg.stat, cfg.output)
     d1, d2, d3 = st.columns([3, 3, 2])

@@ -102,4 +102,5 @@ if units == "input":
 st.download_button(tr("Download the curves (CSV)"), curve.table().to_csv(index=False).encode(),
                    file_name=f"pruning_{cfg.model}_{units}{layer or ''}.csv", mime="text/csv")
 st.caption(tr("Curves measured on {n:,} held-out frames ({rule}); importance on {s}.").format(
-    n=curve.n_frames, rule=curve.settings.get("eval", ""), s=curve.settings.get("stats", "")))
+    n=curve.n_frames, rule=S.record_text(curve.settings.get("eval", "")),
+    s=S.record_text(curve.settings.get("stats", ""))))
