@@ -35,12 +35,19 @@ def language_switch() -> str:
 
 RECORDS = [
     (r"all (\d+) held-out digits", N_("all {0} held-out digits")),
-    (r"(\d+) training digits, stratified by class, default_rng\((\d+)\)",
-     N_("{0} training digits, stratified by class, default_rng({1})")),
-    (r"all (\d+) training digits \(no shift augmentation\)", N_("all {0} training digits (no shift augmentation)")),
+    (
+        r"(\d+) training digits, stratified by class, default_rng\((\d+)\)",
+        N_("{0} training digits, stratified by class, default_rng({1})"),
+    ),
+    (
+        r"all (\d+) training digits \(no shift augmentation\)",
+        N_("all {0} training digits (no shift augmentation)"),
+    ),
     (r"(\d+) of (\d+) validation frames", N_("{0} of {1} validation frames")),
-    (r"(\d+) of (\d+) validation frames \(every frame not used for statistics\)",
-     N_("{0} of {1} validation frames (every frame not used for statistics)")),
+    (
+        r"(\d+) of (\d+) validation frames \(every frame not used for statistics\)",
+        N_("{0} of {1} validation frames (every frame not used for statistics)"),
+    ),
     (r"(\d+) validation frames", N_("{0} validation frames")),
 ]
 """core.pruning's records of the data it used (``PruneData.settings``: English, also written into

@@ -30,8 +30,18 @@ from pathlib import Path
 
 from core.text import N_, Translate, english
 
-__all__ = ["LANGUAGES", "DEFAULT_LANGUAGE", "LANG_KEY", "CATALOGUE", "N_", "tr", "translate", "translator",
-           "current_language", "messages"]
+__all__ = [
+    "LANGUAGES",
+    "DEFAULT_LANGUAGE",
+    "LANG_KEY",
+    "CATALOGUE",
+    "N_",
+    "tr",
+    "translate",
+    "translator",
+    "current_language",
+    "messages",
+]
 
 LANGUAGES = {"en": "English", "ja": "日本語"}
 """Interface languages: code -> its own name (as the sidebar switch shows it)."""

@@ -56,8 +56,10 @@ def find_messages(root: Path = ROOT) -> tuple[dict[str, list[str]], list[str]]:
             if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
                 found.setdefault(arg.value, []).append(where)
             elif isinstance(arg, ast.JoinedStr):
-                problems.append(f"{where}: {name}() of an f-string cannot be translated; "
-                                f"use {name}('... {{x}} ...').format(x=...)")
+                problems.append(
+                    f"{where}: {name}() of an f-string cannot be translated; "
+                    f"use {name}('... {{x}} ...').format(x=...)"
+                )
     return found, problems
 
 
@@ -182,8 +184,10 @@ def _value(text: str, width: int = 92) -> str:
 
 def dumps(entries) -> str:
     """The catalogue file's text for ``entries`` (checked to read back identically)."""
-    head = ("# Interface messages of dnnlens: one [[message]] per text, keyed by its English (en).\n"
-            "# Edit ja here; `python -m i18n update` adds new messages from the source and drops unused ones.\n")
+    head = (
+        "# Interface messages of dnnlens: one [[message]] per text, keyed by its English (en).\n"
+        "# Edit ja here; `python -m i18n update` adds new messages from the source and drops unused ones.\n"
+    )
     blocks = []
     for m in entries:
         lines = ["[[message]]"] + [f"{k} = {_value(str(m.get(k, '')))}" for k in LANG_FIELDS]

@@ -60,12 +60,19 @@ def test_check_reports_each_kind_of_problem(tmp_path):
     (tmp_path / "pages").mkdir()
     (tmp_path / "pages" / "new.py").write_text(
         'from i18n import tr\ntr("Brand new page")\ntr(f"Hello {name}")\ntr("{n} frames").format(n=1)\n'
-        'tr("Old text")\ntr("Same")\ntr("Bold **x**")\n', encoding="utf-8")
+        'tr("Old text")\ntr("Same")\ntr("Bold **x**")\n',
+        encoding="utf-8",
+    )
     found, problems = find_messages(tmp_path)
     assert set(found) == {"Brand new page", "{n} frames", "Old text", "Same", "Bold **x**"}
     assert len(problems) == 1 and "pages/new.py:3" in problems[0]
-    entries = [{"en": "{n} frames", "ja": "{m} フレーム"}, {"en": "Old text", "ja": ""},
-               {"en": "Same", "ja": "Same"}, {"en": "Bold **x**", "ja": "太字 x"}, {"en": "Gone", "ja": "消えた"}]
+    entries = [
+        {"en": "{n} frames", "ja": "{m} フレーム"},
+        {"en": "Old text", "ja": ""},
+        {"en": "Same", "ja": "Same"},
+        {"en": "Bold **x**", "ja": "太字 x"},
+        {"en": "Gone", "ja": "消えた"},
+    ]
     r = check(entries, found, problems)
     assert [m.split(" (")[0] for m in r.missing] == ["'Brand new page'"]
     assert r.unused == ["Gone"]
@@ -90,14 +97,17 @@ def test_the_catalogue_file_is_in_the_writers_form(entries):
     assert dumps(entries) == i18n.CATALOGUE.read_text(encoding="utf-8")
 
 
-@pytest.mark.parametrize("text", [
-    'quotes " and """ and a backslash \\ and a tab\t',
-    "a long line " * 30 + "ending with a space ",
-    "line one\n- item two\n\n" + "word " * 40,
-    "日本語の長い文です。" * 20 + "（括弧）と、読点。",
-    "混在 mixed テキスト with {field:,} and 2 spaces  between " * 6,
-    "\u0001 control",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        'quotes " and """ and a backslash \\ and a tab\t',
+        "a long line " * 30 + "ending with a space ",
+        "line one\n- item two\n\n" + "word " * 40,
+        "日本語の長い文です。" * 20 + "（括弧）と、読点。",
+        "混在 mixed テキスト with {field:,} and 2 spaces  between " * 6,
+        "\u0001 control",
+    ],
+)
 def test_writer_round_trips(text):
     out = dumps([{"en": text, "ja": text}])
     assert tomllib.loads(out)["message"] == [{"en": text, "ja": text}]
@@ -154,10 +164,14 @@ def test_map_charts_in_japanese(ja, kind):
     t = charts.map_table(cfg, rng.random(cfg.input_dim), rng.normal(size=cfg.input_dim))
     p = charts.pair_table(cfg, *rng.random((4, cfg.input_dim)))
     built = [charts.importance_map(t, cfg, colour=c, contrast=2.0, tr=ja) for c in charts.COLOURS]
-    built += [charts.spectral_profile(t, cfg, tr=ja), charts.temporal_profile(t, cfg, tr=ja),
-              charts.pair_map(p, cfg, "s", "sh", contrast=1.5, tr=ja),
-              charts.density_chart(np.arange(5.0), np.ones(5), np.ones(5), "s", "sh", ja("input value (normalised z)"),
-                                   tr=ja)]
+    built += [
+        charts.spectral_profile(t, cfg, tr=ja),
+        charts.temporal_profile(t, cfg, tr=ja),
+        charts.pair_map(p, cfg, "s", "sh", contrast=1.5, tr=ja),
+        charts.density_chart(
+            np.arange(5.0), np.ones(5), np.ones(5), "s", "sh", ja("input value (normalised z)"), tr=ja
+        ),
+    ]
     for chart in built:
         spec = chart.to_dict()
         assert len(titles(spec)) >= 1 and not not_japanese(spec), not_japanese(spec)
@@ -168,20 +182,30 @@ def test_map_charts_in_japanese(ja, kind):
 
 
 def test_unit_charts_in_japanese(ja):
-    table = pd.DataFrame({"k": [0, 1, 0, 1], "fraction": [0, .5, 0, .5], "order": ["imp_asc"] * 2 + ["random"] * 2,
-                          "accuracy": [.9, .8, .9, .7], "lo": [np.nan, np.nan, .9, .6], "hi": [np.nan, np.nan, .9, .8]})
+    table = pd.DataFrame(
+        {
+            "k": [0, 1, 0, 1],
+            "fraction": [0, 0.5, 0, 0.5],
+            "order": ["imp_asc"] * 2 + ["random"] * 2,
+            "accuracy": [0.9, 0.8, 0.9, 0.7],
+            "lo": [np.nan, np.nan, 0.9, 0.6],
+            "hi": [np.nan, np.nan, 0.9, 0.8],
+        }
+    )
     curve = unit_charts.curve_chart(table, 0.9, marker_k=1, tr=ja)
     spec = curve.to_dict()
     assert not not_japanese(spec), not_japanese(spec)
     methods = {r["method"] for d in spec["datasets"].values() for r in d if "method" in r}
     assert methods == {"重要度の低い順（Imp）", "ランダム（平均、帯 = 最小～最大）"}  # legend entries
     cfg = FeatureConfig()
-    built = [unit_charts.unit_bars({1: np.arange(4.0), 2: np.arange(3.0)}, tr=ja),
-             unit_charts.filter_bars(np.arange(4.0), highlight=[1], tr=ja),
-             unit_charts.damage_bars([("s", 0.2), ("sh", 0.1)], tr=ja),
-             unit_charts.damage_bars([("3", 0.2)], unit="digit", tr=ja),
-             unit_charts.kept_inputs_map(cfg, np.arange(cfg.input_dim) % 2 == 0, np.ones(cfg.input_dim), tr=ja),
-             unit_charts.image_grid(np.ones((2, 3, 3)), tr=ja)]
+    built = [
+        unit_charts.unit_bars({1: np.arange(4.0), 2: np.arange(3.0)}, tr=ja),
+        unit_charts.filter_bars(np.arange(4.0), highlight=[1], tr=ja),
+        unit_charts.damage_bars([("s", 0.2), ("sh", 0.1)], tr=ja),
+        unit_charts.damage_bars([("3", 0.2)], unit="digit", tr=ja),
+        unit_charts.kept_inputs_map(cfg, np.arange(cfg.input_dim) % 2 == 0, np.ones(cfg.input_dim), tr=ja),
+        unit_charts.image_grid(np.ones((2, 3, 3)), tr=ja),
+    ]
     for chart in built:
         spec = chart.to_dict()
         assert not not_japanese(spec), not_japanese(spec)
@@ -198,11 +222,20 @@ def test_voice_charts_in_japanese(ja):
     segs = {ja("decoded"): [Segment(0.0, 0.2, "s"), Segment(0.2, 0.5, "sh")]}
     cfg = FeatureConfig()
     window = voice_charts.window_table(np.zeros((35, 40)), np.ones((35, 40)), cfg)
-    built = [voice_charts.stacked(
-        voice_charts.spectrogram_chart(voice_charts.spectrogram_table(logmel, 0.5), 0.5, cursor=0.1, tr=ja),
-        voice_charts.posterior_chart(voice_charts.posterior_table(post, ["s", "sh", "z"], 0.5), 0.5, tr=ja),
-        voice_charts.tracks_chart(voice_charts.tracks_table(segs), 0.5, cursor=0.1, tr=ja)),
-        voice_charts.window_chart(window, ja("d posterior(/{p}/) / d input, frame {f}").format(p="s", f=3), tr=ja)]
+    built = [
+        voice_charts.stacked(
+            voice_charts.spectrogram_chart(
+                voice_charts.spectrogram_table(logmel, 0.5), 0.5, cursor=0.1, tr=ja
+            ),
+            voice_charts.posterior_chart(
+                voice_charts.posterior_table(post, ["s", "sh", "z"], 0.5), 0.5, tr=ja
+            ),
+            voice_charts.tracks_chart(voice_charts.tracks_table(segs), 0.5, cursor=0.1, tr=ja),
+        ),
+        voice_charts.window_chart(
+            window, ja("d posterior(/{p}/) / d input, frame {f}").format(p="s", f=3), tr=ja
+        ),
+    ]
     for chart in built:
         spec = chart.to_dict()
         assert not not_japanese(spec), not_japanese(spec)
