@@ -6,10 +6,28 @@ import re
 
 import streamlit as st
 
-from app_state.session import choice, one_of, widget_args
+from app_state.session import _from_widget, choice, one_of
 from i18n import DEFAULT_LANGUAGE, LANG_KEY, LANGUAGES, N_, tr
 
 __all__ = ["language_switch", "record_text"]
+
+
+def _switched() -> None:
+    """The user chose another language: store it (session, URL), and hand every choice widget its
+    value again. Streamlit's browser side keeps a widget's value as the *displayed* text of the
+    option (its format_func's output), so after a change of language a select box would go on
+    showing the old language's text and a radio none; a value set from a callback is sent again,
+    drawn in the new language. Buttons, uploads and table selections (bool / None / objects)
+    cannot be set and need not be."""
+    _from_widget(LANG_KEY, f"w_{LANG_KEY}", LANG_KEY)
+    for key in list(st.session_state):
+        value = st.session_state[key]
+        if (
+            key != f"w_{LANG_KEY}"
+            and isinstance(value, str | int | float | tuple | list)
+            and not isinstance(value, bool)
+        ):
+            st.session_state[key] = value
 
 
 def language_switch() -> str:
@@ -26,7 +44,8 @@ def language_switch() -> str:
         langs,
         format_func=LANGUAGES.get,
         horizontal=True,
-        **widget_args(LANG_KEY, LANG_KEY),
+        key=f"w_{LANG_KEY}",
+        on_change=_switched,
     )
     lang = st.session_state[LANG_KEY]
     st.query_params[LANG_KEY] = lang

@@ -427,6 +427,7 @@ def pair_map(
                 "p_e:Q",
                 scale=alt.Scale(scheme="lightgreyred", domain=[lo, hi], clamp=True),
                 legend=alt.Legend(title=tr("p_e (this pair: {lo} to {hi})").format(lo=f"{lo:.2f}", hi=f"{hi:.2f}"), orient="top",
+                                  titleLimit=300,
                                   format=FORMATS["p"], values=[round(lo, 2), round((lo + hi) / 2, 2), round(hi, 2)]),
             ),
             strokeWidth=alt.condition("datum.selected", alt.value(2.5), alt.value(0)),
