@@ -1,14 +1,17 @@
-"""dnnlens entry point: page config and navigation. Nothing else.
+"""dnnlens entry point: page config, language and navigation. Nothing else.
 
 Each page draws the shared settings sidebar itself (``app_state.sidebar()``); the choices live in
-session state, so they survive page changes.
+session state, so they survive page changes. The language switch is drawn here, above every page's
+sidebar, before the page names are translated.
 """
 
 import streamlit as st
 
+import app_state as S
 from i18n import tr
 
 st.set_page_config(page_title="dnnlens", page_icon="🔎", layout="wide")
+S.language_switch()
 
 pages = [
     st.Page("pages/home.py", title=tr("Home"), icon="🏠", default=True),

@@ -20,7 +20,7 @@ from core.importance import (
     OUTPUTS,
 )
 from core.models import ModelInfo
-from i18n import tr
+from i18n import N_, tr
 
 # ---------------------------------------------------------------------------------------------
 # Session state and the URL
@@ -159,35 +159,35 @@ def _leave_pages_v1_mode() -> None:
 
 
 HELP = {
-    "stat": "How the importance of an input is measured from the gradient dy/dx of the output over the "
+    "stat": N_("How the importance of an input is measured from the gradient dy/dx of the output over the "
     "validation frames: σ (standard deviation over frames, the paper's index: how much the "
-    "sensitivity varies), mean |dy/dx| or the root mean square.",
-    "output": "Which output y is differentiated: the posterior (softmax probability, the paper's choice), "
-    "the logit (the value before the softmax) or the log posterior.",
-    "sample": "The frames the statistic is taken over: every validation frame, or only those of the "
-    "phonemes shown.",
-    "p_e": "p_e = 2(1-ε)/(2-ε): the probability that the input's distributions over the two phonemes' frames "
-    "differ (0 = identical, 1 = disjoint); ε is their overlap (the area under both densities).",
-    "z": "Inputs are normalised per channel (z = (value - mean) / std over the training frames): 0 is the "
-    "average over all frames, +1 one standard deviation above.",
-    "score": "score = importance(A) × importance(B) × p_e: inputs both outputs depend on *and* where the two "
-    "phonemes look different (METHOD.md section 4).",
-    "sigma": "σ of dy/dx: the standard deviation, over many frames, of the derivative of an output y with respect "
+    "sensitivity varies), mean |dy/dx| or the root mean square."),
+    "output": N_("Which output y is differentiated: the posterior (softmax probability, the paper's choice), "
+    "the logit (the value before the softmax) or the log posterior."),
+    "sample": N_("The frames the statistic is taken over: every validation frame, or only those of the "
+    "phonemes shown."),
+    "p_e": N_("p_e = 2(1-ε)/(2-ε): the probability that the input's distributions over the two phonemes' frames "
+    "differ (0 = identical, 1 = disjoint); ε is their overlap (the area under both densities)."),
+    "z": N_("Inputs are normalised per channel (z = (value - mean) / std over the training frames): 0 is the "
+    "average over all frames, +1 one standard deviation above."),
+    "score": N_("score = importance(A) × importance(B) × p_e: inputs both outputs depend on *and* where the two "
+    "phonemes look different (METHOD.md section 4)."),
+    "sigma": N_("σ of dy/dx: the standard deviation, over many frames, of the derivative of an output y with respect "
     "to an input x. Near a decision boundary the derivative swings from frame to frame; an input the "
-    "network ignores has a derivative that stays near 0. Large σ = the output depends on that input.",
-    "logit": "Logit: an output's value before the softmax; the posterior is exp(logit) divided by the sum of "
-    "exp over all outputs.",
-    "posterior": "Posterior: the softmax output, the network's probability that the frame is this phoneme (0 to 1).",
-    "log_posterior": "Log posterior: the logarithm of the posterior (logit minus the log of the softmax's "
-    "denominator); its gradient does not vanish when the posterior is near 0 or 1.",
-    "eps": "ε (overlap): the area shared by the input's two densities (one per phoneme), "
-    "∫ min(p_A, p_B); 1 = identical, 0 = no overlap.",
-    "imp": "Imp(l, i): the importance of unit i of layer l (layer 0 = the inputs) = the sum over all outputs j "
-    "of σ of dy_j/dh_i, the variation of the gradient of each output with respect to the unit.",
-    "orders": "Pruning orders: which units are deleted first. Least / most important first (by Imp); at random "
+    "network ignores has a derivative that stays near 0. Large σ = the output depends on that input."),
+    "logit": N_("Logit: an output's value before the softmax; the posterior is exp(logit) divided by the sum of "
+    "exp over all outputs."),
+    "posterior": N_("Posterior: the softmax output, the network's probability that the frame is this phoneme (0 to 1)."),
+    "log_posterior": N_("Log posterior: the logarithm of the posterior (logit minus the log of the softmax's "
+    "denominator); its gradient does not vanish when the posterior is near 0 or 1."),
+    "eps": N_("ε (overlap): the area shared by the input's two densities (one per phoneme), "
+    "∫ min(p_A, p_B); 1 = identical, 0 = no overlap."),
+    "imp": N_("Imp(l, i): the importance of unit i of layer l (layer 0 = the inputs) = the sum over all outputs j "
+    "of σ of dy_j/dh_i, the variation of the gradient of each output with respect to the unit."),
+    "orders": N_("Pruning orders: which units are deleted first. Least / most important first (by Imp); at random "
     "(the band spans several seeds); smallest L1 norm of the unit's weights first (the common "
     "criterion); smallest Taylor score first (mean |unit value × gradient of the training loss|); "
-    "for inputs also smallest variance first.",
+    "for inputs also smallest variance first."),
 }
 """Help texts of the technical terms, shown where they appear (widgets' help, captions) and in the
 home page's glossary."""

@@ -19,7 +19,7 @@ from core.importance import (
 )
 from core.models import MODELS_DIR, ModelInfo, list_models, load_model
 from core.overlap import ClassHistograms, OverlapDetail, class_histograms, full_range_detail
-from core.phones import PHONES, describe
+from core.phones import PHONE_INFO, PHONES, SILENCE
 from core.train import (
     EvalResult,
     evaluate,
@@ -27,11 +27,12 @@ from core.train import (
     most_confused,
     phone_confusion,
 )
-from i18n import tr
+from i18n import N_, tr
 
-STAT_LABELS = {"std": "σ of dy/dx (the paper's index)", "mean_abs": "mean |dy/dx|", "rms": "rms of dy/dx"}
-OUTPUT_LABELS = {"posterior": "posterior (softmax)", "logit": "logit", "log_posterior": "log posterior"}
-SAMPLE_SETS = {"all": "all validation frames", "selected": "frames of the selected phonemes"}
+STAT_LABELS = {"std": N_("σ of dy/dx (the paper's index)"), "mean_abs": N_("mean |dy/dx|"), "rms": N_("rms of dy/dx")}
+OUTPUT_LABELS = {"posterior": N_("posterior (softmax)"), "logit": N_("logit"), "log_posterior": N_("log posterior")}
+SAMPLE_SETS = {"all": N_("all validation frames"), "selected": N_("frames of the selected phonemes")}
+"""Labels of the sidebar's options, in English: show them through ``tr``."""
 DEFAULT_MODEL = "speech_en_mfbank"
 
 
@@ -327,9 +328,26 @@ def phones_of(name: str) -> list[str]:
     return [p for p in PHONES if p in labels or f"{p}_S1" in labels]
 
 
+def model_description(info: ModelInfo) -> str:
+    """A model's one-line description built from its architecture, in the interface language (the
+    ``description`` saved in model.json is English)."""
+    a = info.arch
+    if info.kind == "speech":
+        return tr("Phoneme classifier on {f} features: {l} hidden layers × {w} units, {act}").format(
+            f=info.features.kind.upper(), l=a.get("n_hidden", "?"), w=a.get("width", "?"),
+            act=a.get("activation", "?"))
+    return tr("Digit CNN: 5 × 5 convolutions with {c1} and {c2} filters, a fully connected layer of {h}").format(
+        c1=a.get("c1", "?"), c2=a.get("c2", "?"), h=a.get("hidden", "?"))
+
+
 def phone_label(phone: str) -> str:
-    """'s  (/s/ as in 'see')' for select boxes."""
-    return f"{phone}  ({describe(phone)})"
+    """'s  (/s/ as in 'see')' for select boxes, in the interface language (the phone's name, its IPA
+    symbol and an example word)."""
+    if phone == SILENCE:
+        return f"{phone}  ({tr('silence')})"
+    ipa, example = PHONE_INFO[phone]
+    described = tr("/{ipa}/ as in '{example}'").format(ipa=ipa, example=example)
+    return f"{phone}  ({described})"
 
 
 DEFAULT_BINS = 30

@@ -11,7 +11,7 @@ from app_state.session import HELP, choice, number_in, one_of, pair_in, put, set
 from app_state.shared import DEFAULT_BINS
 from core import charts
 from core.features import channel_names
-from i18n import tr
+from i18n import N_, tr
 
 # ---------------------------------------------------------------------------------------------
 # The "View" controls of the two analysis pages
@@ -38,6 +38,7 @@ class View:
 
 
 CONTRASTS = (1.0, 1.5, 2.0, 3.0)
+RANK_LABELS = {"score": N_("score (large and different)"), "product": N_("size only")}
 VIEW_PARAMS = ("time", "chan", "top", "scale", "contrast", "colour", "bins", "rows", "rank")
 
 
@@ -130,7 +131,7 @@ def view_controls(fc, page: str) -> View:
                 tr("Order of the cells"),
                 list(charts.RANKS),
                 horizontal=True,
-                format_func=lambda k: tr({"score": "score (large and different)", "product": "size only"}[k]),
+                format_func=lambda k: tr(RANK_LABELS[k]),
                 help=tr(HELP["score"]),
                 **widget_args("view_rank", "rank"),
             )

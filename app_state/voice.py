@@ -71,7 +71,8 @@ def voice_audio(src) -> tuple[np.ndarray, str]:
     size = getattr(src, "size", None)
     size = len(src) if size is None else size
     if size > VOICE_MAX_UPLOAD_MB * 2**20:
-        raise AudioError(f"The file is {size / 2**20:.0f} MB; the limit is {VOICE_MAX_UPLOAD_MB} MB.")
+        raise AudioError(tr("The file is {mb} MB; the limit is {limit} MB.").format(
+            mb=f"{size / 2**20:.0f}", limit=VOICE_MAX_UPLOAD_MB))
     x = _voice_load(src if isinstance(src, bytes) else src.getvalue())
     return x, hashlib.sha256(x.tobytes()).hexdigest()[:16]
 

@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from core.features import FeatureConfig, channel_names, input_meaning
+from core.text import N_, Translate, english
 
 PROFILE_SIZE = 100
 
@@ -161,39 +162,39 @@ AXIS_EXTENT = 58
 one column line up."""
 
 
-def _channel_axis(cfg: FeatureConfig, ext: Extent, title: str | None = None) -> alt.Axis:
+def _channel_axis(cfg: FeatureConfig, ext: Extent, title: str | None = None, tr: Translate = english) -> alt.Axis:
     """A y axis over channel indices labelled in Hz (MFBANK) or cepstral names (MFCC)."""
     lo, hi = ext.channels
     step = max(1, int(np.ceil(ext.n_channels / 10)))
     values = list(range(lo, hi + 1, step))
     if cfg.kind == "mfbank":
         names = [n.removesuffix(" Hz") for n in channel_names(cfg)]
-        return alt.Axis(title=title or "mel band centre (Hz)", values=values, labelExpr=f"{names}[datum.value]",
+        return alt.Axis(title=title or tr("mel band centre (Hz)"), values=values, labelExpr=f"{names}[datum.value]",
                         minExtent=AXIS_EXTENT, maxExtent=AXIS_EXTENT)
     names = channel_names(cfg)
-    return alt.Axis(title=title or "cepstral coefficient", values=values, labelExpr=f"{names}[datum.value]",
+    return alt.Axis(title=title or tr("cepstral coefficient"), values=values, labelExpr=f"{names}[datum.value]",
                     minExtent=AXIS_EXTENT, maxExtent=AXIS_EXTENT)
 
 
-def _time_axis(cfg: FeatureConfig, ext: Extent) -> alt.Axis:
+def _time_axis(cfg: FeatureConfig, ext: Extent, tr: Translate = english) -> alt.Axis:
     step_ms = cfg.winstep * 1000
     lo, hi = ext.time
     step = 1 if ext.n_time <= 9 else (2 if ext.n_time <= 17 else 5)
     return alt.Axis(
-        title="time offset (frames; ms)",
+        title=tr("time offset (frames; ms)"),
         values=[v for v in range(lo, hi + 1) if v % step == 0],
         labelExpr=f"datum.value + ' (' + format(datum.value * {step_ms}, 'd') + ')'",
         labelAngle=0,
     )
 
 
-def _grid_xy(cfg: FeatureConfig, ext: Extent) -> dict:
+def _grid_xy(cfg: FeatureConfig, ext: Extent, tr: Translate = english) -> dict:
     """x = time offset, y = channel, one cell per input, zoomed to ``ext``."""
     return {
         "x": alt.X("offset_frames:Q", scale=alt.Scale(domain=[ext.time[0] - 0.5, ext.time[1] + 0.5], nice=False),
-                   axis=_time_axis(cfg, ext)),
+                   axis=_time_axis(cfg, ext, tr)),
         "y": alt.Y("channel:Q", scale=alt.Scale(domain=[ext.channels[0] - 0.5, ext.channels[1] + 0.5], nice=False),
-                   axis=_channel_axis(cfg, ext)),
+                   axis=_channel_axis(cfg, ext, tr=tr)),
     }
 
 
@@ -205,13 +206,13 @@ def _cell_area_expr(ext: Extent, scale: float) -> str:
 
 
 def _area(field: str, vmax: float, ext: Extent, scale: float, contrast: float, title: str,
-          fmt: str) -> alt.Size:
+          fmt: str, tr: Translate = english) -> alt.Size:
     """Square area of ``field``: 0 -> nothing, ``vmax`` -> a full cell (times ``scale``); in between
     area = full * (value / vmax) ** contrast (contrast 1: area proportional to the value; 2: small
     values shrink faster). The legend is drawn by the same scale, so it stays truthful."""
     kind = {"type": "linear"} if contrast == 1 else {"type": "pow", "exponent": float(contrast)}
     if contrast != 1:
-        title = f"{title}, contrast {contrast:g}"
+        title = tr("{title}, contrast {c}").format(title=title, c=f"{contrast:g}")
     return alt.Size(
         f"{field}:Q",
         scale=alt.Scale(domain=[0, max(vmax, 1e-300)], range=[0, alt.ExprRef(_cell_area_expr(ext, scale))],
@@ -220,7 +221,7 @@ def _area(field: str, vmax: float, ext: Extent, scale: float, contrast: float, t
     )
 
 
-COLOURS = {"importance": "importance", "mean": "class mean (the paper)", "none": "none"}
+COLOURS = {"importance": N_("importance"), "mean": N_("class mean (the paper)"), "none": N_("none")}
 """Colour modes of a phoneme's map: the importance itself (the default: large and dark go together,
 so the most important inputs are the most visible thing), the class-conditional mean of the input
 (METHOD.md section 3: red above average, blue below), or one colour."""
@@ -243,6 +244,7 @@ def importance_map(
     contrast: float = 1.0,
     extent: Extent | None = None,
     whole: pd.DataFrame | None = None,
+    tr: Translate = english,
 ) -> alt.Chart:
     """Squares on the time x channel grid: area ~ importance (``contrast``: see ``_area``), colour
     by ``colour`` (``COLOURS``), axes zoomed to ``extent`` (default the whole grid).
@@ -266,19 +268,19 @@ def importance_map(
         cmax = float(np.nanmax(np.abs(df["mean"]))) if len(df) else 1.0
     cmax = max(cmax, 1e-6)
     tooltip = [
-        alt.Tooltip("offset_frames:Q", title="offset (frames)"),
-        alt.Tooltip("offset_ms:Q", title="offset (ms)"),
-        alt.Tooltip("channel:Q", title="channel"),
-        alt.Tooltip("channel_name:N", title="centre" if cfg.kind == "mfbank" else "coefficient"),
-        alt.Tooltip("importance:Q", title="importance", format=FORMATS["importance"]),
-        alt.Tooltip("mean:Q", title="mean input (z)", format=FORMATS["z"]),
+        alt.Tooltip("offset_frames:Q", title=tr("offset (frames)")),
+        alt.Tooltip("offset_ms:Q", title=tr("offset (ms)")),
+        alt.Tooltip("channel:Q", title=tr("channel")),
+        alt.Tooltip("channel_name:N", title=tr("centre") if cfg.kind == "mfbank" else tr("coefficient")),
+        alt.Tooltip("importance:Q", title=tr("importance"), format=FORMATS["importance"]),
+        alt.Tooltip("mean:Q", title=tr("mean input (z)"), format=FORMATS["z"]),
     ]
     if colour == "mean":
         color = alt.Color("mean:Q", scale=alt.Scale(scheme="redblue", reverse=True, domain=[-cmax, cmax], domainMid=0),
-                          legend=alt.Legend(title="mean input (z)", orient="top", format=".1f"))
+                          legend=alt.Legend(title=tr("mean input (z)"), orient="top", format=".1f"))
     elif colour == "importance":
         color = alt.Color("importance:Q", scale=alt.Scale(scheme="yelloworangered", domain=[0, max(vmax, 1e-300)]),
-                          legend=alt.Legend(title="importance (area and colour)", orient="bottom", titleLimit=300, format=FORMATS["importance"],
+                          legend=alt.Legend(title=tr("importance (area and colour)"), orient="bottom", titleLimit=300, format=FORMATS["importance"],
                                             values=legend_values(vmax)))
     else:
         color = alt.value("#444444")
@@ -286,10 +288,10 @@ def importance_map(
         alt.Chart(df, title=title, width="container", height=map_height(cfg))
         .mark_square(opacity=1.0, clip=True)
         .encode(
-            **_grid_xy(cfg, ext),
+            **_grid_xy(cfg, ext, tr),
             size=_area("importance", vmax, ext, scale, contrast,
-                       "importance (area and colour)" if colour == "importance" else "importance (area)",
-                       FORMATS["importance"]),
+                       tr("importance (area and colour)") if colour == "importance" else tr("importance (area)"),
+                       FORMATS["importance"], tr),
             color=color,
             tooltip=tooltip,
             **hollow_encoding(df, color),
@@ -330,20 +332,21 @@ def fmt(value: float, quantity: str) -> str:
 
 
 def spectral_profile(df: pd.DataFrame, cfg: FeatureConfig, value: str = "importance",
-                     extent: Extent | None = None) -> alt.Chart:
+                     extent: Extent | None = None, *, tr: Translate = english) -> alt.Chart:
     """Importance summed over time for each channel (of the cells in ``df``): bars, channel axis as
     the map's, the same height."""
     ext = extent or Extent.full(cfg)
     height = map_height(cfg)
     prof = df.groupby("channel", as_index=False)[value].sum()
     return (
-        alt.Chart(prof, width="container", height=height, title="per channel")
+        alt.Chart(prof, width="container", height=height, title=tr("per channel"))
         .mark_bar(color="#7f8c8d", orient="horizontal", height=max(2, height / ext.n_channels - 2), clip=True)
         .encode(
             y=alt.Y("channel:Q", scale=alt.Scale(domain=[ext.channels[0] - 0.5, ext.channels[1] + 0.5], nice=False),
                     axis=alt.Axis(labels=False, ticks=False, title=None)),
-            x=alt.X(f"{value}:Q", title="sum over time", axis=alt.Axis(format=".1e", tickCount=2)),
-            tooltip=[alt.Tooltip("channel:Q"), alt.Tooltip(f"{value}:Q", format=FORMATS["importance"])],
+            x=alt.X(f"{value}:Q", title=tr("sum over time"), axis=alt.Axis(format=".1e", tickCount=2)),
+            tooltip=[alt.Tooltip("channel:Q", title=tr("channel")),
+                     alt.Tooltip(f"{value}:Q", title=tr(value), format=FORMATS["importance"])],
         )
         .properties(autosize=FIT_X)
         .configure_view(stroke="#dddddd")
@@ -352,20 +355,21 @@ def spectral_profile(df: pd.DataFrame, cfg: FeatureConfig, value: str = "importa
 
 
 def temporal_profile(df: pd.DataFrame, cfg: FeatureConfig, value: str = "importance",
-                     extent: Extent | None = None) -> alt.Chart:
+                     extent: Extent | None = None, *, tr: Translate = english) -> alt.Chart:
     """Importance summed over channels for each time offset (of the cells in ``df``): bars under
     the map, the same x axis and y-axis extent, so the two line up in one column."""
     ext = extent or Extent.full(cfg)
     prof = df.groupby("offset_frames", as_index=False)[value].sum()
     return (
-        alt.Chart(prof, width="container", height=PROFILE_SIZE, title="per time offset")
+        alt.Chart(prof, width="container", height=PROFILE_SIZE, title=tr("per time offset"))
         .mark_bar(color="#7f8c8d", clip=True)
         .encode(
             x=alt.X("offset_frames:Q", scale=alt.Scale(domain=[ext.time[0] - 0.5, ext.time[1] + 0.5], nice=False),
-                    axis=_time_axis(cfg, ext)),
-            y=alt.Y(f"{value}:Q", title="sum over channels",
+                    axis=_time_axis(cfg, ext, tr)),
+            y=alt.Y(f"{value}:Q", title=tr("sum over channels"),
                     axis=alt.Axis(format=".1e", tickCount=3, minExtent=AXIS_EXTENT, maxExtent=AXIS_EXTENT)),
-            tooltip=[alt.Tooltip("offset_frames:Q"), alt.Tooltip(f"{value}:Q", format=FORMATS["importance"])],
+            tooltip=[alt.Tooltip("offset_frames:Q", title=tr("offset (frames)")),
+                     alt.Tooltip(f"{value}:Q", title=tr(value), format=FORMATS["importance"])],
         )
         .properties(autosize=FIT_X)
         .configure_view(stroke="#dddddd")
@@ -389,6 +393,7 @@ def pair_map(
     contrast: float = 1.0,
     selected: tuple[int, int] | None = None,
     whole: pd.DataFrame | None = None,
+    tr: Translate = english,
 ) -> alt.Chart:
     """Squares sized by importance_a x importance_b, coloured by p_e.
 
@@ -425,26 +430,27 @@ def pair_map(
     sel = alt.selection_point(name=PAIR_SELECTION, fields=["offset_frames", "channel"], on="click",
                               clear="dblclick")
     tooltip = [
-        alt.Tooltip("offset_frames:Q", title="offset (frames)"),
-        alt.Tooltip("offset_ms:Q", title="offset (ms)"),
-        alt.Tooltip("channel_name:N", title="centre" if cfg.kind == "mfbank" else "coefficient"),
-        alt.Tooltip("importance_a:Q", title=f"importance /{label_a}/", format=FORMATS["importance"]),
-        alt.Tooltip("importance_b:Q", title=f"importance /{label_b}/", format=FORMATS["importance"]),
+        alt.Tooltip("offset_frames:Q", title=tr("offset (frames)")),
+        alt.Tooltip("offset_ms:Q", title=tr("offset (ms)")),
+        alt.Tooltip("channel_name:N", title=tr("centre") if cfg.kind == "mfbank" else tr("coefficient")),
+        alt.Tooltip("importance_a:Q", title=tr("importance /{p}/").format(p=label_a), format=FORMATS["importance"]),
+        alt.Tooltip("importance_b:Q", title=tr("importance /{p}/").format(p=label_b), format=FORMATS["importance"]),
         alt.Tooltip("p_e:Q", title="p_e", format=FORMATS["p"]),
-        alt.Tooltip("eps:Q", title="overlap eps", format=FORMATS["p"]),
-        alt.Tooltip("score:Q", title="score", format=FORMATS["score"]),
+        alt.Tooltip("eps:Q", title=tr("overlap ε"), format=FORMATS["p"]),
+        alt.Tooltip("score:Q", title=tr("score"), format=FORMATS["score"]),
     ]
     return (
-        alt.Chart(data, width="container", height=map_height(cfg), title=f"/{label_a}/ vs /{label_b}/")
+        alt.Chart(data, width="container", height=map_height(cfg), title=tr("/{a}/ vs /{b}/").format(a=label_a, b=label_b))
         .mark_square(stroke="black", clip=True)
         .encode(
-            **_grid_xy(cfg, ext),
-            size=_area("importance_pair", vmax, ext, scale, contrast, f"imp /{label_a}/ × imp /{label_b}/ (area)",
-                       FORMATS["product"]),
+            **_grid_xy(cfg, ext, tr),
+            size=_area("importance_pair", vmax, ext, scale, contrast,
+                       tr("imp /{a}/ × imp /{b}/ (area)").format(a=label_a, b=label_b), FORMATS["product"], tr),
             color=alt.Color(
                 "p_e:Q",
                 scale=alt.Scale(scheme="lightgreyred", domain=[lo, hi], clamp=True),
-                legend=alt.Legend(title=f"p_e (this pair: {lo:.2f} to {hi:.2f})", orient="top",
+                legend=alt.Legend(title=tr("p_e (this pair: {lo} to {hi})").format(lo=f"{lo:.2f}", hi=f"{hi:.2f}"), orient="top",
+                                  titleLimit=300,
                                   format=FORMATS["p"], values=[round(lo, 2), round((lo + hi) / 2, 2), round(hi, 2)]),
             ),
             tooltip=tooltip,
@@ -465,6 +471,8 @@ def density_chart(
     label_b: str,
     x_title: str,
     height: int = 240,
+    *,
+    tr: Translate = english,
 ) -> alt.LayerChart:
     """The two class-conditional densities of one input, overlap min(p_a, p_b) shaded grey.
 
@@ -484,15 +492,16 @@ def density_chart(
         }
     )
     overlap = pd.DataFrame({"x": centres, "overlap": np.minimum(p_a, p_b)})
-    colour = alt.Color("phoneme:N", scale=alt.Scale(range=["#1f77b4", "#d62728"]), legend=alt.Legend(orient="top"))
+    colour = alt.Color("phoneme:N", scale=alt.Scale(range=["#1f77b4", "#d62728"]),
+                       legend=alt.Legend(title=tr("phoneme"), orient="top"))
     shade = alt.Chart(overlap).mark_area(color="#999999", opacity=0.45, interpolate="step").encode(
-        x=alt.X("x:Q", title=x_title, scale=alt.Scale(nice=False, zero=False)), y=alt.Y("overlap:Q", title="density")
+        x=alt.X("x:Q", title=x_title, scale=alt.Scale(nice=False, zero=False)), y=alt.Y("overlap:Q", title=tr("density"))
     )
     lines = alt.Chart(long).mark_line(interpolate="step", strokeWidth=2).encode(
         x="x:Q", y="density:Q", color=colour,
-        tooltip=[alt.Tooltip("phoneme:N"), alt.Tooltip("x:Q", format=FORMATS["z"]),
-                 alt.Tooltip("density:Q", format=".3f")],
+        tooltip=[alt.Tooltip("phoneme:N", title=tr("phoneme")), alt.Tooltip("x:Q", title=x_title, format=FORMATS["z"]),
+                 alt.Tooltip("density:Q", title=tr("density"), format=".3f")],
     )
     return alt.layer(shade, lines).properties(
         width="container", height=height, autosize=FIT_X,
-        title=alt.Title("grey area = overlap ε", fontSize=12, fontWeight="normal", anchor="start", color="#555"))
+        title=alt.Title(tr("grey area = overlap ε"), fontSize=12, fontWeight="normal", anchor="start", color="#555"))

@@ -26,6 +26,7 @@ import pandas as pd
 
 from core.charts import FIT_X, Extent, _area, _base_table, _grid_xy, map_height
 from core.features import FeatureConfig
+from core.text import N_, Translate, english
 
 ORDER_COLOURS = {
     "imp_asc": "#1a9850",  # least important first: green (the good direction)
@@ -36,13 +37,14 @@ ORDER_COLOURS = {
     "variance": "#e08214",
 }
 ORDER_NAMES = {
-    "imp_asc": "least important first (Imp)",
-    "imp_desc": "most important first (Imp)",
-    "random": "random (mean, band = min-max)",
-    "l1": "smallest weight norm first (L1)",
-    "taylor": "smallest Taylor score first",
-    "variance": "smallest input variance first",
+    "imp_asc": N_("least important first (Imp)"),
+    "imp_desc": N_("most important first (Imp)"),
+    "random": N_("random (mean, band = min-max)"),
+    "l1": N_("smallest weight norm first (L1)"),
+    "taylor": N_("smallest Taylor score first"),
+    "variance": N_("smallest input variance first"),
 }
+"""Display names of the pruning orders (English; shown through the caller's ``tr``)."""
 
 
 _PAD = alt.AutoSizeParams(type="pad")
@@ -59,8 +61,8 @@ def _autosize(width: Width) -> alt.AutoSizeParams:
     return FIT_X if width == "container" else _PAD
 
 
-def _order_scale(orders: Sequence[str]) -> alt.Scale:
-    names = [ORDER_NAMES.get(o, o) for o in orders]
+def _order_scale(orders: Sequence[str], tr: Translate = english) -> alt.Scale:
+    names = [tr(ORDER_NAMES.get(o, o)) for o in orders]
     return alt.Scale(domain=names, range=[ORDER_COLOURS.get(o, "#999999") for o in orders])
 
 
@@ -69,10 +71,11 @@ def curve_chart(
     full_accuracy: float,
     *,
     title: str = "",
-    x_title: str = "units deleted",
+    x_title: str | None = None,
     marker_k: int | None = None,
     width: Width = "container",
     height: int = 260,
+    tr: Translate = english,
 ) -> alt.LayerChart:
     """Accuracy against units deleted, one line per order, random's band shaded.
 
@@ -81,15 +84,15 @@ def curve_chart(
     """
     df = table.copy()
     orders = list(dict.fromkeys(df["order"]))
-    df["method"] = [ORDER_NAMES.get(o, o) for o in df["order"]]
-    colour = alt.Color("method:N", scale=_order_scale(orders), legend=alt.Legend(title=None, orient="bottom",
+    df["method"] = [tr(ORDER_NAMES.get(o, o)) for o in df["order"]]
+    colour = alt.Color("method:N", scale=_order_scale(orders, tr), legend=alt.Legend(title=None, orient="bottom",
                                                                                  columns=2, labelLimit=260))
-    x = alt.X("k:Q", title=x_title, scale=alt.Scale(nice=False), axis=alt.Axis(tickMinStep=1, format="d"))
-    y = alt.Y("accuracy:Q", title="accuracy (held-out)", scale=alt.Scale(domain=[0, 1]),
+    x = alt.X("k:Q", title=x_title or tr("units deleted"), scale=alt.Scale(nice=False), axis=alt.Axis(tickMinStep=1, format="d"))
+    y = alt.Y("accuracy:Q", title=tr("accuracy (held-out)"), scale=alt.Scale(domain=[0, 1]),
               axis=alt.Axis(format="%"))
-    tooltip = [alt.Tooltip("method:N", title="order"), alt.Tooltip("k:Q", title="deleted"),
-               alt.Tooltip("fraction:Q", title="fraction", format=".0%"),
-               alt.Tooltip("accuracy:Q", title="accuracy", format=".1%")]
+    tooltip = [alt.Tooltip("method:N", title=tr("order")), alt.Tooltip("k:Q", title=tr("deleted")),
+               alt.Tooltip("fraction:Q", title=tr("fraction"), format=".0%"),
+               alt.Tooltip("accuracy:Q", title=tr("accuracy"), format=".1%")]
     layers = []
     if {"lo", "hi"} <= set(df.columns):
         band = df[df["order"] == "random"].dropna(subset=["lo", "hi"])
@@ -99,7 +102,7 @@ def curve_chart(
     layers.append(alt.Chart(df).mark_line(point=alt.OverlayMarkDef(size=18), strokeWidth=2).encode(
         x=x, y=y, color=colour, tooltip=tooltip))
     layers.append(alt.Chart(pd.DataFrame({"full": [full_accuracy]})).mark_rule(
-        strokeDash=[4, 3], color="#888888").encode(y="full:Q", tooltip=[alt.Tooltip("full:Q", title="full model",
+        strokeDash=[4, 3], color="#888888").encode(y="full:Q", tooltip=[alt.Tooltip("full:Q", title=tr("full model"),
                                                                                      format=".1%")]))
     if marker_k is not None:
         layers.append(alt.Chart(pd.DataFrame({"k": [marker_k]})).mark_rule(color="#222222", strokeWidth=1.5).encode(
@@ -108,11 +111,13 @@ def curve_chart(
 
 
 def unit_bars(importance: Mapping[int, np.ndarray], *, title: str = "", panel_width: int = 100,
-              height: int = 150, layer_name: str = "hidden layer", columns: int = 4) -> alt.Chart:
+              height: int = 150, layer_name: str | None = None, columns: int = 4,
+              tr: Translate = english) -> alt.Chart:
     """Imp(l, i) of each layer, units sorted from the most important down; one panel per layer
     (shared y scale). importance: {layer: (units,) array}. Vega-Lite cannot fit a faceted chart to
     its container, so the panels have a fixed width: 4 columns of 100 px (about 520 px with the axis)
     fit a column of a 1024 px screen with the sidebar open."""
+    layer_name = layer_name or tr("hidden layer")
     rows = []
     for layer, imp in importance.items():
         v = np.sort(np.asarray(imp, dtype=np.float64))[::-1]
@@ -123,9 +128,10 @@ def unit_bars(importance: Mapping[int, np.ndarray], *, title: str = "", panel_wi
         alt.Chart(df, width=panel_width, height=height)
         .mark_area(color="#4575b4", opacity=0.85, interpolate="step-after")
         .encode(
-            x=alt.X("rank:Q", title="units, sorted", axis=alt.Axis(tickCount=3)),
+            x=alt.X("rank:Q", title=tr("units, sorted"), axis=alt.Axis(tickCount=3)),
             y=alt.Y("importance:Q", title="Imp(l, i)", axis=alt.Axis(format=".2g")),
-            tooltip=[alt.Tooltip("layer:N"), alt.Tooltip("rank:Q"), alt.Tooltip("importance:Q", format=".3g")],
+            tooltip=[alt.Tooltip("layer:N", title=tr("layer")), alt.Tooltip("rank:Q", title=tr("rank")),
+                     alt.Tooltip("importance:Q", title="Imp(l, i)", format=".3g")],
         )
         .facet(facet=alt.Facet("layer:N", title=None, sort=alt.SortField("order")), columns=columns, title=title)
         .resolve_scale(x="independent")
@@ -133,28 +139,34 @@ def unit_bars(importance: Mapping[int, np.ndarray], *, title: str = "", panel_wi
 
 
 def filter_bars(importance: np.ndarray, *, title: str = "", highlight: Sequence[int] = (),
-                width: Width = "container", height: int = 180) -> alt.Chart:
+                width: Width = "container", height: int = 180, tr: Translate = english) -> alt.Chart:
     """Importance of each filter as bars in filter order; filters in ``highlight`` (e.g. deleted)
     drawn light grey."""
     imp = np.asarray(importance, dtype=np.float64)
     gone = set(int(h) for h in highlight)
+    kept, deleted = tr("kept"), tr("deleted")
     df = pd.DataFrame({"filter": np.arange(len(imp)), "importance": imp,
-                       "state": ["deleted" if i in gone else "kept" for i in range(len(imp))]})
+                       "state": [deleted if i in gone else kept for i in range(len(imp))]})
     return (
         alt.Chart(df, width=width, height=height, title=title, autosize=_autosize(width))
         .mark_bar()
         .encode(
-            x=alt.X("filter:O", title="filter"),
-            y=alt.Y("importance:Q", title="importance", axis=alt.Axis(format=".2g")),
-            color=alt.Color("state:N", scale=alt.Scale(domain=["kept", "deleted"], range=["#4575b4", "#d9d9d9"]),
+            x=alt.X("filter:O", title=tr("filter")),
+            y=alt.Y("importance:Q", title=tr("importance"), axis=alt.Axis(format=".2g")),
+            color=alt.Color("state:N", scale=alt.Scale(domain=[kept, deleted], range=["#4575b4", "#d9d9d9"]),
                             legend=alt.Legend(title=None, orient="top") if gone else None),
-            tooltip=[alt.Tooltip("filter:O"), alt.Tooltip("importance:Q", format=".3g"), alt.Tooltip("state:N")],
+            tooltip=[alt.Tooltip("filter:O", title=tr("filter")),
+                     alt.Tooltip("importance:Q", title=tr("importance"), format=".3g"),
+                     alt.Tooltip("state:N", title=tr("state"))],
         )
     )
 
 
+UNIT_NAMES = {"phoneme": N_("phoneme"), "digit": N_("digit")}
+
+
 def damage_bars(losses: Sequence[tuple[str, float]], *, title: str = "", n: int = 12, width: Width = "container",
-                unit: str = "phoneme") -> alt.Chart:
+                unit: str = "phoneme", tr: Translate = english) -> alt.Chart:
     """The (at most ``n``) classes that lose most: bars of the recall change (pruned minus full, a
     loss is negative), most damaged at the top; classes that do not lose are left out.
     losses: (class, recall lost) as ``PruneCurve.damage`` gives them."""
@@ -167,37 +179,41 @@ def damage_bars(losses: Sequence[tuple[str, float]], *, title: str = "", n: int 
             # sorted by the value itself, so a redraw with new data keeps the order right
             y=alt.Y(f"{unit}:N", sort=alt.EncodingSortField(field="change", order="ascending"), title=None,
                     axis=alt.Axis(labelOverlap=False)),
-            x=alt.X("change:Q", title="recall change (pruned − full)", axis=alt.Axis(format="+.0%", tickCount=4)),
-            tooltip=[alt.Tooltip(f"{unit}:N"), alt.Tooltip("change:Q", format="+.1%")],
+            x=alt.X("change:Q", title=tr("recall change (pruned − full)"), axis=alt.Axis(format="+.0%", tickCount=4)),
+            tooltip=[alt.Tooltip(f"{unit}:N", title=tr(UNIT_NAMES.get(unit, unit))), alt.Tooltip("change:Q", title=tr("change"), format="+.1%")],
         )
     )
 
 
-def kept_inputs_map(cfg: FeatureConfig, keep: np.ndarray, importance: np.ndarray, *, title: str = "") -> alt.Chart:
+def kept_inputs_map(cfg: FeatureConfig, keep: np.ndarray, importance: np.ndarray, *, title: str = "",
+                    tr: Translate = english) -> alt.Chart:
     """The input grid (time x channel): kept inputs as blue squares sized by their importance,
     deleted ones as small grey crosses. keep: (input_dim,) bool; importance: (input_dim,). Fits its
     column like core.charts' maps (square area a Vega expression of the width)."""
     df = _base_table(cfg)
     df["importance"] = np.asarray(importance, dtype=np.float64)
-    df["state"] = np.where(np.asarray(keep, dtype=bool), "kept", "deleted")
+    kept_mask = np.asarray(keep, dtype=bool)
+    df["state"] = np.where(kept_mask, tr("kept"), tr("deleted"))
     ext = Extent.full(cfg)
     height = map_height(cfg)
     vmax = float(df["importance"].max()) or 1.0
-    tooltip = [alt.Tooltip("offset_frames:Q", title="offset (frames)"),
-               alt.Tooltip("channel_name:N", title="centre" if cfg.kind == "mfbank" else "coefficient"),
-               alt.Tooltip("importance:Q", format=".3g"), alt.Tooltip("state:N")]
-    kept = alt.Chart(df[df.state == "kept"]).mark_square(color="#4575b4").encode(
-        **_grid_xy(cfg, ext), size=_area("importance", vmax, ext, 1.0, 1.0, "importance (area)", ".2g"),
+    tooltip = [alt.Tooltip("offset_frames:Q", title=tr("offset (frames)")),
+               alt.Tooltip("channel_name:N", title=tr("centre") if cfg.kind == "mfbank" else tr("coefficient")),
+               alt.Tooltip("importance:Q", title=tr("importance"), format=".3g"),
+               alt.Tooltip("state:N", title=tr("state"))]
+    kept = alt.Chart(df[kept_mask]).mark_square(color="#4575b4").encode(
+        **_grid_xy(cfg, ext, tr), size=_area("importance", vmax, ext, 1.0, 1.0, tr("importance (area)"), ".2g", tr),
         tooltip=tooltip)
-    gone = alt.Chart(df[df.state == "deleted"]).mark_point(shape="cross", color="#bdbdbd", size=30,
-                                                            filled=True).encode(**_grid_xy(cfg, ext), tooltip=tooltip)
+    gone = alt.Chart(df[~kept_mask]).mark_point(shape="cross", color="#bdbdbd", size=30,
+                                                filled=True).encode(**_grid_xy(cfg, ext, tr), tooltip=tooltip)
     return (alt.layer(gone, kept)
             .properties(width="container", height=height, title=title, autosize=FIT_X)
             .configure_axis(grid=False).configure_view(stroke="#dddddd"))
 
 
 def image_grid(images: np.ndarray, *, names: Sequence[str] | None = None, columns: int = 8, cell: int = 8,
-               title: str = "", scheme: str | None = None, symmetric: bool = True) -> alt.Chart:
+               title: str = "", scheme: str | None = None, symmetric: bool = True,
+               tr: Translate = english) -> alt.Chart:
     """Small images (n, h, w) as heatmaps in a grid of ``columns``; each image scaled to its own
     largest |value| (``symmetric``: -1..1 diverging, default scheme red/blue with white at 0; else
     0..1 sequential, default greys)."""
@@ -227,8 +243,8 @@ def image_grid(images: np.ndarray, *, names: Sequence[str] | None = None, column
             x=alt.X("x:O", axis=None),
             y=alt.Y("y:O", axis=None),
             color=colour,
-            tooltip=[alt.Tooltip("image:N"), alt.Tooltip("x:O"), alt.Tooltip("y:O"),
-                     alt.Tooltip("raw:Q", title="value", format=".3g")],
+            tooltip=[alt.Tooltip("image:N", title=tr("image")), alt.Tooltip("x:O"), alt.Tooltip("y:O"),
+                     alt.Tooltip("raw:Q", title=tr("value"), format=".3g")],
         )
         .facet(facet=alt.Facet("image:N", title=None, sort=alt.SortField("idx"),
                                header=alt.Header(labelFontSize=10, labelPadding=2)),

@@ -29,6 +29,7 @@ import pandas as pd
 from core.charts import FIT_X
 from core.features import FeatureConfig, mel_centres_hz
 from core.phones import Segment
+from core.text import Translate, english
 
 _AXIS_W = 70
 _PAD = alt.AutoSizeParams(type="pad")
@@ -82,7 +83,7 @@ TIME_SELECTION = "voice_time"
 
 
 def spectrogram_chart(table: pd.DataFrame, duration: float, *, cursor: float | None = None,
-                      boundaries: Sequence[float] = (), height: int = 220) -> alt.LayerChart:
+                      boundaries: Sequence[float] = (), height: int = 220, tr: Translate = english) -> alt.LayerChart:
     """The log-mel spectrogram (time x mel channel), optional segment boundaries as white rules.
     A click on it selects the clicked column's time span (``TIME_SELECTION``)."""
     n_ch = int(table["channel"].max()) + 1
@@ -92,14 +93,14 @@ def spectrogram_chart(table: pd.DataFrame, duration: float, *, cursor: float | N
     base = alt.Chart(table).mark_rect().encode(
         x=_time_x(duration, labels=False), x2="t1:Q",
         y=alt.Y("channel:Q", scale=alt.Scale(domain=[0, n_ch], nice=False),
-                axis=alt.Axis(title="Hz (mel)", values=every, labelExpr=label_expr, minExtent=_AXIS_W,
+                axis=alt.Axis(title=tr("Hz (mel)"), values=every, labelExpr=label_expr, minExtent=_AXIS_W,
                               maxExtent=_AXIS_W)),
         y2=alt.Y2("channel_top:Q"),
         color=alt.Color("value:Q", scale=alt.Scale(scheme="magma"), legend=None),
-        tooltip=[alt.Tooltip("t0:Q", title="time (s)", format=".2f"), alt.Tooltip("hz:Q", title="Hz"),
-                 alt.Tooltip("value:Q", title="log energy", format=".1f")],
+        tooltip=[alt.Tooltip("t0:Q", title=tr("time (s)"), format=".2f"), alt.Tooltip("hz:Q", title="Hz"),
+                 alt.Tooltip("value:Q", title=tr("log energy"), format=".1f")],
     ).transform_calculate(channel_top="datum.channel + 1").properties(
-        height=height, title="log-mel spectrogram (click to move the cursor)"
+        height=height, title=tr("log-mel spectrogram (click to move the cursor)")
     ).add_params(alt.selection_point(name=TIME_SELECTION, fields=["t0", "t1"], on="click"))
     layers = [base]
     if len(boundaries):
@@ -133,17 +134,18 @@ def posterior_table(posteriors: np.ndarray, names: Sequence[str], duration: floa
     })
 
 
-def posterior_chart(table: pd.DataFrame, duration: float, *, cursor: float | None = None) -> alt.LayerChart:
+def posterior_chart(table: pd.DataFrame, duration: float, *, cursor: float | None = None,
+                    tr: Translate = english) -> alt.LayerChart:
     """Frame posteriors as a time x phoneme heatmap (rows: the phonemes that reach the threshold)."""
     order = table.drop_duplicates("phone").sort_values("order")["phone"].tolist()
     chart = alt.Chart(table).mark_rect().encode(
         x=_time_x(duration, labels=False), x2="t1:Q",
-        y=alt.Y("phone:N", sort=order, axis=_y_axis("phoneme")),
+        y=alt.Y("phone:N", sort=order, axis=_y_axis(tr("phoneme"))),
         color=alt.Color("posterior:Q", scale=alt.Scale(scheme="greys", domain=[0, 1]),
-                        legend=alt.Legend(title="posterior", orient="right")),
-        tooltip=[alt.Tooltip("t0:Q", title="time (s)", format=".2f"), "phone:N",
-                 alt.Tooltip("posterior:Q", format=".2f")],
-    ).properties(height=max(120, 12 * len(order)), title="network posteriors (phonemes reaching 0.3)")
+                        legend=alt.Legend(title=tr("posterior"), orient="right")),
+        tooltip=[alt.Tooltip("t0:Q", title=tr("time (s)"), format=".2f"), alt.Tooltip("phone:N", title=tr("phoneme")),
+                 alt.Tooltip("posterior:Q", title=tr("posterior"), format=".2f")],
+    ).properties(height=max(120, 12 * len(order)), title=tr("network posteriors (phonemes reaching 0.3)"))
     return _with_cursor(chart, cursor)
 
 
@@ -154,15 +156,17 @@ def tracks_table(tracks: Mapping[str, Sequence[Segment]]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["track", "t0", "t1", "phone", "mid", "label"])
 
 
-def tracks_chart(table: pd.DataFrame, duration: float, *, cursor: float | None = None) -> alt.LayerChart:
+def tracks_chart(table: pd.DataFrame, duration: float, *, cursor: float | None = None,
+                 tr: Translate = english) -> alt.LayerChart:
     """Segment lists as rows of labelled bars on the shared time axis (silences light grey)."""
     order = list(dict.fromkeys(table["track"]))
     y = alt.Y("track:N", sort=order, axis=_y_axis(None))
     bars = alt.Chart(table).mark_bar(stroke="white", strokeWidth=1).encode(
-        x=_time_x(duration, "time (s)"), x2="t1:Q", y=y,
+        x=_time_x(duration, tr("time (s)")), x2="t1:Q", y=y,
         color=alt.condition("datum.phone == 'sil'", alt.value("#e8e8e8"), alt.value("#9ecae1")),
-        tooltip=["track:N", "phone:N", alt.Tooltip("t0:Q", title="start (s)", format=".3f"),
-                 alt.Tooltip("t1:Q", title="end (s)", format=".3f")],
+        tooltip=[alt.Tooltip("track:N", title=tr("track")), alt.Tooltip("phone:N", title=tr("phoneme")),
+                 alt.Tooltip("t0:Q", title=tr("start (s)"), format=".3f"),
+                 alt.Tooltip("t1:Q", title=tr("end (s)"), format=".3f")],
     )
     text = alt.Chart(table).mark_text(fontSize=11).encode(x="mid:Q", y=y, text="label:N")
     chart = alt.layer(bars, text).properties(height=28 * max(1, len(order)))
@@ -188,20 +192,20 @@ def window_table(window: np.ndarray, gradient: np.ndarray, cfg: FeatureConfig) -
     })
 
 
-def window_chart(table: pd.DataFrame, title: str, size: int = 420) -> alt.Chart:
+def window_chart(table: pd.DataFrame, title: str, size: int = 420, *, tr: Translate = english) -> alt.Chart:
     """The input window as a square map coloured by the gradient (red +, blue -, white 0)."""
     vmax = float(np.abs(table["gradient"]).max()) or 1.0
     n_ch = int(table["channel"].max()) + 1
     return alt.Chart(table).mark_rect().encode(
-        x=alt.X("offset_ms:O", title="time offset (ms)",
+        x=alt.X("offset_ms:O", title=tr("time offset (ms)"),
                 axis=alt.Axis(values=[-170, -100, -50, 0, 50, 100, 170], labelAngle=0)),
-        y=alt.Y("channel:O", sort="descending", title="mel channel (0 = low)",
+        y=alt.Y("channel:O", sort="descending", title=tr("mel channel (0 = low)"),
                 axis=alt.Axis(values=list(range(0, n_ch, 5)))),
         color=alt.Color("gradient:Q", scale=alt.Scale(scheme="redblue", reverse=True, domain=[-vmax, vmax]),
                         legend=alt.Legend(title="dy/dx", format=".2g")),
-        tooltip=[alt.Tooltip("offset_ms:O", title="offset (ms)"), "channel:O", alt.Tooltip("hz:Q", title="Hz"),
-                 alt.Tooltip("value:Q", title="input (normalised)", format=".2f"),
-                 alt.Tooltip("gradient:Q", format=".3g")],
+        tooltip=[alt.Tooltip("offset_ms:O", title=tr("offset (ms)")), alt.Tooltip("channel:O", title=tr("channel")),
+                 alt.Tooltip("hz:Q", title="Hz"), alt.Tooltip("value:Q", title=tr("input (normalised)"), format=".2f"),
+                 alt.Tooltip("gradient:Q", title=tr("gradient"), format=".3g")],
     ).properties(width=size, height=size, title=title)
 
 

@@ -33,15 +33,15 @@ if view == "filters":
     st.caption(tr("First-layer filters (5 × 5 weights; red positive, blue negative, each scaled to its own "
                   "largest weight)."))
     w1 = S.digit_conv1_weights(name)
-    st.altair_chart(uc.image_grid(w1, names=[f"f{i}" for i in range(len(w1))], columns=8, cell=9),
+    st.altair_chart(uc.image_grid(w1, names=[f"f{i}" for i in range(len(w1))], columns=8, cell=9, tr=tr),
                     width="content")
     c1, c2 = st.columns(2)
-    c1.altair_chart(uc.filter_bars(imp[1], title=tr("conv1: importance of each filter")), width="stretch")
-    c2.altair_chart(uc.filter_bars(imp[2], title=tr("conv2: importance of each filter")), width="stretch")
+    c1.altair_chart(uc.filter_bars(imp[1], title=tr("conv1: importance of each filter"), tr=tr), width="stretch")
+    c2.altair_chart(uc.filter_bars(imp[2], title=tr("conv2: importance of each filter"), tr=tr), width="stretch")
     st.caption(tr("Importance = {stat} ({out}), summed over the 10 outputs and the positions of the "
                   "filter's map, over {subset} (the ranking the deletion curves use).").format(
-        stat=S.STAT_LABELS[cfg.stat], out=S.OUTPUT_LABELS[cfg.output],
-        subset=S.pruning_subsets(name).get("stats", "")))
+        stat=tr(S.STAT_LABELS[cfg.stat]), out=tr(S.OUTPUT_LABELS[cfg.output]),
+        subset=S.record_text(S.pruning_subsets(name).get("stats", ""))))
 
 if view == "digit":
     digits = list(range(10))
@@ -54,11 +54,11 @@ if view == "digit":
     imap = S.digit_importance_map(name, cfg.output, cfg.stat, d)
     p1, p2, p3 = st.columns(3)
     p1.altair_chart(uc.image_grid(ds.images[idx[i - 1]][None] / 255.0, names=[tr("the image")], cell=6,
-                                  symmetric=False), width="content")
-    p2.altair_chart(uc.image_grid(grad[None], names=[tr("dy/dx of '{p}' at this image").format(p=pred)], cell=6),
+                                  symmetric=False, tr=tr), width="content")
+    p2.altair_chart(uc.image_grid(grad[None], names=[tr("dy/dx of '{p}' at this image").format(p=pred)], cell=6, tr=tr),
                     width="content")
     p3.altair_chart(uc.image_grid(imap[None], names=[tr("importance for '{d}' over all digits").format(d=d)],
-                                  cell=6, symmetric=False, scheme="orangered"), width="content")
+                                  cell=6, symmetric=False, scheme="orangered", tr=tr), width="content")
     st.caption(tr("The network says **{p}** ({q:.0%}). Middle: the gradient of that output at this very image "
                   "(red: more ink here raises it). Right: the paper's index for output '{d}', the variation of "
                   "that gradient over all {n:,} held-out digits.").format(p=pred, q=float(post[pred]), d=d,
@@ -66,9 +66,9 @@ if view == "digit":
     maps = S.digit_mean_maps(name, d)
     st.markdown(tr("**Mean feature maps for '{d}'** (after the ReLU; each scaled to its own maximum)").format(d=d))
     st.altair_chart(uc.image_grid(maps[1], names=[f"conv1 f{j}" for j in range(len(maps[1]))], columns=6, cell=3,
-                                  symmetric=False), width="content")
+                                  symmetric=False, tr=tr), width="content")
     st.altair_chart(uc.image_grid(maps[2], names=[f"conv2 f{j}" for j in range(len(maps[2]))], columns=6, cell=5,
-                                  symmetric=False), width="content")
+                                  symmetric=False, tr=tr), width="content")
 
 if view == "prune":
     st.markdown(tr(
@@ -80,7 +80,7 @@ if view == "prune":
     conv = c1.radio(tr("Filters of"), [2, 1], format_func=lambda v: f"conv{v}", key="cnn_conv")
     available = [o for o in uc.ORDER_NAMES if o != "variance"]
     orders = c2.multiselect(tr("Orders"), available, default=["imp_asc", "imp_desc", "random", "l1"],
-                            format_func=uc.ORDER_NAMES.get, key="cnn_orders", help=tr(S.HELP["orders"]))
+                            format_func=lambda o: tr(uc.ORDER_NAMES[o]), key="cnn_orders", help=tr(S.HELP["orders"]))
     if not orders:
         st.info(tr("Choose at least one order."))
         st.stop()
@@ -89,14 +89,14 @@ if view == "prune":
     plain = S.prune_curve(name, "filters", conv, orders, cfg.stat, cfg.output, retrain=False)
     s1, s2 = st.columns([3, 2])
     k = s1.select_slider(tr("Delete k filters"), options=list(curve.k), value=curve.k[len(curve.k) // 2],
-                         key=f"cnn_k_{conv}", format_func=lambda v: f"{v} of {curve.n_units}")
-    order = s2.radio(tr("Pruned model to inspect"), orders, format_func=uc.ORDER_NAMES.get, key="cnn_order")
+                         key=f"cnn_k_{conv}", format_func=lambda v: tr("{k} of {n}").format(k=v, n=curve.n_units))
+    order = s2.radio(tr("Pruned model to inspect"), orders, format_func=lambda o: tr(uc.ORDER_NAMES[o]), key="cnn_order")
     g1, g2 = st.columns(2)
     g1.altair_chart(uc.curve_chart(curve.table(), curve.full_accuracy, marker_k=k,
-                                   title=tr("with FC-only retraining"), x_title=tr("filters deleted")),
+                                   title=tr("with FC-only retraining"), x_title=tr("filters deleted"), tr=tr),
                     width="stretch")
     g2.altair_chart(uc.curve_chart(plain.table(), plain.full_accuracy, marker_k=k,
-                                   title=tr("without retraining"), x_title=tr("filters deleted")),
+                                   title=tr("without retraining"), x_title=tr("filters deleted"), tr=tr),
                     width="stretch")
     rt = curve.settings.get("retrain") or {}
     st.caption(tr("Retraining starts from the pruned network's weights and sees the digits without the shifts the "
@@ -105,18 +105,18 @@ if view == "prune":
     st.caption(tr("Retraining: fc1 and fc2 only, {e} epochs of Adam (lr {lr}, batch {b}, seed {s}) on {t}; "
                   "accuracy on {n:,} held-out digits.").format(
         e=rt.get("epochs"), lr=rt.get("lr"), b=rt.get("batch_size"), s=rt.get("seed"),
-        t=curve.settings.get("train", ""), n=curve.n_frames))
+        t=S.record_text(curve.settings.get("train", "")), n=curve.n_frames))
     i = curve.point(k)
     p = S.pruned_model(name, "filters", conv, order, k, cfg.stat, cfg.output)
     d1, d2, d3 = st.columns([3, 3, 2])
     with d1:
         st.markdown(tr("**With {k} of {n} conv{c} filters deleted**").format(k=k, n=curve.n_units, c=conv))
-        st.dataframe([{tr("order"): uc.ORDER_NAMES[o], tr("retrained"): uc.accuracy_text(curve.curves[o][i]),
+        st.dataframe([{tr("order"): tr(uc.ORDER_NAMES[o]), tr("retrained"): uc.accuracy_text(curve.curves[o][i]),
                        tr("not retrained"): uc.accuracy_text(plain.curves[o][i])} for o in orders],
                      hide_index=True, width="stretch")
         st.caption(tr("Full model: {a}.").format(a=uc.accuracy_text(curve.full_accuracy)))
     with d2:
-        st.markdown(tr("**The pruned network** ({o})").format(o=uc.ORDER_NAMES[order]))
+        st.markdown(tr("**The pruned network** ({o})").format(o=tr(uc.ORDER_NAMES[order])))
         st.dataframe([
             {"": tr("parameters"), tr("full"): f"{p.full_cost.params:,}", tr("pruned"): f"{p.cost.params:,}"},
             {"": tr("multiply-adds per digit"), tr("full"): f"{p.full_cost.macs:,}", tr("pruned"): f"{p.cost.macs:,}"},
@@ -127,11 +127,12 @@ if view == "prune":
                            lambda: S.retrained_zip(name, p, f"{name}_conv{conv}_{order}_{k}"),
                            file_name=f"{name}_conv{conv}_{order}_{k}.zip", mime="application/zip", key="cnn_dl")
     with d3:
-        st.altair_chart(uc.damage_bars(curve.damage(order, k), title=tr("Digits that lose most"), unit="digit"),
+        st.altair_chart(uc.damage_bars(curve.damage(order, k), title=tr("Digits that lose most"), unit="digit", tr=tr),
                         width="stretch")
     gone = [int(j) for j in (~p.keep[conv]).nonzero()[0]]
     st.altair_chart(uc.filter_bars(imp[conv], highlight=gone,
-                                   title=tr("conv{c}: importance of each filter, deleted ones grey").format(c=conv)),
+                                   title=tr("conv{c}: importance of each filter, deleted ones grey").format(c=conv),
+                                   tr=tr),
                     width="stretch")
     st.download_button(tr("Download the curves (CSV)"),
                        (curve.table().assign(retrained=True).to_csv(index=False)

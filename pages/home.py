@@ -6,7 +6,7 @@ import streamlit as st
 
 import app_state as S
 from core.unit_charts import accuracy_text
-from i18n import tr
+from i18n import N_, current_language, tr
 
 S.sidebar()
 st.title(tr("dnnlens: what a deep neural network looks at"))
@@ -79,7 +79,7 @@ models = S.all_models()
 for col, info in zip(st.columns(max(1, len(models))), models, strict=False):
     with col.container(border=True):
         st.markdown(f"**{info.name}**")
-        st.markdown(info.description or "")
+        st.markdown(S.model_description(info) if current_language() != "en" else (info.description or ""))
         data, acc = info.data or {}, info.metrics.get("heldout_accuracy")
         acc_text = accuracy_text(acc) if acc is not None else "?"
         if info.kind == "speech":
@@ -97,8 +97,8 @@ for col, info in zip(st.columns(max(1, len(models))), models, strict=False):
             st.page_link("pages/digit_cnn.py", label=tr("Its filters and their pruning: Digit CNN"), icon="🔢")
 
 with st.expander(tr("Glossary")):
-    for term, key in [("σ of dy/dx", "sigma"), ("posterior", "posterior"), ("logit", "logit"),
-                      ("log posterior", "log_posterior"), ("normalised z", "z"), ("ε", "eps"), ("p_e", "p_e"),
-                      ("score", "score"), ("Imp(l, i)", "imp"), (tr("pruning orders"), "orders")]:
-        st.markdown(f"**{term}**: {tr(S.HELP[key])}")
+    for term, key in [(N_("σ of dy/dx"), "sigma"), (N_("posterior"), "posterior"), (N_("logit"), "logit"),
+                      (N_("log posterior"), "log_posterior"), (N_("normalised z"), "z"), ("ε", "eps"), ("p_e", "p_e"),
+                      (N_("score"), "score"), ("Imp(l, i)", "imp"), (N_("pruning orders"), "orders")]:
+        st.markdown(f"**{tr(term)}**: {tr(S.HELP[key])}")
 S.report_repairs()

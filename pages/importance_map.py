@@ -35,16 +35,16 @@ colour_text = {
 st.caption(tr(
     "Square area ∝ {stat} for output /{t}/ ({out}), over {n:,} validation frames ({set}); {colour}. "
     "Hover a square for its values. The ranges zoom the map; filtering keeps every square's size and colour."
-).format(stat=S.STAT_LABELS[cfg.stat], t=target, out=S.OUTPUT_LABELS[cfg.output], n=n_frames,
-         set=S.SAMPLE_SETS[cfg.sample_set], colour=colour_text), help=tr(S.HELP["stat"]) + " " + tr(S.HELP["z"]))
+).format(stat=tr(S.STAT_LABELS[cfg.stat]), t=target, out=tr(S.OUTPUT_LABELS[cfg.output]), n=n_frames,
+         set=tr(S.SAMPLE_SETS[cfg.sample_set]), colour=colour_text), help=tr(S.HELP["stat"]) + " " + tr(S.HELP["z"]))
 
 square = charts.importance_map(cells, fc, view.scale, title=f"/{target}/", whole=table,
                                colour=view.colour,
-                               contrast=view.contrast, extent=view.extent)
+                               contrast=view.contrast, extent=view.extent, tr=tr)
 map_col, profile_col = st.columns([4, 1])
 map_col.altair_chart(square, width="stretch", key="map_chart")
-map_col.altair_chart(charts.temporal_profile(cells, fc, extent=view.extent), width="stretch", key="map_time_profile")
-profile_col.altair_chart(charts.spectral_profile(cells, fc, extent=view.extent), width="stretch",
+map_col.altair_chart(charts.temporal_profile(cells, fc, extent=view.extent, tr=tr), width="stretch", key="map_time_profile")
+profile_col.altair_chart(charts.spectral_profile(cells, fc, extent=view.extent, tr=tr), width="stretch",
                          key="map_channel_profile")
 st.download_button(tr("Download the map's data (CSV)"), cells.to_csv(index=False).encode(),
                    file_name=f"importance_{cfg.model}_{target}_{cfg.stat}.csv", mime="text/csv")

@@ -42,13 +42,13 @@ st.caption(tr(
     "Square area ∝ importance(/{a}/) × importance(/{b}/) ({stat}); colour = p_e, the probability that the "
     "input's distributions over /{a}/ and /{b}/ frames differ ({bins} bins), scaled to this pair's range. "
     "The table and the cell shown first are {order}. Click a square or a table row to see its distributions."
-).format(a=a, b=b, stat=S.STAT_LABELS[cfg.stat], bins=view.bins, order=order), help=tr(S.HELP["p_e"]))
+).format(a=a, b=b, stat=tr(S.STAT_LABELS[cfg.stat]), bins=view.bins, order=order), help=tr(S.HELP["p_e"]))
 
 events = S.cell_events("pair_chart", "pair_table")
 map_col, detail_col = st.columns([3, 2])
 map_col.altair_chart(
     charts.pair_map(cells, fc, a, b, whole=table, extent=view.extent, contrast=view.contrast,
-                    selected=(int(row.offset_frames), int(row.channel))),
+                    selected=(int(row.offset_frames), int(row.channel)), tr=tr),
     on_select=events["chart"], selection_mode=charts.PAIR_SELECTION, key="pair_chart", width="stretch")
 
 detail = S.pair_detail(cfg.model, a, b, int(row["input"]), view.bins)
@@ -65,7 +65,7 @@ with detail_col:
              ip=charts.fmt(row.importance_pair, "product"), sc=charts.fmt(row.score, "score")),
         help=tr(S.HELP["p_e"]))
     st.altair_chart(charts.density_chart(detail.centres, detail.p_a, detail.p_b, a, b,
-                                         tr("input value (normalised z)")), width="stretch", key="pair_density")
+                                         tr("input value (normalised z)"), tr=tr), width="stretch", key="pair_density")
     if picked is not None:
         st.button(tr("Back to the top cell"), on_click=S.set_cell, args=(None,))
 
@@ -81,8 +81,8 @@ st.dataframe(
         "offset_frames": num(tr("offset"), format="%+d", help=tr("time offset in frames of 10 ms")),
         "offset_ms": num(tr("ms"), format="%+.0f"),
         "channel_name": st.column_config.TextColumn(tr("centre") if fc.kind == "mfbank" else tr("coefficient")),
-        "importance_a": num(f"imp /{a}/", format="%.2e"),
-        "importance_b": num(f"imp /{b}/", format="%.2e"),
+        "importance_a": num(tr("imp /{p}/").format(p=a), format="%.2e"),
+        "importance_b": num(tr("imp /{p}/").format(p=b), format="%.2e"),
         "importance_pair": num(tr("product"), format="%.2e"),
         "p_e": num("p_e", format="%.2f", help=tr(S.HELP["p_e"])),
         "score": num(tr("score"), format="%.2e", help=tr(S.HELP["score"])),

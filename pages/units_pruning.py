@@ -19,12 +19,12 @@ st.markdown(tr(
 imp = S.unit_importance_layers(cfg.model, cfg.stat, cfg.output)
 hidden = {layer: v for layer, v in imp.items() if layer > 0}
 st.subheader(tr("How important is each hidden unit?"))
-st.altair_chart(uc.unit_bars(hidden), width="content")
+st.altair_chart(uc.unit_bars(hidden, tr=tr), width="content")
 st.caption(tr("Imp(l, i) = Σ over the {n} outputs y of the {stat} of dy/dh_i over the frames (output: {out}); "
               "units of each layer sorted from the most important down; the area of a panel is the layer's total. "
               "The sample-set setting does not apply on this page: Imp is measured on a fixed set of frames of "
               "every phoneme (named below the curves).").format(
-    n=info.n_classes, stat=S.STAT_LABELS[cfg.stat], out=S.OUTPUT_LABELS[cfg.output]), help=tr(S.HELP["imp"]))
+    n=info.n_classes, stat=tr(S.STAT_LABELS[cfg.stat]), out=tr(S.OUTPUT_LABELS[cfg.output])), help=tr(S.HELP["imp"]))
 
 st.subheader(tr("Delete units and watch the recognition rate"))
 UNIT_CHOICES = {"input": tr("input units"), "hidden": tr("hidden units, all layers"),
@@ -43,7 +43,7 @@ if choice == "layer":
 units = "input" if choice == "input" else "hidden"
 available = [o for o in uc.ORDER_NAMES if units == "input" or o != "variance"]
 orders = st.multiselect(tr("Orders"), available, default=["imp_asc", "imp_desc", "random", "l1"],
-                        format_func=uc.ORDER_NAMES.get, key=f"prune_orders_{units}", help=tr(S.HELP["orders"]))
+                        format_func=lambda o: tr(uc.ORDER_NAMES[o]), key=f"prune_orders_{units}", help=tr(S.HELP["orders"]))
 if not orders:
     st.info(tr("Choose at least one order."))
     st.stop()
@@ -56,18 +56,18 @@ s1, s2 = st.columns([3, 2])
 k = s1.select_slider(tr("Delete k units"), options=list(curve.k), value=k_default, key=f"prune_k_{choice}_{layer}",
                      format_func=lambda v: f"{v} ({v / curve.n_units:.0%})")
 order = s2.radio(tr("Pruned model to inspect"), inspect, horizontal=False, index=0, key="prune_order",
-                 format_func=lambda o: tr("random order (seed 0)") if o == "random" else uc.ORDER_NAMES[o])
+                 format_func=lambda o: tr("random order (seed 0)") if o == "random" else tr(uc.ORDER_NAMES[o]))
 
 what = tr("hidden units of layer {l}").format(l=layer) if layer else UNIT_CHOICES[choice]
 st.altair_chart(uc.curve_chart(curve.table(), curve.full_accuracy, marker_k=k, title=what,
-                               x_title=tr("units deleted (of {n})").format(n=curve.n_units)),
+                               x_title=tr("units deleted (of {n})").format(n=curve.n_units), tr=tr),
                 width="stretch")
 i = curve.point(k)
 right, d1 = st.columns(2)  # two columns, each readable at 1024 px with the sidebar open
 with right:
     st.markdown(tr("**With {k} of {n} {what} deleted** ({f:.0%}), frame accuracy on {m:,} held-out frames:").format(
         k=k, n=curve.n_units, what=what, f=k / curve.n_units, m=curve.n_frames))
-    rows = [{tr("order"): uc.ORDER_NAMES[o], tr("accuracy"): uc.accuracy_text(curve.curves[o][i]),
+    rows = [{tr("order"): tr(uc.ORDER_NAMES[o]), tr("accuracy"): uc.accuracy_text(curve.curves[o][i]),
              tr("change"): f"{100 * (curve.curves[o][i] - curve.full_accuracy):+.1f}"} for o in orders]
     st.dataframe(rows, hide_index=True, width="stretch")
     st.caption(tr("Full model: {a}. Change in percentage points.").format(a=uc.accuracy_text(curve.full_accuracy)))
@@ -79,7 +79,7 @@ with right:
 
 p = S.pruned_model(cfg.model, units, layer, order, k, cfg.stat, cfg.output)
 with d1:
-    st.markdown(tr("**The pruned network** ({o})").format(o=uc.ORDER_NAMES[order]))
+    st.markdown(tr("**The pruned network** ({o})").format(o=tr(uc.ORDER_NAMES[order])))
     st.dataframe([
         {"": tr("parameters"), tr("full"): f"{p.full_cost.params:,}", tr("pruned"): f"{p.cost.params:,}"},
         {"": tr("multiply-adds per frame"), tr("full"): f"{p.full_cost.macs:,}", tr("pruned"): f"{p.cost.macs:,}"},
@@ -91,15 +91,16 @@ with d1:
                   "Time measured on this server just now."))
     st.download_button(tr("Download the pruned model (zip)"), lambda: S.model_zip(p, f"{cfg.model}_{units}{layer or ''}_{order}_{k}"),
                        file_name=f"{cfg.model}_{units}_{order}_{k}.zip", mime="application/zip", key="prune_dl")
-st.altair_chart(uc.damage_bars(curve.damage(order, k), title=tr("Phonemes that lose most (recall)")),
+st.altair_chart(uc.damage_bars(curve.damage(order, k), title=tr("Phonemes that lose most (recall)"), tr=tr),
                width="stretch")
 
 if units == "input":
     st.altair_chart(uc.kept_inputs_map(info.features, p.keep[0], imp[0],
-                                       title=tr("Inputs kept (squares, area ∝ Imp(0, i)) and deleted (+)")),
+                                       title=tr("Inputs kept (squares, area ∝ Imp(0, i)) and deleted (+)"), tr=tr),
                     width="stretch")
 
 st.download_button(tr("Download the curves (CSV)"), curve.table().to_csv(index=False).encode(),
                    file_name=f"pruning_{cfg.model}_{units}{layer or ''}.csv", mime="text/csv")
 st.caption(tr("Curves measured on {n:,} held-out frames ({rule}); importance on {s}.").format(
-    n=curve.n_frames, rule=curve.settings.get("eval", ""), s=curve.settings.get("stats", "")))
+    n=curve.n_frames, rule=S.record_text(curve.settings.get("eval", "")),
+    s=S.record_text(curve.settings.get("stats", ""))))

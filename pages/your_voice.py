@@ -122,13 +122,13 @@ frame = int(np.clip(round((t - 0.0125) / 0.01), 0, n_frames - 1))
 # --- what the network hears --------------------------------------------------------------------
 tracks = {tr("decoded"): [d.segment for d in a.decoded]}
 for name, ali in alignments.items():
-    tracks[name] = list(ali.phones)
+    tracks[tr("network") if name == "network" else name] = list(ali.phones)
 bounds = [s.start for s in alignments["pocketsphinx"].phones[1:]] if "pocketsphinx" in alignments else []
 post_table = vc.posterior_table(a.posteriors, a.phones, a.duration)
 chart = vc.stacked(
-    vc.spectrogram_chart(vc.spectrogram_table(a.logmel, a.duration), a.duration, cursor=t, boundaries=bounds),
-    vc.posterior_chart(post_table, a.duration, cursor=t),
-    vc.tracks_chart(vc.tracks_table(tracks), a.duration, cursor=t),
+    vc.spectrogram_chart(vc.spectrogram_table(a.logmel, a.duration), a.duration, cursor=t, boundaries=bounds, tr=tr),
+    vc.posterior_chart(post_table, a.duration, cursor=t, tr=tr),
+    vc.tracks_chart(vc.tracks_table(tracks), a.duration, cursor=t, tr=tr),
 )
 st.altair_chart(chart, width="content", key="voice_chart", selection_mode=vc.TIME_SELECTION,
                 on_select=partial(S.voice_time_from_chart, "voice_chart", f"w_voice_time_{key}", a.duration))
@@ -139,7 +139,8 @@ d1, d2, d3 = st.columns(3)
 d1.download_button(tr("Posteriors (CSV)"), post_table.to_csv(index=False).encode(), file_name="posteriors.csv",
                    mime="text/csv")
 if alignments:
-    which = d2.radio(tr("Alignment to download"), list(alignments), horizontal=True, key="w_voice_which")
+    which = d2.radio(tr("Alignment to download"), list(alignments), horizontal=True, key="w_voice_which",
+                     format_func=lambda n: tr("network") if n == "network" else n)
     segs = tuple(alignments[which].phones)
     d3.download_button(tr("Download .lab"), S.voice_labels(segs, "lab"), file_name=f"{which}.lab",
                        mime="text/plain", key="voice_lab")
@@ -157,7 +158,8 @@ phone = best if chosen == "predicted" else chosen
 window, grad = S.voice_window(cfg.model, key, x, frame, phone)
 left, right = st.columns([3, 2])
 left.altair_chart(vc.window_chart(vc.window_table(window, grad, info.features),
-                                  f"d posterior(/{phone}/) / d input, frame {frame}"), key="voice_window")
+                                  tr("d posterior(/{p}/) / d input, frame {f}").format(p=phone, f=frame), tr=tr),
+                  key="voice_window")
 top = np.argsort(a.posteriors[frame])[::-1][:5]
 right.markdown(tr("**Posteriors at this frame**") + "\n\n" + "\n".join(
     f"- /{a.phones[k]}/: {a.posteriors[frame, k]:.2f}" for k in top))

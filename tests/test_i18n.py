@@ -1,0 +1,242 @@
+"""The message catalogue against the source, the catalogue file's writer, and core's charts in
+Japanese (no Streamlit needed)."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import i18n
+from core import charts, unit_charts, voice_charts
+from core.features import FeatureConfig
+from core.phones import Segment
+from i18n.catalogue import check, dumps, fields, find_messages, is_japanese, load, updated
+
+# ---------------------------------------------------------------------------------------------
+# The catalogue
+
+
+@pytest.fixture(scope="module")
+def source():
+    return find_messages()
+
+
+@pytest.fixture(scope="module")
+def entries():
+    return load(i18n.CATALOGUE)
+
+
+def test_every_message_in_the_source_is_in_the_catalogue(source, entries):
+    found, problems = source
+    report = check(entries, found, problems)
+    assert not report.source, report.source  # tr(f"...") cannot be translated
+    assert not report.missing, "run `python -m i18n update` and translate:\n" + "\n".join(report.missing)
+    assert not report.unused, report.unused
+
+
+def test_both_languages_have_every_message_translated(source, entries):
+    report = check(entries, *source)
+    assert {m["en"] for m in entries} == set(source[0])  # exactly the same keys in both languages
+    assert not report.duplicated, report.duplicated
+    assert not report.empty, report.empty
+    assert not report.untranslated, report.untranslated
+    assert not report.mismatched, report.mismatched
+    assert all(set(m) == {"en", "ja"} for m in entries)
+
+
+def test_the_source_scan_finds_what_it_must(source):
+    found, _ = source
+    assert "Importance map" in found  # dashboard.py, tr()
+    assert any(w.startswith("pages/importance_map.py") for w in found["Importance map"])  # page_start()
+    assert "least important first (Imp)" in found  # core/unit_charts.py, N_()
+    assert "time offset (frames; ms)" in found  # core/charts.py, tr= parameter
+
+
+def test_check_reports_each_kind_of_problem(tmp_path):
+    (tmp_path / "pages").mkdir()
+    (tmp_path / "pages" / "new.py").write_text(
+        'from i18n import tr\ntr("Brand new page")\ntr(f"Hello {name}")\ntr("{n} frames").format(n=1)\n'
+        'tr("Old text")\ntr("Same")\ntr("Bold **x**")\n',
+        encoding="utf-8",
+    )
+    found, problems = find_messages(tmp_path)
+    assert set(found) == {"Brand new page", "{n} frames", "Old text", "Same", "Bold **x**"}
+    assert len(problems) == 1 and "pages/new.py:3" in problems[0]
+    entries = [
+        {"en": "{n} frames", "ja": "{m} フレーム"},
+        {"en": "Old text", "ja": ""},
+        {"en": "Same", "ja": "Same"},
+        {"en": "Bold **x**", "ja": "太字 x"},
+        {"en": "Gone", "ja": "消えた"},
+    ]
+    r = check(entries, found, problems)
+    assert [m.split(" (")[0] for m in r.missing] == ["'Brand new page'"]
+    assert r.unused == ["Gone"]
+    assert r.empty == ["ja: 'Old text'"]
+    assert r.untranslated == ["Same"]
+    assert len(r.mismatched) == 2 and "fields" in r.mismatched[0] and "bold" in r.mismatched[1]
+    assert not r.ok() and len(r.lines()) == 7
+    # update keeps translations, gives new messages an empty ja, drops unused ones
+    new = updated(entries, found)
+    assert [m["en"] for m in new] == list(found) and new[0] == {"en": "Brand new page", "ja": ""}
+    assert {"en": "{n} frames", "ja": "{m} フレーム"} in new and all(m["en"] != "Gone" for m in new)
+
+
+def test_fields_and_japanese_detection():
+    assert fields("{n:,} of {m} at {q:.0%}") == {("n", ","), ("m", ""), ("q", ".0%")}
+    assert fields("no fields") == set()
+    assert is_japanese("音素") and is_japanese("ホーム") and is_japanese("（") and not is_japanese("Home (s)")
+
+
+def test_the_catalogue_file_is_in_the_writers_form(entries):
+    # `python -m i18n update` rewrites the file; it must not churn a file it did not change
+    assert dumps(entries) == i18n.CATALOGUE.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        'quotes " and """ and a backslash \\ and a tab\t',
+        "a long line " * 30 + "ending with a space ",
+        "line one\n- item two\n\n" + "word " * 40,
+        "日本語の長い文です。" * 20 + "（括弧）と、読点。",
+        "混在 mixed テキスト with {field:,} and 2 spaces  between " * 6,
+        "\u0001 control",
+    ],
+)
+def test_writer_round_trips(text):
+    out = dumps([{"en": text, "ja": text}])
+    assert tomllib.loads(out)["message"] == [{"en": text, "ja": text}]
+    assert max(len(line) for line in out.splitlines()) <= 100
+
+
+def test_translate_and_translator():
+    assert i18n.translate("Importance map", "ja") == "重要度マップ"
+    assert i18n.translate("Importance map", "en") == "Importance map"
+    assert i18n.translate("A text nobody wrote", "ja") == "A text nobody wrote"  # falls back to English
+    assert i18n.tr("Phoneme pair", "ja") == "音素ペア"
+    assert i18n.translator("en")("Phoneme pair") == "Phoneme pair"
+    assert i18n.translator("ja")("Phoneme pair") == "音素ペア"
+    assert i18n.translate("{n:,} of {m} validation frames", "ja") == "{n:,} of {m} validation frames"
+
+
+# ---------------------------------------------------------------------------------------------
+# core's charts in Japanese: every title, axis title, legend title and tooltip title translated
+
+SYMBOLS = re.compile(r"^(|p_e|Hz|Imp\(l, i\)|dy/dx|x|y|/[a-z]+/|\d+)$")
+"""Titles that are the same in every language (symbols, units, phoneme names)."""
+
+
+def titles(spec) -> list[str]:
+    """Every title (chart, axis, legend, tooltip, facet) in a Vega-Lite spec."""
+    out = []
+    if isinstance(spec, dict):
+        for k, v in spec.items():
+            if k == "title":
+                if isinstance(v, str):
+                    out.append(v)
+                elif isinstance(v, dict) and isinstance(v.get("text"), str):
+                    out.append(v["text"])
+            out.extend(titles(v))
+    elif isinstance(spec, list):
+        for v in spec:
+            out.extend(titles(v))
+    return out
+
+
+def not_japanese(spec) -> list[str]:
+    return [t for t in titles(spec) if not is_japanese(t) and not SYMBOLS.match(t)]
+
+
+@pytest.fixture(scope="module")
+def ja():
+    return i18n.translator("ja")
+
+
+@pytest.mark.parametrize("kind", ["mfbank", "mfcc"])
+def test_map_charts_in_japanese(ja, kind):
+    cfg = FeatureConfig(kind=kind)
+    rng = np.random.default_rng(0)
+    t = charts.map_table(cfg, rng.random(cfg.input_dim), rng.normal(size=cfg.input_dim))
+    p = charts.pair_table(cfg, *rng.random((4, cfg.input_dim)))
+    built = [charts.importance_map(t, cfg, colour=c, contrast=2.0, tr=ja) for c in charts.COLOURS]
+    built += [
+        charts.spectral_profile(t, cfg, tr=ja),
+        charts.temporal_profile(t, cfg, tr=ja),
+        charts.pair_map(p, cfg, "s", "sh", contrast=1.5, tr=ja),
+        charts.density_chart(
+            np.arange(5.0), np.ones(5), np.ones(5), "s", "sh", ja("input value (normalised z)"), tr=ja
+        ),
+    ]
+    for chart in built:
+        spec = chart.to_dict()
+        assert len(titles(spec)) >= 1 and not not_japanese(spec), not_japanese(spec)
+    assert "時間オフセット（フレーム; ms）" in titles(built[0].to_dict())
+    # English by default, unchanged (and the check above would see it)
+    english = charts.importance_map(t, cfg).to_dict()
+    assert "time offset (frames; ms)" in titles(english) and len(not_japanese(english)) >= 5
+
+
+def test_unit_charts_in_japanese(ja):
+    table = pd.DataFrame(
+        {
+            "k": [0, 1, 0, 1],
+            "fraction": [0, 0.5, 0, 0.5],
+            "order": ["imp_asc"] * 2 + ["random"] * 2,
+            "accuracy": [0.9, 0.8, 0.9, 0.7],
+            "lo": [np.nan, np.nan, 0.9, 0.6],
+            "hi": [np.nan, np.nan, 0.9, 0.8],
+        }
+    )
+    curve = unit_charts.curve_chart(table, 0.9, marker_k=1, tr=ja)
+    spec = curve.to_dict()
+    assert not not_japanese(spec), not_japanese(spec)
+    methods = {r["method"] for d in spec["datasets"].values() for r in d if "method" in r}
+    assert methods == {"重要度の低い順（Imp）", "ランダム（平均、帯 = 最小～最大）"}  # legend entries
+    cfg = FeatureConfig()
+    built = [
+        unit_charts.unit_bars({1: np.arange(4.0), 2: np.arange(3.0)}, tr=ja),
+        unit_charts.filter_bars(np.arange(4.0), highlight=[1], tr=ja),
+        unit_charts.damage_bars([("s", 0.2), ("sh", 0.1)], tr=ja),
+        unit_charts.damage_bars([("3", 0.2)], unit="digit", tr=ja),
+        unit_charts.kept_inputs_map(cfg, np.arange(cfg.input_dim) % 2 == 0, np.ones(cfg.input_dim), tr=ja),
+        unit_charts.image_grid(np.ones((2, 3, 3)), tr=ja),
+    ]
+    for chart in built:
+        spec = chart.to_dict()
+        assert not not_japanese(spec), not_japanese(spec)
+    states = {r["state"] for d in built[1].to_dict()["datasets"].values() for r in d}
+    assert states == {"残す", "削除"}
+    layers = {r["layer"] for d in built[0].to_dict()["datasets"].values() for r in d}
+    assert layers == {"隠れ層 1", "隠れ層 2"}
+
+
+def test_voice_charts_in_japanese(ja):
+    logmel = np.random.default_rng(0).normal(size=(50, 40)).astype(np.float32)
+    post = np.full((50, 3), 1 / 3, np.float32)
+    post[:, 0] = 0.5
+    segs = {ja("decoded"): [Segment(0.0, 0.2, "s"), Segment(0.2, 0.5, "sh")]}
+    cfg = FeatureConfig()
+    window = voice_charts.window_table(np.zeros((35, 40)), np.ones((35, 40)), cfg)
+    built = [
+        voice_charts.stacked(
+            voice_charts.spectrogram_chart(
+                voice_charts.spectrogram_table(logmel, 0.5), 0.5, cursor=0.1, tr=ja
+            ),
+            voice_charts.posterior_chart(
+                voice_charts.posterior_table(post, ["s", "sh", "z"], 0.5), 0.5, tr=ja
+            ),
+            voice_charts.tracks_chart(voice_charts.tracks_table(segs), 0.5, cursor=0.1, tr=ja),
+        ),
+        voice_charts.window_chart(
+            window, ja("d posterior(/{p}/) / d input, frame {f}").format(p="s", f=3), tr=ja
+        ),
+    ]
+    for chart in built:
+        spec = chart.to_dict()
+        assert not not_japanese(spec), not_japanese(spec)
+    assert "対数メルスペクトログラム" in titles(built[0].to_dict())
