@@ -16,21 +16,25 @@ import pandas as pd
 
 from core.charts import FIT_X
 from core.findings import BAND_TOLERANCE, CENTRAL_FRAMES, Claim
+from core.text import Translate, english
 from core.unit_charts import curve_chart
 
 HEIGHT = 200
 
 
-def pair_chart(rows: Sequence[Mapping], claim: Claim, *, height: int = HEIGHT) -> alt.LayerChart:
+def pair_chart(
+    rows: Sequence[Mapping], claim: Claim, *, height: int = HEIGHT, tr: Translate = english
+) -> alt.LayerChart:
     """Top cells (offset in frames on x, centre frequency on y, area ∝ score; orange = in the
     paper's band) over the paper's band(s) (grey, widened by the rule's tolerance)."""
     df = pd.DataFrame(list(rows))
-    df["where"] = ["in the paper's band" if b else "outside it" for b in df["in_band"]]
+    inside, outside = tr("in the paper's band"), tr("outside it")
+    df["where"] = [inside if b else outside for b in df["in_band"]]
     x_max = max(8, int(df["offset_frames"].abs().max()) + 1)
     x = alt.X(
-        "offset_frames:Q", title="time offset (frames of 10 ms)", scale=alt.Scale(domain=[-x_max, x_max])
+        "offset_frames:Q", title=tr("time offset (frames of 10 ms)"), scale=alt.Scale(domain=[-x_max, x_max])
     )
-    y = alt.Y("hz:Q", title="centre frequency (Hz)", scale=alt.Scale(domain=[0, 8000]))
+    y = alt.Y("hz:Q", title=tr("centre frequency (Hz)"), scale=alt.Scale(domain=[0, 8000]))
     bands = pd.DataFrame(
         [{"lo": lo * (1 - BAND_TOLERANCE), "hi": hi * (1 + BAND_TOLERANCE)} for lo, hi in claim.bands]
     )
@@ -51,13 +55,13 @@ def pair_chart(rows: Sequence[Mapping], claim: Claim, *, height: int = HEIGHT) -
             color=alt.Color(
                 "where:N",
                 title=None,
-                scale=alt.Scale(domain=["in the paper's band", "outside it"], range=["#e6550d", "#3182bd"]),
+                scale=alt.Scale(domain=[inside, outside], range=["#e6550d", "#3182bd"]),
                 legend=alt.Legend(orient="bottom"),
             ),
             tooltip=[
-                alt.Tooltip("offset_frames:Q", title="offset (frames)"),
+                alt.Tooltip("offset_frames:Q", title=tr("offset (frames)")),
                 alt.Tooltip("hz:Q", title="Hz", format=",.0f"),
-                alt.Tooltip("score:Q", format=".2e"),
+                alt.Tooltip("score:Q", title=tr("score"), format=".2e"),
                 alt.Tooltip("p_e:Q", format=".2f"),
             ],
         ),
@@ -66,13 +70,18 @@ def pair_chart(rows: Sequence[Mapping], claim: Claim, *, height: int = HEIGHT) -
 
 
 def curve_card_chart(
-    rows: Sequence[Mapping], full_accuracy: float, *, x_title: str, height: int = HEIGHT
+    rows: Sequence[Mapping],
+    full_accuracy: float,
+    *,
+    x_title: str,
+    height: int = HEIGHT,
+    tr: Translate = english,
 ) -> alt.LayerChart:
     """The deletion curves of a card (rows: k, fraction, order, accuracy, lo, hi)."""
-    return curve_chart(pd.DataFrame(list(rows)), full_accuracy, x_title=x_title, height=height)
+    return curve_chart(pd.DataFrame(list(rows)), full_accuracy, x_title=x_title, height=height, tr=tr)
 
 
-def map_profile_chart(rows: Sequence[Mapping], *, height: int = HEIGHT) -> alt.Chart:
+def map_profile_chart(rows: Sequence[Mapping], *, height: int = HEIGHT, tr: Translate = english) -> alt.Chart:
     """Share of each output's importance per mel channel (rows: output, hz, share), one line each."""
     df = pd.DataFrame(list(rows))
     df["output"] = ["/" + o.replace("_S", "/ S") for o in df["output"]]
@@ -80,8 +89,8 @@ def map_profile_chart(rows: Sequence[Mapping], *, height: int = HEIGHT) -> alt.C
         alt.Chart(df)
         .mark_line(point=alt.OverlayMarkDef(size=14))
         .encode(
-            x=alt.X("hz:Q", title="centre frequency (Hz)", scale=alt.Scale(domain=[0, 8000])),
-            y=alt.Y("share:Q", title="share of importance", axis=alt.Axis(format="%")),
+            x=alt.X("hz:Q", title=tr("centre frequency (Hz)"), scale=alt.Scale(domain=[0, 8000])),
+            y=alt.Y("share:Q", title=tr("share of importance"), axis=alt.Axis(format="%")),
             color=alt.Color(
                 "output:N",
                 title=None,
@@ -89,9 +98,9 @@ def map_profile_chart(rows: Sequence[Mapping], *, height: int = HEIGHT) -> alt.C
                 legend=alt.Legend(orient="bottom"),
             ),
             tooltip=[
-                alt.Tooltip("output:N"),
+                alt.Tooltip("output:N", title=tr("output")),
                 alt.Tooltip("hz:Q", format=",.0f"),
-                alt.Tooltip("share:Q", format=".1%"),
+                alt.Tooltip("share:Q", title=tr("share"), format=".1%"),
             ],
         )
         .properties(width="container", height=height, autosize=FIT_X)

@@ -8,6 +8,7 @@ import altair as alt
 import pandas as pd
 
 from core.charts import FIT_X
+from core.text import Translate, english
 from core.trust.maps import METHOD_NAMES
 from core.trust.sanity import SANITY_THRESHOLD, Sanity
 
@@ -23,8 +24,8 @@ METHOD_COLOURS = {
 }
 
 
-def _method_colour(methods: list[str]) -> alt.Color:
-    names = [METHOD_NAMES[m] for m in methods]
+def _method_colour(methods: list[str], tr: Translate = english) -> alt.Color:
+    names = [tr(METHOD_NAMES[m]) for m in methods]
     return alt.Color(
         "name:N",
         title=None,
@@ -33,74 +34,80 @@ def _method_colour(methods: list[str]) -> alt.Color:
     )
 
 
-def curves_chart(table: pd.DataFrame, curve: str, measure: str, *, height: int = 260) -> alt.Chart:
+def curves_chart(
+    table: pd.DataFrame, curve: str, measure: str, *, height: int = 260, tr: Translate = english
+) -> alt.Chart:
     """One line per method: ``measure`` of the target's frames against the share of inputs removed
     (deletion) or inserted (insertion). table: ``Faithfulness.table()`` rows."""
     df = table[(table["curve"] == curve) & (table["measure"] == measure)].copy()
     methods = list(dict.fromkeys(df["method"]))
-    df["name"] = [METHOD_NAMES[m] for m in df["method"]]
-    verb = "removed" if curve == "deletion" else "inserted"
-    y_title = "mean posterior of the target" if measure == "posterior" else "recall of the target"
+    df["name"] = [tr(METHOD_NAMES[m]) for m in df["method"]]
+    deletion = curve == "deletion"
+    title = (
+        tr("deletion: top inputs removed first") if deletion else tr("insertion: top inputs inserted first")
+    )
+    x_title = tr("share of inputs removed") if deletion else tr("share of inputs inserted")
+    y_title = tr("mean posterior of the target") if measure == "posterior" else tr("recall of the target")
     return (
-        alt.Chart(df, width="container", height=height, title=f"{curve}: top inputs {verb} first")
+        alt.Chart(df, width="container", height=height, title=title)
         .mark_line(point=True, strokeWidth=2)
         .encode(
             x=alt.X(
                 "fraction:Q",
-                title=f"share of inputs {verb}",
+                title=x_title,
                 axis=alt.Axis(format="%"),
                 scale=alt.Scale(domain=[0, 1], nice=False),
             ),
             y=alt.Y("value:Q", title=y_title, scale=alt.Scale(domain=[0, 1])),
-            color=_method_colour(methods),
+            color=_method_colour(methods, tr),
             strokeDash=alt.condition(alt.datum.method == "random", alt.value([4, 3]), alt.value([1, 0])),
             tooltip=[
-                alt.Tooltip("name:N", title="method"),
-                alt.Tooltip("fraction:Q", format=".0%"),
-                alt.Tooltip("value:Q", title=measure, format=".3f"),
+                alt.Tooltip("name:N", title=tr("method")),
+                alt.Tooltip("fraction:Q", title=tr("share"), format=".0%"),
+                alt.Tooltip("value:Q", title=y_title, format=".3f"),
             ],
         )
         .properties(autosize=FIT_X)
     )
 
 
-def sanity_table(san: Sanity) -> pd.DataFrame:
+def sanity_table(san: Sanity, tr: Translate = english) -> pd.DataFrame:
     """Long rows: method, name, test ("cascade" | "shuffled"), stage (1 = top layer randomised;
     len(stages) + 1 = the shuffled-label twin), layer, rho."""
     rows = []
     for s, layer in enumerate(san.stages):
         for j, m in enumerate(san.methods):
-            rows.append((m, METHOD_NAMES[m], "cascade", s + 1, f"…{layer}", float(san.rho_cascade[s, j])))
+            rows.append((m, tr(METHOD_NAMES[m]), "cascade", s + 1, f"…{layer}", float(san.rho_cascade[s, j])))
     for j, m in enumerate(san.methods):
         rows.append(
             (
                 m,
-                METHOD_NAMES[m],
+                tr(METHOD_NAMES[m]),
                 "shuffled",
                 len(san.stages) + 1,
-                "shuffled labels",
+                tr("shuffled labels"),
                 float(san.rho_shuffled[j]),
             )
         )
     return pd.DataFrame(rows, columns=["method", "name", "test", "stage", "layer", "rho"])
 
 
-def sanity_chart(san: Sanity, *, height: int = 280) -> alt.LayerChart:
+def sanity_chart(san: Sanity, *, height: int = 280, tr: Translate = english) -> alt.LayerChart:
     """Spearman correlation with the trained model's map as the layers are randomised from the top
     (lines), and for the shuffled-label twin (points at the right); the flag threshold dashed."""
-    df = sanity_table(san)
-    order = [f"…{layer}" for layer in san.stages] + ["shuffled labels"]
-    colour = _method_colour(list(san.methods))
+    df = sanity_table(san, tr)
+    order = [f"…{layer}" for layer in san.stages] + [tr("shuffled labels")]
+    colour = _method_colour(list(san.methods), tr)
     x = alt.X(
         "layer:N",
         sort=order,
-        title="randomised from the top down to … | twin trained on shuffled labels",
+        title=tr("randomised from the top down to … | twin trained on shuffled labels"),
         axis=alt.Axis(labelAngle=-30),
     )
-    y = alt.Y("rho:Q", title="rank correlation with the trained map", scale=alt.Scale(domain=[-0.2, 1]))
+    y = alt.Y("rho:Q", title=tr("rank correlation with the trained map"), scale=alt.Scale(domain=[-0.2, 1]))
     tip = [
-        alt.Tooltip("name:N", title="method"),
-        alt.Tooltip("layer:N", title="randomised"),
+        alt.Tooltip("name:N", title=tr("method")),
+        alt.Tooltip("layer:N", title=tr("randomised")),
         alt.Tooltip("rho:Q", title="Spearman ρ", format=".2f"),
     ]
     lines = (
@@ -122,38 +129,39 @@ def sanity_chart(san: Sanity, *, height: int = 280) -> alt.LayerChart:
         width="container",
         height=height,
         autosize=FIT_X,
-        title="sanity: does the map change with the network?",
+        title=tr("sanity: does the map change with the network?"),
     )
 
 
-def stability_chart(rows: pd.DataFrame, *, height: int = 220) -> alt.Chart:
+def stability_chart(rows: pd.DataFrame, *, height: int = 220, tr: Translate = english) -> alt.Chart:
     """Split-half rank correlation per method (bars). rows: method, name, split_half."""
     methods = list(rows["method"])
+    rows = rows.assign(name=[tr(METHOD_NAMES[m]) for m in methods])
+    names = [tr(METHOD_NAMES[m]) for m in methods]
     return (
         alt.Chart(
             rows,
             width="container",
             height=height,
-            title="split-half rank correlation (halves of the utterances)",
+            title=tr("split-half rank correlation (halves of the utterances)"),
         )
         .mark_bar()
         .encode(
             x=alt.X(
                 "split_half:Q",
-                title="Spearman ρ between the two halves' maps",
+                title=tr("Spearman ρ between the two halves' maps"),
                 scale=alt.Scale(domain=[0, 1]),
             ),
-            y=alt.Y(
-                "name:N", sort=[METHOD_NAMES[m] for m in methods], title=None, axis=alt.Axis(labelLimit=260)
-            ),
+            y=alt.Y("name:N", sort=names, title=None, axis=alt.Axis(labelLimit=260)),
             color=alt.Color(
                 "name:N",
                 legend=None,
-                scale=alt.Scale(
-                    domain=[METHOD_NAMES[m] for m in methods], range=[METHOD_COLOURS[m] for m in methods]
-                ),
+                scale=alt.Scale(domain=names, range=[METHOD_COLOURS[m] for m in methods]),
             ),
-            tooltip=[alt.Tooltip("name:N", title="method"), alt.Tooltip("split_half:Q", format=".2f")],
+            tooltip=[
+                alt.Tooltip("name:N", title=tr("method")),
+                alt.Tooltip("split_half:Q", title=tr("split-half ρ"), format=".2f"),
+            ],
         )
         .properties(autosize=FIT_X)
     )

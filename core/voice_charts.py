@@ -210,7 +210,7 @@ def window_chart(table: pd.DataFrame, title: str, size: int = 420, *, tr: Transl
 
 
 def student_densities(detail, values_a: np.ndarray, values_b: np.ndarray, label_a: str, label_b: str,
-                      x_title: str) -> alt.LayerChart:
+                      x_title: str, *, tr: Translate = english) -> alt.LayerChart:
     """The corpus densities of one input for two phonemes (``core.charts.density_chart`` of an
     ``OverlapDetail``) with the student's own values over their frames of each phoneme drawn as a
     rug: one short vertical tick per frame at the bottom, in the phoneme's colour. The x range
@@ -225,14 +225,16 @@ def student_densities(detail, values_a: np.ndarray, values_b: np.ndarray, label_
         "phoneme": [f"/{label_a}/"] * len(va) + [f"/{label_b}/"] * len(vb),
         "low": 0.0,
         "high": np.concatenate([np.full(len(va), 0.12 * top), np.full(len(vb), 0.24 * top)]),
-        "who": "your frames",
+        "who": tr("your frames"),
     })
     ticks = alt.Chart(rug).mark_rule(strokeWidth=2, opacity=0.85).encode(
         x="x:Q", y="low:Q", y2="high:Q", color="phoneme:N",
-        tooltip=[alt.Tooltip("who:N", title=""), alt.Tooltip("phoneme:N"), alt.Tooltip("x:Q", format="+.2f")],
+        tooltip=[alt.Tooltip("who:N", title=""), alt.Tooltip("phoneme:N", title=tr("phoneme")),
+                 alt.Tooltip("x:Q", title=tr("value"), format="+.2f")],
     )
-    base = density_chart(detail.centres, detail.p_a, detail.p_b, label_a, label_b, x_title)
-    title = f"lines: corpus · ticks: your frames (short /{label_a}/, tall /{label_b}/) · grey: overlap ε"
+    base = density_chart(detail.centres, detail.p_a, detail.p_b, label_a, label_b, x_title, tr=tr)
+    title = tr("lines: corpus · ticks: your frames (short /{a}/, tall /{b}/) · grey: overlap ε").format(
+        a=label_a, b=label_b)
     return alt.layer(*base.layer, ticks).properties(  # one x scale: the union of the corpus bins and your values
         width="container", height=base.height, autosize=FIT_X,
         title=alt.Title(title, fontSize=12, fontWeight="normal", anchor="start", color="#555"))

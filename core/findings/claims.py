@@ -7,8 +7,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from core.models import ASSETS_DIR
+from core.text import N_, Translate, english
 
-VERDICTS = ("reproduced", "partly", "not reproduced")
+VERDICTS = (N_("reproduced"), N_("partly"), N_("not reproduced"))
 
 TOP_CELLS = 10
 BAND_TOLERANCE = 0.10
@@ -73,6 +74,20 @@ class Claim:
     central: bool = False
     pair: tuple[str, str] = ()
     units: str = ""
+    rule_msg: str = ""
+    """``rule`` as a catalogue message with {fields} (``rule_text`` fills them in a language)."""
+    rule_args: tuple[tuple[str, str], ...] = ()
+
+    def rule_text(self, tr: Translate = english) -> str:
+        """The rule in the interface language (``rule`` itself in English)."""
+        if not self.rule_msg:
+            return tr(self.rule)
+        args = dict(self.rule_args)
+        if self.bands:
+            args["where"] = tr(" or ").join(
+                f"{lo:,.0f} Hz" if lo == hi else f"{lo:,.0f}-{hi:,.0f} Hz" for lo, hi in self.bands
+            )
+        return tr(self.rule_msg).format(**args)
 
 
 def _speech_params(model: str, **more: str) -> tuple[tuple[str, str], ...]:
@@ -85,29 +100,72 @@ def _speech_params(model: str, **more: str) -> tuple[tuple[str, str], ...]:
     return tuple({**base, **more}.items())
 
 
+PAIR_LINK = N_("/{a}/ vs /{b}/ on the Phoneme pair page")
+"""The pair cards' link label (``Link.label`` is it filled in, in English)."""
+
+
 def _pair_claim(key: str, a: str, b: str, title: str, claim: str, bands, central: bool) -> Claim:
-    where = " or ".join(f"{lo:,.0f} Hz" if lo == hi else f"{lo:,.0f}-{hi:,.0f} Hz" for lo, hi in bands)
-    time = f" and at least half at offsets within ±{CENTRAL_FRAMES} frames" if central else ""
-    rule = (
-        f"Of the top {TOP_CELLS} cells by score, at least half with a centre frequency in {where} "
-        f"(±{BAND_TOLERANCE:.0%}){time}: reproduced; one of these, or at least {SOME:.0%} in the band: "
-        "partly; otherwise not reproduced."
+    msg = (
+        N_(
+            "Of the top {top} cells by score, at least half with a centre frequency in {where} (±{tol}) and at "
+            "least half at offsets within ±{frames} frames: reproduced; one of these, or at least {some} in the "
+            "band: partly; otherwise not reproduced."
+        )
+        if central
+        else N_(
+            "Of the top {top} cells by score, at least half with a centre frequency in {where} (±{tol}): "
+            "reproduced; one of these, or at least {some} in the band: partly; otherwise not reproduced."
+        )
     )
+    args = (
+        ("top", str(TOP_CELLS)),
+        ("tol", f"{BAND_TOLERANCE:.0%}"),
+        ("frames", str(CENTRAL_FRAMES)),
+        ("some", f"{SOME:.0%}"),
+    )
+    where = " or ".join(f"{lo:,.0f} Hz" if lo == hi else f"{lo:,.0f}-{hi:,.0f} Hz" for lo, hi in bands)
+    rule = msg.format(where=where, **dict(args))
     link = Link(
-        f"/{a}/ vs /{b}/ on the Phoneme pair page",
+        PAIR_LINK.format(a=a, b=b),
         "pages/phoneme_pair.py",
         _speech_params(SPEECH_MODEL, pair_a=a, pair_b=b, rank=SETTINGS["rank"], bins=str(SETTINGS["bins"])),
     )
-    return Claim(key, title, claim, rule, (SPEECH_MODEL,), False, (link,), tuple(bands), central, (a, b))
+    return Claim(
+        key,
+        title,
+        claim,
+        rule,
+        (SPEECH_MODEL,),
+        False,
+        (link,),
+        tuple(bands),
+        central,
+        (a, b),
+        rule_msg=msg,
+        rule_args=args,
+    )
+
+
+CURVE_RULE = N_(
+    "Mean accuracy over the curve: least important first >= random + {m} and random >= most "
+    "important first + {m}: reproduced; only least >= most + {m}: partly; otherwise not reproduced."
+)
+CURVE_RULE_ARGS = (("m", f"{MARGIN:.2f}"),)
 
 
 def _curve_rule() -> str:
-    return (
-        f"Mean accuracy over the curve: least important first >= random + {MARGIN:.2f} and random >= most "
-        f"important first + {MARGIN:.2f}: reproduced; only least >= most + {MARGIN:.2f}: partly; "
-        "otherwise not reproduced."
-    )
+    return CURVE_RULE.format(**dict(CURVE_RULE_ARGS))
 
+
+MAP_RULE = N_(
+    "Share of /s/ S2's importance within ±{frames} frames at least {times}x a flat map's, and the median "
+    "frequency of its top {top} cells above /sh/ S2's: reproduced; one of the two: partly; neither: not reproduced."
+)
+MAP_RULE_ARGS = (
+    ("frames", str(MAP_CENTRAL_FRAMES)),
+    ("times", f"{MAP_CONCENTRATION:g}"),
+    ("top", str(MAP_TOP)),
+)
 
 CLAIMS: dict[str, Claim] = {
     c.key: c
@@ -116,9 +174,11 @@ CLAIMS: dict[str, Claim] = {
             "s_sh",
             "s",
             "sh",
-            "/s/ vs /sh/",
-            "The inputs that tell /s/ from /sh/ (large for both outputs and differently distributed) lie in "
-            "the central frames at 3-4 kHz (channels 26-29).",
+            N_("/s/ vs /sh/"),
+            N_(
+                "The inputs that tell /s/ from /sh/ (large for both outputs and differently distributed) lie in "
+                "the central frames at 3-4 kHz (channels 26-29)."
+            ),
             ((3000.0, 4000.0),),
             True,
         ),
@@ -126,60 +186,68 @@ CLAIMS: dict[str, Claim] = {
             "b_d",
             "b",
             "d",
-            "/b/ vs /d/",
-            "The inputs that tell /b/ from /d/ lie at about 1 kHz and 1.5-1.6 kHz.",
+            N_("/b/ vs /d/"),
+            N_("The inputs that tell /b/ from /d/ lie at about 1 kHz and 1.5-1.6 kHz."),
             ((1000.0, 1000.0), (1500.0, 1600.0)),
             False,
         ),
         Claim(
             "fig8",
-            "Fig 8: input units",
-            "Deleting input units least important first keeps the recognition rate far longer than deleting them "
-            "most important first (random in between).",
+            N_("Fig 8: input units"),
+            N_(
+                "Deleting input units least important first keeps the recognition rate far longer than deleting "
+                "them most important first (random in between)."
+            ),
             _curve_rule(),
             (SPEECH_MODEL,),
             True,
             (
                 Link(
-                    "Input units on the Units and pruning page",
+                    N_("Input units on the Units and pruning page"),
                     "pages/units_pruning.py",
                     _speech_params(SPEECH_MODEL, prune_units="input"),
                 ),
             ),
             units="input",
+            rule_msg=CURVE_RULE,
+            rule_args=CURVE_RULE_ARGS,
         ),
         Claim(
             "fig9",
-            "Fig 9: hidden units, all layers",
-            "The same holds for the hidden units of all layers: least important first loses least.",
+            N_("Fig 9: hidden units, all layers"),
+            N_("The same holds for the hidden units of all layers: least important first loses least."),
             _curve_rule(),
             (SPEECH_MODEL,),
             True,
             (
                 Link(
-                    "Hidden units, all layers, on the Units and pruning page",
+                    N_("Hidden units, all layers, on the Units and pruning page"),
                     "pages/units_pruning.py",
                     _speech_params(SPEECH_MODEL, prune_units="hidden"),
                 ),
                 Link(
-                    "One hidden layer at a time (layer 7) on the Units and pruning page",
+                    N_("One hidden layer at a time (layer 7) on the Units and pruning page"),
                     "pages/units_pruning.py",
                     _speech_params(SPEECH_MODEL, prune_units="layer", prune_layer="7"),
                 ),
             ),
             units="hidden",
+            rule_msg=CURVE_RULE,
+            rule_args=CURVE_RULE_ARGS,
         ),
         Claim(
             "fig13",
-            "Fig 13: CNN conv2 filters",
-            "Deleting the digit CNN's conv2 filters least important first, retraining only the fully connected "
-            "layers after each deletion, keeps the accuracy longer than most important first.",
+            N_("Fig 13: CNN conv2 filters"),
+            N_(
+                "Deleting the digit CNN's conv2 filters least important first, retraining only the fully connected "
+                "layers after each deletion, keeps the accuracy longer than most important first."
+            ),
             _curve_rule(),
             (DIGITS_MODEL,),
             True,
             (
                 Link(
-                    "Deleting filters on the Digit CNN page",
+                    N_("Deleting filters on the Digit CNN page"),
                     "pages/digit_cnn.py",
                     (
                         ("digits_model", DIGITS_MODEL),
@@ -190,29 +258,33 @@ CLAIMS: dict[str, Claim] = {
                 ),
             ),
             units="filters",
+            rule_msg=CURVE_RULE,
+            rule_args=CURVE_RULE_ARGS,
         ),
         Claim(
             "fig4",
-            "Fig 4: /s/ in its middle state S2",
-            "The importance map of /s/ in its middle state S2 (3 states per phoneme) is concentrated on the central "
-            "frames, and lies higher in frequency than that of /sh/.",
-            f"Share of /s/ S2's importance within ±{MAP_CENTRAL_FRAMES} frames at least {MAP_CONCENTRATION:g}x a flat "
-            f"map's, and the median frequency of its top {MAP_TOP} cells above /sh/ S2's: reproduced; one of the two: "
-            "partly; neither: not reproduced.",
+            N_("Fig 4: /s/ in its middle state S2"),
+            N_(
+                "The importance map of /s/ in its middle state S2 (3 states per phoneme) is concentrated on the "
+                "central frames, and lies higher in frequency than that of /sh/."
+            ),
+            MAP_RULE.format(**dict(MAP_RULE_ARGS)),
             (STATES_MODEL,),
             False,
             (
                 Link(
-                    "/s/ S2 on the Importance map page",
+                    N_("/s/ S2 on the Importance map page"),
                     "pages/importance_map.py",
                     _speech_params(STATES_MODEL, phone="s", part="S2"),
                 ),
                 Link(
-                    "/sh/ S2 on the Importance map page",
+                    N_("/sh/ S2 on the Importance map page"),
                     "pages/importance_map.py",
                     _speech_params(STATES_MODEL, phone="sh", part="S2"),
                 ),
             ),
+            rule_msg=MAP_RULE,
+            rule_args=MAP_RULE_ARGS,
         ),
     )
 }

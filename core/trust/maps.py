@@ -13,16 +13,17 @@ from torch import nn
 
 from core.batching import Transform
 from core.importance import attribution_stats, gradient_stats
+from core.text import N_
 
 METHOD_NAMES = {
-    "std": "σ of dy/dx (the paper's index)",
-    "mean_abs": "mean |dy/dx|",
-    "rms": "rms of dy/dx",
-    "smoothgrad": "SmoothGrad",
-    "integrated_gradients": "Integrated Gradients",
-    "grad_x_input": "gradient × input",
-    "weights": "first-layer |weights|",
-    "random": "random",
+    "std": N_("σ of dy/dx (the paper's index)"),
+    "mean_abs": N_("mean |dy/dx|"),
+    "rms": N_("rms of dy/dx"),
+    "smoothgrad": N_("SmoothGrad"),
+    "integrated_gradients": N_("Integrated Gradients"),
+    "grad_x_input": N_("gradient × input"),
+    "weights": N_("first-layer |weights|"),
+    "random": N_("random"),
 }
 """Every method of the comparison, in the order shown (short names for charts and tables)."""
 TRUST_METHODS = tuple(METHOD_NAMES)
