@@ -11,12 +11,12 @@ from app_state.shared import Settings, label_index, model, models_root, target_o
 from app_state.units import _memo, _progress
 from core import trust
 from core.importance import gradient_stats
-from i18n import tr
+from i18n import N_, tr
 
 TRUST_CFG = trust.config_for("speech")
 """The comparison's sizes (``core.trust`` says why); ``trust.config_for("digits")`` for the CNN."""
 
-HOLLOW_HELP = (
+HOLLOW_HELP = N_(
     "Resample the validation utterances of the sample set 200 times: a cell whose importance is "
     "below 1.96 times its bootstrap standard error (the 95 % interval reaches 0) is drawn as an "
     "outline. The first use computes the gradients once more, per utterance."

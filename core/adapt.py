@@ -64,6 +64,7 @@ from core.audio import SAMPLE_RATE
 from core.features import FeatureConfig, FeatureError, mel_centres_hz
 from core.models import ASSETS_DIR, ModelInfo, SpeechDNN
 from core.phones import PHONES, PhoneError, Segment, frame_labels, frame_states
+from core.text import Translate, english
 from core.torch_utils import eval_mode
 
 LABEL_TOLERANCE_S = 0.05
@@ -123,18 +124,30 @@ class AdaptReport:
             out[k] = list(v) if isinstance(v, tuple) else v
         return out
 
-    def line(self) -> str:
+    def line(self, tr: Translate = english) -> str:
+        """One line of figures (``tr``: the interface language, default English)."""
         check = (
-            f"check recordings ({self.check_recordings}, {self.check_frames} frames): "
-            f"{self.check_before:.3f} -> {self.check_after:.3f}"
+            tr("check recordings ({n}, {f} frames): {b:.3f} -> {a:.3f}").format(
+                n=self.check_recordings, f=self.check_frames, b=self.check_before, a=self.check_after
+            )
             if self.check_recordings
-            else "no check recordings"
+            else tr("no check recordings")
         )
-        return (
-            f"adapted {'+'.join(self.parts)} ({self.n_parameters} numbers) "
-            f"on {self.fit_recordings} recordings "
-            f"({self.fit_frames} frames): {self.fit_before:.3f} -> {self.fit_after:.3f}; {check}; "
-            f"warp {self.warp:g}, kept epoch {self.best_epoch} of {self.epochs_run}, {self.seconds:.1f} s"
+        return tr(
+            "adapted {parts} ({n} numbers) on {r} recordings ({f} frames): {b:.3f} -> {a:.3f}; {check}; "
+            "warp {w:g}, kept epoch {e} of {t}, {s:.1f} s"
+        ).format(
+            parts="+".join(self.parts),
+            n=self.n_parameters,
+            r=self.fit_recordings,
+            f=self.fit_frames,
+            b=self.fit_before,
+            a=self.fit_after,
+            check=check,
+            w=self.warp,
+            e=self.best_epoch,
+            t=self.epochs_run,
+            s=self.seconds,
         )
 
 

@@ -57,15 +57,16 @@ def draw(key: str, found: F.Finding | None, source: str, note: str | None = None
             st.empty()
     with right:
         if c.pair:
-            chart = fc.pair_chart(found.chart, c)
+            chart = fc.pair_chart(found.chart, c, tr=tr)
         elif c.units:
             chart = fc.curve_card_chart(
                 found.chart,
                 float(found.values["full_accuracy"]),
                 x_title=tr("filters deleted") if c.units == "filters" else tr("units deleted"),
+                tr=tr,
             )
         else:
-            chart = fc.map_profile_chart(found.chart)
+            chart = fc.map_profile_chart(found.chart, tr=tr)
         st.altair_chart(chart, width="stretch", key=f"finding_chart_{key}")
         if c.pair:
             st.caption(
@@ -117,7 +118,7 @@ for key, c in F.CLAIMS.items():
     with st.container(border=True):
         st.subheader(tr(c.title))
         st.markdown(tr("**The paper:** {c}").format(c=tr(c.claim)))
-        st.caption(tr("Rule: {r}").format(r=tr(c.rule)))
+        st.caption(tr("Rule: {r}").format(r=c.rule_text(tr)))
         slots[key] = st.empty()
         missing = S.missing_models(key)
         ready = None if missing else S.live_finding_ready(key)  # computed in this server already
@@ -159,7 +160,8 @@ for key, c in F.CLAIMS.items():
                     args=(key,),
                 )
         for link in c.links:
-            st.page_link(link.page, label=tr(link.label), icon="🔗", query_params=link.query())
+            label = tr(F.PAIR_LINK).format(a=c.pair[0], b=c.pair[1]) if c.pair else tr(link.label)
+            st.page_link(link.page, label=label, icon="🔗", query_params=link.query())
 
 for i, key in enumerate(pending, 1):
     with status.container():
@@ -176,7 +178,7 @@ for i, key in enumerate(pending, 1):
         and (before.verdict, before.figure) != (found.verdict, found.figure)
         and not S.stale_models(key)
     ):
-        note = tr("The shipped result said: {v}, {f}").format(v=before.verdict, f=before.figure)
+        note = tr("The shipped result said: {v}, {f}").format(v=tr(before.verdict), f=before.figure)
     with slots[key].container():
         draw(key, found, LIVE, note)
 status.empty()

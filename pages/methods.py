@@ -47,30 +47,37 @@ except trust.TrustError as exc:  # e.g. a validation set with the target in one 
     S.report_repairs()
     st.stop()
 label = f"'{target}'" if is_digits else f"/{target}/"
+if is_digits:
+    description = tr("held-out digits of every class")
+elif data.description == "frames of every phoneme":
+    description = tr("frames of every phoneme")
+else:
+    description = tr("frames of /{t}/").format(t=target)
 unit = tr("digits") if is_digits else tr("utterances")
 
-st.success("**" + tr("Verdict for {t}").format(t=label) + "** — " + rep.verdict.text)
+st.success("**" + tr("Verdict for {t}").format(t=label) + "** — " + rep.verdict.say(tr))
 st.caption(
     tr(
         "Maps of {t} ({out}) over {n:,} frames of {u:,} {unit} ({desc}); deletion and insertion curves on {e:,} of its "
         "own frames; sanity checks on {s:,} frames. Intervals: 95 % bootstrap over {unit}, not frames."
     ).format(
         t=label,
-        out=S.OUTPUT_LABELS[cfg.output],
+        out=tr(S.OUTPUT_LABELS[cfg.output]),
         n=rep.maps.n_frames,
         u=rep.maps.n_clusters,
         unit=unit,
-        desc=tr(data.description),
+        desc=description,
         e=rep.faith.n_frames,
         s=rep.sanity.n_frames,
     )
 )
 
 rows = pd.DataFrame([r.to_dict() for r in rep.rows])
+shown_names = [tr(n) for n in rows["name"]]
 solid_share = rep.cells.solid.mean(axis=1)
 summary = pd.DataFrame(
     {
-        tr("method"): rows["name"],
+        tr("method"): shown_names,
         tr("deletion AUC ↓"): [
             f"{r.deletion_auc:.3f} [{r.deletion_ci[0]:.3f}, {r.deletion_ci[1]:.3f}]" for r in rep.rows
         ],
@@ -133,7 +140,7 @@ if view == "maps":
     ref = rep.maps.map("std")
     if is_digits:
         names = [
-            f"{trust.METHOD_NAMES[m]} (ρ {trust.spearman(rep.maps.map(m), ref):.2f})"
+            f"{tr(trust.METHOD_NAMES[m])} (ρ {trust.spearman(rep.maps.map(m), ref):.2f})"
             for m in rep.maps.methods
         ]
         st.altair_chart(
@@ -144,6 +151,7 @@ if view == "maps":
                 cell=6,
                 symmetric=False,
                 scheme="orangered",
+                tr=tr,
             ),
             width="content",
         )
@@ -159,10 +167,10 @@ if view == "maps":
                     table = table.assign(solid=rep.cells.solid[j])
                 rho = trust.spearman(rep.cells.value[j], ref)
                 title = alt.Title(
-                    trust.METHOD_NAMES[m], subtitle=tr("ρ with σ of dy/dx: {r:.2f}").format(r=rho)
+                    tr(trust.METHOD_NAMES[m]), subtitle=tr("ρ with σ of dy/dx: {r:.2f}").format(r=rho)
                 )
                 col.altair_chart(
-                    charts.importance_map(table, fc, title=title, whole=table),
+                    charts.importance_map(table, fc, title=title, whole=table, tr=tr),
                     width="stretch",
                     key=f"methods_map_{m}",
                 )
@@ -200,8 +208,8 @@ if view == "faithfulness":
     )
     table = rep.faith.table()
     c1, c2 = st.columns(2)
-    c1.altair_chart(tc.curves_chart(table, "deletion", measure), width="stretch")
-    c2.altair_chart(tc.curves_chart(table, "insertion", measure), width="stretch")
+    c1.altair_chart(tc.curves_chart(table, "deletion", measure, tr=tr), width="stretch")
+    c2.altair_chart(tc.curves_chart(table, "insertion", measure, tr=tr), width="stretch")
     st.caption(
         tr(
             "Deletion: the top-ranked inputs of each method are replaced by their mean over the sample's frames; a "
@@ -217,7 +225,7 @@ if view == "faithfulness":
     )
 
 if view == "sanity":
-    st.altair_chart(tc.sanity_chart(rep.sanity), width="stretch")
+    st.altair_chart(tc.sanity_chart(rep.sanity, tr=tr), width="stretch")
     st.caption(
         tr(
             "Adebayo et al. (2018): a map that explains the network must change when the network's weights are "
@@ -240,12 +248,12 @@ if view == "sanity":
     )
 
 if view == "stability":
-    st.altair_chart(tc.stability_chart(rows), width="stretch")
+    st.altair_chart(tc.stability_chart(rows, tr=tr), width="stretch")
     width = rep.cells.relative_width()
     st.dataframe(
         pd.DataFrame(
             {
-                tr("method"): rows["name"],
+                tr("method"): shown_names,
                 tr("split-half ρ"): rows["split_half"].round(2),
                 tr("median interval width / value"): np.round(width, 2),
                 tr("cells ≠ 0"): [f"{v:.0%}" for v in solid_share],

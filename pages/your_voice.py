@@ -98,7 +98,7 @@ with st.expander(tr("Adapt the network to your voice")):
     adapted = S.voice_adapted(cfg.model)
     if adapted is not None:
         net2, info2, report = adapted
-        st.caption(report.line())
+        st.caption(report.line(tr))
         post2 = S.voice_posteriors_with(net2, info2, x)
         if "pocketsphinx" in alignments:
             share2, mean2 = agreement(post2, alignments["pocketsphinx"].phones, a.phones)
@@ -107,7 +107,7 @@ with st.expander(tr("Adapt the network to your voice")):
             n2.metric(tr("Mean posterior after adapting"), f"{mean2:.2f}", f"{mean2 - mean_p:+.2f}")
             n3.caption(tr("This recording was one of those adapted on: optimistic.") if key in chosen else
                        tr("This recording was not adapted on: a fair test."))
-        st.altair_chart(vc.stacked(vc.posterior_chart(vc.posterior_table(post2, a.phones, a.duration), a.duration)),
+        st.altair_chart(vc.stacked(vc.posterior_chart(vc.posterior_table(post2, a.phones, a.duration), a.duration, tr=tr)),
                         width="content", key="voice_post_adapted")
         st.caption(tr("The adapted copy's posteriors on this recording (compare with the chart below)."))
 
@@ -208,7 +208,7 @@ with left:
     detail = S.voice_corpus_detail(cfg, pa, pb, int(row["input"]))
     st.altair_chart(vc.student_densities(detail, sf.values(pa, row["input"]), sf.values(pb, row["input"]), pa, pb,
                                          tr("input value (normalised z) at {ms:+.0f} ms, {name}").format(
-                                             ms=row.offset_ms, name=row.channel_name)),
+                                             ms=row.offset_ms, name=row.channel_name), tr=tr),
                     width="stretch", key="voice_densities")
     st.caption(tr("Your /{a}/: {na} frames, your /{b}/: {nb} frames.").format(
         a=pa, b=pb, na=counts.get(pa, 0), nb=counts.get(pb, 0)))
@@ -220,7 +220,7 @@ with right:
     else:
         st.markdown(tr("**The pair map on your frames** ({n} frames of /{a}/ and /{b}/ as the sample set)").format(
             n=counts.get(pa, 0) + counts.get(pb, 0), a=pa, b=pb))
-        st.altair_chart(charts.pair_map(mine, fc, pa, pb, selected=(offset, channel)), width="stretch",
+        st.altair_chart(charts.pair_map(mine, fc, pa, pb, selected=(offset, channel), tr=tr), width="stretch",
                         key="voice_pair_map")
         st.caption(tr("Size = importance(/{a}/) × importance(/{b}/) over your frames, colour = p_e from your "
                       "frames' histograms; few frames make both noisy. Compare with the Phoneme pair page "

@@ -11,10 +11,14 @@ import pandas as pd
 import torch
 from torch import nn
 
+from core.text import N_
 from core.torch_utils import eval_mode
 from core.trust.maps import TrustError
 
-MEASURES = {"posterior": "mean posterior of the target on its frames", "recall": "recall of the target"}
+MEASURES = {
+    "posterior": N_("mean posterior of the target on its frames"),
+    "recall": N_("recall of the target"),
+}
 CURVES = ("deletion", "insertion")
 
 

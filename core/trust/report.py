@@ -4,10 +4,11 @@ The rule is written down in ``core.trust``'s docstring."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
+from core.text import N_, Translate, english
 from core.trust.faithfulness import CURVES, MEASURES, Faithfulness
 from core.trust.maps import METHOD_NAMES, TrustError
 from core.trust.sanity import SANITY_THRESHOLD, Sanity
@@ -51,6 +52,26 @@ class Verdict:
     margin: float
     margin_ci: tuple[float, float]
     text: str
+    pieces: tuple = field(default=(), compare=False)
+    """``text`` as catalogue messages and their fields, ``((message, ((field, value), ...)), ...)``:
+    fields ``name*`` (a method's name), ``names`` (a tuple of them) and ``sure`` are messages too."""
+
+    def say(self, tr: Translate = english) -> str:
+        """``text`` in the interface language (``text`` itself in English)."""
+        if not self.pieces:
+            return tr(self.text)
+        out = []
+        for msg, args in self.pieces:
+            filled = {
+                k: ", ".join(tr(n) for n in v)
+                if k == "names"
+                else tr(v)
+                if k.startswith("name") or k == "sure"
+                else v
+                for k, v in args
+            }
+            out.append(tr(msg).format(**filled))
+        return " ".join(out)  # sentences
 
     def to_dict(self) -> dict:
         return {
@@ -109,28 +130,61 @@ def verdict(rows: list[MethodRow], score_boot: np.ndarray) -> Verdict:
     best = rows[order[0]]
     flagged = [r.name for r in rows if r.flagged]
     tail = (
-        f" Flagged by the sanity checks (map rank correlation >= {SANITY_THRESHOLD} with a randomised or "
-        f"shuffled-label network), so not ranked: {', '.join(flagged)}."
+        (
+            (
+                N_(
+                    "Flagged by the sanity checks (map rank correlation >= {th} with a randomised or "
+                    "shuffled-label network), so not ranked: {names}."
+                ),
+                (("th", SANITY_THRESHOLD), ("names", tuple(flagged))),
+            ),
+        )
         if flagged
-        else ""
+        else ()
     )
     if len(order) == 1:
-        text = (
-            f"The evidence favours {best.name}: insertion AUC {best.insertion_auc:.3f}, deletion AUC "
-            f"{best.deletion_auc:.3f}; it is the only method that passes the sanity checks.{tail}"
+        pieces = (
+            (
+                N_(
+                    "The evidence favours {name}: insertion AUC {ins:.3f}, deletion AUC {dele:.3f}; it is the "
+                    "only method that passes the sanity checks."
+                ),
+                (("name", best.name), ("ins", best.insertion_auc), ("dele", best.deletion_auc)),
+            ),
+            *tail,
         )
-        return Verdict(best.method, None, 0.0, (0.0, 0.0), text)
+        return Verdict(best.method, None, 0.0, (0.0, 0.0), _english(pieces), pieces)
     nxt = rows[order[1]]
     diff = score_boot[:, order[0]] - score_boot[:, order[1]]
     margin, ci = best.score - nxt.score, _ci(diff)
     sure = (
-        "the interval excludes 0"
+        N_("the interval excludes 0")
         if ci[0] > 0
-        else "the interval includes 0, so the two are not distinguishable on these frames"
+        else N_("the interval includes 0, so the two are not distinguishable on these frames")
     )
-    text = (
-        f"The evidence favours {best.name}: insertion - deletion AUC of the target's mean posterior "
-        f"{best.score:.3f} (insertion {best.insertion_auc:.3f}, deletion {best.deletion_auc:.3f}), ahead of "
-        f"{nxt.name} by {margin:.3f} (95 % interval {ci[0]:.3f} to {ci[1]:.3f}; {sure}).{tail}"
+    pieces = (
+        (
+            N_(
+                "The evidence favours {name}: insertion - deletion AUC of the target's mean posterior "
+                "{score:.3f} (insertion {ins:.3f}, deletion {dele:.3f}), ahead of {name_next} by {margin:.3f} "
+                "(95 % interval {lo:.3f} to {hi:.3f}; {sure})."
+            ),
+            (
+                ("name", best.name),
+                ("score", best.score),
+                ("ins", best.insertion_auc),
+                ("dele", best.deletion_auc),
+                ("name_next", nxt.name),
+                ("margin", margin),
+                ("lo", ci[0]),
+                ("hi", ci[1]),
+                ("sure", sure),
+            ),
+        ),
+        *tail,
     )
-    return Verdict(best.method, nxt.method, float(margin), ci, text)
+    return Verdict(best.method, nxt.method, float(margin), ci, _english(pieces), pieces)
+
+
+def _english(pieces) -> str:
+    return Verdict("", None, 0.0, (0.0, 0.0), "", pieces).say()
