@@ -239,4 +239,4 @@ def test_voice_charts_in_japanese(ja):
     for chart in built:
         spec = chart.to_dict()
         assert not not_japanese(spec), not_japanese(spec)
-    assert "対数メルスペクトログラム" in titles(built[0].to_dict())
+    assert "対数メルスペクトログラム（クリックでカーソルを移動）" in titles(built[0].to_dict())
