@@ -16,7 +16,7 @@ from core.importance import (
 )
 from core.models import MODELS_DIR, ModelInfo, list_models, load_model
 from core.overlap import ClassHistograms, OverlapDetail, class_histograms, full_range_detail
-from core.phones import PHONES, describe
+from core.phones import ENGLISH, PhoneSet
 from core.train import (
     EvalResult,
     evaluate,
@@ -133,7 +133,7 @@ def grad_stats(name: str, output: str, target: tuple[int, ...]) -> GradStats:
         frames.labels,
         [target],
         output=output,
-        n_labels=len(PHONES),
+        n_labels=len(info.phones),
         transform=info.normalizer.apply,
         progress=progress,
     )
@@ -149,10 +149,10 @@ def _histograms(root: str, name: str, bins: int) -> ClassHistograms:
     return class_histograms(
         view,
         frames.labels,
-        n_labels=len(PHONES),
+        n_labels=len(info.phones),
         bins=bins,
         transform=info.normalizer.apply,
-        names=list(PHONES),
+        names=list(info.phones),
     )
 
 
@@ -205,14 +205,25 @@ def label_index(name: str, phone: str) -> int:
 
 
 def phones_of(name: str) -> list[str]:
-    """The phonemes a model outputs (each once, also for a 3-state model), in PHONES order."""
-    labels = model(name)[1].labels
-    return [p for p in PHONES if p in labels or f"{p}_S1" in labels]
+    """The phonemes a model outputs (each once, also for a 3-state model), in its phone set's order."""
+    info = model(name)[1]
+    return [p for p in info.phone_set.phones if p in info.labels or f"{p}_S1" in info.labels]
 
 
-def phone_label(phone: str) -> str:
-    """'s  (/s/ as in 'see')' for select boxes."""
-    return f"{phone}  ({describe(phone)})"
+def phone_set_of(name: str | None) -> PhoneSet:
+    """The phone set of a speech model (English for an unknown name)."""
+    models = speech_models()
+    return models[name].phone_set if name in models else ENGLISH
+
+
+def phone_label(phone: str, model_name: str | None = None) -> str:
+    """'s  (/s/ as in 'sun')' (English), 'sh シ  (/ɕ/ as in 'しお shio')' (Japanese: romanisation and
+    kana) for select boxes; the phone set is the model's (default: the sidebar's model)."""
+    ps = phone_set_of(model_name or st.session_state.get("settings_model"))
+    if phone not in ps:
+        return phone
+    kana = ps.info[phone].native if ps.native_name == "kana" else ""
+    return f"{phone}{' ' + kana if kana else ''}  ({ps.describe(phone)})"
 
 
 DEFAULT_BINS = 30

@@ -33,12 +33,16 @@ class VoiceAnalysis:
     duration: float
 
 
-def voice_samples() -> dict[str, str]:
-    """Shipped sample recordings: file name -> transcript."""
+def voice_samples(lang: str | None = None) -> dict[str, str]:
+    """Shipped sample recordings: file name -> transcript; with ``lang`` ("en", "ja": a model's
+    ``phone_set.name``) only that language's (Japanese samples are named ``ja_*.wav``)."""
     from core.align import sample_texts
     from core.models import ASSETS_DIR
 
-    return sample_texts(ASSETS_DIR / "samples")
+    samples = sample_texts(ASSETS_DIR / "samples")
+    if lang is None:
+        return samples
+    return {f: t for f, t in samples.items() if f.startswith("ja_") == (lang == "ja")}
 
 
 def voice_sample_path(name: str) -> str:

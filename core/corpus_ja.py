@@ -88,7 +88,9 @@ def _is_voice(path: Path) -> bool:
 def _tools() -> tuple[str, dict[str, Path]]:
     binary = shutil.which("open_jtalk")
     if binary is None or not DICTIONARY.is_dir():
-        raise SynthError(f"Open JTalk is not installed; install it with: sudo apt-get install {APT_PACKAGES}.")
+        raise SynthError(
+            f"Open JTalk is not installed; install it with: sudo apt-get install {APT_PACKAGES}."
+        )
     voices = voice_files()
     if not voices:
         raise SynthError("No HTS voice found; install pyopenjtalk-plus (requirements.txt).")
@@ -177,9 +179,24 @@ def speak(utt: JaUtt, out_dir: Path, binary: str, voices: dict[str, Path], resum
     with tempfile.TemporaryDirectory(prefix="dnnlens_ja_") as tmp_name:
         tmp = Path(tmp_name)
         (tmp / "in.txt").write_text(utt.text + "\n", encoding="utf-8")
-        cmd = [binary, "-x", str(DICTIONARY), "-m", str(voices[utt.voice]), "-ow", str(tmp / "out.wav"),
-               "-ot", str(tmp / "trace.txt"), "-a", f"{utt.alpha}", "-fm", f"{utt.half_tones}",
-               "-r", f"{utt.speed}", str(tmp / "in.txt")]
+        cmd = [
+            binary,
+            "-x",
+            str(DICTIONARY),
+            "-m",
+            str(voices[utt.voice]),
+            "-ow",
+            str(tmp / "out.wav"),
+            "-ot",
+            str(tmp / "trace.txt"),
+            "-a",
+            f"{utt.alpha}",
+            "-fm",
+            f"{utt.half_tones}",
+            "-r",
+            f"{utt.speed}",
+            str(tmp / "in.txt"),
+        ]
         proc = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=300)
         if proc.returncode != 0 or not (tmp / "out.wav").is_file():
             detail = (proc.stderr or proc.stdout).strip().splitlines()
@@ -224,7 +241,9 @@ def synthesize_ja(
     workers = max(1, workers or min(2, os.cpu_count() or 1))
     seconds = []
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        for done, dur in enumerate(pool.map(lambda u: speak(u, out_dir, binary, files, resume), utts), start=1):
+        for done, dur in enumerate(
+            pool.map(lambda u: speak(u, out_dir, binary, files, resume), utts), start=1
+        ):
             seconds.append(dur)
             if progress is not None and (done % 25 == 0 or done == n_utts):
                 progress(done, n_utts)
@@ -240,7 +259,9 @@ def synthesize_ja(
     return manifest
 
 
-def synthesize_texts_ja(out_dir: str | Path, items: Sequence[tuple[str, str]], voice: str | None = None) -> list[Path]:
+def synthesize_texts_ja(
+    out_dir: str | Path, items: Sequence[tuple[str, str]], voice: str | None = None
+) -> list[Path]:
     """Speak chosen sentences with the voice's own settings: items are (id, text); writes
     ``<id>.wav`` and ``<id>.lab``; returns the WAV paths (the shipped samples)."""
     binary, files = _tools()

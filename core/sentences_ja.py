@@ -33,6 +33,8 @@ _SEIKYUU = (
     "ガギグゲゴ ザジズゼゾ ダデド バビブベボ パピプペポ"
 ).replace(" ", "")
 _YOUON = "キ シ チ ニ ヒ ミ リ ギ ジ ビ ピ".split()
+
+
 def _hiragana(s: str) -> str:
     return "".join(chr(ord(c) - 0x60) if "ァ" <= c <= "ヶ" else c for c in s)
 

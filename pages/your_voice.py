@@ -19,7 +19,7 @@ st.info(tr(
 # --- input -------------------------------------------------------------------------------------
 sources = {"sample": tr("a shipped sample"), "upload": tr("upload a file"), "record": tr("record")}
 source = st.radio(tr("Recording"), list(sources), format_func=sources.get, horizontal=True, key="w_voice_source")
-samples = S.voice_samples()
+samples = S.voice_samples(info.phone_set.name)
 default_text = ""
 src = None
 if source == "sample":
@@ -48,7 +48,12 @@ text = st.text_input(tr("Transcript (English words; leave empty to see only what
 
 # --- alignment ---------------------------------------------------------------------------------
 alignments = {}
-if text.strip():
+if text.strip() and info.phone_set.name != "en":  # pocketsphinx has no Japanese model: the network aligns
+    try:
+        alignments["network"] = S.voice_alignment(cfg.model, key, x, text, "network")
+    except AlignError as exc:
+        st.error(str(exc))
+elif text.strip():
     try:
         alignments["pocketsphinx"] = S.voice_alignment(cfg.model, key, x, text, "pocketsphinx")
     except AlignError as exc:

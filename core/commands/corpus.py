@@ -13,7 +13,6 @@ import numpy as np
 from core.cli import at_least, positive_int
 from core.corpus import VOICES, load_corpus, synthesize
 from core.features import FeatureConfig
-from core.phones import PHONES
 
 
 def _cli_synth(args: argparse.Namespace) -> int:
@@ -46,7 +45,7 @@ def _cli_info(args: argparse.Namespace) -> int:
     for voice in sorted(set(frames.voices)):
         print(f"  voice {voice}: {frames.voices.count(voice)} utterances")
     for i in np.argsort(counts):
-        print(f"  {PHONES[i]:>4} {counts[i]:8d}")
+        print(f"  {frames.phone_set.phones[i]:>4} {counts[i]:8d}")
     return 0
 
 
