@@ -6,6 +6,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+import torch
 
 from core.models import VALIDATION_DIR, save_model
 from core.phones import JAPANESE
@@ -30,7 +31,12 @@ def ja_models_dir(tiny_models_dir, tmp_path_factory) -> Path:
     frames = load_validation(npz)
     assert frames.phone_set is JAPANESE
     cfg = SpeechTrainConfig(width=32, layers=2, activation="relu", epochs=3, batch_size=128, lr=3e-3)
-    result = train_speech(frames, cfg, features=frames.cfg, valid=frames, validation=str(npz))
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # a tiny network: one thread is faster on a busy machine
+    try:
+        result = train_speech(frames, cfg, features=frames.cfg, valid=frames, validation=str(npz))
+    finally:
+        torch.set_num_threads(threads)
     save_model(result.model, root / JA, result.meta)
     return root
 
