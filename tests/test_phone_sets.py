@@ -142,3 +142,22 @@ def test_a_model_names_its_phone_set(tmp_path):
 def test_shipped_english_models_still_load_as_english():
     for name in ("speech_en_mfbank", "speech_en_mfcc"):
         assert read_model_info(name).phone_set is ENGLISH
+
+
+def test_shipped_japanese_model_and_validation_set():
+    from core.train import evaluate, load_validation
+
+    model, info = load_model("speech_ja_mfbank")
+    assert info.phone_set is JAPANESE and info.labels == JAPANESE.phones
+    frames = load_validation(info)
+    assert frames.phone_set is JAPANESE and len(frames) >= 30000
+    assert all(v.startswith("mei_normal_a") for v in frames.voices)
+    assert np.bincount(frames.labels, minlength=len(JAPANESE)).min() >= 70  # every phoneme is there
+    res = evaluate(model, info)
+    assert res.accuracy >= 0.80, res.accuracy
+    # an English model refuses Japanese frames, in one sentence
+    en_model, en_info = load_model("speech_en_mfbank")
+    from core.train import TrainError
+
+    with pytest.raises(TrainError, match="is a model of English; these frames are labelled in Japanese"):
+        evaluate(en_model, en_info, frames)

@@ -152,7 +152,7 @@ def evaluate(
     frames_set = getattr(frames, "phone_set", None)
     if frames_set is not None and frames_set is not info.phone_set:
         raise TrainError(
-            f"{info.name} is a {info.language} model; these frames are labelled in {frames_set.language}."
+            f"{info.name} is a model of {info.language}; these frames are labelled in {frames_set.language}."
         )
     idx = utterance_frames(frames, voice_utterances(frames, voices))
     if len(idx) == 0:
