@@ -10,7 +10,11 @@ from core.audio import SAMPLE_RATE, AudioError, wav_bytes
 from i18n import tr
 
 cfg, info = S.page_start("Your voice")
+japanese = info.phone_set.name == "ja"  # pocketsphinx has no Japanese model: the network aligns alone
 st.info(tr(
+    "The network was trained on **synthetic speech** (Open JTalk), not on real speakers: on your voice its "
+    "posteriors may be wrong. pocketsphinx has no Japanese model, so the alignment shown is the network's own "
+    "(Viterbi on its posteriors, the transcript read by pyopenjtalk).") if japanese else tr(
     "The network was trained on **synthetic voices** (Festival), not on real speakers: on your voice its "
     "posteriors may be wrong. The figures below say how far to trust them — the share of frames where the "
     "network's best phoneme agrees with the alignment by pocketsphinx (trained on real speech), and the mean "
@@ -43,12 +47,13 @@ except AudioError as exc:
 
 a = S.voice_analysis(cfg.model, key, x)
 st.audio(wav_bytes(x), format="audio/wav")
-text = st.text_input(tr("Transcript (English words; leave empty to see only what the network decodes)"),
+text = st.text_input(tr("Transcript (Japanese text; leave empty to see only what the network decodes)") if japanese
+                     else tr("Transcript (English words; leave empty to see only what the network decodes)"),
                      value=default_text, key=f"w_voice_text_{source}_{key}")
 
 # --- alignment ---------------------------------------------------------------------------------
 alignments = {}
-if text.strip() and info.phone_set.name != "en":  # pocketsphinx has no Japanese model: the network aligns
+if text.strip() and japanese:
     try:
         alignments["network"] = S.voice_alignment(cfg.model, key, x, text, "network")
     except AlignError as exc:
@@ -72,6 +77,8 @@ if "pocketsphinx" in alignments:
               help=tr("Share of 10 ms frames whose most probable phoneme is the one pocketsphinx aligned there."))
     m3.metric(tr("Mean posterior of the aligned phoneme"), f"{mean_p:.2f}",
               help=tr("Average over all frames of the network's posterior for the phoneme pocketsphinx aligned."))
+elif japanese:
+    m2.caption(tr("No Japanese aligner independent of the network (pocketsphinx has no Japanese model)."))
 else:
     m2.caption(tr("Type the transcript to measure how far the network can be trusted on this recording."))
 
