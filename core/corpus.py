@@ -203,7 +203,10 @@ def synthesize(
     workers: Festival processes at a time (default: min(2, CPUs)); does not change the output.
     """
     if lang != "en":
-        raise CorpusError(f"Synthesis for language {lang!r} is not supported yet; use 'en' or 'ja'.")
+        raise CorpusError(
+            f"Synthesis for language {lang!r} is not supported yet here; use 'en' "
+            "(Japanese: core.corpus_ja, `synth --lang ja`)."
+        )
     if n_utts < 1:
         raise CorpusError("The number of utterances must be at least 1.")
     voices = tuple(voices)
