@@ -19,7 +19,7 @@ from core.importance import (
 )
 from core.models import MODELS_DIR, ModelInfo, list_models, load_model
 from core.overlap import ClassHistograms, OverlapDetail, class_histograms, full_range_detail
-from core.phones import PHONES, describe
+from core.phones import ENGLISH, PhoneSet
 from core.train import (
     EvalResult,
     evaluate,
@@ -209,7 +209,7 @@ def _stats_inputs(root: str, name: str) -> tuple:
     labels, keyword arguments); the pages and the background warm-up use exactly this."""
     net, info = _model(root, name)
     frames, view = _validation(root, name)
-    kwargs = {"n_labels": len(PHONES), "transform": info.normalizer.apply}
+    kwargs = {"n_labels": len(info.phones), "transform": info.normalizer.apply}
     return (root, name, "validation"), net, view, frames.labels, kwargs
 
 
@@ -237,10 +237,10 @@ def _histograms_of(info: ModelInfo, frames, view, bins: int, progress=None) -> C
     return class_histograms(
         view,
         frames.labels,
-        n_labels=len(PHONES),
+        n_labels=len(info.phones),
         bins=bins,
         transform=info.normalizer.apply,
-        names=list(PHONES),
+        names=list(info.phones),
         progress=progress,
     )
 
@@ -322,14 +322,25 @@ def label_index(name: str, phone: str) -> int:
 
 
 def phones_of(name: str) -> list[str]:
-    """The phonemes a model outputs (each once, also for a 3-state model), in PHONES order."""
-    labels = model(name)[1].labels
-    return [p for p in PHONES if p in labels or f"{p}_S1" in labels]
+    """The phonemes a model outputs (each once, also for a 3-state model), in its phone set's order."""
+    info = model(name)[1]
+    return [p for p in info.phone_set.phones if p in info.labels or f"{p}_S1" in info.labels]
 
 
-def phone_label(phone: str) -> str:
-    """'s  (/s/ as in 'see')' for select boxes."""
-    return f"{phone}  ({describe(phone)})"
+def phone_set_of(name: str | None) -> PhoneSet:
+    """The phone set of a speech model (English for an unknown name)."""
+    models = speech_models()
+    return models[name].phone_set if name in models else ENGLISH
+
+
+def phone_label(phone: str, model_name: str | None = None) -> str:
+    """'s  (/s/ as in 'sun')' (English), 'sh シ  (/ɕ/ as in 'しお shio')' (Japanese: romanisation and
+    kana) for select boxes; the phone set is the model's (default: the sidebar's model)."""
+    ps = phone_set_of(model_name or st.session_state.get("settings_model"))
+    if phone not in ps:
+        return phone
+    kana = ps.info[phone].native if ps.native_name == "kana" else ""
+    return f"{phone}{' ' + kana if kana else ''}  ({ps.describe(phone)})"
 
 
 DEFAULT_BINS = 30
@@ -441,7 +452,7 @@ def _warmup(root: str, name: str, output: str) -> Warmup:
     # everything the thread needs is resolved here, in the script thread (no st.* call in the thread)
     key, net, view, labels, kwargs = _stats_inputs(root, name)
     info, frames = _model(root, name)[1], _validation(root, name)[0]
-    phones = [p for p in PHONES if p in info.labels or f"{p}_S1" in info.labels]
+    phones = [p for p in info.phone_set.phones if p in info.labels or f"{p}_S1" in info.labels]
     order = warmup_order(phones)
     cache, hist, evals = _stats_cache(), _memo("histograms"), _memo("evaluation")
     w = Warmup(name, output, total=len(order) + 1, started=time.monotonic())

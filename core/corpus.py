@@ -20,6 +20,9 @@ Synthesis (``synthesize``, ``python -m core synth``):
 Output in ``out_dir``: ``<id>.wav`` (16 kHz mono 16-bit PCM), ``<id>.lab`` (``core.phones``
 format), ``manifest.csv`` (``id,voice,text,seconds``), ids ``en_s{seed}_{n:05d}``.
 
+Japanese corpora are made by ``core.corpus_ja`` (Open JTalk); a corpus names its phone set in
+``corpus.json`` (``{"phone_set": "ja"}``), and a corpus without that file is English.
+
 Loading (``load_corpus``): every frame of every utterance with its phoneme and state labels, cached
 in ``<corpus>/.frames_<kind>_<hash of the FeatureConfig>.npz`` (``CorpusFrames.save``'s format, the
 one of the shipped validation sets, float32 and uncompressed, plus a fingerprint); the cache is rebuilt when it is
@@ -50,11 +53,14 @@ import soundfile as sf
 from core.audio import SAMPLE_RATE, resample
 from core.features import FeatureConfig, SplicedFrames, extract, n_frames_for
 from core.phones import (
-    PHONES,
+    ENGLISH,
     PhoneError,
+    PhoneSet,
     Segment,
     frame_labels,
     frame_states,
+    get_phone_set,
+    phone_set_of,
     read_festival_segs,
     read_lab,
     write_lab,
@@ -197,7 +203,10 @@ def synthesize(
     workers: Festival processes at a time (default: min(2, CPUs)); does not change the output.
     """
     if lang != "en":
-        raise CorpusError(f"Synthesis for language {lang!r} is not supported yet; use 'en'.")
+        raise CorpusError(
+            f"Synthesis for language {lang!r} is not supported yet here; use 'en' "
+            "(Japanese: core.corpus_ja, `synth --lang ja`)."
+        )
     if n_utts < 1:
         raise CorpusError("The number of utterances must be at least 1.")
     voices = tuple(voices)
@@ -272,7 +281,8 @@ def synthesize_texts(out_dir: str | Path, items: Sequence[tuple[str, str, str]])
 class CorpusFrames:
     """All frames of a corpus, utterances one after the other.
 
-    feats (N, C) float32 raw (unnormalised) features; labels (N,) int16 indices into PHONES;
+    feats (N, C) float32 raw (unnormalised) features; labels (N,) int16 indices into
+    ``phone_set.phones`` (English unless the corpus names another);
     states (N,) int8 0/1/2 (third of the phone segment); utt_starts (U,) int64 first frame of
     each utterance; frame_utt (N,) int32 utterance of each frame; utt_ids, voices: (U,) tuples.
     """
@@ -285,6 +295,7 @@ class CorpusFrames:
     utt_ids: tuple[str, ...]
     voices: tuple[str, ...]
     cfg: FeatureConfig
+    phone_set: PhoneSet = ENGLISH
 
     def __len__(self) -> int:
         return len(self.labels)
@@ -294,8 +305,8 @@ class CorpusFrames:
         return SplicedFrames(self.feats, self.utt_starts, self.cfg.context)
 
     def phone_counts(self) -> np.ndarray:
-        """(len(PHONES),) int64 frames per phoneme class."""
-        return np.bincount(self.labels, minlength=len(PHONES)).astype(np.int64)
+        """(len(phone_set),) int64 frames per phoneme class."""
+        return np.bincount(self.labels, minlength=len(self.phone_set)).astype(np.int64)
 
     def save(self, path: str | Path, *, feats_dtype: type = np.float32, compress: bool = True,
              fingerprint: str | None = None) -> Path:
@@ -312,7 +323,7 @@ class CorpusFrames:
             "feats": np.asarray(self.feats).astype(feats_dtype), "labels": np.asarray(self.labels, np.int16),
             "states": np.asarray(self.states, np.int8), "utt_starts": np.asarray(self.utt_starts, np.int64),
             "utt_ids": np.asarray(self.utt_ids, dtype=str), "voices": np.asarray(self.voices, dtype=str),
-            "phones": np.asarray(PHONES, dtype=str),
+            "phones": np.asarray(self.phone_set.phones, dtype=str),
             "features": np.asarray(json.dumps(self.cfg.to_dict(), sort_keys=True)),
         }
         if fingerprint is not None:
@@ -363,16 +374,19 @@ class CorpusFrames:
             raise bad(f"utt_starts, utt_ids and voices list {u}, {len(a['utt_ids'])} and {len(a['voices'])} utterances")
         if (n > 0) != (u > 0) or (u and (starts[0] != 0 or np.any(np.diff(starts) <= 0) or starts[-1] >= n)):
             raise bad("utt_starts do not increase from 0 within the frames")
-        if tuple(str(p) for p in a["phones"]) != PHONES:
-            raise bad("its phone set is not this program's")
-        if n and (labels.min() < 0 or labels.max() >= len(PHONES)):
-            raise bad(f"labels lie outside 0..{len(PHONES) - 1}")
+        try:
+            phone_set = phone_set_of(a["phones"])
+        except PhoneError:
+            raise bad("its phone set is not this program's") from None
+        if n and (labels.min() < 0 or labels.max() >= len(phone_set)):
+            raise bad(f"labels lie outside 0..{len(phone_set) - 1}")
         if n and (states.min() < 0 or states.max() > 2):
             raise bad("states lie outside 0..2")
         return cls(
             feats=feats.astype(np.float32, copy=False), labels=labels, states=states, utt_starts=starts,
             frame_utt=np.repeat(np.arange(u, dtype=np.int32), np.diff(np.append(starts, n))),
             utt_ids=tuple(str(s) for s in a["utt_ids"]), voices=tuple(str(s) for s in a["voices"]), cfg=cfg,
+            phone_set=phone_set,
         )
 
 
@@ -409,6 +423,21 @@ def read_manifest(corpus_dir: str | Path) -> list[dict[str, str]]:
     return rows
 
 
+CORPUS_INFO = "corpus.json"
+
+
+def corpus_phone_set(corpus_dir: str | Path) -> PhoneSet:
+    """The phone set a corpus names in ``corpus.json`` (``phone_set``); English without that file."""
+    path = Path(corpus_dir) / CORPUS_INFO
+    if not path.is_file():
+        return ENGLISH
+    try:
+        name = json.loads(path.read_text(encoding="utf-8")).get("phone_set")
+        return get_phone_set(name)
+    except (ValueError, AttributeError) as exc:  # bad JSON, not an object, unknown name
+        raise CorpusError(f"{path} does not name a usable phone set ({_first_line(exc)}).") from None
+
+
 CACHE_VERSION = 2  # 2: CorpusFrames.save's format (the validation sets')
 DEFAULT_FEATURES = FeatureConfig()  # MFBANK, 40 channels
 
@@ -442,12 +471,13 @@ def load_corpus(
     corpus_dir = Path(corpus_dir)
     rows = read_manifest(corpus_dir)
     ids = [r["id"] for r in rows]
+    phone_set = corpus_phone_set(corpus_dir)
     fingerprint = _fingerprint(corpus_dir, ids)  # before reading: a file changed meanwhile is seen next time
     cache = cache_path(corpus_dir, cfg)
     if cache.is_file() and npz_fingerprint(cache) == fingerprint:
         try:
             hit = CorpusFrames.load(cache)
-            if hit.cfg == cfg:
+            if hit.cfg == cfg and hit.phone_set is phone_set:
                 return hit
         except CorpusError:
             pass  # a damaged cache is rebuilt
@@ -475,17 +505,17 @@ def load_corpus(
         a, b = starts[u], starts[u + 1]
         feats[a:b] = f
         try:
-            segs = read_lab(corpus_dir / f"{uid}.lab")
+            segs = read_lab(corpus_dir / f"{uid}.lab", phone_set=phone_set)
         except PhoneError as exc:
             raise CorpusError(f"Corpus labels: {exc}") from None
-        labels[a:b] = frame_labels(segs, len(f), cfg.winlen, cfg.winstep)
+        labels[a:b] = frame_labels(segs, len(f), cfg.winlen, cfg.winstep, phone_set=phone_set)
         states[a:b] = frame_states(segs, len(f), cfg.winlen, cfg.winstep)
         if progress is not None and (u + 1 == len(ids) or (u + 1) % 50 == 0):
             progress(u + 1, len(ids))
     frames = CorpusFrames(
         feats=feats, labels=labels, states=states, utt_starts=starts[:-1],
         frame_utt=np.repeat(np.arange(len(ids), dtype=np.int32), sizes),
-        utt_ids=tuple(ids), voices=tuple(r.get("voice", "") for r in rows), cfg=cfg,
+        utt_ids=tuple(ids), voices=tuple(r.get("voice", "") for r in rows), cfg=cfg, phone_set=phone_set,
     )
     _write_cache(cache, frames, fingerprint)
     return frames

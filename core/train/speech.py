@@ -12,6 +12,7 @@ from torch import nn
 
 from core.features import FeatureConfig, Normalizer, SplicedFrames
 from core.models import STATE_SUFFIXES, ModelError, ModelInfo, SpeechDNN
+from core.phones import ENGLISH, PhoneSet, get_phone_set
 from core.torch_utils import eval_mode
 from core.train.loop import (
     EpochStats,
@@ -43,14 +44,14 @@ class SpeechTrainConfig:
     max_minutes: float | None = None
 
 
-def speech_labels(targets: Targets) -> tuple[str, ...]:
-    """Output class names: PHONES, or each phone's three states ``p_S1, p_S2, p_S3``."""
-    from core.phones import PHONES
-
+def speech_labels(targets: Targets, phone_set: PhoneSet | str | None = None) -> tuple[str, ...]:
+    """Output class names: the phone set's phones (English by default), or each phone's three
+    states ``p_S1, p_S2, p_S3``."""
+    ps = get_phone_set(phone_set)
     if targets == "phone":
-        return tuple(PHONES)
+        return ps.phones
     if targets == "state":
-        return tuple(p + s for p in PHONES for s in STATE_SUFFIXES)
+        return tuple(p + s for p in ps.phones for s in STATE_SUFFIXES)
     raise TrainError(f"Unknown targets {targets!r}; use 'phone' or 'state'.")
 
 
@@ -159,7 +160,10 @@ def train_speech(
     c = np.asarray(train.feats).shape[1]
     if c != feats_cfg.n_channels:
         raise TrainError(f"The corpus has {c} channels per frame but {feats_cfg.kind} needs {feats_cfg.n_channels}.")
-    labels = speech_labels(cfg.targets)
+    phone_set = getattr(train, "phone_set", ENGLISH)
+    if valid is not None and getattr(valid, "phone_set", ENGLISH) is not phone_set:
+        raise TrainError("The training and held-out corpora use different phone sets (languages).")
+    labels = speech_labels(cfg.targets, phone_set)
     utts = voice_utterances(train, voices)
     if valid is None:
         tr_u, ho_u = heldout_split(len(utts))
@@ -214,12 +218,13 @@ def train_speech(
     voices_used = sorted(set(np.asarray(train.voices)[tr_u].tolist()))
     meta = {
         "description": (
-            f"English {cfg.targets} classifier on {feats_cfg.kind.upper()} features, "
+            f"{phone_set.language} {cfg.targets} classifier on {feats_cfg.kind.upper()} features, "
             f"{cfg.layers} x {cfg.width} {cfg.activation}"
         ),
         "features": feats_cfg,
         "labels": labels,
         "targets": cfg.targets,
+        "phone_set": phone_set.name,
         "normalizer": normalizer,
         "validation": validation,
         "data": {
