@@ -13,8 +13,8 @@ sentences). ``--keep-speaker`` leaves only the voice itself out (its speaker's o
 
 A config is ``+``-joined parts: ``base`` (nothing), ``cmn`` / ``cmvn`` (``FeatureConfig.utt_norm``),
 ``aug`` (every ``core.augment`` kind), ``only:K`` (augmentation K alone, e.g. ``only:speed``),
-``no:K`` (every kind but K). Output: ``runs`` (one row per voice x config: accuracy, frames,
-seconds), ``table`` (config -> voice -> accuracy, plus ``mean`` and ``min``), the settings, and
+``no:K`` (every kind but K). Voices of one speaker share one training run (the same voices are
+left out). Output: ``runs`` (one row per voice x config: accuracy, frames, seconds of its run), ``table`` (config -> voice -> accuracy, plus ``mean`` and ``min``), the settings, and
 ``load_avg_1min`` before and after (the machine is shared; times vary with it).
 """
 
@@ -38,7 +38,7 @@ import torch  # noqa: E402
 from core.augment import KINDS, AugmentConfig  # noqa: E402
 from core.corpus import SPEAKERS, load_corpus  # noqa: E402
 from core.features import UTT_NORMS, FeatureConfig  # noqa: E402
-from core.train import SpeechTrainConfig, train_speech  # noqa: E402
+from core.train import SpeechTrainConfig, train_speech, utterance_frames, voice_utterances  # noqa: E402
 
 _CORPORA: dict = {}
 
@@ -67,14 +67,17 @@ def _corpora(train_dir: str, valid_dir: str, cfg: FeatureConfig):
     return _CORPORA[key]
 
 
-def one_run(args: argparse.Namespace, voice: str, config: str) -> dict:
+def one_run(args: argparse.Namespace, speaker: str, config: str) -> list[dict]:
+    """Train without every voice of ``speaker`` (or only that voice with --keep-speaker) and
+    measure each of its voices (one row per voice)."""
     torch.set_num_threads(1)
     norm, augment = parse_config(config)
     feats = FeatureConfig(kind=args.features, utt_norm=norm)
     train, valid = _corpora(args.train_corpus, args.valid_corpus, feats)
-    held = (
-        {voice} if args.keep_speaker else {v for v in SPEAKERS if SPEAKERS[v] == SPEAKERS.get(voice, voice)}
-    )
+    tested = [
+        v for v in args.voice_list if (v == speaker if args.keep_speaker else SPEAKERS.get(v, v) == speaker)
+    ]
+    held = set(tested) if args.keep_speaker else {v for v in SPEAKERS if SPEAKERS[v] == speaker}
     voices = sorted(v for v in set(train.voices) if v not in held)
     cfg = SpeechTrainConfig(
         features=args.features,
@@ -91,20 +94,39 @@ def one_run(args: argparse.Namespace, voice: str, config: str) -> dict:
         features=feats,
         valid=valid,
         voices=voices,
-        valid_voices=[voice],
+        valid_voices=tested,
         augment=augment,
         corpus_dir=args.train_corpus,
     )
-    return {
-        "voice": voice,
-        "config": config,
-        "train_voices": voices,
-        "train_frames": res.meta["data"]["train_frames"],
-        "test_frames": res.meta["metrics"]["heldout_frames"],
-        "accuracy": round(res.meta["metrics"]["heldout_accuracy"], 4),
-        "per_epoch": [round(h.heldout_acc, 4) for h in res.history],
-        "seconds": round(time.monotonic() - t0, 1),
-    }
+    seconds = round(time.monotonic() - t0, 1)
+    rows = []
+    for v in tested:
+        idx = utterance_frames(valid, voice_utterances(valid, [v]))
+        logits = _logits_for(res, valid, idx, feats)
+        rows.append(
+            {
+                "voice": v,
+                "config": config,
+                "train_voices": voices,
+                "train_frames": res.meta["data"]["train_frames"],
+                "test_frames": int(len(idx)),
+                "accuracy": round(float((logits.argmax(1) == valid.labels[idx]).mean()), 4),
+                "per_epoch_all_tested": [round(h.heldout_acc, 4) for h in res.history],
+                "seconds": seconds,
+            }
+        )
+    return rows
+
+
+def _logits_for(res, frames, idx: np.ndarray, feats: FeatureConfig) -> np.ndarray:
+    from core.features import SplicedFrames
+    from core.train.loop import _logits
+
+    norm = res.meta["normalizer"]
+    view = SplicedFrames(
+        norm.apply(np.asarray(frames.feats, dtype=np.float32)), frames.utt_starts, feats.context
+    )
+    return _logits(res.model, (view[idx[i : i + 4096]] for i in range(0, len(idx), 4096)))
 
 
 def main() -> int:
@@ -131,15 +153,17 @@ def main() -> int:
     t0 = time.monotonic()
     for norm in dict.fromkeys(parse_config(c)[0] for c in configs):  # build the caches once, before forking
         _corpora(args.train_corpus, args.valid_corpus, FeatureConfig(kind=args.features, utt_norm=norm))
-    jobs = [(v, c) for c in configs for v in voices]
-    if args.jobs > 1:
-        with ProcessPoolExecutor(args.jobs) as pool:
-            runs = list(pool.map(one_run, [args] * len(jobs), *zip(*jobs, strict=True)))
-    else:
-        runs = []
-        for v, c in jobs:
-            runs.append(one_run(args, v, c))
-            print(json.dumps(runs[-1]), file=sys.stderr, flush=True)
+    args.voice_list = voices
+    speakers = list(dict.fromkeys(v if args.keep_speaker else SPEAKERS.get(v, v) for v in voices))
+    jobs = [(s, c) for c in configs for s in speakers]
+    runs = []
+    with ProcessPoolExecutor(max(1, args.jobs)) as pool:
+        futures = [pool.submit(one_run, args, s, c) for s, c in jobs]
+        for fut in futures:
+            rows = fut.result()
+            runs += rows
+            for r in rows:
+                print(json.dumps(r), file=sys.stderr, flush=True)
     table = {}
     for c in configs:
         accs = {r["voice"]: r["accuracy"] for r in runs if r["config"] == c}

@@ -58,7 +58,7 @@ class AugmentConfig:
     """Which augmentations run and their ranges (see the module docstring). ``kinds=()`` = off."""
 
     kinds: tuple[str, ...] = KINDS
-    p: float = 0.5
+    p: float = 0.3
     speed: tuple[float, float] = (0.9, 1.1)
     vtlp: tuple[float, float] = (0.9, 1.1)
     snr_db: tuple[float, float] = (10.0, 30.0)

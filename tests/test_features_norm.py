@@ -88,7 +88,7 @@ def test_importance_of_a_cmn_model_against_brute_force(tmp_path):
         g = np.stack(
             [
                 torch.autograd.functional.jacobian(
-                    lambda v: torch.softmax(m64(v[None]), -1)[0, target],
+                    lambda v, t=target: torch.softmax(m64(v[None]), -1)[0, t],
                     torch.from_numpy(row.astype(np.float64)),
                 ).numpy()
                 for row in x
