@@ -1,24 +1,35 @@
-"""A phoneme-aligned speech corpus: synthesised with Festival, loaded as labelled frames.
+"""A phoneme-aligned speech corpus: synthesised with Festival and flite, loaded as labelled frames.
 
 Synthesis (``synthesize``, ``python -m core synth``):
 
 - Sentences: ``core.sentences.make_sentences`` (frequent words, biased towards rare phonemes).
-- Utterance ``n`` is spoken by ``voices[n % len(voices)]`` (kal, ked: male diphone voices, 16 kHz;
-  slt: female HTS voice, 32 kHz), with its own speaking rate, pitch and "speaker size":
+- Utterance ``n`` is spoken by ``voices[n % len(voices)]`` (default: all seven voices of
+  ``VOICES``). Festival: kal, ked (male diphone voices, 16 kHz), slt (female HTS voice, 32 kHz).
+  flite (Debian's ``flite`` program): flite_awb (Scottish English male), flite_rms (US male),
+  flite_slt (US female, the same ARCTIC speaker as Festival's slt but flite's own clustergen
+  engine), flite_kal16 (the kal diphones through flite's engine); ``SPEAKERS`` records which voices
+  share a recorded speaker. Each utterance has its own speaking rate, pitch and "speaker size":
   diphone voices ``Duration_Stretch`` 0.9-1.35 and an f0 mean of 85-135 Hz (std 10-24 Hz); slt
   ``-r`` (speed) 1/1.2-1/0.85 (Festival's HTS module ignores the other hts_engine options such
-  as ``-fm`` and ``-a``: their output is byte-identical). Then every voice is warped: the
-  waveform is resampled to 16 kHz (``scipy.signal.resample_poly``) as if it had been recorded at
-  ``k`` times its rate, k = 0.95-1.05 (diphone) or 0.92-1.04 (slt), which multiplies pitch and
-  formants by k and divides durations, and the label times, by k.
-- Labels are Festival's own segment end times (``utt.save.segs``), so the timing is exact;
-  phones are mapped through ``core.phones.FESTIVAL_TO_PHONE``.
-- Utterances are synthesised in batches of one voice, one Festival process per batch
-  (``festival -b`` on one Scheme file), ``workers`` batches at a time. The batches depend only on
-  the utterance numbers, so the same seed gives byte-identical files with any number of workers.
+  as ``-fm`` and ``-a``: their output is byte-identical); flite ``--setf duration_stretch=``
+  0.85-1.25 and ``--setf int_f0_target_mean=`` 85-135 Hz (150-210 Hz for flite_slt). Then every
+  voice is warped: the waveform is resampled to 16 kHz (``scipy.signal.resample_poly``) as if it
+  had been recorded at ``k`` times its rate, k = 0.95-1.05 (diphone, flite: 0.94-1.05) or
+  0.92-1.04 (slt), which multiplies pitch and formants by k and divides durations, and the label
+  times, by k.
+- Labels are the synthesiser's own segment end times (Festival's ``utt.save.segs``, flite's
+  ``-psdur`` output), so the timing is exact; phones are mapped through ``core.phones.to_phone``
+  (Festival's radio phone set, which flite shares). flite's last end time can pass the audio's end
+  by up to ~0.1 s: ends are clipped to the audio (``_flite_segments``).
+- Festival utterances are synthesised in batches of one voice, one Festival process per batch
+  (``festival -b`` on one Scheme file); flite runs one process per utterance (about 50 ms each);
+  ``workers`` batches at a time. The batches depend only on the utterance numbers, so the same seed
+  gives byte-identical files with any number of workers.
+- A voice whose program or voice is not installed is refused before anything is written, with one
+  sentence naming the Debian package (``flite -lv`` lists flite's voices).
 
 Output in ``out_dir``: ``<id>.wav`` (16 kHz mono 16-bit PCM), ``<id>.lab`` (``core.phones``
-format), ``manifest.csv`` (``id,voice,text,seconds``), ids ``en_s{seed}_{n:05d}``.
+format), ``manifest.csv`` (``id,voice,engine,text,seconds``; engine = festival | flite), ids ``en_s{seed}_{n:05d}``.
 
 Loading (``load_corpus``): every frame of every utterance with its phoneme and state labels, cached
 in ``<corpus>/.frames_<kind>_<hash of the FeatureConfig>.npz`` (``CorpusFrames.save``'s format, the

@@ -45,13 +45,13 @@ def _cli_info(args: argparse.Namespace) -> int:
 
 def add_cli(subparsers: argparse._SubParsersAction) -> None:
     """Register `synth` and `corpus-info`."""
-    p = subparsers.add_parser("synth", help="synthesise a phoneme-aligned corpus with Festival")
+    p = subparsers.add_parser("synth", help="synthesise a phoneme-aligned corpus with Festival and flite")
     p.add_argument("--lang", default="en", help="language (only 'en' for now)")
     p.add_argument("--utts", type=positive_int, required=True, help="number of utterances")
     p.add_argument("--out", type=Path, required=True, help="output directory")
     p.add_argument("--seed", type=int, default=0, help="random seed (same seed = identical files)")
-    p.add_argument("--voices", default=",".join(VOICES), help="comma-separated voices (kal,ked,slt)")
-    p.add_argument("--workers", type=at_least(1), default=None, help="Festival processes at a time")
+    p.add_argument("--voices", default=",".join(VOICES), help="comma-separated voices (default all: " + ",".join(VOICES) + ")")
+    p.add_argument("--workers", type=at_least(1), default=None, help="synthesis processes at a time")
     p.set_defaults(func=_cli_synth)
     q = subparsers.add_parser("corpus-info", help="frames per phoneme of a corpus (builds its frame cache)")
     q.add_argument("corpus", type=Path, help="corpus directory (with manifest.csv)")
