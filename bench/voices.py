@@ -13,7 +13,8 @@ sentences). ``--keep-speaker`` leaves only the voice itself out (its speaker's o
 
 A config is ``+``-joined parts: ``base`` (nothing), ``cmn`` / ``cmvn`` (``FeatureConfig.utt_norm``),
 ``aug`` (every ``core.augment`` kind), ``only:K`` (augmentation K alone, e.g. ``only:speed``),
-``no:K`` (every kind but K). Voices of one speaker share one training run (the same voices are
+``no:K`` (every kind but K), ``p=0.8`` (probability of each kind), ``vtlp=0.85:1.25`` /
+``speed=0.9:1.15`` (ranges). Voices of one speaker share one training run (the same voices are
 left out). Output: ``runs`` (one row per voice x config: accuracy, frames, seconds of its run), ``table`` (config -> voice -> accuracy, plus ``mean`` and ``min``), the settings, and
 ``load_avg_1min`` before and after (the machine is shared; times vary with it).
 """
@@ -45,9 +46,15 @@ _CORPORA: dict = {}
 
 def parse_config(name: str) -> tuple[str, AugmentConfig | None]:
     """(utt_norm, augmentation or None) of a config name such as ``cmn+aug`` or ``only:speed``."""
-    norm, kinds = "none", None
+    norm, kinds, extra = "none", None, {}
     for part in name.split("+"):
-        if part in UTT_NORMS:
+        key, _, val = part.partition("=")
+        if key == "p" and val:
+            extra["p"] = float(val)
+        elif key in ("speed", "vtlp") and ":" in val:
+            lo, hi = val.split(":")
+            extra[key] = (float(lo), float(hi))
+        elif part in UTT_NORMS:
             norm = part
         elif part == "aug":
             kinds = KINDS
@@ -57,7 +64,7 @@ def parse_config(name: str) -> tuple[str, AugmentConfig | None]:
             kinds = tuple(k for k in KINDS if k != part[3:])
         elif part != "base":
             raise SystemExit(f"bench/voices.py: unknown config part {part!r} in {name!r}.")
-    return norm, None if kinds is None else AugmentConfig(kinds=kinds)
+    return norm, None if kinds is None else AugmentConfig(kinds=kinds, **extra)
 
 
 def _corpora(train_dir: str, valid_dir: str, cfg: FeatureConfig):
