@@ -23,8 +23,15 @@ def _cli_synth(args: argparse.Namespace) -> int:
         print(f"synth: {done}/{total} utterances, {time.perf_counter() - t0:.0f} s", file=sys.stderr)
 
     voices = tuple(v.strip() for v in args.voices.split(",") if v.strip())
-    manifest = synthesize(args.out, args.utts, seed=args.seed, lang=args.lang, voices=voices,
-                          progress=report, workers=args.workers)
+    manifest = synthesize(
+        args.out,
+        args.utts,
+        seed=args.seed,
+        lang=args.lang,
+        voices=voices,
+        progress=report,
+        workers=args.workers,
+    )
     dt = time.perf_counter() - t0
     print(f"wrote {args.utts} utterances to {manifest} in {dt:.1f} s ({60 * args.utts / dt:.0f} per minute)")
     return 0
@@ -34,8 +41,10 @@ def _cli_info(args: argparse.Namespace) -> int:
     t0 = time.perf_counter()
     frames = load_corpus(args.corpus, FeatureConfig(kind=args.features))
     counts = frames.phone_counts()
-    print(f"{len(frames.utt_ids)} utterances, {len(frames)} frames ({len(frames) / 100:.0f} s), "
-          f"loaded in {time.perf_counter() - t0:.1f} s")
+    print(
+        f"{len(frames.utt_ids)} utterances, {len(frames)} frames ({len(frames) / 100:.0f} s), "
+        f"loaded in {time.perf_counter() - t0:.1f} s"
+    )
     for voice in sorted(set(frames.voices)):
         print(f"  voice {voice}: {frames.voices.count(voice)} utterances")
     for i in np.argsort(counts):
@@ -50,7 +59,11 @@ def add_cli(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--utts", type=positive_int, required=True, help="number of utterances")
     p.add_argument("--out", type=Path, required=True, help="output directory")
     p.add_argument("--seed", type=int, default=0, help="random seed (same seed = identical files)")
-    p.add_argument("--voices", default=",".join(VOICES), help="comma-separated voices (default all: " + ",".join(VOICES) + ")")
+    p.add_argument(
+        "--voices",
+        default=",".join(VOICES),
+        help="comma-separated voices (default all: " + ",".join(VOICES) + ")",
+    )
     p.add_argument("--workers", type=at_least(1), default=None, help="synthesis processes at a time")
     p.set_defaults(func=_cli_synth)
     q = subparsers.add_parser("corpus-info", help="frames per phoneme of a corpus (builds its frame cache)")
