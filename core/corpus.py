@@ -327,11 +327,13 @@ def _run_batch(voice: str, utts: Sequence[_Utt], out_dir: Path, festival: str) -
         return done
 
 
-def _programs(voices: Sequence[str]) -> dict[str, str]:
-    """Path of the program of every engine ``voices`` need, after checking each voice exists.
+def _programs(voices: Sequence[str], out_dir: Path) -> dict[str, str]:
+    """Path of the program of every engine ``voices`` need, after checking each voice exists;
+    creates ``out_dir`` (so a folder that cannot be made is reported first).
 
     One CorpusError sentence for an unknown name, a missing program or a flite voice the
-    installed flite does not list (``flite -lv``). Festival voices are checked when they run.
+    installed flite does not list (``flite -lv``); ``out_dir`` is then removed again if this call
+    made it. Festival voices are checked when they run.
     """
     unknown = [v for v in voices if v not in VOICES]
     if not voices or unknown:
@@ -347,10 +349,14 @@ def _programs(voices: Sequence[str]) -> dict[str, str]:
                 f"{engine.capitalize()} is not installed; install it with: sudo apt-get install {pkgs}."
             )
         programs[engine] = path
+    made = not out_dir.exists()
+    out_dir.mkdir(parents=True, exist_ok=True)
     if "flite" in programs:
         have = flite_voices(programs["flite"])
         missing = [v for v in voices if VOICES[v][2] == "flite" and VOICES[v][0] not in have]
         if missing:
+            if made:
+                out_dir.rmdir()
             raise CorpusError(
                 f"The installed flite has no voice {VOICES[missing[0]][0]!r} (it lists {', '.join(have) or 'none'}); "
                 "install Debian's flite package: sudo apt-get install flite."
@@ -377,9 +383,8 @@ def synthesize(
     if n_utts < 1:
         raise CorpusError("The number of utterances must be at least 1.")
     voices = tuple(voices)
-    programs = _programs(voices)
     out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    programs = _programs(voices, out_dir)
     manifest = out_dir / MANIFEST
     manifest.unlink(missing_ok=True)  # an interrupted run leaves no manifest that lies
 
@@ -425,9 +430,8 @@ def synthesize_texts(out_dir: str | Path, items: Sequence[tuple[str, str, str]])
     Used for the sample files the dashboard ships (scripts/make_samples.py).
     """
     voices = tuple(dict.fromkeys(v for _, v, _ in items))
-    programs = _programs(voices)
     out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    programs = _programs(voices, out_dir)
     for voice in voices:
         f0 = 110.0 if voice == "kal" else 170.0 if voice == "flite_slt" else 120.0
         utts = [_Utt(uid, voice, text, 1.0, f0, 15.0, 0) for uid, v, text in items if v == voice]
