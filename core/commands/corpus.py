@@ -40,8 +40,10 @@ def _cli_info(args: argparse.Namespace) -> int:
     t0 = time.perf_counter()
     frames = load_corpus(args.corpus, FeatureConfig(kind=args.features))
     counts = frames.phone_counts()
-    print(f"{len(frames.utt_ids)} utterances, {len(frames)} frames ({len(frames) / 100:.0f} s), "
-          f"loaded in {time.perf_counter() - t0:.1f} s")
+    print(
+        f"{len(frames.utt_ids)} utterances, {len(frames)} frames ({len(frames) / 100:.0f} s), "
+        f"loaded in {time.perf_counter() - t0:.1f} s"
+    )
     for voice in sorted(set(frames.voices)):
         print(f"  voice {voice}: {frames.voices.count(voice)} utterances")
     for i in np.argsort(counts):
@@ -51,13 +53,13 @@ def _cli_info(args: argparse.Namespace) -> int:
 
 def add_cli(subparsers: argparse._SubParsersAction) -> None:
     """Register `synth` and `corpus-info`."""
-    p = subparsers.add_parser("synth", help="synthesise a phoneme-aligned corpus (Festival; Open JTalk for ja)")
+    p = subparsers.add_parser("synth", help="synthesise a phoneme-aligned corpus (Festival and flite; Open JTalk for ja)")
     p.add_argument("--lang", default="en", help="language: en (Festival) or ja (Open JTalk)")
     p.add_argument("--utts", type=positive_int, required=True, help="number of utterances")
     p.add_argument("--out", type=Path, required=True, help="output directory")
     p.add_argument("--seed", type=int, default=0, help="random seed (same seed = identical files)")
     p.add_argument("--voices", default=None,
-                   help=f"comma-separated voices (en: {','.join(VOICES)}; ja: the HTS voices of pyopenjtalk-plus)")
+                   help=f"comma-separated voices (en, default all: {','.join(VOICES)}; ja: the HTS voices of pyopenjtalk-plus)")
     p.add_argument("--workers", type=at_least(1), default=None, help="synthesiser processes at a time")
     p.add_argument("--resume", action="store_true", help="ja: keep the utterances an interrupted run already wrote")
     p.set_defaults(func=_cli_synth)
