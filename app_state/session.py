@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 import streamlit as st
 
 from app_state.shared import (
@@ -313,7 +315,8 @@ def phone_select(
         if on_change is not None:
             on_change()
 
-    container.selectbox(label, phones, format_func=phone_label, key=f"w_{key}", on_change=changed)
+    fmt = partial(phone_label, model_name=st.session_state.get("settings_model"))  # the model's phone set
+    container.selectbox(label, phones, format_func=fmt, key=f"w_{key}", on_change=changed)
     st.query_params[param] = st.session_state[key]
     return st.session_state[key]
 

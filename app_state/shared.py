@@ -19,7 +19,7 @@ from core.importance import (
 )
 from core.models import MODELS_DIR, ModelInfo, list_models, load_model
 from core.overlap import ClassHistograms, OverlapDetail, class_histograms, full_range_detail
-from core.phones import PHONE_INFO, PHONES, SILENCE
+from core.phones import ENGLISH, PhoneSet
 from core.train import (
     EvalResult,
     evaluate,
@@ -210,7 +210,7 @@ def _stats_inputs(root: str, name: str) -> tuple:
     labels, keyword arguments); the pages and the background warm-up use exactly this."""
     net, info = _model(root, name)
     frames, view = _validation(root, name)
-    kwargs = {"n_labels": len(PHONES), "transform": info.normalizer.apply}
+    kwargs = {"n_labels": len(info.phones), "transform": info.normalizer.apply}
     return (root, name, "validation"), net, view, frames.labels, kwargs
 
 
@@ -238,10 +238,10 @@ def _histograms_of(info: ModelInfo, frames, view, bins: int, progress=None) -> C
     return class_histograms(
         view,
         frames.labels,
-        n_labels=len(PHONES),
+        n_labels=len(info.phones),
         bins=bins,
         transform=info.normalizer.apply,
-        names=list(PHONES),
+        names=list(info.phones),
         progress=progress,
     )
 
@@ -323,9 +323,9 @@ def label_index(name: str, phone: str) -> int:
 
 
 def phones_of(name: str) -> list[str]:
-    """The phonemes a model outputs (each once, also for a 3-state model), in PHONES order."""
-    labels = model(name)[1].labels
-    return [p for p in PHONES if p in labels or f"{p}_S1" in labels]
+    """The phonemes a model outputs (each once, also for a 3-state model), in its phone set's order."""
+    info = model(name)[1]
+    return [p for p in info.phone_set.phones if p in info.labels or f"{p}_S1" in info.labels]
 
 
 def model_description(info: ModelInfo) -> str:
@@ -340,14 +340,29 @@ def model_description(info: ModelInfo) -> str:
         c1=a.get("c1", "?"), c2=a.get("c2", "?"), h=a.get("hidden", "?"))
 
 
-def phone_label(phone: str) -> str:
-    """'s  (/s/ as in 'see')' for select boxes, in the interface language (the phone's name, its IPA
-    symbol and an example word)."""
-    if phone == SILENCE:
-        return f"{phone}  ({tr('silence')})"
-    ipa, example = PHONE_INFO[phone]
-    described = tr("/{ipa}/ as in '{example}'").format(ipa=ipa, example=example)
-    return f"{phone}  ({described})"
+def phone_set_of(name: str | None) -> PhoneSet:
+    """The phone set of a speech model (English for an unknown name)."""
+    models = speech_models()
+    return models[name].phone_set if name in models else ENGLISH
+
+
+def phone_label(phone: str, model_name: str | None = None) -> str:
+    """'s  (/s/ as in 'sun')' (English), 'sh シ  (/ɕ/ as in the Japanese word 'しお shio')' (Japanese:
+    romanisation and kana) for select boxes, in the interface language; the phone set is the model's
+    (default: the sidebar's model)."""
+    ps = phone_set_of(model_name or st.session_state.get("settings_model"))
+    if phone not in ps:
+        return phone
+    kana = ps.info[phone].native if ps.native_name == "kana" else ""
+    if phone == ps.silence:
+        described = tr("silence")
+    elif kana:  # a Japanese example word (kana and romanisation)
+        described = tr("/{ipa}/ as in the Japanese word '{example}'").format(
+            ipa=ps.info[phone].ipa, example=ps.info[phone].example
+        )
+    else:
+        described = tr("/{ipa}/ as in '{example}'").format(ipa=ps.info[phone].ipa, example=ps.info[phone].example)
+    return f"{phone}{' ' + kana if kana else ''}  ({described})"
 
 
 DEFAULT_BINS = 30
@@ -459,7 +474,7 @@ def _warmup(root: str, name: str, output: str) -> Warmup:
     # everything the thread needs is resolved here, in the script thread (no st.* call in the thread)
     key, net, view, labels, kwargs = _stats_inputs(root, name)
     info, frames = _model(root, name)[1], _validation(root, name)[0]
-    phones = [p for p in PHONES if p in info.labels or f"{p}_S1" in info.labels]
+    phones = [p for p in info.phone_set.phones if p in info.labels or f"{p}_S1" in info.labels]
     order = warmup_order(phones)
     cache, hist, evals = _stats_cache(), _memo("histograms"), _memo("evaluation")
     w = Warmup(name, output, total=len(order) + 1, started=time.monotonic())

@@ -35,12 +35,16 @@ class VoiceAnalysis:
     duration: float
 
 
-def voice_samples() -> dict[str, str]:
-    """Shipped sample recordings: file name -> transcript."""
+def voice_samples(lang: str | None = None) -> dict[str, str]:
+    """Shipped sample recordings: file name -> transcript; with ``lang`` ("en", "ja": a model's
+    ``phone_set.name``) only that language's (Japanese samples are named ``ja_*.wav``)."""
     from core.align import sample_texts
     from core.models import ASSETS_DIR
 
-    return sample_texts(ASSETS_DIR / "samples")
+    samples = sample_texts(ASSETS_DIR / "samples")
+    if lang is None:
+        return samples
+    return {f: t for f, t in samples.items() if f.startswith("ja_") == (lang == "ja")}
 
 
 def voice_sample_path(name: str) -> str:
@@ -157,7 +161,8 @@ def voice_frames(name: str, key: str, x: np.ndarray, alignment):
     """core.voice_compare.StudentFrames: the recording's network inputs labelled by ``alignment``."""
     from core.voice_compare import student_frames
 
-    return student_frames(_voice_inputs(models_root(), name, key, x), alignment.phones)
+    return student_frames(_voice_inputs(models_root(), name, key, x), alignment.phones,
+                          _model(models_root(), name)[1].phone_set)
 
 
 def voice_default_pair(counts: dict[str, int]) -> tuple[str, str]:

@@ -1,7 +1,7 @@
 """Pronunciations and forced alignment of a user's recording; what the network hears in it.
 
-Two aligners return the same thing, an ``Alignment`` of ``core.phones.Segment`` (phones of
-``core.phones.PHONES``) plus word segments:
+Two aligners return the same thing, an ``Alignment`` of ``core.phones.Segment`` (phones of the
+model's phone set) plus word segments:
 
 - ``align_pocketsphinx``: pocketsphinx 5 (its English acoustic model was trained on real speech)
   in forced-alignment mode: ``set_align_text``, a first pass, ``set_alignment`` and a second pass
@@ -11,7 +11,12 @@ Two aligners return the same thing, an ``Alignment`` of ``core.phones.Segment`` 
 
 Choices written down here:
 
-- Words: the transcript is lower-cased; every character other than a letter or an apostrophe
+- Japanese: pocketsphinx has no Japanese acoustic model, so a Japanese model (``info.phone_set``
+  is ``core.phones.JAPANESE``) aligns with the network aligner only (asking for pocketsphinx gives
+  one AlignError saying so). Words and readings come from pyopenjtalk-plus
+  (``core.readings_ja.readings``: MeCab words, each with its phonemes); everything else below
+  (silences, Viterbi, decoding, agreement) is the same.
+- Words (English): the transcript is lower-cased; every character other than a letter or an apostrophe
   separates words (so "sea-shore" is two words, "don't" one). Digits are not read out: a word with
   a digit is reported as unknown ("spell numbers out"). Every word missing from CMUdict is named in
   one message.
@@ -59,7 +64,20 @@ from typing import Literal
 import numpy as np
 
 from core.audio import SAMPLE_RATE
-from core.phones import PHONES, SILENCE, PhoneError, Segment, to_phone, write_lab, write_textgrid
+from core.phones import (
+    ENGLISH,
+    JAPANESE,
+    PHONES,
+    SILENCE,
+    PhoneError,
+    PhoneSet,
+    Segment,
+    frame_labels,
+    get_phone_set,
+    to_phone,
+    write_lab,
+    write_textgrid,
+)
 
 Aligner = Literal["pocketsphinx", "network"]
 ALIGNERS: tuple[str, ...] = ("pocketsphinx", "network")
@@ -76,15 +94,18 @@ class AlignError(ValueError):
 
 @dataclass(frozen=True)
 class Word:
-    """A word of the transcript and its pronunciations: ARPAbet with stress (CMUdict), and the first
-    one in our phone set."""
+    """A word of the transcript and its pronunciations: English: ARPAbet with stress (CMUdict);
+    Japanese: the reading in ``JAPANESE`` classes (one pronunciation). ``phones``: the first one in
+    the phone set's classes."""
 
     text: str
     arpabet: tuple[tuple[str, ...], ...]
+    phone_set: str = "en"
 
     @property
     def phones(self) -> tuple[str, ...]:
-        return tuple(to_phone(p) for p in self.arpabet[0])
+        ps = get_phone_set(self.phone_set)
+        return tuple(ps.to_phone(p) for p in self.arpabet[0])
 
 
 @dataclass(frozen=True)
@@ -129,11 +150,14 @@ def words_of(text: str) -> list[str]:
     return [w.strip("'") for w in _WORD.findall(str(text).lower()) if w.strip("'")]
 
 
-def pronounce(text: str) -> tuple[Word, ...]:
-    """CMUdict pronunciations of every word of ``text``.
+def pronounce(text: str, phone_set: PhoneSet | str | None = None) -> tuple[Word, ...]:
+    """Pronunciations of every word of ``text``: CMUdict (English, the default) or pyopenjtalk's
+    readings (Japanese).
 
-    AlignError for an empty transcript, and one message naming every unknown word.
+    AlignError for an empty transcript, and (English) one message naming every unknown word.
     """
+    if get_phone_set(phone_set) is JAPANESE:
+        return _pronounce_ja(text)
     words = words_of(text)
     if not words:
         raise AlignError("The transcript is empty: type the words that were said.")
@@ -148,6 +172,18 @@ def pronounce(text: str) -> tuple[Word, ...]:
             + " or use another word."
         )
     return tuple(Word(w, tuple(tuple(p) for p in cmu[w])) for w in words)
+
+
+def _pronounce_ja(text: str) -> tuple[Word, ...]:
+    from core.readings_ja import ReadingError, readings
+
+    try:
+        words = readings(text)
+    except ReadingError as exc:
+        raise AlignError(str(exc)) from None
+    if not words:
+        raise AlignError("The transcript is empty: type the words that were said (in Japanese).")
+    return tuple(Word(w, (p,), "ja") for w, p in words)
 
 
 def _check_length(n_phones: int, n_frames: int, min_frames: int) -> None:
@@ -299,18 +335,20 @@ def align_network(
     *,
     min_frames: int = MIN_FRAMES,
     silences: bool = True,
+    phone_set: PhoneSet | str | None = None,
 ) -> Alignment:
     """Forced alignment of ``text`` by Viterbi on the network's log posteriors (see module docstring).
 
     posteriors: (n_frames, len(phone_names)) phone posteriors (``phone_posteriors``);
-    duration: the recording's length in s (the last segment ends there).
+    duration: the recording's length in s (the last segment ends there). phone_set: the language
+    of the transcript's pronunciations (English by default; ``info.phone_set`` of the model).
     """
     import time
 
     t0 = time.perf_counter()
     if min_frames < 1:
         raise AlignError("The minimum duration must be at least one frame.")
-    words = pronounce(text)
+    words = pronounce(text, phone_set)
     units = _units(words, phone_names, silences)
     n_frames = len(posteriors)
     _check_length(sum(len(w.phones) for w in words), n_frames, min_frames)
@@ -445,6 +483,12 @@ def align(
     The network aligner needs the model (``net``, ``info``) or its ``posteriors`` for this signal.
     """
     duration = len(signal) / SAMPLE_RATE
+    phone_set = ENGLISH if info is None else info.phone_set
+    if aligner == "pocketsphinx" and phone_set is not ENGLISH:
+        raise AlignError(
+            f"pocketsphinx has no {phone_set.language} acoustic model; use the network aligner for "
+            f"{info.name}."
+        )
     if aligner == "pocketsphinx":
         return align_pocketsphinx(signal, text, duration=duration)
     if aligner != "network":
@@ -454,7 +498,7 @@ def align(
         if net is None or info is None:
             raise AlignError("The network aligner needs a model.")
         posteriors = phone_posteriors(net, info, signal)
-    return align_network(posteriors, text, duration, names, min_frames=min_frames)
+    return align_network(posteriors, text, duration, names, min_frames=min_frames, phone_set=phone_set)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -512,12 +556,12 @@ def decode(
 def agreement(posteriors: np.ndarray, segments: Sequence[Segment], phone_names: Sequence[str] = PHONES
               ) -> tuple[float, float]:
     """(share of frames whose argmax is the aligned phone, mean posterior of the aligned phone)."""
-    from core.phones import frame_labels
-
     post = np.asarray(posteriors)
     index = {p: i for i, p in enumerate(phone_names)}
-    lab = frame_labels(segments, len(post))
-    aligned = np.array([index.get(PHONES[i], -1) for i in lab])
+    # The segments' phones are classes of one phone set: English, or Japanese when they are not English.
+    ps = ENGLISH if all(s.phone in ENGLISH for s in segments) else JAPANESE
+    lab = frame_labels(segments, len(post), phone_set=ps)
+    aligned = np.array([index.get(ps.phones[i], -1) for i in lab])
     ok = aligned >= 0
     if not ok.any():
         return 0.0, 0.0

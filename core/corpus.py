@@ -1,24 +1,38 @@
-"""A phoneme-aligned speech corpus: synthesised with Festival, loaded as labelled frames.
+"""A phoneme-aligned speech corpus: synthesised with Festival and flite, loaded as labelled frames.
 
 Synthesis (``synthesize``, ``python -m core synth``):
 
 - Sentences: ``core.sentences.make_sentences`` (frequent words, biased towards rare phonemes).
-- Utterance ``n`` is spoken by ``voices[n % len(voices)]`` (kal, ked: male diphone voices, 16 kHz;
-  slt: female HTS voice, 32 kHz), with its own speaking rate, pitch and "speaker size":
+- Utterance ``n`` is spoken by ``voices[n % len(voices)]`` (default: all seven voices of
+  ``VOICES``). Festival: kal, ked (male diphone voices, 16 kHz), slt (female HTS voice, 32 kHz).
+  flite (Debian's ``flite`` program): flite_awb (Scottish English male), flite_rms (US male),
+  flite_slt (US female, the same ARCTIC speaker as Festival's slt but flite's own clustergen
+  engine), flite_kal16 (the kal diphones through flite's engine); ``SPEAKERS`` records which voices
+  share a recorded speaker. Each utterance has its own speaking rate, pitch and "speaker size":
   diphone voices ``Duration_Stretch`` 0.9-1.35 and an f0 mean of 85-135 Hz (std 10-24 Hz); slt
   ``-r`` (speed) 1/1.2-1/0.85 (Festival's HTS module ignores the other hts_engine options such
-  as ``-fm`` and ``-a``: their output is byte-identical). Then every voice is warped: the
-  waveform is resampled to 16 kHz (``scipy.signal.resample_poly``) as if it had been recorded at
-  ``k`` times its rate, k = 0.95-1.05 (diphone) or 0.92-1.04 (slt), which multiplies pitch and
-  formants by k and divides durations, and the label times, by k.
-- Labels are Festival's own segment end times (``utt.save.segs``), so the timing is exact;
-  phones are mapped through ``core.phones.FESTIVAL_TO_PHONE``.
-- Utterances are synthesised in batches of one voice, one Festival process per batch
-  (``festival -b`` on one Scheme file), ``workers`` batches at a time. The batches depend only on
-  the utterance numbers, so the same seed gives byte-identical files with any number of workers.
+  as ``-fm`` and ``-a``: their output is byte-identical); flite ``--setf duration_stretch=``
+  0.85-1.25 and ``--setf int_f0_target_mean=`` 85-135 Hz (150-210 Hz for flite_slt). Then every
+  voice is warped: the waveform is resampled to 16 kHz (``scipy.signal.resample_poly``) as if it
+  had been recorded at ``k`` times its rate, k = 0.95-1.05 (diphone, flite: 0.94-1.05) or
+  0.92-1.04 (slt), which multiplies pitch and formants by k and divides durations, and the label
+  times, by k.
+- Labels are the synthesiser's own segment end times (Festival's ``utt.save.segs``, flite's
+  ``-psdur`` output), so the timing is exact; phones are mapped through ``core.phones.to_phone``
+  (Festival's radio phone set, which flite shares). flite's last end time can pass the audio's end
+  by up to ~0.1 s: ends are clipped to the audio (``_flite_segments``).
+- Festival utterances are synthesised in batches of one voice, one Festival process per batch
+  (``festival -b`` on one Scheme file); flite runs one process per utterance (about 50 ms each);
+  ``workers`` batches at a time. The batches depend only on the utterance numbers, so the same seed
+  gives byte-identical files with any number of workers.
+- A voice whose program or voice is not installed is refused before anything is written, with one
+  sentence naming the Debian package (``flite -lv`` lists flite's voices).
 
 Output in ``out_dir``: ``<id>.wav`` (16 kHz mono 16-bit PCM), ``<id>.lab`` (``core.phones``
-format), ``manifest.csv`` (``id,voice,text,seconds``), ids ``en_s{seed}_{n:05d}``.
+format), ``manifest.csv`` (``id,voice,engine,text,seconds``; engine = festival | flite), ids ``en_s{seed}_{n:05d}``.
+
+Japanese corpora are made by ``core.corpus_ja`` (Open JTalk); a corpus names its phone set in
+``corpus.json`` (``{"phone_set": "ja"}``), and a corpus without that file is English.
 
 Loading (``load_corpus``): every frame of every utterance with its phoneme and state labels, cached
 in ``<corpus>/.frames_<kind>_<hash of the FeatureConfig>.npz`` (``CorpusFrames.save``'s format, the
@@ -50,27 +64,52 @@ import soundfile as sf
 from core.audio import SAMPLE_RATE, resample
 from core.features import FeatureConfig, SplicedFrames, extract, n_frames_for
 from core.phones import (
-    PHONES,
+    ENGLISH,
     PhoneError,
+    PhoneSet,
     Segment,
     frame_labels,
     frame_states,
+    get_phone_set,
+    phone_set_of,
     read_festival_segs,
     read_lab,
+    to_phone,
     write_lab,
 )
 from core.sentences import make_sentences
 
 MANIFEST = "manifest.csv"
-APT_PACKAGES = "festival festvox-kallpc16k festvox-kdlpc16k festvox-us-slt-hts"
+APT_PACKAGES = "festival festvox-kallpc16k festvox-kdlpc16k festvox-us-slt-hts flite"
 
-# Festival voice per short name: (Scheme command, Debian package, kind of variation)
+# Voice per short name: (Festival Scheme command or flite voice name, Debian package, kind of
+# variation). Kinds "diphone" and "hts" are Festival voices, "flite" the flite program's.
 VOICES: dict[str, tuple[str, str, str]] = {
     "kal": ("(voice_kal_diphone)", "festvox-kallpc16k", "diphone"),
     "ked": ("(voice_ked_diphone)", "festvox-kdlpc16k", "diphone"),
     "slt": ("(voice_cmu_us_slt_arctic_hts)", "festvox-us-slt-hts", "hts"),
+    "flite_awb": ("awb", "flite", "flite"),
+    "flite_rms": ("rms", "flite", "flite"),
+    "flite_slt": ("slt", "flite", "flite"),
+    "flite_kal16": ("kal16", "flite", "flite"),
 }
-BATCH_SIZE = {"diphone": 50, "hts": 25}  # utterances per Festival process (~1-4 s each here)
+ENGINES = {"diphone": "festival", "hts": "festival", "flite": "flite"}
+# The recorded speaker behind each voice: Festival's kal diphones and flite's kal16 come from the same
+# diphone recordings, Festival's slt (HTS) and flite's slt (clustergen) from the same CMU ARCTIC
+# speaker. Leave-one-voice-out (bench/voices.py) leaves the whole speaker out.
+SPEAKERS: dict[str, str] = {
+    "kal": "kal",
+    "ked": "ked",
+    "slt": "slt",
+    "flite_awb": "awb",
+    "flite_rms": "rms",
+    "flite_slt": "slt",
+    "flite_kal16": "kal",
+}
+# flite voices: f0 target mean range in Hz (their own mean is about 100-110 Hz male, 170 Hz female)
+FLITE_F0 = {"flite_slt": (150.0, 210.0)}
+FLITE_F0_MALE = (85.0, 135.0)
+BATCH_SIZE = {"diphone": 50, "hts": 25, "flite": 50}  # utterances per batch (~0.05-4 s each here)
 
 Progress = Callable[[int, int], None]
 
@@ -101,12 +140,25 @@ def _plan(n_utts: int, seed: int, voices: Sequence[str]) -> list[_Utt]:
     for n, text in enumerate(texts):
         voice = voices[n % len(voices)]
         u = rng.random(3)
-        if VOICES[voice][2] == "diphone":
+        kind = VOICES[voice][2]
+        f0_lo, f0_hi = FLITE_F0.get(voice, FLITE_F0_MALE)
+        if kind == "diphone":
             stretch, warp = 0.9 + 0.45 * u[0], int(rng.integers(-5, 6))
+        elif kind == "flite":
+            stretch, warp = 0.85 + 0.4 * u[0], int(rng.integers(-6, 6))
         else:
             stretch, warp = 0.85 + 0.35 * u[0], int(rng.integers(-8, 5))
-        utts.append(_Utt(f"en_s{seed}_{n:05d}", voice, text, round(stretch, 3),
-                         round(85.0 + 50.0 * u[1], 1), round(10.0 + 14.0 * u[2], 1), warp))
+        utts.append(
+            _Utt(
+                f"en_s{seed}_{n:05d}",
+                voice,
+                text,
+                round(stretch, 3),
+                round(f0_lo + (f0_hi - f0_lo) * u[1], 1),
+                round(10.0 + 14.0 * u[2], 1),
+                warp,
+            )
+        )
     return utts
 
 
@@ -127,7 +179,9 @@ def _scheme(voice: str, utts: Sequence[_Utt], tmp: Path) -> str:
                 "(model_f0_mean 170) (model_f0_std 34)))"
             )
         else:  # Festival's HTS module reads only -m and -r from hts_engine_params
-            lines.append(f"(set! hts_engine_params (append dnnlens_hts_base (list '(\"-r\" {1 / u.stretch:.4f}))))")
+            lines.append(
+                f'(set! hts_engine_params (append dnnlens_hts_base (list \'("-r" {1 / u.stretch:.4f}))))'
+            )
         lines += [
             f"(set! utt (Utterance Text {_scheme_string(u.text)}))",
             "(utt.synth utt)",
@@ -153,14 +207,109 @@ def _to_16k(path: Path, warp_pct: int = 0) -> np.ndarray:
     return np.clip(np.round(y), -32768, 32767).astype(np.int16)
 
 
+def _flite_segments(stdout: str, duration: float, uid: str) -> list[Segment]:
+    """Segments from ``flite -psdur``'s ``phone:end`` tokens (seconds), mapped to ``PHONES``.
+
+    The first segment starts at 0, each next one at the previous end. flite's last end time can
+    pass the end of the audio it writes (by up to ~0.1 s for kal16): ends are clipped to the
+    audio's duration and segments that would start at or after it are dropped.
+    """
+    segs: list[Segment] = []
+    start = 0.0
+    for tok in stdout.split():
+        name, sep, end_s = tok.rpartition(":")
+        try:
+            end = float(end_s)
+        except ValueError:
+            end = float("nan")
+        if not sep or not name or not np.isfinite(end):
+            raise CorpusError(f"flite printed an unexpected segment {tok!r} for utterance {uid}.")
+        end = min(end, duration)
+        if end <= start:
+            continue
+        try:
+            phone = to_phone(name)
+        except PhoneError as exc:
+            raise CorpusError(f"flite utterance {uid}: {exc}") from None
+        segs.append(Segment(start, end, phone))
+        start = end
+    if not segs:
+        raise CorpusError(f"flite printed no segments for utterance {uid}.")
+    if start < duration:  # audio after the last segment end: silence
+        last = segs[-1]
+        if last.phone == "sil":
+            segs[-1] = Segment(last.start, duration, "sil")
+        else:
+            segs.append(Segment(start, duration, "sil"))
+    return segs
+
+
+def flite_voices(flite: str) -> list[str]:
+    """Voices the installed flite speaks (``flite -lv``)."""
+    out = subprocess.run([flite, "-lv"], capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
+    line = (out.stdout + out.stderr).strip()
+    return line.split(":", 1)[1].split() if ":" in line else []
+
+
+def _run_flite_batch(voice: str, utts: Sequence[_Utt], out_dir: Path, flite: str) -> list[tuple[_Utt, float]]:
+    """One flite process per utterance: ``flite -voice V -psdur --setf duration_stretch=S --setf
+    int_f0_target_mean=HZ -t TEXT -o F.wav``; labels from the printed segment end times."""
+    name = VOICES[voice][0]
+    done = []
+    with tempfile.TemporaryDirectory(prefix="dnnlens_flite_") as tmp_name:
+        tmp = Path(tmp_name)
+        for u in utts:
+            wav = tmp / (u.uid + ".wav")
+            proc = subprocess.run(
+                [
+                    flite,
+                    "-voice",
+                    name,
+                    "-psdur",
+                    "--setf",
+                    f"duration_stretch={u.stretch}",
+                    "--setf",
+                    f"int_f0_target_mean={u.f0_mean}",
+                    "-t",
+                    u.text,
+                    "-o",
+                    str(wav),
+                ],
+                cwd=tmp,
+                stdin=subprocess.DEVNULL,
+                capture_output=True,
+                text=True,
+                timeout=600,
+            )
+            if proc.returncode != 0 or not wav.is_file():
+                err = (proc.stderr or proc.stdout).strip().splitlines()
+                raise CorpusError(
+                    f"flite failed on utterance {u.uid} ({err[-1] if err else proc.returncode})."
+                )
+            raw_dur = sf.info(str(wav)).duration
+            segs = _flite_segments(proc.stdout, raw_dur, u.uid)
+            audio = _to_16k(wav, u.warp_pct)
+            sf.write(str(out_dir / (u.uid + ".wav")), audio, SAMPLE_RATE, subtype="PCM_16", format="WAV")
+            k = 1.0 + u.warp_pct / 100.0
+            dur = len(audio) / SAMPLE_RATE
+            segs = [Segment(s.start / k, min(s.end / k, dur), s.phone) for s in segs if s.start / k < dur]
+            write_lab(out_dir / (u.uid + ".lab"), segs)
+            done.append((u, dur))
+    return done
+
+
 def _run_batch(voice: str, utts: Sequence[_Utt], out_dir: Path, festival: str) -> list[tuple[_Utt, float]]:
     with tempfile.TemporaryDirectory(prefix="dnnlens_synth_") as tmp_name:
         tmp = Path(tmp_name)
         script = tmp / "batch.scm"
         script.write_text(_scheme(voice, utts, tmp), encoding="utf-8")
         proc = subprocess.run(
-            [festival, "-b", str(script)], cwd=tmp, stdin=subprocess.DEVNULL,
-            capture_output=True, text=True, timeout=1800,
+            [festival, "-b", str(script)],
+            cwd=tmp,
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=1800,
         )
         missing = [u for u in utts if not (tmp / (u.uid + ".segs")).is_file()]
         if missing:
@@ -176,10 +325,49 @@ def _run_batch(voice: str, utts: Sequence[_Utt], out_dir: Path, festival: str) -
             audio = _to_16k(tmp / (u.uid + ".wav"), u.warp_pct)
             sf.write(str(out_dir / (u.uid + ".wav")), audio, SAMPLE_RATE, subtype="PCM_16", format="WAV")
             k = 1.0 + u.warp_pct / 100.0
-            segs = [Segment(s.start / k, s.end / k, s.phone) for s in read_festival_segs(tmp / (u.uid + ".segs"))]
+            segs = [
+                Segment(s.start / k, s.end / k, s.phone) for s in read_festival_segs(tmp / (u.uid + ".segs"))
+            ]
             write_lab(out_dir / (u.uid + ".lab"), segs)
             done.append((u, len(audio) / SAMPLE_RATE))
         return done
+
+
+def _programs(voices: Sequence[str], out_dir: Path) -> dict[str, str]:
+    """Path of the program of every engine ``voices`` need, after checking each voice exists;
+    creates ``out_dir`` (so a folder that cannot be made is reported first).
+
+    One CorpusError sentence for an unknown name, a missing program or a flite voice the
+    installed flite does not list (``flite -lv``); ``out_dir`` is then removed again if this call
+    made it. Festival voices are checked when they run.
+    """
+    unknown = [v for v in voices if v not in VOICES]
+    if not voices or unknown:
+        raise CorpusError(
+            f"Unknown voice(s) {', '.join(unknown) or 'none'}; choose from {', '.join(VOICES)}."
+        )
+    programs = {}
+    for engine in sorted({ENGINES[VOICES[v][2]] for v in voices}):
+        path = shutil.which(engine)
+        if path is None:
+            pkgs = APT_PACKAGES if engine == "festival" else "flite"
+            raise CorpusError(
+                f"{engine.capitalize()} is not installed; install it with: sudo apt-get install {pkgs}."
+            )
+        programs[engine] = path
+    made = not out_dir.exists()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    if "flite" in programs:
+        have = flite_voices(programs["flite"])
+        missing = [v for v in voices if VOICES[v][2] == "flite" and VOICES[v][0] not in have]
+        if missing:
+            if made:
+                out_dir.rmdir()
+            raise CorpusError(
+                f"The installed flite has no voice {VOICES[missing[0]][0]!r} (it lists {', '.join(have) or 'none'}); "
+                "install Debian's flite package: sudo apt-get install flite."
+            )
+    return programs
 
 
 def synthesize(
@@ -187,7 +375,7 @@ def synthesize(
     n_utts: int,
     seed: int = 0,
     lang: str = "en",
-    voices: Sequence[str] = ("kal", "ked", "slt"),
+    voices: Sequence[str] = tuple(VOICES),
     progress: Progress | None = None,
     workers: int | None = None,
 ) -> Path:
@@ -197,18 +385,15 @@ def synthesize(
     workers: Festival processes at a time (default: min(2, CPUs)); does not change the output.
     """
     if lang != "en":
-        raise CorpusError(f"Synthesis for language {lang!r} is not supported yet; use 'en'.")
+        raise CorpusError(
+            f"Synthesis for language {lang!r} is not supported yet here; use 'en' "
+            "(Japanese: core.corpus_ja, `synth --lang ja`)."
+        )
     if n_utts < 1:
         raise CorpusError("The number of utterances must be at least 1.")
     voices = tuple(voices)
-    unknown = [v for v in voices if v not in VOICES]
-    if not voices or unknown:
-        raise CorpusError(f"Unknown voice(s) {unknown or voices}; choose from {', '.join(VOICES)}.")
-    festival = shutil.which("festival")
-    if festival is None:
-        raise CorpusError(f"Festival is not installed; install it with: sudo apt-get install {APT_PACKAGES}.")
     out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    programs = _programs(voices, out_dir)
     manifest = out_dir / MANIFEST
     manifest.unlink(missing_ok=True)  # an interrupted run leaves no manifest that lies
 
@@ -222,7 +407,10 @@ def synthesize(
     workers = max(1, workers or min(2, os.cpu_count() or 1))
     seconds: dict[str, float] = {}
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        futures = [pool.submit(_run_batch, v, b, out_dir, festival) for v, b in batches]
+        futures = [
+            pool.submit(_RUNNERS[ENGINES[VOICES[v][2]]], v, b, out_dir, programs[ENGINES[VOICES[v][2]]])
+            for v, b in batches
+        ]
         try:
             for fut in as_completed(futures):
                 for u, dur in fut.result():
@@ -235,9 +423,9 @@ def synthesize(
             raise
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(["id", "voice", "text", "seconds"])
+    writer.writerow(["id", "voice", "engine", "text", "seconds"])
     for u in utts:
-        writer.writerow([u.uid, u.voice, u.text, f"{seconds[u.uid]:.4f}"])
+        writer.writerow([u.uid, u.voice, ENGINES[VOICES[u.voice][2]], u.text, f"{seconds[u.uid]:.4f}"])
     tmp = manifest.with_name(MANIFEST + ".tmp")
     tmp.write_text(buf.getvalue(), encoding="utf-8", newline="")
     os.replace(tmp, manifest)
@@ -250,18 +438,18 @@ def synthesize_texts(out_dir: str | Path, items: Sequence[tuple[str, str, str]])
     Neutral rate and pitch (no variation), one Festival process per voice. Returns the WAV paths.
     Used for the sample files the dashboard ships (scripts/make_samples.py).
     """
-    festival = shutil.which("festival")
-    if festival is None:
-        raise CorpusError(f"Festival is not installed; install it with: sudo apt-get install {APT_PACKAGES}.")
+    voices = tuple(dict.fromkeys(v for _, v, _ in items))
     out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    for voice in dict.fromkeys(v for _, v, _ in items):
-        if voice not in VOICES:
-            raise CorpusError(f"Unknown voice {voice!r}; choose from {', '.join(VOICES)}.")
-        utts = [_Utt(uid, voice, text, 1.0, 110.0 if voice == "kal" else 120.0, 15.0, 0)
-                for uid, v, text in items if v == voice]
-        _run_batch(voice, utts, out_dir, festival)
+    programs = _programs(voices, out_dir)
+    for voice in voices:
+        f0 = 110.0 if voice == "kal" else 170.0 if voice == "flite_slt" else 120.0
+        utts = [_Utt(uid, voice, text, 1.0, f0, 15.0, 0) for uid, v, text in items if v == voice]
+        engine = ENGINES[VOICES[voice][2]]
+        _RUNNERS[engine](voice, utts, out_dir, programs[engine])
     return [out_dir / f"{uid}.wav" for uid, _, _ in items]
+
+
+_RUNNERS = {"festival": _run_batch, "flite": _run_flite_batch}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -272,7 +460,8 @@ def synthesize_texts(out_dir: str | Path, items: Sequence[tuple[str, str, str]])
 class CorpusFrames:
     """All frames of a corpus, utterances one after the other.
 
-    feats (N, C) float32 raw (unnormalised) features; labels (N,) int16 indices into PHONES;
+    feats (N, C) float32 raw (unnormalised) features; labels (N,) int16 indices into
+    ``phone_set.phones`` (English unless the corpus names another);
     states (N,) int8 0/1/2 (third of the phone segment); utt_starts (U,) int64 first frame of
     each utterance; frame_utt (N,) int32 utterance of each frame; utt_ids, voices: (U,) tuples.
     """
@@ -285,6 +474,7 @@ class CorpusFrames:
     utt_ids: tuple[str, ...]
     voices: tuple[str, ...]
     cfg: FeatureConfig
+    phone_set: PhoneSet = ENGLISH
 
     def __len__(self) -> int:
         return len(self.labels)
@@ -294,11 +484,17 @@ class CorpusFrames:
         return SplicedFrames(self.feats, self.utt_starts, self.cfg.context)
 
     def phone_counts(self) -> np.ndarray:
-        """(len(PHONES),) int64 frames per phoneme class."""
-        return np.bincount(self.labels, minlength=len(PHONES)).astype(np.int64)
+        """(len(phone_set),) int64 frames per phoneme class."""
+        return np.bincount(self.labels, minlength=len(self.phone_set)).astype(np.int64)
 
-    def save(self, path: str | Path, *, feats_dtype: type = np.float32, compress: bool = True,
-             fingerprint: str | None = None) -> Path:
+    def save(
+        self,
+        path: str | Path,
+        *,
+        feats_dtype: type = np.float32,
+        compress: bool = True,
+        fingerprint: str | None = None,
+    ) -> Path:
         """Write the frames npz (the format of the shipped validation sets), atomically.
 
         Arrays: feats (N, C) float16 or float32 raw features, labels (N,) int16 indices into
@@ -312,7 +508,7 @@ class CorpusFrames:
             "feats": np.asarray(self.feats).astype(feats_dtype), "labels": np.asarray(self.labels, np.int16),
             "states": np.asarray(self.states, np.int8), "utt_starts": np.asarray(self.utt_starts, np.int64),
             "utt_ids": np.asarray(self.utt_ids, dtype=str), "voices": np.asarray(self.voices, dtype=str),
-            "phones": np.asarray(PHONES, dtype=str),
+            "phones": np.asarray(self.phone_set.phones, dtype=str),
             "features": np.asarray(json.dumps(self.cfg.to_dict(), sort_keys=True)),
         }
         if fingerprint is not None:
@@ -360,25 +556,38 @@ class CorpusFrames:
         if len(labels) != n or len(states) != n:
             raise bad(f"feats, labels and states have {n}, {len(labels)} and {len(states)} frames")
         if len(a["utt_ids"]) != u or len(a["voices"]) != u:
-            raise bad(f"utt_starts, utt_ids and voices list {u}, {len(a['utt_ids'])} and {len(a['voices'])} utterances")
+            raise bad(
+                f"utt_starts, utt_ids and voices list {u}, {len(a['utt_ids'])} and {len(a['voices'])} utterances"
+            )
         if (n > 0) != (u > 0) or (u and (starts[0] != 0 or np.any(np.diff(starts) <= 0) or starts[-1] >= n)):
             raise bad("utt_starts do not increase from 0 within the frames")
-        if tuple(str(p) for p in a["phones"]) != PHONES:
-            raise bad("its phone set is not this program's")
-        if n and (labels.min() < 0 or labels.max() >= len(PHONES)):
-            raise bad(f"labels lie outside 0..{len(PHONES) - 1}")
+        try:
+            phone_set = phone_set_of(a["phones"])
+        except PhoneError:
+            raise bad("its phone set is not this program's") from None
+        if n and (labels.min() < 0 or labels.max() >= len(phone_set)):
+            raise bad(f"labels lie outside 0..{len(phone_set) - 1}")
         if n and (states.min() < 0 or states.max() > 2):
             raise bad("states lie outside 0..2")
         return cls(
-            feats=feats.astype(np.float32, copy=False), labels=labels, states=states, utt_starts=starts,
+            feats=feats.astype(np.float32, copy=False),
+            labels=labels,
+            states=states,
+            utt_starts=starts,
             frame_utt=np.repeat(np.arange(u, dtype=np.int32), np.diff(np.append(starts, n))),
             utt_ids=tuple(str(s) for s in a["utt_ids"]), voices=tuple(str(s) for s in a["voices"]), cfg=cfg,
+            phone_set=phone_set,
         )
 
 
 _NPZ_SPEC = (  # key, allowed dtypes, dimensions
-    ("feats", ("float16", "float32"), 2), ("labels", ("int16",), 1), ("states", ("int8",), 1),
-    ("utt_starts", ("int64",), 1), ("utt_ids", ("str",), 1), ("voices", ("str",), 1), ("phones", ("str",), 1),
+    ("feats", ("float16", "float32"), 2),
+    ("labels", ("int16",), 1),
+    ("states", ("int8",), 1),
+    ("utt_starts", ("int64",), 1),
+    ("utt_ids", ("str",), 1),
+    ("voices", ("str",), 1),
+    ("phones", ("str",), 1),
     ("features", ("str",), 0),
 )
 _NPZ_KEYS = tuple(k for k, _, _ in _NPZ_SPEC)
@@ -409,13 +618,31 @@ def read_manifest(corpus_dir: str | Path) -> list[dict[str, str]]:
     return rows
 
 
+CORPUS_INFO = "corpus.json"
+
+
+def corpus_phone_set(corpus_dir: str | Path) -> PhoneSet:
+    """The phone set a corpus names in ``corpus.json`` (``phone_set``); English without that file."""
+    path = Path(corpus_dir) / CORPUS_INFO
+    if not path.is_file():
+        return ENGLISH
+    try:
+        name = json.loads(path.read_text(encoding="utf-8")).get("phone_set")
+        return get_phone_set(name)
+    except (ValueError, AttributeError) as exc:  # bad JSON, not an object, unknown name
+        raise CorpusError(f"{path} does not name a usable phone set ({_first_line(exc)}).") from None
+
+
 CACHE_VERSION = 2  # 2: CorpusFrames.save's format (the validation sets')
 DEFAULT_FEATURES = FeatureConfig()  # MFBANK, 40 channels
 
 
 def cache_path(corpus_dir: str | Path, cfg: FeatureConfig = DEFAULT_FEATURES) -> Path:
     """Where ``load_corpus`` keeps the frames of ``corpus_dir`` for ``cfg``."""
-    key = json.dumps({"v": CACHE_VERSION, **cfg.to_dict()}, sort_keys=True)
+    d = cfg.to_dict()
+    if d.get("utt_norm") == "none":  # the name caches had before per-utterance normalisation existed
+        del d["utt_norm"]
+    key = json.dumps({"v": CACHE_VERSION, **d}, sort_keys=True)
     return Path(corpus_dir) / f".frames_{cfg.kind}_{hashlib.sha256(key.encode()).hexdigest()[:12]}.npz"
 
 
@@ -442,12 +669,13 @@ def load_corpus(
     corpus_dir = Path(corpus_dir)
     rows = read_manifest(corpus_dir)
     ids = [r["id"] for r in rows]
+    phone_set = corpus_phone_set(corpus_dir)
     fingerprint = _fingerprint(corpus_dir, ids)  # before reading: a file changed meanwhile is seen next time
     cache = cache_path(corpus_dir, cfg)
     if cache.is_file() and npz_fingerprint(cache) == fingerprint:
         try:
             hit = CorpusFrames.load(cache)
-            if hit.cfg == cfg:
+            if hit.cfg == cfg and hit.phone_set is phone_set:
                 return hit
         except CorpusError:
             pass  # a damaged cache is rebuilt
@@ -475,17 +703,20 @@ def load_corpus(
         a, b = starts[u], starts[u + 1]
         feats[a:b] = f
         try:
-            segs = read_lab(corpus_dir / f"{uid}.lab")
+            segs = read_lab(corpus_dir / f"{uid}.lab", phone_set=phone_set)
         except PhoneError as exc:
             raise CorpusError(f"Corpus labels: {exc}") from None
-        labels[a:b] = frame_labels(segs, len(f), cfg.winlen, cfg.winstep)
+        labels[a:b] = frame_labels(segs, len(f), cfg.winlen, cfg.winstep, phone_set=phone_set)
         states[a:b] = frame_states(segs, len(f), cfg.winlen, cfg.winstep)
         if progress is not None and (u + 1 == len(ids) or (u + 1) % 50 == 0):
             progress(u + 1, len(ids))
     frames = CorpusFrames(
-        feats=feats, labels=labels, states=states, utt_starts=starts[:-1],
+        feats=feats,
+        labels=labels,
+        states=states,
+        utt_starts=starts[:-1],
         frame_utt=np.repeat(np.arange(len(ids), dtype=np.int32), sizes),
-        utt_ids=tuple(ids), voices=tuple(r.get("voice", "") for r in rows), cfg=cfg,
+        utt_ids=tuple(ids), voices=tuple(r.get("voice", "") for r in rows), cfg=cfg, phone_set=phone_set,
     )
     _write_cache(cache, frames, fingerprint)
     return frames

@@ -12,11 +12,32 @@ Choices written down here (METHOD.md is silent on them):
   mel scale between lowfreq and highfreq); python_speech_features rounds it to the nearest lower
   FFT bin (31.25 Hz steps at 16 kHz / 512 points) when it builds the filter;
 - silence gives ``log(eps)`` in python_speech_features, a finite value, so no NaN ever appears.
+
+Per-utterance normalisation (``FeatureConfig.utt_norm``): ``"none"`` (the default, and every
+model trained before it existed), ``"cmn"`` (each channel minus its mean over the utterance, the
+classic cepstral mean normalisation, applied to log mel energies as well) or ``"cmvn"`` (also
+divided by the channel's standard deviation over the utterance, floored at 1e-3). It is part of
+``extract``, so the corpus cache, the validation sets, alignment and the pages all see the same
+numbers; the model's global ``Normalizer`` is fitted on (and applied to) these features. What "the
+input" of an importance map then is: the spliced, globally standardised *utterance-normalised*
+features. A unit's value says how far a channel lies above or below that channel's average over
+the whole recording (in the utterance's own standard deviations for CMVN), not its absolute
+level; gradients dy/dx_i and the class means mu_c are in those units, and the time x channel
+meaning of every input (offset, mel band) is unchanged. A recording's features therefore depend
+on the whole recording (a different cut of the same speech gives slightly different numbers).
+
+VTLP (``extract(..., warp=a)``): the mel filterbank's frequency axis is warped as in Jaitly &
+Hinton (2013): a filter designed at frequency ``e`` (Hz) reads the input at ``w^-1(e)``, with
+``w(f) = a*f`` up to ``f_b = 0.85 * (samplerate/2) * min(a, 1) / a`` and a straight line from there
+to ``w(samplerate/2) = samplerate/2``. A tone at ``f`` lands in the channel designed at ``a * f``.
+Filter edges are rounded to FFT bins as python_speech_features does; ``warp=1`` is exactly
+python_speech_features.
 """
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from functools import lru_cache
 from typing import Literal
 
 import numpy as np
@@ -25,6 +46,9 @@ import python_speech_features as psf
 from core.audio import SAMPLE_RATE
 
 FeatureKind = Literal["mfbank", "mfcc"]
+UttNorm = Literal["none", "cmn", "cmvn"]
+UTT_NORMS: tuple[str, ...] = ("none", "cmn", "cmvn")
+CMVN_FLOOR = 1e-3
 
 
 class FeatureError(ValueError):
@@ -52,10 +76,15 @@ class FeatureConfig:
     ceplifter: int = 22
     context: int = 17
     samplerate: int = SAMPLE_RATE
+    utt_norm: UttNorm = "none"
 
     def __post_init__(self) -> None:
         if self.kind not in ("mfbank", "mfcc"):
             raise FeatureError(f"Unknown feature kind {self.kind!r}; use 'mfbank' or 'mfcc'.")
+        if self.utt_norm not in UTT_NORMS:
+            raise FeatureError(
+                f"Unknown per-utterance normalisation {self.utt_norm!r}; use one of {', '.join(UTT_NORMS)}."
+            )
         if self.context < 0:
             raise FeatureError("The context must be 0 or more frames on each side.")
         if not 0 <= self.lowfreq < self.highfreq <= self.samplerate / 2:
@@ -100,19 +129,83 @@ def n_frames_for(n_samples: int, cfg: FeatureConfig = FeatureConfig()) -> int:
     return 1 + int(np.ceil((n_samples - cfg.win_samples) / cfg.step_samples))
 
 
-def extract(signal: np.ndarray, cfg: FeatureConfig = FeatureConfig()) -> np.ndarray:
+def vtlp_inverse(hz: np.ndarray, warp: float, cfg: FeatureConfig = FeatureConfig()) -> np.ndarray:
+    """Input frequency ``w^-1(hz)`` read by a filter designed at ``hz`` under VTLP factor ``warp``
+    (see the module docstring); identity for ``warp == 1``."""
+    hz = np.asarray(hz, dtype=np.float64)
+    nyq = cfg.samplerate / 2
+    fb = 0.85 * nyq * min(warp, 1.0) / warp
+    lin = hz / warp
+    upper = fb + (hz - warp * fb) * (nyq - fb) / (nyq - warp * fb)
+    return np.where(hz <= warp * fb, lin, upper)
+
+
+@lru_cache(maxsize=512)
+def warped_filterbank(nfilt: int, warp: float, cfg: FeatureConfig = FeatureConfig()) -> np.ndarray:
+    """(nfilt, nfft//2+1) triangular mel filters with VTLP factor ``warp``; for ``warp == 1`` the
+    same array as ``python_speech_features.get_filterbanks``. Cached: do not modify the result."""
+    mel = np.linspace(psf.base.hz2mel(cfg.lowfreq), psf.base.hz2mel(cfg.highfreq), nfilt + 2)
+    edges = vtlp_inverse(psf.base.mel2hz(mel), warp, cfg)
+    b = np.floor((cfg.nfft + 1) * edges / cfg.samplerate)
+    fbank = np.zeros((nfilt, cfg.nfft // 2 + 1))
+    i = np.arange(cfg.nfft // 2 + 1)
+    for j in range(nfilt):
+        up = (i >= b[j]) & (i < b[j + 1])
+        down = (i >= b[j + 1]) & (i < b[j + 2])
+        fbank[j, up] = (i[up] - b[j]) / (b[j + 1] - b[j])
+        fbank[j, down] = (b[j + 2] - i[down]) / (b[j + 2] - b[j + 1])
+    return fbank
+
+
+def _warped(signal: np.ndarray, cfg: FeatureConfig, warp: float) -> np.ndarray:
+    """python_speech_features' logfbank / mfcc with ``warped_filterbank`` in place of its own."""
+    sig = psf.sigproc.preemphasis(signal, cfg.preemph)
+    win, step = cfg.win_samples, cfg.step_samples
+    n = n_frames_for(len(sig), cfg)
+    sig = np.concatenate([sig, np.zeros((n - 1) * step + win - len(sig))])  # psf pads with zeros
+    frames = np.lib.stride_tricks.sliding_window_view(sig, win)[::step][:n]
+    pspec = np.square(np.abs(np.fft.rfft(frames, cfg.nfft))) / cfg.nfft
+    eps = np.finfo(float).eps
+    nfilt = cfg.nfilt if cfg.kind == "mfbank" else cfg.mfcc_nfilt
+    feat = pspec @ warped_filterbank(nfilt, warp, cfg).T
+    feat = np.log(np.where(feat == 0, eps, feat))
+    if cfg.kind == "mfbank":
+        return feat
+    from scipy.fftpack import dct
+
+    cep = psf.base.lifter(dct(feat, type=2, axis=1, norm="ortho")[:, : cfg.numcep], cfg.ceplifter)
+    energy = pspec.sum(axis=1)
+    cep[:, 0] = np.log(np.where(energy == 0, eps, energy))
+    return cep
+
+
+def utterance_normalise(feats: np.ndarray, mode: str) -> np.ndarray:
+    """Per-utterance normalisation of (n_frames, C) features: ``"cmn"`` subtracts each channel's
+    mean over the frames, ``"cmvn"`` also divides by its std (floored at ``CMVN_FLOOR``)."""
+    if mode == "none":
+        return feats
+    out = feats - feats.mean(axis=0, keepdims=True)
+    if mode == "cmvn":
+        out = out / np.maximum(feats.std(axis=0, keepdims=True), CMVN_FLOOR)
+    return out
+
+
+def extract(
+    signal: np.ndarray, cfg: FeatureConfig = FeatureConfig(), *, warp: float = 1.0, fast: bool = False
+) -> np.ndarray:
     """Features of a mono signal at ``cfg.samplerate``.
 
     signal: (n_samples,) float, any scale (python_speech_features is scale-covariant in log).
-    Returns (n_frames, cfg.n_channels) float32.
+    warp: VTLP factor of the filterbank's frequency axis (1 = none; training-time augmentation).
+    fast: python_speech_features' maths with numpy's strided framing (several times faster; equal
+    to it within 1e-4); used by training-time augmentation. Always on when ``warp != 1``.
+    Returns (n_frames, cfg.n_channels) float32, per-utterance normalised as ``cfg.utt_norm`` says.
     """
     signal = np.asarray(signal)
     if signal.ndim != 1:
         raise FeatureError("Features need a mono signal (one dimension).")
     if signal.size < cfg.win_samples:
-        raise FeatureError(
-            f"The audio is too short for one {cfg.winlen * 1000:.0f} ms frame."
-        )
+        raise FeatureError(f"The audio is too short for one {cfg.winlen * 1000:.0f} ms frame.")
     common = dict(
         samplerate=cfg.samplerate,
         winlen=cfg.winlen,
@@ -122,7 +215,11 @@ def extract(signal: np.ndarray, cfg: FeatureConfig = FeatureConfig()) -> np.ndar
         highfreq=cfg.highfreq,
         preemph=cfg.preemph,
     )
-    if cfg.kind == "mfbank":
+    if not 0.5 <= warp <= 2.0:
+        raise FeatureError(f"A VTLP factor of {warp} is outside 0.5-2.")
+    if warp != 1.0 or fast:
+        feats = _warped(np.asarray(signal, dtype=np.float64), cfg, warp)
+    elif cfg.kind == "mfbank":
         feats = psf.logfbank(signal, nfilt=cfg.nfilt, **common)
     else:
         feats = psf.mfcc(
@@ -133,7 +230,9 @@ def extract(signal: np.ndarray, cfg: FeatureConfig = FeatureConfig()) -> np.ndar
             appendEnergy=True,
             **common,
         )
-    return np.asarray(feats, dtype=np.float32)
+    return np.asarray(
+        utterance_normalise(np.asarray(feats, dtype=np.float64), cfg.utt_norm), dtype=np.float32
+    )
 
 
 def context_indices(n_frames: int, context: int) -> np.ndarray:

@@ -24,7 +24,7 @@ import pandas as pd
 from core import charts
 from core.importance import gradient_stats
 from core.overlap import class_histograms
-from core.phones import PHONES, Segment, frame_labels
+from core.phones import ENGLISH, PhoneSet, Segment, frame_labels
 
 MIN_FRAMES = 10
 """Frames each phoneme needs (in the student's recording) before its pair map is drawn."""
@@ -36,30 +36,32 @@ class CompareError(ValueError):
 
 @dataclass(frozen=True)
 class StudentFrames:
-    """The recording's network inputs (n_frames, D) and the aligned phoneme of each frame
-    (index into core.phones.PHONES, the label space of the validation sets)."""
+    """The recording's network inputs (n_frames, D) and the aligned phoneme of each frame (index
+    into the phone set's phones, the label space of the model's validation set)."""
 
     inputs: np.ndarray
     labels: np.ndarray
+    phone_set: PhoneSet = ENGLISH
 
     def count(self, phone: str) -> int:
-        return int(np.count_nonzero(self.labels == PHONES.index(phone)))
+        return int(np.count_nonzero(self.labels == self.phone_set.phones.index(phone)))
 
     def counts(self) -> dict[str, int]:
         """Frames per aligned phoneme (those with at least one frame), most frames first."""
         ids, n = np.unique(self.labels, return_counts=True)
-        out = {PHONES[i]: int(c) for i, c in zip(ids, n, strict=True)}
+        out = {self.phone_set.phones[i]: int(c) for i, c in zip(ids, n, strict=True)}
         return dict(sorted(out.items(), key=lambda kv: (-kv[1], kv[0])))
 
     def values(self, phone: str, input_index: int) -> np.ndarray:
         """The input's normalised values over the phoneme's frames."""
-        return self.inputs[self.labels == PHONES.index(phone), int(input_index)].astype(np.float64)
+        return self.inputs[self.labels == self.phone_set.phones.index(phone), int(input_index)].astype(np.float64)
 
 
-def student_frames(inputs: np.ndarray, segments: Sequence[Segment]) -> StudentFrames:
-    """The recording's network inputs labelled by an alignment's segments."""
+def student_frames(inputs: np.ndarray, segments: Sequence[Segment], phone_set: PhoneSet = ENGLISH) -> StudentFrames:
+    """The recording's network inputs labelled by an alignment's segments (phones of ``phone_set``)."""
     inputs = np.asarray(inputs)
-    return StudentFrames(inputs, np.asarray(frame_labels(segments, len(inputs)), dtype=np.int64))
+    labels = frame_labels(segments, len(inputs), phone_set=phone_set)
+    return StudentFrames(inputs, np.asarray(labels, dtype=np.int64), phone_set)
 
 
 def student_pair_table(net, info, sf: StudentFrames, a: str, b: str, *, stat: str = "std",
@@ -69,18 +71,19 @@ def student_pair_table(net, info, sf: StudentFrames, a: str, b: str, *, stat: st
 
     Raises CompareError when either phoneme has fewer than MIN_FRAMES frames or the model lacks it."""
     for p in (a, b):
-        if p not in PHONES or p not in info.phones:
+        if p not in sf.phone_set.phones or p not in info.phones:
             raise CompareError(f"The model has no output for /{p}/.")
         if sf.count(p) < MIN_FRAMES:
             raise CompareError(
                 f"/{p}/ has {sf.count(p)} frames in this recording; the pair map needs at least {MIN_FRAMES} "
                 "of each phoneme (say words with more of it, or a longer recording).")
-    la, lb = PHONES.index(a), PHONES.index(b)
+    phones = list(sf.phone_set.phones)
+    la, lb = phones.index(a), phones.index(b)
     idx = np.flatnonzero((sf.labels == la) | (sf.labels == lb))
     x, labels = sf.inputs[idx], sf.labels[idx]
     stats = gradient_stats(net, x, labels, [info.outputs_of(a), info.outputs_of(b)], output=output,
-                           n_labels=len(PHONES))
+                           n_labels=len(phones))
     imp = stats.stat(stat)
-    hist = class_histograms(x, labels, n_labels=len(PHONES), bins=bins, names=list(PHONES))
+    hist = class_histograms(x, labels, n_labels=len(phones), bins=bins, names=phones)
     eps, p_e = hist.overlap(la, lb)
     return charts.pair_table(info.features, imp[0], imp[1], p_e, eps)

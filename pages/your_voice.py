@@ -14,7 +14,11 @@ from core.voice_compare import CompareError
 from i18n import tr
 
 cfg, info = S.page_start("Your voice")
+japanese = info.phone_set.name == "ja"  # pocketsphinx has no Japanese model: the network aligns alone
 st.info(tr(
+    "The network was trained on **synthetic speech** (Open JTalk), not on real speakers: on your voice its "
+    "posteriors may be wrong. pocketsphinx has no Japanese model, so the alignment shown is the network's own "
+    "(Viterbi on its posteriors, the transcript read by pyopenjtalk).") if japanese else tr(
     "The network was trained on **synthetic voices** (Festival), not on real speakers: on your voice its "
     "posteriors may be wrong. The figures below say how far to trust them — the share of frames where the "
     "network's best phoneme agrees with the alignment by pocketsphinx (trained on real speech), and the mean "
@@ -23,7 +27,7 @@ st.info(tr(
 # --- input -------------------------------------------------------------------------------------
 sources = {"sample": tr("a shipped sample"), "upload": tr("upload a file"), "record": tr("record")}
 source = st.radio(tr("Recording"), list(sources), format_func=sources.get, horizontal=True, key="w_voice_source")
-samples = S.voice_samples()
+samples = S.voice_samples(info.phone_set.name)
 default_text = ""
 src = None
 if source == "sample":
@@ -47,12 +51,18 @@ except AudioError as exc:
 
 a = S.voice_analysis(cfg.model, key, x)
 st.audio(wav_bytes(x), format="audio/wav")
-text = st.text_input(tr("Transcript (English words; leave empty to see only what the network decodes)"),
+text = st.text_input(tr("Transcript (Japanese text; leave empty to see only what the network decodes)") if japanese
+                     else tr("Transcript (English words; leave empty to see only what the network decodes)"),
                      value=default_text, key=f"w_voice_text_{source}_{key}")
 
 # --- alignment ---------------------------------------------------------------------------------
 alignments = {}
-if text.strip():
+if text.strip() and japanese:
+    try:
+        alignments["network"] = S.voice_alignment(cfg.model, key, x, text, "network")
+    except AlignError as exc:
+        st.error(str(exc))
+elif text.strip():
     try:
         alignments["pocketsphinx"] = S.voice_alignment(cfg.model, key, x, text, "pocketsphinx")
     except AlignError as exc:
@@ -71,6 +81,8 @@ if "pocketsphinx" in alignments:
               help=tr("Share of 10 ms frames whose most probable phoneme is the one pocketsphinx aligned there."))
     m3.metric(tr("Mean posterior of the aligned phoneme"), f"{mean_p:.2f}",
               help=tr("Average over all frames of the network's posterior for the phoneme pocketsphinx aligned."))
+elif japanese:
+    m2.caption(tr("No Japanese aligner independent of the network (pocketsphinx has no Japanese model)."))
 else:
     m2.caption(tr("Type the transcript to measure how far the network can be trusted on this recording."))
 

@@ -121,7 +121,9 @@ def _small_corpus(root):
     for n in range(2):
         uid = f"en_t_{n:05d}"
         sf.write(str(root / f"{uid}.wav"), 0.1 * rng.standard_normal(9600), 16000, subtype="PCM_16")
-        write_lab(root / f"{uid}.lab", [Segment(0.0, 0.2, "sil"), Segment(0.2, 0.4, "s"), Segment(0.4, 0.6, "sil")])
+        write_lab(
+            root / f"{uid}.lab", [Segment(0.0, 0.2, "sil"), Segment(0.2, 0.4, "s"), Segment(0.4, 0.6, "sil")]
+        )
         rows.append([uid, "kal", "test", "0.600"])
     with (root / "manifest.csv").open("w", newline="") as f:
         csv.writer(f, lineterminator="\n").writerows([["id", "voice", "text", "seconds"], *rows])
@@ -171,7 +173,8 @@ def test_wav_replaced_by_text_is_a_clear_error(tmp_path):
 def test_synthesised_files(synth_dirs):
     a, _, calls = synth_dirs
     rows = read_manifest(a)
-    assert list(rows[0]) == ["id", "voice", "text", "seconds"]
+    assert list(rows[0]) == ["id", "voice", "engine", "text", "seconds"]
+    assert [r["engine"] for r in rows] == ["festival"] * 3
     assert [r["id"] for r in rows] == ["en_s7_00000", "en_s7_00001", "en_s7_00002"]
     assert sorted(r["voice"] for r in rows) == ["kal", "ked", "slt"]
     assert calls[-1] == (3, 3)
@@ -237,7 +240,9 @@ def test_load_corpus_labels_every_frame(synth_dirs, tmp_path, monkeypatch):
 
     # a changed manifest invalidates the cache
     with (a / "manifest.csv").open("a", newline="") as f:
-        csv.writer(f, lineterminator="\n").writerow([rows[0]["id"], rows[0]["voice"], "again", rows[0]["seconds"]])
+        csv.writer(f, lineterminator="\n").writerow(
+            [rows[0]["id"], rows[0]["voice"], "again", rows[0]["seconds"]]
+        )
     with pytest.raises(AssertionError, match="extracted again"):
         load_corpus(a)
 
@@ -262,9 +267,13 @@ def small_frames() -> CorpusFrames:
     n = sum(sizes)
     return CorpusFrames(
         feats=rng.standard_normal((n, 40)).astype(np.float32),
-        labels=rng.integers(0, len(PHONES), n).astype(np.int16), states=rng.integers(0, 3, n).astype(np.int8),
-        utt_starts=np.array([0, 4, 7], dtype=np.int64), frame_utt=np.repeat(np.arange(3, dtype=np.int32), sizes),
-        utt_ids=("u0", "u1", "u2"), voices=("kal", "ked", "slt"), cfg=FeatureConfig(),
+        labels=rng.integers(0, len(PHONES), n).astype(np.int16),
+        states=rng.integers(0, 3, n).astype(np.int8),
+        utt_starts=np.array([0, 4, 7], dtype=np.int64),
+        frame_utt=np.repeat(np.arange(3, dtype=np.int32), sizes),
+        utt_ids=("u0", "u1", "u2"),
+        voices=("kal", "ked", "slt"),
+        cfg=FeatureConfig(),
     )
 
 
@@ -272,11 +281,16 @@ def small_frames() -> CorpusFrames:
 @pytest.mark.parametrize("compress", [True, False])
 def test_frames_round_trip(tmp_path, dtype, compress):
     f = small_frames()
-    back = CorpusFrames.load(f.save(tmp_path / "f.npz", feats_dtype=dtype, compress=compress, fingerprint="abc"))
+    back = CorpusFrames.load(
+        f.save(tmp_path / "f.npz", feats_dtype=dtype, compress=compress, fingerprint="abc")
+    )
     np.testing.assert_array_equal(back.feats, f.feats.astype(dtype).astype(np.float32))
     assert back.feats.dtype == np.float32
     for key in ("labels", "states", "utt_starts", "frame_utt"):
-        assert np.array_equal(getattr(back, key), getattr(f, key)) and getattr(back, key).dtype == getattr(f, key).dtype
+        assert (
+            np.array_equal(getattr(back, key), getattr(f, key))
+            and getattr(back, key).dtype == getattr(f, key).dtype
+        )
     assert (back.utt_ids, back.voices, back.cfg) == (f.utt_ids, f.voices, f.cfg)
     assert npz_fingerprint(tmp_path / "f.npz") == "abc"
     assert not list(tmp_path.glob("*.tmp"))
@@ -296,22 +310,25 @@ def _damaged(tmp_path, **change) -> Path:
     return path
 
 
-@pytest.mark.parametrize("change, match", [
-    ({"states": None}, "lacks the array 'states'"),
-    ({"labels": np.zeros(12, np.int64)}, "labels is int64, not int16"),
-    ({"feats": np.zeros((12, 40), np.float64)}, "feats is float64, not float16 or float32"),
-    ({"feats": np.zeros(480, np.float32)}, "feats has 1 dimensions, not 2"),
-    ({"feats": np.zeros((12, 13), np.float32)}, "feats has 13 channels but its features have 40"),
-    ({"features": np.asarray("{not json")}, "its feature settings are unusable"),
-    ({"states": np.zeros(11, np.int8)}, "feats, labels and states have 12, 12 and 11 frames"),
-    ({"voices": np.asarray(["kal"])}, "utt_starts, utt_ids and voices list 3, 3 and 1 utterances"),
-    ({"utt_starts": np.array([1, 4, 7])}, "utt_starts do not increase from 0"),
-    ({"utt_starts": np.array([0, 7, 4])}, "utt_starts do not increase from 0"),
-    ({"utt_starts": np.array([0, 4, 12])}, "utt_starts do not increase from 0"),
-    ({"phones": np.asarray(["sil", "a"])}, "phone set is not this program's"),
-    ({"labels": np.full(12, 41, np.int16)}, r"labels lie outside 0\.\.40"),
-    ({"states": np.full(12, 3, np.int8)}, r"states lie outside 0\.\.2"),
-])
+@pytest.mark.parametrize(
+    "change, match",
+    [
+        ({"states": None}, "lacks the array 'states'"),
+        ({"labels": np.zeros(12, np.int64)}, "labels is int64, not int16"),
+        ({"feats": np.zeros((12, 40), np.float64)}, "feats is float64, not float16 or float32"),
+        ({"feats": np.zeros(480, np.float32)}, "feats has 1 dimensions, not 2"),
+        ({"feats": np.zeros((12, 13), np.float32)}, "feats has 13 channels but its features have 40"),
+        ({"features": np.asarray("{not json")}, "its feature settings are unusable"),
+        ({"states": np.zeros(11, np.int8)}, "feats, labels and states have 12, 12 and 11 frames"),
+        ({"voices": np.asarray(["kal"])}, "utt_starts, utt_ids and voices list 3, 3 and 1 utterances"),
+        ({"utt_starts": np.array([1, 4, 7])}, "utt_starts do not increase from 0"),
+        ({"utt_starts": np.array([0, 7, 4])}, "utt_starts do not increase from 0"),
+        ({"utt_starts": np.array([0, 4, 12])}, "utt_starts do not increase from 0"),
+        ({"phones": np.asarray(["sil", "a"])}, "phone set is not this program's"),
+        ({"labels": np.full(12, 41, np.int16)}, r"labels lie outside 0\.\.40"),
+        ({"states": np.full(12, 3, np.int8)}, r"states lie outside 0\.\.2"),
+    ],
+)
 def test_damaged_frames_file_is_one_clear_error(tmp_path, change, match):
     path = _damaged(tmp_path, **change)
     with pytest.raises(CorpusError, match=match) as info:

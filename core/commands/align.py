@@ -4,7 +4,10 @@
 ``{phone, start, end}``; ``--lab`` / ``--textgrid`` write the alignment as files.
 ``recognize`` prints the network's decoded phones with times and the mean posterior of each
 (``--json``: a list of ``{phone, start, end, mean_posterior}``). The model is needed by
-``recognize`` and by ``--aligner network`` only.
+``recognize`` and by ``--aligner network`` only. Without ``--aligner``, an English model aligns
+with pocketsphinx and a Japanese one (``--model speech_ja_mfbank``) with the network aligner, the
+only one for Japanese (pocketsphinx has no Japanese acoustic model); the transcript is then read
+by pyopenjtalk.
 """
 
 from __future__ import annotations
@@ -14,6 +17,8 @@ import json
 
 from core.cli import new_file, positive_float
 
+_DEFAULT_MODEL = "speech_en_mfbank"
+
 
 def _model(name: str):
     from core.models import load_model
@@ -22,14 +27,21 @@ def _model(name: str):
 
 
 def _cli_align(args: argparse.Namespace) -> int:
-    from core.align import align, label_file_bytes
+    from core.align import DEFAULT_ALIGNER, align, label_file_bytes
     from core.audio import load_audio
+    from core.models import read_model_info
 
     signal = load_audio(args.wav, max_seconds=args.max_seconds)
+    aligner = args.aligner
+    if aligner is None:
+        english = read_model_info(args.model).phone_set.name == "en"
+        aligner = DEFAULT_ALIGNER if english else "network"
     net = info = None
-    if args.aligner == "network":
+    if aligner == "network":
         net, info = _model(args.model)
-    ali = align(signal, args.text, args.aligner, net=net, info=info)
+    elif aligner == "pocketsphinx":
+        info = read_model_info(args.model) if args.model != _DEFAULT_MODEL else None
+    ali = align(signal, args.text, aligner, net=net, info=info)
     if args.lab is not None:
         args.lab.parent.mkdir(parents=True, exist_ok=True)
         args.lab.write_bytes(label_file_bytes(ali.phones, "lab"))
@@ -68,11 +80,14 @@ def add_cli(sub: argparse._SubParsersAction) -> None:
 
     p = sub.add_parser("align", help="forced alignment of a recording with its transcript")
     p.add_argument("wav", help="an audio file (WAV, FLAC, OGG, ...), at most 30 s")
-    p.add_argument("--text", required=True, help="what was said (English words in CMUdict)")
-    p.add_argument("--model", default="speech_en_mfbank", help="model for --aligner network (name or folder)")
-    p.add_argument("--aligner", choices=ALIGNERS, default=DEFAULT_ALIGNER,
-                   help="pocketsphinx (trained on real speech, default) or network (Viterbi on the "
-                        "model's log posteriors)")
+    p.add_argument("--text", required=True,
+                   help="what was said (English words in CMUdict; Japanese text for a Japanese model)")
+    p.add_argument("--model", default=_DEFAULT_MODEL,
+                   help="model (name or folder): its language, and the network aligner's posteriors")
+    p.add_argument("--aligner", choices=ALIGNERS, default=None,
+                   help=f"pocketsphinx (trained on real English speech; the default for English) or network "
+                        f"(Viterbi on the model's log posteriors; the only one for Japanese). Default: "
+                        f"{DEFAULT_ALIGNER} for an English model, network otherwise")
     p.add_argument("--lab", type=new_file, help="write the phones as a .lab file (START END PHONE, seconds)")
     p.add_argument("--textgrid", type=new_file, help="write the phones as a Praat TextGrid")
     p.add_argument("--json", action="store_true", help="print a JSON list of {phone, start, end}")
@@ -81,7 +96,7 @@ def add_cli(sub: argparse._SubParsersAction) -> None:
 
     r = sub.add_parser("recognize", help="the network's phones in a recording (no transcript)")
     r.add_argument("wav", help="an audio file (WAV, FLAC, OGG, ...), at most 30 s")
-    r.add_argument("--model", default="speech_en_mfbank", help="model name or folder")
+    r.add_argument("--model", default=_DEFAULT_MODEL, help="model name or folder (e.g. speech_ja_mfbank)")
     r.add_argument("--json", action="store_true", help="print a JSON list of {phone, start, end, mean_posterior}")
     r.add_argument("--max-seconds", type=positive_float, default=30.0, help="longest recording accepted (default 30)")
     r.set_defaults(func=_cli_recognize)

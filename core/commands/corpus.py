@@ -13,7 +13,6 @@ import numpy as np
 from core.cli import at_least, positive_int
 from core.corpus import VOICES, load_corpus, synthesize
 from core.features import FeatureConfig
-from core.phones import PHONES
 
 
 def _cli_synth(args: argparse.Namespace) -> int:
@@ -22,9 +21,16 @@ def _cli_synth(args: argparse.Namespace) -> int:
     def report(done: int, total: int) -> None:
         print(f"synth: {done}/{total} utterances, {time.perf_counter() - t0:.0f} s", file=sys.stderr)
 
-    voices = tuple(v.strip() for v in args.voices.split(",") if v.strip())
-    manifest = synthesize(args.out, args.utts, seed=args.seed, lang=args.lang, voices=voices,
-                          progress=report, workers=args.workers)
+    if args.lang == "ja":
+        from core.corpus_ja import synthesize_ja
+
+        voices = tuple(v.strip() for v in (args.voices or "").split(",") if v.strip()) or None
+        manifest = synthesize_ja(args.out, args.utts, seed=args.seed, voices=voices, progress=report,
+                                 workers=args.workers, resume=args.resume)
+    else:
+        voices = tuple(v.strip() for v in (args.voices or ",".join(VOICES)).split(",") if v.strip())
+        manifest = synthesize(args.out, args.utts, seed=args.seed, lang=args.lang, voices=voices,
+                              progress=report, workers=args.workers)
     dt = time.perf_counter() - t0
     print(f"wrote {args.utts} utterances to {manifest} in {dt:.1f} s ({60 * args.utts / dt:.0f} per minute)")
     return 0
@@ -34,24 +40,28 @@ def _cli_info(args: argparse.Namespace) -> int:
     t0 = time.perf_counter()
     frames = load_corpus(args.corpus, FeatureConfig(kind=args.features))
     counts = frames.phone_counts()
-    print(f"{len(frames.utt_ids)} utterances, {len(frames)} frames ({len(frames) / 100:.0f} s), "
-          f"loaded in {time.perf_counter() - t0:.1f} s")
+    print(
+        f"{len(frames.utt_ids)} utterances, {len(frames)} frames ({len(frames) / 100:.0f} s), "
+        f"loaded in {time.perf_counter() - t0:.1f} s"
+    )
     for voice in sorted(set(frames.voices)):
         print(f"  voice {voice}: {frames.voices.count(voice)} utterances")
     for i in np.argsort(counts):
-        print(f"  {PHONES[i]:>4} {counts[i]:8d}")
+        print(f"  {frames.phone_set.phones[i]:>4} {counts[i]:8d}")
     return 0
 
 
 def add_cli(subparsers: argparse._SubParsersAction) -> None:
     """Register `synth` and `corpus-info`."""
-    p = subparsers.add_parser("synth", help="synthesise a phoneme-aligned corpus with Festival")
-    p.add_argument("--lang", default="en", help="language (only 'en' for now)")
+    p = subparsers.add_parser("synth", help="synthesise a phoneme-aligned corpus (Festival and flite; Open JTalk for ja)")
+    p.add_argument("--lang", default="en", help="language: en (Festival) or ja (Open JTalk)")
     p.add_argument("--utts", type=positive_int, required=True, help="number of utterances")
     p.add_argument("--out", type=Path, required=True, help="output directory")
     p.add_argument("--seed", type=int, default=0, help="random seed (same seed = identical files)")
-    p.add_argument("--voices", default=",".join(VOICES), help="comma-separated voices (kal,ked,slt)")
-    p.add_argument("--workers", type=at_least(1), default=None, help="Festival processes at a time")
+    p.add_argument("--voices", default=None,
+                   help=f"comma-separated voices (en, default all: {','.join(VOICES)}; ja: the HTS voices of pyopenjtalk-plus)")
+    p.add_argument("--workers", type=at_least(1), default=None, help="synthesiser processes at a time")
+    p.add_argument("--resume", action="store_true", help="ja: keep the utterances an interrupted run already wrote")
     p.set_defaults(func=_cli_synth)
     q = subparsers.add_parser("corpus-info", help="frames per phoneme of a corpus (builds its frame cache)")
     q.add_argument("corpus", type=Path, help="corpus directory (with manifest.csv)")

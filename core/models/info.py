@@ -12,6 +12,7 @@ import numpy as np
 
 from core.features import FeatureConfig, Normalizer
 from core.models.networks import ModelError
+from core.phones import PhoneSet, get_phone_set
 
 ASSETS_DIR: Path = Path(__file__).resolve().parents[2] / "assets"
 """The project's ``assets/`` folder, found from this file's location (never the working directory)."""
@@ -73,6 +74,18 @@ class ModelInfo:
     description: str = ""
     training: dict = field(default_factory=dict, hash=False)
     software: dict = field(default_factory=dict, hash=False)
+    phone_set_name: str = "en"
+
+    @property
+    def phone_set(self) -> PhoneSet:
+        """The ``core.phones`` phone set of a speech model (``model.json`` ``phone_set``; English
+        when absent)."""
+        return get_phone_set(self.phone_set_name or "en")
+
+    @property
+    def language(self) -> str:
+        """The language of a speech model's phone set, e.g. "English", "Japanese"."""
+        return self.phone_set.language
 
     @property
     def n_classes(self) -> int:
@@ -92,8 +105,8 @@ class ModelInfo:
 
     def label_index(self, phone: str) -> int:
         """The true-label index of a phoneme's frames (``CorpusFrames.labels``, ``frame_targets`` of
-        a phone model): its index in ``phones``, the model's phone set, which is
-        ``core.phones.PHONES`` for every model trained here. A state label gives its phone's index."""
+        a phone model): its index in ``phones``, the model's phone set (``phone_set.phones`` for
+        every model trained here). A state label gives its phone's index."""
         if phone in self.phones:
             return self.phones.index(phone)
         outs = self.outputs_of(phone)  # a state label, or ModelError

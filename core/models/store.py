@@ -26,6 +26,7 @@ from core.models.info import (
     ModelInfo,
 )
 from core.models.networks import DigitCNN, ModelError, PrunedSpeechDNN, SpeechDNN, build_model
+from core.phones import PHONE_SETS
 
 
 def _software() -> dict:
@@ -77,7 +78,9 @@ def save_model(model: nn.Module, out_dir: str | Path, meta: dict) -> Path:
     meta keys: ``labels`` (required, class names in output order), ``targets`` ("phone" | "state"
     for speech, "digit" for digits; default "phone"/"digit"), ``features`` (FeatureConfig or its
     dict; required for speech), ``normalizer`` (Normalizer or {"mean", "std"}), ``validation``,
-    ``data``, ``training``, ``metrics``, ``description``. ``arch`` comes from ``model.arch()``.
+    ``data``, ``training``, ``metrics``, ``description``, ``phone_set`` (speech: the name of the
+    ``core.phones`` phone set the labels come from, default "en"; a model.json without it is read
+    as English, like the first shipped models). ``arch`` comes from ``model.arch()``.
 
     The JSON holds no dates and no timings, so the same training run (same seed, same machine and
     thread count) rebuilds byte-identical files; it records the software versions and the
@@ -97,6 +100,7 @@ def save_model(model: nn.Module, out_dir: str | Path, meta: dict) -> Path:
         "features": _jsonable(meta.get("features")),
         "labels": list(meta.get("labels", ())),
         "targets": targets,
+        **({"phone_set": str(meta.get("phone_set") or "en")} if kind == "speech" else {}),
         "normalizer": _jsonable(meta.get("normalizer")),
         "validation": None if meta.get("validation") is None else str(meta["validation"]),
         "data": _jsonable(meta.get("data", {})),
@@ -141,6 +145,9 @@ def _check_meta(doc: dict, path: Path) -> ModelInfo:
     ):
         raise ModelError(f"{where}: state labels must come in threes named like 's_S1', 's_S2', 's_S3'.")
     features = None
+    phone_set = doc.get("phone_set", "en")
+    if kind == "speech" and phone_set not in PHONE_SETS:
+        raise ModelError(f"{where} names the phone set {phone_set!r}; known: {', '.join(PHONE_SETS)}.")
     if kind == "speech":
         if not isinstance(doc.get("features"), dict):
             raise ModelError(f"{where} lacks the feature configuration of the speech model.")
@@ -190,6 +197,7 @@ def _check_meta(doc: dict, path: Path) -> ModelInfo:
         description=str(doc.get("description", "")),
         training=doc.get("training", {}),
         software=doc.get("software", {}),
+        phone_set_name=phone_set if kind == "speech" else "",
     )
 
 

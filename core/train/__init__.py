@@ -5,8 +5,9 @@ Choices written down here (METHOD.md is silent on them):
 - **Speech inputs.** Raw features are normalised per channel with ``Normalizer.fit`` on the
   training frames (unspliced) and spliced lazily batch by batch from a ``SplicedFrames`` view, so
   memory stays at a few copies of the (N, C) feature matrix, never 35 of them.
-- **Targets.** "phone": class = index into ``core.phones.PHONES`` (41 classes, all of them, even
-  if a phone never occurs). "state": class ``3*p + s`` for phone ``p`` and segment third ``s``
+- **Targets.** "phone": class = index into the corpus's phone set (``CorpusFrames.phone_set``:
+  ``core.phones.ENGLISH``, 41 classes, or ``JAPANESE``, 35; all of them, even if a phone never
+  occurs); the model records the set's name (``model.json`` ``phone_set``). "state": class ``3*p + s`` for phone ``p`` and segment third ``s``
   (0, 1, 2), labels ``"s_S1", "s_S2", "s_S3"``; evaluation also reports the phone accuracy of the
   summed three state posteriors.
 - **Held-out data.** With ``valid`` (another corpus) it is used as it is; otherwise a fixed 10 %

@@ -149,6 +149,11 @@ def evaluate(
     frames = load_validation(info) if data is None else data
     if isinstance(frames, DigitSet):
         raise TrainError("A speech model is evaluated on a speech corpus, not on digit images.")
+    frames_set = getattr(frames, "phone_set", None)
+    if frames_set is not None and frames_set is not info.phone_set:
+        raise TrainError(
+            f"{info.name} is a model of {info.language}; these frames are labelled in {frames_set.language}."
+        )
     idx = utterance_frames(frames, voice_utterances(frames, voices))
     if len(idx) == 0:
         raise TrainError("There are no frames to evaluate on.")

@@ -1,17 +1,28 @@
-"""Training the speech DNN on a corpus's frames: targets, held-out split, batched logits."""
+"""Training the speech DNN on a corpus's frames: targets, held-out split, batched logits.
+
+Training-time augmentation (``augment=``, ``core.augment``): every epoch renders new versions of
+the training utterances from their audio (``Augmenter.epoch`` with the loop's seeded generator, so
+one seed fixes the order and the augmentation). The loop's positions 0..N-1 (N = clean training
+frames) are mapped onto the epoch's M augmented frames as ``floor(pos * M / N)``, so each epoch
+still visits every augmented frame about once while speed perturbation changes M. The global
+normaliser is fitted on the clean training frames.
+"""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
+from pathlib import Path
 
 import numpy as np
 import torch
 from torch import nn
 
+from core.augment import AugmentConfig, Augmenter, AugmentError
 from core.features import FeatureConfig, Normalizer, SplicedFrames
 from core.models import STATE_SUFFIXES, ModelError, ModelInfo, SpeechDNN
+from core.phones import ENGLISH, PhoneSet, get_phone_set
 from core.torch_utils import eval_mode
 from core.train.loop import (
     EpochStats,
@@ -41,16 +52,19 @@ class SpeechTrainConfig:
     lr: float = 1e-3
     seed: int = 0
     max_minutes: float | None = None
+    max_frames: int | None = (
+        None  # train on whole utterances, drawn in a seeded order, up to this many frames
+    )
 
 
-def speech_labels(targets: Targets) -> tuple[str, ...]:
-    """Output class names: PHONES, or each phone's three states ``p_S1, p_S2, p_S3``."""
-    from core.phones import PHONES
-
+def speech_labels(targets: Targets, phone_set: PhoneSet | str | None = None) -> tuple[str, ...]:
+    """Output class names: the phone set's phones (English by default), or each phone's three
+    states ``p_S1, p_S2, p_S3``."""
+    ps = get_phone_set(phone_set)
     if targets == "phone":
-        return tuple(PHONES)
+        return ps.phones
     if targets == "state":
-        return tuple(p + s for p in PHONES for s in STATE_SUFFIXES)
+        return tuple(p + s for p in ps.phones for s in STATE_SUFFIXES)
     raise TrainError(f"Unknown targets {targets!r}; use 'phone' or 'state'.")
 
 
@@ -100,7 +114,11 @@ def _normalised_view(frames: FramesLike, normalizer: Normalizer, context: int) -
 
 
 def speech_logits(
-    model: nn.Module, info: ModelInfo, frames: FramesLike, idx: np.ndarray | None = None, batch_size: int = 2048
+    model: nn.Module,
+    info: ModelInfo,
+    frames: FramesLike,
+    idx: np.ndarray | None = None,
+    batch_size: int = 2048,
 ) -> np.ndarray:
     """(n, n_classes) float32 logits of a speech model for the frames ``idx`` (all if None).
 
@@ -141,6 +159,8 @@ def train_speech(
     progress: Callable[[EpochStats], None] | None = None,
     data: dict | None = None,
     validation: str | None = None,
+    augment: AugmentConfig | None = None,
+    corpus_dir: str | Path | None = None,
 ) -> TrainResult:
     """Train a SpeechDNN on the frames of ``train`` (only utterances of ``voices`` if given).
 
@@ -148,6 +168,9 @@ def train_speech(
     cfg.features)``). valid: held-out corpus (only ``valid_voices`` if given); None holds out a
     fixed 10 % of the training utterances (``heldout_split``). ``progress`` gets one EpochStats per
     epoch. ``data`` (description of the corpora) and ``validation`` (npz path) go into the metadata.
+    ``cfg.max_frames``: whole training utterances in the order of ``default_rng(seed)`` until
+    that many frames. ``augment`` (with any kinds on) needs ``corpus_dir``, the folder ``train``
+    was loaded from (its audio is re-read and augmented every epoch; see the module docstring).
     Returns the model (eval mode) and the metadata dict for ``save_model``.
     """
     t0 = time.monotonic()
@@ -159,18 +182,30 @@ def train_speech(
     c = np.asarray(train.feats).shape[1]
     if c != feats_cfg.n_channels:
         raise TrainError(f"The corpus has {c} channels per frame but {feats_cfg.kind} needs {feats_cfg.n_channels}.")
-    labels = speech_labels(cfg.targets)
+    phone_set = getattr(train, "phone_set", ENGLISH)
+    if valid is not None and getattr(valid, "phone_set", ENGLISH) is not phone_set:
+        raise TrainError("The training and held-out corpora use different phone sets (languages).")
+    labels = speech_labels(cfg.targets, phone_set)
     utts = voice_utterances(train, voices)
     if valid is None:
         tr_u, ho_u = heldout_split(len(utts))
         tr_u, ho_u = utts[tr_u], utts[ho_u]
         ho_frames, ho_idx = train, utterance_frames(train, ho_u)
-        heldout_desc = {"heldout": "10% of the training utterances (default_rng(0))", "heldout_utterances": len(ho_u)}
+        heldout_desc = {
+            "heldout": "10% of the training utterances (default_rng(0))",
+            "heldout_utterances": len(ho_u),
+        }
     else:
         tr_u = utts
         ho_frames = valid
         ho_idx = utterance_frames(valid, voice_utterances(valid, valid_voices))
         heldout_desc = {"heldout_utterances": len(voice_utterances(valid, valid_voices))}
+    if cfg.max_frames is not None:
+        starts = np.asarray(train.utt_starts, dtype=np.int64)
+        sizes = np.diff(np.append(starts, len(train.labels)))[tr_u]
+        order = np.random.default_rng(cfg.seed).permutation(len(tr_u))
+        keep = order[: max(1, int(np.searchsorted(np.cumsum(sizes[order]), cfg.max_frames)) + 1)]
+        tr_u = np.sort(tr_u[keep])
     tr_idx = utterance_frames(train, tr_u)
     if len(tr_idx) == 0 or len(ho_idx) == 0:
         raise TrainError("There are no training or no held-out frames (check the corpus and voices).")
@@ -199,8 +234,39 @@ def train_speech(
         b = tr_idx[pos]
         return view[b], y_all[b]
 
-    history, stopped = fit(model, len(tr_idx), batch, heldout, epochs=cfg.epochs, batch_size=cfg.batch_size,
-                           lr=cfg.lr, seed=cfg.seed, max_minutes=cfg.max_minutes, progress=progress, t0=t0)
+    if augment is not None and augment.kinds:
+        if corpus_dir is None:
+            raise TrainError("Augmentation needs the corpus folder (its audio is augmented every epoch).")
+        try:
+            augmenter = Augmenter(corpus_dir, [train.utt_ids[u] for u in tr_u], augment, feats_cfg)
+        except AugmentError as exc:
+            raise TrainError(str(exc)) from None
+        steps = -(-len(tr_idx) // cfg.batch_size)
+        state: dict = {"calls": 0}
+
+        def batch(pos: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:  # noqa: F811
+            if state["calls"] % steps == 0:
+                ep = augmenter.epoch(rng)
+                state["view"] = _normalised_view(ep, normalizer, feats_cfg.context)
+                state["y"] = frame_targets(ep, cfg.targets)
+            state["calls"] += 1
+            m = len(state["y"])
+            b = (pos.astype(np.int64) * m) // len(tr_idx)
+            return state["view"][b], state["y"][b]
+
+    history, stopped = fit(
+        model,
+        len(tr_idx),
+        batch,
+        heldout,
+        epochs=cfg.epochs,
+        batch_size=cfg.batch_size,
+        lr=cfg.lr,
+        seed=cfg.seed,
+        max_minutes=cfg.max_minutes,
+        progress=progress,
+        t0=t0,
+    )
     last = history[-1]
     metrics = {
         "heldout_accuracy": round(last.heldout_acc, 6),
@@ -214,12 +280,13 @@ def train_speech(
     voices_used = sorted(set(np.asarray(train.voices)[tr_u].tolist()))
     meta = {
         "description": (
-            f"English {cfg.targets} classifier on {feats_cfg.kind.upper()} features, "
+            f"{phone_set.language} {cfg.targets} classifier on {feats_cfg.kind.upper()} features, "
             f"{cfg.layers} x {cfg.width} {cfg.activation}"
         ),
         "features": feats_cfg,
         "labels": labels,
         "targets": cfg.targets,
+        "phone_set": phone_set.name,
         "normalizer": normalizer,
         "validation": validation,
         "data": {
@@ -229,8 +296,13 @@ def train_speech(
             "voices": voices_used,
             **heldout_desc,
         },
-        "training": {**asdict(cfg), "optimizer": "Adam, cosine decay to lr/20", "init": "glorot gain 4 (sigmoid) / kaiming (relu), zero bias",
-                     "stopped_early": stopped},
+        "training": {
+            **asdict(cfg),
+            "augment": None if augment is None or not augment.kinds else augment.to_dict(),
+            "optimizer": "Adam, cosine decay to lr/20",
+            "init": "glorot gain 4 (sigmoid) / kaiming (relu), zero bias",
+            "stopped_early": stopped,
+        },
         "metrics": metrics,
     }
     return TrainResult(model, meta, history, time.monotonic() - t0)

@@ -88,6 +88,7 @@ def export_validation(
         utt_starts=np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64),
         frame_utt=np.repeat(np.arange(len(utts), dtype=np.int32), lengths),
         utt_ids=tuple(frames.utt_ids[u] for u in utts), voices=tuple(frames.voices[u] for u in utts), cfg=cfg,
+        phone_set=frames.phone_set,
     )
     return chosen.save(out, feats_dtype=np.float16)
 

@@ -1,0 +1,93 @@
+"""The pages with a Japanese model (a tiny real one, trained on shipped Japanese validation frames)."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+import torch
+
+from core.models import VALIDATION_DIR, save_model
+from core.phones import JAPANESE
+from tests.conftest import _subset_npz
+from tests.test_pages import no_errors, run_page
+from tests.test_pages_voice import voice_page
+
+JA = "speech_ja_mfbank"
+
+
+@pytest.fixture(scope="module")
+def ja_models_dir(tiny_models_dir, tmp_path_factory) -> Path:
+    """The tiny English models plus `speech_ja_mfbank`: a 2 x 32 ReLU DNN trained for 3 epochs on 12
+    utterances of the shipped Japanese validation set, whose own validation set is those frames."""
+    from core.train import SpeechTrainConfig, load_validation, train_speech
+
+    root = tmp_path_factory.mktemp("models_ja")
+    for sub in tiny_models_dir.iterdir():
+        if sub.is_dir():
+            shutil.copytree(sub, root / sub.name)
+    npz = _subset_npz(VALIDATION_DIR / "ja_mfbank.npz", root / "val_ja.npz", 12)
+    frames = load_validation(npz)
+    assert frames.phone_set is JAPANESE
+    cfg = SpeechTrainConfig(width=32, layers=2, activation="relu", epochs=3, batch_size=128, lr=3e-3)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # a tiny network: one thread is faster on a busy machine
+    try:
+        result = train_speech(frames, cfg, features=frames.cfg, valid=frames, validation=str(npz))
+    finally:
+        torch.set_num_threads(threads)
+    save_model(result.model, root / JA, result.meta)
+    return root
+
+
+@pytest.fixture()
+def ja_models(ja_models_dir, monkeypatch) -> Path:
+    monkeypatch.setenv("DNNLENS_MODELS", str(ja_models_dir))
+    return ja_models_dir
+
+
+def test_every_page_offers_and_works_with_the_japanese_model(ja_models):
+    at = run_page("pages/home.py", model=JA)
+    for page in ("pages/units_pruning.py", "pages/phoneme_pair.py", "pages/importance_map.py"):
+        at.switch_page(page).run()
+        no_errors(at)
+        select = at.sidebar.selectbox(key="w_settings_model")
+        assert any(o.startswith(JA) for o in select.options) and at.session_state["settings_model"] == JA
+        assert at.query_params["model"] == JA
+
+
+def test_importance_map_lists_japanese_phonemes_with_kana(ja_models):
+    at = run_page("pages/importance_map.py", model=JA)
+    box = at.selectbox(key="w_phone")
+    values = [o.split()[0] for o in box.options]
+    assert set(values) <= set(JAPANESE.phones) and "N" in values and "ky" in values
+    assert any(o.startswith("sh シ  (/ɕ/") for o in box.options)
+    box.set_value("sh").run()
+    no_errors(at)
+
+
+def test_pair_page_suggests_japanese_pairs(ja_models):
+    at = run_page("pages/phoneme_pair.py", model=JA)
+    no_errors(at)
+    assert (at.selectbox(key="w_pair_a").value, at.selectbox(key="w_pair_b").value) == ("s", "sh")
+    keys = [b.key for b in at.button if b.key and b.key.startswith("sugg_")]
+    assert keys[:2] == ["sugg_s_sh", "sugg_b_d"] and len(keys) > 2
+    pairs = [tuple(k.split("_")[1:]) for k in keys]
+    assert all(a in JAPANESE and b in JAPANESE and "sil" not in (a, b) for a, b in pairs)
+    # the model's most confused pair after the paper's: one of Japanese's own (e.g. N, cl, ky)
+    at.button(key=keys[-1]).click().run()
+    no_errors(at)
+    assert (at.selectbox(key="w_pair_a").value, at.selectbox(key="w_pair_b").value) == pairs[-1]
+
+
+def test_your_voice_with_the_japanese_model_aligns_japanese_samples(ja_models):
+    at = voice_page()
+    at.sidebar.selectbox(key="w_settings_model").set_value(JA).run()
+    no_errors(at)
+    sample = at.selectbox(key="w_voice_sample")
+    assert sample.options and all(o.startswith("ja_") for o in sample.options)
+    assert at.text_input[0].value.endswith("。")
+    which = at.radio(key="w_voice_which")
+    assert list(which.options) == ["network"]  # pocketsphinx has no Japanese model
+    assert any("Decoded by the network" in c.value for c in at.caption)
