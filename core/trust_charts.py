@@ -108,7 +108,7 @@ def sanity_chart(san: Sanity, *, height: int = 280, tr: Translate = english) -> 
     tip = [
         alt.Tooltip("name:N", title=tr("method")),
         alt.Tooltip("layer:N", title=tr("randomised")),
-        alt.Tooltip("rho:Q", title="Spearman ρ", format=".2f"),
+        alt.Tooltip("rho:Q", title=tr("Spearman ρ"), format=".2f"),
     ]
     lines = (
         alt.Chart(df[df["test"] == "cascade"])

@@ -240,3 +240,89 @@ def test_voice_charts_in_japanese(ja):
         spec = chart.to_dict()
         assert not not_japanese(spec), not_japanese(spec)
     assert "対数メルスペクトログラム（クリックでカーソルを移動）" in titles(built[0].to_dict())
+
+
+def test_findings_and_method_charts_in_japanese(ja):
+    from core import finding_charts, trust_charts
+    from core.findings import CLAIMS
+    from core.overlap import OverlapDetail
+    from core.trust.sanity import Sanity
+
+    pair_rows = [
+        {"offset_frames": o, "hz": h, "score": s, "p_e": 0.5, "in_band": b}
+        for o, h, s, b in [(0, 3500.0, 1.0, True), (3, 1000.0, 0.5, False)]
+    ]
+    curve_rows = [
+        {"k": k, "fraction": k / 2, "order": o, "accuracy": a, "lo": a, "hi": a}
+        for o in ("imp_asc", "random")
+        for k, a in ((0, 0.9), (1, 0.6))
+    ]
+    profile_rows = [{"output": o, "hz": h, "share": 0.5} for o in ("s_S2", "sh_S2") for h in (1000.0, 4000.0)]
+    methods = ("std", "random")
+    faith = pd.DataFrame(
+        [
+            (m, c, "posterior", f, 1 - f)
+            for m in methods
+            for c in ("deletion", "insertion")
+            for f in (0.0, 0.5, 1.0)
+        ],
+        columns=["method", "curve", "measure", "fraction", "value"],
+    )
+    san = Sanity(methods, ("fc3", "fc1"), np.array([[0.5, 0.1], [0.2, 0.0]]), np.array([0.3, 0.1]), 10, 2)
+    split = pd.DataFrame({"method": list(methods), "name": ["x", "y"], "split_half": [0.9, 0.1]})
+    centres = np.linspace(-1, 1, 5)
+    detail = OverlapDetail(
+        0, np.linspace(-1.25, 1.25, 6), centres, np.full(5, 0.4), np.full(5, 0.4), 0.5, 0.7
+    )
+    built = [
+        finding_charts.pair_chart(pair_rows, CLAIMS["s_sh"], tr=ja),
+        finding_charts.curve_card_chart(curve_rows, 0.9, x_title=ja("units deleted"), tr=ja),
+        finding_charts.map_profile_chart(profile_rows, tr=ja),
+        trust_charts.curves_chart(faith, "deletion", "posterior", tr=ja),
+        trust_charts.curves_chart(faith, "insertion", "posterior", tr=ja),
+        trust_charts.sanity_chart(san, tr=ja),
+        trust_charts.stability_chart(split, tr=ja),
+        voice_charts.student_densities(detail, np.zeros(3), np.ones(2), "s", "sh", ja("value"), tr=ja),
+    ]
+    for chart in built:
+        spec = chart.to_dict()
+        assert not not_japanese(spec), not_japanese(spec)
+    names = {r["name"] for d in built[6].to_dict()["datasets"].values() for r in d}
+    assert names == {ja("σ of dy/dx (the paper's index)"), "ランダム"}  # legend / axis entries
+    where = {r["where"] for d in built[0].to_dict()["datasets"].values() for r in d if "where" in r}
+    assert where == {"論文の帯域内", "帯域外"}
+    english = trust_charts.sanity_chart(san).to_dict()  # the default stays English
+    assert "sanity: does the map change with the network?" in titles(english)
+
+
+def test_verdicts_and_rules_read_the_same_in_english_and_are_translated(ja):
+    from core.findings import CLAIMS
+    from core.trust.report import MethodRow, verdict
+
+    for c in CLAIMS.values():
+        assert c.rule_text() == c.rule
+        assert is_japanese(c.rule_text(ja)) and "{" not in c.rule_text(ja)
+    rows = [
+        MethodRow(
+            "std",
+            "σ of dy/dx (the paper's index)",
+            0.2,
+            (0.1, 0.3),
+            0.7,
+            (0.1, 0.3),
+            0.5,
+            (0, 1),
+            0.1,
+            0.2,
+            0.3,
+            0.4,
+            False,
+            0.9,
+        ),
+        MethodRow(
+            "random", "random", 0.2, (0.1, 0.3), 0.3, (0.1, 0.3), 0.1, (0, 1), 0.1, 0.2, 0.9, 0.9, True, 0.1
+        ),
+    ]
+    v = verdict(rows, np.random.default_rng(0).normal(size=(50, 2)) + np.array([0.5, 0.1]))
+    assert v.say() == v.text and v.text.startswith("The evidence favours σ of dy/dx") and "random." in v.text
+    assert v.say(ja).startswith("証拠は") and "ランダム" in v.say(ja) and "{" not in v.say(ja)
