@@ -48,7 +48,7 @@ def draw(key: str, found: F.Finding | None, source: str, note: str | None = None
             return
         colour, icon = BADGE[found.verdict]
         st.badge(tr(found.verdict), color=colour, icon=icon)
-        st.markdown(tr("**Ours:** {f}").format(f=found.figure))
+        st.markdown(tr("**Ours:** {f}").format(f=F.figure_text(found, tr)))
         st.caption(source)
         # always one element here, so a redraw in place leaves no warning of the first draw behind
         if note:
@@ -178,7 +178,9 @@ for i, key in enumerate(pending, 1):
         and (before.verdict, before.figure) != (found.verdict, found.figure)
         and not S.stale_models(key)
     ):
-        note = tr("The shipped result said: {v}, {f}").format(v=tr(before.verdict), f=before.figure)
+        note = tr("The shipped result said: {v}, {f}").format(
+            v=tr(before.verdict), f=F.figure_text(before, tr)
+        )
     with slots[key].container():
         draw(key, found, LIVE, note)
 status.empty()

@@ -326,3 +326,18 @@ def test_verdicts_and_rules_read_the_same_in_english_and_are_translated(ja):
     v = verdict(rows, np.random.default_rng(0).normal(size=(50, 2)) + np.array([0.5, 0.1]))
     assert v.say() == v.text and v.text.startswith("The evidence favours σ of dy/dx") and "random." in v.text
     assert v.say(ja).startswith("証拠は") and "ランダム" in v.say(ja) and "{" not in v.say(ja)
+
+
+def test_findings_figures_rebuilt_in_english_and_translated(ja):
+    import dataclasses
+
+    import core.findings as F
+
+    shipped = F.read_shipped()
+    assert set(shipped.findings) == set(F.CLAIMS)
+    for found in shipped.findings.values():
+        assert F.figure_text(found) == found.figure
+        shown = F.figure_text(found, ja)
+        assert shown != found.figure and is_japanese(shown) and "{" not in shown
+    other = dataclasses.replace(found, figure="A figure written by another version.")
+    assert F.figure_text(other, ja) == other.figure  # never a translation of other numbers

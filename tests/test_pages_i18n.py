@@ -240,3 +240,35 @@ def test_a_repair_message_in_japanese(tiny_models):
         and at.toast[0].value.startswith("このリンクには")
         and "stat=nope" in at.toast[0].value
     )
+
+
+KEPT = {
+    # the command to run (a code span), the badge markup (`:green-badge[…]`), units of the checksum line
+    "pages/findings.py": {
+        "python",
+        "core",
+        "findings",
+        "write",
+        "UTC",
+        "SHA",
+        "green",
+        "orange",
+        "red",
+        "badge",
+    },
+    # names of methods and of a measure, as written in the literature
+    "pages/methods.py": {"AUC", "SmoothGrad", "Integrated", "Gradients"},
+}
+
+
+@pytest.mark.parametrize("page", sorted(KEPT))
+def test_findings_and_methods_pages_in_japanese(tiny_models, page):
+    at = open_page(page)
+    assert at.query_params["lang"] == "ja"
+    assert_japanese(at, KEPT[page])
+    assert chart_titles(at), "the page draws charts"
+    english = open_page(page, "en")
+    texts = [t for t in shown_texts(english) if t != "Language / 言語" and t != "日本語"] + chart_titles(
+        english
+    )
+    assert not [t for t in texts if is_japanese(t)]
