@@ -11,7 +11,16 @@ import pytest
 from tests.browser import browser_page, streamlit_server, wait_ready
 
 NO_EXCEPTION = "[data-testid='stException']"
-NAV_JA = ["ホーム", "重要度マップ", "音素ペア", "ユニットと枝刈り", "数字CNN", "あなたの声"]
+NAV_JA = [
+    "ホーム",
+    "重要度マップ",
+    "音素ペア",
+    "ユニットと枝刈り",
+    "数字CNN",
+    "あなたの声",
+    "検証結果",
+    "どの重要度を信頼するか",
+]
 
 GLYPHS = """(text) => {
     // Draw ``text`` and a private-use character (no font has it: the 'missing glyph' box) in the
