@@ -4,6 +4,8 @@ Each page draws the shared settings sidebar itself (``app_state.sidebar()``); th
 session state, so they survive page changes.
 """
 
+import sys
+
 import streamlit as st
 
 from i18n import tr
@@ -20,4 +22,14 @@ pages = [
     st.Page("pages/findings.py", title=tr("Findings"), icon="📋"),
     st.Page("pages/methods.py", title=tr("Which importance to trust"), icon="🧪"),
 ]
-st.navigation(pages).run()
+nav = st.navigation(pages)
+if "app_state" not in sys.modules:
+    # the server's first page view imports PyTorch and the models' code (several seconds): say so at once
+    starting = st.empty()
+    starting.caption(tr("Starting up: loading PyTorch and the models…"))
+    try:
+        nav.run()
+    finally:
+        starting.empty()
+else:
+    nav.run()
