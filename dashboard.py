@@ -5,6 +5,8 @@ session state, so they survive page changes. The language switch is drawn here, 
 sidebar, before the page names are translated.
 """
 
+import sys
+
 import streamlit as st
 
 import app_state as S
@@ -23,4 +25,14 @@ pages = [
     st.Page("pages/findings.py", title=tr("Findings"), icon="📋"),
     st.Page("pages/methods.py", title=tr("Which importance to trust"), icon="🧪"),
 ]
-st.navigation(pages).run()
+nav = st.navigation(pages)
+if "app_state" not in sys.modules:
+    # the server's first page view imports PyTorch and the models' code (several seconds): say so at once
+    starting = st.empty()
+    starting.caption(tr("Starting up: loading PyTorch and the models…"))
+    try:
+        nav.run()
+    finally:
+        starting.empty()
+else:
+    nav.run()

@@ -54,13 +54,14 @@ def main() -> int:
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--browser", action="store_true",
                     help="measure in headless Chromium instead (bench/pages_browser.py: idle, busy, warm-up)")
+    ap.add_argument("--scenarios", default="idle,busy,warm", help="with --browser: which scenarios")
     args = ap.parse_args()
     if args.models:
         os.environ["DNNLENS_MODELS"] = args.models
     if args.browser:
         from bench.pages_browser import run
 
-        print(json.dumps(run(), indent=1))
+        print(json.dumps(run(tuple(args.scenarios.split(","))), indent=1))
         return 0
     os.environ.setdefault("DNNLENS_WARMUP", "0")  # server time of the computations themselves
     import logging

@@ -15,6 +15,10 @@ spinner or a chart). Servers:
 - ``warm``: a fresh server with the background warm-up on: how long the warm-up takes (until the
   sidebar says ready), then a new phoneme's map and a new pair (page load and select box).
 
+``warm_select_s`` / ``warm_pair_select_s`` choose a new phoneme in the open map / pair page (what
+"opening" another phoneme or pair is for a user already there); ``warm_map_s`` / ``warm_pair_s``
+load a new page (a new session: the browser's Streamlit start-up included).
+
 ``peak_rss_mb`` is the server process's peak resident memory (VmHWM) at the end of each scenario.
 """
 
@@ -34,7 +38,8 @@ DONE = """(n) => document.querySelectorAll("[data-testid='stVegaLiteChart'] svg,
     .length >= n && !!document.querySelector("[data-test-script-state='notRunning']")
     && !document.querySelector("[data-testid='stMain'] [data-testid='stProgress']")"""
 FEEDBACK = """() => !!document.querySelector(["[data-testid='stMain'] h1", "[data-testid='stMain'] [data-testid='stProgress']",
-    "[data-testid='stMain'] [data-testid='stSpinner']", "[data-testid='stVegaLiteChart']"].join(", "))"""
+    "[data-testid='stMain'] [data-testid='stSpinner']", "[data-testid='stMain'] [data-testid='stCaptionContainer']",
+    "[data-testid='stVegaLiteChart']"].join(", "))"""
 TIMEOUT_MS = 600_000
 
 
@@ -88,13 +93,15 @@ def move_slider(page, label: str, charts: int = 1) -> float:
 def wait_warmup(page) -> None:
     page.wait_for_function(
         "() => (document.querySelector(\"[data-testid='stSidebar']\")?.innerText || '').includes('ready (')",
-        timeout=3 * TIMEOUT_MS, polling=500)
+        timeout=3 * TIMEOUT_MS,
+        polling=500,
+    )
 
 
-def run() -> dict:
+def run(scenarios: tuple[str, ...] = ("idle", "busy", "warm")) -> dict:
     r: dict = {"load_avg_1min_start": round(os.getloadavg()[0], 2)}
     try:
-        _scenarios(r)
+        _scenarios(r, scenarios)
     except Exception as exc:  # noqa: BLE001 - the figures measured so far are still printed
         r["error"] = f"{type(exc).__name__}: {str(exc).splitlines()[0]}"
     out = {k: (round(v, 3) if isinstance(v, float) else v) for k, v in r.items()}
@@ -102,35 +109,52 @@ def run() -> dict:
     return out
 
 
-def _scenarios(r: dict) -> None:
+def _scenarios(r: dict, scenarios: tuple[str, ...]) -> None:
     off = {"DNNLENS_WARMUP": "0"}
     with browser_page(1400, 1000) as page:
-        with streamlit_process(env=off) as (url, proc):
-            r["cold_map_s"], r["cold_map_feedback_s"] = open_and_wait(page, f"{url}/importance_map?phone=s")
-            r["new_phoneme_map_s"], _ = open_and_wait(page, f"{url}/importance_map?phone=aa")
-            r["new_phoneme_select_s"] = choose_phoneme(page, "Phoneme", "iy")
-            r["slider_map_s"] = move_slider(page, "Show the top k % of cells")
-            r["pair_s_sh_s"], _ = open_and_wait(page, f"{url}/phoneme_pair?pair_a=s&pair_b=sh", 2)
-            r["idle_peak_rss_mb"] = peak_rss_mb(proc)
-        with streamlit_process(env=off) as (url, proc):
-            r["cold_pair_link_s"], r["cold_pair_link_feedback_s"] = open_and_wait(
-                page, f"{url}/phoneme_pair?pair_a=b&pair_b=d", 2)
-        with streamlit_process(env=off) as (url, proc):
-            open_and_wait(page, f"{url}/importance_map?phone=s")  # load the model and histograms
-            other = page.context.browser.new_page(viewport={"width": 1400, "height": 1000})
-            other.goto(f"{url}/phoneme_pair?pair_a=ih&pair_b=eh")  # not awaited: busy meanwhile
-            other.wait_for_function(FEEDBACK, timeout=TIMEOUT_MS)
-            time.sleep(1.0)
-            r["busy_new_phoneme_map_s"], _ = open_and_wait(page, f"{url}/importance_map?phone=ao")
-            other.wait_for_function(DONE, arg=2, timeout=TIMEOUT_MS)
-            other.close()
-            r["busy_peak_rss_mb"] = peak_rss_mb(proc)
-        with streamlit_process(env={"DNNLENS_WARMUP": "1"}) as (url, proc):
-            t0 = time.perf_counter()
-            page.goto(url)
-            wait_warmup(page)
-            r["warmup_s"] = round(time.perf_counter() - t0, 1)
-            r["warm_map_s"], _ = open_and_wait(page, f"{url}/importance_map?phone=uw")
-            r["warm_select_s"] = choose_phoneme(page, "Phoneme", "oy")
-            r["warm_pair_s"], _ = open_and_wait(page, f"{url}/phoneme_pair?pair_a=m&pair_b=n", 2)
-            r["warm_peak_rss_mb"] = peak_rss_mb(proc)
+        if "idle" in scenarios:
+            _idle(r, page, off)
+        if "busy" in scenarios:
+            _busy(r, page, off)
+        if "warm" in scenarios:
+            _warm(r, page)
+
+
+def _idle(r: dict, page, off: dict) -> None:
+    with streamlit_process(env=off) as (url, proc):
+        r["cold_map_s"], r["cold_map_feedback_s"] = open_and_wait(page, f"{url}/importance_map?phone=s")
+        r["new_phoneme_map_s"], _ = open_and_wait(page, f"{url}/importance_map?phone=aa")
+        r["new_phoneme_select_s"] = choose_phoneme(page, "Phoneme", "iy")
+        r["slider_map_s"] = move_slider(page, "Show the top k % of cells")
+        r["pair_s_sh_s"], _ = open_and_wait(page, f"{url}/phoneme_pair?pair_a=s&pair_b=sh", 2)
+        r["idle_peak_rss_mb"] = peak_rss_mb(proc)
+    with streamlit_process(env=off) as (url, proc):
+        r["cold_pair_link_s"], r["cold_pair_link_feedback_s"] = open_and_wait(
+            page, f"{url}/phoneme_pair?pair_a=b&pair_b=d", 2
+        )
+
+
+def _busy(r: dict, page, off: dict) -> None:
+    with streamlit_process(env=off) as (url, proc):
+        open_and_wait(page, f"{url}/importance_map?phone=s")  # load the model and histograms
+        other = page.context.browser.new_page(viewport={"width": 1400, "height": 1000})
+        other.goto(f"{url}/phoneme_pair?pair_a=ih&pair_b=eh")  # not awaited: busy meanwhile
+        other.wait_for_function(FEEDBACK, timeout=TIMEOUT_MS)
+        time.sleep(1.0)
+        r["busy_new_phoneme_map_s"], _ = open_and_wait(page, f"{url}/importance_map?phone=ao")
+        other.wait_for_function(DONE, arg=2, timeout=TIMEOUT_MS)
+        other.close()
+        r["busy_peak_rss_mb"] = peak_rss_mb(proc)
+
+
+def _warm(r: dict, page) -> None:
+    with streamlit_process(env={"DNNLENS_WARMUP": "1"}) as (url, proc):
+        t0 = time.perf_counter()
+        page.goto(url)
+        wait_warmup(page)
+        r["warmup_s"] = round(time.perf_counter() - t0, 1)
+        r["warm_map_s"], _ = open_and_wait(page, f"{url}/importance_map?phone=uw")
+        r["warm_select_s"] = choose_phoneme(page, "Phoneme", "oy")
+        r["warm_pair_s"], _ = open_and_wait(page, f"{url}/phoneme_pair?pair_a=m&pair_b=n", 2)
+        r["warm_pair_select_s"] = choose_phoneme(page, "Phoneme B", "ng", charts=2)
+        r["warm_peak_rss_mb"] = peak_rss_mb(proc)
