@@ -9,10 +9,19 @@ import sys
 
 import streamlit as st
 
-import app_state as S
-from i18n import tr
+from i18n import LANGUAGES, tr
 
 st.set_page_config(page_title="dnnlens", page_icon="🔎", layout="wide")
+starting = None
+if "app_state" not in sys.modules:
+    # the server's first page view imports PyTorch and the models' code (several seconds, the import
+    # below): say so at once, in the link's language (the session has none yet)
+    lang = st.query_params.get("lang")
+    starting = st.empty()
+    starting.caption(tr("Starting up: loading PyTorch and the models…", lang if lang in LANGUAGES else None))
+
+import app_state as S  # noqa: E402  (after the start-up message)
+
 S.language_switch()
 
 pages = [
@@ -26,13 +35,8 @@ pages = [
     st.Page("pages/methods.py", title=tr("Which importance to trust"), icon="🧪"),
 ]
 nav = st.navigation(pages)
-if "app_state" not in sys.modules:
-    # the server's first page view imports PyTorch and the models' code (several seconds): say so at once
-    starting = st.empty()
-    starting.caption(tr("Starting up: loading PyTorch and the models…"))
-    try:
-        nav.run()
-    finally:
-        starting.empty()
-else:
+try:
     nav.run()
+finally:
+    if starting is not None:
+        starting.empty()
