@@ -5,6 +5,7 @@ session state, so they survive page changes.
 """
 
 import sys
+import time
 
 import streamlit as st
 
@@ -27,6 +28,7 @@ if "app_state" not in sys.modules:
     # the server's first page view imports PyTorch and the models' code (several seconds): say so at once
     starting = st.empty()
     starting.caption(tr("Starting up: loading PyTorch and the models…"))
+    time.sleep(0.2)  # let the server send it before the imports hold the interpreter for seconds
     try:
         nav.run()
     finally:
