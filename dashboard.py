@@ -6,6 +6,7 @@ sidebar, before the page names are translated.
 """
 
 import sys
+import time
 
 import streamlit as st
 
@@ -19,6 +20,7 @@ if "app_state" not in sys.modules:
     lang = st.query_params.get("lang")
     starting = st.empty()
     starting.caption(tr("Starting up: loading PyTorch and the models…", lang if lang in LANGUAGES else None))
+    time.sleep(0.2)  # let the server send it before the imports hold the interpreter for seconds
 
 import app_state as S  # noqa: E402  (after the start-up message)
 
