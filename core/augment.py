@@ -43,7 +43,7 @@ from scipy.fft import next_fast_len
 from scipy.signal import fftconvolve, resample_poly
 
 from core.features import FeatureConfig, extract
-from core.phones import PhoneError, Segment, frame_labels, frame_states, read_lab
+from core.phones import PhoneError, PhoneSet, Segment, frame_labels, frame_states, read_lab
 
 KINDS: tuple[str, ...] = ("speed", "reverb", "tilt", "gain", "noise", "vtlp", "specaug")
 NOISES: tuple[str, ...] = ("white", "pink", "babble")
@@ -206,8 +206,10 @@ def augment_utterance(
     features: FeatureConfig,
     rng: np.random.Generator,
     babble_pool: Sequence[np.ndarray] = (),
+    phone_set: PhoneSet | None = None,
 ) -> AugmentedUtterance:
-    """Augment one utterance (audio (n,) float at ``features.samplerate``, its segments).
+    """Augment one utterance (audio (n,) float at ``features.samplerate``, its segments; labels are
+    class indices of ``phone_set``, English by default).
 
     Every random value comes from ``rng``: the same generator state gives the same result. All
     decisions are drawn in a fixed order whether or not a step is enabled, so switching one step
@@ -264,7 +266,7 @@ def augment_utterance(
         feats = spec_masks(feats, sub["specaug"], cfg.time_masks, cfg.time_width, cfg.freq_masks, fw)
         applied["specaug"] = True
     n = len(feats)
-    labels = frame_labels(segs, n, features.winlen, features.winstep)
+    labels = frame_labels(segs, n, features.winlen, features.winstep, phone_set=phone_set)
     states = frame_states(segs, n, features.winlen, features.winstep)
     return AugmentedUtterance(feats.astype(np.float32), labels, states, tuple(segs), applied)
 
@@ -283,16 +285,20 @@ class Augmenter:
     """Training utterances held as 16-bit audio + segments; ``epoch(rng)`` renders new frames.
 
     corpus_dir: a corpus folder (``<id>.wav`` 16 kHz mono + ``<id>.lab``); utt_ids: the training
-    utterances, in the order training uses. Memory: 2 bytes per sample (32 kB per second of
-    speech).
+    utterances, in the order training uses. Labels are read and indexed in the phone set the
+    corpus names (``core.corpus.corpus_phone_set``: ``corpus.json``, English without it), the
+    same as ``load_corpus``. Memory: 2 bytes per sample (32 kB per second of speech).
     """
 
     def __init__(
         self, corpus_dir: str | Path, utt_ids: Sequence[str], cfg: AugmentConfig, features: FeatureConfig
     ):
+        from core.corpus import corpus_phone_set
+
         self.cfg = cfg
         self.features = features
         corpus_dir = Path(corpus_dir)
+        self.phone_set = corpus_phone_set(corpus_dir)
         self.audio: list[np.ndarray] = []
         self.segments: list[list[Segment]] = []
         for uid in utt_ids:
@@ -304,7 +310,7 @@ class Augmenter:
             if sr != features.samplerate or data.ndim != 1:
                 raise AugmentError(f"{wav.name} is not {features.samplerate} Hz mono.")
             try:
-                self.segments.append(read_lab(corpus_dir / f"{uid}.lab"))
+                self.segments.append(read_lab(corpus_dir / f"{uid}.lab", phone_set=self.phone_set))
             except PhoneError as exc:
                 raise AugmentError(f"Corpus labels: {exc}") from None
             self.audio.append(data)
@@ -315,7 +321,7 @@ class Augmenter:
     def utterance(self, u: int, rng: np.random.Generator) -> AugmentedUtterance:
         pool = [self.audio[int(j)] for j in rng.integers(0, len(self.audio), size=8)]
         return augment_utterance(
-            self.audio[u] / 32768.0, self.segments[u], self.cfg, self.features, rng, pool
+            self.audio[u] / 32768.0, self.segments[u], self.cfg, self.features, rng, pool, self.phone_set
         )
 
     def epoch(self, rng: np.random.Generator) -> EpochFrames:

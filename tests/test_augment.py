@@ -212,3 +212,43 @@ def torch_equal(a, b) -> bool:
     import torch
 
     return bool(torch.equal(a, b))
+
+
+def test_japanese_corpus_trains_with_augmentation_in_its_own_phone_set(tmp_path):
+    """`train speech --augment all` on a tiny Open JTalk corpus (issue 13): the augmenter reads the
+    labels in the corpus's Japanese phone set, speed keeps them aligned (scaled by the factor),
+    babble is made of the other utterances, and the model comes out with the 35 Japanese classes."""
+    from core.cli import main
+    from core.corpus import load_corpus, read_manifest
+    from core.corpus_ja import synthesize_ja
+    from core.models import load_model
+    from core.phones import JAPANESE
+
+    folder = tmp_path / "ja"
+    synthesize_ja(folder, 3, seed=3, workers=1)
+    ids = [r["id"] for r in read_manifest(folder)]
+    clean = load_corpus(folder, CFG)
+    assert clean.phone_set is JAPANESE
+    cfg = AugmentConfig(p=1.0, kinds=("speed", "noise", "vtlp"), noises=("babble",), snr_db=(25.0, 30.0))
+    aug = Augmenter(folder, ids, cfg, CFG)
+    assert aug.phone_set is JAPANESE
+    for u in range(len(ids)):
+        a = aug.utterance(u, np.random.default_rng(u))
+        f = a.applied["speed"]
+        assert a.applied["noise"][0] == "babble" and "vtlp" in a.applied
+        assert [s.phone for s in a.segments] == [s.phone for s in aug.segments[u]]
+        np.testing.assert_allclose([s.end for s in a.segments], [s.end / f for s in aug.segments[u]], atol=1e-3)
+        # frame t of the faster/slower utterance shows what clean frame ~t*f showed, in Japanese indices
+        lo, hi = clean.utt_starts[u], (clean.utt_starts[u + 1] if u + 1 < len(ids) else len(clean.labels))
+        ref = clean.labels[lo:hi]
+        back = ref[np.clip(np.rint(np.arange(len(a.labels)) * f).astype(int), 0, len(ref) - 1)]
+        assert len(a.labels) == len(a.feats) and np.mean(a.labels == back) > 0.9
+        assert {JAPANESE.phones[i] for i in a.labels} == {JAPANESE.phones[i] for i in ref}
+
+    out = tmp_path / "model"
+    argv = ["train", "speech", "--corpus", str(folder), "--out", str(out), "--width", "16", "--layers", "1",
+            "--epochs", "2", "--batch-size", "64", "--threads", "1", "--seed", "0", "--augment", "all"]
+    assert main(argv) == 0
+    net, info = load_model(out)
+    assert info.phone_set is JAPANESE and tuple(info.phones) == JAPANESE.phones and net.n_classes == len(JAPANESE)
+    assert info.training["augment"]["kinds"] == list(A.KINDS)
