@@ -19,7 +19,7 @@ from core.models import ModelInfo, list_models, load_model
 from core.train import (
     digits_validation,
 )
-from i18n import tr
+from i18n import error_text, tr
 
 # ---------------------------------------------------------------------------------------------
 # The digit CNN (shared, cached, read-only)
@@ -137,7 +137,7 @@ def digits_page_start(title: str) -> tuple[str, ModelInfo, Settings | None]:
         digits_model(m)
         digits_data(m)
     except ValueError as exc:
-        st.error(tr("The model {m} cannot be used: {e}").format(m=m, e=exc))
+        st.error(tr("The model {m} cannot be used: {e}").format(m=m, e=error_text(exc)))
         st.stop()
     return m, digits_model(m)[1], Settings(model=m, sample_set="all", stat=k, output=o)
 

@@ -22,7 +22,7 @@ from core.importance import (
     OUTPUTS,
 )
 from core.models import ModelInfo
-from i18n import N_, tr
+from i18n import N_, error_text, tr
 
 # ---------------------------------------------------------------------------------------------
 # Session state and the URL
@@ -249,7 +249,7 @@ def sidebar() -> Settings | None:
         model(m)
         validation(m)
     except ValueError as exc:
-        st.error(tr("The model {m} cannot be used: {e}").format(m=m, e=exc))
+        st.error(tr("The model {m} cannot be used: {e}").format(m=m, e=error_text(exc)))
         return None
     warmup_panel()
     return Settings(model=m, sample_set=s, stat=k, output=o)
@@ -257,7 +257,7 @@ def sidebar() -> Settings | None:
 
 def _warmup_text(w) -> str:
     if w.error:
-        return tr("Background preparation stopped ({e}); maps are computed when asked for.").format(e=w.error)
+        return tr("Background preparation stopped ({e}); maps are computed when asked for.").format(e=error_text(w.error))
     if w.finished is not None:
         return tr("✓ Importance maps of every phoneme of {m} ready ({s:.0f} s).").format(
             m=w.name, s=w.seconds

@@ -447,7 +447,7 @@ class Warmup:
     total: int
     done: int = 0
     current: str = ""
-    error: str | None = None
+    error: BaseException | None = None
     started: float = 0.0
     finished: float | None = None
 
@@ -490,7 +490,7 @@ def _warmup(root: str, name: str, output: str) -> Warmup:
                 cache.get(key, net, view, labels, [info.outputs_of(p)], output=output, **kwargs)
                 w.done += 1
         except Exception as e:  # noqa: BLE001 - shown in the sidebar; pages compute on demand
-            w.error = str(e)
+            w.error = e  # shown in each session's language (i18n.error_text)
         finally:
             w.current, w.finished = "", time.monotonic()
 

@@ -12,7 +12,7 @@ from app_state.shared import DEFAULT_BINS, PAPER_PAIRS, Settings, _model, models
 from core.importance import (
     attributions,
 )
-from i18n import tr
+from i18n import N_, tr
 
 # ---------------------------------------------------------------------------------------------
 # Your voice (issue 11): one recording's posteriors, alignments and gradients.
@@ -75,8 +75,8 @@ def voice_audio(src) -> tuple[np.ndarray, str]:
     size = getattr(src, "size", None)
     size = len(src) if size is None else size
     if size > VOICE_MAX_UPLOAD_MB * 2**20:
-        raise AudioError(tr("The file is {mb} MB; the limit is {limit} MB.").format(
-            mb=f"{size / 2**20:.0f}", limit=VOICE_MAX_UPLOAD_MB))
+        raise AudioError(N_("The file is {mb:.0f} MB; the limit is {limit} MB."), mb=size / 2**20,
+                         limit=VOICE_MAX_UPLOAD_MB)
     x = _voice_load(src if isinstance(src, bytes) else src.getvalue())
     return x, hashlib.sha256(x.tobytes()).hexdigest()[:16]
 

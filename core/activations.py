@@ -16,10 +16,11 @@ import numpy as np
 import torch
 from torch import nn
 
+from core.text import UserError
 from core.torch_utils import eval_mode
 
 
-class ActivationError(ValueError):
+class ActivationError(UserError):
     """A request for layer outputs a user can get wrong (unknown layer, no examples of a class)."""
 
 

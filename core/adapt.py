@@ -64,7 +64,7 @@ from core.audio import SAMPLE_RATE
 from core.features import FeatureConfig, FeatureError, mel_centres_hz
 from core.models import ASSETS_DIR, ModelInfo, SpeechDNN
 from core.phones import PHONES, PhoneError, Segment, frame_labels, frame_states
-from core.text import Translate, english
+from core.text import N_, Translate, UserError, english
 from core.torch_utils import eval_mode
 
 LABEL_TOLERANCE_S = 0.05
@@ -75,7 +75,7 @@ Labels = np.ndarray | Sequence[Segment]
 Recording = tuple[np.ndarray, Labels]
 
 
-class AdaptError(ValueError):
+class AdaptError(UserError):
     """An adaptation request a user can get wrong (no recordings, labels that do not fit)."""
 
 
@@ -175,14 +175,17 @@ def _targets(labels: Labels, n_frames: int, seconds: float, info: ModelInfo, nam
         segs = list(labels)
         if segs and isinstance(segs[-1], Segment) and segs[-1].end > seconds + LABEL_TOLERANCE_S:
             raise AdaptError(
-                f"{name}: its labels end at {segs[-1].end:.2f} s but the audio lasts {seconds:.2f} s; "
-                "are they the labels of this recording?"
+                N_("{name}: its labels end at {end:.2f} s but the audio lasts {s:.2f} s; are they the labels of "
+                   "this recording?"),
+                name=name,
+                end=segs[-1].end,
+                s=seconds,
             )
         try:
             phones = frame_labels(segs, n_frames, cfg.winlen, cfg.winstep).astype(np.int64)
             states = frame_states(segs, n_frames, cfg.winlen, cfg.winstep).astype(np.int64)
         except PhoneError as exc:
-            raise AdaptError(f"{name}: {exc}") from None
+            raise AdaptError(N_("{name}: {reason}"), name=name, reason=exc) from None
     mapped = np.array([info.label_index(p) for p in PHONES], dtype=np.int64)[phones]
     return 3 * mapped + states if info.targets == "state" else mapped
 
@@ -198,7 +201,7 @@ def _prepare(
     if info.kind != "speech" or info.features is None or info.normalizer is None:
         raise AdaptError(f"{info.name} is not a speech model; only speech models can be adapted.")
     if not recordings:
-        raise AdaptError("Adaptation needs at least one recording with labels.")
+        raise AdaptError(N_("Adaptation needs at least one recording with labels."))
     feats, targets = [], []
     if names is not None and len(names) != len(recordings):
         raise AdaptError("Give one name per recording.")
@@ -210,11 +213,11 @@ def _prepare(
             raise AdaptError(f"{name} must be a pair (audio, labels).") from None
         audio = np.asarray(audio, dtype=np.float32)
         if audio.ndim != 1 or audio.size < info.features.win_samples:
-            raise AdaptError(f"{name} must be mono audio of at least one frame.")
+            raise AdaptError(N_("{name} must be mono audio of at least one frame."), name=name)
         try:
             x = network_inputs(info, audio)
         except FeatureError as exc:
-            raise AdaptError(f"{name}: {exc}") from None
+            raise AdaptError(N_("{name}: {reason}"), name=name, reason=exc) from None
         targets.append(_targets(labels, len(x), audio.size / SAMPLE_RATE, info, name))
         feats.append(np.asarray(x, dtype=np.float32))
     return np.concatenate(feats), targets

@@ -78,6 +78,7 @@ from core.phones import (
     write_lab,
     write_textgrid,
 )
+from core.text import N_, UserError
 
 Aligner = Literal["pocketsphinx", "network"]
 ALIGNERS: tuple[str, ...] = ("pocketsphinx", "network")
@@ -88,7 +89,7 @@ MIN_FRAMES = 3
 _WORD = re.compile(r"[a-z0-9']+")
 
 
-class AlignError(ValueError):
+class AlignError(UserError):
     """A transcript or recording that cannot be aligned; the message is one sentence for the user."""
 
 
@@ -160,17 +161,28 @@ def pronounce(text: str, phone_set: PhoneSet | str | None = None) -> tuple[Word,
         return _pronounce_ja(text)
     words = words_of(text)
     if not words:
-        raise AlignError("The transcript is empty: type the words that were said.")
+        raise AlignError(N_("The transcript is empty: type the words that were said."))
     cmu = _cmudict()
     unknown = list(dict.fromkeys(w for w in words if w not in cmu))
     if unknown:
         numbers = any(any(c.isdigit() for c in w) for w in unknown)
-        raise AlignError(
-            f"{'These words are' if len(unknown) > 1 else 'This word is'} not in the pronouncing "
-            f"dictionary (CMUdict): {', '.join(unknown)}. Check the spelling"
-            + (", spell numbers out" if numbers else "")
-            + " or use another word."
-        )
+        if numbers:
+            msg = N_(
+                "These words are not in the pronouncing dictionary (CMUdict): {words}. Check the "
+                "spelling, spell numbers out or use another word."
+            ) if len(unknown) > 1 else N_(
+                "This word is not in the pronouncing dictionary (CMUdict): {words}. Check the "
+                "spelling, spell numbers out or use another word."
+            )
+        else:
+            msg = N_(
+                "These words are not in the pronouncing dictionary (CMUdict): {words}. Check the "
+                "spelling or use another word."
+            ) if len(unknown) > 1 else N_(
+                "This word is not in the pronouncing dictionary (CMUdict): {words}. Check the "
+                "spelling or use another word."
+            )
+        raise AlignError(msg, words=", ".join(unknown))
     return tuple(Word(w, tuple(tuple(p) for p in cmu[w])) for w in words)
 
 
@@ -180,9 +192,9 @@ def _pronounce_ja(text: str) -> tuple[Word, ...]:
     try:
         words = readings(text)
     except ReadingError as exc:
-        raise AlignError(str(exc)) from None
+        raise AlignError.wrap(exc) from None
     if not words:
-        raise AlignError("The transcript is empty: type the words that were said (in Japanese).")
+        raise AlignError(N_("The transcript is empty: type the words that were said (in Japanese)."))
     return tuple(Word(w, (p,), "ja") for w, p in words)
 
 
@@ -190,9 +202,13 @@ def _check_length(n_phones: int, n_frames: int, min_frames: int) -> None:
     need = n_phones * min_frames
     if need > n_frames:
         raise AlignError(
-            f"The transcript has {n_phones} phonemes, which need at least {need * FRAME_STEP:.2f} s "
-            f"of speech, but the recording lasts {n_frames * FRAME_STEP:.2f} s: the transcript is "
-            "too long for this recording."
+            N_(
+                "The transcript has {n} phonemes, which need at least {need:.2f} s of speech, but the "
+                "recording lasts {s:.2f} s: the transcript is too long for this recording."
+            ),
+            n=n_phones,
+            need=need * FRAME_STEP,
+            s=n_frames * FRAME_STEP,
         )
 
 
@@ -212,7 +228,7 @@ def phone_posteriors(net, info, signal: np.ndarray) -> np.ndarray:
     try:
         feats = extract(np.asarray(signal, dtype=np.float32), info.features)
     except FeatureError as exc:
-        raise AlignError(str(exc)) from None
+        raise AlignError.wrap(exc) from None
     x = info.preprocess(splice(feats, info.features.context))
     post = predict_proba(net, x)
     if info.targets == "state":
@@ -260,7 +276,7 @@ class _Unit:
 def _units(words: Sequence[Word], phone_names: Sequence[str], silences: bool) -> list[_Unit]:
     index = {p: i for i, p in enumerate(phone_names)}
     if SILENCE not in index:
-        raise AlignError("The model has no silence output, so it cannot align.")
+        raise AlignError(N_("The model has no silence output, so it cannot align."))
     sil = index[SILENCE]
     units: list[_Unit] = []
     for w, word in enumerate(words):
@@ -268,7 +284,7 @@ def _units(words: Sequence[Word], phone_names: Sequence[str], silences: bool) ->
             units.append(_Unit(sil, True, -1))
         for p in word.phones:
             if p not in index:
-                raise AlignError(f"The model has no output for the phoneme {p!r} of {word.text!r}.")
+                raise AlignError(N_("The model has no output for the phoneme /{p}/ of “{word}”."), p=p, word=word.text)
             units.append(_Unit(index[p], False, w))
     units.append(_Unit(sil, True, -1))
     return units
@@ -317,7 +333,7 @@ def viterbi_units(logp: np.ndarray, units: Sequence[_Unit], min_frames: int) -> 
     ends = [last[U - 1]] + ([last[U - 2]] if units[U - 1].optional and U > 1 else [])
     end = max(ends, key=lambda s: delta[s])
     if not np.isfinite(delta[end]):
-        raise AlignError("The transcript does not fit in this recording: it is too long for the audio.")
+        raise AlignError(N_("The transcript does not fit in this recording: it is too long for the audio."))
     path = np.empty(T, np.int64)
     s = end
     for t in range(T - 1, -1, -1):
@@ -382,7 +398,7 @@ def _new_decoder():
     try:
         from pocketsphinx import Decoder
     except ImportError:
-        raise AlignError("pocketsphinx is not installed; install it with: pip install pocketsphinx==5.1.1") from None
+        raise AlignError(N_("pocketsphinx is not installed; install it with: pip install pocketsphinx==5.1.1")) from None
     return Decoder(samprate=SAMPLE_RATE, bestpath=False, loglevel="ERROR")
 
 
@@ -435,12 +451,15 @@ def align_pocketsphinx(signal: np.ndarray, text: str, *, duration: float | None 
                   for w in (d.get_alignment() or [])]
     except (RuntimeError, ValueError) as exc:
         raise AlignError(
-            "pocketsphinx could not align the transcript with this recording; check that the "
-            f"transcript is what was said ({exc})."
+            N_(
+                "pocketsphinx could not align the transcript with this recording; check that the "
+                "transcript is what was said ({detail})."
+            ),
+            detail=exc,
         ) from None
     if not result:
-        raise AlignError("pocketsphinx could not align the transcript with this recording; check that "
-                         "the transcript is what was said.")
+        raise AlignError(N_("pocketsphinx could not align the transcript with this recording; check that "
+                            "the transcript is what was said."))
     by_text = {w.text: w for w in words}
     phones: list[Segment] = []
     word_segs: list[Segment] = []
@@ -486,8 +505,9 @@ def align(
     phone_set = ENGLISH if info is None else info.phone_set
     if aligner == "pocketsphinx" and phone_set is not ENGLISH:
         raise AlignError(
-            f"pocketsphinx has no {phone_set.language} acoustic model; use the network aligner for "
-            f"{info.name}."
+            N_("pocketsphinx has no {language} acoustic model; use the network aligner for {model}."),
+            language=phone_set.language,
+            model=info.name,
         )
     if aligner == "pocketsphinx":
         return align_pocketsphinx(signal, text, duration=duration)

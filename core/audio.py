@@ -28,6 +28,8 @@ import numpy as np
 import soundfile as sf
 from scipy.signal import resample_poly
 
+from core.text import N_, UserError
+
 SAMPLE_RATE = 16000
 MIN_RATE = 8000
 MAX_RATE = 96000
@@ -37,21 +39,21 @@ MAX_SECONDS = 30.0
 AudioSource = str | os.PathLike | bytes | bytearray | memoryview | BinaryIO
 
 
-class AudioError(ValueError):
+class AudioError(UserError):
     """Audio a user gave that cannot be used; the message is one sentence for the user."""
 
 
 def _open(src: AudioSource) -> sf.SoundFile:
     if isinstance(src, (bytes, bytearray, memoryview)):
         if len(src) == 0:
-            raise AudioError("The file is empty.")
+            raise AudioError(N_("The file is empty."))
         fh: object = io.BytesIO(bytes(src))
     elif isinstance(src, (str, os.PathLike)):
         path = Path(src)
         if not path.is_file():
-            raise AudioError(f"There is no audio file at {path}.")
+            raise AudioError(N_("There is no audio file at {path}."), path=path)
         if path.stat().st_size == 0:
-            raise AudioError("The file is empty.")
+            raise AudioError(N_("The file is empty."))
         fh = str(path)
     elif hasattr(src, "read"):
         fh = src
@@ -63,25 +65,23 @@ def _open(src: AudioSource) -> sf.SoundFile:
         except (OSError, AttributeError, ValueError):
             empty = False
         if empty:
-            raise AudioError("The file is empty.")
+            raise AudioError(N_("The file is empty."))
     else:
-        raise AudioError("Give a file path, bytes or an open binary file.")
+        raise AudioError(N_("Give a file path, bytes or an open binary file."))
     try:
         return sf.SoundFile(fh)
     except sf.LibsndfileError as exc:
         msg = str(exc).lower()
         if "channel count is zero" in msg:
-            raise AudioError("The file's header says it has zero channels.") from None
+            raise AudioError(N_("The file's header says it has zero channels.")) from None
         if "format not recognised" in msg or "unknown format" in msg:
-            raise AudioError(
-                "This is not an audio file that can be read (use WAV, FLAC or OGG)."
-            ) from None
+            raise AudioError(N_("This is not an audio file that can be read (use WAV, FLAC or OGG).")) from None
         raise AudioError(
-            "The audio file is damaged or its header is inconsistent "
-            f"({str(exc).split(': ', 1)[-1].rstrip('.')})."
+            N_("The audio file is damaged or its header is inconsistent ({detail})."),
+            detail=str(exc).split(": ", 1)[-1].rstrip("."),
         ) from None
     except (RuntimeError, TypeError, OSError) as exc:
-        raise AudioError(f"The audio file could not be opened ({exc}).") from None
+        raise AudioError(N_("The audio file could not be opened ({detail})."), detail=exc) from None
 
 
 def resample(x: np.ndarray, rate_in: int, rate_out: int = SAMPLE_RATE, dtype=np.float32) -> np.ndarray:
@@ -108,33 +108,30 @@ def load_audio(
     with _open(src) as f:
         rate, channels, frames = int(f.samplerate), int(f.channels), int(f.frames)
         if channels < 1:
-            raise AudioError("The file's header says it has zero channels.")
+            raise AudioError(N_("The file's header says it has zero channels."))
         if not MIN_RATE <= rate <= MAX_RATE:
-            raise AudioError(
-                f"The sample rate is {rate} Hz; use a recording between 8 and 96 kHz."
-            )
+            raise AudioError(N_("The sample rate is {rate} Hz; use a recording between 8 and 96 kHz."), rate=rate)
         if "should be" in (f.extra_info or ""):
-            raise AudioError(
-                "The file is truncated: its header promises more audio than the file holds."
-            )
+            raise AudioError(N_("The file is truncated: its header promises more audio than the file holds."))
         seconds = frames / rate
         if frames <= 0 or seconds < min_seconds:
             raise AudioError(
-                f"The recording is {seconds:.2f} s long; it must last at least {min_seconds:g} s."
+                N_("The recording is {s:.2f} s long; it must last at least {min:g} s."), s=seconds, min=min_seconds
             )
         if seconds > max_seconds:
             raise AudioError(
-                f"The recording is {seconds:.1f} s long; the limit is {max_seconds:g} s. "
-                "Cut it shorter and try again."
+                N_("The recording is {s:.1f} s long; the limit is {max:g} s. Cut it shorter and try again."),
+                s=seconds,
+                max=max_seconds,
             )
         try:
             data = f.read(frames=frames, dtype="float32", always_2d=True)
         except (sf.LibsndfileError, RuntimeError) as exc:
-            raise AudioError(f"The audio data could not be decoded ({exc}).") from None
+            raise AudioError(N_("The audio data could not be decoded ({detail})."), detail=exc) from None
     if len(data) < max(1, int(0.9 * frames)):
-        raise AudioError("The file is truncated: it holds less audio than its header says.")
+        raise AudioError(N_("The file is truncated: it holds less audio than its header says."))
     if not np.all(np.isfinite(data)):
-        raise AudioError("The file contains invalid samples (NaN or infinity).")
+        raise AudioError(N_("The file contains invalid samples (NaN or infinity)."))
     mono = data.mean(axis=1) if channels > 1 else data[:, 0]
     peak = float(np.max(np.abs(mono))) if mono.size else 0.0
     if peak > 1.0:
@@ -173,6 +170,9 @@ def check_audible(samples: np.ndarray, min_dbfs: float = SILENT_DBFS) -> None:
     loudest = 20 * np.log10(max(float(rms.max()), 1e-12))
     if loudest < min_dbfs:
         raise AudioError(
-            f"The recording is silent (its loudest moment is {-loudest:.0f} dB below full scale); "
-            "check the microphone and record again."
+            N_(
+                "The recording is silent (its loudest moment is {db:.0f} dB below full scale); "
+                "check the microphone and record again."
+            ),
+            db=-loudest,
         )

@@ -44,12 +44,13 @@ from scipy.signal import fftconvolve, resample_poly
 
 from core.features import FeatureConfig, extract
 from core.phones import PhoneError, PhoneSet, Segment, frame_labels, frame_states, read_lab
+from core.text import UserError
 
 KINDS: tuple[str, ...] = ("speed", "reverb", "tilt", "gain", "noise", "vtlp", "specaug")
 NOISES: tuple[str, ...] = ("white", "pink", "babble")
 
 
-class AugmentError(ValueError):
+class AugmentError(UserError):
     """An augmentation request a user can get wrong (unknown kind, bad range, unreadable file)."""
 
 

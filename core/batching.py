@@ -18,10 +18,12 @@ from collections.abc import Callable, Iterator
 
 import numpy as np
 
+from core.text import UserError
+
 Transform = Callable[[np.ndarray], np.ndarray]
 
 
-class BatchError(ValueError):
+class BatchError(UserError):
     """A sample set that cannot be batched (frames and labels of different lengths)."""
 
 

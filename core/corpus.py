@@ -78,6 +78,7 @@ from core.phones import (
     write_lab,
 )
 from core.sentences import make_sentences
+from core.text import N_, UserError
 
 MANIFEST = "manifest.csv"
 APT_PACKAGES = "festival festvox-kallpc16k festvox-kdlpc16k festvox-us-slt-hts flite"
@@ -114,7 +115,7 @@ BATCH_SIZE = {"diphone": 50, "hts": 25, "flite": 50}  # utterances per batch (~0
 Progress = Callable[[int, int], None]
 
 
-class CorpusError(ValueError):
+class CorpusError(UserError):
     """A corpus request a user can cause that cannot be met (unsupported language, no Festival, ...)."""
 
 
@@ -530,16 +531,16 @@ class CorpusFrames:
         path = Path(path)
 
         def bad(why: str) -> CorpusError:
-            return CorpusError(f"{path} is not a valid frames file: {why}.")
+            return CorpusError(N_("{path} is not a valid frames file: {why}."), path=path, why=why)
 
         try:
             with np.load(path, allow_pickle=False) as z:
                 a = {k: z[k] for k in z.files}
         except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
-            raise CorpusError(f"{path} is not a readable frames npz ({_first_line(exc)}).") from None
+            raise CorpusError(N_("{path} is not a readable frames npz ({detail})."), path=path, detail=_first_line(exc)) from None
         missing = [k for k in _NPZ_KEYS if k not in a]
         if missing:
-            raise CorpusError(f"{path} lacks the array {missing[0]!r}.")
+            raise CorpusError(N_("{path} lacks the array {key!r}."), path=path, key=missing[0])
         for key, kinds, ndim in _NPZ_SPEC:
             if ("str" if a[key].dtype.kind == "U" else a[key].dtype.name) not in kinds:
                 raise bad(f"{key} is {a[key].dtype}, not {' or '.join(kinds)}")

@@ -51,6 +51,7 @@ import soundfile as sf
 from core.audio import SAMPLE_RATE, resample
 from core.phones import JAPANESE, Segment, write_lab
 from core.sentences_ja import make_sentences_ja
+from core.text import UserError
 
 APT_PACKAGES = "open-jtalk open-jtalk-mecab-naist-jdic"
 DICTIONARY = Path("/var/lib/mecab/dic/open-jtalk/naist-jdic")
@@ -66,7 +67,7 @@ _CONTEXT = re.compile(r"^[^-]*-([^+]+)\+")
 Progress = Callable[[int, int], None]
 
 
-class SynthError(ValueError):
+class SynthError(UserError):
     """A Japanese synthesis request that cannot be met (no Open JTalk, no voice, a failed utterance)."""
 
 

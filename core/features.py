@@ -44,6 +44,7 @@ import numpy as np
 import python_speech_features as psf
 
 from core.audio import SAMPLE_RATE
+from core.text import N_, UserError
 
 FeatureKind = Literal["mfbank", "mfcc"]
 UttNorm = Literal["none", "cmn", "cmvn"]
@@ -51,7 +52,7 @@ UTT_NORMS: tuple[str, ...] = ("none", "cmn", "cmvn")
 CMVN_FLOOR = 1e-3
 
 
-class FeatureError(ValueError):
+class FeatureError(UserError):
     """A feature request a user can cause that cannot be met (bad config, too short audio)."""
 
 
@@ -203,9 +204,9 @@ def extract(
     """
     signal = np.asarray(signal)
     if signal.ndim != 1:
-        raise FeatureError("Features need a mono signal (one dimension).")
+        raise FeatureError(N_("Features need a mono signal (one dimension)."))
     if signal.size < cfg.win_samples:
-        raise FeatureError(f"The audio is too short for one {cfg.winlen * 1000:.0f} ms frame.")
+        raise FeatureError(N_("The audio is too short for one {ms:.0f} ms frame."), ms=cfg.winlen * 1000)
     common = dict(
         samplerate=cfg.samplerate,
         winlen=cfg.winlen,

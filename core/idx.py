@@ -16,6 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
+from core.text import UserError
+
 IDX_TYPES: dict[int, np.dtype] = {
     0x08: np.dtype("u1"),
     0x09: np.dtype("i1"),
@@ -28,7 +30,7 @@ _CODE_OF_KIND = {("u", 1): 0x08, ("i", 1): 0x09, ("i", 2): 0x0B, ("i", 4): 0x0C,
 _GZIP_MAGIC = b"\x1f\x8b"
 
 
-class IdxError(ValueError):
+class IdxError(UserError):
     """An IDX file or folder that cannot be read as MNIST-format data."""
 
 

@@ -29,11 +29,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from core.batching import Transform, iter_batches
+from core.text import UserError
 
 LabelSpec = int | Sequence[int]
 
 
-class OverlapError(ValueError):
+class OverlapError(UserError):
     """A histogram / overlap request a user can get wrong (empty class, unknown label)."""
 
 

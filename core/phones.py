@@ -62,8 +62,10 @@ from pathlib import Path
 
 import numpy as np
 
+from core.text import UserError
 
-class PhoneError(ValueError):
+
+class PhoneError(UserError):
     """A phone label or label file a user gave that cannot be used (unknown phone, bad file)."""
 
 

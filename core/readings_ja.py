@@ -20,12 +20,13 @@ import threading
 import warnings
 
 from core.phones import JAPANESE
+from core.text import N_, UserError
 
 _LOCK = threading.Lock()
 _PJT = None
 
 
-class ReadingError(ValueError):
+class ReadingError(UserError):
     """Japanese text that cannot be read (pyopenjtalk missing, nothing to pronounce)."""
 
 
@@ -38,7 +39,7 @@ def _pyopenjtalk():
                 import pyopenjtalk
         except ImportError:
             raise ReadingError(
-                "pyopenjtalk-plus is not installed; install it with: pip install pyopenjtalk-plus==0.4.1.post10"
+                N_("pyopenjtalk-plus is not installed; install it with: pip install pyopenjtalk-plus==0.4.1.post10")
             ) from None
         _PJT = pyopenjtalk
     return _PJT

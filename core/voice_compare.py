@@ -25,12 +25,13 @@ from core import charts
 from core.importance import gradient_stats
 from core.overlap import class_histograms
 from core.phones import ENGLISH, PhoneSet, Segment, frame_labels
+from core.text import N_, UserError
 
 MIN_FRAMES = 10
 """Frames each phoneme needs (in the student's recording) before its pair map is drawn."""
 
 
-class CompareError(ValueError):
+class CompareError(UserError):
     """A comparison that cannot be made (too few frames, a phoneme the model lacks); one sentence."""
 
 
@@ -72,11 +73,15 @@ def student_pair_table(net, info, sf: StudentFrames, a: str, b: str, *, stat: st
     Raises CompareError when either phoneme has fewer than MIN_FRAMES frames or the model lacks it."""
     for p in (a, b):
         if p not in sf.phone_set.phones or p not in info.phones:
-            raise CompareError(f"The model has no output for /{p}/.")
+            raise CompareError(N_("The model has no output for /{p}/."), p=p)
         if sf.count(p) < MIN_FRAMES:
             raise CompareError(
-                f"/{p}/ has {sf.count(p)} frames in this recording; the pair map needs at least {MIN_FRAMES} "
-                "of each phoneme (say words with more of it, or a longer recording).")
+                N_("/{p}/ has {n} frames in this recording; the pair map needs at least {min} of each phoneme "
+                   "(say words with more of it, or a longer recording)."),
+                p=p,
+                n=sf.count(p),
+                min=MIN_FRAMES,
+            )
     phones = list(sf.phone_set.phones)
     la, lb = phones.index(a), phones.index(b)
     idx = np.flatnonzero((sf.labels == la) | (sf.labels == lb))

@@ -16,6 +16,9 @@ How it works (the choices written down):
   ``core.text.Translate``); pages pass ``translator()``, the current language's function.
 - **Messages kept in tables** (labels of options, help texts) are marked ``N_("...")`` where they
   are defined and translated where they are shown (``tr(HELP["z"])``).
+- **Errors a user can cause** are raised in core with an English template marked ``N_`` and its
+  values (``core.text.UserError``); pages show ``error_text(exc)``, the sentence in the session's
+  language (``str(exc)`` stays English for the command line and logs).
 - A message missing from the catalogue is shown in English; tests/test_i18n.py fails on it (every
   literal ``tr``/``N_``/page title in the source must be in the catalogue, translated, with the
   same ``{fields}``). ``python -m i18n check`` lists what is missing; ``python -m i18n update``
@@ -39,6 +42,7 @@ __all__ = [
     "tr",
     "translate",
     "translator",
+    "error_text",
     "current_language",
     "messages",
 ]
@@ -106,3 +110,10 @@ def translator(lang: str | None = None) -> Translate:
     if lang == DEFAULT_LANGUAGE:
         return english
     return lambda text: translate(text, lang)
+
+
+def error_text(exc: BaseException, lang: str | None = None) -> str:
+    """The sentence of an error in ``lang`` (default: the session's language): ``exc.text(tr)`` for
+    core's errors (``core.text.UserError``: template and values), ``str(exc)`` for any other."""
+    text = getattr(exc, "text", None)
+    return text(translator(lang)) if callable(text) else str(exc)

@@ -14,7 +14,7 @@ import streamlit as st
 import app_state as S
 from core import finding_charts as fc
 from core import findings as F
-from i18n import tr
+from i18n import error_text, tr
 
 S.page_start("Findings")
 st.markdown(
@@ -31,7 +31,7 @@ BADGE = {"reproduced": ("green", "✅"), "partly": ("orange", "🟠"), "not repr
 try:
     shipped = S.shipped_findings()
 except F.FindingsError as exc:
-    st.error(str(exc))
+    st.error(error_text(exc))
     shipped = None
 status = st.empty()
 shown: dict[str, F.Finding | None] = {}  # what each card shows in the end (for the download)

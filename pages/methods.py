@@ -10,7 +10,7 @@ import app_state as S
 from core import charts, trust
 from core import trust_charts as tc
 from core import unit_charts as uc
-from i18n import tr
+from i18n import error_text, tr
 
 cfg, info = S.page_start("Which importance to trust")
 digit_models = sorted(S.digits_models())
@@ -43,7 +43,7 @@ try:
     rep = S.trust_report(name, target, cfg.sample_set, cfg.output)
     data = S.trust_frames(name, target, cfg.sample_set)
 except trust.TrustError as exc:  # e.g. a validation set with the target in one utterance only
-    st.error(tr("This comparison cannot be made: {e}").format(e=exc))
+    st.error(tr("This comparison cannot be made: {e}").format(e=error_text(exc)))
     S.report_repairs()
     st.stop()
 label = f"'{target}'" if is_digits else f"/{target}/"

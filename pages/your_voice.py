@@ -11,7 +11,7 @@ from core import voice_charts as vc
 from core.align import AlignError, agreement
 from core.audio import SAMPLE_RATE, AudioError, wav_bytes
 from core.voice_compare import CompareError
-from i18n import tr
+from i18n import error_text, tr
 
 cfg, info = S.page_start("Your voice")
 japanese = info.phone_set.name == "ja"  # pocketsphinx has no Japanese model: the network aligns alone
@@ -46,7 +46,7 @@ if src is None:
 try:
     x, key = S.voice_audio(src)
 except AudioError as exc:
-    st.error(str(exc))
+    st.error(error_text(exc))
     st.stop()
 
 a = S.voice_analysis(cfg.model, key, x)
@@ -61,17 +61,17 @@ if text.strip() and japanese:
     try:
         alignments["network"] = S.voice_alignment(cfg.model, key, x, text, "network")
     except AlignError as exc:
-        st.error(str(exc))
+        st.error(error_text(exc))
 elif text.strip():
     try:
         alignments["pocketsphinx"] = S.voice_alignment(cfg.model, key, x, text, "pocketsphinx")
     except AlignError as exc:
-        st.error(str(exc))
+        st.error(error_text(exc))
     if alignments:
         try:
             alignments["network"] = S.voice_alignment(cfg.model, key, x, text, "network")
         except AlignError as exc:
-            st.warning(tr("The network's own alignment failed: {e}").format(e=exc))
+            st.warning(tr("The network's own alignment failed: {e}").format(e=error_text(exc)))
 
 m1, m2, m3 = st.columns(3)
 m1.metric(tr("Duration"), f"{a.duration:.2f} s")
@@ -228,7 +228,7 @@ with right:
     try:
         mine = S.voice_pair(cfg, key, (" ".join(text.split()), "pocketsphinx"), sf, pa, pb)
     except CompareError as exc:
-        st.info(str(exc))
+        st.info(error_text(exc))
     else:
         st.markdown(tr("**The pair map on your frames** ({n} frames of /{a}/ and /{b}/ as the sample set)").format(
             n=counts.get(pa, 0) + counts.get(pb, 0), a=pa, b=pb))

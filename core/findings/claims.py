@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from core.models import ASSETS_DIR
-from core.text import N_, Translate, english
+from core.text import N_, Translate, UserError, english
 
 VERDICTS = (N_("reproduced"), N_("partly"), N_("not reproduced"))
 
@@ -35,7 +35,7 @@ COMMAND = "python -m core findings --write"
 FORMAT = "dnnlens-findings"
 
 
-class FindingsError(ValueError):
+class FindingsError(UserError):
     """A findings request a user can get wrong (unknown card, a shipped file that cannot be read)."""
 
 

@@ -14,6 +14,7 @@ from core.findings.claims import CLAIMS, CURVE_ORDERS, SETTINGS, Claim, Findings
 from core.findings.rules import Finding, curve_finding, map_finding, pair_finding
 from core.findings.shipped import model_checksum
 from core.models import MODELS_DIR
+from core.text import N_
 
 
 class _Speech:
@@ -118,7 +119,10 @@ def compute(
         for name in CLAIMS[k].models:
             if model_checksum(root, name) is None:
                 raise FindingsError(
-                    f"The card {k} needs the model {name}, which is not in {root}; run `make assets`."
+                    N_("The card {card} needs the model {model}, which is not in {root}; run `make assets`."),
+                    card=k,
+                    model=name,
+                    root=root,
                 )
     speech: dict[str, _Speech] = {}
     out = {}

@@ -52,7 +52,9 @@ class Finding:
     def from_dict(cls, d: Mapping) -> Finding:
         if d.get("verdict") not in VERDICTS or d.get("key") not in CLAIMS:
             raise FindingsError(
-                f"A shipped finding has an unknown key or verdict: {d.get('key')!r}, {d.get('verdict')!r}."
+                N_("A shipped finding has an unknown key or verdict: {key!r}, {verdict!r}."),
+                key=d.get("key"),
+                verdict=d.get("verdict"),
             )
         return cls(
             str(d["key"]),

@@ -12,6 +12,7 @@ from pathlib import Path
 from core.findings.claims import CLAIMS, COMMAND, FORMAT, SHIPPED_PATH, FindingsError
 from core.findings.rules import Finding
 from core.models import MODELS_DIR
+from core.text import N_
 
 
 def model_checksum(root: str | Path, name: str) -> str | None:
@@ -89,7 +90,7 @@ def read_shipped(path: str | Path | None = None) -> Shipped | None:
     try:
         doc = json.loads(path.read_text())
         if doc.get("format") != FORMAT:
-            raise FindingsError(f"{path} is not a findings file.")
+            raise FindingsError(N_("{path} is not a findings file."), path=path)
         cards = doc["cards"]
         found = {k: Finding.from_dict(v) for k, v in cards.items()}
         written = {k: Written(str(v["command"]), str(v["date"]), dict(v["models"])) for k, v in cards.items()}
@@ -97,7 +98,12 @@ def read_shipped(path: str | Path | None = None) -> Shipped | None:
     except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
         if isinstance(exc, FindingsError):
             raise
-        raise FindingsError(f"The findings file {path} cannot be read ({exc}); re-run `{COMMAND}`.") from None
+        raise FindingsError(
+            N_("The findings file {path} cannot be read ({detail}); re-run `{command}`."),
+            path=path,
+            detail=exc,
+            command=COMMAND,
+        ) from None
 
 
 def stale_models(shipped: Shipped, key: str, root: str | Path | None = None) -> list[str]:

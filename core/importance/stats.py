@@ -14,6 +14,8 @@ from typing import Literal
 import numpy as np
 import torch
 
+from core.text import UserError
+
 Output = Literal["posterior", "logit", "log_posterior"]
 """What is differentiated: the softmax posterior, the logit or the log posterior (``output=``)."""
 Stat = Literal["std", "mean_abs", "rms", "mean"]
@@ -26,7 +28,7 @@ Consume = Callable[[int, torch.Tensor, tuple[int, ...], int], None]
 targets first .. first+k-1 of the batch's frames (the chain gives all T at once, autograd one)."""
 
 
-class ImportanceError(ValueError):
+class ImportanceError(UserError):
     """An importance request a user can get wrong (unknown output, empty sample set, bad statistic)."""
 
 

@@ -12,10 +12,12 @@ from typing import Literal
 import torch
 from torch import nn
 
+from core.text import UserError
+
 Activation = Literal["sigmoid", "relu"]
 
 
-class ModelError(ValueError):
+class ModelError(UserError):
     """A model file or request a user can get wrong (missing, tampered, wrong shapes)."""
 
 

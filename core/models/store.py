@@ -27,6 +27,7 @@ from core.models.info import (
 )
 from core.models.networks import DigitCNN, ModelError, PrunedSpeechDNN, SpeechDNN, build_model
 from core.phones import PHONE_SETS
+from core.text import N_
 
 
 def _software() -> dict:
@@ -124,9 +125,14 @@ def _check_meta(doc: dict, path: Path) -> ModelInfo:
     """Validate a parsed model.json and turn it into a ModelInfo (no weights read)."""
     where = f"{path / META_FILE}"
     if not isinstance(doc, dict) or doc.get("format") != FORMAT:
-        raise ModelError(f"{where} is not a dnnlens model description.")
+        raise ModelError(N_("{where} is not a dnnlens model description."), where=where)
     if doc.get("format_version") != FORMAT_VERSION:
-        raise ModelError(f"{where} has format version {doc.get('format_version')!r}; this dnnlens reads {FORMAT_VERSION}.")
+        raise ModelError(
+            N_("{where} has format version {found!r}; this dnnlens reads {version}."),
+            where=where,
+            found=doc.get("format_version"),
+            version=FORMAT_VERSION,
+        )
     arch = doc.get("arch")
     model = build_model(arch)  # checks type and fields
     kind = _KIND_OF_TYPE[arch["type"]]
@@ -204,13 +210,13 @@ def _check_meta(doc: dict, path: Path) -> ModelInfo:
 def _read_meta(path: Path) -> dict:
     meta_path = path / META_FILE
     if not path.is_dir():
-        raise ModelError(f"No model directory at {path}.")
+        raise ModelError(N_("No model directory at {path}."), path=path)
     if not meta_path.is_file():
-        raise ModelError(f"The model at {path} has no {META_FILE}.")
+        raise ModelError(N_("The model at {path} has no {file}."), path=path, file=META_FILE)
     try:
         return json.loads(meta_path.read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ModelError(f"{meta_path} is not valid JSON ({exc}).") from None
+        raise ModelError(N_("{path} is not valid JSON ({detail})."), path=meta_path, detail=exc) from None
 
 
 def resolve_model_path(path: str | Path) -> Path:
@@ -245,12 +251,12 @@ def load_model(path: str | Path) -> tuple[nn.Module, ModelInfo]:
     model = build_model(info.arch)
     wpath = p / WEIGHTS_FILE
     if not wpath.is_file():
-        raise ModelError(f"The model at {p} has no {WEIGHTS_FILE}.")
+        raise ModelError(N_("The model at {path} has no {file}."), path=p, file=WEIGHTS_FILE)
     raw = wpath.read_bytes()
     try:
         tensors = load(raw)
     except SafetensorError as exc:
-        raise ModelError(f"{wpath} is damaged or not a safetensors file ({exc}).") from None
+        raise ModelError(N_("{path} is damaged or not a safetensors file ({detail})."), path=wpath, detail=exc) from None
     expected = model.state_dict()
     missing = sorted(set(expected) - set(tensors))
     extra = sorted(set(tensors) - set(expected))
@@ -261,15 +267,21 @@ def load_model(path: str | Path) -> tuple[nn.Module, ModelInfo]:
         t = tensors[name]
         if tuple(t.shape) != tuple(ref.shape):
             raise ModelError(
-                f"{wpath}: tensor {name!r} has shape {tuple(t.shape)}, the architecture needs {tuple(ref.shape)}."
+                N_("{path}: tensor {name!r} has shape {shape}, the architecture needs {want}."),
+                path=wpath,
+                name=name,
+                shape=tuple(t.shape),
+                want=tuple(ref.shape),
             )
         if t.dtype != torch.float32:
             raise ModelError(f"{wpath}: tensor {name!r} is {t.dtype}, expected float32.")
         if not bool(torch.isfinite(t).all()):
-            raise ModelError(f"{wpath}: tensor {name!r} contains NaN or infinite values.")
+            raise ModelError(N_("{path}: tensor {name!r} contains NaN or infinite values."), path=wpath, name=name)
     digest = doc.get("weights_sha256")
     if digest is not None and hashlib.sha256(raw).hexdigest() != digest:
-        raise ModelError(f"{wpath} does not match the checksum in {META_FILE}; the weights were changed.")
+        raise ModelError(
+            N_("{path} does not match the checksum in {file}; the weights were changed."), path=wpath, file=META_FILE
+        )
     model.load_state_dict(tensors)
     model.eval()
     model.requires_grad_(False)

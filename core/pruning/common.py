@@ -25,6 +25,7 @@ import numpy as np
 
 from core.models import ModelInfo
 from core.pruning import _deps
+from core.text import UserError
 
 UNITS = ("input", "hidden", "filters")
 ORDERS = ("imp_asc", "imp_desc", "random", "l1", "taylor", "variance")
@@ -36,7 +37,7 @@ STATS_DIGITS = 500
 MIN_PER_CLASS = 10
 
 
-class PruneError(ValueError):
+class PruneError(UserError):
     """A pruning request a user can get wrong (unknown order, k out of range, wrong unit kind)."""
 
 

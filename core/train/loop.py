@@ -13,10 +13,12 @@ import numpy as np
 import torch
 from torch import nn
 
+from core.text import UserError
+
 Targets = Literal["phone", "state"]
 
 
-class TrainError(ValueError):
+class TrainError(UserError):
     """A training or evaluation request a user can get wrong (no data, bad option, wrong model)."""
 
 

@@ -10,6 +10,7 @@ import numpy as np
 
 from core.features import FeatureConfig
 from core.models import ModelInfo
+from core.text import N_
 from core.train.loop import FramesLike, TrainError
 from core.train.speech import utterance_frames
 
@@ -102,9 +103,9 @@ def load_validation(src: str | Path | ModelInfo) -> CorpusFrames:
     if isinstance(src, ModelInfo):
         path = src.validation_path
         if path is None:
-            raise TrainError(f"The model {src.name} names no validation set.")
+            raise TrainError(N_("The model {model} names no validation set."), model=src.name)
     else:
         path = Path(src)
     if not path.is_file():
-        raise TrainError(f"No validation set at {path}.")
+        raise TrainError(N_("No validation set at {path}."), path=path)
     return CorpusFrames.load(path)

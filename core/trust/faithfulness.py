@@ -93,7 +93,7 @@ def faithfulness(
     ``fill`` (D,) (deletion) or are the only ones kept, all others taking ``fill`` (insertion)."""
     x = np.asarray(x, dtype=np.float32)
     if len(x) == 0:
-        raise TrustError("The target has no frames to measure the curves on.")
+        raise TrustError(N_("The target has no frames to measure the curves on."))
     shape, flat = x.shape, x.reshape(len(x), -1)
     d = flat.shape[1]
     maps = np.asarray(maps)

@@ -13,7 +13,7 @@ from torch import nn
 
 from core.batching import Transform
 from core.importance import attribution_stats, gradient_stats
-from core.text import N_
+from core.text import N_, UserError
 
 METHOD_NAMES = {
     "std": N_("σ of dy/dx (the paper's index)"),
@@ -33,7 +33,7 @@ GRADIENT_METHODS = ("std", "mean_abs", "rms", "smoothgrad", "integrated_gradient
 """Methods whose map is made of the network's gradients (the sanity checks' subjects)."""
 
 
-class TrustError(ValueError):
+class TrustError(UserError):
     """A comparison request a user can get wrong (unknown method, too few frames or clusters)."""
 
 
@@ -241,7 +241,7 @@ def method_maps(
         raise TrustError(f"Unknown method {unknown[0]!r}; use one of {', '.join(TRUST_METHODS)}.")
     idx = np.asarray(indices, dtype=np.int64)
     if idx.size == 0:
-        raise TrustError("The sample set has no frames.")
+        raise TrustError(N_("The sample set has no frames."))
     lab, ids = relabel(clusters_of_frames, idx)
     common = dict(
         output=output, n_labels=len(ids), transform=transform, indices=idx, max_batch_mb=cfg.max_batch_mb

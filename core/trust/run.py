@@ -11,6 +11,7 @@ import numpy as np
 from torch import nn
 
 from core.batching import Transform
+from core.text import N_
 from core.trust.faithfulness import Faithfulness, faithfulness
 from core.trust.maps import DEFAULT_CONFIG, MethodMaps, TrustConfig, TrustError, method_maps, spread_indices
 from core.trust.report import MethodRow, Verdict, summary
@@ -75,10 +76,14 @@ def _data(
 ) -> TrustData:
     sample = spread_indices(candidates, cfg.n_frames)
     if len(np.unique(clusters[sample])) < 2:
-        raise TrustError(f"The sample set has fewer than two {unit}s; the comparison needs more.")
+        raise TrustError(
+            N_("The sample set has fewer than two utterances; the comparison needs more.")
+            if unit == "utterance"
+            else N_("The sample set has fewer than two digits; the comparison needs more.")
+        )
     ev = spread_indices(target_frames, cfg.n_eval_frames)
     if ev.size == 0:
-        raise TrustError("The target has no frames in the validation set.")
+        raise TrustError(N_("The target has no frames in the validation set."))
     return TrustData(
         X,
         transform,

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from core.text import N_
 from core.trust.maps import ClusterSums, MethodMaps, TrustError
 from core.trust.sanity import spearman
 
@@ -18,7 +19,7 @@ Z95 = 1.959963984540054
 def cluster_weights(n_clusters: int, n_boot: int, seed: int = 0) -> np.ndarray:
     """(n_boot, U) bootstrap weights: how often each cluster is drawn (multinomial, U draws)."""
     if n_clusters < 2:
-        raise TrustError("Resampling needs at least two utterances (or digits) in the sample.")
+        raise TrustError(N_("Resampling needs at least two utterances (or digits) in the sample."))
     rng = np.random.default_rng(seed)
     return rng.multinomial(n_clusters, np.full(n_clusters, 1.0 / n_clusters), size=n_boot).astype(np.float64)
 
@@ -72,7 +73,7 @@ def split_half(maps: MethodMaps, n_splits: int = 20, seed: int = 0) -> np.ndarra
     the two halves' maps (no Spearman-Brown correction: a half has half the frames)."""
     u = maps.n_clusters
     if u < 2:
-        raise TrustError("Splitting needs at least two utterances (or digits) in the sample.")
+        raise TrustError(N_("Splitting needs at least two utterances (or digits) in the sample."))
     rng = np.random.default_rng(seed)
     out = np.zeros((n_splits, len(maps.methods)))
     for s in range(n_splits):
