@@ -212,20 +212,32 @@ def voice_add_for_adaptation(key: str, x: np.ndarray, segments: tuple, name: str
 def voice_clear_adaptation() -> None:
     st.session_state["voice_adapt_set"] = {}
     st.session_state.pop("voice_adapted", None)
+    st.session_state.pop("voice_adapt_error", None)
 
 
 def voice_adapt(name: str):
     """Adapt a copy of model ``name`` to this session's adaptation set (core.adapt.adapt); kept in the session (``voice_adapted``), the shared model is never changed. Returns
     (model, info, AdaptReport)."""
-    from core.adapt import adapt
+    from core.adapt import AdaptError, adapt
 
     recs = voice_adaptation_set()
     net, info = _model(models_root(), name)
+    st.session_state.pop("voice_adapt_error", None)
     with st.spinner(tr("Adapting a copy of the network (several seconds per recording)…")):
-        new, new_info, report = adapt(net, info, [(x, list(segs)) for x, segs, _ in recs.values()])
+        try:
+            new, new_info, report = adapt(net, info, [(x, list(segs)) for x, segs, _ in recs.values()],
+                                          names=[f"“{n}”" for _, _, n in recs.values()])
+        except AdaptError as exc:  # a callback: kept for the page to show (voice_adapt_error), not raised
+            st.session_state["voice_adapt_error"] = exc
+            return None
     st.session_state["voice_adapted"] = {"model": name, "keys": tuple(recs), "net": new, "info": new_info,
                                          "report": report}
     return new, new_info, report
+
+
+def voice_adapt_error() -> BaseException | None:
+    """Why this session's last adaptation failed (core.adapt.AdaptError), or None."""
+    return st.session_state.get("voice_adapt_error")
 
 
 def voice_adapted(name: str):

@@ -107,6 +107,8 @@ with st.expander(tr("Adapt the network to your voice")):
         " — " + "; ".join(f"“{v[2]}”" for v in chosen.values()) if chosen else ""))
     b2.button(tr("Adapt to my voice"), key="voice_adapt_run", disabled=not chosen, type="primary",
               on_click=S.voice_adapt, args=(cfg.model,))
+    if S.voice_adapt_error() is not None:
+        st.error(error_text(S.voice_adapt_error()))
     adapted = S.voice_adapted(cfg.model)
     if adapted is not None:
         net2, info2, report = adapted

@@ -19,6 +19,8 @@ from core.voice_compare import CompareError
 from i18n import error_text, translate, translator
 from i18n.catalogue import find_messages, is_japanese
 from tests.test_pages_i18n import english_left
+from tests.test_pages_ja import JA as JA_MODEL
+from tests.test_pages_ja import ja_models, ja_models_dir  # noqa: F401 (fixtures)
 from tests.test_pages_voice import SAMPLE, TIMEOUT, _too_long, upload
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -163,3 +165,15 @@ def test_a_damaged_model_in_japanese(tiny_models_dir, tmp_path, monkeypatch):
     at.sidebar.radio(key="w_lang").set_value("en").run()
     assert [e.value for e in at.error][0].startswith("The model speech_en_mfbank cannot be used: ")
     assert "is damaged or not a safetensors file" in at.error[0].value
+
+
+def test_an_empty_japanese_transcript_in_japanese(ja_models):  # noqa: F811 (the fixture)
+    """With the Japanese model, a transcript with nothing to pronounce (only punctuation) is the
+    Japanese sentence of core.align's error (pyopenjtalk reads no word)."""
+    at = voice_page_ja()
+    at.sidebar.selectbox(key="w_settings_model").set_value(JA_MODEL).run()
+    assert not at.exception and not at.error
+    at.text_input[0].set_value("！？。").run()
+    one_japanese_error(at, AlignError(N_("The transcript is empty: type the words that were said (in Japanese).")).text(JA))
+    with pytest.raises(AlignError, match=r"^The transcript is empty: type the words that were said \(in Japanese\)\.$"):
+        pronounce("！？。", "ja")
