@@ -27,14 +27,14 @@ import app_state as S  # noqa: E402  (after the start-up message)
 S.language_switch()
 
 pages = [
-    st.Page("pages/home.py", title=tr("Home"), icon="🏠", default=True),
-    st.Page("pages/importance_map.py", title=tr("Importance map"), icon="🗺️"),
-    st.Page("pages/phoneme_pair.py", title=tr("Phoneme pair"), icon="⚖️"),
-    st.Page("pages/units_pruning.py", title=tr("Units and pruning"), icon="✂️"),
-    st.Page("pages/digit_cnn.py", title=tr("Digit CNN"), icon="🔢"),
-    st.Page("pages/your_voice.py", title=tr("Your voice"), icon="🎙️"),
-    st.Page("pages/findings.py", title=tr("Findings"), icon="📋"),
-    st.Page("pages/methods.py", title=tr("Which importance to trust"), icon="🧪"),
+    st.Page("screens/home.py", title=tr("Home"), icon="🏠", default=True),
+    st.Page("screens/importance_map.py", title=tr("Importance map"), icon="🗺️"),
+    st.Page("screens/phoneme_pair.py", title=tr("Phoneme pair"), icon="⚖️"),
+    st.Page("screens/units_pruning.py", title=tr("Units and pruning"), icon="✂️"),
+    st.Page("screens/digit_cnn.py", title=tr("Digit CNN"), icon="🔢"),
+    st.Page("screens/your_voice.py", title=tr("Your voice"), icon="🎙️"),
+    st.Page("screens/findings.py", title=tr("Findings"), icon="📋"),
+    st.Page("screens/methods.py", title=tr("Which importance to trust"), icon="🧪"),
 ]
 nav = st.navigation(pages)
 try:

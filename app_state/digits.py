@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from app_state.session import _leave_pages_v1_mode, _select, warmup_panel
+from app_state.session import _select, warmup_panel
 from app_state.shared import OUTPUT_LABELS, STAT_LABELS, Settings, model, models_root
 from core import pruning
 from core.activations import class_mean_activations, predict_proba
@@ -110,7 +110,6 @@ def digit_saliency(name: str, index: int, output: str) -> tuple[np.ndarray, int,
 def digits_page_start(title: str) -> tuple[str, ModelInfo, Settings | None]:
     """The digit pages begin here: a sidebar with the digits model and the shared importance and
     output settings; stops after one message when no digits model is installed."""
-    _leave_pages_v1_mode()
     models = digits_models()
     st.title(tr(title))
     if not models:

@@ -144,22 +144,6 @@ def _select(label: str, options: list[str], key: str, param: str, default: str, 
     return st.session_state[key]
 
 
-def _leave_pages_v1_mode() -> None:
-    """Make sure dashboard.py's st.navigation drives the app, whatever URL comes first.
-
-    A folder named ``pages/`` next to the entry script puts a fresh Streamlit server in its old
-    multipage mode until the entry script has called ``st.navigation`` once; a first visitor who
-    opens e.g. ``/phoneme_pair`` directly would get that page without dashboard.py (no wide layout,
-    file-name navigation) for every session. A page run in that mode switches it off and reruns,
-    which goes through dashboard.py.
-    """
-    from streamlit.runtime.pages_manager import PagesManager
-
-    if PagesManager.uses_pages_directory:
-        PagesManager.uses_pages_directory = False
-        st.rerun()
-
-
 HELP = {
     "stat": N_("How the importance of an input is measured from the gradient dy/dx of the output over the "
     "validation frames: σ (standard deviation over frames, the paper's index: how much the "
@@ -200,7 +184,6 @@ def sidebar() -> Settings | None:
 
     Returns None (after an st.error) when no speech model is installed.
     """
-    _leave_pages_v1_mode()
     models = speech_models()
     if not models:
         st.sidebar.error(tr("No speech model is installed in assets/models; run `make assets`."))

@@ -42,7 +42,7 @@ def apptest(repeats: int) -> dict:
 
     at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=900)
     at.run()
-    at.switch_page("pages/findings.py")
+    at.switch_page("screens/findings.py")
     t0 = time.perf_counter()
     at.run()
     first = time.perf_counter() - t0

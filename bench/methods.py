@@ -58,7 +58,7 @@ def main() -> int:
     load_before = os.getloadavg()[0]
     at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=1800)
     at.query_params["phone"] = args.phone
-    at.switch_page("pages/methods.py")
+    at.switch_page("screens/methods.py")
     first = timed(at)
     reruns = []
     for _ in range(args.repeats):

@@ -71,7 +71,7 @@ def main() -> int:
 
     at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=600)
     at.run()
-    at.switch_page("pages/importance_map.py")
+    at.switch_page("screens/importance_map.py")
     cold = timed(at)
     at.selectbox(key="w_phone").set_value("sh")
     first = timed(at)
@@ -84,7 +84,7 @@ def main() -> int:
         at.select_slider(key="w_view_time").set_value((-10 + i, 10 - i))
         slider.append(timed(at))
 
-    at.switch_page("pages/phoneme_pair.py")
+    at.switch_page("screens/phoneme_pair.py")
     pair_first = timed(at)
     pair_slider = []
     for i in range(args.repeats):
@@ -97,7 +97,7 @@ def main() -> int:
 
     # Units and pruning: first curves (input units, 4 orders), then "delete k" slider moves; each
     # new k builds and times one physically pruned network (cached afterwards), no curve is recomputed.
-    at.switch_page("pages/units_pruning.py")
+    at.switch_page("screens/units_pruning.py")
     units_first = timed(at)
     k_options = [int(o.split()[0]) for o in at.select_slider(key="prune_k_input_None").options]
     units_slider = []
@@ -107,7 +107,7 @@ def main() -> int:
     at.radio(key="w_prune_units").set_value("hidden")
     hidden_first = timed(at)
 
-    at.switch_page("pages/digit_cnn.py")
+    at.switch_page("screens/digit_cnn.py")
     digits_first = timed(at)
     at.segmented_control(key="w_cnn_view").set_value("prune")
     filters_first = timed(at)

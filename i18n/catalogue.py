@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-SOURCES = ("dashboard.py", "pages", "app_state", "core")
+SOURCES = ("dashboard.py", "screens", "app_state", "core")
 """Files and folders (under the repository root) whose messages the catalogue must hold."""
 
 MESSAGE_CALLS = frozenset({"tr", "N_", "page_start", "digits_page_start"})

@@ -174,3 +174,28 @@ def test_a_pocketsphinx_alignment_does_not_depend_on_earlier_ones():
     for other in ("bad_dog.wav", "big_deal.wav"):
         A.align_pocketsphinx(load_audio(SAMPLES / other), texts[other])
     assert A.align_pocketsphinx(x, texts["she_sells.wav"]).phones == first
+
+
+def _raw_alignment(decoder, signal, text):
+    pcm = (np.clip(signal, -1.0, 1.0) * 32767).astype("<i2").tobytes()
+    decoder.set_align_text(" ".join(A.words_of(text)))
+    for second in (False, True):
+        if second:
+            decoder.set_alignment()
+        decoder.start_utt()
+        decoder.process_raw(pcm, full_utt=True)
+        decoder.end_utt()
+    return [(p.name, p.start, p.duration) for w in decoder.get_alignment() for p in w]
+
+
+@pytest.mark.parametrize("name", ["she_sells.wav", "bad_dog.wav"])
+def test_the_small_decoder_aligns_as_pocketsphinx_with_its_full_dictionary(name):
+    """core.align builds each decoder with only the transcript's words and no language model (fast);
+    the boundaries must be those of a decoder with pocketsphinx's own dictionary and model."""
+    from pocketsphinx import Decoder
+
+    text = A.sample_texts(SAMPLES)[name]
+    x = load_audio(SAMPLES / name)
+    full = _raw_alignment(Decoder(samprate=16000, bestpath=False, loglevel="ERROR"), x, text)
+    small = _raw_alignment(A._decoder(A.pronounce(text)), x, text)
+    assert len(full) > 10 and small == full

@@ -90,7 +90,7 @@ def voice_page_ja() -> AppTest:
     at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=TIMEOUT)
     at.query_params["lang"] = "ja"
     at.run()
-    at.switch_page("pages/your_voice.py").run()
+    at.switch_page("screens/your_voice.py").run()
     assert not at.exception, [e.message for e in at.exception]
     return at
 

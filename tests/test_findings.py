@@ -296,7 +296,7 @@ def test_findings_page(findings_models, monkeypatch):
     monkeypatch.setenv("DNNLENS_MODELS", str(findings_models))
     at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=300)
     at.run()
-    at.switch_page("pages/findings.py").run()
+    at.switch_page("screens/findings.py").run()
     assert not at.exception, [e.message for e in at.exception]
     assert at.title[0].value == "Findings"
     assert [h.value for h in at.subheader] == [c.title for c in F.CLAIMS.values()]

@@ -51,21 +51,21 @@ def test_both_languages_have_every_message_translated(source, entries):
 def test_the_source_scan_finds_what_it_must(source):
     found, _ = source
     assert "Importance map" in found  # dashboard.py, tr()
-    assert any(w.startswith("pages/importance_map.py") for w in found["Importance map"])  # page_start()
+    assert any(w.startswith("screens/importance_map.py") for w in found["Importance map"])  # page_start()
     assert "least important first (Imp)" in found  # core/unit_charts.py, N_()
     assert "time offset (frames; ms)" in found  # core/charts.py, tr= parameter
 
 
 def test_check_reports_each_kind_of_problem(tmp_path):
-    (tmp_path / "pages").mkdir()
-    (tmp_path / "pages" / "new.py").write_text(
+    (tmp_path / "screens").mkdir()
+    (tmp_path / "screens" / "new.py").write_text(
         'from i18n import tr\ntr("Brand new page")\ntr(f"Hello {name}")\ntr("{n} frames").format(n=1)\n'
         'tr("Old text")\ntr("Same")\ntr("Bold **x**")\n',
         encoding="utf-8",
     )
     found, problems = find_messages(tmp_path)
     assert set(found) == {"Brand new page", "{n} frames", "Old text", "Same", "Bold **x**"}
-    assert len(problems) == 1 and "pages/new.py:3" in problems[0]
+    assert len(problems) == 1 and "screens/new.py:3" in problems[0]
     entries = [
         {"en": "{n} frames", "ja": "{m} フレーム"},
         {"en": "Old text", "ja": ""},

@@ -12,13 +12,13 @@ TIMEOUT = 120
 
 
 def run_page(page: str, **sidebar: str) -> AppTest:
-    """The entry script, switched to ``page`` (a path under pages/), after setting sidebar widgets
+    """The entry script, switched to ``page`` (a path under screens/), after setting sidebar widgets
     (by key: model, sample, stat, output) on the home page: the choices must survive the switch."""
     at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=TIMEOUT)
     at.run()
     for name, value in sidebar.items():
         at.selectbox(key=f"w_settings_{name}").set_value(value).run()
-    if page != "pages/home.py":
+    if page != "screens/home.py":
         at.switch_page(page).run()
     assert not at.exception, [e.message for e in at.exception]
     return at
@@ -30,7 +30,7 @@ def no_errors(at: AppTest) -> None:
 
 
 def test_home(tiny_models):
-    at = run_page("pages/home.py")
+    at = run_page("screens/home.py")
     no_errors(at)
     assert "what a deep neural network looks at" in at.title[0].value
     assert at.sidebar.selectbox[0].value == "speech_en_mfbank"
@@ -39,7 +39,7 @@ def test_home(tiny_models):
 def test_home_start_here_glossary_and_voices(tiny_models):
     import app_state as S
 
-    at = run_page("pages/home.py")
+    at = run_page("screens/home.py")
     links = [(ln.proto.page, ln.proto.query_string) for ln in at.get("page_link")]
     for want in [("phoneme_pair", "pair_a=s&pair_b=sh"), ("phoneme_pair", "pair_a=b&pair_b=d"),
                  ("importance_map", "phone=s"), ("units_pruning", ""), ("digit_cnn", "")]:
@@ -59,17 +59,17 @@ def test_home_start_here_glossary_and_voices(tiny_models):
 
 def test_a_link_followed_inside_the_session_opens_its_view(tiny_models):
     # st.page_link(query_params=...) on the home page: the session already has a pair and a clicked cell
-    at = run_page("pages/phoneme_pair.py")
+    at = run_page("screens/phoneme_pair.py")
     at.query_params["cell"] = "0,5"
     at.run()
-    at.switch_page("pages/phoneme_pair.py")
+    at.switch_page("screens/phoneme_pair.py")
     at.query_params.clear()
     at.query_params.update({"pair_a": "b", "pair_b": "d"})
     at.run()
     no_errors(at)
     assert (at.selectbox(key="w_pair_a").value, at.selectbox(key="w_pair_b").value) == ("b", "d")
     assert at.subheader[0].value.startswith("Top cell") and "cell" not in at.query_params
-    at.switch_page("pages/importance_map.py")
+    at.switch_page("screens/importance_map.py")
     at.query_params.clear()
     at.query_params["phone"] = "z"
     at.run()
@@ -81,7 +81,7 @@ def test_a_link_followed_inside_the_session_opens_its_view(tiny_models):
 
 
 def test_importance_map_defaults_and_widgets(tiny_models):
-    at = run_page("pages/importance_map.py")
+    at = run_page("screens/importance_map.py")
     no_errors(at)
     assert at.selectbox(key="w_phone").value == "s"
     assert "/s/" in at.caption[0].value and "validation frames" in at.caption[0].value
@@ -98,7 +98,7 @@ def test_importance_map_defaults_and_widgets(tiny_models):
 @pytest.mark.parametrize("sample,expect", [("selected", "frames of the selected phonemes"),
                                            ("all", "all validation frames")])
 def test_sample_set_changes_caption(tiny_models, sample, expect):
-    at = run_page("pages/importance_map.py", sample=sample)
+    at = run_page("screens/importance_map.py", sample=sample)
     no_errors(at)
     assert expect in at.caption[0].value
 
@@ -106,18 +106,18 @@ def test_sample_set_changes_caption(tiny_models, sample, expect):
 @pytest.mark.parametrize("stat,label", [("mean_abs", "mean |dy/dx|"), ("rms", "rms of dy/dx"), ("std", "σ of dy/dx")])
 @pytest.mark.parametrize("output,olabel", [("logit", "(logit)"), ("log_posterior", "(log posterior)")])
 def test_sidebar_kinds(tiny_models, stat, label, output, olabel):
-    at = run_page("pages/importance_map.py", stat=stat, output=output)
+    at = run_page("screens/importance_map.py", stat=stat, output=output)
     no_errors(at)
     assert label in at.caption[0].value and olabel in at.caption[0].value
 
 
 def test_choices_survive_page_changes(tiny_models):
-    at = run_page("pages/importance_map.py", stat="rms")
+    at = run_page("screens/importance_map.py", stat="rms")
     at.selectbox(key="w_phone").set_value("z").run()
-    at.switch_page("pages/phoneme_pair.py").run()
+    at.switch_page("screens/phoneme_pair.py").run()
     no_errors(at)
     assert any("rms of dy/dx" in c.value for c in at.caption)
-    at.switch_page("pages/importance_map.py").run()
+    at.switch_page("screens/importance_map.py").run()
     assert "rms of dy/dx" in at.caption[0].value
     assert at.selectbox(key="w_phone").value == "z"
     assert at.sidebar.selectbox(key="w_settings_stat").value == "rms"
@@ -126,12 +126,12 @@ def test_choices_survive_page_changes(tiny_models):
 
 
 def test_url_carries_the_settings(tiny_models):
-    at = run_page("pages/importance_map.py", stat="mean_abs")
+    at = run_page("screens/importance_map.py", stat="mean_abs")
     assert at.query_params["stat"] == "mean_abs" and at.query_params["phone"] == "s"
 
 
 def test_pair_defaults_and_widgets(tiny_models):
-    at = run_page("pages/phoneme_pair.py")
+    at = run_page("screens/phoneme_pair.py")
     no_errors(at)
     assert (at.selectbox(key="w_pair_a").value, at.selectbox(key="w_pair_b").value) == ("s", "sh")
     assert any("/s/" in c.value and "p_e" in c.value for c in at.caption)
@@ -150,7 +150,7 @@ def test_pair_defaults_and_widgets(tiny_models):
 
 
 def test_pair_suggestion_buttons(tiny_models):
-    at = run_page("pages/phoneme_pair.py")
+    at = run_page("screens/phoneme_pair.py")
     buttons = [b for b in at.button if b.key and b.key.startswith("sugg_")]
     assert buttons, "the most confused pairs are offered"
     _, x, y = buttons[0].key.split("_")
@@ -160,7 +160,7 @@ def test_pair_suggestion_buttons(tiny_models):
 
 
 def test_pair_same_phoneme_is_explained(tiny_models):
-    at = run_page("pages/phoneme_pair.py")
+    at = run_page("screens/phoneme_pair.py")
     at.selectbox(key="w_pair_b").set_value("s").run()
     no_errors(at)
     assert any("two different phonemes" in i.value for i in at.info)
@@ -171,7 +171,7 @@ def test_url_opens_the_shared_view(tiny_models):
     at.query_params["stat"] = "rms"
     at.query_params["phone"] = "sh"
     at.run()
-    at.switch_page("pages/importance_map.py").run()
+    at.switch_page("screens/importance_map.py").run()
     no_errors(at)
     assert at.selectbox(key="w_phone").value == "sh" and "rms of dy/dx" in at.caption[0].value
 
@@ -182,7 +182,7 @@ def test_bad_url_values_fall_back_to_defaults(tiny_models):
     at.query_params["phone"] = "qq"
     at.query_params["model"] = "../../etc"
     at.run()
-    at.switch_page("pages/importance_map.py").run()
+    at.switch_page("screens/importance_map.py").run()
     no_errors(at)
     assert at.selectbox(key="w_phone").value == "s" and "σ of dy/dx" in at.caption[0].value
 
@@ -197,14 +197,14 @@ def test_damaged_model_is_one_clear_message(tiny_models_dir, tmp_path, monkeypat
     monkeypatch.setenv("DNNLENS_MODELS", str(broken))
     at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=TIMEOUT)
     at.run()
-    at.switch_page("pages/importance_map.py").run()
+    at.switch_page("screens/importance_map.py").run()
     assert not at.exception
     assert len(at.error) == 1 and "cannot be used" in at.error[0].value
     assert not at.get("vega_lite_chart")
 
 
 def test_state_model_offers_states(tiny_models):
-    at = run_page("pages/importance_map.py", model="speech_en_states")
+    at = run_page("screens/importance_map.py", model="speech_en_states")
     no_errors(at)
     radio = at.radio(key="w_map_part")
     assert radio.options == ["whole phoneme", "S1", "S2", "S3"]
@@ -212,7 +212,7 @@ def test_state_model_offers_states(tiny_models):
     radio.set_value("S2").run()
     no_errors(at)
     assert "output /s_S2/ " in at.caption[0].value
-    at.switch_page("pages/phoneme_pair.py").run()
+    at.switch_page("screens/phoneme_pair.py").run()
     no_errors(at)
 
 
@@ -224,8 +224,8 @@ def test_pages_leave_the_shared_model_unchanged(tiny_models):
     import app_state
     from core.models import load_model
 
-    at = run_page("pages/phoneme_pair.py", output="log_posterior")
-    at.switch_page("pages/importance_map.py").run()
+    at = run_page("screens/phoneme_pair.py", output="log_posterior")
+    at.switch_page("screens/importance_map.py").run()
     no_errors(at)
     # the same process-wide cache the pages used (it holds the statistics they computed)
     assert any(key[0] == str(tiny_models) for key, _ in app_state._stats_cache()._store)
@@ -244,7 +244,7 @@ def test_url_follows_page_changes_and_repairs_bad_values(tiny_models):
     at.query_params["pair_b"] = "s"
     at.run()
     at.selectbox(key="w_settings_stat").set_value("rms").run()
-    at.switch_page("pages/phoneme_pair.py").run()
+    at.switch_page("screens/phoneme_pair.py").run()
     no_errors(at)
     assert at.query_params["model"] == "speech_en_mfbank" and at.query_params["stat"] == "rms"
     # a bad phoneme falls back to /s/; the pair is then made valid instead of /s/ vs /s/
@@ -281,7 +281,7 @@ def core_importance(models_dir, name, target, output, stat, phones):
 def test_map_draws_the_core_numbers(tiny_models, sample):
     import numpy as np
 
-    at = run_page("pages/importance_map.py", sample=sample, stat="rms", output="logit")
+    at = run_page("screens/importance_map.py", sample=sample, stat="rms", output="logit")
     no_errors(at)
     drawn = chart_data(at.get("vega_lite_chart")[0]).sort_values("input")
     expect = core_importance(tiny_models, "speech_en_mfbank", "s", "logit", "rms",
@@ -298,7 +298,7 @@ def test_pair_draws_the_core_numbers_and_shows_the_top_score_cell(tiny_models, s
     from core.phones import PHONES
     from core.train import load_validation
 
-    at = run_page("pages/phoneme_pair.py", sample=sample)
+    at = run_page("screens/phoneme_pair.py", sample=sample)
     no_errors(at)
     drawn = chart_data(at.get("vega_lite_chart")[0]).sort_values("input")
     phones = None if sample == "all" else ["s", "sh"]
@@ -326,13 +326,13 @@ def test_pair_draws_the_core_numbers_and_shows_the_top_score_cell(tiny_models, s
 
 
 def test_paper_pairs_are_always_offered(tiny_models):
-    at = run_page("pages/phoneme_pair.py")
+    at = run_page("screens/phoneme_pair.py")
     keys = [b.key for b in at.button if b.key and b.key.startswith("sugg_")]
     assert keys[:2] == ["sugg_s_sh", "sugg_b_d"] and len(keys) > 2
 
 
 def test_state_model_suggests_phoneme_pairs_and_draws_them(tiny_models):
-    at = run_page("pages/phoneme_pair.py", model="speech_en_states")
+    at = run_page("screens/phoneme_pair.py", model="speech_en_states")
     no_errors(at)
     buttons = [b for b in at.button if b.key and b.key.startswith("sugg_")]
     pairs = [tuple(b.key.split("_")[1:]) for b in buttons]
@@ -353,7 +353,7 @@ def test_url_round_trip_of_every_setting_and_the_cell(tiny_models):
     for k, v in params.items():
         at.query_params[k] = v
     at.run()
-    at.switch_page("pages/phoneme_pair.py").run()
+    at.switch_page("screens/phoneme_pair.py").run()
     no_errors(at)
     assert not at.toast
     assert {k: at.query_params[k] for k in params} == params
@@ -371,7 +371,7 @@ def test_map_url_round_trip(tiny_models):
     for k, v in params.items():
         at.query_params[k] = v
     at.run()
-    at.switch_page("pages/importance_map.py").run()
+    at.switch_page("screens/importance_map.py").run()
     no_errors(at)
     assert {k: at.query_params[k] for k in params} == params
     spec = __import__("json").loads(at.get("vega_lite_chart")[0].proto.spec)
@@ -386,7 +386,7 @@ def test_a_repaired_link_says_so_once(tiny_models, params, named):
         at.query_params[k] = v
     at.run()  # AppTest starts on the home page, which reports what it repaired (the sidebar's values)
     toasts = [t.value for t in at.toast]
-    at.switch_page("pages/phoneme_pair.py" if "pair_a" in params else "pages/importance_map.py").run()
+    at.switch_page("screens/phoneme_pair.py" if "pair_a" in params else "screens/importance_map.py").run()
     no_errors(at)
     assert len(at.toast) == 1 and len(toasts) <= 1
     toasts += [t.value for t in at.toast]

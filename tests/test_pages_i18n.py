@@ -15,12 +15,12 @@ from i18n.catalogue import is_japanese
 ROOT = Path(__file__).resolve().parents[1]
 TIMEOUT = 120
 PAGES = [
-    "pages/home.py",
-    "pages/importance_map.py",
-    "pages/phoneme_pair.py",
-    "pages/units_pruning.py",
-    "pages/digit_cnn.py",
-    "pages/your_voice.py",
+    "screens/home.py",
+    "screens/importance_map.py",
+    "screens/phoneme_pair.py",
+    "screens/units_pruning.py",
+    "screens/digit_cnn.py",
+    "screens/your_voice.py",
 ]
 
 NAMES = {
@@ -145,7 +145,7 @@ def open_page(page: str, lang: str | None = "ja") -> AppTest:
     if lang is not None:
         at.query_params["lang"] = lang
     at.run()
-    if page != "pages/home.py":
+    if page != "screens/home.py":
         at.switch_page(page).run()
     assert not at.exception, [e.message for e in at.exception]
     assert not at.error, [e.value for e in at.error]
@@ -167,12 +167,12 @@ def test_every_page_in_japanese(tiny_models, page):
     at = open_page(page)
     assert at.query_params["lang"] == "ja"
     assert_japanese(at)
-    if page != "pages/home.py":
+    if page != "screens/home.py":
         assert chart_titles(at), "the page draws charts"
 
 
 def test_digit_views_in_japanese(tiny_models):
-    at = open_page("pages/digit_cnn.py")
+    at = open_page("screens/digit_cnn.py")
     for view in ("digit", "prune"):
         at.query_params["cnn_view"] = view
         at.run()
@@ -182,21 +182,21 @@ def test_digit_views_in_japanese(tiny_models):
 
 
 def test_units_page_hidden_units_in_japanese(tiny_models):
-    at = open_page("pages/units_pruning.py")
+    at = open_page("screens/units_pruning.py")
     at.radio(key="w_prune_units").set_value("layer").run()
     assert not at.exception and not at.error
     assert_japanese(at)
 
 
 def test_phoneme_names_in_japanese(tiny_models):
-    at = open_page("pages/importance_map.py")
+    at = open_page("screens/importance_map.py")
     box = at.selectbox(key="w_phone")
     assert box.value == "s"
     assert "s  (/s/、英単語 'sun' の音)" in box.options and "sh  (/ʃ/、英単語 'she' の音)" in box.options
     assert "sil  (無音)" in box.options
 
 
-@pytest.mark.parametrize("page", ["pages/home.py", "pages/phoneme_pair.py", "pages/units_pruning.py"])
+@pytest.mark.parametrize("page", ["screens/home.py", "screens/phoneme_pair.py", "screens/units_pruning.py"])
 def test_english_pages_have_no_japanese(tiny_models, page):
     at = open_page(page, lang=None)
     assert at.query_params["lang"] == "en"
@@ -205,13 +205,13 @@ def test_english_pages_have_no_japanese(tiny_models, page):
 
 
 def test_the_switch_changes_the_language_keeps_it_across_pages_and_in_the_url(tiny_models):
-    at = open_page("pages/importance_map.py", lang=None)
+    at = open_page("screens/importance_map.py", lang=None)
     at.selectbox(key="w_phone").set_value("z").run()
     assert at.title[0].value == "Importance map"
     at.sidebar.radio(key="w_lang").set_value("ja").run()
     assert at.title[0].value == "重要度マップ" and at.query_params["lang"] == "ja"
     assert at.selectbox(key="w_phone").value == "z"  # the other choices stay
-    at.switch_page("pages/phoneme_pair.py").run()
+    at.switch_page("screens/phoneme_pair.py").run()
     assert at.title[0].value == "音素ペア" and at.query_params["lang"] == "ja"
     assert at.sidebar.radio(key="w_lang").value == "ja"
     at.sidebar.radio(key="w_lang").set_value("en").run()
@@ -244,7 +244,7 @@ def test_a_repair_message_in_japanese(tiny_models):
 
 KEPT = {
     # the command to run (a code span), the badge markup (`:green-badge[…]`), units of the checksum line
-    "pages/findings.py": {
+    "screens/findings.py": {
         "python",
         "core",
         "findings",
@@ -257,7 +257,7 @@ KEPT = {
         "badge",
     },
     # names of methods and of a measure, as written in the literature
-    "pages/methods.py": {"AUC", "SmoothGrad", "Integrated", "Gradients"},
+    "screens/methods.py": {"AUC", "SmoothGrad", "Integrated", "Gradients"},
 }
 
 

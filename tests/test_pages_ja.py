@@ -48,8 +48,8 @@ def ja_models(ja_models_dir, monkeypatch) -> Path:
 
 
 def test_every_page_offers_and_works_with_the_japanese_model(ja_models):
-    at = run_page("pages/home.py", model=JA)
-    for page in ("pages/units_pruning.py", "pages/phoneme_pair.py", "pages/importance_map.py"):
+    at = run_page("screens/home.py", model=JA)
+    for page in ("screens/units_pruning.py", "screens/phoneme_pair.py", "screens/importance_map.py"):
         at.switch_page(page).run()
         no_errors(at)
         select = at.sidebar.selectbox(key="w_settings_model")
@@ -58,7 +58,7 @@ def test_every_page_offers_and_works_with_the_japanese_model(ja_models):
 
 
 def test_importance_map_lists_japanese_phonemes_with_kana(ja_models):
-    at = run_page("pages/importance_map.py", model=JA)
+    at = run_page("screens/importance_map.py", model=JA)
     box = at.selectbox(key="w_phone")
     values = [o.split()[0] for o in box.options]
     assert set(values) <= set(JAPANESE.phones) and "N" in values and "ky" in values
@@ -68,7 +68,7 @@ def test_importance_map_lists_japanese_phonemes_with_kana(ja_models):
 
 
 def test_pair_page_suggests_japanese_pairs(ja_models):
-    at = run_page("pages/phoneme_pair.py", model=JA)
+    at = run_page("screens/phoneme_pair.py", model=JA)
     no_errors(at)
     assert (at.selectbox(key="w_pair_a").value, at.selectbox(key="w_pair_b").value) == ("s", "sh")
     keys = [b.key for b in at.button if b.key and b.key.startswith("sugg_")]

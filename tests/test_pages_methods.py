@@ -25,7 +25,7 @@ def _core_report(models, name="speech_en_mfbank", target="s"):
 
 
 def test_method_page_shows_the_core_verdict_and_every_view(tiny_models):
-    at = run_page("pages/methods.py")
+    at = run_page("screens/methods.py")
     no_errors(at)
     assert at.title[0].value == "Which importance to trust"
     rep = _core_report(tiny_models)
@@ -59,7 +59,7 @@ def test_method_page_shows_the_core_verdict_and_every_view(tiny_models):
 
 
 def test_method_page_other_phoneme_and_the_digit_cnn(tiny_models):
-    at = run_page("pages/methods.py")
+    at = run_page("screens/methods.py")
     at.selectbox(key="w_methods_phone").set_value("sh").run()
     no_errors(at)
     assert "/sh/" in at.success[0].value
@@ -72,7 +72,7 @@ def test_method_page_other_phoneme_and_the_digit_cnn(tiny_models):
 
 
 def test_hollow_cells_on_the_map_and_pair_pages(tiny_models):
-    at = run_page("pages/importance_map.py")
+    at = run_page("screens/importance_map.py")
     at.toggle(key="map_hollow").set_value(True).run()
     no_errors(at)
     spec = next(s for s in chart_specs(at) if s.get("mark", {}).get("type") == "square")
@@ -87,7 +87,7 @@ def test_hollow_cells_on_the_map_and_pair_pages(tiny_models):
     )
     want = trust.solid_cells([trust.ClusterSums.from_grad_stats(stats)], "std")
     assert np.array_equal(shown, want)
-    at.switch_page("pages/phoneme_pair.py").run()
+    at.switch_page("screens/phoneme_pair.py").run()
     at.toggle(key="pair_hollow").set_value(True).run()
     no_errors(at)
     spec = next(s for s in chart_specs(at) if s.get("mark", {}).get("type") == "square")

@@ -51,7 +51,7 @@ def test_units_page_defaults_match_core(tiny_models):
     from core.models import load_model
     from core.unit_charts import ORDER_NAMES
 
-    at = run_page("pages/units_pruning.py")
+    at = run_page("screens/units_pruning.py")
     no_errors(at)
     net, info = load_model(tiny_models / "speech_en_mfbank")
     orders = ("imp_asc", "imp_desc", "random", "l1")
@@ -73,7 +73,7 @@ def test_units_page_defaults_match_core(tiny_models):
 
 
 def test_units_page_widgets(tiny_models):
-    at = run_page("pages/units_pruning.py")
+    at = run_page("screens/units_pruning.py")
     slider = at.select_slider(key="prune_k_input_None")
     slider.set_value(int(slider.options[3].split()[0])).run()
     no_errors(at)
@@ -100,7 +100,7 @@ def test_units_page_unit_bars_are_core_importance(tiny_models):
     from core import pruning
     from core.models import load_model
 
-    at = run_page("pages/units_pruning.py", stat="rms", output="logit")
+    at = run_page("screens/units_pruning.py", stat="rms", output="logit")
     no_errors(at)
     net, info = load_model(tiny_models / "speech_en_mfbank")
     imp = pruning.unit_importance_by_layer(net, info, stat="rms", output="logit")
@@ -113,7 +113,7 @@ def test_units_page_unit_bars_are_core_importance(tiny_models):
 
 @pytest.mark.parametrize("view", ["filters", "digit", "prune"])
 def test_digit_page_views(tiny_models, view):
-    at = run_page("pages/digit_cnn.py")
+    at = run_page("screens/digit_cnn.py")
     no_errors(at)
     at.segmented_control(key="w_cnn_view").set_value(view).run()
     no_errors(at)
@@ -125,7 +125,7 @@ def test_digit_page_prune_curves_match_core(tiny_models):
     from core import pruning
     from core.models import load_model
 
-    at = run_page("pages/digit_cnn.py")
+    at = run_page("screens/digit_cnn.py")
     at.segmented_control(key="w_cnn_view").set_value("prune").run()
     no_errors(at)
     net, info = load_model(tiny_models / "digits_cnn")
@@ -146,7 +146,7 @@ def test_digit_page_prune_curves_match_core(tiny_models):
 
 
 def test_digit_page_one_digit(tiny_models):
-    at = run_page("pages/digit_cnn.py")
+    at = run_page("screens/digit_cnn.py")
     at.segmented_control(key="w_cnn_view").set_value("digit").run()
     at.radio(key="w_cnn_digit").set_value(7).run()
     at.slider(key="cnn_example").set_value(5).run()
@@ -160,9 +160,9 @@ def test_pages_leave_shared_models_unchanged(tiny_models):
     import app_state
     from core.models import load_model
 
-    at = run_page("pages/units_pruning.py")
+    at = run_page("screens/units_pruning.py")
     at.radio(key="w_prune_units").set_value("hidden").run()
-    at.switch_page("pages/digit_cnn.py").run()
+    at.switch_page("screens/digit_cnn.py").run()
     at.segmented_control(key="w_cnn_view").set_value("prune").run()
     no_errors(at)
     for name, getter in (("speech_en_mfbank", app_state.model), ("digits_cnn", app_state.digits_model)):
@@ -186,7 +186,7 @@ def test_pruned_model_download_loads(tiny_models, tmp_path):
     from core import pruning
     from core.models import load_model
 
-    at = run_page("pages/units_pruning.py")
+    at = run_page("screens/units_pruning.py")
     no_errors(at)
     k = at.select_slider(key="prune_k_input_None").value
     p = app_state.pruned_model("speech_en_mfbank", "input", None, "imp_asc", k, "std", "posterior")
@@ -210,7 +210,7 @@ def test_no_digits_model_is_one_message(tiny_models_dir, tmp_path, monkeypatch):
     monkeypatch.setenv("DNNLENS_MODELS", str(only_speech))
     at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=TIMEOUT)
     at.run()
-    at.switch_page("pages/digit_cnn.py").run()
+    at.switch_page("screens/digit_cnn.py").run()
     assert not at.exception
     assert len(at.error) == 1 and "No digits model" in at.error[0].value
 

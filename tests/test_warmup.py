@@ -18,7 +18,7 @@ def _page(path: str, query: dict | None = None) -> AppTest:
     for k, v in (query or {}).items():
         at.query_params[k] = v
     at.run()
-    if path != "pages/home.py":
+    if path != "screens/home.py":
         at.switch_page(path).run()
     assert not at.exception, [e.message for e in at.exception]
     return at
@@ -28,7 +28,7 @@ def test_warmup_computes_every_phoneme_once_and_maps_then_need_nothing(tiny_mode
     import app_state as S
 
     monkeypatch.setenv("DNNLENS_WARMUP", "1")
-    at = _page("pages/home.py")  # the first page view of the "server" starts the warm-up
+    at = _page("screens/home.py")  # the first page view of the "server" starts the warm-up
     w = S.warmup()
     assert w is not None and w.name == "speech_en_mfbank" and w.output == "posterior"
     phones = S.phones_of("speech_en_mfbank")
@@ -41,14 +41,14 @@ def test_warmup_computes_every_phoneme_once_and_maps_then_need_nothing(tiny_mode
         assert S.stats_ready("speech_en_mfbank", "posterior", S.target_of("speech_en_mfbank", p)), p
     assert S.histograms_ready("speech_en_mfbank", S.DEFAULT_BINS)
     # the sidebar says it is done
-    at = _page("pages/home.py")
+    at = _page("screens/home.py")
     assert any("Importance maps of every phoneme of speech_en_mfbank ready" in c.value for c in at.sidebar.caption)
     # any phoneme's map and any pair now open without computing anything
     before = S._stats_cache().computed
     for phone in phones[-3:]:
-        at = _page("pages/importance_map.py", {"phone": phone})
+        at = _page("screens/importance_map.py", {"phone": phone})
         assert not at.error and at.get("vega_lite_chart")
-    at = _page("pages/phoneme_pair.py", {"pair_a": phones[-1], "pair_b": phones[-2]})
+    at = _page("screens/phoneme_pair.py", {"pair_a": phones[-1], "pair_b": phones[-2]})
     assert not at.error and at.get("vega_lite_chart")
     assert S._stats_cache().computed == before
 
@@ -74,7 +74,7 @@ def test_first_view_shows_step_i_of_n(tiny_models, monkeypatch):
     phones = S.phones_of("speech_en_mfbank") if S.speech_models() else []
     a, b = phones[3], phones[4]  # not the defaults, so not computed by earlier page tests
     S._stats_cache()._store.clear()
-    _page("pages/phoneme_pair.py", {"pair_a": a, "pair_b": b, "bins": "55"})
+    _page("screens/phoneme_pair.py", {"pair_a": a, "pair_b": b, "bins": "55"})
     steps = [t for t in texts if t and t.startswith("Step ")]
     assert steps, texts
     assert steps[0].startswith("Step 1 of 3") and f"/{a}/" in steps[0]

@@ -44,7 +44,7 @@ class Link:
     """A page and the URL parameters that open it with the card's exact settings."""
 
     label: str
-    page: str  # path under the repository, e.g. "pages/phoneme_pair.py"
+    page: str  # path under the repository, e.g. "screens/phoneme_pair.py"
     params: tuple[tuple[str, str], ...]
 
     def query(self) -> dict[str, str]:
@@ -127,7 +127,7 @@ def _pair_claim(key: str, a: str, b: str, title: str, claim: str, bands, central
     rule = msg.format(where=where, **dict(args))
     link = Link(
         PAIR_LINK.format(a=a, b=b),
-        "pages/phoneme_pair.py",
+        "screens/phoneme_pair.py",
         _speech_params(SPEECH_MODEL, pair_a=a, pair_b=b, rank=SETTINGS["rank"], bins=str(SETTINGS["bins"])),
     )
     return Claim(
@@ -204,7 +204,7 @@ CLAIMS: dict[str, Claim] = {
             (
                 Link(
                     N_("Input units on the Units and pruning page"),
-                    "pages/units_pruning.py",
+                    "screens/units_pruning.py",
                     _speech_params(SPEECH_MODEL, prune_units="input"),
                 ),
             ),
@@ -222,12 +222,12 @@ CLAIMS: dict[str, Claim] = {
             (
                 Link(
                     N_("Hidden units, all layers, on the Units and pruning page"),
-                    "pages/units_pruning.py",
+                    "screens/units_pruning.py",
                     _speech_params(SPEECH_MODEL, prune_units="hidden"),
                 ),
                 Link(
                     N_("One hidden layer at a time (layer 7) on the Units and pruning page"),
-                    "pages/units_pruning.py",
+                    "screens/units_pruning.py",
                     _speech_params(SPEECH_MODEL, prune_units="layer", prune_layer="7"),
                 ),
             ),
@@ -248,7 +248,7 @@ CLAIMS: dict[str, Claim] = {
             (
                 Link(
                     N_("Deleting filters on the Digit CNN page"),
-                    "pages/digit_cnn.py",
+                    "screens/digit_cnn.py",
                     (
                         ("digits_model", DIGITS_MODEL),
                         ("cnn_view", "prune"),
@@ -274,12 +274,12 @@ CLAIMS: dict[str, Claim] = {
             (
                 Link(
                     N_("/s/ S2 on the Importance map page"),
-                    "pages/importance_map.py",
+                    "screens/importance_map.py",
                     _speech_params(STATES_MODEL, phone="s", part="S2"),
                 ),
                 Link(
                     N_("/sh/ S2 on the Importance map page"),
-                    "pages/importance_map.py",
+                    "screens/importance_map.py",
                     _speech_params(STATES_MODEL, phone="sh", part="S2"),
                 ),
             ),

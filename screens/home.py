@@ -25,18 +25,18 @@ st.markdown(tr(
 
 st.subheader(tr("Start here"))
 START = [
-    ("pages/phoneme_pair.py", "⚖️", tr("1. /s/ against /sh/"), {"pair_a": "s", "pair_b": "sh"},
+    ("screens/phoneme_pair.py", "⚖️", tr("1. /s/ against /sh/"), {"pair_a": "s", "pair_b": "sh"},
      tr("The squares both large and red sit at 2-3 kHz around the central frame: where the hiss of /s/ "
         "and /sh/ differs. Click one to see the two distributions.")),
-    ("pages/phoneme_pair.py", "⚖️", tr("2. /b/ against /d/"), {"pair_a": "b", "pair_b": "d"},
+    ("screens/phoneme_pair.py", "⚖️", tr("2. /b/ against /d/"), {"pair_a": "b", "pair_b": "d"},
      tr("Two stops with the same manner and voicing; the network tells them apart around 1-1.5 kHz, where "
         "the formant transitions into the vowel differ.")),
-    ("pages/importance_map.py", "🗺️", tr("3. The importance map of /s/"), {"phone": "s"},
+    ("screens/importance_map.py", "🗺️", tr("3. The importance map of /s/"), {"phone": "s"},
      tr("Which of the 1,400 inputs the output of one phoneme depends on; try /iy/, /aa/ or /m/.")),
-    ("pages/units_pruning.py", "✂️", tr("4. Units and pruning"), None,
+    ("screens/units_pruning.py", "✂️", tr("4. Units and pruning"), None,
      tr("The same index for hidden units: delete units least important first, most important first or at "
         "random, and compare the recognition rate.")),
-    ("pages/digit_cnn.py", "🔢", tr("5. Digit CNN"), None,
+    ("screens/digit_cnn.py", "🔢", tr("5. Digit CNN"), None,
      tr("The index for the filters of a handwritten-digit network, and what deleting them costs.")),
 ]
 for page, icon, label, params, what in START:
@@ -94,7 +94,7 @@ for col, info in zip(st.columns(max(1, len(models))), models, strict=False):
         else:
             st.markdown(tr("- {a} accuracy on {h:,} held-out digits").format(
                 a=acc_text, h=info.metrics.get("heldout_images", 0)))
-            st.page_link("pages/digit_cnn.py", label=tr("Its filters and their pruning: Digit CNN"), icon="🔢")
+            st.page_link("screens/digit_cnn.py", label=tr("Its filters and their pruning: Digit CNN"), icon="🔢")
 
 with st.expander(tr("Glossary")):
     for term, key in [(N_("σ of dy/dx"), "sigma"), (N_("posterior"), "posterior"), (N_("logit"), "logit"),
