@@ -7,9 +7,9 @@ import re
 import streamlit as st
 
 from app_state.session import _from_widget, choice, one_of
-from i18n import DEFAULT_LANGUAGE, LANG_KEY, LANGUAGES, N_, tr
+from i18n import DEFAULT_LANGUAGE, LANG_KEY, LANGUAGES, N_, current_language, tr
 
-__all__ = ["language_switch", "record_text"]
+__all__ = ["language_switch", "record_text", "picture"]
 
 
 def _switched() -> None:
@@ -80,3 +80,14 @@ def record_text(text: str) -> str:
         if m:
             return tr(message).format(*m.groups())
     return str(text)
+
+
+def picture(name: str, lang: str | None = None) -> str:
+    """Path of the shipped picture ``assets/images/<name>.png`` in ``lang`` (default: the session's
+    language): ``<name>_<lang>.png`` when it exists (pictures with text, e.g. how_to_read_ja.png made
+    by scripts/make_home_image.py), else the English ``<name>.png``."""
+    from core.models import ASSETS_DIR
+
+    lang = current_language() if lang is None else lang
+    own = ASSETS_DIR / "images" / f"{name}_{lang}.png"
+    return str(own if lang != DEFAULT_LANGUAGE and own.exists() else ASSETS_DIR / "images" / f"{name}.png")

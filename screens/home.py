@@ -1,7 +1,5 @@
 """Home: what dnnlens shows, where to start, how to read a map, the voices, the models, a glossary."""
 
-from pathlib import Path
-
 import streamlit as st
 
 import app_state as S
@@ -57,7 +55,7 @@ st.markdown(tr(
     "is **p_e**, how differently the two phonemes distribute at that input; a click on a square shows the "
     "two distributions and their overlap **ε**."
 ), help=tr(S.HELP["p_e"]))
-st.image(str(Path(__file__).resolve().parents[1] / "assets" / "images" / "how_to_read.png"), width=620)
+st.image(S.picture("how_to_read"), width=620)
 
 st.subheader(tr("The voices"))
 st.markdown(tr(
