@@ -162,3 +162,28 @@ def test_bad_requests(tmp_path):
     with pytest.raises(SynthError, match="Unknown Japanese voice"):
         synthesize_ja(tmp_path, 1, voices=("nobody",))
     assert not (tmp_path / "manifest.csv").exists()
+
+
+def test_every_hts_voice_pyopenjtalk_plus_ships_is_found_and_spoken(tmp_path, monkeypatch):
+    """voice_files() lists every HTS voice file in pyopenjtalk-plus's htsvoice folder (its
+    LICENSE_*.htsvoice texts left out; 0.4.1.post10 ships one voice, mei_normal: docs/MODELS.md),
+    and a corpus without --voices takes turns over all of them."""
+    import importlib.util
+    import shutil
+    from pathlib import Path
+
+    from core import corpus_ja
+
+    folder = Path(next(iter(importlib.util.find_spec("pyopenjtalk").submodule_search_locations))) / "htsvoice"
+    shipped = sorted(folder.glob("*.htsvoice"))
+    voices = corpus_ja.voice_files()
+    assert set(voices.values()) == {p for p in shipped if p.read_bytes()[:8] == b"[GLOBAL]"}
+    assert voices and not any(n.startswith("LICENSE") for n in voices)
+    assert "mei_normal" in voices
+    # two voices on disk (a copy of the shipped one under another name): both speak, in turn
+    two = {"mei_normal": voices["mei_normal"], "second": tmp_path / "second.htsvoice"}
+    shutil.copyfile(voices["mei_normal"], two["second"])
+    monkeypatch.setattr(corpus_ja, "voice_files", lambda: two)
+    synthesize_ja(tmp_path / "c", 2, seed=3, workers=1)
+    rows = read_manifest(tmp_path / "c")
+    assert [r["voice"].rsplit("_a", 1)[0] for r in rows] == ["mei_normal", "second"]
