@@ -59,17 +59,20 @@ st.image(S.picture("how_to_read"), width=620)
 
 st.subheader(tr("The voices"))
 st.markdown(tr(
-    "The speech models were trained on English sentences synthesised with Festival, so that every "
-    "phoneme's start and end are known exactly. Three voices take turns, one sentence each:\n"
-    "- **kal** and **ked**: US male *diphone* voices (recorded snippets of speech joined together), "
-    "16 kHz;\n"
-    "- **slt**: a US female *HTS statistical* voice (speech generated from a model trained on the CMU "
-    "ARCTIC recordings of one speaker), 32 kHz, resampled to 16 kHz.\n\n"
-    "Each sentence gets its own speaking rate and pitch: the diphone voices are stretched 0.9-1.35 times "
-    "in duration with a mean pitch of 85-135 Hz; slt's speed varies from 0.83 to 1.18 times its own. Then "
-    "every recording is played slightly faster or slower (k = 0.95-1.05, slt 0.92-1.04), which moves "
-    "pitch and formants together as for a smaller or larger speaker. The held-out frames the pages "
-    "analyse come from sentences the networks never saw."
+    "The English speech models were trained on sentences synthesised by two programs, Festival and "
+    "flite, so that every phoneme's start and end are known exactly. Seven voices take turns, one "
+    "sentence each:\n- **kal** and **ked** (Festival): US male *diphone* voices (recorded snippets of"
+    " speech joined together);\n- **slt** (Festival): a US female *HTS statistical* voice (speech "
+    "generated from a model trained on the CMU ARCTIC recordings of one speaker);\n- **flite_awb** "
+    "(Scottish English male), **flite_rms** (US male), **flite_slt** (the slt speaker through "
+    "flite's own engine) and **flite_kal16** (kal's diphones through flite).\n\nSeven voices are five "
+    "recorded speakers, one of them female. Each sentence gets its own speaking rate and pitch, and "
+    "every recording is played slightly faster or slower (k = 0.92-1.05), which moves pitch and "
+    "formants together as for a smaller or larger speaker. Every channel is taken relative to its "
+    "mean over the recording (per-utterance mean normalisation), so that a new voice or microphone "
+    "matters less. The held-out frames the pages analyse come from sentences the networks never saw,"
+    " in all seven voices.\n\nThe Japanese model was trained on sentences spoken by Open JTalk (voice "
+    "mei) with nine settings of its all-pass constant and pitch shift."
 ))
 
 st.subheader(tr("The models"))
