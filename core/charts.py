@@ -470,7 +470,7 @@ def density_chart(
     label_a: str,
     label_b: str,
     x_title: str,
-    height: int = 240,
+    height: int = 210,
     *,
     tr: Translate = english,
 ) -> alt.LayerChart:
@@ -493,7 +493,7 @@ def density_chart(
     )
     overlap = pd.DataFrame({"x": centres, "overlap": np.minimum(p_a, p_b)})
     colour = alt.Color("phoneme:N", scale=alt.Scale(range=["#1f77b4", "#d62728"]),
-                       legend=alt.Legend(title=tr("phoneme"), orient="top"))
+                       legend=alt.Legend(title=None, orient="top"))  # /s/ and /sh/ name themselves
     shade = alt.Chart(overlap).mark_area(color="#999999", opacity=0.45, interpolate="step").encode(
         x=alt.X("x:Q", title=x_title, scale=alt.Scale(nice=False, zero=False)), y=alt.Y("overlap:Q", title=tr("density"))
     )

@@ -348,4 +348,4 @@ def test_shipped_validation_sets_load(kind):
     from core.models import VALIDATION_DIR
 
     v = CorpusFrames.load(VALIDATION_DIR / f"en_{kind}.npz")
-    assert len(v) == 40092 and v.cfg.kind == kind and len(v.utt_ids) == 113
+    assert len(v) == 50012 and v.cfg.kind == kind and len(v.utt_ids) == 139 and v.cfg.utt_norm == "cmn"

@@ -257,4 +257,4 @@ def test_shipped_models_list_and_load():
     assert info.arch == {"type": "SpeechDNN", "input_dim": 1400, "n_classes": 41, "width": 512,
                          "n_hidden": 7, "activation": "sigmoid"}
     assert info.validation_path is not None and info.validation_path.is_file()
-    assert info.features == FeatureConfig(kind="mfbank")
+    assert info.features == FeatureConfig(kind="mfbank", utt_norm="cmn")

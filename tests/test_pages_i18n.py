@@ -29,6 +29,10 @@ NAMES = {
     "MFBANK",
     "MFCC",
     "Festival",
+    "flite",
+    "Open",
+    "JTalk",
+    "mei",
     "kal",
     "ked",
     "slt",
@@ -74,6 +78,7 @@ def english_left(text: str, allowed: set[str] = frozenset()) -> list[str]:
     """Words of three or more Latin letters that are not names, units or symbols."""
     text = re.sub(r"\b(speech|digits)_[a-z0-9_]+", "", text)  # model names
     text = re.sub(r"英単語 '[a-z]+'", "", text)  # an English phoneme's example word
+    text = re.sub(r"\b[0-9a-f]{12}…", "", text)  # a weights checksum's first 12 hex digits (Findings)
     return [
         w for w in WORD.findall(text) if w not in NAMES and w not in allowed and "_" not in w
     ]  # p_e, dh_i

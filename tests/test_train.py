@@ -11,6 +11,7 @@ import soundfile as sf
 import torch
 
 from core.cli import main
+from core.corpus import VOICES as CORPUS_VOICES
 from core.corpus import CorpusError, load_corpus
 from core.features import FeatureConfig
 from core.models import MODELS_DIR, load_model
@@ -319,7 +320,7 @@ def test_train_digits_tiny_is_deterministic(monkeypatch):
 
 
 @pytest.mark.parametrize(
-    ("name", "floor"), [("digits_cnn", 0.97), ("speech_en_mfbank", 0.80), ("speech_en_mfcc", 0.80)]
+    ("name", "floor"), [("digits_cnn", 0.97), ("speech_en_mfbank", 0.85), ("speech_en_mfcc", 0.85)]
 )
 def test_shipped_models_reach_targets(name, floor):
     model, info = load_model(MODELS_DIR / name)
@@ -333,10 +334,10 @@ def test_shipped_validation_sets(kind):
     from core.models import VALIDATION_DIR
 
     v = load_validation(VALIDATION_DIR / f"en_{kind}.npz")
-    assert v.cfg == FeatureConfig(kind=kind)
-    assert len(v.labels) >= 20000
+    assert v.cfg == FeatureConfig(kind=kind, utt_norm="cmn")  # as the shipped models (docs/MODELS.md)
+    assert len(v.labels) >= 50000
     assert np.bincount(v.labels, minlength=len(PHONES)).min() >= 200
-    assert set(v.voices) == {"kal", "ked", "slt"}
+    assert set(v.voices) == set(CORPUS_VOICES)  # held-out utterances of every training voice
 
 
 def test_evaluate_restores_training_mode_and_leaves_no_grads(trained, frames, tmp_path):
