@@ -284,6 +284,17 @@ def page_start(title: str) -> tuple[Settings, ModelInfo]:
     return cfg, model(cfg.model)[1]
 
 
+def resend_if_relabelled(widget: str, labels: tuple[str, ...]) -> None:
+    """Send a select box's value to the browser again when its options' texts changed since the last
+    run (another model: /s/ is 's  (/s/ as in 'sun')' for English, 's サ  (...)' for Japanese). The
+    browser keeps the *text* of the option it showed until the server sends a value, so without this
+    the box goes on showing the previous model's label. Call before the widget is drawn."""
+    mark = f"_labels_{widget}"
+    if st.session_state.get(mark, labels) != labels and widget in st.session_state:
+        st.session_state[widget] = st.session_state[widget]
+    st.session_state[mark] = labels
+
+
 def phone_select(
     label: str, key: str, param: str, phones: list[str], default: str, container=st, on_change=None
 ) -> str:
@@ -299,6 +310,7 @@ def phone_select(
             on_change()
 
     fmt = partial(phone_label, model_name=st.session_state.get("settings_model"))  # the model's phone set
+    resend_if_relabelled(f"w_{key}", tuple(fmt(p) for p in phones))
     container.selectbox(label, phones, format_func=fmt, key=f"w_{key}", on_change=changed)
     st.query_params[param] = st.session_state[key]
     return st.session_state[key]

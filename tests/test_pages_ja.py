@@ -91,3 +91,31 @@ def test_your_voice_with_the_japanese_model_aligns_japanese_samples(ja_models):
     which = at.radio(key="w_voice_which")
     assert list(which.options) == ["network"]  # pocketsphinx has no Japanese model
     assert any("Decoded by the network" in c.value for c in at.caption)
+
+
+def _shown(box, before: str | None) -> str:
+    """The text a select box shows in the browser: the browser keeps the text of the option it showed
+    until the server sends a value (``set_value``, with the option's new text as ``raw_value``)."""
+    if box.proto.set_value:
+        return box.proto.raw_value
+    return before if before is not None else box.options[box.proto.default]
+
+
+@pytest.mark.parametrize(
+    ("page", "keys"),
+    [("screens/importance_map.py", ("w_phone",)), ("screens/phoneme_pair.py", ("w_pair_a", "w_pair_b"))],
+)
+def test_phoneme_boxes_show_the_new_models_labels_after_a_model_switch(ja_models, page, keys):
+    at = run_page(page)
+    shown = {k: _shown(at.selectbox(key=k), None) for k in keys}
+    assert shown["w_phone" if "w_phone" in keys else "w_pair_a"].startswith("s  (/s/ as in '")
+    for model in (JA, "speech_en_mfbank"):
+        at.sidebar.selectbox(key="w_settings_model").set_value(model).run()
+        no_errors(at)
+        for k in keys:
+            box = at.selectbox(key=k)
+            shown[k] = _shown(box, shown[k])
+            # the text shown is the new model's label of the chosen phoneme, one of the box's options
+            assert shown[k] == box.options[box.index], (model, k, shown[k], box.options[box.index])
+        if model == JA:
+            assert "Japanese word" in shown[keys[0]]
