@@ -187,14 +187,21 @@ right.download_button(tr("Input window and gradient (CSV)"),
 
 # --- compare with the corpus -------------------------------------------------------------------
 st.subheader(tr("Your phonemes and the corpus"))
-if "pocketsphinx" not in alignments:
-    st.caption(tr("Type the transcript above: the comparison takes your frames of each phoneme from "
+# the frames of each phoneme: pocketsphinx's alignment, or the network's own for Japanese (no other aligner)
+by = "pocketsphinx" if "pocketsphinx" in alignments else ("network" if japanese and "network" in alignments else None)
+if by is None:
+    st.caption(tr("Type the transcript above: the comparison takes your frames of each phoneme from the "
+                  "network's own alignment (pocketsphinx has no Japanese model).") if japanese else
+               tr("Type the transcript above: the comparison takes your frames of each phoneme from "
                   "pocketsphinx's alignment."))
     S.report_repairs()
     st.stop()
-sf = S.voice_frames(cfg.model, key, x, alignments["pocketsphinx"])
+sf = S.voice_frames(cfg.model, key, x, alignments[by])
 counts = sf.counts()
-st.caption(tr("Frames (10 ms) of each phoneme in your recording, from pocketsphinx's alignment: {c}").format(
+st.caption((tr("Frames (10 ms) of each phoneme in your recording, from the network's own alignment (pocketsphinx "
+               "has no Japanese model; the network labels its own frames, so the comparison is optimistic): {c}")
+            if by == "network" else
+            tr("Frames (10 ms) of each phoneme in your recording, from pocketsphinx's alignment: {c}")).format(
     c=", ".join(f"/{p}/ {n}" for p, n in counts.items())))
 present = [p for p in S.phones_of(cfg.model) if counts.get(p)]
 da, db = S.voice_default_pair(counts)
@@ -228,7 +235,7 @@ with left:
         a=pa, b=pb, na=counts.get(pa, 0), nb=counts.get(pb, 0)))
 with right:
     try:
-        mine = S.voice_pair(cfg, key, (" ".join(text.split()), "pocketsphinx"), sf, pa, pb)
+        mine = S.voice_pair(cfg, key, (" ".join(text.split()), by), sf, pa, pb)
     except CompareError as exc:
         st.info(error_text(exc))
     else:

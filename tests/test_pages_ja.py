@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 
@@ -119,3 +120,35 @@ def test_phoneme_boxes_show_the_new_models_labels_after_a_model_switch(ja_models
             assert shown[k] == box.options[box.index], (model, k, shown[k], box.options[box.index])
         if model == JA:
             assert "Japanese word" in shown[keys[0]]
+
+
+def test_your_voice_compares_with_the_corpus_on_the_networks_alignment_with_the_japanese_model(ja_models):
+    """pocketsphinx has no Japanese: the section takes the frames from the network's own alignment,
+    says so, and the ticks are the recording's values over those frames."""
+    import app_state as S
+    from core import charts
+    from core.align import align, network_inputs
+    from core.audio import load_audio
+    from core.voice_compare import student_frames
+    from tests.test_pages_voice import _datasets
+
+    at = voice_page()
+    at.sidebar.selectbox(key="w_settings_model").set_value(JA).run()
+    no_errors(at)
+    assert any(s.value == "Your phonemes and the corpus" for s in at.subheader)
+    counts = next(c.value for c in at.caption if c.value.startswith("Frames (10 ms) of each phoneme"))
+    assert "the network's own alignment" in counts and "pocketsphinx's alignment" not in counts
+    name = at.selectbox(key="w_voice_sample").value
+    text = at.text_input[0].value
+    net, info = S.model(JA)
+    x = load_audio(Path(S.voice_sample_path(name)).read_bytes())
+    sf = student_frames(network_inputs(info, x), align(x, " ".join(text.split()), "network", info=info, net=net).phones,
+                        info.phone_set)
+    pa = at.selectbox(key=next(s.key for s in at.selectbox if s.key.startswith("w_vcmp_a_"))).value
+    pb = at.selectbox(key=next(s.key for s in at.selectbox if s.key.startswith("w_vcmp_b_"))).value
+    assert f"/{pa}/ {sf.count(pa)}" in counts and f"/{pb}/ {sf.count(pb)}" in counts
+    table, _ = S.pair_data(S.Settings(JA, "all", "std", "posterior"), pa, pb, S.DEFAULT_BINS)
+    top = charts.ranked(table, "score", 1).iloc[0]
+    rug = next(d for d in _datasets(at) if "who" in d.columns)
+    want = np.sort(np.concatenate([sf.values(pa, top["input"]), sf.values(pb, top["input"])]))
+    np.testing.assert_allclose(np.sort(rug["x"].to_numpy()), want, rtol=1e-6)
