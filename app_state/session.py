@@ -156,8 +156,9 @@ HELP = {
     "differ (0 = identical, 1 = disjoint); ε is their overlap (the area under both densities)."),
     "z": N_("Inputs are normalised per channel (z = (value - mean) / std over the training frames): 0 is the "
     "average over all frames, +1 one standard deviation above."),
-    "score": N_("score = importance(A) × importance(B) × p_e: inputs both outputs depend on *and* where the two "
-    "phonemes look different (METHOD.md section 4)."),
+    "score": N_("score = importance(A) × importance(B) × p_e: large for inputs both outputs depend on *and* whose "
+    "values differ between the two phonemes' frames (p_e near 1), i.e. the inputs the network can use to tell "
+    "the two apart."),
     "sigma": N_("σ of dy/dx: the standard deviation, over many frames, of the derivative of an output y with respect "
     "to an input x. Near a decision boundary the derivative swings from frame to frame; an input the "
     "network ignores has a derivative that stays near 0. Large σ = the output depends on that input."),

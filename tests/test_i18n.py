@@ -48,6 +48,16 @@ def test_both_languages_have_every_message_translated(source, entries):
     assert all(set(m) == {"en", "ja"} for m in entries)
 
 
+def test_messages_cite_only_files_a_user_of_this_repository_has(entries):
+    """A help text that says "see X.md" must name a file in this repository (METHOD.md is not)."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    shipped = {p.name for p in root.rglob("*.md") if ".venv" not in p.parts}
+    cited = {(m["en"], f) for m in entries for f in re.findall(r"\b([\w-]+\.md)\b", m["en"])}
+    assert not {(en, f) for en, f in cited if f not in shipped}
+
+
 def test_the_source_scan_finds_what_it_must(source):
     found, _ = source
     assert "Importance map" in found  # dashboard.py, tr()
