@@ -10,6 +10,7 @@ from core import charts
 from core import voice_charts as vc
 from core.align import AlignError, agreement
 from core.audio import SAMPLE_RATE, AudioError, wav_bytes
+from core.readings_ja import latin_words
 from core.voice_compare import CompareError
 from i18n import error_text, tr
 
@@ -57,6 +58,10 @@ text = st.text_input(tr("Transcript (Japanese text; leave empty to see only what
 
 # --- alignment ---------------------------------------------------------------------------------
 alignments = {}
+if text.strip() and japanese and latin_words(text):  # read letter by letter: almost never what was said
+    st.warning(tr("The transcript has Latin letters ({words}): the Japanese model reads them letter by letter "
+                  "(ABC as エービーシー), so the alignment expects those sounds. Write what was said in kana or "
+                  "kanji.").format(words=", ".join(latin_words(text))))
 if text.strip() and japanese:
     try:
         alignments["network"] = S.voice_alignment(cfg.model, key, x, text, "network")

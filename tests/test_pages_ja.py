@@ -152,3 +152,16 @@ def test_your_voice_compares_with_the_corpus_on_the_networks_alignment_with_the_
     rug = next(d for d in _datasets(at) if "who" in d.columns)
     want = np.sort(np.concatenate([sf.values(pa, top["input"]), sf.values(pb, top["input"])]))
     np.testing.assert_allclose(np.sort(rug["x"].to_numpy()), want, rtol=1e-6)
+
+
+@pytest.mark.parametrize(("text", "kind", "message"), [
+    ("hello wrld xyzzy", "warning", "The transcript has Latin letters (hello, wrld, xyzzy)"),
+    ("😀😀", "error", "no words that can be read"),
+])
+def test_your_voice_japanese_transcript_with_latin_letters_or_only_emoji_says_so(ja_models, text, kind, message):
+    at = voice_page()
+    at.sidebar.selectbox(key="w_settings_model").set_value(JA).run()
+    at.text_input[0].set_value(text).run()
+    assert not at.exception
+    shown = [e.value for e in getattr(at, kind)]
+    assert len(shown) == 1 and message in shown[0], shown
