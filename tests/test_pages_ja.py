@@ -165,3 +165,14 @@ def test_your_voice_japanese_transcript_with_latin_letters_or_only_emoji_says_so
     assert not at.exception
     shown = [e.value for e in getattr(at, kind)]
     assert len(shown) == 1 and message in shown[0], shown
+
+
+def test_model_card_voices_are_short_and_record_counts_use_one_separator():
+    import app_state as S
+
+    settings = [f"mei_normal_a{a}_fm{f:+d}" for a in (50, 55, 60) for f in (-3, 0, 3)]
+    assert S.voices_text(settings) == "mei_normal (9 settings)"
+    assert S.voices_text(["kal", "ked", "flite_awb"]) == "kal, ked, flite_awb"
+    assert S.record_text("1999 of 40092 validation frames") == "1,999 of 40,092 validation frames"
+    assert S.record_text("4000 training digits, stratified by class, default_rng(0)") == (
+        "4,000 training digits, stratified by class, random seed 0")
