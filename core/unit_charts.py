@@ -86,7 +86,7 @@ def curve_chart(
     orders = list(dict.fromkeys(df["order"]))
     df["method"] = [tr(ORDER_NAMES.get(o, o)) for o in df["order"]]
     colour = alt.Color("method:N", scale=_order_scale(orders, tr), legend=alt.Legend(title=None, orient="bottom",
-                                                                                 columns=2, labelLimit=260))
+                                                                                 columns=1, labelLimit=260))
     x = alt.X("k:Q", title=x_title or tr("units deleted"), scale=alt.Scale(nice=False), axis=alt.Axis(tickMinStep=1, format="d"))
     y = alt.Y("accuracy:Q", title=tr("accuracy (held-out)"), scale=alt.Scale(domain=[0, 1]),
               axis=alt.Axis(format="%"))
