@@ -237,4 +237,6 @@ def student_densities(detail, values_a: np.ndarray, values_b: np.ndarray, label_
         a=label_a, b=label_b)
     return alt.layer(*base.layer, ticks).properties(  # one x scale: the union of the corpus bins and your values
         width="container", height=base.height, autosize=FIT_X,
-        title=alt.Title(title, fontSize=12, fontWeight="normal", anchor="start", color="#555"))
+        # one line per key (Vega never wraps a title; one long line ran out of a narrow column)
+        title=alt.Title([t.strip() for t in title.split("·")], fontSize=12, fontWeight="normal", anchor="start",
+                        color="#555"))
