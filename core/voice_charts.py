@@ -149,9 +149,23 @@ def posterior_chart(table: pd.DataFrame, duration: float, *, cursor: float | Non
     return _with_cursor(chart, cursor)
 
 
-def tracks_table(tracks: Mapping[str, Sequence[Segment]]) -> pd.DataFrame:
+LABEL_PX_PER_CHAR = 7.0
+"""About the width of one character of the tracks' 11 px labels (a label needs its segment this wide
+per character, plus 4 px)."""
+
+
+def tracks_table(tracks: Mapping[str, Sequence[Segment]], duration: float | None = None,
+                 width: int = 780) -> pd.DataFrame:
+    """Rows of segments; ``label`` is the phoneme where it fits its bar: with ``duration`` (the time
+    axis drawn ``width`` px wide) when the segment is wide enough for its text, so that neighbours'
+    labels never run into each other ('n dh ax' read 'ndhax'); without, segments of 30 ms or more."""
+    def fits(s: Segment) -> bool:
+        if duration is None or duration <= 0:
+            return s.end - s.start >= 0.03
+        return (s.end - s.start) * width / duration >= LABEL_PX_PER_CHAR * len(s.phone) + 4
+
     rows = [{"track": name, "t0": s.start, "t1": s.end, "phone": s.phone, "mid": (s.start + s.end) / 2,
-             "label": s.phone if s.end - s.start >= 0.03 else ""}
+             "label": s.phone if fits(s) else ""}
             for name, segs in tracks.items() for s in segs]
     return pd.DataFrame(rows, columns=["track", "t0", "t1", "phone", "mid", "label"])
 

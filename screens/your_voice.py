@@ -147,7 +147,7 @@ post_table = vc.posterior_table(a.posteriors, a.phones, a.duration)
 chart = vc.stacked(
     vc.spectrogram_chart(vc.spectrogram_table(a.logmel, a.duration), a.duration, cursor=t, boundaries=bounds, tr=tr),
     vc.posterior_chart(post_table, a.duration, cursor=t, tr=tr),
-    vc.tracks_chart(vc.tracks_table(tracks), a.duration, cursor=t, tr=tr),
+    vc.tracks_chart(vc.tracks_table(tracks, a.duration), a.duration, cursor=t, tr=tr),
 )
 st.altair_chart(chart, width="content", key="voice_chart", selection_mode=vc.TIME_SELECTION,
                 on_select=partial(S.voice_time_from_chart, "voice_chart", f"w_voice_time_{key}", a.duration))
