@@ -154,8 +154,13 @@ LABEL_PX_PER_CHAR = 7.0
 per character, plus 4 px)."""
 
 
+STACK_WIDTH = 740
+"""Width in px of the stacked time panels (``stacked``): with the axis and the posterior legend, the
+whole fits the main column of a 1400 px screen with the sidebar open (in Japanese too)."""
+
+
 def tracks_table(tracks: Mapping[str, Sequence[Segment]], duration: float | None = None,
-                 width: int = 780) -> pd.DataFrame:
+                 width: int = STACK_WIDTH) -> pd.DataFrame:
     """Rows of segments; ``label`` is the phoneme where it fits its bar: with ``duration`` (the time
     axis drawn ``width`` px wide) when the segment is wide enough for its text, so that neighbours'
     labels never run into each other ('n dh ax' read 'ndhax'); without, segments of 30 ms or more."""
@@ -188,7 +193,7 @@ def tracks_chart(table: pd.DataFrame, duration: float, *, cursor: float | None =
     return chart if rule is None else alt.layer(bars, text, rule).properties(height=28 * max(1, len(order)))
 
 
-def stacked(*charts, width: int = 780) -> alt.VConcatChart:
+def stacked(*charts, width: int = STACK_WIDTH) -> alt.VConcatChart:
     """The panels one above the other, each ``width`` px wide, x scale shared."""
     return alt.vconcat(*[c.properties(width=width) for c in charts], spacing=6).resolve_scale(x="shared", color="independent").properties(
         autosize=_PAD)

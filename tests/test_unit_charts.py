@@ -126,7 +126,7 @@ def test_unit_bars_of_four_layers_are_as_wide_in_japanese_as_in_english():
 
 
 def test_voice_track_labels_only_where_they_fit_their_bar():
-    """'n', 'dh', 'ax' of 40 ms each in a 3 s recording drawn 780 px wide are 10 px bars: no label
+    """'n', 'dh', 'ax' of 40 ms each in a 3 s recording drawn 740 px wide are 10 px bars: no label
     (they ran together as 'ndhax'); a 300 ms /s/ is labelled; the same short segments in 0.5 s are."""
     from core import voice_charts as vc
     from core.phones import Segment
