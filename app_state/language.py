@@ -53,24 +53,25 @@ def language_switch() -> str:
 
 
 RECORDS = [
-    (r"all (\d+) held-out digits", N_("all {0} held-out digits")),
+    (r"all (\d+) held-out digits", N_("all {0:,} held-out digits")),
     (
         r"(\d+) training digits, stratified by class, default_rng\((\d+)\)",
-        N_("{0} training digits, stratified by class, default_rng({1})"),
+        N_("{0:,} training digits, stratified by class, random seed {1}"),
     ),
     (
         r"all (\d+) training digits \(no shift augmentation\)",
-        N_("all {0} training digits (no shift augmentation)"),
+        N_("all {0:,} training digits (no shift augmentation)"),
     ),
-    (r"(\d+) of (\d+) validation frames", N_("{0} of {1} validation frames")),
+    (r"(\d+) of (\d+) validation frames", N_("{0:,} of {1:,} validation frames")),
     (
         r"(\d+) of (\d+) validation frames \(every frame not used for statistics\)",
-        N_("{0} of {1} validation frames (every frame not used for statistics)"),
+        N_("{0:,} of {1:,} validation frames (every frame not used for statistics)"),
     ),
-    (r"(\d+) validation frames", N_("{0} validation frames")),
+    (r"(\d+) validation frames", N_("{0:,} validation frames")),
 ]
 """core.pruning's records of the data it used (``PruneData.settings``: English, also written into
-CSV and model files), as shown in captions: each pattern's numbers go into its message."""
+CSV and model files), as shown in captions: each pattern's numbers go into its message (counts
+written 1,999 like every other figure on the pages; the seed as it is)."""
 
 
 def record_text(text: str) -> str:
@@ -78,7 +79,7 @@ def record_text(text: str) -> str:
     for pattern, message in RECORDS:
         m = re.fullmatch(pattern, str(text))
         if m:
-            return tr(message).format(*m.groups())
+            return tr(message).format(*(int(g) for g in m.groups()))  # counts with the pages' separators
     return str(text)
 
 

@@ -156,8 +156,9 @@ HELP = {
     "differ (0 = identical, 1 = disjoint); ε is their overlap (the area under both densities)."),
     "z": N_("Inputs are normalised per channel (z = (value - mean) / std over the training frames): 0 is the "
     "average over all frames, +1 one standard deviation above."),
-    "score": N_("score = importance(A) × importance(B) × p_e: inputs both outputs depend on *and* where the two "
-    "phonemes look different (METHOD.md section 4)."),
+    "score": N_("score = importance(A) × importance(B) × p_e: large for inputs both outputs depend on *and* whose "
+    "values differ between the two phonemes' frames (p_e near 1), i.e. the inputs the network can use to tell "
+    "the two apart."),
     "sigma": N_("σ of dy/dx: the standard deviation, over many frames, of the derivative of an output y with respect "
     "to an input x. Near a decision boundary the derivative swings from frame to frame; an input the "
     "network ignores has a derivative that stays near 0. Large σ = the output depends on that input."),
@@ -284,6 +285,17 @@ def page_start(title: str) -> tuple[Settings, ModelInfo]:
     return cfg, model(cfg.model)[1]
 
 
+def resend_if_relabelled(widget: str, labels: tuple[str, ...]) -> None:
+    """Send a select box's value to the browser again when its options' texts changed since the last
+    run (another model: /s/ is 's  (/s/ as in 'sun')' for English, 's サ  (...)' for Japanese). The
+    browser keeps the *text* of the option it showed until the server sends a value, so without this
+    the box goes on showing the previous model's label. Call before the widget is drawn."""
+    mark = f"_labels_{widget}"
+    if st.session_state.get(mark, labels) != labels and widget in st.session_state:
+        st.session_state[widget] = st.session_state[widget]
+    st.session_state[mark] = labels
+
+
 def phone_select(
     label: str, key: str, param: str, phones: list[str], default: str, container=st, on_change=None
 ) -> str:
@@ -299,6 +311,7 @@ def phone_select(
             on_change()
 
     fmt = partial(phone_label, model_name=st.session_state.get("settings_model"))  # the model's phone set
+    resend_if_relabelled(f"w_{key}", tuple(fmt(p) for p in phones))
     container.selectbox(label, phones, format_func=fmt, key=f"w_{key}", on_change=changed)
     st.query_params[param] = st.session_state[key]
     return st.session_state[key]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import threading
 import time
 from collections import OrderedDict
@@ -30,6 +31,8 @@ from core.train import (
 from i18n import N_, tr
 
 STAT_LABELS = {"std": N_("σ of dy/dx (the paper's index)"), "mean_abs": N_("mean |dy/dx|"), "rms": N_("rms of dy/dx")}
+STAT_NAMES = {"std": N_("standard deviation σ"), "mean_abs": N_("mean absolute value"), "rms": N_("root mean square")}
+"""The statistics' names alone, for sentences that say what they are taken of (STAT_LABELS say "of dy/dx")."""
 OUTPUT_LABELS = {"posterior": N_("posterior (softmax)"), "logit": N_("logit"), "log_posterior": N_("log posterior")}
 SAMPLE_SETS = {"all": N_("all validation frames"), "selected": N_("frames of the selected phonemes")}
 """Labels of the sidebar's options, in English: show them through ``tr``."""
@@ -338,6 +341,20 @@ def model_description(info: ModelInfo) -> str:
             act=a.get("activation", "?"))
     return tr("Digit CNN: 5 × 5 convolutions with {c1} and {c2} filters, a fully connected layer of {h}").format(
         c1=a.get("c1", "?"), c2=a.get("c2", "?"), h=a.get("hidden", "?"))
+
+
+_VOICE_SETTING = re.compile(r"(.+)_a\d+_fm[+-]\d+")  # core.corpus_ja's voice names, e.g. mei_normal_a55_fm-2
+
+
+def voices_text(voices: list[str]) -> str:
+    """A model card's voices, short: each voice once, with how many settings (all-pass constant and
+    pitch shift) it was used with, e.g. 'mei_normal (9 settings)'; English voices as they are."""
+    counts: dict[str, int] = {}
+    for v in voices:
+        m = _VOICE_SETTING.fullmatch(v)
+        base = m.group(1) if m else v
+        counts[base] = counts.get(base, 0) + (1 if m else 0)
+    return ", ".join(tr("{v} ({n} settings)").format(v=v, n=n) if n > 1 else v for v, n in counts.items())
 
 
 def phone_set_of(name: str | None) -> PhoneSet:

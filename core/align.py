@@ -160,7 +160,9 @@ def pronounce(text: str, phone_set: PhoneSet | str | None = None) -> tuple[Word,
         return _pronounce_ja(text)
     words = words_of(text)
     if not words:
-        raise AlignError(N_("The transcript is empty: type the words that were said."))
+        raise AlignError(N_("The transcript is empty: type the words that were said.") if not str(text).strip() else
+                         N_("The transcript has no words that can be read (only symbols or emoji): type the "
+                            "words that were said."))
     cmu = _cmudict()
     unknown = list(dict.fromkeys(w for w in words if w not in cmu))
     if unknown:
@@ -193,7 +195,10 @@ def _pronounce_ja(text: str) -> tuple[Word, ...]:
     except ReadingError as exc:
         raise AlignError.wrap(exc) from None
     if not words:
-        raise AlignError(N_("The transcript is empty: type the words that were said (in Japanese)."))
+        raise AlignError(N_("The transcript is empty: type the words that were said (in Japanese).")
+                         if not str(text).strip() else
+                         N_("The transcript has no words that can be read (only symbols or emoji): type the "
+                            "words that were said (in Japanese)."))
     return tuple(Word(w, (p,), "ja") for w, p in words)
 
 

@@ -161,6 +161,8 @@ def check_audible(samples: np.ndarray, min_dbfs: float = SILENT_DBFS) -> None:
     steps) stays below ``min_dbfs`` (-50 dBFS; a quiet room recorded by a laptop is around -60 to
     -45, speech -30 to -10)."""
     x = np.asarray(samples, dtype=np.float64)
+    if not np.any(x):  # digital silence: no level to quote (the log of 0 is only a floor)
+        raise AudioError(N_("The recording is silent: every sample is zero. Check the microphone and record again."))
     win, step = int(0.025 * SAMPLE_RATE), int(0.010 * SAMPLE_RATE)
     if x.size < win:
         x = np.pad(x, (0, win - x.size))

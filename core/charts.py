@@ -205,11 +205,23 @@ def _cell_area_expr(ext: Extent, scale: float) -> str:
     return f"pow(0.95 * min(width / {ext.n_time}, height / {ext.n_channels}), 2) * {float(scale)}"
 
 
+def title_lines(title: str) -> str | list[str]:
+    """A legend title with its parenthesis on a second line ('imp /s/ × imp /sh/' / '(area)'): Vega
+    cuts a title longer than the legend's ``titleLimit`` with "…" and never wraps it itself."""
+    for sep in ("（", " ("):
+        if sep in title and not title.startswith(sep):
+            i = title.index(sep)
+            return [title[:i], title[i:].strip()]
+    return title
+
+
 def _area(field: str, vmax: float, ext: Extent, scale: float, contrast: float, title: str,
-          fmt: str, tr: Translate = english) -> alt.Size:
+          fmt: str, tr: Translate = english, narrow: bool = False) -> alt.Size:
     """Square area of ``field``: 0 -> nothing, ``vmax`` -> a full cell (times ``scale``); in between
     area = full * (value / vmax) ** contrast (contrast 1: area proportional to the value; 2: small
-    values shrink faster). The legend is drawn by the same scale, so it stays truthful."""
+    values shrink faster). The legend is drawn by the same scale, so it stays truthful; ``narrow``:
+    its entries one under another and the title's parenthesis on a second line (a chart in a narrow
+    column)."""
     kind = {"type": "linear"} if contrast == 1 else {"type": "pow", "exponent": float(contrast)}
     if contrast != 1:
         title = tr("{title}, contrast {c}").format(title=title, c=f"{contrast:g}")
@@ -217,7 +229,8 @@ def _area(field: str, vmax: float, ext: Extent, scale: float, contrast: float, t
         f"{field}:Q",
         scale=alt.Scale(domain=[0, max(vmax, 1e-300)], range=[0, alt.ExprRef(_cell_area_expr(ext, scale))],
                         **kind),
-        legend=alt.Legend(title=title, format=fmt, orient="bottom", values=legend_values(vmax)),
+        legend=alt.Legend(title=title_lines(title) if narrow else title, format=fmt, orient="bottom", values=legend_values(vmax),
+                          **({"columns": 1} if narrow else {})),
     )
 
 
@@ -445,12 +458,13 @@ def pair_map(
         .encode(
             **_grid_xy(cfg, ext, tr),
             size=_area("importance_pair", vmax, ext, scale, contrast,
-                       tr("imp /{a}/ × imp /{b}/ (area)").format(a=label_a, b=label_b), FORMATS["product"], tr),
+                       tr("imp /{a}/ × imp /{b}/ (area)").format(a=label_a, b=label_b), FORMATS["product"], tr,
+                       narrow=True),
             color=alt.Color(
                 "p_e:Q",
                 scale=alt.Scale(scheme="lightgreyred", domain=[lo, hi], clamp=True),
-                legend=alt.Legend(title=tr("p_e (this pair: {lo} to {hi})").format(lo=f"{lo:.2f}", hi=f"{hi:.2f}"), orient="top",
-                                  titleLimit=300,
+                legend=alt.Legend(title=title_lines(tr("p_e (this pair: {lo} to {hi})").format(lo=f"{lo:.2f}", hi=f"{hi:.2f}")),
+                                  orient="top", titleLimit=300, gradientLength=120,
                                   format=FORMATS["p"], values=[round(lo, 2), round((lo + hi) / 2, 2), round(hi, 2)]),
             ),
             tooltip=tooltip,

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import re
 import threading
 import warnings
 
@@ -77,3 +78,13 @@ def readings(text: str) -> list[tuple[str, tuple[str, ...]]]:
             k += len(p)
         return out
     return words
+
+
+_LATIN = re.compile(r"[A-Za-z\uFF21-\uFF3A\uFF41-\uFF5A][A-Za-z\uFF21-\uFF3A\uFF41-\uFF5A'.-]*")
+
+
+def latin_words(text: str) -> list[str]:
+    """The runs of Latin letters (ASCII or full-width) in ``text``, each once, in order: a Japanese
+    model's reading spells them letter by letter (``hello`` -> e i ch i i i e r u ...), which is
+    rarely what was said."""
+    return list(dict.fromkeys(m.group(0).rstrip("'.-") for m in _LATIN.finditer(str(text))))

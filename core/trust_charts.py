@@ -71,13 +71,24 @@ def curves_chart(
     )
 
 
+def stage_names(san: Sanity, tr: Translate = english) -> list[str]:
+    """Readable names of the cascade's stages: which layers are randomised ("output layer", "top 2
+    layers", ..., "all 8 layers"), not PyTorch's module names (``linears.7``)."""
+    if len(san.n_top) != len(san.stages):  # no counts recorded: the lowest layer's module name
+        return [f"…{layer}" for layer in san.stages]
+    total = san.n_top[-1]
+    return [tr("output layer") if n == 1 and total > 1 else
+            tr("all {n} layers").format(n=n) if n == total else tr("top {n} layers").format(n=n)
+            for n in san.n_top]
+
+
 def sanity_table(san: Sanity, tr: Translate = english) -> pd.DataFrame:
     """Long rows: method, name, test ("cascade" | "shuffled"), stage (1 = top layer randomised;
     len(stages) + 1 = the shuffled-label twin), layer, rho."""
     rows = []
-    for s, layer in enumerate(san.stages):
+    for s, layer in enumerate(stage_names(san, tr)):
         for j, m in enumerate(san.methods):
-            rows.append((m, tr(METHOD_NAMES[m]), "cascade", s + 1, f"…{layer}", float(san.rho_cascade[s, j])))
+            rows.append((m, tr(METHOD_NAMES[m]), "cascade", s + 1, layer, float(san.rho_cascade[s, j])))
     for j, m in enumerate(san.methods):
         rows.append(
             (
@@ -96,13 +107,13 @@ def sanity_chart(san: Sanity, *, height: int = 280, tr: Translate = english) -> 
     """Spearman correlation with the trained model's map as the layers are randomised from the top
     (lines), and for the shuffled-label twin (points at the right); the flag threshold dashed."""
     df = sanity_table(san, tr)
-    order = [f"…{layer}" for layer in san.stages] + [tr("shuffled labels")]
+    order = stage_names(san, tr) + [tr("shuffled labels")]
     colour = _method_colour(list(san.methods), tr)
     x = alt.X(
         "layer:N",
         sort=order,
-        title=tr("randomised from the top down to … | twin trained on shuffled labels"),
-        axis=alt.Axis(labelAngle=-30),
+        title=tr("layers randomised (from the output down) | twin trained on shuffled labels"),
+        axis=alt.Axis(labelAngle=-30, labelLimit=240),
     )
     y = alt.Y("rho:Q", title=tr("rank correlation with the trained map"), scale=alt.Scale(domain=[-0.2, 1]))
     tip = [

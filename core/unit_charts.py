@@ -86,7 +86,7 @@ def curve_chart(
     orders = list(dict.fromkeys(df["order"]))
     df["method"] = [tr(ORDER_NAMES.get(o, o)) for o in df["order"]]
     colour = alt.Color("method:N", scale=_order_scale(orders, tr), legend=alt.Legend(title=None, orient="bottom",
-                                                                                 columns=2, labelLimit=260))
+                                                                                 columns=1, labelLimit=260))
     x = alt.X("k:Q", title=x_title or tr("units deleted"), scale=alt.Scale(nice=False), axis=alt.Axis(tickMinStep=1, format="d"))
     y = alt.Y("accuracy:Q", title=tr("accuracy (held-out)"), scale=alt.Scale(domain=[0, 1]),
               axis=alt.Axis(format="%"))
@@ -116,7 +116,8 @@ def unit_bars(importance: Mapping[int, np.ndarray], *, title: str = "", panel_wi
     """Imp(l, i) of each layer, units sorted from the most important down; one panel per layer
     (shared y scale). importance: {layer: (units,) array}. Vega-Lite cannot fit a faceted chart to
     its container, so the panels have a fixed width: 4 columns of 100 px (about 520 px with the axis)
-    fit a column of a 1024 px screen with the sidebar open."""
+    fit a column of a 1024 px screen with the sidebar open, in every language (no text under a panel
+    is wider than the panel)."""
     layer_name = layer_name or tr("hidden layer")
     rows = []
     for layer, imp in importance.items():
@@ -128,12 +129,16 @@ def unit_bars(importance: Mapping[int, np.ndarray], *, title: str = "", panel_wi
         alt.Chart(df, width=panel_width, height=height)
         .mark_area(color="#4575b4", opacity=0.85, interpolate="step-after")
         .encode(
-            x=alt.X("rank:Q", title=tr("units, sorted"), axis=alt.Axis(tickCount=3)),
+            x=alt.X("rank:Q", title=None, axis=alt.Axis(tickCount=3)),
             y=alt.Y("importance:Q", title="Imp(l, i)", axis=alt.Axis(format=".2g")),
             tooltip=[alt.Tooltip("layer:N", title=tr("layer")), alt.Tooltip("rank:Q", title=tr("rank")),
                      alt.Tooltip("importance:Q", title="Imp(l, i)", format=".3g")],
         )
-        .facet(facet=alt.Facet("layer:N", title=None, sort=alt.SortField("order")), columns=columns, title=title)
+        # the x title once above the panels: under each panel a title longer than the panel (Japanese)
+        # widens every panel, and four no longer fit the column
+        .facet(facet=alt.Facet("layer:N", title=tr("units, sorted"), sort=alt.SortField("order"),
+                               header=alt.Header(titleFontWeight="normal", titleFontSize=11)),
+               columns=columns, title=title)
         .resolve_scale(x="independent")
     )
 

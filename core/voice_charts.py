@@ -149,9 +149,28 @@ def posterior_chart(table: pd.DataFrame, duration: float, *, cursor: float | Non
     return _with_cursor(chart, cursor)
 
 
-def tracks_table(tracks: Mapping[str, Sequence[Segment]]) -> pd.DataFrame:
+LABEL_PX_PER_CHAR = 7.0
+"""About the width of one character of the tracks' 11 px labels (a label needs its segment this wide
+per character, plus 4 px)."""
+
+
+STACK_WIDTH = 740
+"""Width in px of the stacked time panels (``stacked``): with the axis and the posterior legend, the
+whole fits the main column of a 1400 px screen with the sidebar open (in Japanese too)."""
+
+
+def tracks_table(tracks: Mapping[str, Sequence[Segment]], duration: float | None = None,
+                 width: int = STACK_WIDTH) -> pd.DataFrame:
+    """Rows of segments; ``label`` is the phoneme where it fits its bar: with ``duration`` (the time
+    axis drawn ``width`` px wide) when the segment is wide enough for its text, so that neighbours'
+    labels never run into each other ('n dh ax' read 'ndhax'); without, segments of 30 ms or more."""
+    def fits(s: Segment) -> bool:
+        if duration is None or duration <= 0:
+            return s.end - s.start >= 0.03
+        return (s.end - s.start) * width / duration >= LABEL_PX_PER_CHAR * len(s.phone) + 4
+
     rows = [{"track": name, "t0": s.start, "t1": s.end, "phone": s.phone, "mid": (s.start + s.end) / 2,
-             "label": s.phone if s.end - s.start >= 0.03 else ""}
+             "label": s.phone if fits(s) else ""}
             for name, segs in tracks.items() for s in segs]
     return pd.DataFrame(rows, columns=["track", "t0", "t1", "phone", "mid", "label"])
 
@@ -174,7 +193,7 @@ def tracks_chart(table: pd.DataFrame, duration: float, *, cursor: float | None =
     return chart if rule is None else alt.layer(bars, text, rule).properties(height=28 * max(1, len(order)))
 
 
-def stacked(*charts, width: int = 780) -> alt.VConcatChart:
+def stacked(*charts, width: int = STACK_WIDTH) -> alt.VConcatChart:
     """The panels one above the other, each ``width`` px wide, x scale shared."""
     return alt.vconcat(*[c.properties(width=width) for c in charts], spacing=6).resolve_scale(x="shared", color="independent").properties(
         autosize=_PAD)
@@ -237,4 +256,6 @@ def student_densities(detail, values_a: np.ndarray, values_b: np.ndarray, label_
         a=label_a, b=label_b)
     return alt.layer(*base.layer, ticks).properties(  # one x scale: the union of the corpus bins and your values
         width="container", height=base.height, autosize=FIT_X,
-        title=alt.Title(title, fontSize=12, fontWeight="normal", anchor="start", color="#555"))
+        # one line per key (Vega never wraps a title; one long line ran out of a narrow column)
+        title=alt.Title([t.strip() for t in title.split("·")], fontSize=12, fontWeight="normal", anchor="start",
+                        color="#555"))

@@ -127,8 +127,9 @@ if view == "prune":
                            lambda: S.retrained_zip(name, p, f"{name}_conv{conv}_{order}_{k}"),
                            file_name=f"{name}_conv{conv}_{order}_{k}.zip", mime="application/zip", key="cnn_dl")
     with d3:
-        st.altair_chart(uc.damage_bars(curve.damage(order, k), title=tr("Digits that lose most"), unit="digit", tr=tr),
-                        width="stretch")
+        # the heading as text, like its neighbours': a chart title is cut with "…" in this narrow column
+        st.markdown("**" + tr("Digits that lose most") + "**")
+        st.altair_chart(uc.damage_bars(curve.damage(order, k), unit="digit", tr=tr), width="stretch")
     gone = [int(j) for j in (~p.keep[conv]).nonzero()[0]]
     st.altair_chart(uc.filter_bars(imp[conv], highlight=gone,
                                    title=tr("conv{c}: importance of each filter, deleted ones grey").format(c=conv),

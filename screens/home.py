@@ -37,10 +37,9 @@ START = [
     ("screens/digit_cnn.py", "🔢", tr("5. Digit CNN"), None,
      tr("The index for the filters of a handwritten-digit network, and what deleting them costs.")),
 ]
-for page, icon, label, params, what in START:
-    link, text = st.columns([2, 5], vertical_alignment="center")
-    link.page_link(page, label=label, icon=icon, query_params=params)
-    text.markdown(what)
+for page, icon, label, params, what in START:  # the link above its text: a side column cut long labels
+    st.page_link(page, label=label, icon=icon, query_params=params)
+    st.markdown(what)
 
 st.subheader(tr("How to read a map"))
 st.markdown(tr(
@@ -77,7 +76,9 @@ st.markdown(tr(
 
 st.subheader(tr("The models"))
 models = S.all_models()
-for col, info in zip(st.columns(max(1, len(models))), models, strict=False):
+# two cards a row: four side by side leave a card two or three characters a line at 1024 px
+cols = [c for k in range(0, len(models), 2) for c in st.columns(2)]
+for col, info in zip(cols, models, strict=False):
     with col.container(border=True):
         st.markdown(f"**{info.name}**")
         st.markdown(S.model_description(info) if current_language() != "en" else (info.description or ""))
@@ -88,7 +89,7 @@ for col, info in zip(st.columns(max(1, len(models))), models, strict=False):
                 "- trained on {u:,} synthesised utterances ({f:,} frames), voices {v}\n"
                 "- {a} frame accuracy on {h:,} held-out frames (the pages use {n:,} of them)"
             ).format(u=data.get("train_utterances", 0), f=data.get("train_frames", 0),
-                     v=", ".join(data.get("voices", [])), a=acc_text, h=info.metrics.get("heldout_frames", 0),
+                     v=S.voices_text(data.get("voices", [])), a=acc_text, h=info.metrics.get("heldout_frames", 0),
                      n=S.validation_size(info.name)))
             if info.name == S.DEFAULT_MODEL:
                 st.caption(tr("The default model of the map, pair and units pages (choose another in the sidebar)."))

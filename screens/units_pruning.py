@@ -24,7 +24,7 @@ st.caption(tr("Imp(l, i) = Σ over the {n} outputs y of the {stat} of dy/dh_i ov
               "units of each layer sorted from the most important down; the area of a panel is the layer's total. "
               "The sample-set setting does not apply on this page: Imp is measured on a fixed set of frames of "
               "every phoneme (named below the curves).").format(
-    n=info.n_classes, stat=tr(S.STAT_LABELS[cfg.stat]), out=tr(S.OUTPUT_LABELS[cfg.output])), help=tr(S.HELP["imp"]))
+    n=info.n_classes, stat=tr(S.STAT_NAMES[cfg.stat]), out=tr(S.OUTPUT_LABELS[cfg.output])), help=tr(S.HELP["imp"]))
 
 st.subheader(tr("Delete units and watch the recognition rate"))
 UNIT_CHOICES = {"input": tr("input units"), "hidden": tr("hidden units, all layers"),

@@ -10,6 +10,7 @@ from core import charts
 from core import voice_charts as vc
 from core.align import AlignError, agreement
 from core.audio import SAMPLE_RATE, AudioError, wav_bytes
+from core.readings_ja import latin_words
 from core.voice_compare import CompareError
 from i18n import error_text, tr
 
@@ -57,6 +58,10 @@ text = st.text_input(tr("Transcript (Japanese text; leave empty to see only what
 
 # --- alignment ---------------------------------------------------------------------------------
 alignments = {}
+if text.strip() and japanese and latin_words(text):  # read letter by letter: almost never what was said
+    st.warning(tr("The transcript has Latin letters ({words}): the Japanese model reads them letter by letter "
+                  "(ABC as エービーシー), so the alignment expects those sounds. Write what was said in kana or "
+                  "kanji.").format(words=", ".join(latin_words(text))))
 if text.strip() and japanese:
     try:
         alignments["network"] = S.voice_alignment(cfg.model, key, x, text, "network")
@@ -142,7 +147,7 @@ post_table = vc.posterior_table(a.posteriors, a.phones, a.duration)
 chart = vc.stacked(
     vc.spectrogram_chart(vc.spectrogram_table(a.logmel, a.duration), a.duration, cursor=t, boundaries=bounds, tr=tr),
     vc.posterior_chart(post_table, a.duration, cursor=t, tr=tr),
-    vc.tracks_chart(vc.tracks_table(tracks), a.duration, cursor=t, tr=tr),
+    vc.tracks_chart(vc.tracks_table(tracks, a.duration), a.duration, cursor=t, tr=tr),
 )
 st.altair_chart(chart, width="content", key="voice_chart", selection_mode=vc.TIME_SELECTION,
                 on_select=partial(S.voice_time_from_chart, "voice_chart", f"w_voice_time_{key}", a.duration))
@@ -187,14 +192,21 @@ right.download_button(tr("Input window and gradient (CSV)"),
 
 # --- compare with the corpus -------------------------------------------------------------------
 st.subheader(tr("Your phonemes and the corpus"))
-if "pocketsphinx" not in alignments:
-    st.caption(tr("Type the transcript above: the comparison takes your frames of each phoneme from "
+# the frames of each phoneme: pocketsphinx's alignment, or the network's own for Japanese (no other aligner)
+by = "pocketsphinx" if "pocketsphinx" in alignments else ("network" if japanese and "network" in alignments else None)
+if by is None:
+    st.caption(tr("Type the transcript above: the comparison takes your frames of each phoneme from the "
+                  "network's own alignment (pocketsphinx has no Japanese model).") if japanese else
+               tr("Type the transcript above: the comparison takes your frames of each phoneme from "
                   "pocketsphinx's alignment."))
     S.report_repairs()
     st.stop()
-sf = S.voice_frames(cfg.model, key, x, alignments["pocketsphinx"])
+sf = S.voice_frames(cfg.model, key, x, alignments[by])
 counts = sf.counts()
-st.caption(tr("Frames (10 ms) of each phoneme in your recording, from pocketsphinx's alignment: {c}").format(
+st.caption((tr("Frames (10 ms) of each phoneme in your recording, from the network's own alignment (pocketsphinx "
+               "has no Japanese model; the network labels its own frames, so the comparison is optimistic): {c}")
+            if by == "network" else
+            tr("Frames (10 ms) of each phoneme in your recording, from pocketsphinx's alignment: {c}")).format(
     c=", ".join(f"/{p}/ {n}" for p, n in counts.items())))
 present = [p for p in S.phones_of(cfg.model) if counts.get(p)]
 da, db = S.voice_default_pair(counts)
@@ -228,7 +240,7 @@ with left:
         a=pa, b=pb, na=counts.get(pa, 0), nb=counts.get(pb, 0)))
 with right:
     try:
-        mine = S.voice_pair(cfg, key, (" ".join(text.split()), "pocketsphinx"), sf, pa, pb)
+        mine = S.voice_pair(cfg, key, (" ".join(text.split()), by), sf, pa, pb)
     except CompareError as exc:
         st.info(error_text(exc))
     else:

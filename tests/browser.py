@@ -137,3 +137,21 @@ def collapse_sidebar(page) -> None:
     page.wait_for_function(
         "() => document.querySelector(\"[data-testid='stMainBlockContainer']\").getBoundingClientRect().left < 50",
         timeout=10000)
+
+
+TEXT_CUT = """() => {
+    const cut = [];
+    const main = document.querySelector("[data-testid='stMain']") || document.body;
+    for (const e of main.querySelectorAll('*')) {  // HTML text cut by CSS: "text-overflow: ellipsis"
+        if (!e.offsetParent || e.closest("[data-testid='stDataFrame'], [data-baseweb='select']")) continue;
+        if (getComputedStyle(e).textOverflow === 'ellipsis' && e.scrollWidth > e.clientWidth + 1)
+            cut.push(e.innerText.slice(0, 60));
+    }
+    for (const t of main.querySelectorAll("[data-testid='stVegaLiteChart'] svg text"))  // Vega's "limit"
+        if (t.textContent.endsWith('…')) cut.push(t.textContent);
+    return cut;
+}"""
+"""Texts of the main block shown cut with "…": HTML elements whose text overflows their box under
+``text-overflow: ellipsis`` (labels of buttons, links, metrics) and chart texts Vega shortened to
+fit its ``limit`` (legend and axis titles). Tables (a canvas grid) and the chosen values of select
+boxes (cut like any input field) are not searched."""

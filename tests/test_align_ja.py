@@ -34,7 +34,18 @@ def test_readings_are_words_whose_phones_make_the_whole_text():
     assert [p for _, ps in words for p in ps] == whole
     assert pronounce("しんぶん", "ja")[0].phones == ("sh", "i", "N", "b", "u", "N")
     with pytest.raises(AlignError, match="empty"):
-        pronounce("。、！", "ja")
+        pronounce("  ", "ja")
+    for text in ("。、！", "😀😀"):  # something typed, nothing readable: not called empty
+        with pytest.raises(AlignError, match="no words that can be read"):
+            pronounce(text, "ja")
+
+
+def test_latin_words_are_found_in_a_japanese_transcript():
+    from core.readings_ja import latin_words
+
+    assert latin_words("hello wrld xyzzy") == ["hello", "wrld", "xyzzy"]
+    assert latin_words("ＡＢＣです、ABCです") == ["ＡＢＣ", "ABC"]
+    assert latin_words("しんぶんを読みます。") == []
 
 
 def _one_hot_posteriors(segs, n_frames):

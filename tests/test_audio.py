@@ -166,7 +166,10 @@ def test_check_audible_refuses_silence_and_accepts_speech():
     speech = load_audio(Path(__file__).resolve().parents[1] / "assets" / "samples" / "she_sells.wav")
     check_audible(speech)
     check_audible(speech * 0.03)  # speech 30 dB quieter is still speech
-    with pytest.raises(AudioError, match="silent"):
+    with pytest.raises(AudioError, match="silent: every sample is zero") as zeros:
         check_audible(np.zeros(16000, np.float32))
+    assert "dB" not in str(zeros.value)  # no floor value (the log of 0) quoted as a level
+    with pytest.raises(AudioError, match=r"silent \(its loudest moment is 90 dB below full scale\)"):
+        check_audible(np.full(16000, 1 / 32768))  # the smallest 16-bit sample: a real level
     with pytest.raises(AudioError, match="silent"):
         check_audible(np.random.default_rng(0).normal(0, 1e-4, 16000))

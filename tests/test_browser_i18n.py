@@ -112,3 +112,41 @@ def test_a_japanese_link_opens_in_japanese(server, shots):
         assert nav_titles(page) == NAV_JA
         assert page.locator(NO_EXCEPTION).count() == 0
         page.screenshot(path=str(shots / "pair_ja.png"))
+
+
+FIXED_WIDTH = """() => [...document.querySelectorAll("[data-testid='stVegaLiteChart']")].findIndex(
+    c => c.closest('.st-key-voice_chart'))"""
+"""The index among the page's charts of Your voice's stacked time panels (-1: none)."""
+
+JA_LAYOUT = [("", 0), ("units_pruning", 4), ("digit_cnn?cnn_view=prune", 4), ("digit_cnn?cnn_view=filters", 3),
+             ("your_voice", 4)]
+"""Japanese pages (path, charts drawn when ready) whose charts must fit their columns and whose
+texts (longer than the English) must not be cut with "…"."""
+
+
+@pytest.mark.parametrize("width", [800, 1024, 1400])
+def test_japanese_pages_fit_their_columns_and_cut_no_text(server, shots, width):
+    from tests.browser import CHART_OVERFLOW, TEXT_CUT, collapse_sidebar
+
+    problems = {}
+    with browser_page(width, 1000) as page:
+        for path, n_charts in JA_LAYOUT:
+            page.goto(f"{server}/{path}{'&' if '?' in path else '?'}lang=ja")
+            drawn = "[data-testid='stVegaLiteChart'] svg.marks, [data-testid='stVegaLiteChart'] canvas"
+            page.wait_for_function(f"() => document.querySelectorAll(\"{drawn}\").length >= {n_charts}",
+                                   timeout=300000)
+            wait_ready(page, 300000)
+            if width == 800:  # a narrow screen: the sidebar is collapsed
+                collapse_sidebar(page)
+            page.wait_for_timeout(800)  # charts re-fit after a resize
+            assert page.locator(NO_EXCEPTION).count() == 0
+            name = path.replace("?", "_") or "home"
+            page.screenshot(path=str(shots / f"ja_layout_{width}_{name}.png"), full_page=True)
+            over, cut = page.evaluate(CHART_OVERFLOW), page.evaluate(TEXT_CUT)
+            if width < 1400:  # Your voice's time panels have a fixed width (Vega cannot fit a vconcat to its
+                # column): they fit at 1400 px only and scroll sideways on a narrower screen
+                fixed = page.evaluate(FIXED_WIDTH)
+                over = [o for o in over if o["chart"] != fixed]
+            if over or cut:
+                problems[name] = {"charts": over, "cut": cut}
+    assert not problems, problems

@@ -169,11 +169,15 @@ def test_a_damaged_model_in_japanese(tiny_models_dir, tmp_path, monkeypatch):
 
 def test_an_empty_japanese_transcript_in_japanese(ja_models):  # noqa: F811 (the fixture)
     """With the Japanese model, a transcript with nothing to pronounce (only punctuation) is the
-    Japanese sentence of core.align's error (pyopenjtalk reads no word)."""
+    Japanese sentence of core.align's error (pyopenjtalk reads no word): not called empty, since
+    something was typed."""
     at = voice_page_ja()
     at.sidebar.selectbox(key="w_settings_model").set_value(JA_MODEL).run()
     assert not at.exception and not at.error
     at.text_input[0].set_value("！？。").run()
-    one_japanese_error(at, AlignError(N_("The transcript is empty: type the words that were said (in Japanese).")).text(JA))
-    with pytest.raises(AlignError, match=r"^The transcript is empty: type the words that were said \(in Japanese\)\.$"):
+    message = N_("The transcript has no words that can be read (only symbols or emoji): type the words that were "
+                 "said (in Japanese).")
+    one_japanese_error(at, AlignError(message).text(JA))
+    with pytest.raises(AlignError, match=r"^The transcript has no words that can be read \(only symbols or emoji\): "
+                                         r"type the words that were said \(in Japanese\)\.$"):
         pronounce("！？。", "ja")

@@ -48,6 +48,16 @@ def test_both_languages_have_every_message_translated(source, entries):
     assert all(set(m) == {"en", "ja"} for m in entries)
 
 
+def test_messages_cite_only_files_a_user_of_this_repository_has(entries):
+    """A help text that says "see X.md" must name a file in this repository (METHOD.md is not)."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    shipped = {p.name for p in root.rglob("*.md") if ".venv" not in p.parts}
+    cited = {(m["en"], f) for m in entries for f in re.findall(r"\b([\w-]+\.md)\b", m["en"])}
+    assert not {(en, f) for en, f in cited if f not in shipped}
+
+
 def test_the_source_scan_finds_what_it_must(source):
     found, _ = source
     assert "Importance map" in found  # dashboard.py, tr()
@@ -341,3 +351,20 @@ def test_findings_figures_rebuilt_in_english_and_translated(ja):
         assert shown != found.figure and is_japanese(shown) and "{" not in shown
     other = dataclasses.replace(found, figure="A figure written by another version.")
     assert F.figure_text(other, ja) == other.figure  # never a translation of other numbers
+
+
+def test_sanity_chart_names_the_randomised_layers_readably(ja):
+    from core import trust_charts
+    from core.trust.sanity import Sanity, cascade_stages
+
+    tops = cascade_stages(8)  # the 7 x 512 DNN: 1, 2, 4, 8 layers randomised from the top
+    stages = tuple(f"linears.{7 - (n - 1)}" for n in tops)
+    san = Sanity(("std",), stages, np.zeros((len(tops), 1)), np.zeros(1), 10, 2, tops)
+    for tr, want in ((i18n.translator("en"), ["output layer", "top 2 layers", "top 4 layers", "all 8 layers",
+                                              "shuffled labels"]),
+                     (ja, ["出力層", "上位 2 層", "上位 4 層", "全 8 層", "シャッフルしたラベル"])):
+        spec = trust_charts.sanity_chart(san, tr=tr).to_dict()
+        sort = next(layer["encoding"]["x"]["sort"] for layer in spec["layer"] if "x" in layer["encoding"])
+        assert sort == want
+        labels = {r["layer"] for d in spec["datasets"].values() for r in d if "layer" in r}
+        assert labels == set(want) and not any("linears" in t for t in labels)

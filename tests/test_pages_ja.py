@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 
@@ -91,3 +92,87 @@ def test_your_voice_with_the_japanese_model_aligns_japanese_samples(ja_models):
     which = at.radio(key="w_voice_which")
     assert list(which.options) == ["network"]  # pocketsphinx has no Japanese model
     assert any("Decoded by the network" in c.value for c in at.caption)
+
+
+def _shown(box, before: str | None) -> str:
+    """The text a select box shows in the browser: the browser keeps the text of the option it showed
+    until the server sends a value (``set_value``, with the option's new text as ``raw_value``)."""
+    if box.proto.set_value:
+        return box.proto.raw_value
+    return before if before is not None else box.options[box.proto.default]
+
+
+@pytest.mark.parametrize(
+    ("page", "keys"),
+    [("screens/importance_map.py", ("w_phone",)), ("screens/phoneme_pair.py", ("w_pair_a", "w_pair_b"))],
+)
+def test_phoneme_boxes_show_the_new_models_labels_after_a_model_switch(ja_models, page, keys):
+    at = run_page(page)
+    shown = {k: _shown(at.selectbox(key=k), None) for k in keys}
+    assert shown["w_phone" if "w_phone" in keys else "w_pair_a"].startswith("s  (/s/ as in '")
+    for model in (JA, "speech_en_mfbank"):
+        at.sidebar.selectbox(key="w_settings_model").set_value(model).run()
+        no_errors(at)
+        for k in keys:
+            box = at.selectbox(key=k)
+            shown[k] = _shown(box, shown[k])
+            # the text shown is the new model's label of the chosen phoneme, one of the box's options
+            assert shown[k] == box.options[box.index], (model, k, shown[k], box.options[box.index])
+        if model == JA:
+            assert "Japanese word" in shown[keys[0]]
+
+
+def test_your_voice_compares_with_the_corpus_on_the_networks_alignment_with_the_japanese_model(ja_models):
+    """pocketsphinx has no Japanese: the section takes the frames from the network's own alignment,
+    says so, and the ticks are the recording's values over those frames."""
+    import app_state as S
+    from core import charts
+    from core.align import align, network_inputs
+    from core.audio import load_audio
+    from core.voice_compare import student_frames
+    from tests.test_pages_voice import _datasets
+
+    at = voice_page()
+    at.sidebar.selectbox(key="w_settings_model").set_value(JA).run()
+    no_errors(at)
+    assert any(s.value == "Your phonemes and the corpus" for s in at.subheader)
+    counts = next(c.value for c in at.caption if c.value.startswith("Frames (10 ms) of each phoneme"))
+    assert "the network's own alignment" in counts and "pocketsphinx's alignment" not in counts
+    name = at.selectbox(key="w_voice_sample").value
+    text = at.text_input[0].value
+    net, info = S.model(JA)
+    x = load_audio(Path(S.voice_sample_path(name)).read_bytes())
+    sf = student_frames(network_inputs(info, x), align(x, " ".join(text.split()), "network", info=info, net=net).phones,
+                        info.phone_set)
+    pa = at.selectbox(key=next(s.key for s in at.selectbox if s.key.startswith("w_vcmp_a_"))).value
+    pb = at.selectbox(key=next(s.key for s in at.selectbox if s.key.startswith("w_vcmp_b_"))).value
+    assert f"/{pa}/ {sf.count(pa)}" in counts and f"/{pb}/ {sf.count(pb)}" in counts
+    table, _ = S.pair_data(S.Settings(JA, "all", "std", "posterior"), pa, pb, S.DEFAULT_BINS)
+    top = charts.ranked(table, "score", 1).iloc[0]
+    rug = next(d for d in _datasets(at) if "who" in d.columns)
+    want = np.sort(np.concatenate([sf.values(pa, top["input"]), sf.values(pb, top["input"])]))
+    np.testing.assert_allclose(np.sort(rug["x"].to_numpy()), want, rtol=1e-6)
+
+
+@pytest.mark.parametrize(("text", "kind", "message"), [
+    ("hello wrld xyzzy", "warning", "The transcript has Latin letters (hello, wrld, xyzzy)"),
+    ("😀😀", "error", "no words that can be read"),
+])
+def test_your_voice_japanese_transcript_with_latin_letters_or_only_emoji_says_so(ja_models, text, kind, message):
+    at = voice_page()
+    at.sidebar.selectbox(key="w_settings_model").set_value(JA).run()
+    at.text_input[0].set_value(text).run()
+    assert not at.exception
+    shown = [e.value for e in getattr(at, kind)]
+    assert len(shown) == 1 and message in shown[0], shown
+
+
+def test_model_card_voices_are_short_and_record_counts_use_one_separator():
+    import app_state as S
+
+    settings = [f"mei_normal_a{a}_fm{f:+d}" for a in (50, 55, 60) for f in (-3, 0, 3)]
+    assert S.voices_text(settings) == "mei_normal (9 settings)"
+    assert S.voices_text(["kal", "ked", "flite_awb"]) == "kal, ked, flite_awb"
+    assert S.record_text("1999 of 40092 validation frames") == "1,999 of 40,092 validation frames"
+    assert S.record_text("4000 training digits, stratified by class, default_rng(0)") == (
+        "4,000 training digits, stratified by class, random seed 0")

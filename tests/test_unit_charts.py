@@ -106,3 +106,33 @@ def test_image_grid_scales_each_image_to_its_peak():
 
 def test_accuracy_text():
     assert uc.accuracy_text(0.8816) == "88.2 %"
+
+
+def test_unit_bars_of_four_layers_are_as_wide_in_japanese_as_in_english():
+    """Four panels fit a 1024 px screen's column (about 520 px): the panels' width must not grow with
+    the language's longer texts (a title under each panel wider than the panel widened all four)."""
+    import re
+
+    import vl_convert as vlc
+
+    import i18n
+
+    imp = {layer: np.random.default_rng(layer).random(256) for layer in range(1, 5)}
+    widths = {}
+    for lang in ("en", "ja"):
+        svg = vlc.vegalite_to_svg(uc.unit_bars(imp, tr=i18n.translator(lang)).to_json())
+        widths[lang] = float(re.search(r'width="([\d.]+)"', svg).group(1))
+    assert widths["ja"] <= widths["en"] <= 540, widths
+
+
+def test_voice_track_labels_only_where_they_fit_their_bar():
+    """'n', 'dh', 'ax' of 40 ms each in a 3 s recording drawn 740 px wide are 10 px bars: no label
+    (they ran together as 'ndhax'); a 300 ms /s/ is labelled; the same short segments in 0.5 s are."""
+    from core import voice_charts as vc
+    from core.phones import Segment
+
+    segs = [Segment(0.0, 0.04, "n"), Segment(0.04, 0.08, "dh"), Segment(0.08, 0.12, "ax"), Segment(0.12, 0.42, "s")]
+    long = vc.tracks_table({"decoded": segs}, duration=3.0)
+    assert list(long["label"]) == ["", "", "", "s"]
+    short = vc.tracks_table({"decoded": segs}, duration=0.5)
+    assert list(short["label"]) == ["n", "dh", "ax", "s"]
