@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from functools import partial
-
 import streamlit as st
 
 from app_state.shared import (
@@ -13,7 +11,7 @@ from app_state.shared import (
     STAT_LABELS,
     Settings,
     model,
-    phone_label,
+    phone_labels,
     speech_models,
     validation,
     warmup,
@@ -310,9 +308,10 @@ def phone_select(
         if on_change is not None:
             on_change()
 
-    fmt = partial(phone_label, model_name=st.session_state.get("settings_model"))  # the model's phone set
-    resend_if_relabelled(f"w_{key}", tuple(fmt(p) for p in phones))
-    container.selectbox(label, phones, format_func=fmt, key=f"w_{key}", on_change=changed)
+    model = st.session_state.get("settings_model")  # the model's phone set
+    labels = phone_labels(phones, model)
+    resend_if_relabelled(f"w_{key}", tuple(labels.values()))
+    container.selectbox(label, phones, format_func=lambda p: labels.get(p, p), key=f"w_{key}", on_change=changed)
     st.query_params[param] = st.session_state[key]
     return st.session_state[key]
 

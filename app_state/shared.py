@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import threading
@@ -28,7 +29,7 @@ from core.train import (
     most_confused,
     phone_confusion,
 )
-from i18n import N_, tr
+from i18n import N_, current_language, tr
 
 STAT_LABELS = {"std": N_("σ of dy/dx (the paper's index)"), "mean_abs": N_("mean |dy/dx|"), "rms": N_("rms of dy/dx")}
 STAT_NAMES = {"std": N_("standard deviation σ"), "mean_abs": N_("mean absolute value"), "rms": N_("root mean square")}
@@ -363,22 +364,29 @@ def phone_set_of(name: str | None) -> PhoneSet:
     return models[name].phone_set if name in models else ENGLISH
 
 
-def phone_label(phone: str, model_name: str | None = None) -> str:
-    """'s  (/s/ as in 'sun')' (English), 'sh シ  (/ɕ/ as in the Japanese word 'しお shio')' (Japanese:
-    romanisation and kana) for select boxes, in the interface language; the phone set is the model's
-    (default: the sidebar's model)."""
-    ps = phone_set_of(model_name or st.session_state.get("settings_model"))
+def phone_labels(phones, model_name: str | None = None) -> dict[str, str]:
+    """Select-box labels of ``phones``: 's  (/s/ as in 'sun')' (English), 'sh シ  (/ɕ/ as in the
+    Japanese word 'しお shio')' (Japanese: romanisation and kana), in the interface language; the
+    phone set is the model's (default: the sidebar's model)."""
+    ps, lang = phone_set_of(model_name or st.session_state.get("settings_model")), current_language()
+    return {p: _phone_label(p, ps, lang) for p in phones}
+
+
+@functools.lru_cache(maxsize=4096)
+def _phone_label(phone: str, ps: PhoneSet, lang: str) -> str:
+    """One phone's label in ``phone_labels`` (a select box formats every option on every rerun:
+    remembered)."""
     if phone not in ps:
         return phone
     kana = ps.info[phone].native if ps.native_name == "kana" else ""
     if phone == ps.silence:
-        described = tr("silence")
+        described = tr("silence", lang)
     elif kana:  # a Japanese example word (kana and romanisation)
-        described = tr("/{ipa}/ as in the Japanese word '{example}'").format(
+        described = tr("/{ipa}/ as in the Japanese word '{example}'", lang).format(
             ipa=ps.info[phone].ipa, example=ps.info[phone].example
         )
     else:
-        described = tr("/{ipa}/ as in '{example}'").format(ipa=ps.info[phone].ipa, example=ps.info[phone].example)
+        described = tr("/{ipa}/ as in '{example}'", lang).format(ipa=ps.info[phone].ipa, example=ps.info[phone].example)
     return f"{phone}{' ' + kana if kana else ''}  ({described})"
 
 

@@ -18,6 +18,8 @@ distinguishable from zero; ``hollow_encoding``).
 
 from __future__ import annotations
 
+import json
+import re
 from dataclasses import dataclass
 
 import altair as alt
@@ -280,14 +282,14 @@ def importance_map(
     else:
         cmax = float(np.nanmax(np.abs(df["mean"]))) if len(df) else 1.0
     cmax = max(cmax, 1e-6)
-    tooltip = [
-        alt.Tooltip("offset_frames:Q", title=tr("offset (frames)")),
-        alt.Tooltip("offset_ms:Q", title=tr("offset (ms)")),
-        alt.Tooltip("channel:Q", title=tr("channel")),
-        alt.Tooltip("channel_name:N", title=tr("centre") if cfg.kind == "mfbank" else tr("coefficient")),
-        alt.Tooltip("importance:Q", title=tr("importance"), format=FORMATS["importance"]),
-        alt.Tooltip("mean:Q", title=tr("mean input (z)"), format=FORMATS["z"]),
-    ]
+    df, tip = text_tooltip(df, [
+        (tr("offset (frames)"), "offset_frames", None),
+        (tr("offset (ms)"), "offset_ms", None),
+        (tr("channel"), "channel", None),
+        (tr("centre") if cfg.kind == "mfbank" else tr("coefficient"), "channel_name", None),
+        (tr("importance"), "importance", "importance"),
+        (tr("mean input (z)"), "mean", "z"),
+    ])
     if colour == "mean":
         color = alt.Color("mean:Q", scale=alt.Scale(scheme="redblue", reverse=True, domain=[-cmax, cmax], domainMid=0),
                           legend=alt.Legend(title=tr("mean input (z)"), orient="top", format=".1f"))
@@ -299,14 +301,13 @@ def importance_map(
         color = alt.value("#444444")
     return (
         alt.Chart(df, title=title, width="container", height=map_height(cfg))
-        .mark_square(opacity=1.0, clip=True)
+        .mark_square(opacity=1.0, clip=True, **tip)
         .encode(
             **_grid_xy(cfg, ext, tr),
             size=_area("importance", vmax, ext, scale, contrast,
                        tr("importance (area and colour)") if colour == "importance" else tr("importance (area)"),
                        FORMATS["importance"], tr),
             color=color,
-            tooltip=tooltip,
             **hollow_encoding(df, color),
         )
         .properties(autosize=FIT_X)
@@ -342,6 +343,36 @@ def fmt(value: float, quantity: str) -> str:
     if quantity in ("importance", "product", "score"):
         return f"{value:.2e}".replace("e-0", "e-").replace("e+0", "e+").replace("e+", "e")
     return f"{value:.2f}"
+
+
+def text_tooltip(df: pd.DataFrame, items: list[tuple[str, str, str | None]]) -> tuple[pd.DataFrame, dict]:
+    """A tooltip written in Python: ``items`` are (title, column, quantity); each value is formatted
+    by ``fmt`` (quantity None: the column as it is, integers with a sign for offsets). Returns the
+    table with the text columns ``tip_0``, ``tip_1``... and the mark properties to pass to
+    ``mark_*``: one Vega expression building the tooltip's object from those columns, and no ARIA
+    description. A square map has 1,400 or more marks; with Vega-Lite's tooltip encoding the
+    browser formats every field of every mark in Vega's expression interpreter and writes an ARIA
+    label for each, on every redraw: about a tenth of a second of a new pair's drawing (measured
+    with bench/pages.py --browser on the 2-core machine)."""
+    cols, keys = {}, []
+    for i, (title, column, quantity) in enumerate(items):
+        values = df[column].to_numpy()
+        if quantity is not None:
+            text = [fmt(float(v), quantity) for v in values]
+        elif column == "offset_frames":
+            text = [f"{int(v):+d}" for v in values]
+        elif column == "offset_ms":
+            text = [f"{float(v):+.0f}" for v in values]
+        else:
+            text = [str(v) for v in values]
+        cols[f"tip_{i}"] = text
+        keys.append(f"{json.dumps(title, ensure_ascii=False)}: datum.tip_{i}")
+    return df.assign(**cols), {"tooltip": alt.ExprRef("{" + ", ".join(keys) + "}"), "aria": False}
+
+
+def tooltip_titles(expr: str) -> list[str]:
+    """The titles of a ``text_tooltip`` expression, in order."""
+    return [json.loads(k) for k in re.findall(r'("(?:[^"\\]|\\.)*"): datum\.tip_\d+', expr)]
 
 
 def spectral_profile(df: pd.DataFrame, cfg: FeatureConfig, value: str = "importance",
@@ -442,19 +473,19 @@ def pair_map(
                   "strokeWidth": alt.StrokeWidth("line:Q", scale=None, legend=None)}
     sel = alt.selection_point(name=PAIR_SELECTION, fields=["offset_frames", "channel"], on="click",
                               clear="dblclick")
-    tooltip = [
-        alt.Tooltip("offset_frames:Q", title=tr("offset (frames)")),
-        alt.Tooltip("offset_ms:Q", title=tr("offset (ms)")),
-        alt.Tooltip("channel_name:N", title=tr("centre") if cfg.kind == "mfbank" else tr("coefficient")),
-        alt.Tooltip("importance_a:Q", title=tr("importance /{p}/").format(p=label_a), format=FORMATS["importance"]),
-        alt.Tooltip("importance_b:Q", title=tr("importance /{p}/").format(p=label_b), format=FORMATS["importance"]),
-        alt.Tooltip("p_e:Q", title="p_e", format=FORMATS["p"]),
-        alt.Tooltip("eps:Q", title=tr("overlap ε"), format=FORMATS["p"]),
-        alt.Tooltip("score:Q", title=tr("score"), format=FORMATS["score"]),
-    ]
+    data, tip = text_tooltip(data, [
+        (tr("offset (frames)"), "offset_frames", None),
+        (tr("offset (ms)"), "offset_ms", None),
+        (tr("centre") if cfg.kind == "mfbank" else tr("coefficient"), "channel_name", None),
+        (tr("importance /{p}/").format(p=label_a), "importance_a", "importance"),
+        (tr("importance /{p}/").format(p=label_b), "importance_b", "importance"),
+        ("p_e", "p_e", "p"),
+        (tr("overlap ε"), "eps", "p"),
+        (tr("score"), "score", "score"),
+    ])
     return (
         alt.Chart(data, width="container", height=map_height(cfg), title=tr("/{a}/ vs /{b}/").format(a=label_a, b=label_b))
-        .mark_square(stroke="black", clip=True)
+        .mark_square(stroke="black", clip=True, **tip)
         .encode(
             **_grid_xy(cfg, ext, tr),
             size=_area("importance_pair", vmax, ext, scale, contrast,
@@ -467,7 +498,6 @@ def pair_map(
                                   orient="top", titleLimit=300, gradientLength=120,
                                   format=FORMATS["p"], values=[round(lo, 2), round((lo + hi) / 2, 2), round(hi, 2)]),
             ),
-            tooltip=tooltip,
             **(hollow or {"strokeWidth": alt.condition("datum.selected", alt.value(2.5), alt.value(0))}),
         )
         .add_params(sel)

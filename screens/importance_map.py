@@ -46,6 +46,6 @@ map_col.altair_chart(square, width="stretch", key="map_chart")
 map_col.altair_chart(charts.temporal_profile(cells, fc, extent=view.extent, tr=tr), width="stretch", key="map_time_profile")
 profile_col.altair_chart(charts.spectral_profile(cells, fc, extent=view.extent, tr=tr), width="stretch",
                          key="map_channel_profile")
-st.download_button(tr("Download the map's data (CSV)"), cells.to_csv(index=False).encode(),
+st.download_button(tr("Download the map's data (CSV)"), lambda: cells.to_csv(index=False).encode(),
                    file_name=f"importance_{cfg.model}_{target}_{cfg.stat}.csv", mime="text/csv")
 S.report_repairs()

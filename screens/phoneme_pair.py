@@ -87,6 +87,6 @@ st.dataframe(
         "p_e": num("p_e", format="%.2f", help=tr(S.HELP["p_e"])),
         "score": num(tr("score"), format="%.2e", help=tr(S.HELP["score"])),
     })
-st.download_button(tr("Download the pair map's data (CSV)"), cells.to_csv(index=False).encode(),
+st.download_button(tr("Download the pair map's data (CSV)"), lambda: cells.to_csv(index=False).encode(),
                    file_name=f"pair_{cfg.model}_{a}_{b}.csv", mime="text/csv")
 S.report_repairs()

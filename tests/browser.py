@@ -94,26 +94,33 @@ def wait_ready(page, timeout_ms: int = 60000) -> None:
     page.wait_for_function(READY, timeout=timeout_ms)
 
 
-LARGEST_SQUARE = """(sel) => { const ps = [...document.querySelectorAll(sel)]
-        .filter(p => (p.getAttribute('aria-label') || '').includes('offset_frames'));
+DATA_SQUARES = "svg g.mark-symbol.role-mark path"
+"""The data squares of a Vega-Lite square chart (SVG renderer; legend symbols are role-legend-symbol)."""
+
+LARGEST_SQUARE = """(chart, sel) => { const ps = [...chart.querySelectorAll(sel)];
     let best = -1, area = -1;
     ps.forEach((p, i) => { const b = p.getBoundingClientRect();
                            if (b.width * b.height > area) { area = b.width * b.height; best = i; } });
     return best; }"""
 
+TOOLTIP = """() => { const t = document.querySelector('#vg-tooltip-element.visible');
+    return t ? Object.fromEntries([...t.querySelectorAll('tr')].map(r => [r.querySelector('td.key').innerText,
+                                                                       r.querySelector('td.value').innerText]))
+             : null; }"""
 
-def click_largest_square(page, chart_index: int = 0) -> str:
-    """Click the largest data square (not a legend symbol) of a Vega-Lite square chart (SVG renderer);
-    returns its aria-label."""
-    sel = f"[data-testid='stVegaLiteChart'] >> nth={chart_index}"
-    chart = page.locator(sel)
-    squares = chart.locator("svg g.mark-symbol path[aria-label*='offset_frames']")
-    css = "[data-testid='stVegaLiteChart'] svg g.mark-symbol path"
-    idx = page.evaluate(LARGEST_SQUARE, css)
+
+def click_largest_square(page, chart_index: int = 0) -> dict[str, str]:
+    """Hover over the largest data square of a Vega-Lite square chart (SVG renderer), read its
+    tooltip, click it; returns the tooltip's {title: text}."""
+    chart = page.locator(f"[data-testid='stVegaLiteChart'] >> nth={chart_index}")
+    squares = chart.locator(DATA_SQUARES)
+    idx = chart.evaluate(LARGEST_SQUARE, DATA_SQUARES)
     target = squares.nth(idx)
-    label = target.get_attribute("aria-label") or ""
+    target.hover()
+    page.wait_for_function(TOOLTIP, timeout=10000)
+    tip = page.evaluate(TOOLTIP)
     target.click()
-    return label
+    return tip
 
 
 CHART_OVERFLOW = """() => [...document.querySelectorAll("[data-testid='stVegaLiteChart']")].map((c, i) => {

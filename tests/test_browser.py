@@ -79,7 +79,7 @@ def test_click_on_pair_square_shows_densities(server, page, shots):
     page.goto(f"{server}/phoneme_pair")
     wait_ready(page, 120000)
     assert "Top cell by score" in page.locator("h3").first.inner_text()
-    label = click_largest_square(page)
+    tip = click_largest_square(page)
     page.wait_for_function(
         "() => [...document.querySelectorAll('h3')].some(h => h.innerText.includes('Selected input'))",
         timeout=30000,
@@ -87,10 +87,9 @@ def test_click_on_pair_square_shows_densities(server, page, shots):
     wait_ready(page)
     assert page.locator(NO_EXCEPTION).count() == 0
     # the density view names the clicked input and draws both densities with the overlap shaded
-    fields = dict(part.split(": ", 1) for part in label.split("; "))
-    offset = int(fields["offset_frames"].replace("\u2212", "-"))
+    offset = int(tip["offset (frames)"])  # the tooltip names the square: offset, centre, ...
     described = page.get_by_text("frame offset").first.inner_text()
-    assert f"frame offset {offset:+d}" in described and f"channel {fields['channel']})" in described
+    assert f"frame offset {offset:+d}" in described and f"{tip['offset (ms)']} ms, {tip['centre']}" in described
     density = page.locator("[data-testid='stVegaLiteChart']").nth(1)
     assert density.locator("svg g.mark-area path").count() >= 1
     assert density.locator("svg g.mark-line path").count() == 2

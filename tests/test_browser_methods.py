@@ -7,7 +7,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from tests.browser import CHART_OVERFLOW, browser_page, streamlit_server, wait_ready
+from tests.browser import CHART_OVERFLOW, DATA_SQUARES, browser_page, streamlit_server, wait_ready
 
 
 def test_method_page_in_the_browser(tiny_models_dir, tmp_path):
@@ -23,7 +23,7 @@ def test_method_page_in_the_browser(tiny_models_dir, tmp_path):
         wait_ready(page, 600000)
         assert page.locator("[data-testid='stException']").count() == 0
         assert page.locator("h1").first.inner_text() == "Which importance to trust"
-        squares = page.locator("[data-testid='stVegaLiteChart'] svg g.mark-symbol path[aria-label*='offset_frames']")
+        squares = page.locator(f"[data-testid='stVegaLiteChart'] {DATA_SQUARES}")
         assert squares.count() >= 8 * 1000  # eight maps of 35 x 40 cells (empty cells draw nothing)
         assert page.evaluate(CHART_OVERFLOW) == []
         page.screenshot(path=str(shots / "methods_maps.png"))

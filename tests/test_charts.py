@@ -66,8 +66,15 @@ def test_importance_map_spec(cfg):
     assert col["domain"] == [pytest.approx(-3), pytest.approx(3)]
     rows = _data(spec, spec)
     assert len(rows) == n and {"offset_ms", "hz", "importance", "mean", "channel_name"} <= set(rows[0])
-    tips = {t["field"] for t in enc["tooltip"]}
-    assert {"offset_frames", "offset_ms", "channel", "channel_name", "importance", "mean"} <= tips
+    # the tooltip: text written in Python with the app's number formats, no ARIA label per square
+    mark = spec["mark"]
+    assert charts.tooltip_titles(mark["tooltip"]["expr"]) == ["offset (frames)", "offset (ms)", "channel", "centre"
+                                                             if cfg.kind == "mfbank" else "coefficient",
+                                                             "importance", "mean input (z)"]
+    assert mark["aria"] is False and "tooltip" not in enc
+    for row, (_, cell) in zip(rows, df.iterrows(), strict=True):
+        assert row["tip_0"] == f"{int(cell.offset_frames):+d}" and row["tip_3"] == cell.channel_name
+        assert row["tip_4"] == charts.fmt(cell.importance, "importance") and row["tip_5"] == charts.fmt(cell["mean"], "z")
 
 
 def test_square_scale_slider_changes_only_range(cfg):
@@ -135,6 +142,10 @@ def test_pair_map_spec(cfg):
     sel = spec["params"][0]
     assert sel["name"] == charts.PAIR_SELECTION and sel["select"]["fields"] == ["offset_frames", "channel"]
     assert "/s/ vs /sh/" in spec["title"]
+    assert charts.tooltip_titles(spec["mark"]["tooltip"]["expr"])[3:6] == ["importance /s/", "importance /sh/", "p_e"]
+    tips = {(r["tip_0"], r["tip_5"], r["tip_7"]) for r in _data(spec, spec)}
+    assert tips == {(f"{o:+d}", charts.fmt(p, "p"), charts.fmt(sc, "score"))
+                    for o, p, sc in zip(df.offset_frames, df.p_e, df.score, strict=True)}
 
 
 def test_density_chart_layers():

@@ -146,6 +146,8 @@ def titles(spec) -> list[str]:
     out = []
     if isinstance(spec, dict):
         for k, v in spec.items():
+            if k == "tooltip" and isinstance(v, dict) and "expr" in v:  # charts.text_tooltip
+                out.extend(charts.tooltip_titles(v["expr"]))
             if k == "title":
                 if isinstance(v, str):
                     out.append(v)
