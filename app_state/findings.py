@@ -14,12 +14,17 @@ shipped file for the cards computed ahead (shared by all sessions, read-only).
 from __future__ import annotations
 
 import os
+import threading
 
+import altair as alt
 import streamlit as st
 
 from app_state.shared import Settings, importance, models_root, pair_data
 from app_state.units import _memo, prune_curve
+from core import charts
+from core import finding_charts as fc
 from core import findings as F
+from i18n import current_language, tr
 
 
 @st.cache_resource(show_spinner=False)
@@ -107,3 +112,36 @@ def live_finding(key: str) -> F.Finding:
         return F.map_finding(c, model(c.models[0])[1].features, s.values, sh.values)
 
     return _memo("findings").get(_key(key), compute)
+
+
+_charts: dict[tuple, tuple[F.Finding, alt.TopLevelMixin]] = {}
+_charts_lock = threading.Lock()
+
+
+def card_chart(key: str, found: F.Finding) -> alt.TopLevelMixin:
+    """The small chart of a card, built once per (card, Finding, interface language): the Findings
+    page draws nine Altair charts on every run, and building them was most of a later run's time.
+    A Finding is kept by the shipped file's or the live results' cache, so its identity is a key
+    (the entry holds it, so the identity cannot be reused while the entry lives)."""
+    c = F.CLAIMS[key]
+    k = (key, id(found), current_language())
+    with _charts_lock:
+        hit = _charts.get(k)
+    if hit is not None and hit[0] is found:
+        return hit[1]
+    if c.pair:
+        chart = fc.pair_chart(found.chart, c, tr=tr)
+    elif c.units:
+        chart = fc.curve_card_chart(
+            found.chart,
+            float(found.values["full_accuracy"]),
+            x_title=tr("filters deleted") if c.units == "filters" else tr("units deleted"),
+            tr=tr,
+        )
+    else:
+        chart = fc.map_profile_chart(found.chart, tr=tr)
+    with _charts_lock:
+        if len(_charts) > 256:  # a new shipped file or new models many times over: start again
+            _charts.clear()
+        _charts[k] = (found, chart)
+    return charts.drawn_unvalidated(chart)

@@ -10,8 +10,12 @@ Prints JSON (seconds; the 1-minute load average before and after, the machine is
   ``apptest_later_s`` the median of ``--repeats`` later runs (everything cached).
 - Browser (Debian's Chromium against ``streamlit run``, a new server): ``browser_cards_s`` from
   opening the page's URL until all card titles and the status line are on screen,
-  ``browser_first_s`` until the script has finished (every live card checked),
-  ``browser_later_s`` the median of ``--repeats`` reloads until finished.
+  ``browser_first_s`` until the script has finished (every live card checked); then the bench
+  waits for the end of the server's background warm-up (``warmup_done_s`` after opening),
+  ``browser_later_s`` the median of ``--repeats`` reloads until finished (a new Streamlit
+  session in the browser each time), ``browser_later_nav_s`` the median of ``--repeats`` returns
+  to the page by the menu's link from Home (the same session) until all cards are on screen and
+  the script has finished.
 
 Target (issue 12): first render <= 10 s with progress shown, later <= 1 s.
 """
@@ -56,10 +60,12 @@ def apptest(repeats: int) -> dict:
     return {"apptest_first_s": round(first, 2), "apptest_later_s": round(statistics.median(later), 3)}
 
 
+HOME_SHOWN = """() => (document.querySelector("[data-testid='stMain'] h1")?.innerText || "").startsWith("dnnlens")"""
 CARDS_SHOWN = """(n) => [...document.querySelectorAll("[data-testid='stHeading'] h3")].length >= n"""
 
 
 def browser(repeats: int) -> dict:
+    from bench.pages_browser import wait_warmup
     from core.findings import CLAIMS
     from tests.browser import browser_page, streamlit_server, wait_ready
 
@@ -70,17 +76,30 @@ def browser(repeats: int) -> dict:
         cards = time.perf_counter() - t0
         wait_ready(page, 900_000)
         first = time.perf_counter() - t0
-        later = []
+        wait_warmup(page)  # later = after the server's background warm-up (its first minutes)
+        warm = time.perf_counter() - t0
+        later, nav = [], []
         for _ in range(repeats):
             t0 = time.perf_counter()
             page.reload()
             page.wait_for_function(CARDS_SHOWN, arg=len(CLAIMS), timeout=600_000)
             wait_ready(page, 600_000)
             later.append(time.perf_counter() - t0)
+        for _ in range(repeats):  # as a user comes back: Home, then the Findings link of the menu
+            page.get_by_role("link", name="Home").first.click()
+            page.wait_for_function(HOME_SHOWN, timeout=60_000)
+            wait_ready(page, 600_000)
+            t0 = time.perf_counter()
+            page.get_by_role("link", name="Findings").first.click()
+            page.wait_for_function(CARDS_SHOWN, arg=len(CLAIMS), timeout=600_000)
+            wait_ready(page, 600_000)
+            nav.append(time.perf_counter() - t0)
     return {
         "browser_cards_s": round(cards, 2),
         "browser_first_s": round(first, 2),
+        "warmup_done_s": round(warm, 1),
         "browser_later_s": round(statistics.median(later), 2),
+        "browser_later_nav_s": round(statistics.median(nav), 2),
     }
 
 

@@ -26,7 +26,6 @@ from typing import BinaryIO
 
 import numpy as np
 import soundfile as sf
-from scipy.signal import resample_poly
 
 from core.text import N_, UserError
 
@@ -90,6 +89,10 @@ def resample(x: np.ndarray, rate_in: int, rate_out: int = SAMPLE_RATE, dtype=np.
     the corpus passes float64 so that its int16 rounding is unchanged)."""
     if rate_in == rate_out:
         return x.astype(dtype, copy=False)
+    from scipy.signal import (
+        resample_poly,  # here: importing scipy.signal takes ~1 s of every server's start-up
+    )
+
     g = gcd(int(rate_in), int(rate_out))
     return resample_poly(x, rate_out // g, rate_in // g, axis=0).astype(dtype, copy=False)
 

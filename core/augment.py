@@ -40,7 +40,6 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 from scipy.fft import next_fast_len
-from scipy.signal import fftconvolve, resample_poly
 
 from core.features import FeatureConfig, extract
 from core.phones import PhoneError, PhoneSet, Segment, frame_labels, frame_states, read_lab
@@ -116,6 +115,8 @@ def speed_perturb(
     if pct == 100:
         return audio, list(segments)
     k = pct / 100.0
+    from scipy.signal import resample_poly  # imported on use: ~1 s of the dashboard's start-up
+
     return resample_poly(audio, 100, pct), [Segment(s.start / k, s.end / k, s.phone) for s in segments]
 
 
@@ -131,6 +132,8 @@ def room_impulse(rng: np.random.Generator, rt60: float, drr_db: float, samplerat
 
 def reverberate(audio: np.ndarray, rir: np.ndarray) -> np.ndarray:
     """``audio`` convolved with ``rir``, cut to the input's length and rescaled to its RMS."""
+    from scipy.signal import fftconvolve
+
     y = fftconvolve(audio, rir)[: len(audio)]
     return y * _rms(audio) / max(_rms(y), 1e-12)
 

@@ -18,6 +18,7 @@ distinguishable from zero; ``hollow_encoding``).
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from dataclasses import dataclass
@@ -30,6 +31,16 @@ from core.features import FeatureConfig, channel_names, input_meaning
 from core.text import N_, Translate, english
 
 PROFILE_SIZE = 100
+
+
+def drawn_unvalidated(chart: alt.TopLevelMixin) -> alt.TopLevelMixin:
+    """``chart`` itself, whose ``to_dict()`` (called by Streamlit's ``st.altair_chart`` on every
+    run) skips Altair's JSON-schema validation: measured, validation was about half of the Findings
+    page's server time (nine small charts) and a fifth of the pair page's. The builders' specs are
+    validated where they are tested (tests/test_charts.py and others call ``to_dict()`` on the
+    builders' own output); an explicit ``to_dict(validate=True)`` still validates."""
+    object.__setattr__(chart, "to_dict", functools.partial(type(chart).to_dict, chart, validate=False))
+    return chart
 
 
 def legend_values(vmax: float) -> list[float]:

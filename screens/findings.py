@@ -1,9 +1,9 @@
 """Findings: one card per claim of the seed paper, our figure on the shipped models, a verdict from a
 stated rule, a small chart and a link to the page that shows it with the exact settings.
 
-Every card is drawn at once from the shipped file (``python -m core findings --write``); the live
-cards (pairs, Fig 4) are then computed with the other pages' cached calls and replace their shipped
-figure in place (instant once cached). Cards computed ahead (deletion curves) say when their
+Every card is drawn at once from the shipped file (``python -m core findings --write``), before the
+sidebar loads its model; the live cards (pairs, Fig 4) are then computed with the other pages' cached
+calls and replace their shipped figure in place (instant once cached). Cards computed ahead (deletion curves) say when their
 models changed since, and can be computed now on request.
 """
 
@@ -12,11 +12,11 @@ import json
 import streamlit as st
 
 import app_state as S
-from core import finding_charts as fc
 from core import findings as F
 from i18n import error_text, tr
 
-S.page_start("Findings")
+# the cards first (the shipped file needs no model), the sidebar's model loading after them
+st.title(tr("Findings"))
 st.markdown(
     tr(
         "Each card states one claim of the paper, our figure on the shipped models, and a verdict from the rule "
@@ -56,18 +56,7 @@ def draw(key: str, found: F.Finding | None, source: str, note: str | None = None
         else:
             st.empty()
     with right:
-        if c.pair:
-            chart = fc.pair_chart(found.chart, c, tr=tr)
-        elif c.units:
-            chart = fc.curve_card_chart(
-                found.chart,
-                float(found.values["full_accuracy"]),
-                x_title=tr("filters deleted") if c.units == "filters" else tr("units deleted"),
-                tr=tr,
-            )
-        else:
-            chart = fc.map_profile_chart(found.chart, tr=tr)
-        st.altair_chart(chart, width="stretch", key=f"finding_chart_{key}")
+        st.altair_chart(S.card_chart(key, found), width="stretch", key=f"finding_chart_{key}")
         if c.pair:
             st.caption(
                 tr(
@@ -163,6 +152,7 @@ for key, c in F.CLAIMS.items():
             label = tr(F.PAIR_LINK).format(a=c.pair[0], b=c.pair[1]) if c.pair else tr(link.label)
             st.page_link(link.page, label=label, icon="🔗", query_params=link.query())
 
+S.sidebar()  # the shared settings (this page's cards use fixed ones); starts the background warm-up
 for i, key in enumerate(pending, 1):
     with status.container():
         st.caption(

@@ -42,9 +42,10 @@ square = charts.importance_map(cells, fc, view.scale, title=f"/{target}/", whole
                                colour=view.colour,
                                contrast=view.contrast, extent=view.extent, tr=tr)
 map_col, profile_col = st.columns([4, 1])
-map_col.altair_chart(square, width="stretch", key="map_chart")
-map_col.altair_chart(charts.temporal_profile(cells, fc, extent=view.extent, tr=tr), width="stretch", key="map_time_profile")
-profile_col.altair_chart(charts.spectral_profile(cells, fc, extent=view.extent, tr=tr), width="stretch",
+map_col.altair_chart(charts.drawn_unvalidated(square), width="stretch", key="map_chart")
+map_col.altair_chart(charts.drawn_unvalidated(charts.temporal_profile(cells, fc, extent=view.extent, tr=tr)), width="stretch",
+                     key="map_time_profile")
+profile_col.altair_chart(charts.drawn_unvalidated(charts.spectral_profile(cells, fc, extent=view.extent, tr=tr)), width="stretch",
                          key="map_channel_profile")
 st.download_button(tr("Download the map's data (CSV)"), lambda: cells.to_csv(index=False).encode(),
                    file_name=f"importance_{cfg.model}_{target}_{cfg.stat}.csv", mime="text/csv")

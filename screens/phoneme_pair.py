@@ -47,8 +47,8 @@ st.caption(tr(
 events = S.cell_events("pair_chart", "pair_table")
 map_col, detail_col = st.columns([3, 2])
 map_col.altair_chart(
-    charts.pair_map(cells, fc, a, b, whole=table, extent=view.extent, contrast=view.contrast,
-                    selected=(int(row.offset_frames), int(row.channel)), tr=tr),
+    charts.drawn_unvalidated(charts.pair_map(cells, fc, a, b, whole=table, extent=view.extent, contrast=view.contrast,
+                                             selected=(int(row.offset_frames), int(row.channel)), tr=tr)),
     on_select=events["chart"], selection_mode=charts.PAIR_SELECTION, key="pair_chart", width="stretch")
 
 detail = S.pair_detail(cfg.model, a, b, int(row["input"]), view.bins)
@@ -64,8 +64,9 @@ with detail_col:
              ia=charts.fmt(row.importance_a, "importance"), ib=charts.fmt(row.importance_b, "importance"),
              ip=charts.fmt(row.importance_pair, "product"), sc=charts.fmt(row.score, "score")),
         help=tr(S.HELP["p_e"]))
-    st.altair_chart(charts.density_chart(detail.centres, detail.p_a, detail.p_b, a, b,
-                                         tr("input value (normalised z)"), tr=tr), width="stretch", key="pair_density")
+    st.altair_chart(charts.drawn_unvalidated(charts.density_chart(detail.centres, detail.p_a, detail.p_b, a, b,
+                                                                  tr("input value (normalised z)"), tr=tr)),
+                    width="stretch", key="pair_density")
     if picked is not None:
         st.button(tr("Back to the top cell"), on_click=S.set_cell, args=(None,))
 
