@@ -145,3 +145,32 @@ def card_chart(key: str, found: F.Finding) -> alt.TopLevelMixin:
             _charts.clear()
         _charts[k] = (found, chart)
     return charts.drawn_unvalidated(chart)
+
+
+def finding_to_quote(key: str) -> F.Finding | None:
+    """The card's result for another page to quote (Home): computed live already in this server,
+    else the shipped one if it belongs to the installed models; None when neither holds (then
+    quote nothing rather than an old result)."""
+    if missing_models(key):
+        return None
+    live = live_finding_ready(key)
+    if live is not None:
+        return live
+    try:
+        shipped = shipped_findings()
+    except F.FindingsError:
+        return None
+    if shipped is None or key not in shipped.findings or stale_models(key):
+        return None
+    return shipped.findings[key]
+
+
+def quoted_finding(key: str) -> str:
+    """' This model (Findings page): <figure> Against the paper: <verdict>.' for a card's result
+    to quote (``finding_to_quote``), or '' when there is none to quote."""
+    found = finding_to_quote(key)
+    if found is None:
+        return ""
+    return " " + tr("This model (the Findings page): {figure} Against the paper: {verdict}.").format(
+        figure=F.figure_text(found, tr), verdict=tr(found.verdict)
+    )

@@ -24,11 +24,12 @@ st.markdown(tr(
 st.subheader(tr("Start here"))
 START = [
     ("screens/phoneme_pair.py", "⚖️", tr("1. /s/ against /sh/"), {"pair_a": "s", "pair_b": "sh"},
-     tr("The squares both large and red sit at 2-3 kHz around the central frame: where the hiss of /s/ "
-        "and /sh/ differs. Click one to see the two distributions.")),
+     tr("Two hisses made at different places in the mouth. The squares both large and red are the inputs both "
+        "outputs depend on and where the two phonemes differ; click one to see the two distributions.")
+     + S.quoted_finding("s_sh")),
     ("screens/phoneme_pair.py", "⚖️", tr("2. /b/ against /d/"), {"pair_a": "b", "pair_b": "d"},
-     tr("Two stops with the same manner and voicing; the network tells them apart around 1-1.5 kHz, where "
-        "the formant transitions into the vowel differ.")),
+     tr("Two stops with the same manner and voicing, closed at the lips and behind the teeth: look where the "
+        "large red squares lie in time and frequency.") + S.quoted_finding("b_d")),
     ("screens/importance_map.py", "🗺️", tr("3. The importance map of /s/"), {"phone": "s"},
      tr("Which of the 1,400 inputs the output of one phoneme depends on; try /iy/, /aa/ or /m/.")),
     ("screens/units_pruning.py", "✂️", tr("4. Units and pruning"), None,

@@ -296,6 +296,8 @@ def test_findings_page(findings_models, monkeypatch):
     monkeypatch.setenv("DNNLENS_MODELS", str(findings_models))
     at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=300)
     at.run()
+    # Home quotes no result: the shipped one belongs to other models, none computed here yet
+    assert "This model (the Findings page)" not in " ".join(m.value for m in at.markdown)
     at.switch_page("screens/findings.py").run()
     assert not at.exception, [e.message for e in at.exception]
     assert at.title[0].value == "Findings"
@@ -341,3 +343,23 @@ def test_findings_page(findings_models, monkeypatch):
     assert sum("belongs to other models" in w.value for w in at.warning) == 2
     at.run()  # and it stays
     assert f"**Ours:** {now.figure}" in " ".join(m.value for m in at.markdown)
+
+    # now Home quotes the pair cards computed live on these models
+    at.switch_page("screens/home.py").run()
+    home = " ".join(m.value for m in at.markdown)
+    for k in ("s_sh", "b_d"):
+        assert f"This model (the Findings page): {expect[k].figure} Against the paper: {expect[k].verdict}." in home
+
+
+def test_home_quotes_the_shipped_findings_of_the_shipped_models(monkeypatch):
+    """Home's "start here" says what the shipped models show for /s/-/sh/ and /b/-/d/: the shipped
+    file's figures (they belong to the installed models), never a result typed into the page."""
+    monkeypatch.delenv("DNNLENS_MODELS", raising=False)
+    at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=300)
+    at.run()
+    assert not at.exception, [e.message for e in at.exception]
+    home = " ".join(m.value for m in at.markdown)
+    shipped = F.read_shipped()
+    for k in ("s_sh", "b_d"):
+        f = shipped.findings[k]
+        assert f"This model (the Findings page): {f.figure} Against the paper: {f.verdict}." in home
