@@ -3,12 +3,16 @@
     nice -n 10 .venv/bin/python bench/adapt.py --json [--voices kal,ked,slt] [--frames 150000]
         [--epochs 3] [--n-adapt 10] [--parts input+output,input,output,biases] [--threads 1]
 
-For each held-out voice V of ``data/corpus_en_train`` (kal, ked, slt):
+For each held-out voice V of ``data/corpus_en_train`` (kal, ked, slt; ``--train-corpus`` /
+``--valid-corpus`` for others, e.g. the seven-voice ``data/corpus_en7_train`` / ``_valid``):
 
 1. a speech model (the shipped architecture, MFBANK, 7 x 512 sigmoid, phone targets) is trained
    without V on the first utterances of the other voices, in corpus order, until ``--frames``
    frames (10 % of them held out by ``train_speech``), ``--epochs`` epochs, seed 0. It is kept in
-   ``data/bench_adapt/`` and reused by later runs with the same settings;
+   ``data/bench_adapt/`` and reused by later runs with the same settings. With ``--base PATTERN``
+   the base model is read instead from PATTERN with ``{voice}`` / ``{speaker}`` replaced (e.g. the
+   leave-one-speaker-out models of ``bench/voices.py --save DIR``: ``DIR/lovo_{speaker}_cmn``);
+   the corpora are read with that model's features (its per-utterance normalisation too);
 2. ``core.adapt.adapt`` adapts it on the first ``--n-adapt`` utterances of V in
    ``corpus_en_train`` (read from their .wav and .lab files as a user's would be), once per
    ``--parts`` choice, default settings otherwise;
@@ -40,7 +44,7 @@ sys.path.insert(0, str(ROOT))
 
 from core.adapt import AdaptConfig, adapt  # noqa: E402
 from core.audio import load_audio  # noqa: E402
-from core.corpus import CorpusFrames, load_corpus  # noqa: E402
+from core.corpus import SPEAKERS, CorpusFrames, load_corpus  # noqa: E402
 from core.features import FeatureConfig  # noqa: E402
 from core.models import load_model, save_model  # noqa: E402
 from core.phones import read_lab  # noqa: E402
@@ -100,11 +104,25 @@ def main() -> int:
         help="variants: parts joined by '+', '@nowarp' for no warp search",
     )
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--train-corpus", default=str(TRAIN), help="the adaptation recordings come from here")
+    ap.add_argument("--valid-corpus", default=str(VALID), help="accuracy on the voice's utterances here")
+    ap.add_argument(
+        "--base",
+        default="",
+        help="base model folder per voice instead of training one, '{speaker}' / '{voice}' replaced "
+        "(e.g. data/bench_voices/cmn300k6/lovo_{speaker}_cmn from bench/voices.py --save)",
+    )
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
-    cfg = FeatureConfig()
-    train, valid = load_corpus(TRAIN, cfg), load_corpus(VALID, cfg)
+    train_dir, valid_dir = Path(args.train_corpus), Path(args.valid_corpus)
+    voices = args.voices.split(",")
+    base = {v: Path(args.base.format(voice=v, speaker=SPEAKERS.get(v, v))) for v in voices} if args.base else {}
+    cfg = load_model(base[voices[0]])[1].features if base else FeatureConfig()  # the corpus as the model reads it
+    train, valid = load_corpus(train_dir, cfg), load_corpus(valid_dir, cfg)
     result: dict = {
+        "train_corpus": str(train_dir),
+        "valid_corpus": str(valid_dir),
+        "base": args.base or None,
         "frames_budget": args.frames,
         "epochs": args.epochs,
         "n_adapt": args.n_adapt,
@@ -112,10 +130,16 @@ def main() -> int:
         "adapt_config": dataclasses.asdict(AdaptConfig()),
         "voices": {},
     }
-    for voice in args.voices.split(","):
-        net, info, row = lovo_model(train, voice, args.frames, args.epochs)
+    for voice in voices:
+        if base:
+            net, info = load_model(base[voice])
+            row = {"base_model": str(base[voice]), "train_frames": info.data.get("train_frames"),
+                   "train_voices": info.data.get("voices"), "heldout_accuracy": info.metrics.get("heldout_accuracy")}
+            assert voice not in (row["train_voices"] or []), f"{base[voice]} heard {voice}"
+        else:
+            net, info, row = lovo_model(train, voice, args.frames, args.epochs)
         mine = [u for u, v in zip(train.utt_ids, train.voices, strict=True) if v == voice][: args.n_adapt]
-        recs = [(load_audio(TRAIN / f"{u}.wav"), read_lab(TRAIN / f"{u}.lab")) for u in mine]
+        recs = [(load_audio(train_dir / f"{u}.wav"), read_lab(train_dir / f"{u}.lab")) for u in mine]
         test_u = np.flatnonzero(np.asarray(valid.voices) == voice)
         test_idx = utterance_frames(valid, test_u)
         y = valid.labels[test_idx].astype(np.int64)

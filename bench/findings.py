@@ -44,6 +44,9 @@ def apptest(repeats: int) -> dict:
     logging.disable(logging.WARNING)
     from streamlit.testing.v1 import AppTest
 
+    # no background warm-up in this process: it would compete with the runs measured, and a daemon
+    # thread still inside PyTorch when the interpreter exits aborts it ("terminate called...")
+    os.environ["DNNLENS_WARMUP"] = "0"
     at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=900)
     at.run()
     at.switch_page("screens/findings.py")
@@ -69,7 +72,8 @@ def browser(repeats: int) -> dict:
     from core.findings import CLAIMS
     from tests.browser import browser_page, streamlit_server, wait_ready
 
-    with streamlit_server(timeout_s=120) as url, browser_page(1400, 1000) as page:
+    # a server as users get it: the background warm-up on
+    with streamlit_server(timeout_s=120, env={"DNNLENS_WARMUP": "1"}) as url, browser_page(1400, 1000) as page:
         t0 = time.perf_counter()
         page.goto(f"{url}/findings")
         page.wait_for_function(CARDS_SHOWN, arg=len(CLAIMS), timeout=600_000)

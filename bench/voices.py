@@ -10,6 +10,8 @@ utterances of the remaining voices in a seeded order up to ``--max-frames`` fram
 (Adam 1e-3, cosine, batch 512) for ``--epochs`` epochs, one torch thread per run. Test data: every
 utterance of the left-out voice in ``--valid-corpus`` (default data/corpus_en7_valid, other
 sentences). ``--keep-speaker`` leaves only the voice itself out (its speaker's other voice stays).
+``--save DIR`` keeps each run's model as ``DIR/lovo_<speaker or voice>_<config>`` (the base
+models of ``bench/adapt.py --base``).
 
 A config is ``+``-joined parts: ``base`` (nothing), ``cmn`` / ``cmvn`` (``FeatureConfig.utt_norm``),
 ``aug`` (every ``core.augment`` kind), ``only:K`` (augmentation K alone, e.g. ``only:speed``),
@@ -106,6 +108,10 @@ def one_run(args: argparse.Namespace, speaker: str, config: str) -> list[dict]:
         corpus_dir=args.train_corpus,
     )
     seconds = round(time.monotonic() - t0, 1)
+    if args.save:
+        from core.models import save_model
+
+        save_model(res.model, Path(args.save) / f"lovo_{speaker}_{config}", res.meta)
     rows = []
     for v in tested:
         idx = utterance_frames(valid, voice_utterances(valid, [v]))
@@ -151,6 +157,7 @@ def main() -> int:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--jobs", type=int, default=1, help="runs at a time (one torch thread each)")
     ap.add_argument("--keep-speaker", action="store_true", help="leave out only the voice, not its speaker")
+    ap.add_argument("--save", default="", help="keep each run's model in DIR/lovo_<left out>_<config> (bench/adapt.py --base)")
     args = ap.parse_args()
     configs = [c for c in args.configs.split(",") if c]
     voices = [v for v in args.voices.split(",") if v]
