@@ -332,12 +332,20 @@ def phones_of(name: str) -> list[str]:
     return [p for p in info.phone_set.phones if p in info.labels or f"{p}_S1" in info.labels]
 
 
+LANGUAGE_NAMES = {"English": N_("English"), "Japanese": N_("Japanese")}
+"""A phone set's language (``PhoneSet.language``) as the interface names it."""
+
+
 def model_description(info: ModelInfo) -> str:
     """A model's one-line description built from its architecture, in the interface language (the
     ``description`` saved in model.json is English)."""
     a = info.arch
     if info.kind == "speech":
-        return tr("Phoneme classifier on {f} features: {l} hidden layers × {w} units, {act}").format(
+        template = (N_("{lang} state classifier (3 states per phoneme) on {f} features: {l} hidden layers × {w} "
+                       "units, {act}") if info.targets == "state" else
+                    N_("{lang} phoneme classifier on {f} features: {l} hidden layers × {w} units, {act}"))
+        return tr(template).format(
+            lang=tr(LANGUAGE_NAMES.get(info.phone_set.language, info.phone_set.language)),
             f=info.features.kind.upper(), l=a.get("n_hidden", "?"), w=a.get("width", "?"),
             act=a.get("activation", "?"))
     return tr("Digit CNN: 5 × 5 convolutions with {c1} and {c2} filters, a fully connected layer of {h}").format(

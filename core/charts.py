@@ -228,6 +228,12 @@ def title_lines(title: str) -> str | list[str]:
     return title
 
 
+def area_title(title: str, contrast: float, tr: Translate = english) -> str:
+    """The size legend's title: ``title``, with the contrast when it is not 1 (a colour legend of the
+    same field must use the same title, or Vega-Lite writes both titles into one legend)."""
+    return title if contrast == 1 else tr("{title}, contrast {c}").format(title=title, c=f"{contrast:g}")
+
+
 def _area(field: str, vmax: float, ext: Extent, scale: float, contrast: float, title: str,
           fmt: str, tr: Translate = english, narrow: bool = False) -> alt.Size:
     """Square area of ``field``: 0 -> nothing, ``vmax`` -> a full cell (times ``scale``); in between
@@ -236,8 +242,7 @@ def _area(field: str, vmax: float, ext: Extent, scale: float, contrast: float, t
     its entries one under another and the title's parenthesis on a second line (a chart in a narrow
     column)."""
     kind = {"type": "linear"} if contrast == 1 else {"type": "pow", "exponent": float(contrast)}
-    if contrast != 1:
-        title = tr("{title}, contrast {c}").format(title=title, c=f"{contrast:g}")
+    title = area_title(title, contrast, tr)
     return alt.Size(
         f"{field}:Q",
         scale=alt.Scale(domain=[0, max(vmax, 1e-300)], range=[0, alt.ExprRef(_cell_area_expr(ext, scale))],
@@ -303,10 +308,12 @@ def importance_map(
     ])
     if colour == "mean":
         color = alt.Color("mean:Q", scale=alt.Scale(scheme="redblue", reverse=True, domain=[-cmax, cmax], domainMid=0),
-                          legend=alt.Legend(title=tr("mean input (z)"), orient="top", format=".1f"))
+                          legend=alt.Legend(title=tr("mean input (z)"), orient="bottom", format=".1f"))  # not on top: the
+        # per-channel bars beside the map must start at the map's first row
     elif colour == "importance":
         color = alt.Color("importance:Q", scale=alt.Scale(scheme="yelloworangered", domain=[0, max(vmax, 1e-300)]),
-                          legend=alt.Legend(title=tr("importance (area and colour)"), orient="bottom", titleLimit=300, format=FORMATS["importance"],
+                          legend=alt.Legend(title=area_title(tr("importance (area and colour)"), contrast, tr), orient="bottom",
+                                            titleLimit=300, format=FORMATS["importance"],
                                             values=legend_values(vmax)))
     else:
         color = alt.value("#444444")

@@ -202,3 +202,15 @@ def test_score_ranking_on_a_hand_made_pair():
                                                  (0.756, "p", "0.76")])
 def test_one_number_format(value, quantity, text):
     assert charts.fmt(value, quantity) == text
+
+
+def test_one_legend_title_for_area_and_colour_at_any_contrast(cfg):
+    """Size and colour of the same field share one legend only when their titles are equal: with a
+    contrast, both carry it (else Vega-Lite writes both titles into one, cut)."""
+    df = charts.map_table(cfg, np.linspace(0, 1, cfg.input_dim), np.zeros(cfg.input_dim))
+    for contrast in (1.0, 3.0):
+        enc = charts.importance_map(df, cfg, contrast=contrast).to_dict()["encoding"]
+        assert enc["size"]["legend"]["title"] == enc["color"]["legend"]["title"]
+    assert enc["size"]["legend"]["title"].endswith("contrast 3")
+    # the class-mean legend is not above the map: the per-channel bars beside it start at its first row
+    assert charts.importance_map(df, cfg, colour="mean").to_dict()["encoding"]["color"]["legend"]["orient"] != "top"

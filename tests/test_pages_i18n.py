@@ -277,3 +277,12 @@ def test_findings_and_methods_pages_in_japanese(tiny_models, page):
         english
     )
     assert not [t for t in texts if is_japanese(t)]
+
+
+def test_home_model_cards_say_language_and_targets_in_japanese(tiny_models):
+    """The Japanese model cards name each speech model's language and what it classifies (phonemes,
+    or 3 states per phoneme), as the English model.json descriptions do."""
+    at = open_page("screens/home.py")
+    text = " ".join(shown_texts(at))
+    assert "英語の音素識別器" in text and "英語の状態識別器（音素あたり 3 状態）" in text
+    assert "Phoneme classifier" not in text and "state classifier" not in text

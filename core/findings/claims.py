@@ -114,7 +114,7 @@ def _pair_claim(key: str, a: str, b: str, title: str, claim: str, bands, central
         if central
         else N_(
             "Of the top {top} cells by score, at least half with a centre frequency in {where} (±{tol}): "
-            "reproduced; one of these, or at least {some} in the band: partly; otherwise not reproduced."
+            "reproduced; at least {some} in the band: partly; otherwise not reproduced."
         )
     )
     args = (
