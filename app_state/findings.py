@@ -171,6 +171,7 @@ def quoted_finding(key: str) -> str:
     found = finding_to_quote(key)
     if found is None:
         return ""
-    return " " + tr("This model (the Findings page): {figure} Against the paper: {verdict}.").format(
+    sep = "" if current_language() == "ja" else " "  # Japanese sentences follow each other without a space
+    return sep + tr("This model (the Findings page): {figure} Against the paper: {verdict}.").format(
         figure=F.figure_text(found, tr), verdict=tr(found.verdict)
     )
