@@ -196,7 +196,7 @@ def _time_axis(cfg: FeatureConfig, ext: Extent, tr: Translate = english) -> alt.
     return alt.Axis(
         title=tr("time offset (frames; ms)"),
         values=[v for v in range(lo, hi + 1) if v % step == 0],
-        labelExpr=f"datum.value + ' (' + format(datum.value * {step_ms}, 'd') + ')'",
+        labelExpr=f"datum.value + ' (' + round(datum.value * {step_ms}) + ')'",  # '-' as the frames' (not d3's '−')
         labelAngle=0,
     )
 
