@@ -26,13 +26,17 @@ VOICE_MAX_UPLOAD_MB = 20
 @dataclass(frozen=True)
 class VoiceAnalysis:
     """What the network hears in one recording: (T, 40) log-mel energies, (T, P) phone posteriors,
-    the phone names, the decoded phones (core.align.Decoded) and the recording's duration in s."""
+    the phone names, the decoded phones (core.align.Decoded), the recording's duration in s, the
+    VTLN warp the posteriors were computed with (1 = none) and, with VTLN, the choice
+    (core.vtln.WarpChoice: the network's confidence under every warp tried)."""
 
     logmel: np.ndarray
     posteriors: np.ndarray
     phones: tuple[str, ...]
     decoded: tuple
     duration: float
+    warp: float = 1.0
+    warp_choice: object = None
 
 
 def voice_samples(lang: str | None = None) -> dict[str, str]:
@@ -82,51 +86,60 @@ def voice_audio(src) -> tuple[np.ndarray, str]:
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def _voice_analysis(root: str, name: str, key: str, _x: np.ndarray) -> VoiceAnalysis:
+def _voice_analysis(root: str, name: str, key: str, vtln: bool, _x: np.ndarray) -> VoiceAnalysis:
     from core.align import decode, phone_posteriors
     from core.audio import SAMPLE_RATE
     from core.features import FeatureConfig, extract
+    from core.vtln import choose_warp
 
     net, info = _model(root, name)
-    post = phone_posteriors(net, info, _x)
+    choice = choose_warp(net, info, [_x]) if vtln else None
+    warp = choice.warp if choice is not None else 1.0
+    post = phone_posteriors(net, info, _x, warp=warp)
     logmel = extract(_x, FeatureConfig(kind="mfbank"))
     duration = len(_x) / SAMPLE_RATE
-    return VoiceAnalysis(logmel, post, tuple(info.phones), decode(post, duration, info.phones), duration)
+    return VoiceAnalysis(logmel, post, tuple(info.phones), decode(post, duration, info.phones), duration, warp, choice)
 
 
-def voice_analysis(name: str, key: str, x: np.ndarray) -> VoiceAnalysis:
-    """Spectrogram, posteriors and decoded phones of the recording ``key`` (samples ``x``) under model ``name``."""
-    return _voice_analysis(models_root(), name, key, x)
+def voice_analysis(name: str, key: str, x: np.ndarray, vtln: bool = False) -> VoiceAnalysis:
+    """Spectrogram, posteriors and decoded phones of the recording ``key`` (samples ``x``) under model
+    ``name``; with ``vtln``, the posteriors under the warp the network is most confident with
+    (core.vtln.choose_warp, no transcript needed)."""
+    return _voice_analysis(models_root(), name, key, bool(vtln), x)
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
-def _voice_alignment(root: str, name: str, key: str, text: str, aligner: str, _x: np.ndarray):
+def _voice_alignment(root: str, name: str, key: str, text: str, aligner: str, vtln: bool, _x: np.ndarray):
     from core.align import align
 
-    posteriors = _voice_analysis(root, name, key, _x).posteriors if aligner == "network" else None
+    posteriors = _voice_analysis(root, name, key, vtln, _x).posteriors if aligner == "network" else None
     return align(_x, text, aligner, info=_model(root, name)[1], posteriors=posteriors)
 
 
-def voice_alignment(name: str, key: str, x: np.ndarray, text: str, aligner: str):
-    """core.align.Alignment of ``text`` in the recording (AlignError for a transcript that cannot be used)."""
-    return _voice_alignment(models_root(), name, key, " ".join(text.split()), aligner, x)
+def voice_alignment(name: str, key: str, x: np.ndarray, text: str, aligner: str, vtln: bool = False):
+    """core.align.Alignment of ``text`` in the recording (AlignError for a transcript that cannot be
+    used); the network's own alignment uses the posteriors of ``voice_analysis(..., vtln)``."""
+    return _voice_alignment(models_root(), name, key, " ".join(text.split()), aligner,
+                            bool(vtln) and aligner == "network", x)
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def _voice_window(root: str, name: str, key: str, frame: int, phone: str, _x: np.ndarray):
+def _voice_window(root: str, name: str, key: str, frame: int, phone: str, warp: float, _x: np.ndarray):
     from core.align import network_inputs
 
     net, info = _model(root, name)
-    inputs = network_inputs(info, _x)
+    inputs = network_inputs(info, _x, warp=warp)
     x = inputs[frame : frame + 1]
     grad = attributions(net, x, [info.outputs_of(phone)], method="gradient", output="posterior")[0, 0]
     k = info.features.n_context_frames
     return x[0].reshape(k, -1), grad.reshape(k, -1)
 
 
-def voice_window(name: str, key: str, x: np.ndarray, frame: int, phone: str) -> tuple[np.ndarray, np.ndarray]:
-    """((35, C) normalised input window of ``frame``, (35, C) gradient of ``phone``'s posterior there)."""
-    return _voice_window(models_root(), name, key, int(frame), phone, x)
+def voice_window(name: str, key: str, x: np.ndarray, frame: int, phone: str, warp: float = 1.0
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """((35, C) normalised input window of ``frame``, (35, C) gradient of ``phone``'s posterior there),
+    the features computed under the VTLN ``warp`` (1 = none)."""
+    return _voice_window(models_root(), name, key, int(frame), phone, float(warp), x)
 
 
 def voice_time_from_chart(chart_key: str, slider_key: str, duration: float) -> None:
@@ -151,17 +164,18 @@ def voice_labels(segments: tuple, fmt: str) -> bytes:
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def _voice_inputs(root: str, name: str, key: str, _x: np.ndarray) -> np.ndarray:
+def _voice_inputs(root: str, name: str, key: str, warp: float, _x: np.ndarray) -> np.ndarray:
     from core.align import network_inputs
 
-    return network_inputs(_model(root, name)[1], _x)
+    return network_inputs(_model(root, name)[1], _x, warp=warp)
 
 
-def voice_frames(name: str, key: str, x: np.ndarray, alignment):
-    """core.voice_compare.StudentFrames: the recording's network inputs labelled by ``alignment``."""
+def voice_frames(name: str, key: str, x: np.ndarray, alignment, warp: float = 1.0):
+    """core.voice_compare.StudentFrames: the recording's network inputs (under the VTLN ``warp``)
+    labelled by ``alignment``."""
     from core.voice_compare import student_frames
 
-    return student_frames(_voice_inputs(models_root(), name, key, x), alignment.phones,
+    return student_frames(_voice_inputs(models_root(), name, key, float(warp), x), alignment.phones,
                           _model(models_root(), name)[1].phone_set)
 
 

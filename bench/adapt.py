@@ -73,6 +73,21 @@ def subset(frames: CorpusFrames, utts: np.ndarray) -> CorpusFrames:
     )
 
 
+def adapt_options(options: list[str]) -> dict:
+    """AdaptConfig keyword arguments of a variant's '@' options ('nowarp', 'lr=1e-3', ...)."""
+    fields = {f.name: f.type for f in dataclasses.fields(AdaptConfig)}
+    out: dict = {}
+    for opt in options:
+        if opt == "nowarp":
+            out["warps"] = ()
+            continue
+        name, _, value = opt.partition("=")
+        if name not in fields or name in ("parts", "warps") or not value:
+            raise SystemExit(f"bad adaptation option {opt!r}")
+        out[name] = float(value) if name in ("lr", "l2", "check_fraction") else int(value)
+    return out
+
+
 def lovo_model(train: CorpusFrames, voice: str, budget: int, epochs: int) -> tuple[object, object, dict]:
     out = CACHE / f"lovo_{voice}_{budget}_{epochs}"
     others = np.flatnonzero(np.asarray(train.voices) != voice)
@@ -101,7 +116,8 @@ def main() -> int:
     ap.add_argument(
         "--parts",
         default="input+output,input+output@nowarp,input,output",
-        help="variants: parts joined by '+', '@nowarp' for no warp search",
+        help="variants: parts joined by '+', then options: '@nowarp' (no warp search), '@lr=1e-3', "
+        "'@l2=0.01', '@max_epochs=40', '@patience=8', '@check_fraction=0' (any AdaptConfig number)",
     )
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--train-corpus", default=str(TRAIN), help="the adaptation recordings come from here")
@@ -155,8 +171,8 @@ def main() -> int:
             after={},
         )
         for variant in args.parts.split(","):
-            parts, _, option = variant.partition("@")
-            cfg = AdaptConfig(parts=tuple(parts.split("+")), **({"warps": ()} if option == "nowarp" else {}))
+            parts, *options = variant.split("@")
+            cfg = AdaptConfig(parts=tuple(parts.split("+")), **adapt_options(options))
             t0, c0 = time.perf_counter(), time.process_time()
             new, new_info, rep = adapt(net, info, recs, cfg)
             secs, cpu = time.perf_counter() - t0, time.process_time() - c0

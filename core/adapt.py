@@ -70,7 +70,7 @@ from core.torch_utils import eval_mode
 LABEL_TOLERANCE_S = 0.05
 WARP_FRAMES = 1500
 WARPS: tuple[float, ...] = (0.8, 0.85, 0.9, 0.95, 1.0, 1.05, 1.1, 1.15, 1.2, 1.25)
-PARTS: tuple[str, ...] = ("input", "output", "biases", "first", "all")
+PARTS: tuple[str, ...] = ("input", "output", "lhuc", "biases", "first", "all")
 Labels = np.ndarray | Sequence[Segment]
 Recording = tuple[np.ndarray, Labels]
 
@@ -229,19 +229,37 @@ def _prepare(
 
 class _Adapted(nn.Module):
     """The model copy behind a linear map of every input frame: ``x_k' = A x_k + b`` for each of
-    the K spliced frames x_k (C normalised channels), A (C, C) starting at the identity."""
+    the K spliced frames x_k (C normalised channels), A (C, C) starting at the identity; with
+    ``with_lhuc``, every hidden unit's output is scaled by ``2 sigmoid(r)`` (LHUC), r starting at 0
+    (scale 1)."""
 
-    def __init__(self, net: nn.Module, n_channels: int, n_offsets: int, with_input: bool):
+    def __init__(self, net: nn.Module, n_channels: int, n_offsets: int, with_input: bool, with_lhuc: bool = False):
         super().__init__()
         self.net = net
         self.n_offsets, self.n_channels = n_offsets, n_channels
         self.A = nn.Parameter(torch.eye(n_channels), requires_grad=with_input)
         self.b = nn.Parameter(torch.zeros(n_channels), requires_grad=with_input)
+        self.with_lhuc = with_lhuc
+        hidden = [lin.out_features for lin in net.linears[:-1]] if with_lhuc else []
+        self.lhuc = nn.ParameterList(nn.Parameter(torch.zeros(h)) for h in hidden)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if self.A.requires_grad:
             x = (x.view(len(x), self.n_offsets, self.n_channels) @ self.A.T + self.b).view(len(x), -1)
-        return self.net(x)
+        if not self.with_lhuc:
+            return self.net(x)
+        h = x
+        for lin, r in zip(self.net.linears[:-1], self.lhuc, strict=True):
+            h = self.net.act(lin(h)) * (2.0 * torch.sigmoid(r))
+        return self.net.linears[-1](h)
+
+
+def fold_lhuc(net: nn.Module, scales: Sequence[torch.Tensor]) -> None:
+    """Fold hidden-unit scales (LHUC, ``2 sigmoid(r)`` of each hidden layer) into ``net`` in place:
+    the layer after hidden layer i reads ``W (s_i * h_i)``, i.e. its weight's columns times s_i."""
+    with torch.no_grad():
+        for lin, s in zip(net.linears[1:], scales, strict=True):
+            lin.weight.mul_(s[None, :])
 
 
 def fold_input_map(net: nn.Module, A: torch.Tensor, b: torch.Tensor) -> None:
@@ -361,10 +379,10 @@ def adapt(
         )
     if min(cfg.max_epochs, cfg.batch_size, cfg.epochs_unchecked) < 1 or not cfg.lr > 0 or cfg.l2 < 0:
         raise AdaptError("Epochs and batch size must be at least 1, the learning rate positive, l2 >= 0.")
-    if "input" in cfg.parts and not isinstance(model, SpeechDNN):
+    if ("input" in cfg.parts or "lhuc" in cfg.parts) and not isinstance(model, SpeechDNN):
         raise AdaptError(
-            f"The input map can only be folded into a full SpeechDNN; adapt {info.name} with "
-            "the output layer or the biases."
+            f"The input map and hidden-unit scales can only be folded into a full SpeechDNN; adapt "
+            f"{info.name} with the output layer or the biases."
         )
     x_all, targets = _prepare(info, recordings, names)
     n_utts = len(targets)
@@ -385,7 +403,8 @@ def adapt(
     chosen = _selected(net, cfg.parts)
     for p in chosen.values():
         p.requires_grad_(True)
-    wrapped = _Adapted(net, info.features.n_channels, 2 * info.features.context + 1, "input" in cfg.parts)
+    wrapped = _Adapted(net, info.features.n_channels, 2 * info.features.context + 1, "input" in cfg.parts,
+                       "lhuc" in cfg.parts)
 
     def logits_of(x: torch.Tensor) -> torch.Tensor:
         with torch.no_grad():
@@ -442,6 +461,8 @@ def adapt(
     net.eval()
     if "input" in cfg.parts:
         fold_input_map(net, wrapped.A.detach(), wrapped.b.detach())
+    if "lhuc" in cfg.parts:
+        fold_lhuc(net, [2.0 * torch.sigmoid(r.detach()) for r in wrapped.lhuc])
     report = AdaptReport(
         parts=tuple(cfg.parts),
         n_parameters=n_params,

@@ -220,17 +220,17 @@ def _check_length(n_phones: int, n_frames: int, min_frames: int) -> None:
 # Network posteriors
 
 
-def phone_posteriors(net, info, signal: np.ndarray) -> np.ndarray:
+def phone_posteriors(net, info, signal: np.ndarray, warp: float = 1.0) -> np.ndarray:
     """(n_frames, len(info.phones)) float32 phone posteriors of a speech model for a 16 kHz signal.
 
     Features as the model was trained (``info.features``), spliced, normalised; a state model's
-    three outputs per phone are summed.
+    three outputs per phone are summed. ``warp``: a VTLN warp (``core.vtln``; 1 = none).
     """
     from core.activations import predict_proba
-    from core.features import FeatureError, extract, splice
+    from core.features import FeatureError, splice
 
     try:
-        feats = extract(np.asarray(signal, dtype=np.float32), info.features)
+        feats = _features(info, signal, warp)
     except FeatureError as exc:
         raise AlignError.wrap(exc) from None
     x = info.preprocess(splice(feats, info.features.context))
@@ -240,12 +240,19 @@ def phone_posteriors(net, info, signal: np.ndarray) -> np.ndarray:
     return post.astype(np.float32, copy=False)
 
 
-def network_inputs(info, signal: np.ndarray) -> np.ndarray:
-    """(n_frames, 35*C) float32 normalised spliced inputs of the model for a 16 kHz signal."""
-    from core.features import extract, splice
+def _features(info, signal: np.ndarray, warp: float) -> np.ndarray:
+    from core.features import extract
+    from core.vtln import filterbank_warp
 
-    feats = extract(np.asarray(signal, dtype=np.float32), info.features)
-    return info.preprocess(splice(feats, info.features.context))
+    return extract(np.asarray(signal, dtype=np.float32), info.features, warp=filterbank_warp(warp))
+
+
+def network_inputs(info, signal: np.ndarray, warp: float = 1.0) -> np.ndarray:
+    """(n_frames, 35*C) float32 normalised spliced inputs of the model for a 16 kHz signal
+    (``warp``: a VTLN warp, ``core.vtln``; 1 = none)."""
+    from core.features import splice
+
+    return info.preprocess(splice(_features(info, signal, warp), info.features.context))
 
 
 def frame_edges(n_frames: int, duration: float) -> np.ndarray:

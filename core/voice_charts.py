@@ -259,3 +259,27 @@ def student_densities(detail, values_a: np.ndarray, values_b: np.ndarray, label_
         # one line per key (Vega never wraps a title; one long line ran out of a narrow column)
         title=alt.Title([t.strip() for t in title.split("·")], fontSize=12, fontWeight="normal", anchor="start",
                         color="#555"))
+
+
+def warp_table(choice) -> pd.DataFrame:
+    """One row per VTLN warp tried (core.vtln.WarpChoice): warp, mean top posterior, chosen."""
+    return pd.DataFrame({
+        "warp": np.asarray(choice.warps, dtype=np.float64),
+        "confidence": np.asarray(choice.confidence, dtype=np.float64),
+        "chosen": [w == choice.warp for w in choice.warps],
+    })
+
+
+def warp_chart(choice, *, tr: Translate = english, width: int = 360, height: int = 180) -> alt.LayerChart:
+    """The network's mean top posterior under each VTLN warp, the chosen warp marked."""
+    table = warp_table(choice)
+    x = alt.X("warp:Q", title=tr("warp (× frequency read by each channel)"),
+              scale=alt.Scale(domain=[min(choice.warps), max(choice.warps)], nice=False, zero=False),
+              axis=alt.Axis(values=list(choice.warps), format=".2f", labelAngle=0))
+    y = alt.Y("confidence:Q", title=tr("mean top posterior"), scale=alt.Scale(zero=False))
+    tip = [alt.Tooltip("warp:Q", title=tr("warp"), format=".2f"),
+           alt.Tooltip("confidence:Q", title=tr("mean top posterior"), format=".3f")]
+    line = alt.Chart(table).mark_line(point=True, color="#4c78a8").encode(x=x, y=y, tooltip=tip)
+    best = alt.Chart(table[table["chosen"]]).mark_point(size=160, color="#d62728", filled=True).encode(
+        x=x, y=y, tooltip=tip)
+    return alt.layer(line, best).properties(width=width, height=height)

@@ -20,8 +20,8 @@ st.info(tr(
     "The network was trained on **synthetic speech** (Open JTalk), not on real speakers: on your voice its "
     "posteriors may be wrong. pocketsphinx has no Japanese model, so the alignment shown is the network's own "
     "(Viterbi on its posteriors, the transcript read by pyopenjtalk).") if japanese else tr(
-    "The network was trained on **synthetic voices** (Festival), not on real speakers: on your voice its "
-    "posteriors may be wrong. The figures below say how far to trust them — the share of frames where the "
+    "The network was trained on **synthetic voices** (Festival and flite: five speakers, one of them a woman), "
+    "not on real speakers: on your voice its posteriors may be wrong. The figures below say how far to trust them — the share of frames where the "
     "network's best phoneme agrees with the alignment by pocketsphinx (trained on real speech), and the mean "
     "posterior the network gives the aligned phoneme."))
 
@@ -50,11 +50,15 @@ except AudioError as exc:
     st.error(error_text(exc))
     st.stop()
 
-a = S.voice_analysis(cfg.model, key, x)
 st.audio(wav_bytes(x), format="audio/wav")
 text = st.text_input(tr("Transcript (Japanese text; leave empty to see only what the network decodes)") if japanese
                      else tr("Transcript (English words; leave empty to see only what the network decodes)"),
                      value=default_text, key=f"w_voice_text_{source}_{key}")
+vtln = st.toggle(tr("Normalise the vocal tract length (VTLN)"), value=True, key="w_voice_vtln", help=tr(
+    "Warps the frequency axis of your recording's features so that its formants fall where the training voices "
+    "had theirs. The warp (0.80–1.25) is the one under which the network is the most confident — no transcript "
+    "needed (core/vtln.py). It helps most with voices unlike the training ones, such as women's and children's."))
+a = S.voice_analysis(cfg.model, key, x, vtln)
 
 # --- alignment ---------------------------------------------------------------------------------
 alignments = {}
@@ -64,7 +68,7 @@ if text.strip() and japanese and latin_words(text):  # read letter by letter: al
                   "kanji.").format(words=", ".join(latin_words(text))))
 if text.strip() and japanese:
     try:
-        alignments["network"] = S.voice_alignment(cfg.model, key, x, text, "network")
+        alignments["network"] = S.voice_alignment(cfg.model, key, x, text, "network", vtln)
     except AlignError as exc:
         st.error(error_text(exc))
 elif text.strip():
@@ -74,7 +78,7 @@ elif text.strip():
         st.error(error_text(exc))
     if alignments:
         try:
-            alignments["network"] = S.voice_alignment(cfg.model, key, x, text, "network")
+            alignments["network"] = S.voice_alignment(cfg.model, key, x, text, "network", vtln)
         except AlignError as exc:
             st.warning(tr("The network's own alignment failed: {e}").format(e=error_text(exc)))
 
@@ -82,7 +86,10 @@ m1, m2, m3 = st.columns(3)
 m1.metric(tr("Duration"), f"{a.duration:.2f} s")
 if "pocketsphinx" in alignments:
     share, mean_p = agreement(a.posteriors, alignments["pocketsphinx"].phones, a.phones)
+    share0 = (agreement(S.voice_analysis(cfg.model, key, x).posteriors, alignments["pocketsphinx"].phones, a.phones)[0]
+              if a.warp != 1.0 else share)
     m2.metric(tr("Frames where the network agrees with pocketsphinx"), f"{share:.0%}",
+              delta=tr("{d} with VTLN").format(d=f"{share - share0:+.0%}") if a.warp != 1.0 else None,
               help=tr("Share of 10 ms frames whose most probable phoneme is the one pocketsphinx aligned there."))
     m3.metric(tr("Mean posterior of the aligned phoneme"), f"{mean_p:.2f}",
               help=tr("Average over all frames of the network's posterior for the phoneme pocketsphinx aligned."))
@@ -90,6 +97,22 @@ elif japanese:
     m2.caption(tr("No Japanese aligner independent of the network (pocketsphinx has no Japanese model)."))
 else:
     m2.caption(tr("Type the transcript to measure how far the network can be trusted on this recording."))
+
+if a.warp_choice is not None:
+    ch = a.warp_choice
+    st.caption(tr("VTLN: warp ×{w:.2f} — each filterbank channel reads your recording at {w:.2f} times its "
+                  "frequency: {what}. The network's mean top posterior: {c:.2f} (without VTLN {c0:.2f}).").format(
+        w=ch.warp, c=ch.best_confidence, c0=ch.confidence_at_one,
+        what=(tr("your formants lie about {p:.0%} higher than the training voices'").format(p=ch.warp - 1)
+              if ch.warp > 1 else tr("your formants lie about {p:.0%} lower than the training voices'").format(
+                  p=1 - ch.warp) if ch.warp < 1 else tr("no warp, your formants lie where the training voices' do"))))
+    with st.expander(tr("How the warp was chosen")):
+        st.altair_chart(vc.warp_chart(ch, tr=tr), key="voice_warp_chart")
+        st.caption(tr("For each warp, the features of the whole recording are computed again with the filterbank "
+                      "warped, and the network classifies every frame; the warp with the highest mean top "
+                      "posterior is kept. Everything below (posteriors, the network's alignment, the frame's "
+                      "gradient, the comparison with the corpus) uses these warped features; the spectrogram "
+                      "shows your recording unwarped."))
 
 # --- adapting to this voice (session only) -----------------------------------------------------
 with st.expander(tr("Adapt the network to your voice")):
@@ -174,7 +197,7 @@ chosen = st.selectbox(tr("Gradient of the posterior of"), options, key="w_voice_
                       format_func=lambda p: tr("the predicted phoneme (/{p}/)").format(p=best) if p == "predicted"
                       else f"/{p}/ ({a.posteriors[frame, a.phones.index(p)]:.2f})")
 phone = best if chosen == "predicted" else chosen
-window, grad = S.voice_window(cfg.model, key, x, frame, phone)
+window, grad = S.voice_window(cfg.model, key, x, frame, phone, a.warp)
 left, right = st.columns([3, 2])
 left.altair_chart(vc.window_chart(vc.window_table(window, grad, info.features),
                                   tr("d posterior(/{p}/) / d input, frame {f}").format(p=phone, f=frame), tr=tr),
@@ -201,7 +224,7 @@ if by is None:
                   "pocketsphinx's alignment."))
     S.report_repairs()
     st.stop()
-sf = S.voice_frames(cfg.model, key, x, alignments[by])
+sf = S.voice_frames(cfg.model, key, x, alignments[by], a.warp)
 counts = sf.counts()
 st.caption((tr("Frames (10 ms) of each phoneme in your recording, from the network's own alignment (pocketsphinx "
                "has no Japanese model; the network labels its own frames, so the comparison is optimistic): {c}")
@@ -240,7 +263,7 @@ with left:
         a=pa, b=pb, na=counts.get(pa, 0), nb=counts.get(pb, 0)))
 with right:
     try:
-        mine = S.voice_pair(cfg, key, (" ".join(text.split()), by), sf, pa, pb)
+        mine = S.voice_pair(cfg, key, (" ".join(text.split()), by, a.warp), sf, pa, pb)
     except CompareError as exc:
         st.info(error_text(exc))
     else:

@@ -43,7 +43,7 @@ def test_upload_align_download(tiny_models_dir, tmp_path):
         cursor = page.locator("[data-testid='stSlider'] [data-testid='stSliderThumbValue']").first
         before = cursor.inner_text()
         heading = page.locator("h3").filter(has_text="The frame at").first
-        pic = page.locator("[data-testid='stVegaLiteChart']").first.locator("svg.marks, canvas").first
+        pic = page.locator(".st-key-voice_chart [data-testid='stVegaLiteChart']").first.locator("svg.marks, canvas").first
         box = pic.bounding_box()
         page.mouse.click(box["x"] + 120, box["y"] + 80)  # left part of the spectrogram: near 0.1 s
         page.wait_for_function("(b) => !document.querySelector(\"[data-testid='stSliderThumbValue']\")"

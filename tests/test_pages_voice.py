@@ -108,6 +108,7 @@ def test_compare_with_the_corpus_draws_the_students_own_values(tiny_models):
     from core.align import align, network_inputs
     from core.audio import load_audio
     from core.voice_compare import student_frames
+    from core.vtln import choose_warp
 
     at = voice_page()
     shows_recording(at)
@@ -117,7 +118,10 @@ def test_compare_with_the_corpus_draws_the_students_own_values(tiny_models):
     # the same computation outside the page
     net, info = S.model("speech_en_mfbank")
     x = load_audio(SAMPLE.read_bytes())
-    sf = student_frames(network_inputs(info, x), align(x, "She sells sea shells on the sea shore.", "pocketsphinx", info=info).phones)
+    warp = choose_warp(net, info, [x]).warp  # VTLN is on by default
+    assert next(c.value for c in at.caption if c.value.startswith("VTLN: warp")).startswith(f"VTLN: warp ×{warp:.2f}")
+    sf = student_frames(network_inputs(info, x, warp=warp),
+                        align(x, "She sells sea shells on the sea shore.", "pocketsphinx", info=info).phones)
     assert f"/s/ {sf.count('s')}" in counts and f"/sh/ {sf.count('sh')}" in counts
     cfg = S.Settings("speech_en_mfbank", "all", "std", "posterior")
     table, _ = S.pair_data(cfg, "s", "sh", S.DEFAULT_BINS)
@@ -163,3 +167,34 @@ def test_adapt_to_this_voice_keeps_the_shared_model(tiny_models):
     fresh, _ = load_model(tiny_models / "speech_en_mfbank")
     for (name, a), (_, b) in zip(cached.state_dict().items(), fresh.state_dict().items(), strict=True):
         assert torch.equal(a, b), name
+
+
+def test_vtln_is_on_by_default_and_can_be_switched_off(tiny_models):
+    """With VTLN (the default) the page decodes the posteriors under the warp core.vtln chooses and
+    says which; switched off, the plain posteriors and no warp caption."""
+    import app_state as S
+    from core.align import decode, phone_posteriors
+    from core.audio import load_audio
+    from core.vtln import choose_warp
+
+    net, info = S.model("speech_en_mfbank")
+    x = load_audio(SAMPLE.read_bytes())
+    duration = len(x) / 16000
+
+    def decoded_caption(at: AppTest) -> str:
+        return next(c.value for c in at.caption if c.value.startswith("Decoded by the network"))
+
+    def seq(post) -> str:
+        return " ".join(d.segment.phone for d in decode(post, duration, info.phones) if d.segment.phone != "sil")
+
+    at = voice_page()
+    choice = choose_warp(net, info, [x])
+    assert at.toggle(key="w_voice_vtln").value is True
+    assert any(c.value.startswith(f"VTLN: warp ×{choice.warp:.2f}") for c in at.caption)
+    assert decoded_caption(at).endswith(seq(phone_posteriors(net, info, x, warp=choice.warp)))
+    warp_rows = next(d for d in _datasets(at) if "confidence" in d.columns)
+    np.testing.assert_allclose(warp_rows["confidence"], choice.confidence, rtol=1e-6)
+    at.toggle(key="w_voice_vtln").set_value(False).run()
+    shows_recording(at)
+    assert not any(c.value.startswith("VTLN: warp") for c in at.caption)
+    assert decoded_caption(at).endswith(seq(phone_posteriors(net, info, x)))
