@@ -174,6 +174,9 @@ AXIS_EXTENT = 58
 """Pixels kept for the y axis (labels and title) of every map and profile, so that plots stacked in
 one column line up."""
 
+SCI_LABEL = "datum.value == 0 ? '0' : format(datum.value, '.1e')"
+"""Axis labels in scientific notation with a plain 0 (not '0.0e+0')."""
+
 
 def _channel_axis(cfg: FeatureConfig, ext: Extent, title: str | None = None, tr: Translate = english) -> alt.Axis:
     """A y axis over channel indices labelled in Hz (MFBANK) or cepstral names (MFCC)."""
@@ -356,6 +359,12 @@ several decades, from 1e-7 to 1e-1 across models and outputs); probabilities and
 with 2 decimals; normalised inputs (z) with 2 decimals."""
 
 
+def nobreak(text: str) -> str:
+    """``text`` with its hyphens made non-breaking (U+2011), so that '1.96e-5' never wraps at the
+    exponent in a narrow column of Markdown."""
+    return text.replace("-", "\u2011")
+
+
 def fmt(value: float, quantity: str) -> str:
     """A number written as ``FORMATS[quantity]`` writes it (Python side, for captions and text)."""
     if quantity in ("importance", "product", "score"):
@@ -407,7 +416,7 @@ def spectral_profile(df: pd.DataFrame, cfg: FeatureConfig, value: str = "importa
         .encode(
             y=alt.Y("channel:Q", scale=alt.Scale(domain=[ext.channels[0] - 0.5, ext.channels[1] + 0.5], nice=False),
                     axis=alt.Axis(labels=False, ticks=False, title=None)),
-            x=alt.X(f"{value}:Q", title=tr("sum over time"), axis=alt.Axis(format=".1e", tickCount=2)),
+            x=alt.X(f"{value}:Q", title=tr("sum over time"), axis=alt.Axis(format=".1e", tickCount=2, labelExpr=SCI_LABEL)),
             tooltip=[alt.Tooltip("channel:Q", title=tr("channel")),
                      alt.Tooltip(f"{value}:Q", title=tr(value), format=FORMATS["importance"])],
         )
@@ -430,7 +439,8 @@ def temporal_profile(df: pd.DataFrame, cfg: FeatureConfig, value: str = "importa
             x=alt.X("offset_frames:Q", scale=alt.Scale(domain=[ext.time[0] - 0.5, ext.time[1] + 0.5], nice=False),
                     axis=_time_axis(cfg, ext, tr)),
             y=alt.Y(f"{value}:Q", title=tr("sum over channels"),
-                    axis=alt.Axis(format=".1e", tickCount=3, minExtent=AXIS_EXTENT, maxExtent=AXIS_EXTENT)),
+                    axis=alt.Axis(format=".1e", tickCount=3, labelExpr=SCI_LABEL, minExtent=AXIS_EXTENT,
+                                  maxExtent=AXIS_EXTENT)),
             tooltip=[alt.Tooltip("offset_frames:Q", title=tr("offset (frames)")),
                      alt.Tooltip(f"{value}:Q", title=tr(value), format=FORMATS["importance"])],
         )

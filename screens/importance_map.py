@@ -12,7 +12,7 @@ phones = S.phones_of(cfg.model)
 
 left, right = st.columns([2, 3])
 phone = S.phone_select(tr("Phoneme"), "phone", "phone", phones, "s", container=left)
-target = phone
+target, shown = phone, f"/{phone}/"  # the output's name, and how titles write it ("/s/ S2")
 if info.targets == "state":
     parts = ["all", "S1", "S2", "S3"]
     S.choice("map_part", "part", S.one_of(parts), "all", widget="w_map_part")
@@ -20,6 +20,7 @@ if info.targets == "state":
                        format_func=lambda s: tr("whole phoneme") if s == "all" else s)
     S.put("map_part", part, "part")
     target = phone if part == "all" else f"{phone}_{part}"
+    shown = f"/{phone}/" if part == "all" else f"/{phone}/ {part}"
 
 view = S.view_controls(fc, "map")
 table, n_frames = S.map_data(cfg, target, phone)
@@ -33,12 +34,12 @@ colour_text = {
     "none": tr("one colour"),
 }[view.colour].format(p=phone)
 st.caption(tr(
-    "Square area ∝ {stat} for output /{t}/ ({out}), over {n:,} validation frames ({set}); {colour}. "
+    "Square area ∝ {stat} for output {t} ({out}), over {n:,} validation frames ({set}); {colour}. "
     "Hover a square for its values. The ranges zoom the map; filtering keeps every square's size and colour."
-).format(stat=tr(S.STAT_LABELS[cfg.stat]), t=target, out=tr(S.OUTPUT_LABELS[cfg.output]), n=n_frames,
+).format(stat=tr(S.STAT_LABELS[cfg.stat]), t=shown, out=tr(S.OUTPUT_LABELS[cfg.output]), n=n_frames,
          set=tr(S.SAMPLE_SETS[cfg.sample_set]), colour=colour_text), help=tr(S.HELP["stat"]) + " " + tr(S.HELP["z"]))
 
-square = charts.importance_map(cells, fc, view.scale, title=f"/{target}/", whole=table,
+square = charts.importance_map(cells, fc, view.scale, title=shown, whole=table,
                                colour=view.colour,
                                contrast=view.contrast, extent=view.extent, tr=tr)
 map_col, profile_col = st.columns([4, 1])

@@ -61,8 +61,10 @@ with detail_col:
         "- overlap **ε = {eps}**, **p_e = {pe}** (0 same, 1 disjoint)\n"
         "- importance /{a}/ = {ia}, /{b}/ = {ib}\n- product {ip}, score {sc}"
     ).format(eps=charts.fmt(detail.eps, "p"), pe=charts.fmt(detail.p_e, "p"), a=a, b=b,
-             ia=charts.fmt(row.importance_a, "importance"), ib=charts.fmt(row.importance_b, "importance"),
-             ip=charts.fmt(row.importance_pair, "product"), sc=charts.fmt(row.score, "score")),
+             ia=charts.nobreak(charts.fmt(row.importance_a, "importance")),
+             ib=charts.nobreak(charts.fmt(row.importance_b, "importance")),
+             ip=charts.nobreak(charts.fmt(row.importance_pair, "product")),
+             sc=charts.nobreak(charts.fmt(row.score, "score"))),
         help=tr(S.HELP["p_e"]))
     st.altair_chart(charts.drawn_unvalidated(charts.density_chart(detail.centres, detail.p_a, detail.p_b, a, b,
                                                                   tr("input value (normalised z)"), tr=tr)),

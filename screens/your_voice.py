@@ -57,7 +57,7 @@ text = st.text_input(tr("Transcript (Japanese text; leave empty to see only what
 vtln = st.toggle(tr("Normalise the vocal tract length (VTLN)"), value=True, key="w_voice_vtln", help=tr(
     "Warps the frequency axis of your recording's features so that its formants fall where the training voices "
     "had theirs. The warp (0.80–1.25) is the one under which the network is the most confident — no transcript "
-    "needed (core/vtln.py). It helps most with voices unlike the training ones, such as women's and children's."))
+    "needed. It helps most with voices unlike the training ones, such as women's and children's."))
 a = S.voice_analysis(cfg.model, key, x, vtln)
 
 # --- alignment ---------------------------------------------------------------------------------

@@ -66,6 +66,7 @@ NAMES = {
     "fc1",
     "fc2",
     "CNN",
+    "VTLN",
     "Language",
     "English",  # the switch's own label is bilingual, its options each in their language
 }

@@ -127,9 +127,10 @@ def test_your_voice_compares_with_the_corpus_on_the_networks_alignment_with_the_
     says so, and the ticks are the recording's values over those frames."""
     import app_state as S
     from core import charts
-    from core.align import align, network_inputs
+    from core.align import align, network_inputs, phone_posteriors
     from core.audio import load_audio
     from core.voice_compare import student_frames
+    from core.vtln import choose_warp
     from tests.test_pages_voice import _datasets
 
     at = voice_page()
@@ -142,8 +143,10 @@ def test_your_voice_compares_with_the_corpus_on_the_networks_alignment_with_the_
     text = at.text_input[0].value
     net, info = S.model(JA)
     x = load_audio(Path(S.voice_sample_path(name)).read_bytes())
-    sf = student_frames(network_inputs(info, x), align(x, " ".join(text.split()), "network", info=info, net=net).phones,
-                        info.phone_set)
+    warp = choose_warp(net, info, [x]).warp  # the page's VTLN, on by default
+    post = phone_posteriors(net, info, x, warp=warp)
+    sf = student_frames(network_inputs(info, x, warp=warp),
+                        align(x, " ".join(text.split()), "network", info=info, posteriors=post).phones, info.phone_set)
     pa = at.selectbox(key=next(s.key for s in at.selectbox if s.key.startswith("w_vcmp_a_"))).value
     pb = at.selectbox(key=next(s.key for s in at.selectbox if s.key.startswith("w_vcmp_b_"))).value
     assert f"/{pa}/ {sf.count(pa)}" in counts and f"/{pb}/ {sf.count(pb)}" in counts
