@@ -84,3 +84,67 @@ def pick(warps: Sequence[float], confidence: Sequence[float]) -> float:
     """The warp with the highest confidence; of equal ones (to 1e-9), the nearest to 1."""
     best = max(range(len(warps)), key=lambda i: (round(float(confidence[i]), 9), -abs(math.log(warps[i]))))
     return float(warps[best])
+
+
+@dataclass(frozen=True)
+class VoiceWarps:
+    """One voice's frames of a labelled corpus classified under every warp: ``hits`` (T, W) whether
+    the top phone is the label, ``tops`` (T, W) the top posterior, ``frame_utt`` (T,) the utterance
+    of each frame (0..n-1 in corpus order)."""
+
+    voice: str
+    warps: tuple[float, ...]
+    hits: np.ndarray
+    tops: np.ndarray
+    frame_utt: np.ndarray
+
+    def accuracy(self, warp: float = 1.0) -> float:
+        return float(self.hits[:, self.warps.index(warp)].mean())
+
+    @property
+    def chosen(self) -> float:
+        """The warp chosen without labels over all of the voice's frames."""
+        return pick(self.warps, self.tops.mean(0))
+
+    @property
+    def best(self) -> float:
+        """The most accurate warp (uses the labels: for comparison only)."""
+        return self.warps[int(np.argmax(self.hits.mean(0)))]
+
+    def per_utterance(self) -> tuple[float, dict[float, int]]:
+        """Accuracy when each utterance gets its own label-free warp (what the Your voice page does
+        with one recording), and how many utterances got each warp."""
+        right, counts = 0, {}
+        for u in np.unique(self.frame_utt):
+            m = self.frame_utt == u
+            a = pick(self.warps, self.tops[m].mean(0))
+            right += int(self.hits[m, self.warps.index(a)].sum())
+            counts[a] = counts.get(a, 0) + 1
+        return right / len(self.hits), dict(sorted(counts.items()))
+
+
+def voice_warps(net, info, corpus_dir, voice: str, warps: Sequence[float] = WARPS) -> VoiceWarps:
+    """``VoiceWarps`` of ``voice`` in a corpus folder (``core.corpus``): every utterance's audio is
+    read from its WAV file, as a user's recording is, and classified under each warp
+    (``core.align.phone_posteriors``); the labels come from the corpus."""
+    from pathlib import Path
+
+    from core.align import phone_posteriors
+    from core.audio import load_audio
+    from core.corpus import load_corpus
+    from core.train import voice_utterances
+
+    warps = tuple(float(a) for a in warps)
+    frames = load_corpus(corpus_dir, info.features)
+    ends = np.append(np.asarray(frames.utt_starts)[1:], len(frames.labels))
+    hits, tops, utt = [], [], []
+    for i, u in enumerate(voice_utterances(frames, [voice])):
+        y = np.asarray(frames.labels[frames.utt_starts[u] : ends[u]], dtype=np.int64)
+        x = load_audio(Path(corpus_dir) / f"{frames.utt_ids[u]}.wav", max_seconds=float("inf"))
+        post = np.stack([phone_posteriors(net, info, x, warp=a) for a in warps], 1)  # (T, W, P)
+        if len(post) != len(y):
+            raise ValueError(f"{frames.utt_ids[u]}: {len(post)} frames from its audio, {len(y)} labels")
+        hits.append(post.argmax(2) == y[:, None])
+        tops.append(post.max(2))
+        utt.append(np.full(len(y), i, dtype=np.int32))
+    return VoiceWarps(voice, warps, np.concatenate(hits), np.concatenate(tops), np.concatenate(utt))

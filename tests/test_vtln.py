@@ -21,14 +21,19 @@ CFG = FeatureConfig()
 
 
 @pytest.fixture(scope="module")
-def tiny():
-    """A tiny model trained on a voice with formants x1.0 and x0.95; an unheard one at x1.25."""
+def trained():
     rng = np.random.default_rng(1)
     heard = [_utterance(w, 1.0, rng) for w in (1.0, 0.95) * 10]
-    res = train_speech(
+    return train_speech(
         _Frames(heard, ["a", "b"] * 10),
         SpeechTrainConfig(width=32, layers=2, activation="relu", epochs=4, batch_size=64, lr=3e-3),
-    )
+    ), rng
+
+
+@pytest.fixture(scope="module")
+def tiny(trained):
+    """A tiny model trained on a voice with formants x1.0 and x0.95; an unheard one at x1.25."""
+    res, rng = trained
     info = ModelInfo(
         name="tiny", kind="speech", arch=res.model.arch(), features=CFG, labels=tuple(res.meta["labels"]),
         targets="phone", normalizer=res.meta["normalizer"], metrics={}, data={}, validation=None,
@@ -116,3 +121,50 @@ def test_lhuc_adaptation_changes_only_the_layers_after_hidden_ones(tiny):
     assert rep.n_parameters == 2 * 32
     changed = {k for k, v in new.state_dict().items() if not torch.equal(v, net.state_dict()[k])}
     assert changed <= {"linears.1.weight", "linears.2.weight"}
+
+
+def test_evaluate_vtln_on_a_corpus_per_voice(trained, tmp_path, capsys):
+    """`evaluate --corpus DIR --vtln`: per voice, the warp chosen over its utterances and the
+    accuracies, equal to a computation by hand from the WAV files and labels."""
+    import csv
+    import json
+
+    import soundfile as sf
+
+    from core.cli import main
+    from core.models import load_model, save_model
+    from core.phones import read_lab, write_lab
+
+    res, _ = trained
+    save_model(res.model, tmp_path / "m", res.meta)
+    rng = np.random.default_rng(7)
+    corpus, rows = tmp_path / "corpus", []
+    corpus.mkdir()
+    for i, (voice, w) in enumerate([("same", 1.0)] * 3 + [("higher", 1.25)] * 4):
+        audio, segs = _utterance(w, 1.0, rng)
+        sf.write(corpus / f"u{i}.wav", audio, SR, subtype="PCM_16")
+        write_lab(corpus / f"u{i}.lab", segs)
+        rows.append({"id": f"u{i}", "voice": voice, "text": "-", "seconds": f"{len(audio) / SR:.3f}"})
+    with open(corpus / "manifest.csv", "w", newline="", encoding="utf-8") as fh:
+        out = csv.DictWriter(fh, fieldnames=["id", "voice", "text", "seconds"])
+        out.writeheader()
+        out.writerows(rows)
+    assert main(["evaluate", str(tmp_path / "m"), "--corpus", str(corpus), "--vtln", "--json"]) == 0
+    got = json.loads(capsys.readouterr().out)["voices"]
+    assert set(got) == {"same", "higher"}
+    net, info = load_model(tmp_path / "m")
+    for voice, ids in (("same", range(3)), ("higher", range(3, 7))):
+        audio = [sf.read(corpus / f"u{i}.wav", dtype="float32")[0] for i in ids]
+        assert got[voice]["warp"] == choose_warp(net, info, audio).warp
+        right = total = 0
+        for i, x in zip(ids, audio, strict=True):
+            pred = phone_posteriors(net, info, x, warp=got[voice]["warp"]).argmax(1)
+            y = frame_labels(read_lab(corpus / f"u{i}.lab"), len(pred))
+            right, total = right + int((pred == y).sum()), total + len(y)
+        assert got[voice]["accuracy_vtln"] == pytest.approx(right / total, abs=1e-4)
+        assert got[voice]["frames"] == total
+    assert got["higher"]["warp"] >= 1.15 and abs(got["same"]["warp"] - 1.0) <= 0.1
+    assert got["higher"]["accuracy_vtln"] > got["higher"]["accuracy"]
+    # without --corpus: one clear message
+    assert main(["evaluate", str(tmp_path / "m"), "--vtln"]) != 0
+    assert "--vtln needs" in capsys.readouterr().err

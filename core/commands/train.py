@@ -138,9 +138,36 @@ def _cmd_train_digits(args: argparse.Namespace) -> int:
     return 0
 
 
+def _evaluate_vtln(args: argparse.Namespace, model, info) -> int:
+    """``evaluate --corpus DIR --vtln``: per voice, accuracy without a warp and with the warp chosen
+    without labels over the voice's utterances (core.vtln)."""
+    from core.corpus import read_manifest
+    from core.vtln import voice_warps
+
+    voices = _split_list(args.voices) or sorted({r["voice"] for r in read_manifest(Path(args.corpus))})
+    rows = {}
+    for v in voices:
+        vw = voice_warps(model, info, args.corpus, v)
+        per_utt, _ = vw.per_utterance()
+        rows[v] = {"frames": int(len(vw.hits)), "accuracy": round(vw.accuracy(1.0), 4), "warp": vw.chosen,
+                   "accuracy_vtln": round(vw.accuracy(vw.chosen), 4), "accuracy_vtln_per_utterance": round(per_utt, 4)}
+    if args.json:
+        print(json.dumps({"model": info.name, "corpus": args.corpus, "voices": rows}, indent=1))
+        return 0
+    print(f"{info.name} on {args.corpus}, VTLN (the warp with the highest mean top posterior, no labels):")
+    for v, r in rows.items():
+        print(f"  {v:>12}  {r['frames']:>7} frames  accuracy {r['accuracy']:.4f}  warp {r['warp']:.2f} -> "
+              f"{r['accuracy_vtln']:.4f}  (a warp per utterance: {r['accuracy_vtln_per_utterance']:.4f})")
+    return 0
+
+
 def _cmd_evaluate(args: argparse.Namespace) -> int:
     _set_threads(args.threads)
     model, info = load_model(args.model)
+    if args.vtln:
+        if not args.corpus or info.kind != "speech":
+            raise TrainError("--vtln needs a speech model and --corpus (it reads the corpus's audio).")
+        return _evaluate_vtln(args, model, info)
     data = None
     if args.corpus:
         if info.kind != "speech":
@@ -249,6 +276,8 @@ def add_cli(subparsers: argparse._SubParsersAction) -> None:
     g.add_argument("--validation", action="store_true", help="the model's validation set (default)")
     e.add_argument("--voices", help="only these voices (comma-separated)")
     e.add_argument("--json", action="store_true", help="print JSON")
+    e.add_argument("--vtln", action="store_true",
+                   help="with --corpus: per voice, also the accuracy under the warp chosen without labels")
     e.add_argument("--threads", type=positive_int, default=2)
     e.set_defaults(func=_cmd_evaluate)
 
