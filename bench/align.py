@@ -14,7 +14,9 @@ alignment has loaded CMUdict and pocketsphinx's acoustic model: each pocketsphin
 builds its own decoder, 10-30 ms, inside the timed call; the network aligner's time includes
 computing the posteriors). The top-level keys repeat the default aligner's figures. ``posteriors_s_per_10s``:
 features + spliced network posteriors per 10 s of audio (what the page needs before drawing);
-``load_avg_1min``: how busy the 2-core machine was (figures vary with it).
+``vtln_s_per_10s``: choosing a recording's VTLN warp (``core.vtln.choose_warp``: features and
+posteriors under 10 warps; what the Your voice page adds with VTLN on), ``vtln_warps`` the warps
+chosen (the voices are training voices: near 1); ``load_avg_1min``: how busy the 2-core machine was (figures vary with it).
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ from core.audio import SAMPLE_RATE, load_audio  # noqa: E402
 from core.corpus import synthesize_texts  # noqa: E402
 from core.models import load_model  # noqa: E402
 from core.phones import read_lab  # noqa: E402
+from core.vtln import choose_warp  # noqa: E402
 
 SENTENCES = (
     "The birch canoe slid on the smooth planks.",
@@ -65,8 +68,13 @@ def run(model: str, keep: Path | None) -> dict:
     for x, _, _ in data:
         A.phone_posteriors(net, info, x)
     post_s = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    warps = [choose_warp(net, info, [x]).warp for x, _, _ in data]
+    vtln_s = time.perf_counter() - t0
     out: dict = {"model": model, "utterances": len(data), "audio_s": round(audio_s, 2),
-                 "posteriors_s_per_10s": round(post_s / audio_s * 10, 4), "aligners": {}}
+                 "posteriors_s_per_10s": round(post_s / audio_s * 10, 4),
+                 "vtln_s_per_10s": round(vtln_s / audio_s * 10, 4),
+                 "vtln_warps": {str(a): warps.count(a) for a in sorted(set(warps))}, "aligners": {}}
     for name in A.ALIGNERS:
         errs, n_bound, spent = [], 0, 0.0
         for x, text, ref in data:

@@ -75,7 +75,7 @@ def test_choice_is_the_most_confident_warp_and_helps_an_unheard_voice(tiny):
             k = np.clip(np.arange(len(feats))[:, None] + np.arange(-17, 18), 0, len(feats) - 1)
             z = torch.from_numpy(info.preprocess(feats[k].reshape(len(feats), -1)))
             with torch.no_grad():
-                tops.append(torch.softmax(net(z), 1).max(1).values.numpy())
+                tops.append(torch.softmax(net(z), 1).max(1).values.numpy()[::3])  # every third frame
             np.testing.assert_allclose(network_inputs(info, x, warp=a), z.numpy(), atol=1e-6)
         assert conf == pytest.approx(float(np.concatenate(tops).mean()), abs=1e-5)
     assert got.warp == max(got.warps, key=lambda a: got.confidence[got.warps.index(a)])
