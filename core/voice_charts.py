@@ -270,13 +270,13 @@ def warp_table(choice) -> pd.DataFrame:
     })
 
 
-def warp_chart(choice, *, tr: Translate = english, width: int = 360, height: int = 180) -> alt.LayerChart:
+def warp_chart(choice, *, tr: Translate = english, width: int = 360, height: int = 220) -> alt.LayerChart:
     """The network's mean top posterior under each VTLN warp, the chosen warp marked."""
     table = warp_table(choice)
     x = alt.X("warp:Q", title=tr("warp (× frequency read by each channel)"),
               scale=alt.Scale(domain=[min(choice.warps), max(choice.warps)], nice=False, zero=False),
               axis=alt.Axis(values=list(choice.warps), format=".2f", labelAngle=0))
-    y = alt.Y("confidence:Q", title=tr("mean top posterior"), scale=alt.Scale(zero=False))
+    y = alt.Y("confidence:Q", title=tr("mean top posterior"), scale=alt.Scale(zero=False), axis=alt.Axis(titleLimit=220))
     tip = [alt.Tooltip("warp:Q", title=tr("warp"), format=".2f"),
            alt.Tooltip("confidence:Q", title=tr("mean top posterior"), format=".3f")]
     line = alt.Chart(table).mark_line(point=True, color="#4c78a8").encode(x=x, y=y, tooltip=tip)
