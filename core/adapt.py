@@ -71,6 +71,15 @@ LABEL_TOLERANCE_S = 0.05
 WARP_FRAMES = 1500
 WARPS: tuple[float, ...] = (0.8, 0.85, 0.9, 0.95, 1.0, 1.05, 1.1, 1.15, 1.2, 1.25)
 PARTS: tuple[str, ...] = ("input", "output", "lhuc", "biases", "first", "all")
+PART_NAMES: dict[str, str] = {
+    "input": N_("input map"),
+    "output": N_("last layer"),
+    "lhuc": N_("hidden-unit scales"),
+    "biases": N_("biases"),
+    "first": N_("first layer"),
+    "all": N_("all weights"),
+}
+"""How the report names each part (translated by the caller's ``tr``)."""
 Labels = np.ndarray | Sequence[Segment]
 Recording = tuple[np.ndarray, Labels]
 
@@ -127,17 +136,18 @@ class AdaptReport:
     def line(self, tr: Translate = english) -> str:
         """One line of figures (``tr``: the interface language, default English)."""
         check = (
-            tr("check recordings ({n}, {f} frames): {b:.3f} -> {a:.3f}").format(
+            tr("check recordings: {n} ({f} frames), frame accuracy {b:.3f} → {a:.3f}").format(
                 n=self.check_recordings, f=self.check_frames, b=self.check_before, a=self.check_after
             )
             if self.check_recordings
             else tr("no check recordings")
         )
         return tr(
-            "adapted {parts} ({n} numbers) on {r} recordings ({f} frames): {b:.3f} -> {a:.3f}; {check}; "
-            "warp {w:g}, kept epoch {e} of {t}, {s:.1f} s"
+            "adapted {parts} ({n:,} numbers); recordings fitted: {r} ({f} frames), frame accuracy on them "
+            "{b:.3f} → {a:.3f}; {check}; starting warp {w:g} (chosen with the labels), kept epoch {e} of {t}, "
+            "{s:.1f} s"
         ).format(
-            parts="+".join(self.parts),
+            parts=" + ".join(tr(PART_NAMES.get(p, p)) for p in self.parts),
             n=self.n_parameters,
             r=self.fit_recordings,
             f=self.fit_frames,

@@ -576,5 +576,5 @@ def density_chart(
                  alt.Tooltip("density:Q", title=tr("density"), format=".3f")],
     )
     return alt.layer(shade, lines).properties(
-        width="container", height=height, autosize=FIT_X,
+        width="container", height=height, autosize=FIT_X, padding={"left": 6, "top": 5, "right": 5, "bottom": 5},
         title=alt.Title(tr("grey area = overlap ε"), fontSize=12, fontWeight="normal", anchor="start", color="#555"))

@@ -141,11 +141,11 @@ def posterior_chart(table: pd.DataFrame, duration: float, *, cursor: float | Non
     chart = alt.Chart(table).mark_rect().encode(
         x=_time_x(duration, labels=False), x2="t1:Q",
         y=alt.Y("phone:N", sort=order, axis=_y_axis(tr("phoneme"))),
-        color=alt.Color("posterior:Q", scale=alt.Scale(scheme="greys", domain=[0, 1]),
-                        legend=alt.Legend(title=tr("posterior"), orient="right")),
+        color=alt.Color("posterior:Q", scale=alt.Scale(scheme="greys", domain=[0, 1]), legend=None),
         tooltip=[alt.Tooltip("t0:Q", title=tr("time (s)"), format=".2f"), alt.Tooltip("phone:N", title=tr("phoneme")),
                  alt.Tooltip("posterior:Q", title=tr("posterior"), format=".2f")],
-    ).properties(height=max(120, 12 * len(order)), title=tr("network posteriors (phonemes reaching 0.3)"))
+    ).properties(height=max(120, 12 * len(order)),
+                 title=tr("network posteriors (phonemes reaching 0.3; white 0, black 1)"))
     return _with_cursor(chart, cursor)
 
 
@@ -154,9 +154,11 @@ LABEL_PX_PER_CHAR = 7.0
 per character, plus 4 px)."""
 
 
-STACK_WIDTH = 740
-"""Width in px of the stacked time panels (``stacked``): with the axis and the posterior legend, the
-whole fits the main column of a 1400 px screen with the sidebar open (in Japanese too)."""
+STACK_WIDTH = 455
+"""Width in px of the stacked time panels (``stacked``): with the 70 px axis (no legend: the
+posterior panel's title gives its scale) the whole fits the main column of a 1024 px screen with
+the sidebar open (564 px; in Japanese too). Streamlit's ``width="stretch"`` would set every panel
+to the column's width and push the axes out of it."""
 
 
 def tracks_table(tracks: Mapping[str, Sequence[Segment]], duration: float | None = None,

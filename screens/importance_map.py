@@ -16,7 +16,7 @@ target, shown = phone, f"/{phone}/"  # the output's name, and how titles write i
 if info.targets == "state":
     parts = ["all", "S1", "S2", "S3"]
     S.choice("map_part", "part", S.one_of(parts), "all", widget="w_map_part")
-    part = right.radio(tr("Output"), parts, horizontal=True, **S.widget_args("map_part", "part"),
+    part = right.radio(tr("State of the phoneme"), parts, horizontal=True, **S.widget_args("map_part", "part"),
                        format_func=lambda s: tr("whole phoneme") if s == "all" else s)
     S.put("map_part", part, "part")
     target = phone if part == "all" else f"{phone}_{part}"

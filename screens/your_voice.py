@@ -14,6 +14,11 @@ from core.readings_ja import latin_words
 from core.voice_compare import CompareError
 from i18n import error_text, tr
 
+# Below this gain in mean top posterior the page calls the warp uncertain (noise and voices like the
+# training ones gain 0.00-0.01; a voice with formants 20 % higher gains about 0.06). A comment, not a
+# docstring: Streamlit would write a bare string onto the page.
+VTLN_CLEAR_GAIN = 0.01
+
 cfg, info = S.page_start("Your voice")
 japanese = info.phone_set.name == "ja"  # pocketsphinx has no Japanese model: the network aligns alone
 st.info(tr(
@@ -86,33 +91,44 @@ m1, m2, m3 = st.columns(3)
 m1.metric(tr("Duration"), f"{a.duration:.2f} s")
 if "pocketsphinx" in alignments:
     share, mean_p = agreement(a.posteriors, alignments["pocketsphinx"].phones, a.phones)
-    share0 = (agreement(S.voice_analysis(cfg.model, key, x).posteriors, alignments["pocketsphinx"].phones, a.phones)[0]
-              if a.warp != 1.0 else share)
-    m2.metric(tr("Frames where the network agrees with pocketsphinx"), f"{share:.0%}",
-              delta=tr("{d} with VTLN").format(d=f"{share - share0:+.0%}") if a.warp != 1.0 else None,
+    share0, mean_p0 = (agreement(S.voice_analysis(cfg.model, key, x).posteriors, alignments["pocketsphinx"].phones,
+                                 a.phones) if a.warp != 1.0 else (share, mean_p))
+    m2.metric(tr("Agreement with pocketsphinx"), f"{share:.0%}",
+              delta=tr("{d} points with VTLN").format(d=f"{100 * (share - share0):+.0f}") if a.warp != 1.0 else None,
               help=tr("Share of 10 ms frames whose most probable phoneme is the one pocketsphinx aligned there."))
-    m3.metric(tr("Mean posterior of the aligned phoneme"), f"{mean_p:.2f}",
+    m3.metric(tr("Aligned phoneme's posterior"), f"{mean_p:.2f}",
+              delta=tr("{d} with VTLN").format(d=f"{mean_p - mean_p0:+.2f}") if a.warp != 1.0 else None,
               help=tr("Average over all frames of the network's posterior for the phoneme pocketsphinx aligned."))
 elif japanese:
     m2.caption(tr("No Japanese aligner independent of the network (pocketsphinx has no Japanese model)."))
 else:
     m2.caption(tr("Type the transcript to measure how far the network can be trusted on this recording."))
 
-if a.warp_choice is not None:
-    ch = a.warp_choice
+ch = a.warp_choice
+if ch is None:  # the same elements either way, so that switching VTLN keeps the expanders below as they were
+    st.caption(tr("VTLN off: the network reads your recording as it is."))
+else:
+    gain = ch.best_confidence - ch.confidence_at_one
     st.caption(tr("VTLN: warp ×{w:.2f} — each filterbank channel reads your recording at {w:.2f} times its "
-                  "frequency: {what}. The network's mean top posterior: {c:.2f} (without VTLN {c0:.2f}).").format(
+                  "frequency, {what}. The network's confidence (mean top posterior) {c0:.2f} → {c:.2f}.").format(
         w=ch.warp, c=ch.best_confidence, c0=ch.confidence_at_one,
-        what=(tr("your formants lie about {p:.0%} higher than the training voices'").format(p=ch.warp - 1)
-              if ch.warp > 1 else tr("your formants lie about {p:.0%} lower than the training voices'").format(
-                  p=1 - ch.warp) if ch.warp < 1 else tr("no warp, your formants lie where the training voices' do"))))
-    with st.expander(tr("How the warp was chosen")):
+        what=(tr("as for formants about {p:.0%} higher than the training voices'").format(p=ch.warp - 1)
+              if ch.warp > 1 else tr("as for formants about {p:.0%} lower than the training voices'").format(
+                  p=1 - ch.warp) if ch.warp < 1 else tr("i.e. no warp: the training voices' frequencies")))
+        + ("" if ch.warp == 1.0 or gain >= VTLN_CLEAR_GAIN else " " + tr(
+            "A small gain: the network is almost as confident without the warp, so this estimate of your "
+            "vocal tract is uncertain.")))
+with st.expander(tr("How the warp was chosen")):
+    if ch is None:
+        st.caption(tr("Switch VTLN on to see the network's confidence under each warp."))
+    else:
         st.altair_chart(vc.warp_chart(ch, tr=tr), key="voice_warp_chart")
         st.caption(tr("For each warp, the features of the whole recording are computed again with the filterbank "
-                      "warped, and the network classifies every frame; the warp with the highest mean top "
+                      "warped, and the network classifies every third frame; the warp with the highest mean top "
                       "posterior is kept. Everything below (posteriors, the network's alignment, the frame's "
                       "gradient, the comparison with the corpus) uses these warped features; the spectrogram "
-                      "shows your recording unwarped."))
+                      "shows your recording unwarped; the adaptation below chooses its own starting warp with "
+                      "the transcript's labels."))
 
 # --- adapting to this voice (session only) -----------------------------------------------------
 with st.expander(tr("Adapt the network to your voice")):
@@ -123,11 +139,17 @@ with st.expander(tr("Adapt the network to your voice")):
         "with their transcripts, then adapt; figures measured on a recording the copy was adapted on are "
         "optimistic."))
     chosen = S.voice_adaptation_set()
+    # the labels: pocketsphinx's alignment; Japanese has none but the network's own forced alignment
+    labels_by = "pocketsphinx" if "pocketsphinx" in alignments else ("network" if japanese and "network" in alignments
+                                                                    else None)
+    if labels_by == "network":
+        st.caption(tr("Japanese: the labels are the network's own alignment of your transcript (pocketsphinx has "
+                      "no Japanese model): the copy learns from labels its original made, so expect less."))
     b1, b2, b3 = st.columns(3)
-    if "pocketsphinx" in alignments:
+    if labels_by is not None:
         b1.button(tr("Add this recording"), disabled=key in chosen, key="voice_adapt_add",
                   on_click=S.voice_add_for_adaptation,
-                  args=(key, x, tuple(alignments["pocketsphinx"].phones), " ".join(text.split())[:40]))
+                  args=(key, x, tuple(alignments[labels_by].phones), " ".join(text.split())[:40]))
     else:
         b1.caption(tr("Type the transcript first: adaptation needs the alignment."))
     b3.button(tr("Clear"), key="voice_adapt_clear", on_click=S.voice_clear_adaptation, disabled=not chosen)
@@ -145,7 +167,8 @@ with st.expander(tr("Adapt the network to your voice")):
         if "pocketsphinx" in alignments:
             share2, mean2 = agreement(post2, alignments["pocketsphinx"].phones, a.phones)
             n1, n2, n3 = st.columns(3)
-            n1.metric(tr("Agreement after adapting"), f"{share2:.0%}", f"{share2 - share:+.0%}")
+            n1.metric(tr("Agreement after adapting"), f"{share2:.0%}",
+                      tr("{d} points").format(d=f"{100 * (share2 - share):+.0f}"))
             n2.metric(tr("Mean posterior after adapting"), f"{mean2:.2f}", f"{mean2 - mean_p:+.2f}")
             n3.caption(tr("This recording was one of those adapted on: optimistic.") if key in chosen else
                        tr("This recording was not adapted on: a fair test."))
@@ -209,7 +232,7 @@ centre = int(round((frame * 0.01 + 0.0125) * SAMPLE_RATE))
 half = int(0.175 * SAMPLE_RATE)
 right.caption(tr("The 350 ms the network sees for this frame (its 35-frame input window):"))
 right.audio(wav_bytes(x[max(0, centre - half): centre + half]), format="audio/wav")
-right.download_button(tr("Input window and gradient (CSV)"),
+right.download_button(tr("Window and gradient (CSV)"),
                       vc.window_table(window, grad, info.features).to_csv(index=False).encode(),
                       file_name=f"window_{frame}_{phone}.csv", mime="text/csv")
 
@@ -251,7 +274,9 @@ channel = c4.select_slider(tr("Channel"), list(range(fc.n_channels)), value=int(
                            format_func=lambda c: corpus_table.channel_name.iloc[c], key=f"w_vcmp_ch_{key}_{pa}_{pb}")
 row = charts.cell_row(corpus_table, (offset, channel))
 st.caption(tr("The input starts at the corpus's top cell by score for /{a}/ vs /{b}/ ({ms:+.0f} ms, {name}); "
-              "move the sliders to look at another.").format(a=pa, b=pb, ms=top.offset_ms, name=top.channel_name))
+              "move the sliders to look at another.").format(a=pa, b=pb, ms=top.offset_ms, name=top.channel_name)
+           + ("" if a.warp == 1.0 else " " + tr("With VTLN ×{w:.2f}, a channel named f Hz read your recording at about "
+                                                "{w:.2f} × f.").format(w=a.warp)))
 left, right = st.columns(2)
 with left:
     detail = S.voice_corpus_detail(cfg, pa, pb, int(row["input"]))

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from core.phones import read_textgrid
-from tests.browser import browser_page, streamlit_server, wait_ready
+from tests.browser import CHART_OVERFLOW, browser_page, streamlit_server, wait_ready
 
 SAMPLE = Path(__file__).resolve().parents[1] / "assets" / "samples" / "she_sells.wav"
 
@@ -28,7 +28,7 @@ def test_upload_align_download(tiny_models_dir, tmp_path):
         wait_ready(page)
         page.get_by_label("Transcript", exact=False).fill("She sells sea shells on the sea shore")
         page.keyboard.press("Enter")
-        page.get_by_text("Frames where the network agrees with pocketsphinx").wait_for(timeout=60000)
+        page.get_by_text("Agreement with pocketsphinx").wait_for(timeout=60000)
         wait_ready(page)
         assert page.locator("[data-testid='stException']").count() == 0
         assert page.locator("[data-testid='stVegaLiteChart']").count() >= 2
@@ -53,3 +53,18 @@ def test_upload_align_download(tiny_models_dir, tmp_path):
         heading.filter(has_text=f"{after:.2f} s").wait_for(timeout=60000)
         assert page.locator("[data-testid='stException']").count() == 0
         assert not errors, errors
+
+
+def test_charts_fit_a_1024_px_screen(tiny_models_dir):
+    """At 1024 px with the sidebar open, in English and Japanese, every chart of the page (the
+    stacked spectrogram / posteriors / tracks, the VTLN curve, the frame's gradient, the corpus
+    comparison) stays inside its column."""
+    with streamlit_server(env={"DNNLENS_MODELS": str(tiny_models_dir)}) as url, browser_page(1024, 2400) as page:
+        for lang in ("", "?lang=ja"):
+            page.goto(f"{url}/your_voice{lang}")
+            page.locator("[data-testid='stMetric']").nth(1).wait_for(timeout=120000)
+            wait_ready(page)
+            page.locator("[data-testid='stExpander'] summary").first.click()  # how the warp was chosen
+            wait_ready(page)
+            assert page.locator("[data-testid='stVegaLiteChart']").count() >= 4
+            assert page.evaluate(CHART_OVERFLOW) == [], lang

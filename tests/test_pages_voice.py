@@ -42,8 +42,8 @@ def test_default_sample_is_aligned(tiny_models):
     at = voice_page()
     shows_recording(at)
     labels = [m.label for m in at.metric]
-    assert "Frames where the network agrees with pocketsphinx" in labels
-    share = next(m.value for m in at.metric if m.label.startswith("Frames where"))
+    assert "Agreement with pocketsphinx" in labels
+    share = next(m.value for m in at.metric if m.label.startswith("Agreement with"))
     assert share.endswith("%") and 0 <= int(share[:-1]) <= 100
     assert at.text_input[0].value == "She sells sea shells on the sea shore."
     at.slider(key=at.slider[0].key).set_value(0.5).run()
@@ -60,7 +60,7 @@ def test_good_upload(tiny_models):
     assert at.text_input[0].value == ""  # no transcript: no alignment yet
     at.text_input[0].set_value("she sells sea shells on the sea shore").run()
     shows_recording(at)
-    assert any(m.label.startswith("Frames where") for m in at.metric)
+    assert any(m.label.startswith("Agreement with") for m in at.metric)
 
 
 def _too_long() -> bytes:
