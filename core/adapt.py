@@ -40,7 +40,8 @@ Choices written down here:
 - **Optimiser.** Adam at ``lr``, mini-batches of ``batch_size`` frames, at most ``max_epochs``
   epochs, stopping after ``patience`` epochs without improvement; batch order from
   ``default_rng(seed)``, so the same call gives the same model.
-- **Targets.** Labels are phones (``core.phones.PHONES`` indices or segments); a state model's
+- **Targets.** Labels are phones of the model's phone set (``info.phone_set``: English
+  ``core.phones.PHONES``, or Japanese; indices or segments); a state model's
   target is ``3 * phone + state``, the state being the third of its segment (``frame_states``);
   with frame labels given as an array, a segment is a run of equal labels.
 - **Accuracy** in the report is frame accuracy (phone accuracy of summed state posteriors for a
@@ -63,7 +64,7 @@ from torch import nn
 from core.audio import SAMPLE_RATE
 from core.features import FeatureConfig, FeatureError, mel_centres_hz
 from core.models import ASSETS_DIR, ModelInfo, SpeechDNN
-from core.phones import PHONES, PhoneError, Segment, frame_labels, frame_states
+from core.phones import PhoneError, Segment, frame_labels, frame_states
 from core.text import N_, Translate, UserError, english
 from core.torch_utils import eval_mode
 
@@ -167,15 +168,15 @@ class AdaptReport:
 
 def _targets(labels: Labels, n_frames: int, seconds: float, info: ModelInfo, name: str) -> np.ndarray:
     """(n_frames,) int64 model targets of the recording ``name`` from segments or phone indices."""
-    cfg = info.features
+    cfg, ps = info.features, info.phone_set
     if isinstance(labels, np.ndarray):
         lab = np.asarray(labels)
         if lab.ndim != 1 or lab.dtype.kind not in "iu":
             raise AdaptError(f"{name}: frame labels must be a 1-D array of phone indices.")
         if len(lab) != n_frames:
             raise AdaptError(f"{name} has {n_frames} frames but {len(lab)} frame labels.")
-        if lab.size and (lab.min() < 0 or lab.max() >= len(PHONES)):
-            raise AdaptError(f"{name}: frame labels must be phone indices 0..{len(PHONES) - 1}.")
+        if lab.size and (lab.min() < 0 or lab.max() >= len(ps.phones)):
+            raise AdaptError(f"{name}: frame labels must be phone indices 0..{len(ps.phones) - 1}.")
         phones = lab.astype(np.int64)
         run_start = np.flatnonzero(np.r_[True, phones[1:] != phones[:-1]])
         run_len = np.diff(np.r_[run_start, len(phones)])
@@ -192,11 +193,11 @@ def _targets(labels: Labels, n_frames: int, seconds: float, info: ModelInfo, nam
                 s=seconds,
             )
         try:
-            phones = frame_labels(segs, n_frames, cfg.winlen, cfg.winstep).astype(np.int64)
+            phones = frame_labels(segs, n_frames, cfg.winlen, cfg.winstep, phone_set=ps).astype(np.int64)
             states = frame_states(segs, n_frames, cfg.winlen, cfg.winstep).astype(np.int64)
         except PhoneError as exc:
             raise AdaptError(N_("{name}: {reason}"), name=name, reason=exc) from None
-    mapped = np.array([info.label_index(p) for p in PHONES], dtype=np.int64)[phones]
+    mapped = np.array([info.label_index(p) for p in ps.phones], dtype=np.int64)[phones]
     return 3 * mapped + states if info.targets == "state" else mapped
 
 
@@ -373,8 +374,8 @@ def adapt(
     """Fine-tune a copy of a speech model on recordings of one voice (see the module docstring).
 
     recordings: (audio, labels) pairs; audio (n,) float 16 kHz mono (``core.audio.load_audio``);
-    labels either ``core.phones.Segment`` s (phones of PHONES) or an (n_frames,) int array of
-    PHONES indices, one per frame of the model's features. progress(epoch, max_epochs) after
+    labels either ``core.phones.Segment`` s (phones of the model's phone set, ``info.phone_set``) or
+    an (n_frames,) int array of indices into its phones, one per frame of the model's features. progress(epoch, max_epochs) after
     every epoch. names: what to call each recording in error messages (default "Recording k").
     Labels ending more than 0.05 s after their audio are refused (the wrong file). Returns the
     adapted model (eval mode, ``requires_grad`` off; the input map folded into its first layer),

@@ -179,3 +179,18 @@ def test_model_card_voices_are_short_and_record_counts_use_one_separator():
     assert S.record_text("1999 of 40092 validation frames") == "1,999 of 40,092 validation frames"
     assert S.record_text("4000 training digits, stratified by class, default_rng(0)") == (
         "4,000 training digits, stratified by class, random seed 0")
+
+
+def test_your_voice_adapts_the_japanese_model_on_the_networks_alignment(ja_models):
+    """pocketsphinx has no Japanese: the adaptation takes the network's own forced alignment of the
+    transcript, says so, and runs; the adapted copy's report and posteriors are shown."""
+    at = voice_page()
+    at.sidebar.selectbox(key="w_settings_model").set_value(JA).run()
+    no_errors(at)
+    assert any(c.value.startswith("Japanese: the labels are the network's own alignment") for c in at.caption)
+    at.button(key="voice_adapt_add").click().run()
+    assert any("Recordings to adapt on: 1" in c.value for c in at.caption)
+    at.button(key="voice_adapt_run").click().run()
+    no_errors(at)
+    assert any(c.value.startswith("adapted input map + last layer") for c in at.caption)
+    assert any(c.value.startswith("The adapted copy's posteriors") for c in at.caption)
