@@ -411,7 +411,8 @@ def spectral_profile(df: pd.DataFrame, cfg: FeatureConfig, value: str = "importa
     prof = df.groupby("channel", as_index=False)[value].sum()
     return (
         alt.Chart(prof, width="container", height=height,  # a narrow column: the title on two lines
-                  title=alt.Title(tr("per channel").split(" ", 1), fontSize=12))
+                  # limit 0: no cut (Streamlit would cut the title at the chart's width - 40 px)
+                  title=alt.Title(tr("per channel").split(" ", 1), fontSize=12, limit=0))
         .mark_bar(color="#7f8c8d", orient="horizontal", height=max(2, height / ext.n_channels - 2), clip=True)
         .encode(
             y=alt.Y("channel:Q", scale=alt.Scale(domain=[ext.channels[0] - 0.5, ext.channels[1] + 0.5], nice=False),

@@ -281,7 +281,7 @@ left, right = st.columns(2)
 with left:
     detail = S.voice_corpus_detail(cfg, pa, pb, int(row["input"]))
     st.altair_chart(vc.student_densities(detail, sf.values(pa, row["input"]), sf.values(pb, row["input"]), pa, pb,
-                                         tr("input value (normalised z) at {ms:+.0f} ms, {name}").format(
+                                         tr("input (z) at {ms:+.0f} ms, {name}").format(
                                              ms=row.offset_ms, name=row.channel_name), tr=tr),
                     width="stretch", key="voice_densities")
     st.caption(tr("Your /{a}/: {na} frames, your /{b}/: {nb} frames.").format(
