@@ -6,8 +6,8 @@ frequency axis of the features of such a voice so that its formants fall where t
 them. The warp is chosen without a transcript: among ``WARPS`` (0.80-1.25), the one under which the
 network is the most confident, i.e. whose **mean top posterior** over all the frames is the
 highest (ties go to the warp nearest 1). ``bench/vtln.py`` measures it on voices the models never
-heard (docs/MODELS.md: a female voice unheard by models trained on male ones goes from 0.31-0.35
-to 0.59-0.63 frame accuracy).
+heard (docs/MODELS.md: the female speaker, unheard by models trained on four male ones, goes from
+0.31-0.35 to 0.61-0.62 frame accuracy with a warp per voice, 0.57-0.59 with one per recording).
 
 Convention: a warp ``alpha`` means that every channel of the filterbank reads the recording's
 energy at ``alpha`` times its centre frequency (alpha > 1 for a voice whose formants are higher:
