@@ -35,7 +35,10 @@ Choices written down here:
   and early stopping: ``check_fraction`` of the recordings (at least one, when there are two or
   more; drawn by ``default_rng(seed)``) are not fitted but measured after every epoch, and the
   parameters of the epoch with the lowest cross-entropy on them are kept (the starting model
-  with the chosen warp counts as epoch 0). With one recording there is nothing to check on:
+  with the chosen warp counts as epoch 0); if the kept epoch classifies fewer of their frames right
+  than epoch 0 did (a lower loss can come with fewer right frames: more confident where it was
+  right, wrong on a few borderline frames), epoch 0 is kept. With one recording there is nothing to
+  check on:
   ``epochs_unchecked`` epochs are run.
 - **Optimiser.** Adam at ``lr``, mini-batches of ``batch_size`` frames, at most ``max_epochs``
   epochs, stopping after ``patience`` epochs without improvement; batch order from
@@ -124,6 +127,7 @@ class AdaptReport:
     best_epoch: int
     seconds: float
     warp: float = 1.0
+    reverted: bool = False
 
     def to_dict(self) -> dict:
         """JSON-ready: floats rounded to 6 digits, NaN as None, parts as a list."""
@@ -159,7 +163,8 @@ class AdaptReport:
             e=self.best_epoch,
             t=self.epochs_run,
             s=self.seconds,
-        )
+        ) + ("; " + tr("the start kept: after adapting, the check recordings had fewer frames right")
+             if self.reverted else "")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -433,6 +438,8 @@ def adapt(
     warp = 1.0
     if "input" in cfg.parts and info.features.kind == "mfbank" and cfg.warps:
         warp = _choose_warp(wrapped, info, cfg.warps, x_fit, y_fit)
+    check_start = _accuracy(logits_of(x_check), y_check, info.targets)  # epoch 0: the start, warp chosen
+    reverted = False
     trainable = [p for p in wrapped.parameters() if p.requires_grad]
     start = {id(p): p.detach().clone() for p in trainable}  # L2-SP pulls back to these (A: the warp)
     n_params = int(sum(p.numel() for p in trainable))
@@ -466,6 +473,10 @@ def adapt(
         for p in trainable:
             p.copy_(best_state[id(p)])
             p.grad = None
+        if n_check and best_epoch > 0 and _accuracy(logits_of(x_check), y_check, info.targets) < check_start:
+            for p in trainable:  # lower loss but fewer right frames on the held-back recordings: keep the start
+                p.copy_(start[id(p)])
+            best_epoch, reverted = 0, True
     fit_after = _accuracy(logits_of(x_fit), y_fit, info.targets)
     check_after = _accuracy(logits_of(x_check), y_check, info.targets)
     net.requires_grad_(False)
@@ -489,6 +500,7 @@ def adapt(
         best_epoch=best_epoch,
         seconds=time.perf_counter() - t0,
         warp=warp,
+        reverted=reverted,
     )
     config = {k: list(v) if isinstance(v, tuple) else v for k, v in dataclasses.asdict(cfg).items()}
     adaptation = {

@@ -300,3 +300,22 @@ def test_state_model_adapts_and_saves(voices, tmp_path):
         torch.equal(a, b) for a, b in zip(new.state_dict().values(), again.state_dict().values(), strict=True)
     )
     assert again_info.training["adaptation"]["from_model"] == "states"
+
+
+def test_adaptation_keeps_the_start_when_the_held_back_recording_gets_fewer_frames_right(voices):
+    """Fitted recordings that teach a wrong label (their /sh/ labelled /s/) and a held-back one with
+    the true labels: the epoch of lowest held-back loss classifies fewer of its frames right than
+    the start did, so the start is kept (report.reverted, epoch 0, accuracy unchanged)."""
+    model, info, _ = voices
+    rng = np.random.default_rng(39)  # a draw where the loss falls while the right frames do too
+    recs = [_utterance(1.0, 1.0, rng) for _ in range(6)]
+    held_back = np.random.default_rng(3).permutation(6)[0]  # adapt's own draw of the check recording
+    data = [(x, segs if i == held_back else [Segment(s.start, s.end, "s" if s.phone == "sh" else s.phone)
+                                              for s in segs]) for i, (x, segs) in enumerate(recs)]
+    new, _, rep = adapt(model, info, data, AdaptConfig(parts=("output",), seed=3))
+    assert rep.check_recordings == 1 and rep.reverted and rep.best_epoch == 0 and rep.epochs_run >= 1
+    assert rep.check_after == rep.check_before and "the start kept" in rep.line()
+    assert all(torch.equal(a, b) for a, b in zip(new.state_dict().values(), model.state_dict().values(), strict=True))
+    # with the true labels everywhere the same call adapts (and keeps a later epoch)
+    _, _, fair = adapt(model, info, recs, AdaptConfig(parts=("output",), seed=3))
+    assert not fair.reverted
