@@ -3,8 +3,8 @@
 Synthesis (``synthesize``, ``python -m core synth``):
 
 - Sentences: ``core.sentences.make_sentences`` (frequent words, biased towards rare phonemes).
-- Utterance ``n`` is spoken by ``voices[n % len(voices)]`` (default: all seven voices of
-  ``VOICES``). Festival: kal, ked (male diphone voices, 16 kHz), slt (female HTS voice, 32 kHz).
+- Utterance ``n`` is spoken by ``voices[n % len(voices)]`` (default ``DEFAULT_VOICES``: the seven
+  voices with a recorded speaker; the ten eSpeak NG voices ``ESPEAK_VOICES`` on request). Festival: kal, ked (male diphone voices, 16 kHz), slt (female HTS voice, 32 kHz).
   flite (Debian's ``flite`` program): flite_awb (Scottish English male), flite_rms (US male),
   flite_slt (US female, the same ARCTIC speaker as Festival's slt but flite's own clustergen
   engine), flite_kal16 (the kal diphones through flite's engine); ``SPEAKERS`` records which voices
@@ -17,6 +17,12 @@ Synthesis (``synthesize``, ``python -m core synth``):
   had been recorded at ``k`` times its rate, k = 0.95-1.05 (diphone, flite: 0.94-1.05) or
   0.92-1.04 (slt), which multiplies pitch and formants by k and divides durations, and the label
   times, by k.
+- eSpeak NG (``core.espeak``, Debian's ``espeak-ng``): a formant synthesiser without a recorded
+  speaker, ten voices ``espeak_*`` (US, Scottish and southern British accents; five male (one
+  through the Klatt engine), five female); rate 175/stretch words per minute (stretch 0.85-1.25),
+  eSpeak's pitch 30-70 and pitch range 30-80 (its 0-100 scales), warp k = 0.94-1.05 as above.
+  Labels come from its phoneme events (``core.espeak`` gives the rules); ``SPEAKERS`` names them
+  all ``espeak``.
 - Labels are the synthesiser's own segment end times (Festival's ``utt.save.segs``, flite's
   ``-psdur`` output), so the timing is exact; phones are mapped through ``core.phones.to_phone``
   (Festival's radio phone set, which flite shares). flite's last end time can pass the audio's end
@@ -29,7 +35,7 @@ Synthesis (``synthesize``, ``python -m core synth``):
   sentence naming the Debian package (``flite -lv`` lists flite's voices).
 
 Output in ``out_dir``: ``<id>.wav`` (16 kHz mono 16-bit PCM), ``<id>.lab`` (``core.phones``
-format), ``manifest.csv`` (``id,voice,engine,text,seconds``; engine = festival | flite), ids ``en_s{seed}_{n:05d}``.
+format), ``manifest.csv`` (``id,voice,engine,text,seconds``; engine = festival | flite | espeak), ids ``en_s{seed}_{n:05d}``.
 
 Japanese corpora are made by ``core.corpus_ja`` (Open JTalk); a corpus names its phone set in
 ``corpus.json`` (``{"phone_set": "ja"}``), and a corpus without that file is English.
@@ -51,6 +57,7 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 import tempfile
 import zipfile
 from collections.abc import Callable, Sequence
@@ -61,6 +68,7 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
+from core import espeak
 from core.audio import SAMPLE_RATE, resample
 from core.features import FeatureConfig, SplicedFrames, extract, n_frames_for
 from core.phones import (
@@ -93,8 +101,23 @@ VOICES: dict[str, tuple[str, str, str]] = {
     "flite_rms": ("rms", "flite", "flite"),
     "flite_slt": ("slt", "flite", "flite"),
     "flite_kal16": ("kal16", "flite", "flite"),
+    # eSpeak NG (core.espeak): a formant synthesiser, no recorded speaker; voice variants of both
+    # sexes, the Klatt engine and three accents (US, Scottish, southern British)
+    "espeak_m1": ("en-us+m1", "espeak-ng", "espeak"),
+    "espeak_m3": ("en-us+m3", "espeak-ng", "espeak"),
+    "espeak_m7": ("en-us+m7", "espeak-ng", "espeak"),
+    "espeak_klatt": ("en-us+klatt", "espeak-ng", "espeak"),
+    "espeak_f1": ("en-us+f1", "espeak-ng", "espeak"),
+    "espeak_f2": ("en-us+f2", "espeak-ng", "espeak"),
+    "espeak_annie": ("en-us+Annie", "espeak-ng", "espeak"),
+    "espeak_nyc_f3": ("en-us-nyc+f3", "espeak-ng", "espeak"),
+    "espeak_sc_m2": ("en-gb-scotland+m2", "espeak-ng", "espeak"),
+    "espeak_gb_f4": ("en+f4", "espeak-ng", "espeak"),
 }
-ENGINES = {"diphone": "festival", "hts": "festival", "flite": "flite"}
+# The voices of the shipped English corpus (`synth` without --voices): the seven with a recorded speaker.
+DEFAULT_VOICES: tuple[str, ...] = ("kal", "ked", "slt", "flite_awb", "flite_rms", "flite_slt", "flite_kal16")
+ESPEAK_VOICES: tuple[str, ...] = tuple(v for v in VOICES if VOICES[v][2] == "espeak")
+ENGINES = {"diphone": "festival", "hts": "festival", "flite": "flite", "espeak": "espeak"}
 # The recorded speaker behind each voice: Festival's kal diphones and flite's kal16 come from the same
 # diphone recordings, Festival's slt (HTS) and flite's slt (clustergen) from the same CMU ARCTIC
 # speaker. Leave-one-voice-out (bench/voices.py) leaves the whole speaker out.
@@ -106,11 +129,16 @@ SPEAKERS: dict[str, str] = {
     "flite_rms": "rms",
     "flite_slt": "slt",
     "flite_kal16": "kal",
+    **{v: "espeak" for v in ("espeak_m1", "espeak_m3", "espeak_m7", "espeak_klatt", "espeak_f1", "espeak_f2",
+                             "espeak_annie", "espeak_nyc_f3", "espeak_sc_m2", "espeak_gb_f4")},
 }
 # flite voices: f0 target mean range in Hz (their own mean is about 100-110 Hz male, 170 Hz female)
 FLITE_F0 = {"flite_slt": (150.0, 210.0)}
 FLITE_F0_MALE = (85.0, 135.0)
-BATCH_SIZE = {"diphone": 50, "hts": 25, "flite": 50}  # utterances per batch (~0.05-4 s each here)
+ESPEAK_PITCH = (30.0, 70.0)  # eSpeak's base pitch (0-100, default 50; the variant sets the Hz it means)
+ESPEAK_RANGE = (30.0, 80.0)  # eSpeak's pitch range (0-100, default 50)
+ESPEAK_WPM = 175  # eSpeak's default rate; an utterance's rate is ESPEAK_WPM / stretch words per minute
+BATCH_SIZE = {"diphone": 50, "hts": 25, "flite": 50, "espeak": 100}  # utterances per batch (~0.05-4 s each here)
 
 Progress = Callable[[int, int], None]
 
@@ -129,7 +157,8 @@ class _Utt:
     voice: str
     text: str
     stretch: float  # duration factor (> 1 = slower)
-    f0_mean: float  # diphone voices: target f0 mean and std in Hz (the HTS voice keeps its own)
+    f0_mean: float  # diphone, flite voices: target f0 mean and std in Hz (the HTS voice keeps its own;
+    # espeak voices: eSpeak's pitch and range, 0-100)
     f0_std: float
     warp_pct: int  # speaker warp k = 1 + warp_pct/100: pitch and formants x k, durations / k
 
@@ -147,6 +176,9 @@ def _plan(n_utts: int, seed: int, voices: Sequence[str]) -> list[_Utt]:
             stretch, warp = 0.9 + 0.45 * u[0], int(rng.integers(-5, 6))
         elif kind == "flite":
             stretch, warp = 0.85 + 0.4 * u[0], int(rng.integers(-6, 6))
+        elif kind == "espeak":  # f0_mean, f0_std: eSpeak's pitch and range, 0-100 scales
+            stretch, warp = 0.85 + 0.4 * u[0], int(rng.integers(-6, 6))
+            f0_lo, f0_hi = ESPEAK_PITCH
         else:
             stretch, warp = 0.85 + 0.35 * u[0], int(rng.integers(-8, 5))
         utts.append(
@@ -156,7 +188,9 @@ def _plan(n_utts: int, seed: int, voices: Sequence[str]) -> list[_Utt]:
                 text,
                 round(stretch, 3),
                 round(f0_lo + (f0_hi - f0_lo) * u[1], 1),
-                round(10.0 + 14.0 * u[2], 1),
+                round(ESPEAK_RANGE[0] + (ESPEAK_RANGE[1] - ESPEAK_RANGE[0]) * u[2], 1)
+                if kind == "espeak"
+                else round(10.0 + 14.0 * u[2], 1),
                 warp,
             )
         )
@@ -201,7 +235,11 @@ def _to_16k(path: Path, warp_pct: int = 0) -> np.ndarray:
     ``sr * (100 + warp_pct) / 100``, so both rates go to ``core.audio.resample`` times 100 (integers).
     """
     data, sr = sf.read(str(path), dtype="int16", always_2d=True)
-    data = data[:, 0]
+    return _warp_to_16k(data[:, 0], sr, warp_pct)
+
+
+def _warp_to_16k(data: np.ndarray, sr: int, warp_pct: int) -> np.ndarray:
+    """``_to_16k`` of int16 samples ``data`` at ``sr`` Hz."""
     if SAMPLE_RATE * 100 == sr * (100 + warp_pct):
         return data
     y = resample(data.astype(np.float64), sr * (100 + warp_pct), SAMPLE_RATE * 100, dtype=np.float64)
@@ -299,6 +337,53 @@ def _run_flite_batch(voice: str, utts: Sequence[_Utt], out_dir: Path, flite: str
     return done
 
 
+def _run_espeak_batch(voice: str, utts: Sequence[_Utt], out_dir: Path, program: str) -> list[tuple[_Utt, float]]:
+    """One child process per batch, ``python -m core.espeak BATCH.json`` (the library keeps global
+    state and is not thread-safe); labels from its phoneme events (``core.espeak``)."""
+    name = VOICES[voice][0]
+    done = []
+    with tempfile.TemporaryDirectory(prefix="dnnlens_espeak_") as tmp_name:
+        tmp = Path(tmp_name)
+        spec = {
+            "dir": str(tmp),
+            "utts": [
+                {
+                    "uid": u.uid,
+                    "voice": name,
+                    "text": u.text,
+                    "rate": round(ESPEAK_WPM / u.stretch),
+                    "pitch": round(u.f0_mean),
+                    "range": round(u.f0_std),
+                }
+                for u in utts
+            ],
+        }
+        (tmp / "batch.json").write_text(json.dumps(spec), encoding="utf-8")
+        env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[1]))
+        proc = subprocess.run(
+            [program, "-m", "core.espeak", str(tmp / "batch.json")],
+            env=env,
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=1800,
+        )
+        if proc.returncode != 0:
+            err = proc.stderr.strip().splitlines()
+            raise CorpusError(f"eSpeak NG failed on voice {voice} ({err[-1] if err else proc.returncode}).")
+        for u in utts:
+            raw = np.fromfile(tmp / f"{u.uid}.raw", dtype=np.int16)
+            segs = [Segment(a, b, p) for a, b, p in json.loads((tmp / f"{u.uid}.json").read_text(encoding="utf-8"))]
+            audio = _warp_to_16k(raw, espeak.SAMPLE_RATE, u.warp_pct)
+            sf.write(str(out_dir / (u.uid + ".wav")), audio, SAMPLE_RATE, subtype="PCM_16", format="WAV")
+            k = 1.0 + u.warp_pct / 100.0
+            dur = len(audio) / SAMPLE_RATE
+            segs = [Segment(s.start / k, min(s.end / k, dur), s.phone) for s in segs if s.start / k < dur]
+            write_lab(out_dir / (u.uid + ".lab"), segs)
+            done.append((u, dur))
+    return done
+
+
 def _run_batch(voice: str, utts: Sequence[_Utt], out_dir: Path, festival: str) -> list[tuple[_Utt, float]]:
     with tempfile.TemporaryDirectory(prefix="dnnlens_synth_") as tmp_name:
         tmp = Path(tmp_name)
@@ -349,6 +434,13 @@ def _programs(voices: Sequence[str], out_dir: Path) -> dict[str, str]:
         )
     programs = {}
     for engine in sorted({ENGINES[VOICES[v][2]] for v in voices}):
+        if engine == "espeak":  # a library, run by this Python in a child process
+            if not espeak.available():
+                raise CorpusError(
+                    f"eSpeak NG is not installed; install it with: sudo apt-get install {espeak.APT_PACKAGE}."
+                )
+            programs[engine] = sys.executable
+            continue
         path = shutil.which(engine)
         if path is None:
             pkgs = APT_PACKAGES if engine == "festival" else "flite"
@@ -376,7 +468,7 @@ def synthesize(
     n_utts: int,
     seed: int = 0,
     lang: str = "en",
-    voices: Sequence[str] = tuple(VOICES),
+    voices: Sequence[str] = DEFAULT_VOICES,
     progress: Progress | None = None,
     workers: int | None = None,
 ) -> Path:
@@ -450,7 +542,7 @@ def synthesize_texts(out_dir: str | Path, items: Sequence[tuple[str, str, str]])
     return [out_dir / f"{uid}.wav" for uid, _, _ in items]
 
 
-_RUNNERS = {"festival": _run_batch, "flite": _run_flite_batch}
+_RUNNERS = {"festival": _run_batch, "flite": _run_flite_batch, "espeak": _run_espeak_batch}
 
 
 # ---------------------------------------------------------------------------------------------

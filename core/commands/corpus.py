@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from core.cli import at_least, positive_int
-from core.corpus import VOICES, load_corpus, synthesize
+from core.corpus import DEFAULT_VOICES, ESPEAK_VOICES, load_corpus, synthesize
 from core.features import FeatureConfig
 
 
@@ -28,7 +28,7 @@ def _cli_synth(args: argparse.Namespace) -> int:
         manifest = synthesize_ja(args.out, args.utts, seed=args.seed, voices=voices, progress=report,
                                  workers=args.workers, resume=args.resume)
     else:
-        voices = tuple(v.strip() for v in (args.voices or ",".join(VOICES)).split(",") if v.strip())
+        voices = tuple(v.strip() for v in (args.voices or ",".join(DEFAULT_VOICES)).split(",") if v.strip())
         manifest = synthesize(args.out, args.utts, seed=args.seed, lang=args.lang, voices=voices,
                               progress=report, workers=args.workers)
     dt = time.perf_counter() - t0
@@ -53,13 +53,14 @@ def _cli_info(args: argparse.Namespace) -> int:
 
 def add_cli(subparsers: argparse._SubParsersAction) -> None:
     """Register `synth` and `corpus-info`."""
-    p = subparsers.add_parser("synth", help="synthesise a phoneme-aligned corpus (Festival and flite; Open JTalk for ja)")
+    p = subparsers.add_parser("synth", help="synthesise a phoneme-aligned corpus (Festival, flite, eSpeak NG; Open JTalk for ja)")
     p.add_argument("--lang", default="en", help="language: en (Festival) or ja (Open JTalk)")
     p.add_argument("--utts", type=positive_int, required=True, help="number of utterances")
     p.add_argument("--out", type=Path, required=True, help="output directory")
     p.add_argument("--seed", type=int, default=0, help="random seed (same seed = identical files)")
     p.add_argument("--voices", default=None,
-                   help=f"comma-separated voices (en, default all: {','.join(VOICES)}; ja: the HTS voices of pyopenjtalk-plus)")
+                   help=f"comma-separated voices (en, default the seven with a recorded speaker: {','.join(DEFAULT_VOICES)}; "
+                        f"eSpeak NG voices: {','.join(ESPEAK_VOICES)}; ja: the HTS voices of pyopenjtalk-plus)")
     p.add_argument("--workers", type=at_least(1), default=None, help="synthesiser processes at a time")
     p.add_argument("--resume", action="store_true", help="ja: keep the utterances an interrupted run already wrote")
     p.set_defaults(func=_cli_synth)
