@@ -10,7 +10,7 @@ utterances of the remaining voices in a seeded order up to ``--max-frames`` fram
 (Adam 1e-3, cosine, batch 512) for ``--epochs`` epochs, one torch thread per run. Test data: every
 utterance of the left-out voice in ``--valid-corpus`` (default data/corpus_en7_valid, other
 sentences). ``--keep-speaker`` leaves only the voice itself out (its speaker's other voice stays).
-``--save DIR`` keeps each run's model as ``DIR/lovo_<speaker or voice>_<config>`` (the base
+``--dropout P`` drops hidden units in training. ``--save DIR`` keeps each run's model as ``DIR/lovo_<speaker or voice>_<config>`` (the base
 models of ``bench/adapt.py --base``).
 
 A config is ``+``-joined parts: ``base`` (nothing), ``cmn`` / ``cmvn`` (``FeatureConfig.utt_norm``),
@@ -95,6 +95,7 @@ def one_run(args: argparse.Namespace, speaker: str, config: str) -> list[dict]:
         max_frames=args.max_frames,
         width=args.width,
         layers=args.layers,
+        dropout=args.dropout,
     )
     t0 = time.monotonic()
     res = train_speech(
@@ -146,6 +147,7 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--json", action="store_true", help="print one JSON object (the only output)")
     ap.add_argument("--features", choices=("mfbank", "mfcc"), default="mfbank")
+    ap.add_argument("--dropout", type=float, default=0.0, help="hidden-unit dropout in training (SpeechTrainConfig)")
     ap.add_argument("--train-corpus", default=str(ROOT / "data/corpus_en7_train"))
     ap.add_argument("--valid-corpus", default=str(ROOT / "data/corpus_en7_valid"))
     ap.add_argument("--voices", default=",".join(SPEAKERS), help="voices to leave out, one at a time")
@@ -191,7 +193,7 @@ def main() -> int:
         "epochs": args.epochs,
         "width": args.width,
         "layers": args.layers,
-        "seed": args.seed,
+        "dropout": args.dropout,
         "leave_out": "voice" if args.keep_speaker else "speaker (SPEAKERS)",
         "table": table,
         "runs": runs,

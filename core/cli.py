@@ -107,6 +107,17 @@ def positive_float(text: str) -> float:
     return value
 
 
+def probability_below_one(text: str) -> float:
+    """``type=probability_below_one``: a float in [0, 1)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise CliError(f"invalid float value: {text!r}") from None
+    if not 0.0 <= value < 1.0:  # also refuses NaN
+        raise CliError(f"must be at least 0 and below 1, not {value:g}")
+    return value
+
+
 def _writable(out: Path, folder: bool, make_parents: bool) -> Path:
     if out.exists() and out.is_dir() != folder:
         raise CliError(f"cannot write {out}: it is {'a file' if folder else 'a folder'}.")

@@ -11,7 +11,7 @@ import soundfile as sf
 import torch
 
 from core.cli import main
-from core.corpus import VOICES as CORPUS_VOICES
+from core.corpus import DEFAULT_VOICES as CORPUS_VOICES
 from core.corpus import CorpusError, load_corpus
 from core.features import FeatureConfig
 from core.models import MODELS_DIR, load_model
@@ -128,6 +128,26 @@ def test_same_seed_same_weights_other_seed_differs(frames, trained):
     assert all(torch.equal(sd[k], sd2[k]) for k in sd)
     assert not all(torch.equal(sd[k], sd3[k]) for k in sd)
     assert again.meta["metrics"] == trained.meta["metrics"]
+
+
+def test_dropout_is_seeded_training_only_and_recorded(frames, trained):
+    cfg = SpeechTrainConfig(**{**TINY.__dict__, "dropout": 0.3})
+    a, b = train_speech(frames, cfg), train_speech(frames, cfg)
+    sa, sb, s0 = a.model.state_dict(), b.model.state_dict(), trained.model.state_dict()
+    assert all(torch.equal(sa[k], sb[k]) for k in sa)  # seeded
+    assert not all(torch.equal(sa[k], s0[k]) for k in sa)  # it acts
+    assert a.meta["training"]["dropout"] == 0.3 and trained.meta["training"]["dropout"] == 0.0
+    # the hooks are gone after training: train mode gives the same outputs as eval mode
+    x = torch.from_numpy(a.meta["normalizer"].apply(frames.spliced()[np.arange(64)]))
+    a.model.train()
+    with torch.no_grad():
+        y1, y2 = a.model(x), a.model(x)
+    a.model.eval()
+    with torch.no_grad():
+        assert torch.equal(y1, y2) and torch.equal(y1, a.model(x))
+    assert _train_accuracy(a, frames) > 0.6
+    with pytest.raises(TrainError, match="Dropout"):
+        train_speech(frames, SpeechTrainConfig(**{**TINY.__dict__, "dropout": 1.0}))
 
 
 def test_metadata_of_training(trained, frames):

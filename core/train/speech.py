@@ -55,6 +55,7 @@ class SpeechTrainConfig:
     max_frames: int | None = (
         None  # train on whole utterances, drawn in a seeded order, up to this many frames
     )
+    dropout: float = 0.0  # hidden units dropped during training (each with this probability)
 
 
 def speech_labels(targets: Targets, phone_set: PhoneSet | str | None = None) -> tuple[str, ...]:
@@ -254,19 +255,36 @@ def train_speech(
             b = (pos.astype(np.int64) * m) // len(tr_idx)
             return state["view"][b], state["y"][b]
 
-    history, stopped = fit(
-        model,
-        len(tr_idx),
-        batch,
-        heldout,
-        epochs=cfg.epochs,
-        batch_size=cfg.batch_size,
-        lr=cfg.lr,
-        seed=cfg.seed,
-        max_minutes=cfg.max_minutes,
-        progress=progress,
-        t0=t0,
-    )
+    if not 0.0 <= cfg.dropout < 1.0:
+        raise TrainError("Dropout must be at least 0 and below 1.")
+    hooks = []
+    if cfg.dropout > 0:  # on the inputs of the layers after the first: every hidden unit's output
+        gen_drop = torch.Generator().manual_seed(cfg.seed + 1)
+
+        def drop(mod: nn.Module, inp: tuple[torch.Tensor]) -> tuple[torch.Tensor] | None:
+            if not mod.training:
+                return None
+            keep = torch.rand(inp[0].shape, generator=gen_drop) >= cfg.dropout
+            return (inp[0] * keep / (1.0 - cfg.dropout),)
+
+        hooks = [lin.register_forward_pre_hook(drop) for lin in model.linears[1:]]
+    try:
+        history, stopped = fit(
+            model,
+            len(tr_idx),
+            batch,
+            heldout,
+            epochs=cfg.epochs,
+            batch_size=cfg.batch_size,
+            lr=cfg.lr,
+            seed=cfg.seed,
+            max_minutes=cfg.max_minutes,
+            progress=progress,
+            t0=t0,
+        )
+    finally:
+        for h in hooks:
+            h.remove()
     last = history[-1]
     metrics = {
         "heldout_accuracy": round(last.heldout_acc, 6),
