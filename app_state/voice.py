@@ -27,8 +27,9 @@ VOICE_MAX_UPLOAD_MB = 20
 class VoiceAnalysis:
     """What the network hears in one recording: (T, 40) log-mel energies, (T, P) phone posteriors,
     the phone names, the decoded phones (core.align.Decoded), the recording's duration in s, the
-    VTLN warp the posteriors were computed with (1 = none) and, with VTLN, the choice
-    (core.vtln.WarpChoice: the network's confidence under every warp tried)."""
+    most confident VTLN warp (1 = none; the inputs and gradients use it) and, with VTLN, the choice
+    (core.vtln.WarpChoice: the network's confidence under every warp tried; the posteriors are then
+    averaged over the warps, core.vtln.vtln_posteriors)."""
 
     logmel: np.ndarray
     posteriors: np.ndarray
@@ -90,12 +91,11 @@ def _voice_analysis(root: str, name: str, key: str, vtln: bool, _x: np.ndarray) 
     from core.align import decode, phone_posteriors
     from core.audio import SAMPLE_RATE
     from core.features import FeatureConfig, extract
-    from core.vtln import choose_warp
+    from core.vtln import vtln_posteriors
 
     net, info = _model(root, name)
-    choice = choose_warp(net, info, [_x]) if vtln else None
+    choice, post = vtln_posteriors(net, info, _x) if vtln else (None, phone_posteriors(net, info, _x))
     warp = choice.warp if choice is not None else 1.0
-    post = phone_posteriors(net, info, _x, warp=warp)
     logmel = extract(_x, FeatureConfig(kind="mfbank"))
     duration = len(_x) / SAMPLE_RATE
     return VoiceAnalysis(logmel, post, tuple(info.phones), decode(post, duration, info.phones), duration, warp, choice)
@@ -103,8 +103,8 @@ def _voice_analysis(root: str, name: str, key: str, vtln: bool, _x: np.ndarray) 
 
 def voice_analysis(name: str, key: str, x: np.ndarray, vtln: bool = False) -> VoiceAnalysis:
     """Spectrogram, posteriors and decoded phones of the recording ``key`` (samples ``x``) under model
-    ``name``; with ``vtln``, the posteriors under the warp the network is most confident with
-    (core.vtln.choose_warp, no transcript needed)."""
+    ``name``; with ``vtln``, the posteriors averaged over the warps, weighted by the network's
+    confidence under each (core.vtln.vtln_posteriors; no transcript needed)."""
     return _voice_analysis(models_root(), name, key, bool(vtln), x)
 
 

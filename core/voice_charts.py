@@ -264,11 +264,13 @@ def student_densities(detail, values_a: np.ndarray, values_b: np.ndarray, label_
 
 
 def warp_table(choice) -> pd.DataFrame:
-    """One row per VTLN warp tried (core.vtln.WarpChoice): warp, mean top posterior, chosen."""
+    """One row per VTLN warp tried (core.vtln.WarpChoice): warp, mean top posterior, chosen, weight
+    in the averaged posteriors."""
     return pd.DataFrame({
         "warp": np.asarray(choice.warps, dtype=np.float64),
         "confidence": np.asarray(choice.confidence, dtype=np.float64),
         "chosen": [w == choice.warp for w in choice.warps],
+        "weight": np.asarray(choice.weights, dtype=np.float64),
     })
 
 
@@ -280,7 +282,8 @@ def warp_chart(choice, *, tr: Translate = english, width: int = 360, height: int
               axis=alt.Axis(values=list(choice.warps), format=".2f", labelAngle=0))
     y = alt.Y("confidence:Q", title=tr("mean top posterior"), scale=alt.Scale(zero=False), axis=alt.Axis(titleLimit=220))
     tip = [alt.Tooltip("warp:Q", title=tr("warp"), format=".2f"),
-           alt.Tooltip("confidence:Q", title=tr("mean top posterior"), format=".3f")]
+           alt.Tooltip("confidence:Q", title=tr("mean top posterior"), format=".3f"),
+           alt.Tooltip("weight:Q", title=tr("weight in the posteriors"), format=".0%")]
     line = alt.Chart(table).mark_line(point=True, color="#4c78a8").encode(x=x, y=y, tooltip=tip)
     best = alt.Chart(table[table["chosen"]]).mark_point(size=160, color="#d62728", filled=True).encode(
         x=x, y=y, tooltip=tip)

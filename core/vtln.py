@@ -17,6 +17,13 @@ the Nyquist frequency), so it applies to MFBANK and MFCC models alike, before th
 normalisation. ``core.adapt``'s warp search uses the same ``alpha`` on normalised MFBANK channels
 (``warp_matrix``) as the starting point of a learnt map; its choice uses labels.
 
+Posteriors under VTLN are **averaged over the warps**, each weighted by ``softmax(WEIGHT_SHARPNESS
+x confidence)`` (``warp_weights``; warps under ``MIN_WEIGHT`` of the total are skipped and the rest
+renormalised; ``vtln_posteriors``): a recording whose confidence curve is flat gets nearly a plain average, one with a
+clear peak nearly that warp alone. The sharpness (20) was chosen on the ten eSpeak NG voices, which
+no leave-one-voice-out table tests (docs/MODELS.md, "Averaging over warps"). The input and the
+gradients the page shows are those under the chosen warp (the most confident one).
+
 What "the input" of an importance map is under VTLN: the model's usual normalised features,
 computed with the warped filterbank: input (t, c) is then the recording's log energy around
 ``alpha`` times channel c's centre frequency.
@@ -37,6 +44,24 @@ frames share 34 of their 35 input frames, and the forward passes are most of the
 about 7 times the posteriors' time with every frame)."""
 
 
+WEIGHT_SHARPNESS = 20.0
+"""beta of ``warp_weights``: a warp 0.05 less confident than the best weighs e^-1 of it."""
+MIN_WEIGHT = 0.01
+"""Warps under this share of the weight are not computed (their share goes to the others)."""
+
+
+def warp_weights(confidence: Sequence[float], sharpness: float = WEIGHT_SHARPNESS,
+                 min_weight: float = MIN_WEIGHT) -> np.ndarray:
+    """(W,) weights summing to 1: ``softmax(sharpness * confidence)``, then those under
+    ``min_weight`` set to 0 and the rest renormalised. ``sharpness`` 0 is a plain average; a large
+    one keeps only the most confident warp."""
+    c = np.asarray(confidence, dtype=np.float64)
+    w = np.exp(sharpness * (c - c.max()))
+    w /= w.sum()
+    w[w < min_weight] = 0.0
+    return w / w.sum()
+
+
 @dataclass(frozen=True)
 class WarpChoice:
     """The chosen warp and the network's mean top posterior under each warp tried."""
@@ -54,6 +79,28 @@ class WarpChoice:
     @property
     def best_confidence(self) -> float:
         return self.confidence[self.warps.index(self.warp)]
+
+    @property
+    def weights(self) -> np.ndarray:
+        """(W,) each warp's weight in the averaged posteriors (``warp_weights``)."""
+        return warp_weights(self.confidence)
+
+
+def vtln_posteriors(net, info, signal: np.ndarray, warps: Sequence[float] = WARPS) -> tuple[WarpChoice, np.ndarray]:
+    """(the warp choice, (T, P) posteriors averaged over the warps) of one recording: what the Your
+    voice page does. Every frame is classified under each warp once; the choice reads every
+    ``CHOICE_STRIDE``-th frame of those posteriors (the same figures as ``choose_warp``), and the
+    average weighs each warp's posteriors by ``warp_weights`` of the choice's confidences."""
+    from core.align import phone_posteriors
+
+    warps = tuple(float(a) for a in warps)
+    if not warps:
+        raise ValueError("vtln_posteriors needs at least one warp")
+    posts = [phone_posteriors(net, info, signal, warp=a) for a in warps]
+    conf = tuple(mean_top_posterior(p[::CHOICE_STRIDE]) for p in posts)
+    choice = WarpChoice(pick(warps, conf), warps, conf, len(posts[0][::CHOICE_STRIDE]))
+    avg = sum(w * p for w, p in zip(choice.weights, posts, strict=True) if w > 0)
+    return choice, np.asarray(avg, dtype=np.float32)
 
 
 def filterbank_warp(alpha: float) -> float:
@@ -108,9 +155,16 @@ class VoiceWarps:
     hits: np.ndarray
     tops: np.ndarray
     frame_utt: np.ndarray
+    sharpness: tuple[float, ...] = ()
+    avg_hits: np.ndarray | None = None  # (T, len(sharpness)): averaged posteriors, weights per utterance
 
     def accuracy(self, warp: float = 1.0) -> float:
         return float(self.hits[:, self.warps.index(warp)].mean())
+
+    def averaged(self, sharpness: float = WEIGHT_SHARPNESS) -> float:
+        """Accuracy of the posteriors averaged over the warps with each utterance's own weights
+        (``vtln_posteriors``: what the Your voice page does with one recording)."""
+        return float(self.avg_hits[:, self.sharpness.index(float(sharpness))].mean())
 
     def _read(self) -> np.ndarray:
         """(T,) bool: the frames the choice reads (every CHOICE_STRIDE-th of each utterance)."""
@@ -141,10 +195,13 @@ class VoiceWarps:
         return right / len(self.hits), dict(sorted(counts.items()))
 
 
-def voice_warps(net, info, corpus_dir, voice: str, warps: Sequence[float] = WARPS) -> VoiceWarps:
+def voice_warps(net, info, corpus_dir, voice: str, warps: Sequence[float] = WARPS,
+                sharpness: Sequence[float] = (WEIGHT_SHARPNESS,)) -> VoiceWarps:
     """``VoiceWarps`` of ``voice`` in a corpus folder (``core.corpus``): every utterance's audio is
     read from its WAV file, as a user's recording is, and classified under each warp
-    (``core.align.phone_posteriors``); the labels come from the corpus."""
+    (``core.align.phone_posteriors``) and with the posteriors averaged over the warps for each
+    ``sharpness`` (weights from the utterance's own confidence on every ``CHOICE_STRIDE``-th
+    frame, as ``choose_warp``); the labels come from the corpus."""
     from pathlib import Path
 
     from core.align import phone_posteriors
@@ -155,7 +212,8 @@ def voice_warps(net, info, corpus_dir, voice: str, warps: Sequence[float] = WARP
     warps = tuple(float(a) for a in warps)
     frames = load_corpus(corpus_dir, info.features)
     ends = np.append(np.asarray(frames.utt_starts)[1:], len(frames.labels))
-    hits, tops, utt = [], [], []
+    sharpness = tuple(float(b) for b in sharpness)
+    hits, tops, utt, avg = [], [], [], []
     for i, u in enumerate(voice_utterances(frames, [voice])):
         y = np.asarray(frames.labels[frames.utt_starts[u] : ends[u]], dtype=np.int64)
         x = load_audio(Path(corpus_dir) / f"{frames.utt_ids[u]}.wav", max_seconds=float("inf"))
@@ -165,4 +223,8 @@ def voice_warps(net, info, corpus_dir, voice: str, warps: Sequence[float] = WARP
         hits.append(post.argmax(2) == y[:, None])
         tops.append(post.max(2))
         utt.append(np.full(len(y), i, dtype=np.int32))
-    return VoiceWarps(voice, warps, np.concatenate(hits), np.concatenate(tops), np.concatenate(utt))
+        conf = post[::CHOICE_STRIDE].max(2).mean(0)
+        avg.append(np.stack([np.einsum("twp,w->tp", post, warp_weights(conf, b)).argmax(1) == y
+                             for b in sharpness], 1))
+    return VoiceWarps(voice, warps, np.concatenate(hits), np.concatenate(tops), np.concatenate(utt),
+                      sharpness, np.concatenate(avg))

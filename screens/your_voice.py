@@ -61,8 +61,9 @@ text = st.text_input(tr("Transcript (Japanese text; leave empty to see only what
                      value=default_text, key=f"w_voice_text_{source}_{key}")
 vtln = st.toggle(tr("Normalise the vocal tract length (VTLN)"), value=True, key="w_voice_vtln", help=tr(
     "Warps the frequency axis of your recording's features so that its formants fall where the training voices "
-    "had theirs. The warp (0.80–1.25) is the one under which the network is the most confident — no transcript "
-    "needed. It helps most with voices unlike the training ones, such as women's and children's."))
+    "had theirs. The network hears your recording under warps from 0.80 to 1.25 and its posteriors are averaged, "
+    "weighted towards the warps under which it is the most confident — no transcript needed. It helps most with "
+    "voices unlike the training ones, such as women's and children's."))
 a = S.voice_analysis(cfg.model, key, x, vtln)
 
 # --- alignment ---------------------------------------------------------------------------------
@@ -91,13 +92,14 @@ m1, m2, m3 = st.columns(3)
 m1.metric(tr("Duration"), f"{a.duration:.2f} s")
 if "pocketsphinx" in alignments:
     share, mean_p = agreement(a.posteriors, alignments["pocketsphinx"].phones, a.phones)
+    with_vtln = a.warp_choice is not None  # averaged over warps, even when the most confident is x1.00
     share0, mean_p0 = (agreement(S.voice_analysis(cfg.model, key, x).posteriors, alignments["pocketsphinx"].phones,
-                                 a.phones) if a.warp != 1.0 else (share, mean_p))
+                                 a.phones) if with_vtln else (share, mean_p))
     m2.metric(tr("Agreement with pocketsphinx"), f"{share:.0%}",
-              delta=tr("{d} points with VTLN").format(d=f"{100 * (share - share0):+.0f}") if a.warp != 1.0 else None,
+              delta=tr("{d} points with VTLN").format(d=f"{100 * (share - share0):+.0f}") if with_vtln else None,
               help=tr("Share of 10 ms frames whose most probable phoneme is the one pocketsphinx aligned there."))
     m3.metric(tr("Aligned phoneme's posterior"), f"{mean_p:.2f}",
-              delta=tr("{d} with VTLN").format(d=f"{mean_p - mean_p0:+.2f}") if a.warp != 1.0 else None,
+              delta=tr("{d} with VTLN").format(d=f"{mean_p - mean_p0:+.2f}") if with_vtln else None,
               help=tr("Average over all frames of the network's posterior for the phoneme pocketsphinx aligned."))
 elif japanese:
     m2.caption(tr("No Japanese aligner independent of the network (pocketsphinx has no Japanese model)."))
@@ -124,11 +126,12 @@ with st.expander(tr("How the warp was chosen")):
     else:
         st.altair_chart(vc.warp_chart(ch, tr=tr), key="voice_warp_chart")
         st.caption(tr("For each warp, the features of the whole recording are computed again with the filterbank "
-                      "warped, and the network classifies every third frame; the warp with the highest mean top "
-                      "posterior is kept. Everything below (posteriors, the network's alignment, the frame's "
-                      "gradient, the comparison with the corpus) uses these warped features; the spectrogram "
-                      "shows your recording unwarped; the adaptation below chooses its own starting warp with "
-                      "the transcript's labels."))
+                      "warped, and the network classifies every third frame. The posteriors below (and the "
+                      "network's alignment) are the average of the network's posteriors under the warps, each "
+                      "weighted by e^(20 × its mean top posterior); warps with under 1 % of the weight are left "
+                      "out. The frame's input and gradient and the comparison with the corpus use the most "
+                      "confident warp (red). The spectrogram shows your recording unwarped; the adaptation "
+                      "below chooses its own starting warp with the transcript's labels."))
 
 # --- adapting to this voice (session only) -----------------------------------------------------
 with st.expander(tr("Adapt the network to your voice")):

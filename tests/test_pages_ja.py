@@ -127,10 +127,10 @@ def test_your_voice_compares_with_the_corpus_on_the_networks_alignment_with_the_
     says so, and the ticks are the recording's values over those frames."""
     import app_state as S
     from core import charts
-    from core.align import align, network_inputs, phone_posteriors
+    from core.align import align, network_inputs
     from core.audio import load_audio
     from core.voice_compare import student_frames
-    from core.vtln import choose_warp
+    from core.vtln import vtln_posteriors
     from tests.test_pages_voice import _datasets
 
     at = voice_page()
@@ -143,8 +143,8 @@ def test_your_voice_compares_with_the_corpus_on_the_networks_alignment_with_the_
     text = at.text_input[0].value
     net, info = S.model(JA)
     x = load_audio(Path(S.voice_sample_path(name)).read_bytes())
-    warp = choose_warp(net, info, [x]).warp  # the page's VTLN, on by default
-    post = phone_posteriors(net, info, x, warp=warp)
+    choice, post = vtln_posteriors(net, info, x)  # the page's VTLN, on by default: the network's alignment
+    warp = choice.warp  # uses the posteriors averaged over the warps, the inputs the most confident warp's
     sf = student_frames(network_inputs(info, x, warp=warp),
                         align(x, " ".join(text.split()), "network", info=info, posteriors=post).phones, info.phone_set)
     pa = at.selectbox(key=next(s.key for s in at.selectbox if s.key.startswith("w_vcmp_a_"))).value

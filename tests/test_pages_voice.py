@@ -170,8 +170,9 @@ def test_adapt_to_this_voice_keeps_the_shared_model(tiny_models):
 
 
 def test_vtln_is_on_by_default_and_can_be_switched_off(tiny_models):
-    """With VTLN (the default) the page decodes the posteriors under the warp core.vtln chooses and
-    says which; switched off, the plain posteriors and no warp caption."""
+    """With VTLN (the default) the page decodes the posteriors averaged over the warps with
+    core.vtln's weights and names the most confident warp; switched off, the plain posteriors and
+    no warp caption."""
     import app_state as S
     from core.align import decode, phone_posteriors
     from core.audio import load_audio
@@ -191,9 +192,13 @@ def test_vtln_is_on_by_default_and_can_be_switched_off(tiny_models):
     choice = choose_warp(net, info, [x])
     assert at.toggle(key="w_voice_vtln").value is True
     assert any(c.value.startswith(f"VTLN: warp ×{choice.warp:.2f}") for c in at.caption)
-    assert decoded_caption(at).endswith(seq(phone_posteriors(net, info, x, warp=choice.warp)))
+    # the posteriors averaged over the warps, by hand: every warp's posteriors times its weight
+    averaged = sum(w * phone_posteriors(net, info, x, warp=a) for a, w in zip(choice.warps, choice.weights, strict=True))
+    assert decoded_caption(at).endswith(seq(averaged))
+    assert seq(averaged) != seq(phone_posteriors(net, info, x, warp=choice.warp))  # not the chosen warp's alone
     warp_rows = next(d for d in _datasets(at) if "confidence" in d.columns)
     np.testing.assert_allclose(warp_rows["confidence"], choice.confidence, rtol=1e-6)
+    np.testing.assert_allclose(warp_rows["weight"], choice.weights, rtol=1e-6)
     at.toggle(key="w_voice_vtln").set_value(False).run()
     shows_recording(at)
     assert not any(c.value.startswith("VTLN: warp") for c in at.caption)

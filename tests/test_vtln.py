@@ -14,7 +14,7 @@ from core.features import FeatureConfig, extract
 from core.models import MODELS_DIR, ModelInfo, SpeechDNN
 from core.phones import frame_labels
 from core.train import SpeechTrainConfig, train_speech
-from core.vtln import WARPS, choose_warp, filterbank_warp, pick
+from core.vtln import WARPS, choose_warp, filterbank_warp, pick, vtln_posteriors, warp_weights
 from tests.test_adapt import SR, _Frames, _utterance
 
 CFG = FeatureConfig()
@@ -86,6 +86,34 @@ def test_choice_is_the_most_confident_warp_and_helps_an_unheard_voice(tiny):
     # a heard voice keeps a warp near 1
     rng = np.random.default_rng(5)
     assert abs(choose_warp(net, info, [_utterance(1.0, 1.0, rng)[0] for _ in range(3)]).warp - 1.0) <= 0.1
+
+
+def test_warp_weights():
+    w = warp_weights([0.5, 0.55, 0.6], sharpness=20.0, min_weight=0.0)
+    e = np.exp(20.0 * np.array([0.5, 0.55, 0.6]))
+    np.testing.assert_allclose(w, e / e.sum())
+    np.testing.assert_allclose(warp_weights([0.2, 0.9, 0.3], sharpness=0.0), [1 / 3] * 3)  # plain average
+    np.testing.assert_allclose(warp_weights([0.2, 0.9, 0.3], sharpness=1e4), [0, 1, 0])  # the best alone
+    w = warp_weights([0.5, 0.7, 0.71], sharpness=20.0, min_weight=0.05)
+    assert w[0] == 0.0 and w.sum() == pytest.approx(1.0) and w[2] > w[1] > 0
+
+
+def test_vtln_posteriors_against_brute_force(tiny):
+    net, info, unheard = tiny
+    x = unheard[0][0]
+    choice, got = vtln_posteriors(net, info, x)
+    want_choice = choose_warp(net, info, [x])
+    assert choice.warp == want_choice.warp and choice.frames == want_choice.frames
+    np.testing.assert_allclose(choice.confidence, want_choice.confidence, atol=1e-6)
+    # brute force: each warp's posteriors times softmax(20 x confidence), weights under 1 % dropped
+    e = np.exp(20.0 * (np.array(want_choice.confidence) - max(want_choice.confidence)))
+    w = e / e.sum()
+    w[w < 0.01] = 0
+    w /= w.sum()
+    want = sum(wi * phone_posteriors(net, info, x, warp=a) for a, wi in zip(WARPS, w, strict=True))
+    np.testing.assert_allclose(got, want, atol=1e-6)
+    assert got.dtype == np.float32 and np.allclose(got.sum(1), 1.0, atol=1e-5)
+    assert choice.weights[choice.warps.index(choice.warp)] == choice.weights.max()
 
 
 def test_pick_prefers_the_warp_nearest_one_on_ties():
@@ -163,6 +191,12 @@ def test_evaluate_vtln_on_a_corpus_per_voice(trained, tmp_path, capsys):
             right, total = right + int((pred == y).sum()), total + len(y)
         assert got[voice]["accuracy_vtln"] == pytest.approx(right / total, abs=1e-4)
         assert got[voice]["frames"] == total
+        # averaged over warps with each utterance's own weights, as the page does
+        right = 0
+        for i, x in zip(ids, audio, strict=True):
+            pred = vtln_posteriors(net, info, x)[1].argmax(1)
+            right += int((pred == frame_labels(read_lab(corpus / f"u{i}.lab"), len(pred))).sum())
+        assert got[voice]["accuracy_vtln_averaged"] == pytest.approx(right / total, abs=1e-4)
     assert got["higher"]["warp"] >= 1.15 and abs(got["same"]["warp"] - 1.0) <= 0.1
     assert got["higher"]["accuracy_vtln"] > got["higher"]["accuracy"]
     # without --corpus: one clear message

