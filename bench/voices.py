@@ -39,7 +39,7 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
 from core.augment import KINDS, AugmentConfig  # noqa: E402
-from core.corpus import SPEAKERS, load_corpus  # noqa: E402
+from core.corpus import DEFAULT_VOICES, SPEAKERS, load_corpus  # noqa: E402
 from core.features import UTT_NORMS, FeatureConfig  # noqa: E402
 from core.train import SpeechTrainConfig, train_speech, utterance_frames, voice_utterances  # noqa: E402
 
@@ -150,7 +150,7 @@ def main() -> int:
     ap.add_argument("--dropout", type=float, default=0.0, help="hidden-unit dropout in training (SpeechTrainConfig)")
     ap.add_argument("--train-corpus", default=str(ROOT / "data/corpus_en7_train"))
     ap.add_argument("--valid-corpus", default=str(ROOT / "data/corpus_en7_valid"))
-    ap.add_argument("--voices", default=",".join(SPEAKERS), help="voices to leave out, one at a time")
+    ap.add_argument("--voices", default=",".join(DEFAULT_VOICES), help="voices to leave out, one at a time (default: the seven recorded ones)")
     ap.add_argument("--configs", default="base,cmn,aug,cmn+aug")
     ap.add_argument("--max-frames", type=int, default=150_000)
     ap.add_argument("--epochs", type=int, default=3)

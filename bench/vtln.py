@@ -39,7 +39,7 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from core.corpus import SPEAKERS  # noqa: E402
+from core.corpus import DEFAULT_VOICES, SPEAKERS  # noqa: E402
 from core.models import load_model  # noqa: E402
 from core.vtln import WARPS, WEIGHT_SHARPNESS, voice_warps  # noqa: E402
 
@@ -47,7 +47,7 @@ from core.vtln import WARPS, WEIGHT_SHARPNESS, voice_warps  # noqa: E402
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--base", required=True)
-    ap.add_argument("--voices", default=",".join(SPEAKERS))
+    ap.add_argument("--voices", default=",".join(DEFAULT_VOICES))
     ap.add_argument("--valid-corpus", default=str(ROOT / "data/corpus_en7_valid"))
     ap.add_argument("--sharpness", default="", help="comma-separated sharpness values to compare")
     args = ap.parse_args()
