@@ -15,7 +15,9 @@ builds its own decoder, 10-30 ms, inside the timed call; the network aligner's t
 computing the posteriors). The top-level keys repeat the default aligner's figures. ``posteriors_s_per_10s``:
 features + spliced network posteriors per 10 s of audio (what the page needs before drawing);
 ``vtln_s_per_10s``: VTLN as the Your voice page does it (``core.vtln.vtln_posteriors``: features and
-posteriors of every frame under 10 warps, the choice and the weighted average), ``vtln_warps`` the warps
+posteriors of every frame under 10 warps, the choice and the weighted average;
+``vtln_one_warp_s_per_10s``: the page before the average, the choice on every third frame then the
+posteriors under the chosen warp), ``vtln_warps`` the warps
 chosen (the voices are training voices: near 1); ``load_avg_1min``: how busy the 2-core machine was (figures vary with it).
 """
 
@@ -39,7 +41,7 @@ from core.audio import SAMPLE_RATE, load_audio  # noqa: E402
 from core.corpus import synthesize_texts  # noqa: E402
 from core.models import load_model  # noqa: E402
 from core.phones import read_lab  # noqa: E402
-from core.vtln import vtln_posteriors  # noqa: E402
+from core.vtln import choose_warp, vtln_posteriors  # noqa: E402
 
 SENTENCES = (
     "The birch canoe slid on the smooth planks.",
@@ -73,9 +75,14 @@ def run(model: str, keep: Path | None) -> dict:
     for x, _, _ in data:
         warps.append(vtln_posteriors(net, info, x)[0].warp)
     vtln_s = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    for x, _, _ in data:  # the page before the average: the choice, then the posteriors at that warp
+        A.phone_posteriors(net, info, x, warp=choose_warp(net, info, [x]).warp)
+    one_warp_s = time.perf_counter() - t0
     out: dict = {"model": model, "utterances": len(data), "audio_s": round(audio_s, 2),
                  "posteriors_s_per_10s": round(post_s / audio_s * 10, 4),
                  "vtln_s_per_10s": round(vtln_s / audio_s * 10, 4),
+                 "vtln_one_warp_s_per_10s": round(one_warp_s / audio_s * 10, 4),
                  "vtln_warps": {str(a): warps.count(a) for a in sorted(set(warps))}, "aligners": {}}
     for name in A.ALIGNERS:
         errs, n_bound, spent = [], 0, 0.0
