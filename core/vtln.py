@@ -18,7 +18,7 @@ normalisation. ``core.adapt``'s warp search uses the same ``alpha`` on normalise
 (``warp_matrix``) as the starting point of a learnt map; its choice uses labels.
 
 Posteriors under VTLN are **averaged over the warps**, each weighted by ``softmax(WEIGHT_SHARPNESS
-x confidence)`` (``warp_weights``; warps under ``MIN_WEIGHT`` of the total are skipped and the rest
+x confidence)`` (``warp_weights``; warps under ``MIN_WEIGHT`` of the total are left out and the rest
 renormalised; ``vtln_posteriors``): a recording whose confidence curve is flat gets nearly a plain average, one with a
 clear peak nearly that warp alone. The sharpness (20) was chosen on the ten eSpeak NG voices, which
 no leave-one-voice-out table tests (docs/MODELS.md, "Averaging over warps"). The input and the
@@ -47,7 +47,7 @@ about 7 times the posteriors' time with every frame)."""
 WEIGHT_SHARPNESS = 20.0
 """beta of ``warp_weights``: a warp 0.05 less confident than the best weighs e^-1 of it."""
 MIN_WEIGHT = 0.01
-"""Warps under this share of the weight are not computed (their share goes to the others)."""
+"""Warps under this share of the weight are left out of the average (their share goes to the others)."""
 
 
 def warp_weights(confidence: Sequence[float], sharpness: float = WEIGHT_SHARPNESS,
