@@ -22,7 +22,10 @@ For each held-out voice V of ``data/corpus_en_train`` (kal, ked, slt; ``--train-
 Per voice: ``train_frames``, ``train_seconds`` (when trained in this run), ``before`` and per
 variant ``after``: ``accuracy``, ``adapt_seconds`` (wall clock of ``adapt`` with ``--threads`` torch
 threads), ``adapt_cpu_seconds`` (CPU time of this process, less sensitive to the machine's load),
-``warp`` chosen, ``epochs_run``, ``best_epoch``, accuracy on the check recordings.
+``warp`` chosen, ``epochs_run``, ``best_epoch``, accuracy on the check recordings. ``--vtln``
+adds ``before_vtln_averaged`` and ``accuracy_vtln_averaged``: the same test utterances read from
+their WAV files, the posteriors averaged over the VTLN warps (``core.vtln.vtln_posteriors``) of the
+base model and of the adapted copy.
 ``load_avg_1min``: how busy the 2-core machine was.
 """
 
@@ -49,6 +52,7 @@ from core.features import FeatureConfig  # noqa: E402
 from core.models import load_model, save_model  # noqa: E402
 from core.phones import read_lab  # noqa: E402
 from core.train import SpeechTrainConfig, speech_logits, train_speech, utterance_frames  # noqa: E402
+from core.vtln import vtln_posteriors  # noqa: E402
 
 TRAIN = ROOT / "data" / "corpus_en_train"
 VALID = ROOT / "data" / "corpus_en_valid"
@@ -120,6 +124,9 @@ def main() -> int:
         "'@l2=0.01', '@max_epochs=40', '@patience=8', '@check_fraction=0' (any AdaptConfig number)",
     )
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--vtln", action="store_true",
+                    help="also the accuracy with VTLN averaging (core.vtln.vtln_posteriors, as the Your voice "
+                         "page) before and after adapting, each test utterance read from its WAV file")
     ap.add_argument("--train-corpus", default=str(TRAIN), help="the adaptation recordings come from here")
     ap.add_argument("--valid-corpus", default=str(VALID), help="accuracy on the voice's utterances here")
     ap.add_argument(
@@ -163,10 +170,21 @@ def main() -> int:
         def acc(model, minfo, test_idx=test_idx, y=y) -> float:
             return round(float((speech_logits(model, minfo, valid, test_idx).argmax(1) == y).mean()), 4)
 
+        def acc_vtln(model, minfo, test_u=test_u) -> float:
+            right = total = 0
+            for u in test_u:
+                a, b = valid.utt_starts[u], (valid.utt_starts[u + 1] if u + 1 < len(valid.utt_starts) else len(valid.labels))
+                post = vtln_posteriors(model, minfo, load_audio(valid_dir / f"{valid.utt_ids[u]}.wav",
+                                                                max_seconds=float("inf")))[1]
+                right += int((post.argmax(1) == valid.labels[a:b]).sum())
+                total += b - a
+            return round(float(right) / float(total), 4)
+
         row.update(
             test_utterances=int(len(test_u)),
             test_frames=int(len(test_idx)),
             before=acc(net, info),
+            **({"before_vtln_averaged": acc_vtln(net, info)} if args.vtln else {}),
             adapt_frames=0,
             after={},
         )
@@ -186,6 +204,7 @@ def main() -> int:
                 "best_epoch": rep.best_epoch,
                 "check_before": round(rep.check_before, 4),
                 "check_after": round(rep.check_after, 4),
+                **({"accuracy_vtln_averaged": acc_vtln(new, new_info)} if args.vtln else {}),
             }
             print(voice, variant, row["before"], row["after"][variant], file=sys.stderr, flush=True)
         result["voices"][voice] = row
