@@ -726,6 +726,64 @@ def corpus_phone_set(corpus_dir: str | Path) -> PhoneSet:
         raise CorpusError(f"{path} does not name a usable phone set ({_first_line(exc)}).") from None
 
 
+def join_corpora(sources: Sequence[str | Path], out_dir: str | Path) -> Path:
+    """Make ``out_dir`` a corpus of every utterance of ``sources`` (in order), without copying audio.
+
+    Each ``<id>.wav`` and ``<id>.lab`` becomes a relative symbolic link to its source file; the
+    manifests are concatenated (their columns united, in order of first appearance; a column a source
+    lacks is empty). The sources must share one phone set (``corpus.json`` is copied from the first
+    that has one) and no utterance id. ``out_dir`` must be new or empty. Everything is checked before
+    anything is written; the manifest is written last. Returns the manifest path.
+    """
+    out_dir = Path(out_dir)
+    if len(sources) < 2:
+        raise CorpusError("join-corpus needs at least two corpora.")
+    if out_dir.exists() and (not out_dir.is_dir() or any(out_dir.iterdir())):
+        raise CorpusError(f"{out_dir} exists and is not an empty folder; name a new one.")
+    rows: list[dict[str, str]] = []
+    files: list[tuple[Path, str]] = []
+    columns: list[str] = []
+    seen: dict[str, Path] = {}
+    phone_set = None
+    info_src = None
+    for src in map(Path, sources):
+        if src.resolve() == out_dir.resolve():
+            raise CorpusError(f"{out_dir} is one of the corpora being joined.")
+        these = read_manifest(src)
+        ps = corpus_phone_set(src)
+        if phone_set is None:
+            phone_set = ps
+        elif ps is not phone_set:
+            raise CorpusError(f"{src} uses the {ps.name} phone set, {sources[0]} the {phone_set.name} one.")
+        if info_src is None and (src / CORPUS_INFO).is_file():
+            info_src = src / CORPUS_INFO
+        for r in these:
+            uid = r["id"]
+            if uid in seen:
+                raise CorpusError(f"Utterance {uid!r} is in both {seen[uid]} and {src}.")
+            seen[uid] = src
+            for name in (f"{uid}.wav", f"{uid}.lab"):
+                if not (src / name).is_file():
+                    raise CorpusError(f"{src / name} is missing: {src}'s manifest lists it.")
+                files.append((src / name, name))
+        columns += [c for c in these[0] if c not in columns]
+        rows += these
+    out_dir.mkdir(parents=True, exist_ok=True)
+    base = out_dir.resolve()
+    for path, name in files:
+        os.symlink(os.path.relpath(path.resolve(), base), out_dir / name)
+    if info_src is not None:
+        shutil.copyfile(info_src, out_dir / CORPUS_INFO)
+    manifest = out_dir / MANIFEST
+    tmp = manifest.with_name(MANIFEST + ".tmp")
+    with tmp.open("w", newline="", encoding="utf-8") as f:
+        w = csv.DictWriter(f, fieldnames=columns, restval="", lineterminator="\n")
+        w.writeheader()
+        w.writerows(rows)
+    os.replace(tmp, manifest)
+    return manifest
+
+
 CACHE_VERSION = 2  # 2: CorpusFrames.save's format (the validation sets')
 DEFAULT_FEATURES = FeatureConfig()  # MFBANK, 40 channels
 

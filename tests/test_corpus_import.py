@@ -278,3 +278,48 @@ def test_cli_import_then_train_on_it(tmp_path, capsys):
     assert main(["import-corpus", "--format", "timit", str(src), str(tmp_path / "c")]) == 2
     err = capsys.readouterr().err
     assert err.startswith("error: ") and "already holds a corpus" in err and len(err.splitlines()) == 1
+
+
+def _hand_corpus(d, uid: str, voice: str):
+    """One utterance of noise labelled sil / s / iy / sil, in the synthesiser's manifest layout."""
+    d.mkdir(parents=True)
+    sf.write(d / f"{uid}.wav", _noise(16000, 7), 16000, subtype="PCM_16")
+    (d / f"{uid}.lab").write_text("0.0 0.3 sil\n0.3 0.5 s\n0.5 0.8 iy\n0.8 1.0 sil\n")
+    (d / "manifest.csv").write_text(f"id,voice,engine,text,seconds\n{uid},{voice},festival,see.,1.0000\n")
+    return d
+
+
+def test_join_corpus_reads_as_both_corpora(tmp_path, capsys):
+    """join-corpus: an imported TIMIT corpus and a synthesised one read as one corpus, frame for frame
+    the two loaded apart; manifests united column by column; bad joins name the problem, write nothing."""
+    write_timit(tmp_path / "TIMIT")
+    assert main(["import-corpus", "--format", "timit", str(tmp_path / "TIMIT"), str(tmp_path / "real")]) == 0
+    synth = _hand_corpus(tmp_path / "synth", "en_s1_00000", "kal")
+    assert main(["join-corpus", str(tmp_path / "real"), str(synth), "--out", str(tmp_path / "both")]) == 0
+    assert "3 utterances from 2 corpora" in capsys.readouterr().out
+    rows = list(csv.DictReader(open(tmp_path / "both" / "manifest.csv", encoding="utf-8")))
+    assert [r["voice"] for r in rows] == ["mxyz0", "fabc0", "kal"]
+    assert rows[0]["engine"] == "" and rows[2]["engine"] == "festival" and rows[2]["source"] == ""
+    assert (tmp_path / "both" / "en_s1_00000.wav").is_symlink()
+    both = load_corpus(tmp_path / "both", CFG)
+    parts = [load_corpus(tmp_path / "real", CFG), load_corpus(synth, CFG)]
+    np.testing.assert_array_equal(both.labels, np.concatenate([p.labels for p in parts]))
+    np.testing.assert_array_equal(both.feats, np.concatenate([p.feats for p in parts]))
+    assert both.utt_ids == parts[0].utt_ids + parts[1].utt_ids
+    for args, msg in [
+        ([str(synth), str(synth)], "'en_s1_00000' is in both"),
+        ([str(synth), str(tmp_path / "TIMIT")], "has no manifest.csv"),
+        ([str(synth)], "at least two corpora"),
+    ]:
+        assert main(["join-corpus", *args, "--out", str(tmp_path / "bad")]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith("error: ") and msg in err and len(err.splitlines()) == 1
+        assert not (tmp_path / "bad").exists()
+    (tmp_path / "ja").mkdir()
+    _hand_corpus(tmp_path / "ja" / "c", "ja_s1_00000", "mei")
+    (tmp_path / "ja" / "c" / "corpus.json").write_text('{"lang": "ja", "phone_set": "ja"}')
+    (tmp_path / "ja" / "c" / "ja_s1_00000.lab").write_text("0.0 0.3 sil\n0.3 0.5 s\n0.5 0.8 i\n0.8 1.0 sil\n")
+    assert main(["join-corpus", str(synth), str(tmp_path / "ja" / "c"), "--out", str(tmp_path / "bad")]) == 2
+    assert "ja phone set" in capsys.readouterr().err
+    assert main(["join-corpus", str(synth), str(tmp_path / "real"), "--out", str(tmp_path / "both")]) == 2
+    assert "not an empty folder" in capsys.readouterr().err

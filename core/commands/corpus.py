@@ -1,5 +1,5 @@
-"""`python -m core synth ...` and `python -m core corpus-info DIR`: argument parsing, progress lines
-and printing around ``core.corpus``."""
+"""`python -m core synth ...`, `python -m core corpus-info DIR` and `python -m core join-corpus ...`:
+argument parsing, progress lines and printing around ``core.corpus``."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from core.cli import at_least, positive_int
-from core.corpus import DEFAULT_VOICES, ESPEAK_VOICES, load_corpus, synthesize
+from core.corpus import DEFAULT_VOICES, ESPEAK_VOICES, join_corpora, load_corpus, read_manifest, synthesize
 from core.features import FeatureConfig
 
 
@@ -51,8 +51,15 @@ def _cli_info(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cli_join(args: argparse.Namespace) -> int:
+    manifest = join_corpora(args.corpora, args.out)
+    n = len(read_manifest(args.out))
+    print(f"wrote {manifest}: {n} utterances from {len(args.corpora)} corpora (links to their files)")
+    return 0
+
+
 def add_cli(subparsers: argparse._SubParsersAction) -> None:
-    """Register `synth` and `corpus-info`."""
+    """Register `synth`, `corpus-info` and `join-corpus`."""
     p = subparsers.add_parser("synth", help="synthesise a phoneme-aligned corpus (Festival, flite, eSpeak NG; Open JTalk for ja)")
     p.add_argument("--lang", default="en", help="language: en (Festival) or ja (Open JTalk)")
     p.add_argument("--utts", type=positive_int, required=True, help="number of utterances")
@@ -68,3 +75,7 @@ def add_cli(subparsers: argparse._SubParsersAction) -> None:
     q.add_argument("corpus", type=Path, help="corpus directory (with manifest.csv)")
     q.add_argument("--features", default="mfbank", choices=("mfbank", "mfcc"))
     q.set_defaults(func=_cli_info)
+    j = subparsers.add_parser("join-corpus", help="one corpus folder of several (links to their files)")
+    j.add_argument("corpora", type=Path, nargs="+", help="corpus folders (synthesised or imported), same phone set")
+    j.add_argument("--out", type=Path, required=True, help="a new folder")
+    j.set_defaults(func=_cli_join)
