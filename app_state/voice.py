@@ -263,8 +263,11 @@ def voice_adapted(name: str):
     return None
 
 
-def voice_posteriors_with(net, info, x: np.ndarray) -> np.ndarray:
-    """Phoneme posteriors of a recording under a session's own (adapted) model."""
+def voice_posteriors_with(net, info, x: np.ndarray, vtln: bool = False) -> np.ndarray:
+    """Phoneme posteriors of a recording under a session's own (adapted) model; with ``vtln``, averaged
+    over the warps as the shared model's are (core.vtln.vtln_posteriors), so that the two compare
+    like with like. Not cached: the model lives in one session."""
     from core.align import phone_posteriors
+    from core.vtln import vtln_posteriors
 
-    return phone_posteriors(net, info, x)
+    return vtln_posteriors(net, info, x)[1] if vtln else phone_posteriors(net, info, x)

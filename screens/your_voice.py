@@ -166,7 +166,7 @@ with st.expander(tr("Adapt the network to your voice")):
     if adapted is not None:
         net2, info2, report = adapted
         st.caption(report.line(tr))
-        post2 = S.voice_posteriors_with(net2, info2, x)
+        post2 = S.voice_posteriors_with(net2, info2, x, a.warp_choice is not None)  # like a.posteriors
         if "pocketsphinx" in alignments:
             share2, mean2 = agreement(post2, alignments["pocketsphinx"].phones, a.phones)
             n1, n2, n3 = st.columns(3)
@@ -177,7 +177,9 @@ with st.expander(tr("Adapt the network to your voice")):
                        tr("This recording was not adapted on: a fair test."))
         st.altair_chart(vc.stacked(vc.posterior_chart(vc.posterior_table(post2, a.phones, a.duration), a.duration, tr=tr)),
                         width="content", key="voice_post_adapted")
-        st.caption(tr("The adapted copy's posteriors on this recording (compare with the chart below)."))
+        st.caption(tr("The adapted copy's posteriors on this recording, averaged over the warps as in the chart "
+                      "below (compare the two).") if a.warp_choice is not None else
+                   tr("The adapted copy's posteriors on this recording (compare with the chart below)."))
 
 # --- time cursor -------------------------------------------------------------------------------
 speech = [d.segment for d in a.decoded if d.segment.phone != "sil"] or [a.decoded[0].segment]

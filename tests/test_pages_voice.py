@@ -169,6 +169,36 @@ def test_adapt_to_this_voice_keeps_the_shared_model(tiny_models):
         assert torch.equal(a, b), name
 
 
+def test_adapted_posteriors_follow_the_vtln_switch(tiny_models):
+    """The adapted copy's posteriors chart is averaged over the warps when VTLN is on (as the shared
+    model's are: like with like), and plain when it is off; checked against core.vtln by hand."""
+    from core.align import phone_posteriors
+    from core.audio import load_audio
+    from core.voice_charts import posterior_table
+    from core.vtln import vtln_posteriors
+
+    x = load_audio(SAMPLE.read_bytes())
+    at = voice_page()
+    at.button(key="voice_adapt_add").click().run()
+    at.button(key="voice_adapt_run").click().run()
+    assert not at.exception and not at.error
+    got = at.session_state["voice_adapted"]
+    net2, info2 = got["net"], got["info"]
+    phones, duration = info2.phones, len(x) / 16000
+
+    def shown(post) -> bool:
+        want = posterior_table(post, phones, duration)
+        return any(d.shape == want.shape and np.allclose(d["posterior"], want["posterior"]) and
+                   list(d["phone"]) == list(want["phone"]) for d in _datasets(at))
+
+    averaged, plain = vtln_posteriors(net2, info2, x)[1], phone_posteriors(net2, info2, x)
+    assert not np.allclose(averaged, plain, atol=0.01)
+    assert shown(averaged) and not shown(plain)
+    at.toggle(key="w_voice_vtln").set_value(False).run()
+    assert not at.exception and not at.error
+    assert shown(plain) and not shown(averaged)
+
+
 def test_vtln_is_on_by_default_and_can_be_switched_off(tiny_models):
     """With VTLN (the default) the page decodes the posteriors averaged over the warps with
     core.vtln's weights and names the most confident warp; switched off, the plain posteriors and
