@@ -88,7 +88,8 @@ def adapt_options(options: list[str]) -> dict:
         name, _, value = opt.partition("=")
         if name not in fields or name in ("parts", "warps") or not value:
             raise SystemExit(f"bad adaptation option {opt!r}")
-        out[name] = float(value) if name in ("lr", "l2", "check_fraction") else int(value)
+        out[name] = (float(value) if name in ("lr", "l2", "check_fraction") else bool(int(value)) if name == "refit"
+                     else int(value))
     return out
 
 
@@ -121,7 +122,7 @@ def main() -> int:
         "--parts",
         default="input+output,input+output@nowarp,input,output",
         help="variants: parts joined by '+', then options: '@nowarp' (no warp search), '@lr=1e-3', "
-        "'@l2=0.01', '@max_epochs=40', '@patience=8', '@check_fraction=0' (any AdaptConfig number)",
+        "'@l2=0.01', '@max_epochs=40', '@patience=8', '@check_fraction=0', '@refit=1' (any AdaptConfig number)",
     )
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--vtln", action="store_true",

@@ -319,3 +319,46 @@ def test_adaptation_keeps_the_start_when_the_held_back_recording_gets_fewer_fram
     # with the true labels everywhere the same call adapts (and keeps a later epoch)
     _, _, fair = adapt(model, info, recs, AdaptConfig(parts=("output",), seed=3))
     assert not fair.reverted
+
+
+def test_refit_fits_the_kept_epochs_again_on_every_recording(voices):
+    """refit: the check recordings choose the number of epochs, then the last layer starts again and
+    is fitted that many epochs on all recordings, check ones included: the same weights as a hand
+    loop over every frame (Adam, L2-SP, default_rng(seed + 1) batches); the report keeps the check
+    accuracy measured before the refit."""
+    model, info, unheard = voices
+    recs = unheard[:6]
+    cfg = AdaptConfig(parts=("output",), seed=0)
+    plain, _, rep0 = adapt(model, info, recs, cfg)
+    new, _, rep = adapt(model, info, recs, AdaptConfig(parts=("output",), seed=0, refit=True))
+    assert rep.refit and not rep0.refit and rep.best_epoch == rep0.best_epoch >= 1
+    assert rep.check_after == rep0.check_after and rep.check_before == rep0.check_before
+    # by hand: every frame of the six recordings, in order
+    x = torch.from_numpy(np.concatenate([info.preprocess(splice(extract(a, CFG), CFG.context)) for a, _ in recs]))
+    y = torch.from_numpy(np.concatenate([frame_labels(s, len(extract(a, CFG))) for a, s in recs]).astype(np.int64))
+    net = SpeechDNN(x.shape[1], len(PHONES), width=32, n_hidden=2, activation="relu")
+    net.load_state_dict(model.state_dict())
+    last = net.linears[-1]
+    w0, b0 = last.weight.detach().clone(), last.bias.detach().clone()
+    net.requires_grad_(False)
+    last.weight.requires_grad_(True)
+    last.bias.requires_grad_(True)
+    opt = torch.optim.Adam([last.weight, last.bias], lr=cfg.lr)
+    gen = np.random.default_rng(cfg.seed + 1)
+    for _ in range(rep.best_epoch):
+        order = gen.permutation(len(x))
+        for i in range(0, len(order), cfg.batch_size):
+            b = torch.from_numpy(order[i : i + cfg.batch_size])
+            loss = torch.nn.functional.cross_entropy(net(x[b]), y[b])
+            loss = loss + cfg.l2 * (((last.weight - w0) ** 2).sum() + ((last.bias - b0) ** 2).sum())
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+    got = new.state_dict()
+    torch.testing.assert_close(got["linears.2.weight"], last.weight.detach(), rtol=1e-5, atol=1e-6)
+    torch.testing.assert_close(got["linears.2.bias"], last.bias.detach(), rtol=1e-5, atol=1e-6)
+    assert not torch.equal(got["linears.2.weight"], plain.state_dict()["linears.2.weight"])
+    assert "refitted" in rep.line()
+    # one recording: nothing chose the epochs, so no refit
+    _, _, one = adapt(model, info, recs[:1], AdaptConfig(parts=("output",), refit=True, epochs_unchecked=1))
+    assert not one.refit
