@@ -271,3 +271,15 @@ def voice_posteriors_with(net, info, x: np.ndarray, vtln: bool = False) -> np.nd
     from core.vtln import vtln_posteriors
 
     return vtln_posteriors(net, info, x)[1] if vtln else phone_posteriors(net, info, x)
+
+
+def voice_adapted_posteriors(name: str, key: str, x: np.ndarray, vtln: bool = False) -> np.ndarray | None:
+    """``voice_posteriors_with`` under this session's adapted copy of ``name`` (None: there is none),
+    kept with that copy per (recording, VTLN) so that moving a slider does not classify again."""
+    if voice_adapted(name) is None:
+        return None
+    got = st.session_state["voice_adapted"]
+    memo = got.setdefault("posteriors", {})
+    if (key, bool(vtln)) not in memo:
+        memo[(key, bool(vtln))] = voice_posteriors_with(got["net"], got["info"], x, vtln)
+    return memo[(key, bool(vtln))].copy()

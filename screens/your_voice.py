@@ -166,7 +166,7 @@ with st.expander(tr("Adapt the network to your voice")):
     if adapted is not None:
         net2, info2, report = adapted
         st.caption(report.line(tr))
-        post2 = S.voice_posteriors_with(net2, info2, x, a.warp_choice is not None)  # like a.posteriors
+        post2 = S.voice_adapted_posteriors(cfg.model, key, x, a.warp_choice is not None)  # like a.posteriors
         if "pocketsphinx" in alignments:
             share2, mean2 = agreement(post2, alignments["pocketsphinx"].phones, a.phones)
             n1, n2, n3 = st.columns(3)

@@ -169,9 +169,11 @@ def test_adapt_to_this_voice_keeps_the_shared_model(tiny_models):
         assert torch.equal(a, b), name
 
 
-def test_adapted_posteriors_follow_the_vtln_switch(tiny_models):
+def test_adapted_posteriors_follow_the_vtln_switch(tiny_models, monkeypatch):
     """The adapted copy's posteriors chart is averaged over the warps when VTLN is on (as the shared
-    model's are: like with like), and plain when it is off; checked against core.vtln by hand."""
+    model's are: like with like), and plain when it is off; checked against core.vtln by hand. They
+    are computed once per recording and setting: moving the time cursor does not classify again."""
+    import app_state.voice as V
     from core.align import phone_posteriors
     from core.audio import load_audio
     from core.voice_charts import posterior_table
@@ -180,8 +182,14 @@ def test_adapted_posteriors_follow_the_vtln_switch(tiny_models):
     x = load_audio(SAMPLE.read_bytes())
     at = voice_page()
     at.button(key="voice_adapt_add").click().run()
+    calls = []
+    compute = V.voice_posteriors_with
+    monkeypatch.setattr(V, "voice_posteriors_with", lambda *a: calls.append(a[-1]) or compute(*a))
     at.button(key="voice_adapt_run").click().run()
     assert not at.exception and not at.error
+    cursor = next(s for s in at.slider if s.key.startswith("w_voice_time_"))
+    at.slider(key=cursor.key).set_value(round(cursor.value + 0.1, 2)).run()
+    assert not at.exception and calls == [True]
     got = at.session_state["voice_adapted"]
     net2, info2 = got["net"], got["info"]
     phones, duration = info2.phones, len(x) / 16000
@@ -196,7 +204,7 @@ def test_adapted_posteriors_follow_the_vtln_switch(tiny_models):
     assert shown(averaged) and not shown(plain)
     at.toggle(key="w_voice_vtln").set_value(False).run()
     assert not at.exception and not at.error
-    assert shown(plain) and not shown(averaged)
+    assert shown(plain) and not shown(averaged) and calls == [True, False]
 
 
 def test_vtln_is_on_by_default_and_can_be_switched_off(tiny_models):
