@@ -39,7 +39,7 @@ Choices written down here:
   than epoch 0 did (a lower loss can come with fewer right frames: more confident where it was
   right, wrong on a few borderline frames), epoch 0 is kept. With one recording there is nothing to
   check on:
-  ``epochs_unchecked`` epochs are run. With ``refit``, once the check recordings have chosen the
+  ``epochs_unchecked`` epochs are run. With ``refit`` (the default), once the check recordings have chosen the
   number of epochs (at least one), the parameters start again from the chosen warp and are fitted
   that many epochs on every recording, the check ones included (batch order from
   ``default_rng(seed + 1)``); the report's check accuracy is still the one measured before the refit,
@@ -110,7 +110,7 @@ class AdaptConfig:
     epochs_unchecked: int = 5
     seed: int = 0
     warps: tuple[float, ...] = WARPS
-    refit: bool = False
+    refit: bool = True
 
 
 @dataclass(frozen=True)
