@@ -25,7 +25,8 @@ st.info(tr(
     "The network was trained on **synthetic speech** (Open JTalk), not on real speakers: on your voice its "
     "posteriors may be wrong. pocketsphinx has no Japanese model, so the alignment shown is the network's own "
     "(Viterbi on its posteriors, the transcript read by pyopenjtalk).") if japanese else tr(
-    "The network was trained on **synthetic voices** (Festival and flite: five speakers, one of them a woman), "
+    "The network was trained on **synthetic voices** (Festival and flite: five recorded speakers, one of them a "
+    "woman; eSpeak NG: ten formant-synthesised voices), "
     "not on real speakers: on your voice its posteriors may be wrong. The figures below say how far to trust them — the share of frames where the "
     "network's best phoneme agrees with the alignment by pocketsphinx (trained on real speech), and the mean "
     "posterior the network gives the aligned phoneme."))

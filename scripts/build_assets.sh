@@ -7,22 +7,29 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=.venv/bin/python
 
-# English: seven voices (three Festival, four flite; packages.txt), per-utterance mean
-# normalisation (CMN), 8 epochs, no training-time augmentation (docs/MODELS.md says why).
+# English: seven voices with a recorded speaker (three Festival, four flite) and ten eSpeak NG
+# voices (packages.txt), per-utterance mean normalisation (CMN), 8 epochs, no training-time
+# augmentation (docs/MODELS.md says why). The two synthesised corpora are joined by links.
 [ -f data/corpus_en7_train/manifest.csv ] || $PY -m core synth --lang en --utts 2100 --out data/corpus_en7_train --seed 11
 [ -f data/corpus_en7_valid/manifest.csv ] || $PY -m core synth --lang en --utts 700 --out data/corpus_en7_valid --seed 12
+ESPEAK=espeak_m1,espeak_m3,espeak_m7,espeak_klatt,espeak_f1,espeak_f2,espeak_annie,espeak_nyc_f3,espeak_sc_m2,espeak_gb_f4
+[ -f data/corpus_espeak_train/manifest.csv ] || $PY -m core synth --lang en --voices $ESPEAK --utts 1000 --out data/corpus_espeak_train --seed 13
+[ -f data/corpus_espeak_valid/manifest.csv ] || $PY -m core synth --lang en --voices $ESPEAK --utts 200 --out data/corpus_espeak_valid --seed 14
+for part in train valid; do
+  [ -f data/corpus_en7e_$part/manifest.csv ] || $PY -m core join-corpus data/corpus_en7_$part data/corpus_espeak_$part --out data/corpus_en7e_$part
+done
 
 for kind in mfbank mfcc; do
-  $PY -m core export-validation --corpus data/corpus_en7_valid --features $kind --utt-norm cmn \
+  $PY -m core export-validation --corpus data/corpus_en7e_valid --features $kind --utt-norm cmn \
       --out assets/validation/en_$kind.npz --min-frames 50000
 done
 for kind in mfbank mfcc; do
-  $PY -m core train speech --corpus data/corpus_en7_train --valid-corpus data/corpus_en7_valid \
+  $PY -m core train speech --corpus data/corpus_en7e_train --valid-corpus data/corpus_en7e_valid \
       --features $kind --utt-norm cmn --epochs 8 --batch-size 512 --lr 1e-3 --seed 0 \
       --max-minutes 60 --threads 1 --validation validation/en_$kind.npz --out assets/models/speech_en_$kind
 done
 # the same recipe with 3 states per phoneme (123 outputs): the Findings page's Fig 4 (/s/ in its state S2)
-$PY -m core train speech --corpus data/corpus_en7_train --valid-corpus data/corpus_en7_valid \
+$PY -m core train speech --corpus data/corpus_en7e_train --valid-corpus data/corpus_en7e_valid \
     --features mfbank --utt-norm cmn --targets state --epochs 8 --batch-size 512 --lr 1e-3 \
     --seed 0 --max-minutes 60 --threads 1 --validation validation/en_mfbank.npz --out assets/models/speech_en_mfbank_states
 # Japanese (Open JTalk, packages.txt): corpora, validation set, model. The corpora are small because

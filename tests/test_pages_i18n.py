@@ -30,6 +30,8 @@ NAMES = {
     "MFCC",
     "Festival",
     "flite",
+    "eSpeak",
+    "NG",
     "Open",
     "JTalk",
     "mei",
