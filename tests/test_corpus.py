@@ -345,11 +345,9 @@ def test_unreadable_frames_file(tmp_path):
 
 @pytest.mark.parametrize("kind", ["mfbank", "mfcc"])
 def test_shipped_validation_sets_load(kind):
-    from core.models import VALIDATION_DIR
-
     import json
 
-    from core.models import MODELS_DIR
+    from core.models import MODELS_DIR, VALIDATION_DIR
 
     v = CorpusFrames.load(VALIDATION_DIR / f"en_{kind}.npz")
     assert len(v) >= 50000 and v.cfg.kind == kind and v.cfg.utt_norm == "cmn"
