@@ -37,7 +37,10 @@ Choices written down here:
   parameters of the epoch with the lowest cross-entropy on them are kept (the starting model
   with the chosen warp counts as epoch 0); if the kept epoch classifies fewer of their frames right
   than epoch 0 did (a lower loss can come with fewer right frames: more confident where it was
-  right, wrong on a few borderline frames), epoch 0 is kept. With one recording there is nothing to
+  right, wrong on a few borderline frames), epoch 0 is kept; and if what is kept then classifies
+  fewer of their frames right than the model as it was (the warp, chosen on the fitted recordings,
+  can make the held-back ones worse), the model as it was is kept (warp 1, nothing changed; the
+  report says so). With one recording there is nothing to
   check on:
   ``epochs_unchecked`` epochs are run. With ``refit`` (the default), once the check recordings have chosen the
   number of epochs (at least one), the parameters start again from the chosen warp and are fitted
@@ -489,6 +492,14 @@ def adapt(
             for p in trainable:  # lower loss but fewer right frames on the held-back recordings: keep the start
                 p.copy_(start[id(p)])
             best_epoch, reverted = 0, True
+        if n_check and _accuracy(logits_of(x_check), y_check, info.targets) < check_before:
+            # even the start (the warp chosen on the fitted recordings) gets fewer held-back frames
+            # right than the model as it was: keep the model as it was (no warp, nothing changed)
+            for p in trainable:
+                p.copy_(start[id(p)])
+            wrapped.A.copy_(torch.eye(info.features.n_channels))
+            wrapped.b.zero_()
+            best_epoch, reverted, warp = 0, True, 1.0
     fit_after = _accuracy(logits_of(x_fit), y_fit, info.targets)
     check_after = _accuracy(logits_of(x_check), y_check, info.targets)
     refit = bool(cfg.refit and n_check and best_epoch > 0)

@@ -362,3 +362,22 @@ def test_refit_fits_the_kept_epochs_again_on_every_recording(voices):
     # one recording: nothing chose the epochs, so no refit
     _, _, one = adapt(model, info, recs[:1], AdaptConfig(parts=("output",), refit=True, epochs_unchecked=1))
     assert not one.refit
+
+
+def test_adaptation_keeps_the_model_as_it_was_when_even_the_warp_makes_the_check_worse(voices):
+    """Fitted recordings of the unheard voice (formants x 1.3) choose a strong warp; the held-back
+    recording is in the voice the model knows, which that warp makes worse: the model as it was is
+    kept (warp 1, weights bit-identical, the check accuracy unchanged)."""
+    model, info, unheard = voices
+    rng = np.random.default_rng(0)  # a draw the chosen warp makes worse
+    held_back = np.random.default_rng(0).permutation(6)[0]  # adapt's own draw of the check recording
+    recs = list(unheard[:5])
+    recs.insert(int(held_back), _utterance(1.0, 1.0, rng))
+    new, _, rep = adapt(model, info, recs, AdaptConfig(parts=("input",), seed=0, max_epochs=2))
+    assert rep.check_recordings == 1 and rep.reverted and rep.warp == 1.0 and rep.best_epoch == 0
+    assert rep.check_after == rep.check_before and not rep.refit
+    assert all(torch.equal(a, b) for a, b in zip(new.state_dict().values(), model.state_dict().values(), strict=True))
+    # the warp the fitted recordings choose is not 1: without the held-back check it would be used
+    _, _, fit_only = adapt(model, info, unheard[:5], AdaptConfig(parts=("input",), seed=0, check_fraction=0.0,
+                                                                  epochs_unchecked=1))
+    assert fit_only.warp > 1.0
