@@ -48,6 +48,14 @@ def test_both_languages_have_every_message_translated(source, entries):
     assert all(set(m) == {"en", "ja"} for m in entries)
 
 
+def test_a_signed_delta_keeps_its_sign_first_in_japanese(entries):
+    """st.metric colours a delta and points its arrow by the sign it starts with: a message that
+    starts with its number ("{d} with VTLN") must start with it in Japanese too."""
+    signed = [m for m in entries if m["en"].startswith("{d}")]
+    assert len(signed) >= 3
+    assert not [m["ja"] for m in signed if not m["ja"].startswith("{d}")]
+
+
 def test_messages_cite_only_files_a_user_of_this_repository_has(entries):
     """A help text that says "see X.md" must name a file in this repository (METHOD.md is not)."""
     from pathlib import Path
