@@ -44,8 +44,13 @@ def _time_x(duration: float, title: str | None = None, labels: bool = True) -> a
                  axis=alt.Axis(title=title, labels=labels, ticks=labels, grid=False))
 
 
-def _y_axis(title: str) -> alt.Axis:
-    return alt.Axis(title=title, minExtent=_AXIS_W, maxExtent=_AXIS_W)
+def _y_axis(title: str, **kw) -> alt.Axis:
+    return alt.Axis(title=title, minExtent=_AXIS_W, maxExtent=_AXIS_W, **kw)
+
+
+POSTERIOR_ROW_PX = 15
+"""Height of one phoneme's row in ``posterior_chart``: every row keeps its label (at 12 px Vega hid
+every other one of the 11 px labels as overlapping)."""
 
 
 def _cursor(t: float | None) -> alt.Chart | None:
@@ -140,11 +145,11 @@ def posterior_chart(table: pd.DataFrame, duration: float, *, cursor: float | Non
     order = table.drop_duplicates("phone").sort_values("order")["phone"].tolist()
     chart = alt.Chart(table).mark_rect().encode(
         x=_time_x(duration, labels=False), x2="t1:Q",
-        y=alt.Y("phone:N", sort=order, axis=_y_axis(tr("phoneme"))),
+        y=alt.Y("phone:N", sort=order, axis=_y_axis(tr("phoneme"), labelOverlap=False)),
         color=alt.Color("posterior:Q", scale=alt.Scale(scheme="greys", domain=[0, 1]), legend=None),
         tooltip=[alt.Tooltip("t0:Q", title=tr("time (s)"), format=".2f"), alt.Tooltip("phone:N", title=tr("phoneme")),
                  alt.Tooltip("posterior:Q", title=tr("posterior"), format=".2f")],
-    ).properties(height=max(120, 12 * len(order)),
+    ).properties(height=max(120, POSTERIOR_ROW_PX * len(order)),
                  title=tr("network posteriors (phonemes reaching 0.3; white 0, black 1)"))
     return _with_cursor(chart, cursor)
 
