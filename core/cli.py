@@ -181,7 +181,8 @@ def _os_message(exc: OSError) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run one command; returns the exit code (0 done, 2 bad input, 130 interrupted)."""
+    """Run one command; returns the exit code (0 done, 2 bad input, 130 interrupted, 141 the reader of
+    its output stopped early)."""
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
@@ -192,6 +193,12 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as exc:  # every user-facing error in core derives from ValueError
         print(f"error: {_one_line(exc)}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # the reader stopped early (`... | head`): not an error of the command
+        try:  # and no second complaint when Python flushes stdout at exit
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        except (OSError, ValueError):
+            pass
+        return 141
     except OSError as exc:
         print(_os_message(exc), file=sys.stderr)
         return 2

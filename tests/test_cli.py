@@ -286,3 +286,26 @@ def test_cli_p_e_of_a_state_model_equals_the_phone_histograms(capsys, monkeypatc
     expected = dashboard.overlap(1, 2)[1]
     for i, value in p_e.items():
         assert value == pytest.approx(expected[i], abs=1e-12), i
+
+
+def test_a_reader_that_stops_early_is_not_an_error(monkeypatch, capsys):
+    """`python -m core evaluate ... | head -1`: once the reader has gone, the command stops quietly
+    (exit 141, nothing on stderr) instead of printing "error: Broken pipe"."""
+    import io
+    import os
+    import sys
+
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # the reader is gone before anything is written
+    out = io.TextIOWrapper(io.FileIO(write_end, "w"), write_through=True)
+    monkeypatch.setattr(sys, "stdout", out)
+    try:
+        code = main(["evaluate", "digits_cnn", "--validation"])
+    finally:
+        monkeypatch.undo()
+        try:
+            out.close()
+        except OSError:
+            pass
+    assert code == 141
+    assert capsys.readouterr().err == ""
