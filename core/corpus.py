@@ -738,6 +738,10 @@ def join_corpora(sources: Sequence[str | Path], out_dir: str | Path) -> Path:
     out_dir = Path(out_dir)
     if len(sources) < 2:
         raise CorpusError("join-corpus needs at least two corpora.")
+    named = [Path(src).resolve() for src in sources]
+    twice = next((src for src, r in zip(sources, named, strict=True) if named.count(r) > 1), None)
+    if twice is not None:
+        raise CorpusError(f"{twice} is named twice; name each corpus once.")
     if out_dir.exists() and (not out_dir.is_dir() or any(out_dir.iterdir())):
         raise CorpusError(f"{out_dir} exists and is not an empty folder; name a new one.")
     rows: list[dict[str, str]] = []

@@ -4,6 +4,7 @@ back frame by frame against the labels (brute force per frame centre); bad layou
 from __future__ import annotations
 
 import csv
+import shutil
 
 import numpy as np
 import pytest
@@ -306,8 +307,10 @@ def test_join_corpus_reads_as_both_corpora(tmp_path, capsys):
     np.testing.assert_array_equal(both.labels, np.concatenate([p.labels for p in parts]))
     np.testing.assert_array_equal(both.feats, np.concatenate([p.feats for p in parts]))
     assert both.utt_ids == parts[0].utt_ids + parts[1].utt_ids
+    shutil.copytree(tmp_path / "real", tmp_path / "real2")  # the same utterances in another folder
     for args, msg in [
-        ([str(synth), str(synth)], "'en_s1_00000' is in both"),
+        ([str(synth), str(synth)], "synth is named twice"),
+        ([str(synth), str(tmp_path / "real"), str(tmp_path / "real2")], "'test_dr2_mxyz0_sx10' is in both"),
         ([str(synth), str(tmp_path / "TIMIT")], "has no manifest.csv"),
         ([str(synth)], "at least two corpora"),
     ]:
