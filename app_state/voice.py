@@ -40,6 +40,17 @@ class VoiceAnalysis:
     warp_choice: object = None
 
 
+def points_delta(d: float, with_vtln: bool = False) -> str:
+    """A change in percentage points for st.metric's delta: the sign first (it sets the arrow and
+    colour), "point" for one."""
+    one = abs(round(d)) == 1
+    if with_vtln:
+        text = tr("{d} point with VTLN") if one else tr("{d} points with VTLN")
+    else:
+        text = tr("{d} point") if one else tr("{d} points")
+    return text.format(d=f"{d:+.0f}")
+
+
 def voice_samples(lang: str | None = None) -> dict[str, str]:
     """Shipped sample recordings: file name -> transcript; with ``lang`` ("en", "ja": a model's
     ``phone_set.name``) only that language's (Japanese samples are named ``ja_*.wav``)."""

@@ -97,7 +97,7 @@ if "pocketsphinx" in alignments:
     share0, mean_p0 = (agreement(S.voice_analysis(cfg.model, key, x).posteriors, alignments["pocketsphinx"].phones,
                                  a.phones) if with_vtln else (share, mean_p))
     m2.metric(tr("Agreement with pocketsphinx"), f"{share:.0%}",
-              delta=tr("{d} points with VTLN").format(d=f"{100 * (share - share0):+.0f}") if with_vtln else None,
+              delta=S.points_delta(100 * (share - share0), with_vtln=True) if with_vtln else None,
               help=tr("Share of 10 ms frames whose most probable phoneme is the one pocketsphinx aligned there."))
     m3.metric(tr("Aligned phoneme's posterior"), f"{mean_p:.2f}",
               delta=tr("{d} with VTLN").format(d=f"{mean_p - mean_p0:+.2f}") if with_vtln else None,
@@ -172,7 +172,7 @@ with st.expander(tr("Adapt the network to your voice")):
             share2, mean2 = agreement(post2, alignments["pocketsphinx"].phones, a.phones)
             n1, n2, n3 = st.columns(3)
             n1.metric(tr("Agreement after adapting"), f"{share2:.0%}",
-                      tr("{d} points").format(d=f"{100 * (share2 - share):+.0f}"))
+                      S.points_delta(100 * (share2 - share)))
             n2.metric(tr("Mean posterior after adapting"), f"{mean2:.2f}", f"{mean2 - mean_p:+.2f}")
             n3.caption(tr("This recording was one of those adapted on: optimistic.") if key in chosen else
                        tr("This recording was not adapted on: a fair test."))

@@ -241,3 +241,12 @@ def test_vtln_is_on_by_default_and_can_be_switched_off(tiny_models):
     shows_recording(at)
     assert not any(c.value.startswith("VTLN: warp") for c in at.caption)
     assert decoded_caption(at).endswith(seq(phone_posteriors(net, info, x)))
+
+
+def test_points_delta_is_signed_first_and_singular_for_one():
+    import app_state as S
+
+    assert S.points_delta(13.4, with_vtln=True) == "+13 points with VTLN"
+    assert S.points_delta(0.6, with_vtln=True) == "+1 point with VTLN"
+    assert S.points_delta(-1.2) == "-1 point"
+    assert S.points_delta(-7.0) == "-7 points"

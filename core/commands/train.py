@@ -26,6 +26,7 @@ from core.train import (
     train_digits,
     train_speech,
 )
+from core.train.speech import HOLDOUT_FRACTION
 
 
 def _stderr_progress(stats: EpochStats) -> None:
@@ -84,7 +85,8 @@ def _cmd_train_speech(args: argparse.Namespace) -> int:
     valid = load_corpus(Path(args.valid_corpus), feats_cfg) if args.valid_corpus else None
     print(
         f"loaded corpora in {time.monotonic() - t0:.0f} s: {len(train.labels)} training frames"
-        + (f", {len(valid.labels)} held-out frames" if valid is not None else ""),
+        + (f", {len(valid.labels)} held-out frames" if valid is not None else
+           f" ({HOLDOUT_FRACTION:.0%} of their utterances will be held out; --valid-corpus names a held-out corpus)"),
         file=sys.stderr,
     )
     data = {"corpus": _rel(args.corpus)}
