@@ -33,7 +33,7 @@ Choices written down here:
 - **Regularisation.** Every updated tensor is pulled back to its starting value by an L2
   penalty ``l2 * sum((theta - theta_0)^2)`` (L2-SP; for the input map theta_0 is the chosen warp);
   and early stopping: ``check_fraction`` of the recordings (at least one, when there are two or
-  more; drawn by ``default_rng(seed)``) are not fitted but measured after every epoch, and the
+  more and ``check_fraction`` > 0; drawn by ``default_rng(seed)``) are not fitted but measured after every epoch, and the
   parameters of the epoch with the lowest cross-entropy on them are kept (the starting model
   with the chosen warp counts as epoch 0); if the kept epoch classifies fewer of their frames right
   than epoch 0 did (a lower loss can come with fewer right frames: more confident where it was
@@ -41,8 +41,8 @@ Choices written down here:
   fewer of their frames right than the model as it was (the warp, chosen on the fitted recordings,
   can make the held-back ones worse), the model as it was is kept (warp 1, nothing changed; the
   report says so). With one recording there is nothing to
-  check on:
-  ``epochs_unchecked`` epochs are run. With ``refit`` (the default), once the check recordings have chosen the
+  check on, nor with ``check_fraction`` 0 (nothing held back):
+  ``epochs_unchecked`` epochs are run on every recording. With ``refit`` (the default), once the check recordings have chosen the
   number of epochs (at least one), the parameters start again from the chosen warp and are fitted
   that many epochs on every recording, the check ones included (batch order from
   ``default_rng(seed + 1)``); the report's check accuracy is still the one measured before the refit,
@@ -416,7 +416,7 @@ def adapt(
     y_all = torch.from_numpy(np.concatenate(targets))
     frame_utt = np.repeat(np.arange(n_utts), [len(t) for t in targets])
     rng = np.random.default_rng(cfg.seed)
-    n_check = 0 if n_utts < 2 else min(n_utts - 1, max(1, round(cfg.check_fraction * n_utts)))
+    n_check = 0 if n_utts < 2 or cfg.check_fraction <= 0 else min(n_utts - 1, max(1, round(cfg.check_fraction * n_utts)))
     check_u = rng.permutation(n_utts)[:n_check]
     is_check = np.isin(frame_utt, check_u)
     fit_idx, check_idx = np.flatnonzero(~is_check), np.flatnonzero(is_check)

@@ -364,6 +364,21 @@ def test_refit_fits_the_kept_epochs_again_on_every_recording(voices):
     assert not one.refit
 
 
+def test_check_fraction_zero_fits_every_recording_a_fixed_number_of_epochs(voices):
+    """check_fraction 0 holds nothing back: epochs_unchecked epochs on every recording, no check
+    figures, no refit; the default holds one of three back."""
+    model, info, unheard = voices
+    recs = unheard[:3]
+    new, _, rep = adapt(model, info, recs, AdaptConfig(parts=("output",), check_fraction=0, epochs_unchecked=3))
+    assert rep.check_recordings == 0 and rep.fit_recordings == 3 and rep.epochs_run == rep.best_epoch == 3
+    assert np.isnan(rep.check_after) and not rep.refit and not rep.reverted
+    assert rep.fit_frames == sum(len(extract(a, CFG)) for a, _ in recs)
+    assert rep.fit_after > rep.fit_before
+    held, _, rep_held = adapt(model, info, recs, AdaptConfig(parts=("output",), epochs_unchecked=3))
+    assert rep_held.check_recordings == 1  # the default still holds one of three back
+    assert not torch.equal(new.state_dict()["linears.2.weight"], held.state_dict()["linears.2.weight"])
+
+
 def test_adaptation_keeps_the_model_as_it_was_when_even_the_warp_makes_the_check_worse(voices):
     """Fitted recordings of the unheard voice (formants x 1.3) choose a strong warp; the held-back
     recording is in the voice the model knows, which that warp makes worse: the model as it was is
