@@ -145,6 +145,10 @@ def _cmudict() -> dict:
         return _CMU
 
 
+_JAPANESE_SCRIPT = re.compile("[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uff66-\uff9f]")
+"""Hiragana, katakana (full and half width) and CJK ideographs: text an English model cannot read."""
+
+
 def words_of(text: str) -> list[str]:
     """The words of a transcript, lower-cased (see the module docstring for the rule)."""
     return [w.strip("'") for w in _WORD.findall(str(text).lower()) if w.strip("'")]
@@ -158,6 +162,9 @@ def pronounce(text: str, phone_set: PhoneSet | str | None = None) -> tuple[Word,
     """
     if get_phone_set(phone_set) is JAPANESE:
         return _pronounce_ja(text)
+    if _JAPANESE_SCRIPT.search(str(text)):
+        raise AlignError(N_("The transcript is in Japanese, but this model is English: choose the Japanese model "
+                            "(speech_ja_mfbank), or type the words in English."))
     words = words_of(text)
     if not words:
         raise AlignError(N_("The transcript is empty: type the words that were said.") if not str(text).strip() else

@@ -86,6 +86,14 @@ def test_empty_transcript(recordings, text, message, aligner):
         A.align(x, text, aligner, posteriors=post)
 
 
+@pytest.mark.parametrize("text", ["すしとしお", "the 寿司", "ｽｼ", "漢字"])
+def test_japanese_transcript_with_an_english_model_says_so(text):
+    with pytest.raises(A.AlignError, match=r"^The transcript is in Japanese, but this model is English: choose "
+                                           r"the Japanese model \(speech_ja_mfbank\)"):
+        A.pronounce(text)
+    assert A.pronounce("sushi and salt")  # Latin letters alone are English
+
+
 @pytest.mark.parametrize("aligner", A.ALIGNERS)
 def test_transcript_far_too_long(recordings, aligner):
     x, text, _, post = recordings[0]
