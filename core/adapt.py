@@ -147,6 +147,21 @@ class AdaptReport:
             out[k] = list(v) if isinstance(v, tuple) else v
         return out
 
+    @property
+    def unchanged(self) -> bool:
+        """Nothing was adapted: the copy computes what the model as it was computes."""
+        return self.best_epoch == 0 and self.warp == 1.0
+
+    def verdict(self, tr: Translate = english) -> str | None:
+        """A plain sentence when adapting kept (almost) nothing, else None."""
+        if self.best_epoch > 0:
+            return None
+        if self.warp == 1.0:
+            return tr("Adapting did not help the recordings held back to check it, so the copy is the model as it "
+                      "was. Add more recordings of this voice, or check that their transcripts match.")
+        return tr("Only the frequency warp ×{w:g} was kept: every epoch of training made the recordings held back "
+                  "to check it worse.").format(w=self.warp)
+
     def line(self, tr: Translate = english) -> str:
         """One line of figures (``tr``: the interface language, default English)."""
         check = (

@@ -167,6 +167,8 @@ with st.expander(tr("Adapt the network to your voice")):
     if adapted is not None:
         net2, info2, report = adapted
         st.caption(report.line(tr))
+        if report.verdict(tr) is not None:
+            st.info(report.verdict(tr))
         post2 = S.voice_adapted_posteriors(cfg.model, key, x, a.warp_choice is not None)  # like a.posteriors
         if "pocketsphinx" in alignments:
             share2, mean2 = agreement(post2, alignments["pocketsphinx"].phones, a.phones)

@@ -4,6 +4,7 @@ recordings (seeded); the `adapt` command leaves the shipped model bit-identical.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 
@@ -26,6 +27,7 @@ from core.features import FeatureConfig, Normalizer, extract, splice
 from core.models import MODELS_DIR, SpeechDNN, load_model, save_model
 from core.phones import PHONES, Segment, frame_labels, frame_states
 from core.train import SpeechTrainConfig, train_speech
+from i18n import translator
 
 SR = 16000
 TINY_PHONES = ("sil", "aa", "iy", "s", "sh")
@@ -315,10 +317,13 @@ def test_adaptation_keeps_the_start_when_the_held_back_recording_gets_fewer_fram
     new, _, rep = adapt(model, info, data, AdaptConfig(parts=("output",), seed=3))
     assert rep.check_recordings == 1 and rep.reverted and rep.best_epoch == 0 and rep.epochs_run >= 1
     assert rep.check_after == rep.check_before and "the start kept" in rep.line()
+    assert rep.unchanged and "so the copy is the model as it was" in rep.verdict()
+    assert "Only the frequency warp ×1.1 was kept" in dataclasses.replace(rep, warp=1.1).verdict()
+    assert "ワープ ×1.1" in dataclasses.replace(rep, warp=1.1).verdict(translator("ja"))
     assert all(torch.equal(a, b) for a, b in zip(new.state_dict().values(), model.state_dict().values(), strict=True))
     # with the true labels everywhere the same call adapts (and keeps a later epoch)
     _, _, fair = adapt(model, info, recs, AdaptConfig(parts=("output",), seed=3))
-    assert not fair.reverted
+    assert not fair.reverted and not fair.unchanged and fair.verdict() is None
 
 
 def test_refit_fits_the_kept_epochs_again_on_every_recording(voices):
@@ -390,7 +395,7 @@ def test_adaptation_keeps_the_model_as_it_was_when_even_the_warp_makes_the_check
     recs.insert(int(held_back), _utterance(1.0, 1.0, rng))
     new, _, rep = adapt(model, info, recs, AdaptConfig(parts=("input",), seed=0, max_epochs=2))
     assert rep.check_recordings == 1 and rep.reverted and rep.warp == 1.0 and rep.best_epoch == 0
-    assert rep.check_after == rep.check_before and not rep.refit
+    assert rep.check_after == rep.check_before and not rep.refit and rep.unchanged
     assert all(torch.equal(a, b) for a, b in zip(new.state_dict().values(), model.state_dict().values(), strict=True))
     # the warp the fitted recordings choose is not 1: without the held-back check it would be used
     _, _, fit_only = adapt(model, info, unheard[:5], AdaptConfig(parts=("input",), seed=0, check_fraction=0.0,

@@ -94,6 +94,8 @@ def _cmd_adapt(args: argparse.Namespace) -> int:
         print(json.dumps({**report.to_dict(), "out": str(saved)}, indent=1))
     else:
         print(report.line())
+        if report.verdict() is not None:
+            print(report.verdict())
         print(f"saved {saved}")
     return 0
 
