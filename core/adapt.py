@@ -421,6 +421,8 @@ def adapt(
         )
     if min(cfg.max_epochs, cfg.batch_size, cfg.epochs_unchecked) < 1 or not cfg.lr > 0 or cfg.l2 < 0:
         raise AdaptError("Epochs and batch size must be at least 1, the learning rate positive, l2 >= 0.")
+    if info.kind != "speech":
+        raise AdaptError(f"{info.name} is not a speech model; only speech models can be adapted.")
     if ("input" in cfg.parts or "lhuc" in cfg.parts) and not isinstance(model, SpeechDNN):
         raise AdaptError(
             f"The input map and hidden-unit scales can only be folded into a full SpeechDNN; adapt "

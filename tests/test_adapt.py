@@ -285,6 +285,13 @@ def test_cli_adapt_leaves_the_shipped_model_bit_identical(tmp_path, capsys):
     assert main(["adapt", str(shipped), "--wav", "a.wav", "--lab", "a.lab", "--out", str(shipped)]) == 2
     assert "is the model being adapted" in capsys.readouterr().err
     assert {f.name: _sha(f) for f in shipped.iterdir()} == before
+    # a digit model is refused for what it is, whatever --parts says
+    for parts in ([], ["--parts", "output"]):
+        argv = ["adapt", "digits_cnn", "--wav", str(samples / "she_sells.wav"), "--lab", str(samples / "she_sells.lab"),
+                *parts, "--out", str(tmp_path / "no")]
+        assert main(argv) == 2
+        err = capsys.readouterr().err
+        assert err == "error: digits_cnn is not a speech model; only speech models can be adapted.\n", err
 
 
 def test_state_model_adapts_and_saves(voices, tmp_path):
