@@ -177,6 +177,8 @@ def damage_bars(losses: Sequence[tuple[str, float]], *, title: str = "", n: int 
     losses: (class, recall lost) as ``PruneCurve.damage`` gives them."""
     top = [r for r in losses if r[1] > 0][:n]
     df = pd.DataFrame({unit: [r[0] for r in top], "change": [-r[1] for r in top]})
+    # whole percent ticks repeat themselves ("-2% -2% -1% -1%") when every loss is a few percent
+    fmt = "+.0%" if len(df) and float(df["change"].min()) <= -0.05 else "+.1%"
     return (
         alt.Chart(df, width=width, height=max(60, 20 * len(df)), title=title, autosize=_autosize(width))
         .mark_bar(color="#d73027")
@@ -184,7 +186,7 @@ def damage_bars(losses: Sequence[tuple[str, float]], *, title: str = "", n: int 
             # sorted by the value itself, so a redraw with new data keeps the order right
             y=alt.Y(f"{unit}:N", sort=alt.EncodingSortField(field="change", order="ascending"), title=None,
                     axis=alt.Axis(labelOverlap=False)),
-            x=alt.X("change:Q", title=tr("recall change (pruned − full)"), axis=alt.Axis(format="+.0%", tickCount=4)),
+            x=alt.X("change:Q", title=tr("recall change (pruned − full)"), axis=alt.Axis(format=fmt, tickCount=4)),
             tooltip=[alt.Tooltip(f"{unit}:N", title=tr(UNIT_NAMES.get(unit, unit))), alt.Tooltip("change:Q", title=tr("change"), format="+.1%")],
         )
     )

@@ -108,7 +108,8 @@ if view == "prune":
         t=S.record_text(curve.settings.get("train", "")), n=curve.n_frames))
     i = curve.point(k)
     p = S.pruned_model(name, "filters", conv, order, k, cfg.stat, cfg.output)
-    d1, d2, d3 = st.columns([3, 3, 2])
+    # two tables side by side, then the chart: in three columns the tables were cut (Japanese most)
+    d1, d2 = st.columns(2)
     with d1:
         st.markdown(tr("**With {k} of {n} conv{c} filters deleted**").format(k=k, n=curve.n_units, c=conv))
         st.dataframe([{tr("order"): tr(uc.ORDER_NAMES[o]), tr("retrained"): uc.accuracy_text(curve.curves[o][i]),
@@ -126,15 +127,17 @@ if view == "prune":
         st.download_button(tr("Download the pruned, retrained model (zip)"),
                            lambda: S.retrained_zip(name, p, f"{name}_conv{conv}_{order}_{k}"),
                            file_name=f"{name}_conv{conv}_{order}_{k}.zip", mime="application/zip", key="cnn_dl")
+    d3, d4 = st.columns([1, 2])
     with d3:
-        # the heading as text, like its neighbours': a chart title is cut with "…" in this narrow column
+        # the heading as text, like its neighbours': a chart title is cut with "…" in a narrow column
         st.markdown("**" + tr("Digits that lose most") + "**")
         st.altair_chart(uc.damage_bars(curve.damage(order, k), unit="digit", tr=tr), width="stretch")
     gone = [int(j) for j in (~p.keep[conv]).nonzero()[0]]
-    st.altair_chart(uc.filter_bars(imp[conv], highlight=gone,
-                                   title=tr("conv{c}: importance of each filter, deleted ones grey").format(c=conv),
-                                   tr=tr),
-                    width="stretch")
+    with d4:
+        st.altair_chart(uc.filter_bars(imp[conv], highlight=gone,
+                                       title=tr("conv{c}: importance of each filter, deleted ones grey").format(c=conv),
+                                       tr=tr),
+                        width="stretch")
     st.download_button(tr("Download the curves (CSV)"),
                        (curve.table().assign(retrained=True).to_csv(index=False)
                         + plain.table().assign(retrained=False).to_csv(index=False, header=False)).encode(),

@@ -72,6 +72,11 @@ st.caption(
     )
 )
 
+def _rho(v: float) -> str:
+    """A correlation with two decimals, never "-0.00"."""
+    return f"{v:.2f}".replace("-0.00", "0.00")
+
+
 rows = pd.DataFrame([r.to_dict() for r in rep.rows])
 shown_names = [tr(n) for n in rows["name"]]
 solid_share = rep.cells.solid.mean(axis=1)
@@ -85,14 +90,15 @@ summary = pd.DataFrame(
             f"{r.insertion_auc:.3f} [{r.insertion_ci[0]:.3f}, {r.insertion_ci[1]:.3f}]" for r in rep.rows
         ],
         tr("score ↑"): [f"{r.score:.3f}" for r in rep.rows],
-        tr("ρ, layers randomised"): rows["sanity_cascade"].round(2),
-        tr("ρ, shuffled labels"): rows["sanity_shuffled"].round(2),
+        tr("ρ, layers randomised"): [_rho(v) for v in rows["sanity_cascade"]],
+        tr("ρ, shuffled labels"): [_rho(v) for v in rows["sanity_shuffled"]],
         tr("flagged"): ["⚠️" if f else "" for f in rows["flagged"]],
-        tr("split-half ρ"): rows["split_half"].round(2),
+        tr("split-half ρ"): [_rho(v) for v in rows["split_half"]],
         tr("cells ≠ 0"): [f"{v:.0%}" for v in solid_share],
     }
 )
-st.dataframe(summary, hide_index=True, width="stretch")
+# a static table: its headers wrap, so all nine columns fit the page (a dataframe cut the last ones)
+st.table(summary, hide_index=True)
 st.caption(
     tr(
         "Deletion / insertion AUC: area under the target's mean posterior as each method's top inputs are removed "
@@ -254,7 +260,7 @@ if view == "stability":
         pd.DataFrame(
             {
                 tr("method"): shown_names,
-                tr("split-half ρ"): rows["split_half"].round(2),
+                tr("split-half ρ"): [_rho(v) for v in rows["split_half"]],
                 tr("median interval width / value"): np.round(width, 2),
                 tr("cells ≠ 0"): [f"{v:.0%}" for v in solid_share],
             }

@@ -121,6 +121,8 @@ def shown_texts(at: AppTest) -> list[str]:
             out.append(getattr(e, "help", None) or "")
             if getattr(e, "key", None) not in DATA:
                 out += [str(o) for o in getattr(e, "options", None) or []]
+    for tb in at.table:  # a static table's headers are its columns' names
+        out += [str(c) for c in tb.value.columns]
     for df in at.dataframe:  # headers: the column config's label, else the column's name
         config = json.loads(df.proto.columns or "{}")
         for c in df.value.columns:

@@ -31,7 +31,9 @@ def test_method_page_shows_the_core_verdict_and_every_view(tiny_models):
     rep = _core_report(tiny_models)
     verdict = at.success[0].value
     assert verdict.startswith("**Verdict for /s/**") and rep.verdict.text in verdict
-    table = at.dataframe[0].value
+    table = at.table[0].value
+    assert list(table.columns)[-2:] == ["split-half ρ", "cells ≠ 0"]
+    assert "-0.00" not in {str(v) for v in table.to_numpy().ravel()}  # correlations as two decimals, no minus zero
     assert list(table.iloc[:, 0]) == [trust.METHOD_NAMES[m] for m in trust.TRUST_METHODS]
     assert list(table["flagged"]) == ["⚠️" if r.flagged else "" for r in rep.rows]
     assert table.iloc[-1]["flagged"] == "⚠️"  # random's map never changes

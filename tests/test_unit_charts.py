@@ -77,6 +77,10 @@ def test_damage_bars_keeps_order_and_n():
     assert spec["encoding"]["y"]["sort"] == {"field": "change", "order": "ascending"}
     gainers = _datasets(uc.damage_bars(losses).to_dict())
     assert [d["phoneme"] for d in next(iter(gainers.values()))] == ["s", "sh", "z"]  # no class that does not lose
+    # ticks with one decimal when every loss is small (whole percents would repeat: -2% -2% -1%)
+    assert spec["encoding"]["x"]["axis"]["format"] == "+.0%"
+    small = uc.damage_bars([("4", 0.021), ("7", 0.02), ("5", 0.01)], unit="digit").to_dict()
+    assert small["encoding"]["x"]["axis"]["format"] == "+.1%"
 
 
 @pytest.mark.parametrize("kind", ["mfbank", "mfcc"])
