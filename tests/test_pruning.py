@@ -16,6 +16,7 @@ from core.pruning import (
     ORDERS,
     PruneError,
     RetrainConfig,
+    compare_costs,
     deletion_order,
     full_grid_mask,
     keep_mask,
@@ -111,6 +112,12 @@ def test_pruned_cnn_equals_masked_network(digits):
     cost, full = model_cost(small, info, repeats=1), model_cost(model, info, repeats=1)
     assert cost.params == sum(p.numel() for p in small.parameters()) < full.params
     assert cost.macs < full.macs and cost.ms_per_1000 > 0
+    # timed in turns: the same counts as model_cost, a time for each
+    full2, cost2 = compare_costs(model, small, info, repeats=3)
+    assert (full2.params, full2.macs, cost2.params, cost2.macs) == (full.params, full.macs, cost.params, cost.macs)
+    assert full2.ms_per_1000 > 0 and cost2.ms_per_1000 > 0
+    with pytest.raises(PruneError):
+        compare_costs(model, small, info, repeats=0)
 
 
 def test_pruning_a_pruned_model_again_keeps_earlier_deletions(tiny):

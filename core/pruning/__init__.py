@@ -26,6 +26,7 @@ from core.pruning.scores import (
 from core.pruning.surgery import (
     ModelCost,
     RetrainConfig,
+    compare_costs,
     full_grid_mask,
     layer_means,
     masked_logits,
@@ -37,6 +38,6 @@ from core.pruning.surgery import (
 __all__ = [
     "ORDERS", "UNITS", "ModelCost", "PruneCurve", "PruneData", "PruneError", "RetrainConfig",
     "deletion_order", "filter_importance", "full_grid_mask", "k_points", "keep_mask", "layer_counts",
-    "layer_means", "masked_logits", "model_cost", "prune", "prune_data", "pruning_curve", "retrain_fc",
+    "compare_costs", "layer_means", "masked_logits", "model_cost", "prune", "prune_data", "pruning_curve", "retrain_fc",
     "stratified_split", "unit_importance_by_layer", "unit_scores",
 ]

@@ -260,6 +260,35 @@ def model_cost(model: nn.Module, info: ModelInfo, *, repeats: int = 5, n: int = 
     return ModelCost(int(params), int(_macs(model)), round(float(np.median(times)) * 1e6 / n, 3))
 
 
+@torch.no_grad()
+def compare_costs(
+    full: nn.Module, small: nn.Module, info: ModelInfo, *, repeats: int = 5, n: int = 1000, seed: int = 0
+) -> tuple[ModelCost, ModelCost]:
+    """``model_cost`` of two networks with the same input (the full one and a pruned copy), timed
+    in turns (full, pruned, full, ...) on the same seeded inputs, each the **fastest** of its
+    ``repeats`` forwards: on a shared, busy server a burst of load then slows one pass of each
+    instead of one network's whole measurement, and the minimum is the pass least slowed."""
+    if repeats < 1 or n < 1:
+        raise PruneError("repeats and n must be at least 1.")
+    gen = torch.Generator().manual_seed(seed)
+    shape = (n, 1, 28, 28) if isinstance(full, DigitCNN) else (n, full.input_dim)
+    x = torch.randn(shape, generator=gen)
+    nets = (full, small)
+    for net in nets:
+        net(x[:100])  # warm-up (allocations, kernel choice)
+    times: list[list[float]] = [[], []]
+    for _ in range(repeats):
+        for i, net in enumerate(nets):
+            t0 = time.perf_counter()
+            net(x)
+            times[i].append(time.perf_counter() - t0)
+    out = tuple(
+        ModelCost(int(sum(p.numel() for p in net.parameters())), int(_macs(net)), round(min(t) * 1e6 / n, 3))
+        for net, t in zip(nets, times, strict=True)
+    )
+    return out[0], out[1]
+
+
 # ---------------------------------------------------------------------------------------------
 # FC-only retraining of a DigitCNN
 
