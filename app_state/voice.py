@@ -78,6 +78,19 @@ def _voice_load(data: bytes) -> np.ndarray:
     return x
 
 
+@st.cache_data(show_spinner=False, max_entries=16)
+def _voice_rate(data: bytes) -> int:
+    from core.audio import native_rate
+
+    return native_rate(data)
+
+
+def voice_native_rate(src) -> int:
+    """The sample rate a recording (bytes or an upload) was made at; call after ``voice_audio``
+    accepted it."""
+    return _voice_rate(src if isinstance(src, bytes) else src.getvalue())
+
+
 def voice_audio(src) -> tuple[np.ndarray, str]:
     """(16 kHz float32 samples, key) of a file's bytes or of an upload / recording (its size is
     checked before its bytes are read).

@@ -143,6 +143,13 @@ def load_audio(
     return np.clip(out, -1.0, 1.0).astype(np.float32, copy=False)
 
 
+def native_rate(src: AudioSource) -> int:
+    """The sample rate ``src`` was recorded at (its header's), before ``load_audio`` brings it to
+    16 kHz: below 16 kHz the recording holds nothing above half that rate."""
+    with _open(src) as f:
+        return int(f.samplerate)
+
+
 def write_wav(path: str | os.PathLike, samples: np.ndarray, rate: int = SAMPLE_RATE) -> None:
     """Write (n,) float samples in [-1, 1] as 16-bit PCM mono WAV."""
     sf.write(str(path), np.clip(np.asarray(samples, dtype=np.float32), -1, 1), rate, subtype="PCM_16")

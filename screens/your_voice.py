@@ -57,6 +57,10 @@ except AudioError as exc:
     st.stop()
 
 st.audio(wav_bytes(x), format="audio/wav")
+if (rate := S.voice_native_rate(src)) < SAMPLE_RATE:  # e.g. a telephone recording: the top channels are empty
+    st.warning(tr("This recording was made at {rate:,} Hz, so it holds no sound above {top:g} kHz, where the network "
+                  "(trained on 16 kHz speech) hears much of /s/, /sh/ and /f/: expect more errors.").format(
+        rate=rate, top=rate / 2000))
 text = st.text_input(tr("Transcript (Japanese text; leave empty to see only what the network decodes)") if japanese
                      else tr("Transcript (English words; leave empty to see only what the network decodes)"),
                      value=default_text, key=f"w_voice_text_{source}_{key}")

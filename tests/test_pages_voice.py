@@ -63,6 +63,22 @@ def test_good_upload(tiny_models):
     assert any(m.label.startswith("Agreement with") for m in at.metric)
 
 
+def test_a_recording_below_16_khz_is_accepted_with_a_warning(tiny_models):
+    from scipy.signal import resample_poly
+
+    from core.audio import load_audio, native_rate
+
+    x8 = resample_poly(load_audio(SAMPLE), 1, 2).astype(np.float32)
+    data = wav_bytes(x8, rate=8000)
+    assert native_rate(data) == 8000 and native_rate(SAMPLE.read_bytes()) == 16000
+    at = upload(voice_page(), "phone.wav", data)
+    shows_recording(at)
+    warned = [w.value for w in at.warning if "8,000 Hz" in w.value]
+    assert len(warned) == 1 and "no sound above 4 kHz" in warned[0], [w.value for w in at.warning]
+    at = upload(voice_page(), "mine.wav", SAMPLE.read_bytes())
+    assert not any("Hz, so it holds no sound" in w.value for w in at.warning)
+
+
 def _too_long() -> bytes:
     return wav_bytes(np.random.default_rng(0).normal(0, 0.1, 31 * 16000).astype(np.float32))
 
