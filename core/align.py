@@ -643,6 +643,36 @@ def label_file_bytes(segments: Sequence[Segment], fmt: Literal["lab", "textgrid"
         return path.read_bytes()
 
 
+LOUD_DB = 30.0
+"""Frames within this many dB of a recording's loudest frame count as speech in ``silent_speech_share``."""
+MISMATCH_SHARE = 0.2
+"""A forced alignment that puts at least this share of the speech in silence suggests a wrong
+transcript (the Your voice page asks). Chosen above the largest share seen with right transcripts
+in a check of 4 utterances of each of the 17 training voices (0.15, a formant-synthesised voice)."""
+
+
+def silent_speech_share(signal: np.ndarray, alignment: Alignment) -> float:
+    """The share of the recording's loud frames (25 ms windows every 10 ms whose energy is within
+    ``LOUD_DB`` of the loudest one) that ``alignment`` labels silence. Near 0 when the transcript
+    says what was recorded; a forced alignment to the wrong words squeezes them into part of the
+    speech and calls the rest silence (she_sells.wav: 0.00 with its words, 0.33 with "the cat";
+    tests/test_pages_voice.py)."""
+    x = np.asarray(signal, dtype=np.float64)
+    hop, win = int(SAMPLE_RATE * FRAME_STEP), int(SAMPLE_RATE * 0.025)
+    n = max(0, (len(x) - win) // hop + 1)
+    if n == 0:
+        return 0.0
+    frames = np.lib.stride_tricks.sliding_window_view(x, win)[::hop][:n]
+    energy = 10.0 * np.log10(np.mean(frames**2, axis=1) + 1e-12)
+    loud = energy > energy.max() - LOUD_DB
+    centre = (np.arange(n) * hop + win / 2) / SAMPLE_RATE
+    silent = np.zeros(n, bool)
+    for seg in alignment.phones:
+        if seg.phone == "sil":
+            silent |= (centre >= seg.start) & (centre < seg.end)
+    return float((silent & loud).sum() / max(1, loud.sum()))
+
+
 def sample_texts(folder: str | Path) -> dict[str, str]:
     """File name -> transcript of the shipped samples, read from the table in ``folder/README.md``
     (rows ``| name.wav | voice | text |``)."""

@@ -8,7 +8,7 @@ import streamlit as st
 import app_state as S
 from core import charts
 from core import voice_charts as vc
-from core.align import AlignError, agreement
+from core.align import MISMATCH_SHARE, AlignError, agreement, silent_speech_share
 from core.audio import SAMPLE_RATE, AudioError, wav_bytes
 from core.readings_ja import latin_words
 from core.voice_compare import CompareError
@@ -87,6 +87,10 @@ elif text.strip():
         alignments["pocketsphinx"] = S.voice_alignment(cfg.model, key, x, text, "pocketsphinx")
     except AlignError as exc:
         st.error(error_text(exc))
+    if alignments and (silent := silent_speech_share(x, alignments["pocketsphinx"])) >= MISMATCH_SHARE:
+        st.warning(tr("pocketsphinx's alignment puts {p:.0%} of the speech in silence: does the transcript say exactly "
+                      "what was recorded? With the wrong words the alignment, and every figure compared with it, "
+                      "means nothing.").format(p=silent))
     if alignments:
         try:
             alignments["network"] = S.voice_alignment(cfg.model, key, x, text, "network", vtln)

@@ -79,6 +79,22 @@ def test_a_recording_below_16_khz_is_accepted_with_a_warning(tiny_models):
     assert not any("Hz, so it holds no sound" in w.value for w in at.warning)
 
 
+def test_a_transcript_that_does_not_match_is_questioned(tiny_models):
+    from core.align import MISMATCH_SHARE, align, silent_speech_share
+    from core.audio import load_audio
+
+    x = load_audio(SAMPLE)
+    assert silent_speech_share(x, align(x, "She sells sea shells on the sea shore.", "pocketsphinx")) < 0.02
+    assert silent_speech_share(x, align(x, "the cat", "pocketsphinx")) >= MISMATCH_SHARE
+    at = upload(voice_page(), "mine.wav", SAMPLE.read_bytes())
+    at.text_input[0].set_value("the cat").run()
+    shows_recording(at)
+    asked = [w.value for w in at.warning if "does the transcript say exactly what was recorded" in w.value]
+    assert len(asked) == 1 and "of the speech in silence" in asked[0]
+    at.text_input[0].set_value("she sells sea shells on the sea shore").run()
+    assert not any("does the transcript say" in w.value for w in at.warning)
+
+
 def _too_long() -> bytes:
     return wav_bytes(np.random.default_rng(0).normal(0, 0.1, 31 * 16000).astype(np.float32))
 
