@@ -647,8 +647,8 @@ LOUD_DB = 30.0
 """Frames within this many dB of a recording's loudest frame count as speech in ``silent_speech_share``."""
 MISMATCH_SHARE = 0.2
 """A forced alignment that puts at least this share of the speech in silence suggests a wrong
-transcript (the Your voice page asks). Chosen above the largest share seen with right transcripts
-in a check of 4 utterances of each of the 17 training voices (0.15, a formant-synthesised voice)."""
+transcript (the Your voice page asks). Above the largest share with right transcripts in
+``bench/mismatch.py`` (0.15, a formant-synthesised voice; docs/BENCHMARKS.md)."""
 
 
 def silent_speech_share(signal: np.ndarray, alignment: Alignment) -> float:
