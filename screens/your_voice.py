@@ -128,7 +128,9 @@ else:
                   p=1 - ch.warp) if ch.warp < 1 else tr("i.e. no warp: the training voices' frequencies")))
         + ("" if ch.warp == 1.0 or gain >= VTLN_CLEAR_GAIN else " " + tr(
             "A small gain: the network is almost as confident without the warp, so this estimate of your "
-            "vocal tract is uncertain.")))
+            "vocal tract is uncertain.")) + " " + tr(
+            "The posteriors and figures on this page average the network's posteriors over all the warps, "
+            "weighted towards the most confident, so they can change even when the chosen warp is ×1.00."))
 with st.expander(tr("How the warp was chosen")):
     if ch is None:
         st.caption(tr("Switch VTLN on to see the network's confidence under each warp."))

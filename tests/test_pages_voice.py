@@ -261,7 +261,8 @@ def test_vtln_is_on_by_default_and_can_be_switched_off(tiny_models):
     at = voice_page()
     choice = choose_warp(net, info, [x])
     assert at.toggle(key="w_voice_vtln").value is True
-    assert any(c.value.startswith(f"VTLN: warp ×{choice.warp:.2f}") for c in at.caption)
+    vtln_caption = next(c.value for c in at.caption if c.value.startswith(f"VTLN: warp ×{choice.warp:.2f}"))
+    assert vtln_caption.endswith("so they can change even when the chosen warp is ×1.00.")  # the average, said
     # the posteriors averaged over the warps, by hand: every warp's posteriors times its weight
     averaged = sum(w * phone_posteriors(net, info, x, warp=a) for a, w in zip(choice.warps, choice.weights, strict=True))
     assert decoded_caption(at).endswith(seq(averaged))
