@@ -144,8 +144,10 @@ def sanity_chart(san: Sanity, *, height: int = 280, tr: Translate = english) -> 
     )
 
 
-def stability_chart(rows: pd.DataFrame, *, height: int = 220, tr: Translate = english) -> alt.Chart:
-    """Split-half rank correlation per method (bars). rows: method, name, split_half."""
+def stability_chart(rows: pd.DataFrame, *, height: int = 220, digits: bool = False,
+                    tr: Translate = english) -> alt.Chart:
+    """Split-half rank correlation per method (bars). rows: method, name, split_half; ``digits``:
+    the halves are of digits, not of utterances."""
     methods = list(rows["method"])
     rows = rows.assign(name=[tr(METHOD_NAMES[m]) for m in methods])
     names = [tr(METHOD_NAMES[m]) for m in methods]
@@ -154,7 +156,8 @@ def stability_chart(rows: pd.DataFrame, *, height: int = 220, tr: Translate = en
             rows,
             width="container",
             height=height,
-            title=tr("split-half rank correlation (halves of the utterances)"),
+            title=tr("split-half rank correlation (halves of the digits)") if digits
+            else tr("split-half rank correlation (halves of the utterances)"),
         )
         .mark_bar()
         .encode(

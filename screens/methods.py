@@ -254,7 +254,7 @@ if view == "sanity":
     )
 
 if view == "stability":
-    st.altair_chart(tc.stability_chart(rows, tr=tr), width="stretch")
+    st.altair_chart(tc.stability_chart(rows, digits=is_digits, tr=tr), width="stretch")
     width = rep.cells.relative_width()
     st.dataframe(
         pd.DataFrame(

@@ -302,12 +302,13 @@ def test_findings_and_method_charts_in_japanese(ja):
         trust_charts.curves_chart(faith, "insertion", "posterior", tr=ja),
         trust_charts.sanity_chart(san, tr=ja),
         trust_charts.stability_chart(split, tr=ja),
+        trust_charts.stability_chart(split, digits=True, tr=ja),
         voice_charts.student_densities(detail, np.zeros(3), np.ones(2), "s", "sh", ja("value"), tr=ja),
     ]
     for chart in built:
         spec = chart.to_dict()
         assert not not_japanese(spec), not_japanese(spec)
-    names = {r["name"] for d in built[6].to_dict()["datasets"].values() for r in d}
+    names = {r["name"] for d in built[7].to_dict()["datasets"].values() for r in d}
     assert names == {ja("σ of dy/dx (the paper's index)"), "ランダム"}  # legend / axis entries
     where = {r["where"] for d in built[0].to_dict()["datasets"].values() for r in d if "where" in r}
     assert where == {"論文の帯域内", "帯域外"}

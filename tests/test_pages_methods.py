@@ -71,6 +71,10 @@ def test_method_page_other_phoneme_and_the_digit_cnn(tiny_models):
     no_errors(at)
     assert "'7'" in at.success[0].value and at.query_params["net"] == "digits_cnn"
     assert at.query_params["digit"] == "7"
+    at.segmented_control(key="w_methods_view").set_value("stability").run()
+    no_errors(at)
+    titles = [str(s.get("title")) for s in chart_specs(at)]
+    assert any("halves of the digits" in t for t in titles) and not any("utterances" in t for t in titles), titles
 
 
 def test_hollow_cells_on_the_map_and_pair_pages(tiny_models):
