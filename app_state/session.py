@@ -196,7 +196,8 @@ def sidebar() -> Settings | None:
             "settings_model",
             "model",
             names[0],
-            lambda n: f"{n} ({models[n].features.kind.upper()})",
+            # the features only where the name does not say them (a long name was cut in the sidebar)
+            lambda n: n if models[n].features.kind in n.lower() else f"{n} ({models[n].features.kind.upper()})",
         )
         s = _select(
             tr("Sample set"),

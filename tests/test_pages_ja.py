@@ -55,6 +55,8 @@ def test_every_page_offers_and_works_with_the_japanese_model(ja_models):
         no_errors(at)
         select = at.sidebar.selectbox(key="w_settings_model")
         assert any(o.startswith(JA) for o in select.options) and at.session_state["settings_model"] == JA
+        # a name that says its features is shown alone (a long one was cut in the sidebar)
+        assert JA in select.options and not any(o.endswith("(MFBANK)") and "mfbank" in o for o in select.options)
         assert at.query_params["model"] == JA
 
 
