@@ -133,11 +133,9 @@ if view == "prune":
         st.markdown("**" + tr("Digits that lose most") + "**")
         st.altair_chart(uc.damage_bars(curve.damage(order, k), unit="digit", tr=tr), width="stretch")
     gone = [int(j) for j in (~p.keep[conv]).nonzero()[0]]
-    with d4:
-        st.altair_chart(uc.filter_bars(imp[conv], highlight=gone,
-                                       title=tr("conv{c}: importance of each filter, deleted ones grey").format(c=conv),
-                                       tr=tr),
-                        width="stretch")
+    with d4:  # the heading as text too: as a chart title it was cut in Japanese at 1024 px
+        st.markdown("**" + tr("conv{c}: importance of each filter, deleted ones grey").format(c=conv) + "**")
+        st.altair_chart(uc.filter_bars(imp[conv], highlight=gone, tr=tr), width="stretch")
     st.download_button(tr("Download the curves (CSV)"),
                        (curve.table().assign(retrained=True).to_csv(index=False)
                         + plain.table().assign(retrained=False).to_csv(index=False, header=False)).encode(),
