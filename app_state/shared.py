@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from app_state.background import Stopped, check_stop, start
 from core import charts
 from core.importance import (
     GradStats,
@@ -105,6 +106,7 @@ def _progress(text: str):
 
     def update(f: float) -> None:
         nonlocal bar
+        check_stop()
         if bar is None:
             bar = st.progress(0.0, text=text)
         bar.progress(min(1.0, max(0.0, f)), text=text)
@@ -131,6 +133,7 @@ class Steps:
             self._bar = st.progress(0.0, text=label)
 
         def update(f: float) -> None:
+            check_stop()
             self._bar.progress(min(1.0, max(0.0, float(f))), text=label)
 
         update(0.0)
@@ -512,22 +515,29 @@ def _warmup(root: str, name: str, output: str) -> Warmup:
     cache, hist, evals = _stats_cache(), _memo("histograms"), _memo("evaluation")
     w = Warmup(name, output, total=len(order) + 1, started=time.monotonic())
 
+    def stop_point(_f: float = 0.0) -> None:
+        check_stop()  # the process is ending: stop between batches (app_state.background)
+
     def run() -> None:
         try:
             w.current = "histograms"
-            hist.get((root, name, DEFAULT_BINS), lambda: _histograms_of(info, frames, view, DEFAULT_BINS))
+            hist.get((root, name, DEFAULT_BINS), lambda: _histograms_of(info, frames, view, DEFAULT_BINS, stop_point))
+            stop_point()
             evals.get((root, name), lambda: evaluate(net, info, frames))  # the pair page's suggestions
             w.done += 1
             for p in order:
+                stop_point()
                 w.current = p
-                cache.get(key, net, view, labels, [info.outputs_of(p)], output=output, **kwargs)
+                cache.get(key, net, view, labels, [info.outputs_of(p)], output=output, progress=stop_point, **kwargs)
                 w.done += 1
+        except Stopped:
+            pass  # the server is stopping; nothing to report
         except Exception as e:  # noqa: BLE001 - shown in the sidebar; pages compute on demand
             w.error = e  # shown in each session's language (i18n.error_text)
         finally:
             w.current, w.finished = "", time.monotonic()
 
-    threading.Thread(target=run, name=f"dnnlens-warmup-{name}", daemon=True).start()
+    start(f"dnnlens-warmup-{name}", run)
     return w
 
 

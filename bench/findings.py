@@ -44,8 +44,7 @@ def apptest(repeats: int) -> dict:
     logging.disable(logging.WARNING)
     from streamlit.testing.v1 import AppTest
 
-    # no background warm-up in this process: it would compete with the runs measured, and a daemon
-    # thread still inside PyTorch when the interpreter exits aborts it ("terminate called...")
+    # no background warm-up in this process: it would compete with the runs measured
     os.environ["DNNLENS_WARMUP"] = "0"
     at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=900)
     at.run()

@@ -56,8 +56,7 @@ def main() -> int:
     from streamlit.testing.v1 import AppTest
 
     load_before = os.getloadavg()[0]
-    # no background warm-up in this process: it would compete with the runs measured, and a daemon
-    # thread still inside PyTorch when the interpreter exits aborts it ("terminate called...")
+    # no background warm-up in this process: it would compete with the runs measured
     os.environ["DNNLENS_WARMUP"] = "0"
     at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=1800)
     at.query_params["phone"] = args.phone
