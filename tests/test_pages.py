@@ -7,6 +7,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from tests.tolerance import assert_gradients_close
+
 ROOT = Path(__file__).resolve().parents[1]
 TIMEOUT = 120
 
@@ -309,9 +311,12 @@ def test_pair_draws_the_core_numbers_and_shows_the_top_score_cell(tiny_models, s
     hist = class_histograms(frames.spliced(), frames.labels, n_labels=len(PHONES), bins=30,
                             transform=info.normalizer.apply)
     p_e = hist.overlap(info.label_index("s"), info.label_index("sh"))[1]
-    np.testing.assert_allclose(drawn["importance_pair"].to_numpy(), ia * ib, rtol=1e-6)
-    np.testing.assert_allclose(drawn["p_e"].to_numpy(), p_e, rtol=1e-9)
-    np.testing.assert_allclose(drawn["score"].to_numpy(), ia * ib * p_e, rtol=1e-6)
+    net, _ = load_model(tiny_models / "speech_en_mfbank")
+    # the page's statistics come through the shared cache (other batches): float32 tolerance
+    assert_gradients_close(drawn["importance_pair"].to_numpy(), ia * ib, net, factors=2)
+    # p_e comes from histogram counts, the same in every code path: equal to the last bits of float64
+    np.testing.assert_allclose(drawn["p_e"].to_numpy(), p_e, rtol=1e-12)
+    assert_gradients_close(drawn["score"].to_numpy(), ia * ib * p_e, net, factors=2)
     # the cell shown before a click is the top-score cell; the table is in score order
     best = int(np.argmax(ia * ib * p_e))
     top = drawn[drawn["input"] == best].iloc[0]

@@ -338,6 +338,7 @@ def test_train_digits_tiny_is_deterministic(monkeypatch):
     assert a.meta["data"]["heldout_indices"] == idx[:200].tolist()
 
 
+@pytest.mark.shipped
 @pytest.mark.parametrize(
     ("name", "floor"), [("digits_cnn", 0.97), ("speech_en_mfbank", 0.85), ("speech_en_mfcc", 0.85)]
 )

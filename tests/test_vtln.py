@@ -16,6 +16,7 @@ from core.phones import frame_labels
 from core.train import SpeechTrainConfig, train_speech
 from core.vtln import WARPS, choose_warp, filterbank_warp, pick, vtln_posteriors, warp_weights
 from tests.test_adapt import SR, _Frames, _utterance
+from tests.tolerance import forward_rtol
 
 CFG = FeatureConfig()
 
@@ -77,7 +78,8 @@ def test_choice_is_the_most_confident_warp_and_helps_an_unheard_voice(tiny):
             with torch.no_grad():
                 tops.append(torch.softmax(net(z), 1).max(1).values.numpy()[::3])  # every third frame
             np.testing.assert_allclose(network_inputs(info, x, warp=a), z.numpy(), atol=1e-6)
-        assert conf == pytest.approx(float(np.concatenate(tops).mean()), abs=1e-5)
+        # the page's posteriors come in other batches: the float32 tolerance of a forward pass
+        assert conf == pytest.approx(float(np.concatenate(tops).mean()), abs=forward_rtol(net))
     assert got.warp == max(got.warps, key=lambda a: got.confidence[got.warps.index(a)])
     assert got.warp >= 1.15  # the unheard voice's formants are 25 % higher
     before, after = _accuracy(net, info, unheard, 1.0), _accuracy(net, info, unheard, got.warp)
@@ -189,14 +191,14 @@ def test_evaluate_vtln_on_a_corpus_per_voice(trained, tmp_path, capsys):
             pred = phone_posteriors(net, info, x, warp=got[voice]["warp"]).argmax(1)
             y = frame_labels(read_lab(corpus / f"u{i}.lab"), len(pred))
             right, total = right + int((pred == y).sum()), total + len(y)
-        assert got[voice]["accuracy_vtln"] == pytest.approx(right / total, abs=1e-4)
+        assert got[voice]["accuracy_vtln"] == pytest.approx(right / total, abs=0.5 / total)  # the same count
         assert got[voice]["frames"] == total
         # averaged over warps with each utterance's own weights, as the page does
         right = 0
         for i, x in zip(ids, audio, strict=True):
             pred = vtln_posteriors(net, info, x)[1].argmax(1)
             right += int((pred == frame_labels(read_lab(corpus / f"u{i}.lab"), len(pred))).sum())
-        assert got[voice]["accuracy_vtln_averaged"] == pytest.approx(right / total, abs=1e-4)
+        assert got[voice]["accuracy_vtln_averaged"] == pytest.approx(right / total, abs=0.5 / total)
     assert got["higher"]["warp"] >= 1.15 and abs(got["same"]["warp"] - 1.0) <= 0.1
     assert got["higher"]["accuracy_vtln"] > got["higher"]["accuracy"]
     # without --corpus: one clear message
