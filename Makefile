@@ -8,10 +8,12 @@ PY := $(VENV)/bin/python
 .PHONY: run test setup setup-dev assets lint bench
 
 run: setup
-	$(VENV)/bin/streamlit run dashboard.py --server.port $(PORT)
+	@echo "run: starting the dashboard on http://localhost:$(PORT) (Ctrl-C stops it)"
+	@$(VENV)/bin/streamlit run dashboard.py --server.port $(PORT)
 
 test: setup-dev
-	$(PY) -m pytest -q
+	@echo "test: running the whole suite ($(PY) -m pytest -q; about ten minutes on two cores)"
+	@$(PY) -m pytest -q
 
 setup:
 	@scripts/setup.sh

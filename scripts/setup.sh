@@ -20,9 +20,11 @@ if [ "$DEV" = 1 ]; then
     [ -z "$pkg" ] && continue
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
   done < packages.txt
-  if [ ${#missing[@]} -gt 0 ]; then
+  if [ ${#missing[@]} -eq 0 ]; then
+    say "Debian packages (packages.txt): all present"
+  else
     if [ "$(id -u)" = 0 ]; then
-      say "installing Debian packages: ${missing[*]}"
+      say "apt: installing Debian packages: ${missing[*]}"
       export DEBIAN_FRONTEND=noninteractive
       apt-get update -qq
       apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
@@ -37,9 +39,11 @@ fi
 
 # 2. The virtual environment.
 if [ ! -x "$VENV/bin/python" ]; then
-  say "creating $VENV with $($PYTHON --version 2>&1)"
+  say "venv: creating $VENV with $($PYTHON --version 2>&1)"
   "$PYTHON" -m venv "$VENV"
   "$VENV/bin/python" -m pip install -q --upgrade pip
+else
+  say "venv: $VENV present ($("$VENV/bin/python" --version 2>&1))"
 fi
 
 # 3. Python packages, reinstalled only when a requirements file changed.
@@ -47,9 +51,11 @@ install_req() {
   local file=$1 stamp="$VENV/.stamp-$(basename "$1")"
   local sum; sum=$(sha256sum "$file" | cut -d' ' -f1)
   if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$sum" ]; then
-    say "installing $file"
+    say "pip: installing $file (the first time takes a few minutes)"
     "$VENV/bin/python" -m pip install -q --disable-pip-version-check -r "$file"
     echo "$sum" > "$stamp"
+  else
+    say "pip: $file already installed"
   fi
 }
 install_req requirements.txt
