@@ -10,8 +10,10 @@ from app_state.shared import (
     SAMPLE_SETS,
     STAT_LABELS,
     Settings,
+    accuracy_caption,
     model,
     phone_labels,
+    real_speech_text,
     speech_models,
     validation,
     warmup,
@@ -199,6 +201,7 @@ def sidebar() -> Settings | None:
             # the features only where the name does not say them (a long name was cut in the sidebar)
             lambda n: n if models[n].features.kind in n.lower() else f"{n} ({models[n].features.kind.upper()})",
         )
+        st.caption(accuracy_caption(models[m]), help=real_speech_text(models[m]))
         s = _select(
             tr("Sample set"),
             list(SAMPLE_SETS),

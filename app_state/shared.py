@@ -369,6 +369,40 @@ def voices_text(voices: list[str]) -> str:
     return ", ".join(tr("{v} ({n} settings)").format(v=v, n=n) if n > 1 else v for v, n in counts.items())
 
 
+def accuracy_caption(info: ModelInfo) -> str:
+    """The sidebar's short line under the model: frame accuracy on held-out synthetic frames and
+    agreement on real speech (``real_speech_text`` says more)."""
+    from core.unit_charts import accuracy_text
+
+    syn = info.metrics.get("heldout_accuracy")
+    real = ((info.metrics.get("real_speech") or {}).get("overall") or {}).get("agreement")
+    return tr("Frames right: {s} held-out synthetic, {r} real speech").format(
+        s=accuracy_text(syn) if syn is not None else "?", r=accuracy_text(real) if real is not None else "?")
+
+
+def real_speech_text(info: ModelInfo) -> str:
+    """A speech model's figure on real speech, in one line for its cards (sidebar, Home, Your voice):
+    agreement with pocketsphinx's alignment on the non-silence frames of the real-speech set
+    (``core.data.real``; stored by ``python -m core evaluate NAME --real --write``), plain and with
+    VTLN, the recordings and sources it is over, and how many of those sources the model was trained
+    on (then not held out). A model without the figure, or of another language, says so."""
+    from core.unit_charts import accuracy_text
+
+    real = info.metrics.get("real_speech") or {}
+    if info.phone_set.language != "English":
+        return tr("Real speech: the real-speech set is English; not measured for this model.")
+    if not real.get("overall"):
+        return tr("Real speech: not measured (`python -m core evaluate {m} --real --write`).").format(m=info.name)
+    o, trained = real["overall"], [s for s in real.get("trained_on", []) if s in real.get("per_source", {})]
+    text = tr("On real speech ({r} recordings of {k} sources from Debian's packages): {a} of the non-silence frames "
+              "agree with pocketsphinx's alignment ({v} with VTLN).").format(
+        r=o["recordings"], k=len(real.get("per_source", {})), a=accuracy_text(o["agreement"]),
+        v=accuracy_text(o["agreement_vtln"]))
+    if trained:
+        text += " " + tr("{n} of those sources were in its training data (not held out).").format(n=len(trained))
+    return text
+
+
 def phone_set_of(name: str | None) -> PhoneSet:
     """The phone set of a speech model (English for an unknown name)."""
     models = speech_models()

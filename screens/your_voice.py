@@ -30,6 +30,7 @@ st.info(tr(
     "not on real speakers: on your voice its posteriors may be wrong. The figures below say how far to trust them — the share of frames where the "
     "network's best phoneme agrees with the alignment by pocketsphinx (trained on real speech), and the mean "
     "posterior the network gives the aligned phoneme."))
+st.caption(S.real_speech_text(info))
 
 # --- input -------------------------------------------------------------------------------------
 sources = {"sample": tr("a shipped sample"), "upload": tr("upload a file"), "record": tr("record")}

@@ -48,6 +48,17 @@ for m in speech_en_mfbank speech_en_mfcc speech_en_mfbank_states speech_ja_mfban
   printf '%s: ' "$m"
   $PY -m core evaluate "$m" --validation --json | $PY -c "import json, sys; print(json.load(sys.stdin)['accuracy'])"
 done
+# real speech (Debian's ktuberling-data, klettres-data, alsa-utils; labelled by pocketsphinx): every
+# English model's figure on it goes into its model.json (the cards show it beside the synthetic one)
+for pkg in ktuberling-data klettres-data alsa-utils; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || {
+    if [ "$(id -u)" = 0 ]; then apt-get install -y -qq --no-install-recommends "$pkg" >/dev/null
+    else echo "build_assets: install $pkg (sudo apt-get install $pkg) for the real-speech figures"; exit 1; fi; }
+done
+[ -f data/real_en/manifest.csv ] || $PY -m core real-voices build --out data/real_en
+for m in speech_en_mfbank speech_en_mfcc speech_en_mfbank_states; do
+  $PY -m core evaluate "$m" --real data/real_en --write
+done
 # the Findings page's cards, with the models' checksums (re-run after retraining any model)
 $PY -m core findings --write
 du -sh assets

@@ -83,6 +83,7 @@ def _cmd_train_speech(args: argparse.Namespace) -> int:
     t0 = time.monotonic()
     train = load_corpus(Path(args.corpus), feats_cfg)
     valid = load_corpus(Path(args.valid_corpus), feats_cfg) if args.valid_corpus else None
+    real = load_corpus(Path(args.real), feats_cfg) if args.real and args.real_weight > 0 else None
     print(
         f"loaded corpora in {time.monotonic() - t0:.0f} s: {len(train.labels)} training frames"
         + (f", {len(valid.labels)} held-out frames" if valid is not None else
@@ -106,7 +107,12 @@ def _cmd_train_speech(args: argparse.Namespace) -> int:
         validation=args.validation,
         augment=augment,
         corpus_dir=args.corpus,
+        real=real,
+        real_weight=args.real_weight if args.real else 0.0,
+        real_sources=_split_list(args.real_sources),
     )
+    if real is not None:
+        res.meta["data"]["real"]["corpus"] = _rel(args.real)
     out = save_model(res.model, args.out, res.meta)
     print(
         f"saved {out} after {res.elapsed_s:.0f} s of training; held-out accuracy "
@@ -167,9 +173,40 @@ def _evaluate_vtln(args: argparse.Namespace, model, info) -> int:
     return 0
 
 
+def _evaluate_real(args: argparse.Namespace, model, info) -> int:
+    """``evaluate MODEL --real [DIR] [--write]``: agreement and phone error rate on real speech
+    (core.data.real), per source; ``--write`` stores them in the model's metadata (its cards)."""
+    from core.data.real import DEFAULT_DIR, build, evaluate_real
+    from core.models import write_metrics
+
+    folder = Path(args.real) if args.real else DEFAULT_DIR
+    if not args.real and not (folder / "manifest.csv").exists():
+        print(f"building the real-speech set in {folder} (pocketsphinx; about a minute)", file=sys.stderr)
+        build(folder)
+    res = evaluate_real(model, info, folder)
+    if args.write:
+        write_metrics(info.path, {"real_speech": res.to_dict()})
+    if args.json:
+        print(json.dumps({"model": info.name, **res.to_dict()}, indent=1))
+        return 0
+    print(f"{info.name} on real speech ({folder}): agreement with pocketsphinx's alignment on non-silence "
+          "frames, plain / VTLN-averaged; phone error rate of the decoded phones, plain / VTLN")
+    for name, r in [*res.per_source.items(), ("overall", res.overall)]:
+        mark = "  (trained on)" if name in res.trained_on else ""
+        print(f"  {name:>20}  {r['recordings']:>3} rec  {r['frames']:>6} frames  {r['agreement']:.3f} / "
+              f"{r['agreement_vtln']:.3f}   PER {r['per']:.3f} / {r['per_vtln']:.3f}{mark}")
+    return 0
+
+
 def _cmd_evaluate(args: argparse.Namespace) -> int:
     _set_threads(args.threads)
     model, info = load_model(args.model)
+    if args.real is not None:
+        if info.kind != "speech" or args.vtln or args.voices:
+            raise TrainError("--real needs a speech model (and no --vtln / --voices: it reports both per source).")
+        return _evaluate_real(args, model, info)
+    if args.write:
+        raise TrainError("--write stores real-speech figures: use it with --real.")
     if args.vtln:
         if not args.corpus or info.kind != "speech":
             raise TrainError("--vtln needs a speech model and --corpus (it reads the corpus's audio).")
@@ -246,8 +283,13 @@ def add_cli(subparsers: argparse._SubParsersAction) -> None:
         "--utt-norm",
         choices=UTT_NORMS,
         default="none",
-        help="per-utterance normalisation of the features: none (default), cmn, cmvn",
+        help="per-utterance normalisation of the features: none (default), cmn, cmvn, cmn_speech (the mean over "
+             "the frames within 40 dB of the loudest, after a 16-bit dither: robust to silence at the ends)",
     )
+    s.add_argument("--real", metavar="DIR", help="a real-speech corpus (real-voices build) mixed into training")
+    s.add_argument("--real-weight", type=probability_below_one, default=0.1,
+                   help="with --real: the share of each epoch's samples drawn from real frames (default 0.1)")
+    s.add_argument("--real-sources", help="with --real: only these of its sources (comma-separated)")
     s.add_argument(
         "--augment",
         type=_augment_spec,
@@ -282,6 +324,10 @@ def add_cli(subparsers: argparse._SubParsersAction) -> None:
     g = e.add_mutually_exclusive_group()
     g.add_argument("--corpus", help="evaluate a speech model on this corpus folder")
     g.add_argument("--validation", action="store_true", help="the model's validation set (default)")
+    g.add_argument("--real", nargs="?", const="", metavar="DIR",
+                   help="the real-speech set (default data/real_en, built if missing): per source, agreement "
+                        "and phone error rate, plain and VTLN")
+    e.add_argument("--write", action="store_true", help="with --real: store the figures in the model's metadata")
     e.add_argument("--voices", help="only these voices (comma-separated)")
     e.add_argument("--json", action="store_true", help="print JSON")
     e.add_argument("--vtln", action="store_true",

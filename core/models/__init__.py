@@ -6,7 +6,7 @@ A package; ``from core.models import ...`` gives every name below:
 - ``info``: ``ModelInfo`` (the checked metadata; ``outputs_of`` / ``label_index``), ``phone_outputs``,
   where models and validation sets live (``ASSETS_DIR``, ``MODELS_DIR``, ``VALIDATION_DIR``), the
   file names and format version;
-- ``store``: ``save_model``, ``load_model``, ``read_model_info``, ``list_models``,
+- ``store``: ``save_model``, ``write_metrics``, ``load_model``, ``read_model_info``, ``list_models``,
   ``resolve_model_path``, ``dumps_json``.
 """
 
@@ -31,11 +31,12 @@ from core.models.store import (
     read_model_info,
     resolve_model_path,
     save_model,
+    write_metrics,
 )
 
 __all__ = [
     "ASSETS_DIR", "FORMAT", "FORMAT_VERSION", "META_FILE", "MODELS_DIR", "STATE_SUFFIXES", "VALIDATION_DIR",
     "WEIGHTS_FILE", "Activation", "DigitCNN", "ModelError", "ModelInfo", "ModelKind", "PrunedSpeechDNN",
     "SpeechDNN", "build_model", "dumps_json", "list_models", "load_model", "phone_outputs", "read_model_info",
-    "resolve_model_path", "save_model",
+    "resolve_model_path", "save_model", "write_metrics",
 ]

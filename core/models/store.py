@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import warnings
 from pathlib import Path
 
@@ -119,6 +120,20 @@ def save_model(model: nn.Module, out_dir: str | Path, meta: dict) -> Path:
     text = dumps_json(doc) + "\n"
     (out / META_FILE).write_text(text, encoding="utf-8")
     return out
+
+
+def write_metrics(model_dir: str | Path, metrics: dict) -> Path:
+    """Merge ``metrics`` into the ``metrics`` of ``model_dir/model.json`` (measurements made after
+    training, e.g. ``evaluate --real --write``); the weights and everything else stay as they are.
+    Written through a temporary file, checked as ``load_model`` would read it."""
+    path = Path(model_dir) / META_FILE
+    doc = json.loads(path.read_text(encoding="utf-8"))
+    doc["metrics"] = {**doc.get("metrics", {}), **_jsonable(metrics)}
+    _check_meta(doc, Path(model_dir))
+    tmp = path.with_suffix(".json.tmp")
+    tmp.write_text(dumps_json(doc) + "\n", encoding="utf-8")
+    os.replace(tmp, path)
+    return path
 
 
 def _check_meta(doc: dict, path: Path) -> ModelInfo:
