@@ -16,7 +16,17 @@ Choices written down here (METHOD.md is silent on them):
 Per-utterance normalisation (``FeatureConfig.utt_norm``): ``"none"`` (the default, and every
 model trained before it existed), ``"cmn"`` (each channel minus its mean over the utterance, the
 classic cepstral mean normalisation, applied to log mel energies as well) or ``"cmvn"`` (also
-divided by the channel's standard deviation over the utterance, floored at 1e-3). It is part of
+divided by the channel's standard deviation over the utterance, floored at 1e-3) or
+``"cmn_speech"`` (CMN whose mean is taken over the *speech* frames only: those within
+``SPEECH_RANGE_DB`` = 40 dB of the utterance's loudest frame, in total filterbank energy (MFBANK) or
+log frame energy (MFCC); and a 16-bit step of seeded Gaussian dither added to the signal first).
+Why ``cmn_speech``: with plain CMN, silence at a recording's ends moves every channel's mean, and
+*digital* silence (exact zeros, as many real recordings and sound editors leave) gives
+``log(eps)`` = -36 in every channel, far below any real silence: 100 ms of zeros appended to a real
+word moved the shipped model's agreement by 5.5 points on average and up to 29 points
+(bench/silence.py, docs/MODELS.md "Digital silence"). The dither turns exact zeros into the
+quietest sound a 16-bit recording can hold, and the speech-only mean ignores how much silence
+surrounds the speech. It is part of
 ``extract``, so the corpus cache, the validation sets, alignment and the pages all see the same
 numbers; the model's global ``Normalizer`` is fitted on (and applied to) these features. What "the
 input" of an importance map then is: the spliced, globally standardised *utterance-normalised*
@@ -47,9 +57,15 @@ from core.audio import SAMPLE_RATE
 from core.text import N_, UserError
 
 FeatureKind = Literal["mfbank", "mfcc"]
-UttNorm = Literal["none", "cmn", "cmvn"]
-UTT_NORMS: tuple[str, ...] = ("none", "cmn", "cmvn")
+UttNorm = Literal["none", "cmn", "cmvn", "cmn_speech"]
+UTT_NORMS: tuple[str, ...] = ("none", "cmn", "cmvn", "cmn_speech")
 CMVN_FLOOR = 1e-3
+SPEECH_RANGE_DB = 40.0
+"""``cmn_speech``: the frames whose energy is within this many dB of the utterance's loudest frame
+are the ones its mean is taken over."""
+DITHER = 1.0 / 32768
+"""``cmn_speech``: the standard deviation of the Gaussian dither added to the signal (one step of
+16-bit audio, in a signal scaled to [-1, 1]; seeded, so the features are reproducible)."""
 
 
 class FeatureError(UserError):
@@ -180,11 +196,32 @@ def _warped(signal: np.ndarray, cfg: FeatureConfig, warp: float) -> np.ndarray:
     return cep
 
 
-def utterance_normalise(feats: np.ndarray, mode: str) -> np.ndarray:
-    """Per-utterance normalisation of (n_frames, C) features: ``"cmn"`` subtracts each channel's
-    mean over the frames, ``"cmvn"`` also divides by its std (floored at ``CMVN_FLOOR``)."""
+def dither(signal: np.ndarray) -> np.ndarray:
+    """``signal`` (float64) plus Gaussian noise of standard deviation ``DITHER``, always the same
+    noise for the same length (seed 0; a longer signal's noise starts with a shorter one's), so
+    features stay reproducible."""
+    x = np.asarray(signal, dtype=np.float64)
+    return x + np.random.default_rng(0).standard_normal(x.shape) * DITHER
+
+
+def speech_frames(feats: np.ndarray, kind: str) -> np.ndarray:
+    """(n_frames,) bool: the frames within ``SPEECH_RANGE_DB`` of the loudest one, by the total
+    filterbank energy of each frame (log-sum-exp of the MFBANK channels) or, for MFCC, its log frame
+    energy (coefficient 0)."""
+    from scipy.special import logsumexp
+
+    energy = feats[:, 0] if kind == "mfcc" else logsumexp(feats, axis=1)
+    return energy >= energy.max() - SPEECH_RANGE_DB * np.log(10) / 10
+
+
+def utterance_normalise(feats: np.ndarray, mode: str, kind: str = "mfbank") -> np.ndarray:
+    """Per-utterance normalisation of (n_frames, C) features of ``kind``: ``"cmn"`` subtracts each
+    channel's mean over the frames, ``"cmvn"`` also divides by its std (floored at ``CMVN_FLOOR``),
+    ``"cmn_speech"`` subtracts the mean over ``speech_frames``."""
     if mode == "none":
         return feats
+    if mode == "cmn_speech":
+        return feats - feats[speech_frames(feats, kind)].mean(axis=0, keepdims=True)
     out = feats - feats.mean(axis=0, keepdims=True)
     if mode == "cmvn":
         out = out / np.maximum(feats.std(axis=0, keepdims=True), CMVN_FLOOR)
@@ -218,6 +255,9 @@ def extract(
     )
     if not 0.5 <= warp <= 2.0:
         raise FeatureError(f"A VTLP factor of {warp} is outside 0.5-2.")
+    if cfg.utt_norm == "cmn_speech":  # the last frame's padding is dithered too, as appended zeros would be
+        n = n_frames_for(signal.size, cfg)
+        signal = dither(np.concatenate([signal, np.zeros((n - 1) * cfg.step_samples + cfg.win_samples - signal.size)]))
     if warp != 1.0 or fast:
         feats = _warped(np.asarray(signal, dtype=np.float64), cfg, warp)
     elif cfg.kind == "mfbank":
@@ -232,7 +272,7 @@ def extract(
             **common,
         )
     return np.asarray(
-        utterance_normalise(np.asarray(feats, dtype=np.float64), cfg.utt_norm), dtype=np.float32
+        utterance_normalise(np.asarray(feats, dtype=np.float64), cfg.utt_norm, cfg.kind), dtype=np.float32
     )
 
 
