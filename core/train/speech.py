@@ -149,6 +149,30 @@ def _speech_decisions(logits: np.ndarray, targets: str) -> tuple[np.ndarray, np.
     return pred, p.reshape(len(p), -1, 3).sum(axis=2).argmax(axis=1)
 
 
+def _real_part(real: FramesLike, sources: Sequence[str] | None, phone_set: PhoneSet, normalizer: Normalizer,
+               feats_cfg: FeatureConfig, targets: str, weight: float, n_syn: int):
+    """(frame indices, targets, normalised view, metadata) of the real-speech frames mixed in."""
+    if not 0.0 < weight < 1.0:
+        raise TrainError("The weight of real speech must be at least 0 and below 1.")
+    if getattr(real, "phone_set", ENGLISH) is not phone_set:
+        raise TrainError("The real-speech corpus uses another phone set (language) than the training corpus.")
+    if np.asarray(real.feats).shape[1] != feats_cfg.n_channels:
+        raise TrainError("The real-speech corpus has other features than the training corpus.")
+    have = sorted(set(np.asarray(real.voices).tolist()))
+    unknown = [s for s in (sources or ()) if s not in have]
+    if unknown:
+        raise TrainError(f"The real-speech corpus has no source {unknown[0]!r}; it has {', '.join(have)}.")
+    utts = voice_utterances(real, list(sources) if sources else None)
+    idx = utterance_frames(real, utts)
+    if len(idx) == 0:
+        raise TrainError("The real-speech corpus has no frames of those sources.")
+    draws = max(1, round(weight / (1.0 - weight) * n_syn))
+    desc = {"real": {"weight": weight, "frames": int(len(idx)), "utterances": int(len(utts)),
+                     "draws_per_epoch": int(draws)},
+            "real_sources": sorted(set(np.asarray(real.voices)[utts].tolist()))}
+    return idx, frame_targets(real, targets), _normalised_view(real, normalizer, feats_cfg.context), desc
+
+
 def train_speech(
     train: FramesLike,
     cfg: SpeechTrainConfig = SpeechTrainConfig(),
@@ -162,6 +186,9 @@ def train_speech(
     validation: str | None = None,
     augment: AugmentConfig | None = None,
     corpus_dir: str | Path | None = None,
+    real: FramesLike | None = None,
+    real_weight: float = 0.0,
+    real_sources: Sequence[str] | None = None,
 ) -> TrainResult:
     """Train a SpeechDNN on the frames of ``train`` (only utterances of ``voices`` if given).
 
@@ -172,6 +199,14 @@ def train_speech(
     ``cfg.max_frames``: whole training utterances in the order of ``default_rng(seed)`` until
     that many frames. ``augment`` (with any kinds on) needs ``corpus_dir``, the folder ``train``
     was loaded from (its audio is re-read and augmented every epoch; see the module docstring).
+
+    ``real``: a real-speech corpus (``core.data.real``; its voices are its sources, only
+    ``real_sources`` if given) mixed into training: ``real_weight`` (0 <= w < 1) is the share of each
+    epoch's training samples drawn from its frames (they are few, so they repeat: w / (1 - w) times
+    the synthetic frames are drawn from them, cycling through them in the epoch's shuffled order).
+    The global normaliser is fitted on the synthetic frames alone, and w = 0 (or no ``real``) is the
+    synthetic-only recipe bit for bit (the same permutations and batches). Not combined with
+    ``augment`` yet (the shipped recipe uses none).
     Returns the model (eval mode) and the metadata dict for ``save_model``.
     """
     t0 = time.monotonic()
@@ -235,6 +270,23 @@ def train_speech(
         b = tr_idx[pos]
         return view[b], y_all[b]
 
+    n_syn, real_desc = len(tr_idx), {}
+    if real is not None and real_weight > 0:
+        real_idx, real_y, real_view, real_desc = _real_part(real, real_sources, phone_set, normalizer, feats_cfg,
+                                                            cfg.targets, real_weight, n_syn)
+        n_draws = real_desc["real"]["draws_per_epoch"]
+        if augment is not None and augment.kinds:
+            raise TrainError("Real speech cannot be combined with augmentation yet; leave out --augment.")
+
+        def batch(pos: np.ndarray, _rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:  # noqa: F811
+            syn = tr_idx[pos[pos < n_syn]]
+            r = real_idx[(pos[pos >= n_syn] - n_syn) % len(real_idx)]
+            return np.concatenate([view[syn], real_view[r]]), np.concatenate([y_all[syn], real_y[r]])
+    elif not 0.0 <= real_weight < 1.0:
+        raise TrainError("The weight of real speech must be at least 0 and below 1.")
+    else:
+        n_draws = 0
+
     if augment is not None and augment.kinds:
         if corpus_dir is None:
             raise TrainError("Augmentation needs the corpus folder (its audio is augmented every epoch).")
@@ -271,7 +323,7 @@ def train_speech(
     try:
         history, stopped = fit(
             model,
-            len(tr_idx),
+            n_syn + n_draws,
             batch,
             heldout,
             epochs=cfg.epochs,
@@ -313,6 +365,7 @@ def train_speech(
             "train_frames": int(len(tr_idx)),
             "voices": voices_used,
             **heldout_desc,
+            **real_desc,
         },
         "training": {
             **asdict(cfg),
