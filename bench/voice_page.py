@@ -15,7 +15,7 @@ filled in: pocketsphinx aligns them) and each is added for adaptation; ``adapt_s
 from clicking "Adapt to my voice" until the figures after adapting are shown and the page is idle,
 ``cursor_step_after_adapt_s`` those of a click on the spectrogram that moves the time cursor (the adapted copy's
 posteriors are kept with it, so a step does not classify again), each ``--repeats`` times (the
-adaptation set cleared between repeats), VTLN on (the default).
+adaptation set cleared between repeats), VTLN as the model's default sets it.
 """
 
 from __future__ import annotations
@@ -74,7 +74,8 @@ def main() -> int:
         wait_ready(page, TIMEOUT_MS)
         page.get_by_text("upload a file").click()
         wait_ready(page, TIMEOUT_MS)
-        toggle, on, n = page.get_by_text("Normalise the vocal tract length (VTLN)"), True, 0
+        toggle, n = page.get_by_text("Normalise the vocal tract length (VTLN)"), 0
+        on = page.locator("label:has-text('Normalise the vocal tract length (VTLN)') input").is_checked()
         for _ in range(args.repeats):
             for mode in ("vtln", "plain"):
                 n += 1

@@ -64,6 +64,12 @@ def test_charts_fit_a_1024_px_screen(tiny_models_dir):
             page.goto(f"{url}/your_voice{lang}")
             page.locator("[data-testid='stMetric']").nth(1).wait_for(timeout=120000)
             wait_ready(page)
+            switch = page.locator("[data-testid='stCheckbox']:has-text('VTLN')")  # off by default here
+            vtln = switch.locator("input")
+            if not vtln.is_checked():
+                switch.locator("label").click()
+                wait_ready(page)
+            assert vtln.is_checked()
             page.locator("[data-testid='stExpander'] summary").first.click()  # how the warp was chosen
             wait_ready(page)
             assert page.locator("[data-testid='stVegaLiteChart']").count() >= 4

@@ -137,6 +137,7 @@ def test_your_voice_compares_with_the_corpus_on_the_networks_alignment_with_the_
 
     at = voice_page()
     at.sidebar.selectbox(key="w_settings_model").set_value(JA).run()
+    at.toggle(key="w_voice_vtln").set_value(True).run()
     no_errors(at)
     assert any(s.value == "Your phonemes and the corpus" for s in at.subheader)
     counts = next(c.value for c in at.caption if c.value.startswith("Frames (10 ms) of each phoneme"))
@@ -145,7 +146,7 @@ def test_your_voice_compares_with_the_corpus_on_the_networks_alignment_with_the_
     text = at.text_input[0].value
     net, info = S.model(JA)
     x = load_audio(Path(S.voice_sample_path(name)).read_bytes())
-    choice, post = vtln_posteriors(net, info, x)  # the page's VTLN, on by default: the network's alignment
+    choice, post = vtln_posteriors(net, info, x)  # the page's VTLN, switched on: the network's alignment
     warp = choice.warp  # uses the posteriors averaged over the warps, the inputs the most confident warp's
     sf = student_frames(network_inputs(info, x, warp=warp),
                         align(x, " ".join(text.split()), "network", info=info, posteriors=post).phones, info.phone_set)

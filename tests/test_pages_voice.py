@@ -15,10 +15,14 @@ SAMPLE = ROOT / "assets" / "samples" / "she_sells.wav"
 TIMEOUT = 120
 
 
-def voice_page() -> AppTest:
+def voice_page(vtln: bool | None = None) -> AppTest:
+    """The Your voice page on its default sample; ``vtln``: switch VTLN on or off (None: the model's
+    default, ``core.data.real.vtln_by_default``: off for a model without real-speech figures)."""
     at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=TIMEOUT)
     at.run()
     at.switch_page("screens/your_voice.py").run()
+    if vtln is not None:
+        at.toggle(key="w_voice_vtln").set_value(vtln).run()
     assert not at.exception, [e.message for e in at.exception]
     return at
 
@@ -142,7 +146,7 @@ def test_compare_with_the_corpus_draws_the_students_own_values(tiny_models):
     from core.voice_compare import student_frames
     from core.vtln import choose_warp
 
-    at = voice_page()
+    at = voice_page(vtln=True)
     shows_recording(at)
     assert any(s.value == "Your phonemes and the corpus" for s in at.subheader)
     counts = next(c.value for c in at.caption if c.value.startswith("Frames (10 ms) of each phoneme"))
@@ -150,7 +154,7 @@ def test_compare_with_the_corpus_draws_the_students_own_values(tiny_models):
     # the same computation outside the page
     net, info = S.model("speech_en_mfbank")
     x = load_audio(SAMPLE.read_bytes())
-    warp = choose_warp(net, info, [x]).warp  # VTLN is on by default
+    warp = choose_warp(net, info, [x]).warp  # VTLN switched on
     assert next(c.value for c in at.caption if c.value.startswith("VTLN: warp")).startswith(f"VTLN: warp ×{warp:.2f}")
     sf = student_frames(network_inputs(info, x, warp=warp),
                         align(x, "She sells sea shells on the sea shore.", "pocketsphinx", info=info).phones)
@@ -212,7 +216,7 @@ def test_adapted_posteriors_follow_the_vtln_switch(tiny_models, monkeypatch):
     from core.vtln import vtln_posteriors
 
     x = load_audio(SAMPLE.read_bytes())
-    at = voice_page()
+    at = voice_page(vtln=True)
     at.button(key="voice_adapt_add").click().run()
     calls = []
     compute = V.voice_posteriors_with
@@ -239,10 +243,11 @@ def test_adapted_posteriors_follow_the_vtln_switch(tiny_models, monkeypatch):
     assert shown(plain) and not shown(averaged) and calls == [True, False]
 
 
-def test_vtln_is_on_by_default_and_can_be_switched_off(tiny_models):
-    """With VTLN (the default) the page decodes the posteriors averaged over the warps with
-    core.vtln's weights and names the most confident warp; switched off, the plain posteriors and
-    no warp caption."""
+def test_vtln_default_follows_the_evidence_and_the_switch_works(tiny_models):
+    """VTLN starts as the model's evidence says (the tiny model has no real-speech figures: off, and
+    the page says why); switched on, the page decodes the posteriors averaged over the warps with
+    core.vtln's weights and names the most confident warp; switched off again, the plain posteriors
+    and no warp caption."""
     import app_state as S
     from core.align import decode, phone_posteriors
     from core.audio import load_audio
@@ -259,6 +264,10 @@ def test_vtln_is_on_by_default_and_can_be_switched_off(tiny_models):
         return " ".join(d.segment.phone for d in decode(post, duration, info.phones) if d.segment.phone != "sil")
 
     at = voice_page()
+    assert at.toggle(key="w_voice_vtln").value is False
+    assert any(c.value.startswith("VTLN is off by default for this model: it has no figures on real speech")
+               for c in at.caption)
+    at.toggle(key="w_voice_vtln").set_value(True).run()
     choice = choose_warp(net, info, [x])
     assert at.toggle(key="w_voice_vtln").value is True
     vtln_caption = next(c.value for c in at.caption if c.value.startswith(f"VTLN: warp ×{choice.warp:.2f}"))

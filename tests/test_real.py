@@ -234,3 +234,22 @@ def test_real_sources_choose_and_refuse(mixed):
     assert one.meta["data"]["real_sources"] == ["alsa"] and one.meta["data"]["real"]["utterances"] == 3
     with pytest.raises(TrainError, match="no source 'klettres_en'"):
         _train(frames, real=real_frames, real_weight=0.2, real_sources=["klettres_en"])
+
+
+def test_vtln_default_comes_from_the_held_out_real_sources(tiny_models_dir):
+    from dataclasses import replace
+
+    _, info = load_model(tiny_models_dir / "speech_en_mfbank")
+    assert real.vtln_evidence(info) is None and real.vtln_by_default(info) is False
+
+    def with_figures(per_source, trained_on=()):
+        return replace(info, metrics={"real_speech": {"per_source": per_source, "trained_on": list(trained_on)}})
+
+    helps = {"a": {"frames": 100, "agreement": 0.30, "agreement_vtln": 0.35},
+             "b": {"frames": 300, "agreement": 0.40, "agreement_vtln": 0.38}}
+    # pooled by frames: (30 + 120) / 400 = 0.375 plain, (35 + 114) / 400 = 0.3725 with VTLN: off
+    assert real.vtln_evidence(with_figures(helps)) == (0.375, 0.3725)
+    assert real.vtln_by_default(with_figures(helps)) is False
+    # b was in the training data: only a counts, where VTLN helps
+    assert real.vtln_evidence(with_figures(helps, ["b"])) == (0.30, 0.35)
+    assert real.vtln_by_default(with_figures(helps, ["b"])) is True

@@ -315,3 +315,23 @@ def evaluate_real(net, info, folder: str | Path = DEFAULT_DIR,
     set_info = {k: set_info[k] for k in ("sources", "packages", "seconds", "labels") if k in set_info}
     return RealEvaluation({v: s.figures() for v, s in scores.items()}, total.figures(), set_info,
                           trained_sources(info))
+
+
+def vtln_evidence(info) -> tuple[float, float] | None:
+    """(agreement plain, agreement with VTLN) of a speech model on the real sources it was *not*
+    trained on (frames pooled), from its metadata (``evaluate --real --write``); None without it."""
+    real = (info.metrics or {}).get("real_speech") or {}
+    held = {s: v for s, v in (real.get("per_source") or {}).items() if s not in set(real.get("trained_on", ()))}
+    frames = sum(v["frames"] for v in held.values())
+    if not frames:
+        return None
+    plain = sum(v["agreement"] * v["frames"] for v in held.values()) / frames
+    vtln = sum(v["agreement_vtln"] * v["frames"] for v in held.values()) / frames
+    return round(plain, 4), round(vtln, 4)
+
+
+def vtln_by_default(info) -> bool:
+    """VTLN is on by default (Your voice) only for a model whose held-out real-speech agreement it
+    raises (``vtln_evidence``); without that evidence it is off."""
+    ev = vtln_evidence(info)
+    return ev is not None and ev[1] > ev[0]
