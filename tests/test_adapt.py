@@ -28,6 +28,7 @@ from core.models import MODELS_DIR, SpeechDNN, load_model, save_model
 from core.phones import PHONES, Segment, frame_labels, frame_states
 from core.train import SpeechTrainConfig, train_speech
 from i18n import translator
+from tests.tolerance import assert_forward_close
 
 SR = 16000
 TINY_PHONES = ("sil", "aa", "iy", "s", "sh")
@@ -367,8 +368,10 @@ def test_refit_fits_the_kept_epochs_again_on_every_recording(voices):
             loss.backward()
             opt.step()
     got = new.state_dict()
-    torch.testing.assert_close(got["linears.2.weight"], last.weight.detach(), rtol=1e-5, atol=1e-6)
-    torch.testing.assert_close(got["linears.2.bias"], last.bias.detach(), rtol=1e-5, atol=1e-6)
+    # the frozen layers' outputs come in other batches here (float32 rounding: forward_rtol of the
+    # network), carried through the few Adam steps; relative to each weight plus that share of the largest
+    for key, want in (("linears.2.weight", last.weight), ("linears.2.bias", last.bias)):
+        assert_forward_close(got[key].numpy(), want.detach().numpy(), net)
     assert not torch.equal(got["linears.2.weight"], plain.state_dict()["linears.2.weight"])
     assert "refitted" in rep.line()
     # one recording: nothing chose the epochs, so no refit
