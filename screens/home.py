@@ -94,8 +94,7 @@ for col, info in zip(cols, models, strict=False):
                 "- {a} frame accuracy on {h:,} held-out frames (the pages use {n:,} of them)"
             ).format(u=data.get("train_utterances", 0), f=data.get("train_frames", 0),
                      v=S.voices_text(data.get("voices", [])), a=acc_text, h=info.metrics.get("heldout_frames", 0),
-                     n=S.validation_size(info.name)))
-            st.markdown("- " + S.real_speech_text(info))
+                     n=S.validation_size(info.name)) + "\n- " + S.real_speech_text(info))
             if info.name == S.DEFAULT_MODEL:
                 st.caption(tr("The default model of the map, pair and units pages (choose another in the sidebar)."))
         else:
