@@ -307,3 +307,19 @@ def voice_adapted_posteriors(name: str, key: str, x: np.ndarray, vtln: bool = Fa
     if (key, bool(vtln)) not in memo:
         memo[(key, bool(vtln))] = voice_posteriors_with(got["net"], got["info"], x, vtln)
     return memo[(key, bool(vtln))].copy()
+
+
+def phone_error_html(errors) -> str:
+    """The aligned expected and decoded phones as boxes that wrap with the page's width: each box the
+    expected phone over the decoded one, shaded where they differ (red: substituted; orange: missing
+    or inserted), with the row names first."""
+    from html import escape
+
+    shade = {"ok": "#f4f4f6", "sub": "#f5c6c0", "del": "#fde3c4", "ins": "#fde3c4"}
+    cell = ("display:inline-block;margin:0 3px 4px 0;padding:2px 6px;border-radius:4px;text-align:center;"
+            "font-family:monospace;line-height:1.35;background:{bg}")
+    head = (f'<span style="{cell.format(bg="transparent")};text-align:right;color:#666">'
+            f'{escape(tr("expected"))}<br>{escape(tr("decoded"))}</span>')
+    boxes = "".join(f'<span style="{cell.format(bg=shade[op])}" title="{op}">{escape(a)}<br>{escape(b)}</span>'
+                    for a, b, op in errors.rows)
+    return f'<div style="line-height:1">{head}{boxes}</div>'

@@ -27,7 +27,7 @@ sys.path.insert(0, str(ROOT))
 
 
 def figures(net, info, x: np.ndarray, text: str) -> tuple[float, float, float]:
-    from core.align import align, agreement, phone_posteriors
+    from core.align import agreement, align, phone_posteriors
     from core.vtln import vtln_posteriors
 
     phones = align(x, text, "pocketsphinx").phones

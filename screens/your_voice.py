@@ -11,6 +11,7 @@ from core import voice_charts as vc
 from core.align import MISMATCH_SHARE, AlignError, agreement, silent_speech_share
 from core.audio import SAMPLE_RATE, AudioError, wav_bytes
 from core.data.real import vtln_by_default, vtln_evidence
+from core.phone_errors import phone_errors, phone_sequence
 from core.readings_ja import latin_words
 from core.unit_charts import accuracy_text
 from core.voice_compare import CompareError
@@ -226,6 +227,13 @@ st.altair_chart(chart, width="content", key="voice_chart", selection_mode=vc.TIM
                 on_select=partial(S.voice_time_from_chart, "voice_chart", f"w_voice_time_{key}", a.duration))
 st.caption(tr("Decoded by the network (frame argmax, repeats merged, runs under 30 ms smoothed): {seq}").format(
     seq=" ".join(d.segment.phone for d in a.decoded if d.segment.phone != "sil")))
+if "pocketsphinx" in alignments:  # the transcript's phones beside the decoded ones
+    errors = phone_errors(phone_sequence(alignments["pocketsphinx"].phones, info.phone_set.silence),
+                          phone_sequence((d.segment for d in a.decoded), info.phone_set.silence))
+    st.caption(tr("The transcript's phones (as pocketsphinx aligned them) against the decoded ones: phone error rate "
+                  "{per:.0%} ({s} substituted, {d} missing, {i} inserted, of {n}).").format(
+        per=errors.per, s=errors.substitutions, d=errors.deletions, i=errors.insertions, n=errors.n_expected))
+    st.html(S.phone_error_html(errors))
 
 d1, d2, d3 = st.columns(3)
 d1.download_button(tr("Posteriors (CSV)"), post_table.to_csv(index=False).encode(), file_name="posteriors.csv",

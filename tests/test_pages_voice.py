@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -292,3 +293,26 @@ def test_points_delta_is_signed_first_and_singular_for_one():
     assert S.points_delta(0.6, with_vtln=True) == "+1 point with VTLN"
     assert S.points_delta(-1.2) == "-1 point"
     assert S.points_delta(-7.0) == "-7 points"
+
+
+def test_the_transcripts_phones_beside_the_decoded_ones(tiny_models):
+    """The page's table and phone error rate equal core.phone_errors of pocketsphinx's phones and
+    the decoded ones, computed outside the page."""
+    import app_state as S
+    from core.align import align, decode, phone_posteriors
+    from core.audio import load_audio
+    from core.phone_errors import phone_errors, phone_sequence
+
+    at = voice_page(vtln=False)
+    net, info = S.model("speech_en_mfbank")
+    x = load_audio(SAMPLE.read_bytes())
+    want = phone_errors(phone_sequence(align(x, "She sells sea shells on the sea shore.", "pocketsphinx").phones),
+                        phone_sequence(d.segment for d in decode(phone_posteriors(net, info, x), len(x) / 16000,
+                                                                 info.phones)))
+    caption = next(c.value for c in at.caption if c.value.startswith("The transcript's phones"))
+    assert f"phone error rate {want.per:.0%} ({want.substitutions} substituted, {want.deletions} missing, " \
+           f"{want.insertions} inserted, of {want.n_expected})" in caption
+    assert S.phone_error_html(want) in [h.proto.body for h in at.get("html")]
+    html = S.phone_error_html(want)  # every aligned pair in order, shaded by what happened to it
+    pairs = re.findall(r'title="(\w+)">([^<]*)<br>([^<]*)</span>', html)
+    assert [(b, c, a) for a, b, c in pairs] == [tuple(r) for r in want.rows]

@@ -30,7 +30,7 @@ silence (what a listener would judge): *agreement*, the share whose network argm
 phone, plain and with the posteriors averaged over the VTLN warps as the Your voice page does
 (``core.vtln.vtln_posteriors``); and the *phone error rate* of the decoded sequence
 (``core.align.decode``, silences dropped) against the aligned phones (Levenshtein distance over the
-reference's length, summed over the recordings; rapidfuzz).
+reference's length, summed over the recordings; ``core.phone_errors``).
 """
 
 from __future__ import annotations
@@ -245,16 +245,10 @@ class RealEvaluation:
                 "trained_on": list(self.trained_on)}
 
 
-def _phones_of(segments, silence: str) -> list[str]:
-    seq = [s.phone for s in segments if s.phone != silence]
-    return [p for i, p in enumerate(seq) if i == 0 or p != seq[i - 1]]
-
-
 def score_recording(net, info, audio: np.ndarray, segments) -> RealScore:
     """The counts of one labelled recording (module docstring)."""
-    from rapidfuzz.distance import Levenshtein
-
     from core.align import decode, phone_posteriors
+    from core.phone_errors import phone_errors, phone_sequence
     from core.audio import SAMPLE_RATE
     from core.phones import frame_labels
     from core.vtln import vtln_posteriors
@@ -268,13 +262,13 @@ def score_recording(net, info, audio: np.ndarray, segments) -> RealScore:
     index = np.array([phones.index(p) if p in phones else -1 for p in info.phone_set.phones])
     y = index[y]
     speech = y != phones.index(sil)
-    ref = _phones_of(segments, sil)
+    ref = phone_sequence(segments, sil)
     duration = len(audio) / SAMPLE_RATE
     s = RealScore(recordings=1, frames=int(speech.sum()), phones=len(ref))
     s.right = int((plain.argmax(1) == y)[speech].sum())
     s.right_vtln = int((averaged.argmax(1) == y)[speech].sum())
-    s.edits = Levenshtein.distance(ref, _phones_of([d.segment for d in decode(plain, duration, phones)], sil))
-    s.edits_vtln = Levenshtein.distance(ref, _phones_of([d.segment for d in decode(averaged, duration, phones)], sil))
+    s.edits = phone_errors(ref, phone_sequence([d.segment for d in decode(plain, duration, phones)], sil)).edits
+    s.edits_vtln = phone_errors(ref, phone_sequence([d.segment for d in decode(averaged, duration, phones)], sil)).edits
     return s
 
 
