@@ -70,12 +70,13 @@ def voice_sample_path(name: str) -> str:
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def _voice_load(data: bytes) -> np.ndarray:
-    from core.audio import check_audible, load_audio
+def _voice_load(data: bytes) -> tuple[np.ndarray, float]:
+    from core.audio import SAMPLE_RATE, check_audible, load_audio, trim_digital_silence
 
     x = load_audio(data)
     check_audible(x)
-    return x
+    trimmed = trim_digital_silence(x)
+    return trimmed, (len(x) - len(trimmed)) / SAMPLE_RATE
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
@@ -91,9 +92,10 @@ def voice_native_rate(src) -> int:
     return _voice_rate(src if isinstance(src, bytes) else src.getvalue())
 
 
-def voice_audio(src) -> tuple[np.ndarray, str]:
-    """(16 kHz float32 samples, key) of a file's bytes or of an upload / recording (its size is
-    checked before its bytes are read).
+def voice_audio(src) -> tuple[np.ndarray, str, float]:
+    """(16 kHz float32 samples, key, seconds of digital silence cut off) of a file's bytes or of an
+    upload / recording (its size is checked before its bytes are read; exact zeros at either end are
+    cut off, ``core.audio.trim_digital_silence``).
 
     Raises core.audio.AudioError (one sentence) for anything that cannot be used, silence included.
     """
@@ -106,8 +108,8 @@ def voice_audio(src) -> tuple[np.ndarray, str]:
     if size > VOICE_MAX_UPLOAD_MB * 2**20:
         raise AudioError(N_("The file is {mb:.0f} MB; the limit is {limit} MB."), mb=size / 2**20,
                          limit=VOICE_MAX_UPLOAD_MB)
-    x = _voice_load(src if isinstance(src, bytes) else src.getvalue())
-    return x, hashlib.sha256(x.tobytes()).hexdigest()[:16]
+    x, cut = _voice_load(src if isinstance(src, bytes) else src.getvalue())
+    return x, hashlib.sha256(x.tobytes()).hexdigest()[:16], cut
 
 
 @st.cache_data(show_spinner=False, max_entries=16)

@@ -27,6 +27,13 @@ adds ``before_vtln_averaged`` and ``accuracy_vtln_averaged``: the same test utte
 their WAV files, the posteriors averaged over the VTLN warps (``core.vtln.vtln_posteriors``) of the
 base model and of the adapted copy.
 ``load_avg_1min``: how busy the 2-core machine was.
+
+``--real SOURCE`` (issue 24): adapting to a *real* voice instead. The model (``--base``, default the
+shipped ``speech_en_mfbank``) is adapted on ``--n-adapt`` recordings of SOURCE in the real-speech set
+(``--real-dir``, default data/real_en; a seeded choice, ``--seed``) with their pocketsphinx labels,
+with the default ``AdaptConfig``, and measured on every *other* recording of SOURCE
+(``core.data.real.score_recording``: agreement on non-silence frames, plain and VTLN-averaged),
+before and after; for each of ``--n-list`` (default 1,2,10).
 """
 
 from __future__ import annotations
@@ -111,6 +118,44 @@ def lovo_model(train: CorpusFrames, voice: str, budget: int, epochs: int) -> tup
     return net, minfo, info
 
 
+def real_main(args) -> int:
+    """``--real SOURCE``: adapt to n recordings of a real voice, measure on its other recordings."""
+    from core.adapt import AdaptConfig, adapt
+    from core.audio import load_audio
+    from core.corpus import read_manifest
+    from core.data.real import RealScore, score_recording
+    from core.models import load_model
+    from core.phones import read_lab
+
+    folder = Path(args.real_dir)
+    rows = [r for r in read_manifest(folder) if r["voice"] == args.real]
+    recs = [(load_audio(folder / f"{r['id']}.wav", max_seconds=1e9), read_lab(folder / f"{r['id']}.lab")) for r in rows]
+    net, info = load_model(args.base or "speech_en_mfbank")
+    order = np.random.default_rng(args.seed).permutation(len(recs))
+
+    def measure(model, minfo, test) -> dict:
+        total = RealScore()
+        for i in test:
+            total.add(score_recording(model, minfo, *recs[i]))
+        return total.figures()
+
+    out = {"source": args.real, "recordings": len(recs), "model": info.name, "seed": args.seed, "runs": {}}
+    for n in [int(k) for k in args.n_list.split(",")]:
+        fit, test = order[:n], order[n:]
+        t0 = time.monotonic()
+        new, new_info, rep = adapt(net, info, [recs[i] for i in fit], AdaptConfig())
+        before, after = measure(net, info, test), measure(new, new_info, test)
+        out["runs"][str(n)] = {"before": before, "after": after, "seconds": round(time.monotonic() - t0, 1),
+                               "warp": rep.warp, "best_epoch": rep.best_epoch, "check_recordings": rep.check_recordings,
+                               "reverted": rep.reverted,
+                               "gain": round(after["agreement"] - before["agreement"], 4),
+                               "gain_vtln": round(after["agreement_vtln"] - before["agreement_vtln"], 4)}
+        print(n, json.dumps(out["runs"][str(n)]), file=sys.stderr, flush=True)
+    out["load_avg_1min"] = round(os.getloadavg()[0], 2)
+    print(json.dumps(out, indent=1))
+    return 0
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--json", action="store_true", help="print JSON (the only output format)")
@@ -136,8 +181,14 @@ def main() -> int:
         help="base model folder per voice instead of training one, '{speaker}' / '{voice}' replaced "
         "(e.g. data/bench_voices/cmn300k6/lovo_{speaker}_cmn from bench/voices.py --save)",
     )
+    ap.add_argument("--real", metavar="SOURCE", help="adapt to a real voice of the real-speech set (see above)")
+    ap.add_argument("--real-dir", default=str(ROOT / "data/real_en"))
+    ap.add_argument("--n-list", default="1,2,10", help="with --real: numbers of adaptation recordings")
+    ap.add_argument("--seed", type=int, default=0, help="with --real: the choice of adaptation recordings")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
+    if args.real:
+        return real_main(args)
     train_dir, valid_dir = Path(args.train_corpus), Path(args.valid_corpus)
     voices = args.voices.split(",")
     base = {v: Path(args.base.format(voice=v, speaker=SPEAKERS.get(v, v))) for v in voices} if args.base else {}

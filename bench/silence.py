@@ -8,7 +8,8 @@ the page's two figures are computed as the page computes them: pocketsphinx alig
 its words (``core.align.align``), the network's posteriors (plain, and averaged over the VTLN warps:
 ``core.vtln.vtln_posteriors``) are compared with that alignment (``core.align.agreement``: the share
 of frames whose top phone is the aligned one), and the warp VTLN chooses. Then the same with
-``--pads`` milliseconds of exact zeros appended, and prepended. Prints JSON per model and pad: the
+``--pads`` milliseconds of exact zeros appended, and prepended. The page first cuts off digital
+silence at the ends (``core.audio.trim_digital_silence``); ``--no-trim`` measures without that. Prints JSON per model and pad: the
 mean and largest change of agreement (points, plain and VTLN), and how many recordings got another
 warp. Target (issue 24): within 2 points and the same warp for 0-100 ms.
 """
@@ -24,12 +25,16 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+TRIM = True
 
 
 def figures(net, info, x: np.ndarray, text: str) -> tuple[float, float, float]:
     from core.align import agreement, align, phone_posteriors
+    from core.audio import trim_digital_silence
     from core.vtln import vtln_posteriors
 
+    if TRIM:
+        x = trim_digital_silence(x)  # what the page does first
     phones = align(x, text, "pocketsphinx").phones
     choice, averaged = vtln_posteriors(net, info, x)
     return (agreement(phone_posteriors(net, info, x), phones, info.phones)[0],
@@ -42,7 +47,11 @@ def main() -> int:
     ap.add_argument("--models", default="speech_en_mfbank")
     ap.add_argument("--pads", default="10,40,100", help="milliseconds of zeros")
     ap.add_argument("--limit", type=int, help="only the first N recordings")
+    ap.add_argument("--no-trim", action="store_true",
+                    help="keep digital silence (the page cuts it off first: core.audio.trim_digital_silence)")
     args = ap.parse_args()
+    global TRIM
+    TRIM = not args.no_trim
 
     from core.audio import load_audio
     from core.corpus import read_manifest

@@ -162,6 +162,25 @@ def wav_bytes(samples: np.ndarray, rate: int = SAMPLE_RATE) -> bytes:
     return buf.getvalue()
 
 
+def trim_digital_silence(samples: np.ndarray, min_seconds: float = MIN_SECONDS) -> np.ndarray:
+    """``samples`` without the runs of exact zeros at either end (digital silence, as sound editors
+    and some recorders leave; real silence is never exactly zero). They carry no sound, but they
+    move every figure computed over the whole recording: the per-utterance mean of the features
+    (log(eps) in every channel), pocketsphinx's alignment (5.5 % of the frames of a real word
+    relabelled by 100 ms of appended zeros, docs/MODELS.md "Digital silence") and the VTLN choice.
+    An all-zero recording is returned as it is (``check_audible`` refuses it); AudioError when less
+    than ``min_seconds`` of sound is left."""
+    x = np.asarray(samples)
+    nz = np.flatnonzero(x)
+    if nz.size == 0 or (nz[0] == 0 and nz[-1] == x.size - 1):
+        return x
+    out = x[nz[0] : nz[-1] + 1]
+    if out.size < min_seconds * SAMPLE_RATE:
+        raise AudioError(N_("The recording holds {s:.2f} s of sound between stretches of digital silence; it must "
+                            "last at least {min:g} s."), s=out.size / SAMPLE_RATE, min=min_seconds)
+    return out
+
+
 SILENT_DBFS = -50.0
 """A recording whose loudest 25 ms window is below this level (dB relative to full scale) is silent."""
 

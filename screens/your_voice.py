@@ -55,12 +55,15 @@ if src is None:
     st.caption(tr("Choose or record a recording to see what the network hears in it."))
     st.stop()
 try:
-    x, key = S.voice_audio(src)
+    x, key, cut = S.voice_audio(src)
 except AudioError as exc:
     st.error(error_text(exc))
     st.stop()
 
 st.audio(wav_bytes(x), format="audio/wav")
+if cut > 0:
+    st.caption(tr("{s:.2f} s of digital silence (samples exactly zero) at the ends were left out: they hold no "
+                  "sound, but would move every figure below.").format(s=cut))
 if (rate := S.voice_native_rate(src)) < SAMPLE_RATE:  # e.g. a telephone recording: the top channels are empty
     st.warning(tr("This recording was made at {rate:,} Hz, so it holds no sound above {top:g} kHz, where the network "
                   "(trained on 16 kHz speech) hears much of /s/, /sh/ and /f/: expect more errors.").format(

@@ -173,3 +173,18 @@ def test_check_audible_refuses_silence_and_accepts_speech():
         check_audible(np.full(16000, 1 / 32768))  # the smallest 16-bit sample: a real level
     with pytest.raises(AudioError, match="silent"):
         check_audible(np.random.default_rng(0).normal(0, 1e-4, 16000))
+
+
+def test_digital_silence_is_cut_off_at_the_ends_only():
+    from core.audio import AudioError, trim_digital_silence
+
+    sound = np.sin((np.arange(3200) + 1) / 7.0).astype(np.float32)  # no zero at either end
+    sound[1000:1100] = 0.0  # zeros inside stay
+    padded = np.concatenate([np.zeros(1600, np.float32), sound, np.zeros(800, np.float32)])
+    np.testing.assert_array_equal(trim_digital_silence(padded), sound)
+    assert trim_digital_silence(sound) is sound
+    zeros = np.zeros(4000, np.float32)
+    assert trim_digital_silence(zeros) is zeros  # check_audible says it is silent
+    short = np.concatenate([np.zeros(3000, np.float32), sound[:800]])
+    with pytest.raises(AudioError, match="0.05 s of sound between stretches of digital silence"):
+        trim_digital_silence(short)

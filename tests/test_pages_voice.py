@@ -316,3 +316,35 @@ def test_the_transcripts_phones_beside_the_decoded_ones(tiny_models):
     html = S.phone_error_html(want)  # every aligned pair in order, shaded by what happened to it
     pairs = re.findall(r'title="(\w+)">([^<]*)<br>([^<]*)</span>', html)
     assert [(b, c, a) for a, b, c in pairs] == [tuple(r) for r in want.rows]
+
+
+@pytest.mark.parametrize("where", ["end", "start"])
+def test_digital_silence_at_the_ends_changes_no_figure(tiny_models, where):
+    """100 ms of exact zeros before or after a recording: the page cuts them off, says so, and every
+    figure (agreement, posterior, decoded phones, the VTLN warp) is what the recording alone gives."""
+    import io
+
+    import soundfile as sf
+
+    from core.audio import load_audio
+
+    x = load_audio(SAMPLE.read_bytes())
+    z = np.zeros(1600, np.float32)
+
+    def figures(samples) -> tuple:
+        buf = io.BytesIO()
+        sf.write(buf, samples, 16000, subtype="FLOAT", format="WAV")
+        at = voice_page(vtln=True)
+        at = upload(at, "mine.wav", buf.getvalue())
+        at.text_input[0].set_value("She sells sea shells on the sea shore.").run()
+        metrics = tuple((m.label, m.value) for m in at.metric if m.label != "Duration")
+        texts = [c.value for c in at.caption]
+        cut = next((c for c in texts if "of digital silence" in c), "")
+        kept = tuple(c for c in texts if c.startswith(("Decoded by the network", "VTLN: warp")))
+        return metrics, kept, cut
+
+    plain = figures(x)
+    padded = figures(np.concatenate([x, z]) if where == "end" else np.concatenate([z, x]))
+    assert padded[:2] == plain[:2] and len(plain[1]) == 2
+    seconds = [float(c.split(" s of digital")[0]) if c else 0.0 for c in (plain[2], padded[2])]
+    assert seconds[1] == pytest.approx(seconds[0] + 0.10, abs=0.006)  # the sample's own zeros, and ours
