@@ -80,6 +80,7 @@ WORD = re.compile(r"[A-Za-z][A-Za-z_]{2,}")
 def english_left(text: str, allowed: set[str] = frozenset()) -> list[str]:
     """Words of three or more Latin letters that are not names, units or symbols."""
     text = re.sub(r"\b(speech|digits)_[a-z0-9_]+", "", text)  # model names
+    text = re.sub(r"`[^`]*`", "", text)  # a command to type, in code quotes
     text = re.sub(r"英単語 '[a-z]+'", "", text)  # an English phoneme's example word
     text = re.sub(r"\b[0-9a-f]{12}…", "", text)  # a weights checksum's first 12 hex digits (Findings)
     return [

@@ -130,7 +130,7 @@ def test_your_voice_compares_with_the_corpus_on_the_networks_alignment_with_the_
     import app_state as S
     from core import charts
     from core.align import align, network_inputs
-    from core.audio import load_audio
+    from core.audio import load_audio, trim_digital_silence
     from core.voice_compare import student_frames
     from core.vtln import vtln_posteriors
     from tests.test_pages_voice import _datasets
@@ -145,7 +145,7 @@ def test_your_voice_compares_with_the_corpus_on_the_networks_alignment_with_the_
     name = at.selectbox(key="w_voice_sample").value
     text = at.text_input[0].value
     net, info = S.model(JA)
-    x = load_audio(Path(S.voice_sample_path(name)).read_bytes())
+    x = trim_digital_silence(load_audio(Path(S.voice_sample_path(name)).read_bytes()))  # as the page
     choice, post = vtln_posteriors(net, info, x)  # the page's VTLN, switched on: the network's alignment
     warp = choice.warp  # uses the posteriors averaged over the warps, the inputs the most confident warp's
     sf = student_frames(network_inputs(info, x, warp=warp),

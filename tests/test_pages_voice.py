@@ -143,7 +143,7 @@ def test_compare_with_the_corpus_draws_the_students_own_values(tiny_models):
     import app_state as S
     from core import charts
     from core.align import align, network_inputs
-    from core.audio import load_audio
+    from core.audio import load_audio, trim_digital_silence
     from core.voice_compare import student_frames
     from core.vtln import choose_warp
 
@@ -154,7 +154,7 @@ def test_compare_with_the_corpus_draws_the_students_own_values(tiny_models):
     assert at.selectbox(key=next(s.key for s in at.selectbox if s.key.startswith("w_vcmp_a_"))).value == "s"
     # the same computation outside the page
     net, info = S.model("speech_en_mfbank")
-    x = load_audio(SAMPLE.read_bytes())
+    x = trim_digital_silence(load_audio(SAMPLE.read_bytes()))  # as the page
     warp = choose_warp(net, info, [x]).warp  # VTLN switched on
     assert next(c.value for c in at.caption if c.value.startswith("VTLN: warp")).startswith(f"VTLN: warp ×{warp:.2f}")
     sf = student_frames(network_inputs(info, x, warp=warp),
@@ -212,11 +212,11 @@ def test_adapted_posteriors_follow_the_vtln_switch(tiny_models, monkeypatch):
     are computed once per recording and setting: moving the time cursor does not classify again."""
     import app_state.voice as V
     from core.align import phone_posteriors
-    from core.audio import load_audio
+    from core.audio import load_audio, trim_digital_silence
     from core.voice_charts import posterior_table
     from core.vtln import vtln_posteriors
 
-    x = load_audio(SAMPLE.read_bytes())
+    x = trim_digital_silence(load_audio(SAMPLE.read_bytes()))  # as the page
     at = voice_page(vtln=True)
     at.button(key="voice_adapt_add").click().run()
     calls = []
@@ -251,11 +251,11 @@ def test_vtln_default_follows_the_evidence_and_the_switch_works(tiny_models):
     and no warp caption."""
     import app_state as S
     from core.align import decode, phone_posteriors
-    from core.audio import load_audio
+    from core.audio import load_audio, trim_digital_silence
     from core.vtln import choose_warp
 
     net, info = S.model("speech_en_mfbank")
-    x = load_audio(SAMPLE.read_bytes())
+    x = trim_digital_silence(load_audio(SAMPLE.read_bytes()))  # as the page
     duration = len(x) / 16000
 
     def decoded_caption(at: AppTest) -> str:
@@ -300,12 +300,12 @@ def test_the_transcripts_phones_beside_the_decoded_ones(tiny_models):
     the decoded ones, computed outside the page."""
     import app_state as S
     from core.align import align, decode, phone_posteriors
-    from core.audio import load_audio
+    from core.audio import load_audio, trim_digital_silence
     from core.phone_errors import phone_errors, phone_sequence
 
     at = voice_page(vtln=False)
     net, info = S.model("speech_en_mfbank")
-    x = load_audio(SAMPLE.read_bytes())
+    x = trim_digital_silence(load_audio(SAMPLE.read_bytes()))  # as the page
     want = phone_errors(phone_sequence(align(x, "She sells sea shells on the sea shore.", "pocketsphinx").phones),
                         phone_sequence(d.segment for d in decode(phone_posteriors(net, info, x), len(x) / 16000,
                                                                  info.phones)))
