@@ -36,7 +36,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from tests.browser import free_port  # noqa: E402
-from tests.ws_client import open_pages  # noqa: E402
+from tests.ws_client import warmup_computing  # noqa: E402
 
 ABORTS = ("terminate called", "core dumped", "Aborted")
 
@@ -56,16 +56,8 @@ def sigint_run() -> tuple[float, int, bool]:
              "--server.address", "127.0.0.1", "--server.headless", "true"],
             cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
         try:
-            deadline = time.monotonic() + 300
-            while time.monotonic() < deadline:
-                try:
-                    texts = open_pages(f"http://127.0.0.1:{port}", "")[0].texts()
-                except OSError:
-                    time.sleep(0.3)
-                    continue
-                if any("in the background: step" in t and "(histograms)" not in t for t in texts):
-                    break
-                time.sleep(0.3)
+            if not warmup_computing(f"http://127.0.0.1:{port}", 300):
+                raise RuntimeError("the warm-up never computed a phoneme")
             t0 = time.monotonic()
             proc.send_signal(signal.SIGINT)
             code = proc.wait(60)

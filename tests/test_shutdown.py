@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 from tests.browser import free_port
-from tests.ws_client import open_pages
+from tests.ws_client import warmup_computing
 
 ROOT = Path(__file__).resolve().parents[1]
 STOP_SECONDS = 5.0
@@ -72,18 +72,7 @@ def test_ctrl_c_on_streamlit_run_during_the_warmup_stops_at_once(tmp_path):
             cwd=ROOT, env=_env(), stdout=f, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 240
-        step = ""
-        while time.monotonic() < deadline:  # Home's sidebar says which step the warm-up is at
-            try:
-                texts = open_pages(url, "")[0].texts()
-            except OSError:
-                time.sleep(0.5)
-                continue
-            step = next((t for t in texts if "in the background: step" in t), "")
-            if step and "(histograms)" not in step:
-                break  # a phoneme's gradients are being computed
-            time.sleep(0.5)
+        step = warmup_computing(url)  # Home's sidebar says a phoneme's gradients are being computed
         assert "in the background: step" in step and "(histograms)" not in step, step
         t0 = time.monotonic()
         proc.send_signal(signal.SIGINT)

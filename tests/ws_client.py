@@ -79,3 +79,21 @@ def open_pages(url: str, *queries: str, timeout_s: float = 120.0) -> list[PageRu
     """Open one session on the server at ``url`` and run each address in turn: "PAGE?QUERY", PAGE
     the page's file name without .py ("phoneme_pair?pair_a=s&lang=ja"; "" or "?lang=ja" is Home)."""
     return asyncio.run(_run(url, list(queries) or [""], timeout_s))
+
+
+def warmup_computing(url: str, timeout_s: float = 240.0) -> str:
+    """Open Home on the server at ``url`` (the first view starts the background warm-up) until its
+    sidebar says the warm-up is computing a phoneme's gradients (not its histograms); returns that
+    text ("" if it never did within ``timeout_s``). Waits for the server to answer first."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        try:
+            texts = open_pages(url, "")[0].texts()
+        except OSError:
+            time.sleep(0.3)
+            continue
+        step = next((t for t in texts if "in the background: step" in t), "")
+        if step and "(histograms)" not in step:
+            return step
+        time.sleep(0.3)
+    return ""
