@@ -24,19 +24,15 @@ import argparse
 import json
 import multiprocessing as mp
 import os
-import signal
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.browser import free_port  # noqa: E402
-from tests.ws_client import warmup_computing  # noqa: E402
+from tests.ws_client import ctrl_c_during_warmup  # noqa: E402
 
 ABORTS = ("terminate called", "core dumped", "Aborted")
 
@@ -47,26 +43,11 @@ def _spread(xs: list[float]) -> dict:
 
 def sigint_run() -> tuple[float, int, bool]:
     """One server: start, wait until the warm-up computes a phoneme, SIGINT, time the exit."""
-    port = free_port()
     env = {k: v for k, v in os.environ.items() if k != "DNNLENS_MODELS"}
     env["DNNLENS_WARMUP"] = "1"
-    with tempfile.TemporaryFile("w+") as log:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", str(ROOT / "dashboard.py"), "--server.port", str(port),
-             "--server.address", "127.0.0.1", "--server.headless", "true"],
-            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-        try:
-            if not warmup_computing(f"http://127.0.0.1:{port}", 300):
-                raise RuntimeError("the warm-up never computed a phoneme")
-            t0 = time.monotonic()
-            proc.send_signal(signal.SIGINT)
-            code = proc.wait(60)
-            dt = time.monotonic() - t0
-        finally:
-            if proc.poll() is None:
-                proc.kill()
-        log.seek(0)
-        text = log.read()
+    step, dt, code, text = ctrl_c_during_warmup(env)
+    if not step:
+        raise RuntimeError("the warm-up never computed a phoneme")
     return dt, code, any(a in text for a in ABORTS)
 
 

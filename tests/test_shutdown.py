@@ -9,14 +9,12 @@ with "terminate called without an active exception" and exit status 134.
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-from tests.browser import free_port
-from tests.ws_client import warmup_computing
+from tests.ws_client import ctrl_c_during_warmup
 
 ROOT = Path(__file__).resolve().parents[1]
 STOP_SECONDS = 5.0
@@ -62,26 +60,9 @@ def test_a_script_that_returns_during_the_warmup_exits_cleanly(tmp_path):
     assert waited < STOP_SECONDS, waited
 
 
-def test_ctrl_c_on_streamlit_run_during_the_warmup_stops_at_once(tmp_path):
-    port = free_port()
-    log = tmp_path / "server.log"
-    with open(log, "w") as f:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", str(ROOT / "dashboard.py"), "--server.port", str(port),
-             "--server.address", "127.0.0.1", "--server.headless", "true"],
-            cwd=ROOT, env=_env(), stdout=f, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        step = warmup_computing(url)  # Home's sidebar says a phoneme's gradients are being computed
-        assert "in the background: step" in step and "(histograms)" not in step, step
-        t0 = time.monotonic()
-        proc.send_signal(signal.SIGINT)
-        code = proc.wait(30)
-        waited = time.monotonic() - t0
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-    text = log.read_text()
+def test_ctrl_c_on_streamlit_run_during_the_warmup_stops_at_once():
+    step, waited, code, text = ctrl_c_during_warmup(_env())
+    assert "in the background: step" in step and "(histograms)" not in step, step  # a phoneme was computing
     assert code in (0, 130), (code, text[-2000:])
     assert not any(a in text for a in ABORTS), text[-2000:]
     assert waited < STOP_SECONDS, waited

@@ -97,3 +97,36 @@ def warmup_computing(url: str, timeout_s: float = 240.0) -> str:
             return step
         time.sleep(0.3)
     return ""
+
+
+def ctrl_c_during_warmup(env: dict[str, str], timeout_s: float = 300.0) -> tuple[str, float, int, str]:
+    """Start ``streamlit run dashboard.py`` with ``env`` (its whole environment), wait until the
+    warm-up computes a phoneme (``warmup_computing``), send SIGINT as Ctrl-C does and wait for the
+    process to end. Returns (the warm-up's step text, seconds from SIGINT to exit, exit status, the
+    server's output). Used by tests/test_shutdown.py and bench/exit.py."""
+    import signal
+    import subprocess
+    import sys
+    import tempfile
+    from pathlib import Path
+
+    from tests.browser import free_port
+
+    root = Path(__file__).resolve().parents[1]
+    port = free_port()
+    with tempfile.TemporaryFile("w+") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", str(root / "dashboard.py"), "--server.port", str(port),
+             "--server.address", "127.0.0.1", "--server.headless", "true"],
+            cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT)
+        try:
+            step = warmup_computing(f"http://127.0.0.1:{port}", timeout_s)
+            t0 = time.monotonic()
+            proc.send_signal(signal.SIGINT)
+            code = proc.wait(60)
+            waited = time.monotonic() - t0
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+        log.seek(0)
+        return step, waited, code, log.read()
