@@ -116,6 +116,11 @@ class AdaptConfig:
     refit: bool = True
 
 
+FEW_RECORDINGS = 2
+"""With this many recordings or fewer, at most one (a word or two) is held back: the report says
+plainly that the adaptation could not be checked."""
+
+
 @dataclass(frozen=True)
 class AdaptReport:
     """What adaptation did: recordings and frames used, accuracies before / after (NaN where there
@@ -153,7 +158,13 @@ class AdaptReport:
         return self.best_epoch == 0 and self.warp == 1.0
 
     def verdict(self, tr: Translate = english) -> str | None:
-        """A plain sentence when adapting kept (almost) nothing, else None."""
+        """A plain sentence when adapting kept (almost) nothing, or adapted with one or two recordings
+        (nothing, or a single recording, left to check it), else None."""
+        if self.best_epoch > 0 and self.fit_recordings + self.check_recordings <= FEW_RECORDINGS:
+            return tr("With {n} recording(s) nothing can be checked: the copy is fitted to them, and no recording of "
+                      "this voice was kept aside to show whether it hears your other words better or worse. On real "
+                      "voices it heard the speaker's other words worse (docs/MODELS.md); record about ten short "
+                      "sentences to adapt with a check.").format(n=self.fit_recordings + self.check_recordings)
         if self.best_epoch > 0:
             return None
         if self.warp == 1.0:

@@ -411,3 +411,20 @@ def test_adaptation_keeps_the_model_as_it_was_when_even_the_warp_makes_the_check
     _, _, fit_only = adapt(model, info, unheard[:5], AdaptConfig(parts=("input",), seed=0, check_fraction=0.0,
                                                                   epochs_unchecked=1))
     assert fit_only.warp > 1.0
+
+
+def test_one_or_two_recordings_say_that_nothing_could_be_checked(voices):
+    """Adapting on one recording (nothing held back) or two (one held back) trains, and the report
+    says plainly that the result could not be checked; with six it says nothing of the kind."""
+    model, info, unheard = voices
+    for n in (1, 2):
+        _, _, rep = adapt(model, info, unheard[:n], AdaptConfig(parts=("output",), seed=0))
+        assert rep.fit_recordings + rep.check_recordings == n
+        assert n == 2 or rep.best_epoch > 0  # one recording: nothing held back, a fixed number of epochs
+        if rep.best_epoch > 0:
+            assert rep.verdict().startswith(f"With {n} recording(s) nothing can be checked"), rep.verdict()
+            assert rep.verdict(translator("ja")).startswith(f"録音が {n} 個では何も確かめられません")
+        else:  # the one held-back recording got worse: the start was kept, and that is said instead
+            assert "the model as it was" in rep.verdict() or "Only the frequency warp" in rep.verdict()
+    _, _, six = adapt(model, info, unheard[:6], AdaptConfig(parts=("output",), seed=0))
+    assert six.verdict() is None or "nothing can be checked" not in six.verdict()
