@@ -71,15 +71,15 @@ if (rate := S.voice_native_rate(src)) < SAMPLE_RATE:  # e.g. a telephone recordi
 text = st.text_input(tr("Transcript (Japanese text; leave empty to see only what the network decodes)") if japanese
                      else tr("Transcript (English words; leave empty to see only what the network decodes)"),
                      value=default_text, key=f"w_voice_text_{source}_{key}")
-evidence = vtln_evidence(info)
-vtln = st.toggle(tr("Normalise the vocal tract length (VTLN)"), value=vtln_by_default(info), key="w_voice_vtln", help=tr(
+evidence, vtln_default = vtln_evidence(info), vtln_by_default(info)
+vtln = st.toggle(tr("Normalise the vocal tract length (VTLN)"), value=vtln_default, key="w_voice_vtln", help=tr(
     "Warps the frequency axis of your recording's features so that its formants fall where the training voices "
     "had theirs. The network hears your recording under warps from 0.80 to 1.25 and its posteriors are averaged, "
     "weighted towards the warps under which it is the most confident — no transcript needed. It helps most with "
     "voices unlike the training ones, such as women's and children's."))
 st.caption(tr("VTLN is {state} by default for this model: on the real-speech recordings it was not trained on, "
               "its agreement with pocketsphinx was {a} without VTLN and {b} with it.").format(
-    state=tr("on") if vtln_by_default(info) else tr("off"), a=accuracy_text(evidence[0]),
+    state=tr("on") if vtln_default else tr("off"), a=accuracy_text(evidence[0]),
     b=accuracy_text(evidence[1])) if evidence else tr(
     "VTLN is off by default for this model: it has no figures on real speech that would show it helps."))
 a = S.voice_analysis(cfg.model, key, x, vtln)
