@@ -112,25 +112,57 @@ def voice_audio(src) -> tuple[np.ndarray, str, float]:
     return x, hashlib.sha256(x.tobytes()).hexdigest()[:16], cut
 
 
-@st.cache_data(show_spinner=False, max_entries=16)
-def _voice_analysis(root: str, name: str, key: str, vtln: bool, _x: np.ndarray) -> VoiceAnalysis:
+# Each computation below is one function of (net, info, ...); the shared model's results are kept per
+# server (st.cache_data), those of a session's adapted copy with that copy in the session (``_mine``).
+
+
+def _analysis_of(net, info, vtln: bool, x: np.ndarray) -> VoiceAnalysis:
     from core.align import decode, phone_posteriors
     from core.audio import SAMPLE_RATE
     from core.features import FeatureConfig, extract
     from core.vtln import vtln_posteriors
 
-    net, info = _model(root, name)
-    choice, post = vtln_posteriors(net, info, _x) if vtln else (None, phone_posteriors(net, info, _x))
+    choice, post = vtln_posteriors(net, info, x) if vtln else (None, phone_posteriors(net, info, x))
     warp = choice.warp if choice is not None else 1.0
-    logmel = extract(_x, FeatureConfig(kind="mfbank"))
-    duration = len(_x) / SAMPLE_RATE
+    logmel = extract(x, FeatureConfig(kind="mfbank"))
+    duration = len(x) / SAMPLE_RATE
     return VoiceAnalysis(logmel, post, tuple(info.phones), decode(post, duration, info.phones), duration, warp, choice)
 
 
-def voice_analysis(name: str, key: str, x: np.ndarray, vtln: bool = False) -> VoiceAnalysis:
+@st.cache_data(show_spinner=False, max_entries=16)
+def _voice_analysis(root: str, name: str, key: str, vtln: bool, _x: np.ndarray) -> VoiceAnalysis:
+    return _analysis_of(*_model(root, name), vtln, _x)
+
+
+MINE_MAX = 64
+"""Results of a session's adapted copy kept with it (the oldest dropped first)."""
+
+
+def _mine(what: tuple, compute):
+    """``compute()`` for this session's adapted copy, kept with that copy under ``what`` (a fresh
+    adaptation starts empty)."""
+    memo = st.session_state["voice_adapted"].setdefault("memo", {})
+    if what not in memo:
+        if len(memo) >= MINE_MAX:
+            memo.pop(next(iter(memo)))
+        memo[what] = compute()
+    return memo[what]
+
+
+def _adapted_net(name: str):
+    got = voice_adapted(name)
+    if got is None:
+        raise KeyError(f"no adapted copy of {name} in this session")
+    return got[0], got[1]
+
+
+def voice_analysis(name: str, key: str, x: np.ndarray, vtln: bool = False, adapted: bool = False) -> VoiceAnalysis:
     """Spectrogram, posteriors and decoded phones of the recording ``key`` (samples ``x``) under model
-    ``name``; with ``vtln``, the posteriors averaged over the warps, weighted by the network's
-    confidence under each (core.vtln.vtln_posteriors; no transcript needed)."""
+    ``name`` (``adapted``: this session's adapted copy of it); with ``vtln``, the posteriors averaged
+    over the warps, weighted by the network's confidence under each (core.vtln.vtln_posteriors; no
+    transcript needed)."""
+    if adapted:
+        return _mine(("analysis", key, bool(vtln)), lambda: _analysis_of(*_adapted_net(name), bool(vtln), x))
     return _voice_analysis(models_root(), name, key, bool(vtln), x)
 
 
@@ -142,29 +174,45 @@ def _voice_alignment(root: str, name: str, key: str, text: str, aligner: str, vt
     return align(_x, text, aligner, info=_model(root, name)[1], posteriors=posteriors)
 
 
-def voice_alignment(name: str, key: str, x: np.ndarray, text: str, aligner: str, vtln: bool = False):
+def voice_alignment(name: str, key: str, x: np.ndarray, text: str, aligner: str, vtln: bool = False,
+                    adapted: bool = False):
     """core.align.Alignment of ``text`` in the recording (AlignError for a transcript that cannot be
-    used); the network's own alignment uses the posteriors of ``voice_analysis(..., vtln)``."""
-    return _voice_alignment(models_root(), name, key, " ".join(text.split()), aligner,
-                            bool(vtln) and aligner == "network", x)
+    used); the network's own alignment uses the posteriors of ``voice_analysis(..., vtln, adapted)``
+    (pocketsphinx's is the same whatever the network)."""
+    text, vtln = " ".join(text.split()), bool(vtln) and aligner == "network"
+    if adapted and aligner == "network":
+        from core.align import align
+
+        def compute():
+            posteriors = voice_analysis(name, key, x, vtln, adapted=True).posteriors
+            return align(x, text, aligner, info=_adapted_net(name)[1], posteriors=posteriors)
+
+        return _mine(("alignment", key, text, vtln), compute)
+    return _voice_alignment(models_root(), name, key, text, aligner, vtln, x)
+
+
+def _window_of(net, info, frame: int, phone: str, warp: float, x: np.ndarray):
+    from core.align import network_inputs
+
+    inputs = network_inputs(info, x, warp=warp)
+    one = inputs[frame : frame + 1]
+    grad = attributions(net, one, [info.outputs_of(phone)], method="gradient", output="posterior")[0, 0]
+    k = info.features.n_context_frames
+    return one[0].reshape(k, -1), grad.reshape(k, -1)
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def _voice_window(root: str, name: str, key: str, frame: int, phone: str, warp: float, _x: np.ndarray):
-    from core.align import network_inputs
-
-    net, info = _model(root, name)
-    inputs = network_inputs(info, _x, warp=warp)
-    x = inputs[frame : frame + 1]
-    grad = attributions(net, x, [info.outputs_of(phone)], method="gradient", output="posterior")[0, 0]
-    k = info.features.n_context_frames
-    return x[0].reshape(k, -1), grad.reshape(k, -1)
+    return _window_of(*_model(root, name), frame, phone, warp, _x)
 
 
-def voice_window(name: str, key: str, x: np.ndarray, frame: int, phone: str, warp: float = 1.0
-                 ) -> tuple[np.ndarray, np.ndarray]:
+def voice_window(name: str, key: str, x: np.ndarray, frame: int, phone: str, warp: float = 1.0,
+                 adapted: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """((35, C) normalised input window of ``frame``, (35, C) gradient of ``phone``'s posterior there),
-    the features computed under the VTLN ``warp`` (1 = none)."""
+    the features computed under the VTLN ``warp`` (1 = none); ``adapted``: this session's copy."""
+    if adapted:
+        return _mine(("window", key, int(frame), phone, float(warp)),
+                     lambda: _window_of(*_adapted_net(name), int(frame), phone, float(warp), x))
     return _voice_window(models_root(), name, key, int(frame), phone, float(warp), x)
 
 
@@ -198,7 +246,8 @@ def _voice_inputs(root: str, name: str, key: str, warp: float, _x: np.ndarray) -
 
 def voice_frames(name: str, key: str, x: np.ndarray, alignment, warp: float = 1.0):
     """core.voice_compare.StudentFrames: the recording's network inputs (under the VTLN ``warp``)
-    labelled by ``alignment``."""
+    labelled by ``alignment``. An adapted copy has the model's features and normaliser (its input
+    map is folded into its first layer), so its inputs are the same."""
     from core.voice_compare import student_frames
 
     return student_frames(_voice_inputs(models_root(), name, key, float(warp), x), alignment.phones,
@@ -230,9 +279,17 @@ def _voice_pair(
     return student_pair_table(net, info, _sf, a, b, stat=stat, output=output, bins=DEFAULT_BINS)
 
 
-def voice_pair(cfg: Settings, key: str, align_key: tuple, sf, a: str, b: str) -> pd.DataFrame:
+def voice_pair(cfg: Settings, key: str, align_key: tuple, sf, a: str, b: str, adapted: bool = False) -> pd.DataFrame:
     """The pair table of a and b over the student's frames (core.voice_compare.student_pair_table;
-    CompareError with the frame counts when there are too few)."""
+    CompareError with the frame counts when there are too few); ``adapted``: the importance of this
+    session's adapted copy."""
+    if adapted:
+        from core.voice_compare import student_pair_table
+
+        net, info = _adapted_net(cfg.model)
+        return _mine(("pair", key, align_key, a, b, cfg.stat, cfg.output),
+                     lambda: student_pair_table(net, info, sf, a, b, stat=cfg.stat, output=cfg.output,
+                                                bins=DEFAULT_BINS))
     return _voice_pair(models_root(), cfg.model, key, align_key, a, b, cfg.stat, cfg.output, sf)
 
 
@@ -255,10 +312,14 @@ def voice_clear_adaptation() -> None:
     st.session_state.pop("voice_adapt_error", None)
 
 
+ADAPT_CONFIG = None
+"""The page's adaptation settings (None: ``core.adapt.AdaptConfig()``'s defaults)."""
+
+
 def voice_adapt(name: str):
-    """Adapt a copy of model ``name`` to this session's adaptation set (core.adapt.adapt); kept in the session (``voice_adapted``), the shared model is never changed. Returns
-    (model, info, AdaptReport)."""
-    from core.adapt import AdaptError, adapt
+    """Adapt a copy of model ``name`` to this session's adaptation set (core.adapt.adapt); kept in the
+    session (``voice_adapted``), the shared model is never changed. Returns (model, info, AdaptReport)."""
+    from core.adapt import AdaptConfig, AdaptError, adapt
 
     recs = voice_adaptation_set()
     net, info = _model(models_root(), name)
@@ -266,7 +327,7 @@ def voice_adapt(name: str):
     with st.spinner(tr("Adapting a copy of the network (several seconds per recording)…")):
         try:
             new, new_info, report = adapt(net, info, [(x, list(segs)) for x, segs, _ in recs.values()],
-                                          names=[f"“{n}”" for _, _, n in recs.values()])
+                                          ADAPT_CONFIG or AdaptConfig(), names=[f"“{n}”" for _, _, n in recs.values()])
         except AdaptError as exc:  # a callback: kept for the page to show (voice_adapt_error), not raised
             st.session_state["voice_adapt_error"] = exc
             return None
@@ -287,28 +348,6 @@ def voice_adapted(name: str):
     if got and got["model"] == name and got["keys"] == tuple(voice_adaptation_set()):
         return got["net"], got["info"], got["report"]
     return None
-
-
-def voice_posteriors_with(net, info, x: np.ndarray, vtln: bool = False) -> np.ndarray:
-    """Phoneme posteriors of a recording under a session's own (adapted) model; with ``vtln``, averaged
-    over the warps as the shared model's are (core.vtln.vtln_posteriors), so that the two compare
-    like with like. Not cached: the model lives in one session."""
-    from core.align import phone_posteriors
-    from core.vtln import vtln_posteriors
-
-    return vtln_posteriors(net, info, x)[1] if vtln else phone_posteriors(net, info, x)
-
-
-def voice_adapted_posteriors(name: str, key: str, x: np.ndarray, vtln: bool = False) -> np.ndarray | None:
-    """``voice_posteriors_with`` under this session's adapted copy of ``name`` (None: there is none),
-    kept with that copy per (recording, VTLN) so that moving a slider does not classify again."""
-    if voice_adapted(name) is None:
-        return None
-    got = st.session_state["voice_adapted"]
-    memo = got.setdefault("posteriors", {})
-    if (key, bool(vtln)) not in memo:
-        memo[(key, bool(vtln))] = voice_posteriors_with(got["net"], got["info"], x, vtln)
-    return memo[(key, bool(vtln))].copy()
 
 
 def phone_error_html(errors) -> str:

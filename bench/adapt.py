@@ -95,8 +95,7 @@ def adapt_options(options: list[str]) -> dict:
         name, _, value = opt.partition("=")
         if name not in fields or name in ("parts", "warps") or not value:
             raise SystemExit(f"bad adaptation option {opt!r}")
-        out[name] = (float(value) if name in ("lr", "l2", "check_fraction") else bool(int(value)) if name == "refit"
-                     else int(value))
+        out[name] = float(value) if name in ("lr", "l2", "kl", "min_gain") else int(value)
     return out
 
 
@@ -140,14 +139,17 @@ def real_main(args) -> int:
         return total.figures()
 
     out = {"source": args.real, "recordings": len(recs), "model": info.name, "seed": args.seed, "runs": {}}
+    variant = args.parts.split("@") if args.parts else ["+".join(AdaptConfig().parts)]
+    config = AdaptConfig(parts=tuple(variant[0].split("+")), **adapt_options(variant[1:]))
+    out["config"] = dataclasses.asdict(config)
     for n in [int(k) for k in args.n_list.split(",")]:
         fit, test = order[:n], order[n:]
         t0 = time.monotonic()
-        new, new_info, rep = adapt(net, info, [recs[i] for i in fit], AdaptConfig())
+        new, new_info, rep = adapt(net, info, [recs[i] for i in fit], config)
         before, after = measure(net, info, test), measure(new, new_info, test)
         out["runs"][str(n)] = {"before": before, "after": after, "seconds": round(time.monotonic() - t0, 1),
                                "warp": rep.warp, "best_epoch": rep.best_epoch, "check_recordings": rep.check_recordings,
-                               "reverted": rep.reverted,
+                               "reverted": rep.reverted, "check_before": rep.check_before, "check_after": rep.check_after,
                                "gain": round(after["agreement"] - before["agreement"], 4),
                                "gain_vtln": round(after["agreement_vtln"] - before["agreement_vtln"], 4)}
         print(n, json.dumps(out["runs"][str(n)]), file=sys.stderr, flush=True)
@@ -165,9 +167,11 @@ def main() -> int:
     ap.add_argument("--n-adapt", type=int, default=10)
     ap.add_argument(
         "--parts",
-        default="input+output,input+output@nowarp,input,output",
+        default=None,
         help="variants: parts joined by '+', then options: '@nowarp' (no warp search), '@lr=1e-3', "
-        "'@l2=0.01', '@max_epochs=40', '@patience=8', '@check_fraction=0', '@refit=1' (any AdaptConfig number)",
+        "'@l2=0.01', '@kl=0.5', '@max_epochs=20', '@folds=3', '@min_gain=0' (any AdaptConfig number); "
+        "default input+output,input+output@nowarp,input,output (with --real: one variant, default the "
+        "AdaptConfig defaults)",
     )
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--vtln", action="store_true",
@@ -240,7 +244,7 @@ def main() -> int:
             adapt_frames=0,
             after={},
         )
-        for variant in args.parts.split(","):
+        for variant in (args.parts or "input+output,input+output@nowarp,input,output").split(","):
             parts, *options = variant.split("@")
             cfg = AdaptConfig(parts=tuple(parts.split("+")), **adapt_options(options))
             t0, c0 = time.perf_counter(), time.process_time()

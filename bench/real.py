@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/real.py [--real data/real_en] [--corpus data/corpus_en7e_train]
         [--valid-corpus data/corpus_en7e_valid] [--utt-norm cmn_speech] [--weight 0.1]
-        [--max-frames 300000] [--epochs 4] [--features mfbank] [--save DIR]
+        [--max-frames 300000 | --max-frames 0] [--epochs 4] [--features mfbank] [--save DIR] [--base MODEL]
 
 For each real source S of the real-speech set (``python -m core real-voices build``), a model is
 trained on the synthetic corpus plus every *other* real source (``train_speech(real=...,
@@ -34,11 +34,14 @@ def main() -> int:
     ap.add_argument("--features", default="mfbank")
     ap.add_argument("--utt-norm", default="cmn_speech")
     ap.add_argument("--weight", type=float, default=0.1)
-    ap.add_argument("--max-frames", type=int, default=300_000)
+    ap.add_argument("--max-frames", type=int, default=300_000, help="0: every frame (the shipped budget)")
     ap.add_argument("--epochs", type=int, default=4)
     ap.add_argument("--sources", help="hold out only these sources (comma-separated; default every one)")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--save", help="keep the models in this folder")
+    ap.add_argument("--base", metavar="MODEL",
+                    help="measure this model (trained by the same recipe without real speech, e.g. the shipped "
+                         "one at the shipped budget) as the baseline instead of training one")
     args = ap.parse_args()
 
     import torch
@@ -57,7 +60,7 @@ def main() -> int:
     sources = sorted({r["voice"] for r in read_manifest(args.real)})
     held = [s for s in (args.sources or "").split(",") if s] or sources
     cfg = SpeechTrainConfig(features=args.features, epochs=args.epochs, batch_size=512, lr=1e-3, seed=0,
-                            max_frames=args.max_frames)
+                            max_frames=args.max_frames or None)
     save = Path(args.save) if args.save else Path(ROOT / "data" / "bench_real")
     print(f"corpora loaded in {time.monotonic() - t0:.0f} s", file=sys.stderr)
 
@@ -70,9 +73,15 @@ def main() -> int:
               f"real overall {ev.overall['agreement']:.4f}", file=sys.stderr)
         return res.meta["metrics"], ev.per_source
 
-    base_metrics, base = run("base")
+    if args.base:
+        net, info = load_model(args.base)
+        base_metrics = {"heldout_accuracy": info.metrics["heldout_accuracy"]}
+        base = evaluate_real(net, info, args.real).per_source
+        print(f"base: {args.base}", file=sys.stderr)
+    else:
+        base_metrics, base = run("base")
     out = {"recipe": {"features": args.features, "utt_norm": args.utt_norm, "weight": args.weight,
-                      "max_frames": args.max_frames, "epochs": args.epochs},
+                      "max_frames": args.max_frames, "epochs": args.epochs, "base_model": args.base},
            "base": {"synthetic": base_metrics["heldout_accuracy"], "per_source": base}, "held_out": {}}
     for s in held:
         others = [x for x in sources if x != s]

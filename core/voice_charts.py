@@ -32,6 +32,10 @@ from core.phones import Segment
 from core.text import Translate, english
 
 _AXIS_W = 70
+OVERLAP = 1.5
+"""Each cell of the spectrogram and posterior heatmaps is drawn this many cells wide (and the
+spectrogram's this many channels high), under the next one: neighbouring cells then leave no
+anti-aliased hairline between them at any width (the grid of white lines at 1024 px)."""
 _PAD = alt.AutoSizeParams(type="pad")
 
 
@@ -80,7 +84,7 @@ def spectrogram_table(logmel: np.ndarray, duration: float, max_columns: int = 60
         "t0": np.repeat(t0, c), "t1": np.repeat(np.minimum(t0 + step, duration), c),
         "channel": np.tile(np.arange(c), m), "hz": np.tile(np.round(hz), m),
         "value": cols.reshape(-1).round(2),
-    })
+    }).assign(t_draw=lambda d: np.minimum(d["t0"] + OVERLAP * (d["t1"] - d["t0"]), duration))
 
 
 TIME_SELECTION = "voice_time"
@@ -95,8 +99,8 @@ def spectrogram_chart(table: pd.DataFrame, duration: float, *, cursor: float | N
     hz = table.drop_duplicates("channel").set_index("channel")["hz"]
     every = [k for k in range(0, n_ch, 5)]
     label_expr = " : ".join(f"datum.value == {k} ? '{int(hz[k])}'" for k in every) + " : ''"
-    base = alt.Chart(table).mark_rect().encode(
-        x=_time_x(duration, labels=False), x2="t1:Q",
+    base = alt.Chart(table).mark_rect(clip=True).encode(
+        x=_time_x(duration, labels=False), x2="t_draw:Q",
         y=alt.Y("channel:Q", scale=alt.Scale(domain=[0, n_ch], nice=False),
                 axis=alt.Axis(title=tr("Hz (mel)"), values=every, labelExpr=label_expr, minExtent=_AXIS_W,
                               maxExtent=_AXIS_W)),
@@ -104,13 +108,13 @@ def spectrogram_chart(table: pd.DataFrame, duration: float, *, cursor: float | N
         color=alt.Color("value:Q", scale=alt.Scale(scheme="magma"), legend=None),
         tooltip=[alt.Tooltip("t0:Q", title=tr("time (s)"), format=".2f"), alt.Tooltip("hz:Q", title="Hz"),
                  alt.Tooltip("value:Q", title=tr("log energy"), format=".1f")],
-    ).transform_calculate(channel_top="datum.channel + 1").properties(
+    ).transform_calculate(channel_top=f"datum.channel + {OVERLAP}").properties(
         height=height, title=tr("log-mel spectrogram (click to move the cursor)")
     ).add_params(alt.selection_point(name=TIME_SELECTION, fields=["t0", "t1"], on="click"))
     layers = [base]
     if len(boundaries):
-        rules = alt.Chart(pd.DataFrame({"t0": list(boundaries)})).mark_rule(color="white", opacity=0.6,
-                                                                             strokeDash=[3, 2]).encode(x="t0:Q")
+        rules = alt.Chart(pd.DataFrame({"t0": list(boundaries)})).mark_rule(color="white", opacity=0.35,
+                                                                             strokeDash=[2, 4]).encode(x="t0:Q")
         layers.append(rules)
     rule = _cursor(cursor)
     if rule is not None:
@@ -136,15 +140,15 @@ def posterior_table(posteriors: np.ndarray, names: Sequence[str], duration: floa
         "t0": np.repeat(t0, len(keep)), "t1": np.repeat(np.minimum(t0 + 0.01 * g, duration), len(keep)),
         "phone": np.tile([names[k] for k in keep], m), "order": np.tile(keep, m),
         "posterior": cols.reshape(-1).round(3),
-    })
+    }).assign(t_draw=lambda d: np.minimum(d["t0"] + OVERLAP * (d["t1"] - d["t0"]), duration))
 
 
 def posterior_chart(table: pd.DataFrame, duration: float, *, cursor: float | None = None,
                     tr: Translate = english) -> alt.LayerChart:
     """Frame posteriors as a time x phoneme heatmap (rows: the phonemes that reach the threshold)."""
     order = table.drop_duplicates("phone").sort_values("order")["phone"].tolist()
-    chart = alt.Chart(table).mark_rect().encode(
-        x=_time_x(duration, labels=False), x2="t1:Q",
+    chart = alt.Chart(table).mark_rect(clip=True).encode(
+        x=_time_x(duration, labels=False), x2="t_draw:Q",
         y=alt.Y("phone:N", sort=order, axis=_y_axis(tr("phoneme"), labelOverlap=False)),
         color=alt.Color("posterior:Q", scale=alt.Scale(scheme="greys", domain=[0, 1]), legend=None),
         tooltip=[alt.Tooltip("t0:Q", title=tr("time (s)"), format=".2f"), alt.Tooltip("phone:N", title=tr("phoneme")),
@@ -159,34 +163,27 @@ LABEL_PX_PER_CHAR = 7.0
 per character, plus 4 px)."""
 
 
-STACK_WIDTH = 455
-"""Width in px of the stacked time panels (``stacked``): with the 70 px axis (no legend: the
-posterior panel's title gives its scale) the whole fits the main column of a 1024 px screen with
-the sidebar open (564 px; in Japanese too). Streamlit's ``width="stretch"`` would set every panel
-to the column's width and push the axes out of it."""
-
-
-def tracks_table(tracks: Mapping[str, Sequence[Segment]], duration: float | None = None,
-                 width: int = STACK_WIDTH) -> pd.DataFrame:
-    """Rows of segments; ``label`` is the phoneme where it fits its bar: with ``duration`` (the time
-    axis drawn ``width`` px wide) when the segment is wide enough for its text, so that neighbours'
-    labels never run into each other ('n dh ax' read 'ndhax'); without, segments of 30 ms or more."""
-    def fits(s: Segment) -> bool:
-        if duration is None or duration <= 0:
-            return s.end - s.start >= 0.03
-        return (s.end - s.start) * width / duration >= LABEL_PX_PER_CHAR * len(s.phone) + 4
-
-    rows = [{"track": name, "t0": s.start, "t1": s.end, "phone": s.phone, "mid": (s.start + s.end) / 2,
-             "label": s.phone if fits(s) else ""}
+def tracks_table(tracks: Mapping[str, Sequence[Segment]]) -> pd.DataFrame:
+    """Rows of segments (track, t0, t1, phone, mid)."""
+    rows = [{"track": name, "t0": s.start, "t1": s.end, "phone": s.phone, "mid": (s.start + s.end) / 2}
             for name, segs in tracks.items() for s in segs]
-    return pd.DataFrame(rows, columns=["track", "t0", "t1", "phone", "mid", "label"])
+    return pd.DataFrame(rows, columns=["track", "t0", "t1", "phone", "mid"])
+
+
+def label_fits(duration: float) -> str:
+    """Vega expression: the segment's drawn width (from the chart's ``width`` signal, so it follows
+    the page's width) holds its phone's text, so neighbours' labels never run into each other
+    ('n dh ax' read 'ndhax')."""
+    return (f"(datum.t1 - datum.t0) * width / {max(float(duration), 1e-9)!r} >= "
+            f"{LABEL_PX_PER_CHAR} * length(datum.phone) + 4")
 
 
 def tracks_chart(table: pd.DataFrame, duration: float, *, cursor: float | None = None,
                  tr: Translate = english) -> alt.LayerChart:
-    """Segment lists as rows of labelled bars on the shared time axis (silences light grey)."""
+    """Segment lists as rows of labelled bars on the shared time axis (silences light grey); every
+    segment wide enough for its label, at the width the chart is drawn, carries it."""
     order = list(dict.fromkeys(table["track"]))
-    y = alt.Y("track:N", sort=order, axis=_y_axis(None))
+    y = alt.Y("track:N", sort=order, axis=_y_axis(tr("phonemes")))  # a title, as the panels above: they line up
     bars = alt.Chart(table).mark_bar(stroke="white", strokeWidth=1).encode(
         x=_time_x(duration, tr("time (s)")), x2="t1:Q", y=y,
         color=alt.condition("datum.phone == 'sil'", alt.value("#e8e8e8"), alt.value("#9ecae1")),
@@ -194,16 +191,21 @@ def tracks_chart(table: pd.DataFrame, duration: float, *, cursor: float | None =
                  alt.Tooltip("t0:Q", title=tr("start (s)"), format=".3f"),
                  alt.Tooltip("t1:Q", title=tr("end (s)"), format=".3f")],
     )
-    text = alt.Chart(table).mark_text(fontSize=11).encode(x="mid:Q", y=y, text="label:N")
-    chart = alt.layer(bars, text).properties(height=28 * max(1, len(order)))
-    rule = _cursor(cursor)
-    return chart if rule is None else alt.layer(bars, text, rule).properties(height=28 * max(1, len(order)))
+    text = alt.Chart(table).transform_calculate(label=f"{label_fits(duration)} ? datum.phone : ''").mark_text(
+        fontSize=11).encode(x="mid:Q", y=y, text="label:N")
+    layers = [bars, text] + ([rule] if (rule := _cursor(cursor)) is not None else [])
+    return alt.layer(*layers).properties(height=28 * max(1, len(order)))
 
 
-def stacked(*charts, width: int = STACK_WIDTH) -> alt.VConcatChart:
-    """The panels one above the other, each ``width`` px wide, x scale shared."""
-    return alt.vconcat(*[c.properties(width=width) for c in charts], spacing=6).resolve_scale(x="shared", color="independent").properties(
-        autosize=_PAD)
+PANEL_WIDTH = 455
+"""Width in px of a time panel drawn outside Streamlit (``panel``'s default, tests and docs); on the
+page each panel is drawn ``width="stretch"``: the column's width, so the three line up (the same
+70 px y axis, no legend) at 1024 and 1400 px alike."""
+
+
+def panel(chart, width: int | str = PANEL_WIDTH):
+    """One time panel (spectrogram, posteriors, tracks) ``width`` px wide, or "container"."""
+    return chart.properties(width=width, autosize=_PAD if width != "container" else FIT_X)
 
 
 def window_table(window: np.ndarray, gradient: np.ndarray, cfg: FeatureConfig) -> pd.DataFrame:

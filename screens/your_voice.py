@@ -8,6 +8,7 @@ import streamlit as st
 import app_state as S
 from core import charts
 from core import voice_charts as vc
+from core.adapt import FEW_RECORDINGS
 from core.align import MISMATCH_SHARE, AlignError, agreement, silent_speech_share
 from core.audio import SAMPLE_RATE, AudioError, wav_bytes
 from core.data.real import vtln_by_default, vtln_evidence
@@ -82,7 +83,12 @@ st.caption(tr("VTLN is {state} by default for this model: on the real-speech rec
     state=tr("on") if vtln_default else tr("off"), a=accuracy_text(evidence[0]),
     b=accuracy_text(evidence[1])) if evidence else tr(
     "VTLN is off by default for this model: it has no figures on real speech that would show it helps."))
-a = S.voice_analysis(cfg.model, key, x, vtln)
+adapted = S.voice_adapted(cfg.model)  # this session's adapted copy, if any (made in the expander below)
+mine = adapted is not None and not adapted[2].unchanged and st.toggle(
+    tr("Show my adapted copy of the network"), value=True, key="w_voice_mine",
+    help=tr("Every figure below (posteriors, decoded phones, the network's alignment, the frame's gradient, the "
+            "pair map on your frames) comes from your adapted copy when this is on, from the shared model when off."))
+a = S.voice_analysis(cfg.model, key, x, vtln, adapted=mine)
 
 # --- alignment ---------------------------------------------------------------------------------
 alignments = {}
@@ -92,7 +98,7 @@ if text.strip() and japanese and latin_words(text):  # read letter by letter: al
                   "kanji.").format(words=", ".join(latin_words(text))))
 if text.strip() and japanese:
     try:
-        alignments["network"] = S.voice_alignment(cfg.model, key, x, text, "network", vtln)
+        alignments["network"] = S.voice_alignment(cfg.model, key, x, text, "network", vtln, adapted=mine)
     except AlignError as exc:
         st.error(error_text(exc))
 elif text.strip():
@@ -106,7 +112,7 @@ elif text.strip():
                       "means nothing.").format(p=silent))
     if alignments:
         try:
-            alignments["network"] = S.voice_alignment(cfg.model, key, x, text, "network", vtln)
+            alignments["network"] = S.voice_alignment(cfg.model, key, x, text, "network", vtln, adapted=mine)
         except AlignError as exc:
             st.warning(tr("The network's own alignment failed: {e}").format(e=error_text(exc)))
 
@@ -115,8 +121,8 @@ m1.metric(tr("Duration"), f"{a.duration:.2f} s")
 if "pocketsphinx" in alignments:
     share, mean_p = agreement(a.posteriors, alignments["pocketsphinx"].phones, a.phones)
     with_vtln = a.warp_choice is not None  # averaged over warps, even when the most confident is x1.00
-    share0, mean_p0 = (agreement(S.voice_analysis(cfg.model, key, x).posteriors, alignments["pocketsphinx"].phones,
-                                 a.phones) if with_vtln else (share, mean_p))
+    share0, mean_p0 = (agreement(S.voice_analysis(cfg.model, key, x, adapted=mine).posteriors,
+                                 alignments["pocketsphinx"].phones, a.phones) if with_vtln else (share, mean_p))
     m2.metric(tr("Agreement with pocketsphinx"), f"{share:.0%}",
               delta=S.points_delta(100 * (share - share0), with_vtln=True) if with_vtln else None,
               help=tr("Share of 10 ms frames whose most probable phoneme is the one pocketsphinx aligned there."))
@@ -127,6 +133,30 @@ elif japanese:
     m2.caption(tr("No Japanese aligner independent of the network (pocketsphinx has no Japanese model)."))
 else:
     m2.caption(tr("Type the transcript to measure how far the network can be trusted on this recording."))
+
+if adapted is not None:  # both networks' figures side by side; the one on recordings not fitted on first
+    report = adapted[2]
+    st.markdown(tr("**Your adapted copy** ({n} recording(s)) beside the shared model — figures below: {which}.").format(
+        n=report.fit_recordings, which=tr("your adapted copy") if mine else tr("the shared model")))
+    f1, f2, f3 = st.columns(3)
+    if report.folds:
+        f1.metric(tr("On your recordings it was not fitted on"), f"{report.check_after:.0%}",
+                  S.points_delta(100 * (report.check_after - report.check_before)),
+                  help=tr("Each of your recordings held back once: the share of its speech frames the copy fitted on "
+                          "the others labels as pocketsphinx does, against the shared model's {b:.0%}.").format(
+                      b=report.check_before))
+    else:
+        f1.caption(tr("On recordings it was not fitted on: nothing to measure (see below)."))
+    if "pocketsphinx" in alignments:
+        other = S.voice_analysis(cfg.model, key, x, vtln, adapted=not mine).posteriors
+        share_other = agreement(other, alignments["pocketsphinx"].phones, a.phones)[0]
+        shared_share, mine_share = (share_other, share) if mine else (share, share_other)
+        f2.metric(tr("This recording, shared model"), f"{shared_share:.0%}")
+        f3.metric(tr("This recording, your copy"), f"{mine_share:.0%}", S.points_delta(100 * (mine_share - shared_share)),
+                  help=tr("This recording was one of those adapted on: optimistic.")
+                  if key in S.voice_adaptation_set() else tr("This recording was not adapted on: a fair test."))
+    if report.verdict(tr) is not None:
+        st.info(report.verdict(tr))
 
 ch = a.warp_choice
 if ch is None:  # the same elements either way, so that switching VTLN keeps the expanders below as they were
@@ -161,10 +191,12 @@ with st.expander(tr("How the warp was chosen")):
 with st.expander(tr("Adapt the network to your voice")):
     st.markdown(tr(
         "Fine-tunes **a copy** of the network, kept in your session only (the shared model and other users "
-        "are not affected), on your aligned recordings: a 40 × 40 map of the filterbank channels (starting "
-        "from the best vocal-tract-length warp) and the last layer (core/adapt.py). Add a few recordings "
-        "with their transcripts, then adapt; figures measured on a recording the copy was adapted on are "
-        "optimistic."))
+        "are not affected), on your aligned recordings: a {c} × {c} map of the input channels (starting "
+        "from the best vocal-tract-length warp) and a scale for each hidden unit (`core/adapt.py`). Add "
+        "recordings with their transcripts, then adapt. With {m} or more, each is held back in turn and the copy "
+        "is kept only if it labels the held-back ones better; with fewer, nothing can be checked and the "
+        "copy stays the shared model. Once adapted, the switch at the top shows every figure from your "
+        "copy.").format(c=info.features.n_channels, m=FEW_RECORDINGS + 1))
     chosen = S.voice_adaptation_set()
     # the labels: pocketsphinx's alignment; Japanese has none but the network's own forced alignment
     labels_by = "pocketsphinx" if "pocketsphinx" in alignments else ("network" if japanese and "network" in alignments
@@ -186,26 +218,8 @@ with st.expander(tr("Adapt the network to your voice")):
               on_click=S.voice_adapt, args=(cfg.model,))
     if S.voice_adapt_error() is not None:
         st.error(error_text(S.voice_adapt_error()))
-    adapted = S.voice_adapted(cfg.model)
     if adapted is not None:
-        net2, info2, report = adapted
-        st.caption(report.line(tr))
-        if report.verdict(tr) is not None:
-            st.info(report.verdict(tr))
-        post2 = S.voice_adapted_posteriors(cfg.model, key, x, a.warp_choice is not None)  # like a.posteriors
-        if "pocketsphinx" in alignments:
-            share2, mean2 = agreement(post2, alignments["pocketsphinx"].phones, a.phones)
-            n1, n2, n3 = st.columns(3)
-            n1.metric(tr("Agreement after adapting"), f"{share2:.0%}",
-                      S.points_delta(100 * (share2 - share)))
-            n2.metric(tr("Mean posterior after adapting"), f"{mean2:.2f}", f"{mean2 - mean_p:+.2f}")
-            n3.caption(tr("This recording was one of those adapted on: optimistic.") if key in chosen else
-                       tr("This recording was not adapted on: a fair test."))
-        st.altair_chart(vc.stacked(vc.posterior_chart(vc.posterior_table(post2, a.phones, a.duration), a.duration, tr=tr)),
-                        width="content", key="voice_post_adapted")
-        st.caption(tr("The adapted copy's posteriors on this recording, averaged over the warps as in the chart "
-                      "below (compare the two).") if a.warp_choice is not None else
-                   tr("The adapted copy's posteriors on this recording (compare with the chart below)."))
+        st.caption(adapted[2].line(tr))
 
 # --- time cursor -------------------------------------------------------------------------------
 speech = [d.segment for d in a.decoded if d.segment.phone != "sil"] or [a.decoded[0].segment]
@@ -221,13 +235,15 @@ for name, ali in alignments.items():
     tracks[tr("network") if name == "network" else name] = list(ali.phones)
 bounds = [s.start for s in alignments["pocketsphinx"].phones[1:]] if "pocketsphinx" in alignments else []
 post_table = vc.posterior_table(a.posteriors, a.phones, a.duration)
-chart = vc.stacked(
-    vc.spectrogram_chart(vc.spectrogram_table(a.logmel, a.duration), a.duration, cursor=t, boundaries=bounds, tr=tr),
-    vc.posterior_chart(post_table, a.duration, cursor=t, tr=tr),
-    vc.tracks_chart(vc.tracks_table(tracks, a.duration), a.duration, cursor=t, tr=tr),
-)
-st.altair_chart(chart, width="content", key="voice_chart", selection_mode=vc.TIME_SELECTION,
+# three panels on one time axis, each as wide as the column (the same 70 px y axis: they line up)
+st.altair_chart(vc.panel(vc.spectrogram_chart(vc.spectrogram_table(a.logmel, a.duration), a.duration, cursor=t,
+                                              boundaries=bounds, tr=tr), "container"),
+                width="stretch", key="voice_chart", selection_mode=vc.TIME_SELECTION,
                 on_select=partial(S.voice_time_from_chart, "voice_chart", f"w_voice_time_{key}", a.duration))
+st.altair_chart(vc.panel(vc.posterior_chart(post_table, a.duration, cursor=t, tr=tr), "container"), width="stretch",
+                key="voice_posteriors")
+st.altair_chart(vc.panel(vc.tracks_chart(vc.tracks_table(tracks), a.duration, cursor=t, tr=tr), "container"),
+                width="stretch", key="voice_tracks")
 st.caption(tr("Decoded by the network (frame argmax, repeats merged, runs under 30 ms smoothed): {seq}").format(
     seq=" ".join(d.segment.phone for d in a.decoded if d.segment.phone != "sil")))
 if "pocketsphinx" in alignments:  # the transcript's phones beside the decoded ones
@@ -258,7 +274,7 @@ chosen = st.selectbox(tr("Gradient of the posterior of"), options, key="w_voice_
                       format_func=lambda p: tr("the predicted phoneme (/{p}/)").format(p=best) if p == "predicted"
                       else f"/{p}/ ({a.posteriors[frame, a.phones.index(p)]:.2f})")
 phone = best if chosen == "predicted" else chosen
-window, grad = S.voice_window(cfg.model, key, x, frame, phone, a.warp)
+window, grad = S.voice_window(cfg.model, key, x, frame, phone, a.warp, adapted=mine)
 left, right = st.columns([3, 2])
 left.altair_chart(vc.window_chart(vc.window_table(window, grad, info.features),
                                   tr("d posterior(/{p}/) / d input, frame {f}").format(p=phone, f=frame), tr=tr),
@@ -315,26 +331,24 @@ st.caption(tr("The input starts at the corpus's top cell by score for /{a}/ vs /
               "move the sliders to look at another.").format(a=pa, b=pb, ms=top.offset_ms, name=top.channel_name)
            + ("" if a.warp == 1.0 else " " + tr("With VTLN ×{w:.2f}, a channel named f Hz read your recording at about "
                                                 "{w:.2f} × f.").format(w=a.warp)))
-left, right = st.columns(2)
-with left:
-    detail = S.voice_corpus_detail(cfg, pa, pb, int(row["input"]))
-    st.altair_chart(vc.student_densities(detail, sf.values(pa, row["input"]), sf.values(pb, row["input"]), pa, pb,
-                                         tr("input (z) at {ms:+.0f} ms, {name}").format(
-                                             ms=row.offset_ms, name=row.channel_name), tr=tr),
-                    width="stretch", key="voice_densities")
-    st.caption(tr("Your /{a}/: {na} frames, your /{b}/: {nb} frames.").format(
-        a=pa, b=pb, na=counts.get(pa, 0), nb=counts.get(pb, 0)))
-with right:
-    try:
-        mine = S.voice_pair(cfg, key, (" ".join(text.split()), by, a.warp), sf, pa, pb)
-    except CompareError as exc:
-        st.info(error_text(exc))
-    else:
-        st.markdown(tr("**The pair map on your frames** ({n} frames of /{a}/ and /{b}/ as the sample set)").format(
-            n=counts.get(pa, 0) + counts.get(pb, 0), a=pa, b=pb))
-        st.altair_chart(charts.pair_map(mine, fc, pa, pb, selected=(offset, channel), tr=tr), width="stretch",
-                        key="voice_pair_map")
-        st.caption(tr("Size = importance(/{a}/) × importance(/{b}/) over your frames, colour = p_e from your "
-                      "frames' histograms; few frames make both noisy. Compare with the Phoneme pair page "
-                      "(the corpus).").format(a=pa, b=pb))
+# one above the other, each as wide as the page: the pair map is readable (over 300 px) at 1024 px too
+detail = S.voice_corpus_detail(cfg, pa, pb, int(row["input"]))
+st.altair_chart(vc.student_densities(detail, sf.values(pa, row["input"]), sf.values(pb, row["input"]), pa, pb,
+                                     tr("input (z) at {ms:+.0f} ms, {name}").format(
+                                         ms=row.offset_ms, name=row.channel_name), tr=tr),
+                width="stretch", key="voice_densities")
+st.caption(tr("Your /{a}/: {na} frames, your /{b}/: {nb} frames.").format(
+    a=pa, b=pb, na=counts.get(pa, 0), nb=counts.get(pb, 0)))
+try:
+    pair_mine = S.voice_pair(cfg, key, (" ".join(text.split()), by, a.warp), sf, pa, pb, adapted=mine)
+except CompareError as exc:
+    st.info(error_text(exc))
+else:
+    st.markdown(tr("**The pair map on your frames** ({n} frames of /{a}/ and /{b}/ as the sample set)").format(
+        n=counts.get(pa, 0) + counts.get(pb, 0), a=pa, b=pb))
+    st.altair_chart(charts.pair_map(pair_mine, fc, pa, pb, selected=(offset, channel), tr=tr), width="stretch",
+                    key="voice_pair_map")
+    st.caption(tr("Size = importance(/{a}/) × importance(/{b}/) over your frames, colour = p_e from your "
+                  "frames' histograms; few frames make both noisy. Compare with the Phoneme pair page "
+                  "(the corpus).").format(a=pa, b=pb))
 S.report_repairs()

@@ -243,15 +243,13 @@ def test_voice_charts_in_japanese(ja):
     cfg = FeatureConfig()
     window = voice_charts.window_table(np.zeros((35, 40)), np.ones((35, 40)), cfg)
     built = [
-        voice_charts.stacked(
-            voice_charts.spectrogram_chart(
-                voice_charts.spectrogram_table(logmel, 0.5), 0.5, cursor=0.1, tr=ja
-            ),
-            voice_charts.posterior_chart(
-                voice_charts.posterior_table(post, ["s", "sh", "z"], 0.5), 0.5, tr=ja
-            ),
-            voice_charts.tracks_chart(voice_charts.tracks_table(segs), 0.5, cursor=0.1, tr=ja),
-        ),
+        voice_charts.panel(voice_charts.spectrogram_chart(
+            voice_charts.spectrogram_table(logmel, 0.5), 0.5, cursor=0.1, tr=ja
+        )),
+        voice_charts.panel(voice_charts.posterior_chart(
+            voice_charts.posterior_table(post, ["s", "sh", "z"], 0.5), 0.5, tr=ja
+        )),
+        voice_charts.panel(voice_charts.tracks_chart(voice_charts.tracks_table(segs), 0.5, cursor=0.1, tr=ja)),
         voice_charts.window_chart(
             window, ja("d posterior(/{p}/) / d input, frame {f}").format(p="s", f=3), tr=ja
         ),

@@ -184,16 +184,26 @@ def test_model_card_voices_are_short_and_record_counts_use_one_separator():
         "4,000 training digits, stratified by class, random seed 0")
 
 
-def test_your_voice_adapts_the_japanese_model_on_the_networks_alignment(ja_models):
+def test_your_voice_adapts_the_japanese_model_on_the_networks_alignment(ja_models, monkeypatch):
     """pocketsphinx has no Japanese: the adaptation takes the network's own forced alignment of the
-    transcript, says so, and runs; the adapted copy's report and posteriors are shown."""
+    transcript, says so, and runs on three samples (the check told to keep any copy); the adapted
+    copy's report and the switch to it are shown."""
+    import dataclasses
+
+    import app_state.voice as V
+    from core.adapt import AdaptConfig
+
+    monkeypatch.setattr(V, "ADAPT_CONFIG", dataclasses.replace(AdaptConfig(), min_gain=-1.0, max_epochs=2))
     at = voice_page()
     at.sidebar.selectbox(key="w_settings_model").set_value(JA).run()
     no_errors(at)
     assert any(c.value.startswith("Japanese: the labels are the network's own alignment") for c in at.caption)
-    at.button(key="voice_adapt_add").click().run()
-    assert any("Recordings to adapt on: 1" in c.value for c in at.caption)
+    for name in ("ja_basu_densha.wav", "ja_budou_dango.wav", "ja_shika_sakana.wav"):
+        at.selectbox(key="w_voice_sample").set_value(name).run()
+        at.button(key="voice_adapt_add").click().run()
+        no_errors(at)
+    assert any("Recordings to adapt on: 3" in c.value for c in at.caption)
     at.button(key="voice_adapt_run").click().run()
     no_errors(at)
-    assert any(c.value.startswith("adapted input map + last layer") for c in at.caption)
-    assert any(c.value.startswith("The adapted copy's posteriors") for c in at.caption)
+    assert any(c.value.startswith("adapted input map + hidden-unit scales") for c in at.caption)
+    assert at.toggle(key="w_voice_mine").value is True

@@ -184,64 +184,90 @@ def test_compare_with_too_few_frames_says_how_many(tiny_models):
         [i.value for i in at.info]
 
 
-def test_adapt_to_this_voice_keeps_the_shared_model(tiny_models):
-    """Add the aligned sample, adapt: the page shows the figures after adapting and the adapted
-    posteriors; the shared (cached) model is bit-identical to the file afterwards."""
-    import torch
+def _add_samples(at: AppTest, names) -> AppTest:
+    """Add each shipped sample (with its transcript, aligned by pocketsphinx) to the adaptation set."""
+    for name in names:
+        at.selectbox(key="w_voice_sample").set_value(name).run()
+        at.button(key="voice_adapt_add").click().run()
+        assert not at.exception and not at.error, [e.message for e in at.exception]
+    return at
 
-    import app_state as S
-    from core.models import load_model
 
+def test_one_recording_adapts_nothing_and_says_why(tiny_models):
+    """One recording: the copy is the shared model (nothing can be checked), the page says so, and
+    offers no switch."""
     at = voice_page()
     at.button(key="voice_adapt_add").click().run()
     assert any("Recordings to adapt on: 1" in c.value for c in at.caption)
     at.button(key="voice_adapt_run").click().run()
     assert not at.exception and not at.error, [e.message for e in at.exception]
+    assert any(i.value.startswith("With 1 recording(s) nothing can be checked") for i in at.info)
+    assert not [t for t in at.toggle if t.key == "w_voice_mine"]
+
+
+def test_adapting_switches_the_whole_page_and_back(tiny_models, monkeypatch):
+    """Three recordings adapted (the check told to keep any copy, so that the tiny model's copy
+    differs): the switch appears on, and the posteriors chart, decoded phones and network alignment
+    are the adapted copy's (VTLN on: averaged over the warps, as core.vtln does by hand); the figure
+    on recordings not fitted on is stated first, beside this recording's under both networks;
+    switched off, the shared model's; the cursor moving computes nothing again; the shared (cached)
+    model stays bit-identical to its file."""
+    import dataclasses
+
+    import torch
+
+    import app_state as S
+    import app_state.voice as V
+    from core.adapt import AdaptConfig
+    from core.align import decode
+    from core.audio import load_audio, trim_digital_silence
+    from core.models import load_model
+    from core.voice_charts import posterior_table
+    from core.vtln import vtln_posteriors
+
+    monkeypatch.setattr(V, "ADAPT_CONFIG", dataclasses.replace(AdaptConfig(), min_gain=-1.0, max_epochs=2))
+    at = _add_samples(voice_page(vtln=True), ["fish_dish.wav", "sue_showed.wav", "she_sells.wav"])
+    assert any("Recordings to adapt on: 3" in c.value for c in at.caption)
+    at.button(key="voice_adapt_run").click().run()
+    assert not at.exception and not at.error, [e.message for e in at.exception]
+    assert at.toggle(key="w_voice_mine").value is True
     labels = [m.label for m in at.metric]
-    assert "Agreement after adapting" in labels and "Mean posterior after adapting" in labels
-    assert any("optimistic" in c.value for c in at.caption)
+    first = labels.index("On your recordings it was not fitted on")
+    assert first < labels.index("This recording, shared model") < labels.index("This recording, your copy")
+    got = at.session_state["voice_adapted"]
+    net2, info2, report = got["net"], got["info"], got["report"]
+    assert report.folds == 3 and not report.unchanged
+    assert at.metric[first].value == f"{report.check_after:.0%}"
+    net, info = S.model("speech_en_mfbank")
+    x = trim_digital_silence(load_audio(SAMPLE.read_bytes()))  # she_sells, as the page
+    duration = len(x) / 16000
+
+    def shown(post) -> bool:
+        want = posterior_table(post, info.phones, duration)
+        return any(d.shape == want.shape and np.allclose(d["posterior"], want["posterior"]) and
+                   list(d["phone"]) == list(want["phone"]) for d in _datasets(at))
+
+    def decoded_caption(post) -> bool:
+        seq = " ".join(d.segment.phone for d in decode(post, duration, info.phones) if d.segment.phone != "sil")
+        return any(c.value.endswith(": " + seq) for c in at.caption if c.value.startswith("Decoded by the network"))
+
+    mine, shared = vtln_posteriors(net2, info2, x)[1], vtln_posteriors(net, info, x)[1]
+    assert not np.allclose(mine, shared, atol=0.01)
+    assert shown(mine) and not shown(shared) and decoded_caption(mine)
+    calls = []
+    compute = V._analysis_of
+    monkeypatch.setattr(V, "_analysis_of", lambda *a: calls.append(a[2]) or compute(*a))
+    cursor = next(s for s in at.slider if s.key.startswith("w_voice_time_"))
+    at.slider(key=cursor.key).set_value(round(cursor.value + 0.1, 2)).run()
+    assert not at.exception and calls == []
+    at.toggle(key="w_voice_mine").set_value(False).run()
+    assert not at.exception and not at.error
+    assert shown(shared) and not shown(mine) and decoded_caption(shared)
+    assert [m.label for m in at.metric][first] == "On your recordings it was not fitted on"  # both figures stay
     cached, _ = S.model("speech_en_mfbank")
     fresh, _ = load_model(tiny_models / "speech_en_mfbank")
     for (name, a), (_, b) in zip(cached.state_dict().items(), fresh.state_dict().items(), strict=True):
         assert torch.equal(a, b), name
-
-
-def test_adapted_posteriors_follow_the_vtln_switch(tiny_models, monkeypatch):
-    """The adapted copy's posteriors chart is averaged over the warps when VTLN is on (as the shared
-    model's are: like with like), and plain when it is off; checked against core.vtln by hand. They
-    are computed once per recording and setting: moving the time cursor does not classify again."""
-    import app_state.voice as V
-    from core.align import phone_posteriors
-    from core.audio import load_audio, trim_digital_silence
-    from core.voice_charts import posterior_table
-    from core.vtln import vtln_posteriors
-
-    x = trim_digital_silence(load_audio(SAMPLE.read_bytes()))  # as the page
-    at = voice_page(vtln=True)
-    at.button(key="voice_adapt_add").click().run()
-    calls = []
-    compute = V.voice_posteriors_with
-    monkeypatch.setattr(V, "voice_posteriors_with", lambda *a: calls.append(a[-1]) or compute(*a))
-    at.button(key="voice_adapt_run").click().run()
-    assert not at.exception and not at.error
-    cursor = next(s for s in at.slider if s.key.startswith("w_voice_time_"))
-    at.slider(key=cursor.key).set_value(round(cursor.value + 0.1, 2)).run()
-    assert not at.exception and calls == [True]
-    got = at.session_state["voice_adapted"]
-    net2, info2 = got["net"], got["info"]
-    phones, duration = info2.phones, len(x) / 16000
-
-    def shown(post) -> bool:
-        want = posterior_table(post, phones, duration)
-        return any(d.shape == want.shape and np.allclose(d["posterior"], want["posterior"]) and
-                   list(d["phone"]) == list(want["phone"]) for d in _datasets(at))
-
-    averaged, plain = vtln_posteriors(net2, info2, x)[1], phone_posteriors(net2, info2, x)
-    assert not np.allclose(averaged, plain, atol=0.01)
-    assert shown(averaged) and not shown(plain)
-    at.toggle(key="w_voice_vtln").set_value(False).run()
-    assert not at.exception and not at.error
-    assert shown(plain) and not shown(averaged) and calls == [True, False]
 
 
 def test_vtln_default_follows_the_evidence_and_the_switch_works(tiny_models):

@@ -80,7 +80,8 @@ def _cmd_adapt(args: argparse.Namespace) -> int:
             data.append((audio, _labels(wav, how, audio)))
         except ValueError as exc:
             raise AdaptError(f"{wav}: {exc}") from None
-    cfg = AdaptConfig(parts=args.parts, lr=args.lr, max_epochs=args.max_epochs, seed=args.seed)
+    cfg = AdaptConfig(parts=args.parts, lr=args.lr, max_epochs=args.max_epochs, seed=args.seed, kl=args.kl,
+                      folds=args.folds)
     new, new_info, report = adapt(
         model,
         info,
@@ -125,8 +126,14 @@ def add_cli(subparsers: argparse._SubParsersAction) -> None:
         type=_parts,
         default=AdaptConfig.parts,
         help="what to update, joined by '+': input (warp search + a linear map of every frame's "
-        "channels), output (last layer), biases, first (first layer), all (default input+output)",
+        "channels), lhuc (a scale per hidden unit), output (last layer), biases, first (first layer), all "
+        "(default input+lhuc)",
     )
+    p.add_argument("--kl", type=float, default=AdaptConfig.kl,
+                   help="share of each frame's target that is the model's own posterior (default %(default)s)")
+    p.add_argument("--folds", type=int, default=AdaptConfig.folds,
+                   help="cross-validation folds of the check (default %(default)s; 0: no check, "
+                        "a fixed number of epochs on every recording, even one or two)")
     p.add_argument("--lr", type=positive_float, default=AdaptConfig.lr)
     p.add_argument("--max-epochs", type=positive_int, default=AdaptConfig.max_epochs)
     p.add_argument("--seed", type=int, default=0)
