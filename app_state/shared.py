@@ -386,6 +386,7 @@ def real_speech_text(info: ModelInfo) -> str:
     (``core.data.real``; stored by ``python -m core evaluate NAME --real --write``), plain and with
     VTLN, the recordings and sources it is over, and how many of those sources the model was trained
     on (then not held out). A model without the figure, or of another language, says so."""
+    from core.data.real import pooled
     from core.unit_charts import accuracy_text
 
     real = info.metrics.get("real_speech") or {}
@@ -400,6 +401,10 @@ def real_speech_text(info: ModelInfo) -> str:
         v=accuracy_text(o["agreement_vtln"]))
     if trained:
         text += " " + tr("{n} of those sources were in its training data (not held out).").format(n=len(trained))
+    held = (info.metrics.get("real_speech_heldout") or {}).get("per_source") or {}
+    if trained and (p := pooled(held)):
+        text += " " + tr("Each source held out in turn (the same recipe trained without it): {a} ({v} with VTLN).").format(
+            a=accuracy_text(p["agreement"]), v=accuracy_text(p["agreement_vtln"]))
     return text
 
 

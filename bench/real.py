@@ -39,6 +39,12 @@ def main() -> int:
     ap.add_argument("--sources", help="hold out only these sources (comma-separated; default every one)")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--save", help="keep the models in this folder")
+    ap.add_argument("--reuse", action="store_true",
+                    help="a model already saved under --save with its name is measured, not trained again")
+    ap.add_argument("--write-heldout", metavar="MODEL", action="append", default=[],
+                    help="store the held-out figures (each source measured on the model trained without it) "
+                         "in MODEL's metadata (metrics.real_speech_heldout): the cards of a model trained by "
+                         "the same recipe on every source quote them (repeat for several models)")
     ap.add_argument("--base", metavar="MODEL",
                     help="measure this model (trained by the same recipe without real speech, e.g. the shipped "
                          "one at the shipped budget) as the baseline instead of training one")
@@ -66,12 +72,17 @@ def main() -> int:
 
     def run(name: str, **kw) -> tuple[dict, dict]:
         t = time.monotonic()
-        res = train_speech(train, cfg, features=fc, valid=valid, **kw)
-        net, info = load_model(save_model(res.model, save / name, res.meta))
+        if args.reuse and (save / name / "model.json").is_file():
+            net, info = load_model(save / name)
+            metrics = dict(info.metrics)
+        else:
+            res = train_speech(train, cfg, features=fc, valid=valid, **kw)
+            net, info = load_model(save_model(res.model, save / name, res.meta))
+            metrics = res.meta["metrics"]
         ev = evaluate_real(net, info, args.real)
-        print(f"{name}: {time.monotonic() - t:.0f} s, synthetic {res.meta['metrics']['heldout_accuracy']:.4f}, "
+        print(f"{name}: {time.monotonic() - t:.0f} s, synthetic {metrics['heldout_accuracy']:.4f}, "
               f"real overall {ev.overall['agreement']:.4f}", file=sys.stderr)
-        return res.meta["metrics"], ev.per_source
+        return metrics, ev.per_source
 
     if args.base:
         net, info = load_model(args.base)
@@ -93,6 +104,13 @@ def main() -> int:
         out[f"mean_{key}"] = {"with_real": round(sum(with_real) / len(with_real), 4),
                               "base": round(sum(without) / len(without), 4)}
     out["seconds"] = round(time.monotonic() - t0)
+    if args.write_heldout:
+        from core.models import write_metrics
+
+        held_out = {"per_source": {s: v["with_real"] for s, v in out["held_out"].items()},
+                    "recipe": out["recipe"], "command": "bench/real.py " + " ".join(sys.argv[1:])}
+        for name in args.write_heldout:
+            write_metrics(load_model(name)[1].path, {"real_speech_heldout": held_out})
     print(json.dumps(out, indent=1))
     return 0
 

@@ -253,3 +253,10 @@ def test_vtln_default_comes_from_the_held_out_real_sources(tiny_models_dir):
     # b was in the training data: only a counts, where VTLN helps
     assert real.vtln_evidence(with_figures(helps, ["b"])) == (0.30, 0.35)
     assert real.vtln_by_default(with_figures(helps, ["b"])) is True
+    # trained on both: no evidence of its own, but the same recipe's leave-one-source-out figures
+    everything = with_figures(helps, ["a", "b"])
+    assert real.vtln_evidence(everything) is None
+    held = {"a": {"frames": 100, "agreement": 0.20, "agreement_vtln": 0.25},
+            "b": {"frames": 100, "agreement": 0.30, "agreement_vtln": 0.30}}
+    everything = replace(everything, metrics={**everything.metrics, "real_speech_heldout": {"per_source": held}})
+    assert real.vtln_evidence(everything) == (0.25, 0.275) and real.vtln_by_default(everything) is True

@@ -250,8 +250,8 @@ class RealEvaluation:
 def score_recording(net, info, audio: np.ndarray, segments) -> RealScore:
     """The counts of one labelled recording (module docstring)."""
     from core.align import decode, phone_posteriors
-    from core.phone_errors import phone_errors, phone_sequence
     from core.audio import SAMPLE_RATE
+    from core.phone_errors import phone_errors, phone_sequence
     from core.phones import frame_labels
     from core.vtln import vtln_posteriors
 
@@ -313,17 +313,32 @@ def evaluate_real(net, info, folder: str | Path = DEFAULT_DIR,
                           trained_sources(info))
 
 
-def vtln_evidence(info) -> tuple[float, float] | None:
-    """(agreement plain, agreement with VTLN) of a speech model on the real sources it was *not*
-    trained on (frames pooled), from its metadata (``evaluate --real --write``); None without it."""
-    real = (info.metrics or {}).get("real_speech") or {}
+def held_out_sources(info) -> dict[str, dict]:
+    """Per real source, a speech model's figures on speech it was not trained on, from its metadata:
+    the sources of ``real_speech`` (``evaluate --real --write``) it was not trained on; for a model
+    trained on every one of them, ``real_speech_heldout`` (``bench/real.py --write-heldout``: each
+    source measured on the same recipe trained without it). Empty without either."""
+    metrics = info.metrics or {}
+    real = metrics.get("real_speech") or {}
     held = {s: v for s, v in (real.get("per_source") or {}).items() if s not in set(real.get("trained_on", ()))}
-    frames = sum(v["frames"] for v in held.values())
+    return held or dict((metrics.get("real_speech_heldout") or {}).get("per_source") or {})
+
+
+def pooled(per_source: dict[str, dict]) -> dict | None:
+    """Agreement plain and with VTLN over several sources' frames together (None: no frames)."""
+    frames = sum(v["frames"] for v in per_source.values())
     if not frames:
         return None
-    plain = sum(v["agreement"] * v["frames"] for v in held.values()) / frames
-    vtln = sum(v["agreement_vtln"] * v["frames"] for v in held.values()) / frames
-    return round(plain, 4), round(vtln, 4)
+    return {"frames": frames, "recordings": sum(v.get("recordings", 0) for v in per_source.values()),
+            "agreement": round(sum(v["agreement"] * v["frames"] for v in per_source.values()) / frames, 4),
+            "agreement_vtln": round(sum(v["agreement_vtln"] * v["frames"] for v in per_source.values()) / frames, 4)}
+
+
+def vtln_evidence(info) -> tuple[float, float] | None:
+    """(agreement plain, agreement with VTLN) of a speech model on real speech it was *not* trained on
+    (``held_out_sources``, frames pooled); None without it."""
+    p = pooled(held_out_sources(info))
+    return None if p is None else (p["agreement"], p["agreement_vtln"])
 
 
 def vtln_by_default(info) -> bool:
