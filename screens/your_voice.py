@@ -140,7 +140,7 @@ if adapted is not None:  # both networks' figures side by side; the one on recor
         n=report.fit_recordings, which=tr("your adapted copy") if mine else tr("the shared model")))
     f1, f2, f3 = st.columns(3)
     if report.folds:
-        f1.metric(tr("On your recordings it was not fitted on"), f"{report.check_after:.0%}",
+        f1.metric(tr("Your held-back recordings"), f"{report.check_after:.0%}",
                   S.points_delta(100 * (report.check_after - report.check_before)),
                   help=tr("Each of your recordings held back once: the share of its speech frames the copy fitted on "
                           "the others labels as pocketsphinx does, against the shared model's {b:.0%}.").format(

@@ -232,7 +232,7 @@ def test_adapting_switches_the_whole_page_and_back(tiny_models, monkeypatch):
     assert not at.exception and not at.error, [e.message for e in at.exception]
     assert at.toggle(key="w_voice_mine").value is True
     labels = [m.label for m in at.metric]
-    first = labels.index("On your recordings it was not fitted on")
+    first = labels.index("Your held-back recordings")
     assert first < labels.index("This recording, shared model") < labels.index("This recording, your copy")
     got = at.session_state["voice_adapted"]
     net2, info2, report = got["net"], got["info"], got["report"]
@@ -263,7 +263,7 @@ def test_adapting_switches_the_whole_page_and_back(tiny_models, monkeypatch):
     at.toggle(key="w_voice_mine").set_value(False).run()
     assert not at.exception and not at.error
     assert shown(shared) and not shown(mine) and decoded_caption(shared)
-    assert [m.label for m in at.metric][first] == "On your recordings it was not fitted on"  # both figures stay
+    assert [m.label for m in at.metric][first] == "Your held-back recordings"  # both figures stay
     cached, _ = S.model("speech_en_mfbank")
     fresh, _ = load_model(tiny_models / "speech_en_mfbank")
     for (name, a), (_, b) in zip(cached.state_dict().items(), fresh.state_dict().items(), strict=True):
