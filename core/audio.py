@@ -34,6 +34,9 @@ MIN_RATE = 8000
 MAX_RATE = 96000
 MIN_SECONDS = 0.1
 MAX_SECONDS = 30.0
+UPLOAD_TYPES = ("wav", "flac", "ogg", "oga", "mp3", "aiff", "aif", "m4a")
+"""File name endings the upload page offers (libsndfile reads all but m4a, which gets the message
+that it cannot be read; what is read is decided by the content, not the name)."""
 
 AudioSource = str | os.PathLike | bytes | bytearray | memoryview | BinaryIO
 
@@ -74,7 +77,7 @@ def _open(src: AudioSource) -> sf.SoundFile:
         if "channel count is zero" in msg:
             raise AudioError(N_("The file's header says it has zero channels.")) from None
         if "format not recognised" in msg or "unknown format" in msg:
-            raise AudioError(N_("This is not an audio file that can be read (use WAV, FLAC or OGG).")) from None
+            raise AudioError(N_("This is not an audio file that can be read (use WAV, FLAC, OGG, MP3 or AIFF).")) from None
         raise AudioError(
             N_("The audio file is damaged or its header is inconsistent ({detail})."),
             detail=str(exc).split(": ", 1)[-1].rstrip("."),
@@ -114,7 +117,9 @@ def load_audio(
             raise AudioError(N_("The file's header says it has zero channels."))
         if not MIN_RATE <= rate <= MAX_RATE:
             raise AudioError(N_("The sample rate is {rate} Hz; use a recording between 8 and 96 kHz."), rate=rate)
-        if "should be" in (f.extra_info or ""):
+        if any(line.startswith("data") and "should be" in line for line in (f.extra_info or "").splitlines()):
+            # the data chunk promises more than the file holds (a RIFF size that lies alone is harmless:
+            # recorders that stream write 0 or 0xFFFFFFFF there)
             raise AudioError(N_("The file is truncated: its header promises more audio than the file holds."))
         seconds = frames / rate
         if frames <= 0 or seconds < min_seconds:

@@ -10,7 +10,7 @@ from core import charts
 from core import voice_charts as vc
 from core.adapt import FEW_RECORDINGS
 from core.align import MISMATCH_SHARE, AlignError, agreement, silent_speech_share
-from core.audio import SAMPLE_RATE, AudioError, wav_bytes
+from core.audio import MAX_SECONDS, SAMPLE_RATE, UPLOAD_TYPES, AudioError, wav_bytes
 from core.data.real import vtln_by_default, vtln_evidence
 from core.phone_errors import phone_errors, phone_sequence
 from core.readings_ja import latin_words
@@ -49,7 +49,8 @@ if source == "sample":
         src = fh.read()
     default_text = samples[name]
 elif source == "upload":
-    src = st.file_uploader(tr("WAV, FLAC or OGG, at most 30 s"), type=["wav", "flac", "ogg"], key="w_voice_upload")
+    src = st.file_uploader(tr("WAV, FLAC, OGG, MP3 or AIFF, at most {s:g} s").format(s=MAX_SECONDS),
+                           type=UPLOAD_TYPES, key="w_voice_upload")
 else:
     src = st.audio_input(tr("Record (16 kHz)"), sample_rate=SAMPLE_RATE, key="w_voice_record")
 if src is None:

@@ -105,7 +105,7 @@ def one_japanese_error(at: AppTest, expected: str, allowed: set[str] = frozenset
 
 @pytest.mark.parametrize("data, exc", [
     (SAMPLE.read_bytes()[:30000], AudioError(N_("The file is truncated: its header promises more audio than the file holds."))),
-    (b"this is not a sound file " * 40, AudioError(N_("This is not an audio file that can be read (use WAV, FLAC or OGG)."))),
+    (b"this is not a sound file " * 40, AudioError(N_("This is not an audio file that can be read (use WAV, FLAC, OGG, MP3 or AIFF)."))),
     (_too_long(), AudioError(N_("The recording is {s:.1f} s long; the limit is {max:g} s. Cut it shorter and try again."), s=31.0, max=30.0)),
     (wav_bytes(np.zeros(16000, np.float32)), None),
 ])

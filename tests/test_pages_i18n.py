@@ -47,6 +47,8 @@ NAMES = {
     "WAV",
     "FLAC",
     "OGG",
+    "MP3",
+    "AIFF",
     "kHz",
     "Imp",
     "ReLU",

@@ -28,10 +28,11 @@ def _model(name: str):
 
 def _cli_align(args: argparse.Namespace) -> int:
     from core.align import DEFAULT_ALIGNER, align, label_file_bytes
-    from core.audio import load_audio
+    from core.audio import check_audible, load_audio
     from core.models import read_model_info
 
     signal = load_audio(args.wav, max_seconds=args.max_seconds)
+    check_audible(signal)  # as the page: a silent file is refused (its times are the file's own, so not trimmed)
     aligner = args.aligner
     if aligner is None:
         english = read_model_info(args.model).phone_set.name == "en"
@@ -58,9 +59,10 @@ def _cli_align(args: argparse.Namespace) -> int:
 
 def _cli_recognize(args: argparse.Namespace) -> int:
     from core.align import decode, phone_posteriors
-    from core.audio import SAMPLE_RATE, load_audio
+    from core.audio import SAMPLE_RATE, check_audible, load_audio
 
     signal = load_audio(args.wav, max_seconds=args.max_seconds)
+    check_audible(signal)  # as the page: a silent file is refused (its times are the file's own, so not trimmed)
     net, info = _model(args.model)
     post = phone_posteriors(net, info, signal)
     out = decode(post, len(signal) / SAMPLE_RATE, info.phones)
