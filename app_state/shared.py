@@ -371,13 +371,16 @@ def voices_text(voices: list[str]) -> str:
 
 def accuracy_caption(info: ModelInfo) -> str:
     """The sidebar's short line under the model: frame accuracy on held-out synthetic frames and
-    agreement on real speech (``real_speech_text`` says more)."""
+    agreement on real speech it was not trained on (``core.data.real.held_out_sources``: for a model
+    trained on every real source, the same recipe with each held out; ``real_speech_text`` says
+    more)."""
+    from core.data.real import held_out_sources, pooled
     from core.unit_charts import accuracy_text
 
     syn = info.metrics.get("heldout_accuracy")
-    real = ((info.metrics.get("real_speech") or {}).get("overall") or {}).get("agreement")
-    return tr("Frames right: {s} held-out synthetic, {r} real speech").format(
-        s=accuracy_text(syn) if syn is not None else "?", r=accuracy_text(real) if real is not None else "?")
+    real = pooled(held_out_sources(info))
+    return tr("Frames right: {s} held-out synthetic, {r} real speech (held out)").format(
+        s=accuracy_text(syn) if syn is not None else "?", r=accuracy_text(real["agreement"]) if real else "?")
 
 
 def real_speech_text(info: ModelInfo) -> str:

@@ -260,3 +260,9 @@ def test_vtln_default_comes_from_the_held_out_real_sources(tiny_models_dir):
             "b": {"frames": 100, "agreement": 0.30, "agreement_vtln": 0.30}}
     everything = replace(everything, metrics={**everything.metrics, "real_speech_heldout": {"per_source": held}})
     assert real.vtln_evidence(everything) == (0.25, 0.275) and real.vtln_by_default(everything) is True
+    # the sidebar quotes the held-out figure, never the one on sources the model was trained on
+    from app_state.shared import accuracy_caption
+
+    assert accuracy_caption(everything).endswith("25.0 % real speech (held out)"), accuracy_caption(everything)
+    assert accuracy_caption(with_figures(helps, ["b"])).endswith("30.0 % real speech (held out)")
+    assert accuracy_caption(info).endswith("? real speech (held out)")
