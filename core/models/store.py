@@ -234,6 +234,11 @@ def _read_meta(path: Path) -> dict:
         raise ModelError(N_("{path} is not valid JSON ({detail})."), path=meta_path, detail=exc) from None
 
 
+PICKLE_SUFFIXES = frozenset({".pt", ".pth", ".pkl", ".pickle", ".ckpt", ".bin", ".joblib", ".npy", ".npz"})
+"""Files a model folder must not hold: formats that are (or may be) read by unpickling. A folder with
+one is refused rather than silently ignored, so nobody is led to think those weights are in use."""
+
+
 def resolve_model_path(path: str | Path) -> Path:
     """A model directory: the path itself if it exists, else a model name under MODELS_DIR."""
     p = Path(path)
@@ -263,6 +268,10 @@ def load_model(path: str | Path) -> tuple[nn.Module, ModelInfo]:
     p = resolve_model_path(path)
     doc = _read_meta(p)
     info = _check_meta(doc, p)
+    pickles = sorted(f.name for f in p.iterdir() if f.suffix.lower() in PICKLE_SUFFIXES)
+    if pickles:
+        raise ModelError(N_("The model folder {path} holds {file}, a format that can carry code (pickle); only "
+                            "{weights} is read. Remove it."), path=p, file=pickles[0], weights=WEIGHTS_FILE)
     model = build_model(info.arch)
     wpath = p / WEIGHTS_FILE
     if not wpath.is_file():
