@@ -292,7 +292,7 @@ def test_vtln_default_follows_the_evidence_and_the_switch_works(tiny_models):
 
     at = voice_page()
     assert at.toggle(key="w_voice_vtln").value is False
-    assert any(c.value.startswith("VTLN is off by default for this model: it has no figures on real speech")
+    assert any(c.value.startswith("VTLN is off by default for this model: no figure on real speech it was not trained on")
                for c in at.caption)
     at.toggle(key="w_voice_vtln").set_value(True).run()
     choice = choose_warp(net, info, [x])

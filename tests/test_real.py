@@ -260,6 +260,7 @@ def test_vtln_default_comes_from_the_held_out_real_sources(tiny_models_dir):
             "b": {"frames": 100, "agreement": 0.30, "agreement_vtln": 0.30}}
     everything = replace(everything, metrics={**everything.metrics, "real_speech_heldout": {"per_source": held}})
     assert real.vtln_evidence(everything) == (0.25, 0.275) and real.vtln_by_default(everything) is True
+    assert real.held_out_by_recipe(everything) and not real.held_out_by_recipe(with_figures(helps, ["b"]))
     # the sidebar quotes the held-out figure, never the one on sources the model was trained on
     from app_state.shared import accuracy_caption
 

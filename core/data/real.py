@@ -324,6 +324,14 @@ def held_out_sources(info) -> dict[str, dict]:
     return held or dict((metrics.get("real_speech_heldout") or {}).get("per_source") or {})
 
 
+def held_out_by_recipe(info) -> bool:
+    """True when ``held_out_sources`` are the recipe's leave-one-source-out figures (the model itself
+    was trained on every real source), not the model's own."""
+    real = (info.metrics or {}).get("real_speech") or {}
+    own = [s for s in (real.get("per_source") or {}) if s not in set(real.get("trained_on", ()))]
+    return not own and bool(((info.metrics or {}).get("real_speech_heldout") or {}).get("per_source"))
+
+
 def pooled(per_source: dict[str, dict]) -> dict | None:
     """Agreement plain and with VTLN over several sources' frames together (None: no frames)."""
     frames = sum(v["frames"] for v in per_source.values())
