@@ -106,5 +106,8 @@ with st.expander(tr("Glossary")):
     for term, key in [(N_("σ of dy/dx"), "sigma"), (N_("posterior"), "posterior"), (N_("logit"), "logit"),
                       (N_("log posterior"), "log_posterior"), (N_("normalised z"), "z"), ("ε", "eps"), ("p_e", "p_e"),
                       (N_("score"), "score"), ("Imp(l, i)", "imp"), (N_("pruning orders"), "orders")]:
-        st.markdown(f"**{tr(term)}**: {tr(S.HELP[key])}")
+        name, text = tr(term), tr(S.HELP[key])
+        # a definition that starts with its term ("Posterior: ...") names it once, in bold
+        st.markdown(f"**{text[:len(name)]}**{text[len(name):]}" if text.lower().startswith(name.lower())
+                    else f"**{name}**: {text}")
 S.report_repairs()
