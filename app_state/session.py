@@ -6,6 +6,7 @@ import streamlit as st
 
 from app_state.shared import (
     DEFAULT_MODEL,
+    JAPANESE_DEFAULT_MODEL,
     OUTPUT_LABELS,
     SAMPLE_SETS,
     STAT_LABELS,
@@ -22,7 +23,7 @@ from core.importance import (
     OUTPUTS,
 )
 from core.models import ModelInfo
-from i18n import N_, error_text, tr
+from i18n import LANG_KEY, N_, error_text, tr
 
 # ---------------------------------------------------------------------------------------------
 # Session state and the URL
@@ -189,7 +190,10 @@ def sidebar() -> Settings | None:
     if not models:
         st.sidebar.error(tr("No speech model is installed in assets/models; run `make assets`."))
         return None
-    names = sorted(models, key=lambda n: (n != DEFAULT_MODEL, n))
+    # Japanese users start on the Japanese model (the paper's language); a model in the address wins
+    default = (JAPANESE_DEFAULT_MODEL if st.session_state.get(LANG_KEY) == "ja" and JAPANESE_DEFAULT_MODEL in models
+               else DEFAULT_MODEL)
+    names = sorted(models, key=lambda n: (n != default, n))
     with st.sidebar:
         st.header(tr("Settings"))
         m = _select(

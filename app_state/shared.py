@@ -39,6 +39,8 @@ OUTPUT_LABELS = {"posterior": N_("posterior (softmax)"), "logit": N_("logit"), "
 SAMPLE_SETS = {"all": N_("all validation frames"), "selected": N_("frames of the selected phonemes")}
 """Labels of the sidebar's options, in English: show them through ``tr``."""
 DEFAULT_MODEL = "speech_en_mfbank"
+JAPANESE_DEFAULT_MODEL = "speech_ja_mfbank"
+"""The first model of a session whose interface is Japanese (no model named in its address)."""
 
 
 @dataclass(frozen=True)

@@ -207,3 +207,24 @@ def test_your_voice_adapts_the_japanese_model_on_the_networks_alignment(ja_model
     no_errors(at)
     assert any(c.value.startswith("adapted input map + hidden-unit scales") for c in at.caption)
     assert at.toggle(key="w_voice_mine").value is True
+
+
+def test_japanese_interface_starts_on_the_japanese_model_unless_the_address_names_one(ja_models):
+    """Issue 28: ?lang=ja without a model opens the Japanese model (and Home's start links then open
+    its /s/-/sh/ pair); a model named in the address always wins; English stays on English."""
+    from streamlit.testing.v1 import AppTest
+
+    from tests.test_pages import ROOT
+
+    def opened(**params) -> str:
+        at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=120)
+        for k, v in params.items():
+            at.query_params[k] = v
+        at.run()
+        no_errors(at)
+        return at.sidebar.selectbox(key="w_settings_model").value
+
+    assert opened(lang="ja") == JA
+    assert opened(lang="ja", model="speech_en_mfbank") == "speech_en_mfbank"
+    assert opened(lang="en") == "speech_en_mfbank"
+    assert opened() == "speech_en_mfbank"
