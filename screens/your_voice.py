@@ -11,7 +11,7 @@ from core import voice_charts as vc
 from core.adapt import FEW_RECORDINGS
 from core.align import MISMATCH_SHARE, AlignError, agreement, silent_speech_share
 from core.audio import MAX_SECONDS, SAMPLE_RATE, UPLOAD_TYPES, AudioError, wav_bytes
-from core.data.real import held_out_by_recipe, vtln_by_default, vtln_evidence
+from core.data.real import held_out_by_recipe, trained_sources, vtln_by_default, vtln_evidence
 from core.phone_errors import phone_errors, phone_sequence
 from core.readings_ja import latin_words
 from core.unit_charts import accuracy_text
@@ -33,7 +33,13 @@ st.info(tr(
     "woman; eSpeak NG: ten formant-synthesised voices), "
     "not on real speakers: on your voice its posteriors may be wrong. The figures below say how far to trust them — the share of frames where the "
     "network's best phoneme agrees with the alignment by pocketsphinx (trained on real speech), and the mean "
-    "posterior the network gives the aligned phoneme."))
+    "posterior the network gives the aligned phoneme.") if not (real_sources := trained_sources(info)) else tr(
+    "The network was trained on **synthetic voices** (Festival and flite: five recorded speakers, one of them a "
+    "woman; eSpeak NG: ten formant-synthesised voices) and on {n} short recordings of a few real speakers ({k} "
+    "sources from Debian's packages): on a voice it never heard its posteriors may still be wrong. The figures "
+    "below say how far to trust them — the share of frames where the network's best phoneme agrees with the "
+    "alignment by pocketsphinx (trained on real speech), and the mean posterior the network gives the aligned "
+    "phoneme.").format(n=(info.data.get("real") or {}).get("utterances", "?"), k=len(real_sources)))
 st.caption(S.real_speech_text(info))
 
 # --- input -------------------------------------------------------------------------------------

@@ -374,3 +374,16 @@ def test_digital_silence_at_the_ends_changes_no_figure(tiny_models, where):
     assert padded[:2] == plain[:2] and len(plain[1]) == 2
     seconds = [float(c.split(" s of digital")[0]) if c else 0.0 for c in (plain[2], padded[2])]
     assert seconds[1] == pytest.approx(seconds[0] + 0.10, abs=0.006)  # the sample's own zeros, and ours
+
+
+def test_the_page_says_what_the_model_was_trained_on(tiny_models, monkeypatch):
+    """A model without real speech is said to be trained on synthetic voices only; one trained with real
+    recordings (its metadata's real sources) is not called synthetic-only, and the count is its own."""
+    import core.data.real as real
+
+    at = voice_page()
+    assert any("not on real speakers" in i.value for i in at.info), [i.value for i in at.info]
+    monkeypatch.setattr(real, "trained_sources", lambda info: ("alsa", "ktuberling_en"))
+    at = voice_page()
+    text = " ".join(i.value for i in at.info)
+    assert "not on real speakers" not in text and "(2 sources from Debian's packages)" in text, text
