@@ -361,4 +361,6 @@ else:
     st.caption(tr("Size = importance(/{a}/) × importance(/{b}/) over your frames, colour = p_e from your "
                   "frames' histograms; few frames make both noisy. Compare with the Phoneme pair page "
                   "(the corpus).").format(a=pa, b=pb))
+    st.page_link("screens/phoneme_pair.py", label=tr("/{a}/ against /{b}/ on the corpus: Phoneme pair").format(a=pa, b=pb),
+                 icon="⚖️", query_params={"pair_a": pa, "pair_b": pb})
 S.report_repairs()

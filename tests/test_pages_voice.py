@@ -387,3 +387,11 @@ def test_the_page_says_what_the_model_was_trained_on(tiny_models, monkeypatch):
     at = voice_page()
     text = " ".join(i.value for i in at.info)
     assert "not on real speakers" not in text and "(2 sources from Debian's packages)" in text, text
+
+
+def test_a_link_to_the_pair_page_for_the_same_two_phonemes(tiny_models):
+    """Issue 28: under the pair map on the student's frames, a link to the Phoneme pair page with the
+    same two phonemes (the corpus's view)."""
+    at = voice_page()
+    links = [(ln.proto.page, ln.proto.query_string) for ln in at.get("page_link")]
+    assert ("phoneme_pair", "pair_a=s&pair_b=sh") in links, links
