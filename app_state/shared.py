@@ -98,8 +98,9 @@ class _Memo:
 
 
 @st.cache_resource(show_spinner=False)
-def _memo(kind: str) -> _Memo:
-    return _Memo(max_entries={"pruned": 16, "histograms": 8}.get(kind, 64))
+def _memo(kind: str, max_entries: int = 64) -> _Memo:
+    """The store of one kind of value (its size is fixed by the first call of that kind)."""
+    return _Memo(max_entries={"pruned": 16, "histograms": 8}.get(kind, max_entries))
 
 
 def _progress(text: str):
@@ -503,15 +504,26 @@ def pair_data(cfg: Settings, a: str, b: str, bins: int) -> tuple[pd.DataFrame, C
 
 def pair_detail(name: str, a: str, b: str, input_index: int, bins: int) -> OverlapDetail:
     """The two densities of one input over the whole range of both classes
-    (``core.overlap.full_range_detail``), with the map's eps and p_e."""
+    (``core.overlap.full_range_detail``), with the map's eps and p_e; computed once per server.
+
+    Only that input's column is read: the raw feature at its channel and time offset of every frame
+    of each class, normalised (a spliced copy of every frame would be (frames, 1,400) floats)."""
+    return _memo("pair_detail", 512).get((models_root(), name, a, b, int(input_index), bins),
+                                         lambda: _pair_detail(name, a, b, int(input_index), bins))
+
+
+def _pair_detail(name: str, a: str, b: str, input_index: int, bins: int) -> OverlapDetail:
     _, info = model(name)
     frames, view = validation(name)
     la, lb = label_index(name, a), label_index(name, b)
+    n_channels = len(info.normalizer.mean)
+    offset, channel = divmod(input_index, n_channels)  # spliced inputs are offset-major
+    mean, std = info.normalizer.mean_array[channel], info.normalizer.std_array[channel]
     values = []
     for lab in (la, lb):
-        idx = np.flatnonzero(frames.labels == lab)
-        values.append(info.normalizer.apply(view[idx])[:, int(input_index)])
-    return full_range_detail(histograms(name, bins), la, lb, int(input_index), *values)
+        rows = view.rows(np.flatnonzero(frames.labels == lab))[:, offset]
+        values.append((np.asarray(view.feats[rows, channel], dtype=np.float32) - mean) / std)
+    return full_range_detail(histograms(name, bins), la, lb, input_index, *values)
 
 
 # ---------------------------------------------------------------------------------------------

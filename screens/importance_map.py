@@ -24,7 +24,8 @@ if info.targets == "state":
 
 view = S.view_controls(fc, "map")
 table, n_frames = S.map_data(cfg, target, phone)
-if st.toggle(tr("Hollow squares: cells not distinguishable from zero"), key="map_hollow", help=tr(S.HOLLOW_HELP)):
+hollow = st.toggle(tr("Hollow squares: cells not distinguishable from zero"), key="map_hollow", help=tr(S.HOLLOW_HELP))
+if hollow:
     table = table.assign(solid=S.solid_cells(cfg, (target,), (phone,)))
 cells = charts.select_cells(table, "importance", view.extent.time, view.extent.channels, view.top)
 
@@ -39,15 +40,16 @@ st.caption(tr(
 ).format(stat=tr(S.STAT_LABELS[cfg.stat]), t=shown, out=tr(S.OUTPUT_LABELS[cfg.output]), n=n_frames,
          set=tr(S.SAMPLE_SETS[cfg.sample_set]), colour=colour_text), help=tr(S.HELP["stat"]) + " " + tr(S.HELP["z"]))
 
-square = charts.importance_map(cells, fc, view.scale, title=shown, whole=table,
-                               colour=view.colour,
-                               contrast=view.contrast, extent=view.extent, tr=tr)
+# every chart below is built once per server for these choices (app_state.figures)
+key = (cfg, target, phone, view, hollow)
 map_col, profile_col = st.columns([4, 1])
-map_col.altair_chart(charts.drawn_unvalidated(square), width="stretch", key="map_chart")
-map_col.altair_chart(charts.drawn_unvalidated(charts.temporal_profile(cells, fc, extent=view.extent, tr=tr)), width="stretch",
-                     key="map_time_profile")
-profile_col.altair_chart(charts.drawn_unvalidated(charts.spectral_profile(cells, fc, extent=view.extent, tr=tr)), width="stretch",
-                         key="map_channel_profile")
+S.draw(map_col, ("map", *key), lambda: charts.importance_map(
+    cells, fc, view.scale, title=shown, whole=table, colour=view.colour, contrast=view.contrast, extent=view.extent,
+    tr=tr), width="stretch", key="map_chart")
+S.draw(map_col, ("map_time", *key), lambda: charts.temporal_profile(cells, fc, extent=view.extent, tr=tr),
+       width="stretch", key="map_time_profile")
+S.draw(profile_col, ("map_channel", *key), lambda: charts.spectral_profile(cells, fc, extent=view.extent, tr=tr),
+       width="stretch", key="map_channel_profile")
 st.download_button(tr("Download the map's data (CSV)"), lambda: cells.to_csv(index=False).encode(),
                    file_name=f"importance_{cfg.model}_{target}_{cfg.stat}.csv", mime="text/csv")
 S.report_repairs()

@@ -29,7 +29,8 @@ if a == b:
 
 view = S.view_controls(fc, "pair")
 table, _ = S.pair_data(cfg, a, b, view.bins)
-if st.toggle(tr("Hollow squares: cells not distinguishable from zero"), key="pair_hollow", help=tr(S.HOLLOW_HELP)):
+hollow = st.toggle(tr("Hollow squares: cells not distinguishable from zero"), key="pair_hollow", help=tr(S.HOLLOW_HELP))
+if hollow:
     table = table.assign(solid=S.solid_cells(cfg, (a, b), (a, b)))
 cells = charts.select_cells(table, charts.RANKS[view.rank], view.extent.time, view.extent.channels, view.top)
 ranked = charts.ranked(cells, view.rank)
@@ -46,9 +47,9 @@ st.caption(tr(
 
 events = S.cell_events("pair_chart", "pair_table")
 map_col, detail_col = st.columns([3, 2])
-map_col.altair_chart(
-    charts.drawn_unvalidated(charts.pair_map(cells, fc, a, b, whole=table, extent=view.extent, contrast=view.contrast,
-                                             selected=(int(row.offset_frames), int(row.channel)), tr=tr)),
+selected = (int(row.offset_frames), int(row.channel))
+S.draw(map_col, ("pair", cfg, a, b, view, hollow, selected), lambda: charts.pair_map(
+    cells, fc, a, b, whole=table, extent=view.extent, contrast=view.contrast, selected=selected, tr=tr),
     on_select=events["chart"], selection_mode=charts.PAIR_SELECTION, key="pair_chart", width="stretch")
 
 detail = S.pair_detail(cfg.model, a, b, int(row["input"]), view.bins)
@@ -66,9 +67,9 @@ with detail_col:
              ip=charts.nobreak(charts.fmt(row.importance_pair, "product")),
              sc=charts.nobreak(charts.fmt(row.score, "score"))),
         help=tr(S.HELP["p_e"]))
-    st.altair_chart(charts.drawn_unvalidated(charts.density_chart(detail.centres, detail.p_a, detail.p_b, a, b,
-                                                                  tr("input value (normalised z)"), tr=tr)),
-                    width="stretch", key="pair_density")
+    S.draw(st, ("density", cfg.model, a, b, int(row["input"]), view.bins), lambda: charts.density_chart(
+        detail.centres, detail.p_a, detail.p_b, a, b, tr("input value (normalised z)"), tr=tr),
+        width="stretch", key="pair_density")
     if picked is not None:
         st.button(tr("Back to the top cell"), on_click=S.set_cell, args=(None,))
 
