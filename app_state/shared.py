@@ -9,6 +9,7 @@ import threading
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -16,6 +17,7 @@ import streamlit as st
 
 from app_state.background import Stopped, check_stop, start
 from core import charts
+from core.diskstore import DiskStore, code_version, fingerprint
 from core.importance import (
     GradStats,
     GradStatsCache,
@@ -60,13 +62,19 @@ class Settings:
 class _Memo:
     """A thread-safe store shared by every session: a value is computed once per key even when
     several sessions ask for it at the same time (the others wait for the first), and at most
-    ``max_entries`` values are kept (least recently used dropped)."""
+    ``max_entries`` values are kept (least recently used dropped).
 
-    def __init__(self, max_entries: int = 64):
+    With ``disk`` (a function of the key giving the disk store's key, or None for a key that is not
+    kept there), a value is also kept on disk (``core.diskstore``): read from there when this
+    process has not computed it yet, so a restarted server or another replica does not compute it
+    again."""
+
+    def __init__(self, max_entries: int = 64, disk=None):
         self._lock = threading.Lock()
         self._values: OrderedDict = OrderedDict()
         self._key_locks: dict = {}
         self.max_entries = max_entries
+        self.disk = disk
 
     def peek(self, key):
         """The value of ``key`` if it has been computed, else None (nothing is computed)."""
@@ -88,7 +96,8 @@ class _Memo:
             with self._lock:
                 if key in self._values:
                     return self._values[key]
-            value = compute()
+            dk = self.disk(key) if self.disk is not None else None
+            value = compute() if dk is None else disk_store().get(dk, compute)
             with self._lock:
                 self._values[key] = value
                 self._key_locks.pop(key, None)
@@ -97,10 +106,46 @@ class _Memo:
             return value
 
 
+ON_DISK = ("histograms", "evaluation", "importance", "curves")
+"""The kinds of values also kept on disk (``core.diskstore``): slow to compute, the same for every
+session, keyed by (models folder, model name, arguments...)."""
+
+
 @st.cache_resource(show_spinner=False)
 def _memo(kind: str, max_entries: int = 64) -> _Memo:
     """The store of one kind of value (its size is fixed by the first call of that kind)."""
-    return _Memo(max_entries={"pruned": 16, "histograms": 8}.get(kind, max_entries))
+    disk = functools.partial(_disk_key, kind) if kind in ON_DISK else None
+    return _Memo(max_entries={"pruned": 16, "histograms": 8}.get(kind, max_entries), disk=disk)
+
+
+@st.cache_resource(show_spinner=False)
+def disk_store() -> DiskStore:
+    """The store on disk shared by every process of the machine ($DNNLENS_CACHE)."""
+    return DiskStore()
+
+
+@st.cache_resource(show_spinner=False)
+def model_fingerprint(root: str, name: str) -> str | None:
+    """What a model's stored values depend on: its files (weights, metadata, validation frames) and
+    the code (``core.diskstore``); None for a name that is no model of the folder."""
+    from core.models import list_models as _list
+
+    info = next((m for m in _list(root) if m.name == name), None)
+    if info is None:
+        return None
+    files = sorted(p for p in Path(info.path).iterdir() if p.is_file())
+    if info.validation_path is not None and Path(info.validation_path).is_file():
+        files.append(Path(info.validation_path))
+    return f"{fingerprint(files)}-{code_version()}"
+
+
+def _disk_key(kind: str, key) -> tuple | None:
+    """The disk store's key of a (models folder, model name, ...) memo key: the model's fingerprint
+    instead of the folder (None: not kept on disk)."""
+    if not (isinstance(key, tuple) and len(key) >= 2 and isinstance(key[1], str)):
+        return None
+    fp = model_fingerprint(key[0], key[1])
+    return None if fp is None else (kind, fp, *key[2:])
 
 
 def _progress(text: str):
@@ -212,7 +257,12 @@ def validation_size(name: str) -> int:
 
 @st.cache_resource(show_spinner=False)
 def _stats_cache() -> GradStatsCache:
-    return GradStatsCache(max_entries=16, max_concurrent=2)
+    return GradStatsCache(max_entries=16, max_concurrent=2, disk=disk_store(), disk_key=_stats_disk_key)
+
+
+def _stats_disk_key(key) -> tuple | None:
+    """The disk store's key of a (models folder, model name, sample set) statistics key."""
+    return _disk_key("gradstats", key)
 
 
 def _stats_inputs(root: str, name: str) -> tuple:
@@ -551,25 +601,44 @@ class Warmup:
 WARMUP_OUTPUT = "posterior"
 
 
+WARMUP_GROUP = 8
+"""Phonemes whose statistics the warm-up computes in one pass over the validation frames: one
+forward pass and one batched backward for several targets costs far less than one pass each
+(measured: 1 target 9.6 s, 8 targets 29 s on two busy cores; docs/BENCHMARKS.md, "A class at
+once"). The paper's phonemes come first, in a group of their own, so the "start here" views are
+ready soonest."""
+
+
 def warmup_order(phones: list[str]) -> list[str]:
     """The paper's phonemes first (the "start here" views), then the others in table order."""
     first = [p for pair in PAPER_PAIRS for p in pair if p in phones]
     return first + [p for p in phones if p not in first]
 
 
+def warmup_groups(phones: list[str], size: int = WARMUP_GROUP) -> list[list[str]]:
+    """``warmup_order`` cut into the groups computed together: the paper's phonemes, then groups of
+    ``size``."""
+    order = warmup_order(phones)
+    first = [p for p in order if any(p in pair for pair in PAPER_PAIRS)]
+    rest = order[len(first):]
+    return ([first] if first else []) + [rest[i:i + size] for i in range(0, len(rest), size)]
+
+
 @st.cache_resource(show_spinner=False)
 def _warmup(root: str, name: str, output: str) -> Warmup:
     """Start, once per (models folder, model, output), a daemon thread that computes the histograms
-    and then every phoneme's gradient statistics through the same caches the pages use (so a
-    phoneme a session asks for meanwhile is computed once, and the warm-up takes one of the
-    cache's computation slots, leaving the other to the sessions)."""
+    and then every phoneme's gradient statistics, a group at a time (``warmup_groups``), through the
+    same caches the pages use (so a phoneme a session asks for meanwhile is computed once, and the
+    warm-up takes one of the cache's computation slots, leaving the other to the sessions). What
+    is already on disk (``core.diskstore``: an earlier run of the server, another replica) is read,
+    not computed."""
     # everything the thread needs is resolved here, in the script thread (no st.* call in the thread)
     key, net, view, labels, kwargs = _stats_inputs(root, name)
     info, frames = _model(root, name)[1], _validation(root, name)[0]
     phones = [p for p in info.phone_set.phones if p in info.labels or f"{p}_S1" in info.labels]
-    order = warmup_order(phones)
+    groups = warmup_groups(phones)
     cache, hist, evals = _stats_cache(), _memo("histograms"), _memo("evaluation")
-    w = Warmup(name, output, total=len(order) + 1, started=time.monotonic())
+    w = Warmup(name, output, total=len(phones) + 1, started=time.monotonic())
 
     def stop_point(_f: float = 0.0) -> None:
         check_stop()  # the process is ending: stop between batches (app_state.background)
@@ -581,11 +650,12 @@ def _warmup(root: str, name: str, output: str) -> Warmup:
             stop_point()
             evals.get((root, name), lambda: evaluate(net, info, frames))  # the pair page's suggestions
             w.done += 1
-            for p in order:
+            for group in groups:
                 stop_point()
-                w.current = p
-                cache.get(key, net, view, labels, [info.outputs_of(p)], output=output, progress=stop_point, **kwargs)
-                w.done += 1
+                w.current = ", ".join(f"/{p}/" for p in group)
+                cache.get(key, net, view, labels, [info.outputs_of(p) for p in group], output=output,
+                          progress=stop_point, **kwargs)
+                w.done += len(group)
         except Stopped:
             pass  # the server is stopping; nothing to report
         except Exception as e:  # noqa: BLE001 - shown in the sidebar; pages compute on demand

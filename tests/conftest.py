@@ -16,6 +16,13 @@ from core.models import VALIDATION_DIR, save_model
 os.environ.setdefault("DNNLENS_WARMUP", "0")
 
 
+@pytest.fixture(autouse=True)
+def _own_disk_store(tmp_path, monkeypatch):
+    """Every test has a store on disk of its own (core.diskstore), empty at its start, so that no
+    value computed by another test or by a server on this machine stands in for a computation."""
+    monkeypatch.setenv("DNNLENS_CACHE", str(tmp_path / "dnnlens-cache"))
+
+
 def _subset_npz(src: Path, dst: Path, n_utts: int) -> Path:
     """The first n_utts utterances of a shipped validation npz, same format."""
     with np.load(src, allow_pickle=False) as z:

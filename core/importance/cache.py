@@ -23,12 +23,19 @@ class GradStatsCache:
     A target asked for by several threads at once is computed once: the first thread claims it
     (under the lock), the others wait for it and then read the result. ``max_concurrent``
     computations run at a time (the others queue), which bounds the memory of the gradient
-    batches (``gradient_stats``' ``max_batch_mb`` each). ``computed`` counts the targets computed.
+    batches (``gradient_stats``' ``max_batch_mb`` each). ``computed`` counts the targets computed (not
+    those read from disk).
     A thread waiting for another's computation sees its progress (``progress=`` is called with the
     computing thread's fraction), so every waiter shows a moving bar, not a frozen page.
+
+    With ``disk`` (a ``core.diskstore.DiskStore``) and ``disk_key`` (a function of ``key`` giving the
+    store's key of that model and sample set, or None), each target's statistics are also kept on
+    disk, one file per (key, output, target): targets found there are read instead of computed, and
+    a computation holds the store's lock of its targets, so another process asking for the same
+    targets at the same time waits and reads them.
     """
 
-    def __init__(self, max_entries: int = 8, max_concurrent: int = 2):
+    def __init__(self, max_entries: int = 8, max_concurrent: int = 2, disk=None, disk_key=None):
         self._store: OrderedDict[Hashable, GradStats] = OrderedDict()
         self._lock = threading.Lock()
         self._pending: dict[Hashable, threading.Event] = {}
@@ -37,6 +44,34 @@ class GradStatsCache:
         self.max_entries = max_entries
         self.max_concurrent = max_concurrent
         self.computed = 0
+        self.disk, self.disk_key = disk, disk_key
+
+    def _from_disk(self, key, output, targets) -> list[GradStats]:
+        dk = self.disk_key(key) if self.disk is not None else None
+        if dk is None:
+            return []
+        found = (self.disk.load((*dk, output, t)) for t in targets)
+        return [s for s in found if isinstance(s, GradStats)]
+
+    def _compute(self, key, model, X, labels, targets, output, share, kwargs) -> tuple[GradStats, int]:
+        """Statistics of ``targets``: read from disk where stored, the rest computed (and stored);
+        and how many were computed."""
+        dk = self.disk_key(key) if self.disk is not None else None
+        if dk is None:
+            return gradient_stats(model, X, labels, targets, output=output, progress=share, **kwargs), len(targets)
+        with self.disk.claim((*dk, output, tuple(targets))):
+            have = self._from_disk(key, output, targets)
+            done = {t for s in have for t in s.targets}
+            rest = [t for t in targets if t not in done]
+            if rest:
+                new = gradient_stats(model, X, labels, rest, output=output, progress=share, **kwargs)
+                for t in rest:
+                    self.disk.save((*dk, output, t), new.select([t]))
+                have.append(new)
+        out = have[0]
+        for s in have[1:]:
+            out = out.merge(s)
+        return out, len(rest)
 
     def has(self, key: Hashable, targets: Sequence[TargetSpec], *, output: Output = "posterior") -> bool:
         """True when every target's statistics for (key, output) are stored (a ``get`` returns at once)."""
@@ -80,12 +115,12 @@ class GradStatsCache:
                 try:
                     with self._slots:
                         share(0.0)
-                        new = gradient_stats(model, X, labels, mine, output=output, progress=share, **kwargs)
+                        new, n_computed = self._compute(key, model, X, labels, mine, output, share, kwargs)
                     with self._lock:
                         have = self._store.get(sk)
                         self._store[sk] = new if have is None else have.merge(new)
                         self._store.move_to_end(sk)
-                        self.computed += len(mine)
+                        self.computed += n_computed
                         while len(self._store) > self.max_entries:
                             self._store.popitem(last=False)
                 finally:
