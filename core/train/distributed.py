@@ -67,15 +67,25 @@ def _env_int(name: str, default: int) -> int:
         return default
 
 
+_users = 0  # init_from_env calls not yet matched by shutdown (the group this module created)
+
+
 def init_from_env() -> Ranks:
-    """Join torchrun's process group if ``WORLD_SIZE`` > 1 (idempotent); the single-process ``SINGLE``
-    otherwise. The rendezvous is torch's ``env://`` (``MASTER_ADDR``, ``MASTER_PORT``)."""
+    """Join torchrun's process group if ``WORLD_SIZE`` > 1; the single-process ``SINGLE`` otherwise.
+    The rendezvous is torch's ``env://`` (``MASTER_ADDR``, ``MASTER_PORT``). Nested calls share the
+    group, and it is destroyed by the ``shutdown`` matching the first call (a group cannot be made
+    again under the same torchrun), so several commands can run in one process; a group made by the
+    caller is used and never destroyed here."""
+    global _users
     if dist.is_available() and dist.is_initialized():
+        if _users:
+            _users += 1
         return current()
     if _env_int("WORLD_SIZE", 1) <= 1:
         return SINGLE
     backend = os.environ.get("DNNLENS_DIST_BACKEND", "gloo")
     dist.init_process_group(backend=backend)
+    _users = 1
     return current()
 
 
@@ -88,8 +98,12 @@ def current() -> Ranks:
 
 
 def shutdown() -> None:
-    """Leave the process group (no-op without one)."""
-    if dist.is_available() and dist.is_initialized():
+    """Match one ``init_from_env``: the last one leaves the process group (no-op without one)."""
+    global _users
+    if _users == 0:
+        return
+    _users -= 1
+    if _users == 0 and dist.is_available() and dist.is_initialized():
         dist.destroy_process_group()
 
 
