@@ -1,6 +1,6 @@
 """Per-frame costs for scaling out (docs/SCALE.md); prints one JSON object.
 
-    .venv/bin/python bench/scale.py [--train-frames N] [--stats-frames N] [--json-only]
+    .venv/bin/python bench/scale.py [--train-frames N] [--stats-frames N] [--reps K]
 
 On the shipped recipe's network (SpeechDNN 1400 -> 7 x 512 sigmoid -> 41, randomly initialised:
 the cost does not depend on the weights) and the shipped MFBANK validation frames (spliced and
@@ -17,6 +17,8 @@ normalised batch by batch, as training does):
 - ``extract``: seconds per 1,000 frames of MFBANK extraction from 16 kHz audio (``shard-corpus``),
   one thread;
 - ``load_avg_1min`` before and after: how busy the machine was (the figures are wall-clock).
+
+Every figure is measured ``--reps`` times (3): ``min`` and ``median`` (extraction: the minimum).
 
 2 processes on this 2-core machine against 1 process of 2 threads is the comparison that matters
 here; per-core figures (1 thread) are what docs/SCALE.md scales to other machines.
@@ -100,15 +102,24 @@ def extract_cost() -> float:
 
 
 def measure(args) -> dict:
-    return {"train_s_per_1000": round(train_cost(args.train_frames), 4),
-            "stats_one_target_s_per_1000": round(stats_cost(args.stats_frames, False), 4),
-            "stats_all_targets_s_per_1000": round(stats_cost(args.stats_frames // 20, True), 4)}
+    """Each cost ``--reps`` times: {name: {"min": s, "median": s}} per 1,000 frames. On a machine
+    shared with other work, the minimum is the estimate of the cost itself (the others only add
+    time), the median what a run met."""
+    runs = {"train_s_per_1000": lambda: train_cost(args.train_frames),
+            "stats_one_target_s_per_1000": lambda: stats_cost(args.stats_frames, False),
+            "stats_all_targets_s_per_1000": lambda: stats_cost(args.stats_frames // 20, True)}
+    out = {}
+    for name, run in runs.items():
+        t = [run() for _ in range(args.reps)]
+        out[name] = {"min": round(min(t), 4), "median": round(float(np.median(t)), 4)}
+    return out
 
 
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--train-frames", type=int, default=10240, help="frames of the timed training (20 batches)")
     p.add_argument("--stats-frames", type=int, default=40000, help="frames of the one-target statistics pass")
+    p.add_argument("--reps", type=int, default=3, help="repetitions of each measurement (min and median)")
     p.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     args = p.parse_args()
     if args.worker:  # a rank under torchrun
@@ -126,9 +137,9 @@ def main() -> int:
         torch.set_num_threads(threads)
         out[f"one_process_{threads}_threads"] = measure(args)
     torch.set_num_threads(1)
-    out["extract_s_per_1000"] = round(extract_cost(), 4)
+    out["extract_s_per_1000"] = round(min(extract_cost() for _ in range(args.reps)), 4)
     cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node=2", __file__, "--worker",
-           f"--train-frames={args.train_frames}", f"--stats-frames={args.stats_frames}"]
+           f"--train-frames={args.train_frames}", f"--stats-frames={args.stats_frames}", f"--reps={args.reps}"]
     run = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, "OMP_NUM_THREADS": "1"})
     if run.returncode != 0:
         print(run.stderr[-2000:], file=sys.stderr)
