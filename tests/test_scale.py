@@ -142,7 +142,7 @@ def test_shard_order_is_a_permutation_visiting_one_shard_at_a_time():
 def test_torchrun_two_processes_train_like_one(two_processes, single):
     """2-process DDP (torchrun, gloo) against one process: same global batch 128, lr, schedule, seed.
 
-    Tolerances. The issue's: held-out accuracy within 0.5 points (here 2 of the 383 held-out
+    Tolerances. The issue's: held-out accuracy within 0.5 points (here 2 of the 406 held-out
     frames). And the weights: the two runs take the same steps on the same global batches, and
     differ only by float32 rounding (the batch's gradient summed as two halves, then all-reduced);
     Adam moves a weight by at most about lr = 3e-3 per step, so a run that took any different step
