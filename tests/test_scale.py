@@ -72,11 +72,30 @@ def validation():
 
 
 @pytest.fixture(scope="module")
-def two_processes(work, tiny_npz, single, validation) -> Path:
+def tiny_shards(work, tiny_npz) -> Path:
+    """The 12 training utterances in 3 shards."""
+    return shard_frames_file(load_validation(tiny_npz), work / "tiny_shards", shard_frames=1000).parent
+
+
+@pytest.fixture(scope="module")
+def tone_corpus(work) -> Path:
+    """A 12-utterance corpus folder (wav + lab + manifest; tests/test_train.py's tones and noises)."""
+    from tests.test_train import make_corpus
+
+    return make_corpus(work / "tones")
+
+
+@pytest.fixture(scope="module")
+def two_processes(work, tiny_npz, single, validation, tiny_shards, tone_corpus) -> Path:
     """One 2-process run (torchrun, gloo) of: the tiny recipe's training (the single fixture's
-    arguments); importance --target s on all validation frames, and on a 5-shard copy of them."""
+    arguments), on the frames and on their 3 shards; importance --target s on all validation
+    frames, and on a 5-shard copy of them; shard-corpus of a corpus folder."""
     shard_frames_file(validation, work / "val_shards", shard_frames=10_000)
+    tiny_args = ["--width", "32", "--layers", "2", "--activation", "relu", "--epochs", "2", "--batch-size", "128",
+                 "--lr", "3e-3"]
     _torchrun([
+        ["train", "speech", "--corpus", str(tiny_shards), "--out", str(work / "ddp_shards"), *tiny_args],
+        ["shard-corpus", str(tone_corpus), str(work / "tones_shards2"), "--shard-frames", "300"],
         ["train", "speech", "--corpus", str(tiny_npz), "--out", str(work / "ddp"), "--width", "32", "--layers", "2",
          "--activation", "relu", "--epochs", "2", "--batch-size", "128", "--lr", "3e-3"],
         ["importance", str(work / "single"), "--corpus", str(VALIDATION_DIR / "en_mfbank.npz"), "--target", "s",
@@ -103,11 +122,9 @@ def test_rank_parts_cut_every_global_batch_into_disjoint_contiguous_parts():
     assert all(b[0] % 128 == 0 for b in blocks)  # each block starts a single-process batch
 
 
-def test_shards_hold_whole_utterances_and_read_back_the_frames(work, tiny_npz):
+def test_shards_hold_whole_utterances_and_read_back_the_frames(tiny_shards, tiny_npz):
     frames = load_validation(tiny_npz)
-    out = work / "tiny_shards"
-    shard_frames_file(frames, out, shard_frames=1000)
-    corpus = ShardedCorpus(out)
+    corpus = ShardedCorpus(tiny_shards)
     assert corpus.n_frames == len(frames.labels) and corpus.n_shards == 3
     assert sorted(corpus.utt_ids) == sorted(frames.utt_ids)
     starts = np.append(frames.utt_starts, len(frames.labels))
@@ -158,6 +175,50 @@ def test_torchrun_two_processes_train_like_one(two_processes, single):
     ddp, _ = load_model(work / "ddp")
     for (name, p), q in zip(single.model.named_parameters(), ddp.parameters(), strict=True):
         assert float((p - q).abs().max()) <= TINY.lr / 10, name
+
+
+def test_torchrun_two_processes_train_on_shards_like_one(two_processes, tiny_shards):
+    """The sharded trainer (shard-by-shard order, normaliser and held-out counts all-reduced) in 2
+    processes against 1, same tolerances as above (the same arithmetic)."""
+    from core.train.sharded import train_speech_sharded
+
+    one = train_speech_sharded(ShardedCorpus(tiny_shards), TINY)
+    meta = json.loads((two_processes / "ddp_shards" / "model.json").read_text())
+    assert meta["training"]["distributed"]["world_size"] == 2 and meta["data"]["shards"] == 3
+    # float64 sums of ~3,400 frames added in another order: relative 1e-12 even after mean^2 cancels
+    for key in ("mean", "std"):
+        np.testing.assert_allclose(meta["normalizer"][key], getattr(one.meta["normalizer"], key), rtol=1e-9)
+    assert abs(meta["metrics"]["heldout_accuracy"] - one.meta["metrics"]["heldout_accuracy"]) <= 0.005
+    assert meta["metrics"]["heldout_frames"] == one.meta["metrics"]["heldout_frames"]
+    ddp, _ = load_model(two_processes / "ddp_shards")
+    for (name, p), q in zip(one.model.named_parameters(), ddp.parameters(), strict=True):
+        assert float((p - q).abs().max()) <= TINY.lr / 10, name
+
+
+def test_shard_corpus_folder_equals_load_corpus_in_one_and_two_processes(two_processes, tone_corpus):
+    """shard-corpus of a corpus folder, one utterance at a time: the frames load_corpus gives, per
+    utterance; the 2-process run (each rank its shards, rank 0 the index) writes the same files."""
+    from core.cli import main
+    from core.corpus import load_corpus
+    from core.features import FeatureConfig
+
+    one = two_processes / "tones_shards1"
+    assert main(["shard-corpus", str(tone_corpus), str(one), "--shard-frames", "300"]) == 0
+    corpus, ref = ShardedCorpus(one), load_corpus(tone_corpus, FeatureConfig())
+    assert corpus.n_shards >= 3 and corpus.n_frames == len(ref.labels)
+    starts = np.append(ref.utt_starts, len(ref.labels))
+    for k in range(corpus.n_shards):
+        shard = corpus.shard(k)
+        for j, u in enumerate(shard.utts):
+            src = ref.utt_ids.index(corpus.utt_ids[u])
+            a, b = shard.utt_starts[j], shard.utt_starts[j] + corpus.utt_frames[u]
+            assert np.array_equal(shard.feats[a:b], ref.feats[starts[src] : starts[src + 1]])
+            assert np.array_equal(shard.states[a:b], ref.states[starts[src] : starts[src + 1]])
+    two = two_processes / "tones_shards2"
+    names = sorted(p.name for p in one.iterdir())
+    assert names == sorted(p.name for p in two.iterdir())
+    for name in names:
+        assert (one / name).read_bytes() == (two / name).read_bytes(), name
 
 
 def _sums(path: Path) -> dict:
