@@ -33,7 +33,7 @@ from typing import NoReturn
 # Modules that register subcommands, in the order they appear in --help.
 CLI_MODULES = ("core.commands.features", "core.commands.corpus", "core.commands.train", "core.commands.importance",
                "core.commands.pruning", "core.commands.align", "core.commands.corpus_import", "core.commands.adapt",
-               "core.commands.real",
+               "core.commands.real", "core.commands.shards",
                "core.commands.methods", "core.commands.findings")
 
 

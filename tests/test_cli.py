@@ -18,6 +18,7 @@ import core.commands.importance as imp_cli
 import core.commands.train
 import core.corpus
 import core.features
+import core.importance.distributed
 import core.importance.table
 import core.overlap
 import core.train
@@ -215,7 +216,8 @@ def test_overlapping_targets_are_refused_before_computing(capsys, monkeypatch):
     model, cfg, x = _tiny(len(names))
 
     monkeypatch.setattr(imp_cli, "_cli_data", lambda args: (model, _info(cfg, names), x, np.arange(len(x)) % 6))
-    monkeypatch.setattr(core.importance.table, "gradient_stats", never)
+    monkeypatch.setattr(core.importance.table, "gradient_stats_across_ranks", never)
+    monkeypatch.setattr(core.importance.distributed, "gradient_stats_across_ranks", never)  # the command's call
     monkeypatch.setattr(core.overlap, "class_histograms", never)
     line = one_error_line(capsys, ["importance", "m", "--validation", "--target", "s", "--pair", "s_S2"])
     assert "choose two different phonemes" in line

@@ -1,12 +1,23 @@
 """`python -m core importance MODEL (--corpus DIR | --validation) --target s ...`: argument
-parsing, loading and printing around ``core.importance.importance_table``."""
+parsing, loading and printing around ``core.importance.importance_table``.
+
+Under ``torchrun --nproc-per-node N -m core importance ...`` the gradient statistics are shared
+among the ranks and all-reduced (``core.importance.distributed``); rank 0 prints. ``--corpus`` also
+takes a frames npz or a sharded corpus (``shard-corpus``; one shard mapped at a time; no --pair,
+whose p_e needs every frame's histogram). ``--save-sums F.npz`` writes the per-label sums the
+statistics come from (n, sum_g, sum_g2, sum_abs, float64; targets), e.g. to compare runs."""
 
 from __future__ import annotations
 
 import json
 
+import numpy as np
+
+from core.cli import new_file
 from core.importance import OUTPUTS, ImportanceError, importance_table
 from core.importance.table import MAX_BINS, RANKS, check_table_args
+from core.train.distributed import current as current_ranks
+from core.train.distributed import init_from_env, main_first, shutdown
 
 
 def _cli_data(args) -> tuple:
@@ -20,20 +31,72 @@ def _cli_data(args) -> tuple:
     if args.validation:
         frames = load_validation(info)
     else:
-        from core.corpus import load_corpus
+        from pathlib import Path
 
-        frames = load_corpus(args.corpus, info.features)
+        from core.corpus import CorpusFrames, load_corpus
+
+        with main_first():  # rank 0 first: a corpus's frame cache is written once
+            frames = CorpusFrames.load(args.corpus) if Path(args.corpus).is_file() else load_corpus(
+                args.corpus, info.features)
+        if frames.cfg != info.features:
+            raise ImportanceError(f"{args.corpus} holds other features than {info.name} takes.")
     return model, info, frames.spliced(), frame_targets(frames, info.targets)
+
+
+def _sharded_stats(args, model, info):
+    """GradStats of the table's targets over a sharded corpus (ranks share the shards)."""
+    from core.data.shards import ShardedCorpus
+    from core.importance.distributed import sharded_gradient_stats
+    from core.importance.table import table_targets
+
+    if args.pair is not None:
+        raise ImportanceError("--pair needs every frame's histogram: use a corpus folder or a frames npz.")
+    corpus = ShardedCorpus(args.corpus)
+    if corpus.cfg != info.features:
+        raise ImportanceError(f"{args.corpus} holds other features than {info.name} takes.")
+    states = info.targets == "state"
+
+    def labels_of(shard):
+        y = np.asarray(shard.labels, dtype=np.int64)
+        return 3 * y + np.asarray(shard.states, dtype=np.int64) if states else y
+
+    return sharded_gradient_stats(model, corpus, labels_of, table_targets(info.labels, args.target),
+                                  output=args.output, n_labels=len(info.labels), transform=info.normalizer.apply)[0]
+
+
+def _save_sums(path, stats) -> None:
+    np.savez(path, n=stats.n, sum_g=stats.sum_g, sum_g2=stats.sum_g2, sum_abs=stats.sum_abs,
+             targets=np.asarray([",".join(map(str, t)) for t in stats.targets]))
 
 
 def _cli_importance(args) -> int:
     check_table_args(args.top, args.bins)  # before loading anything
     if args.pair is not None and args.pair == args.target:
         raise ImportanceError(f"--target and --pair are both {args.target}; choose two different phonemes.")
-    model, info, X, labels = _cli_data(args)
+    from core.data.shards import is_sharded
+    from core.importance.distributed import gradient_stats_across_ranks
+    from core.importance.table import table_targets
+
+    init_from_env()
+    if args.corpus and is_sharded(args.corpus):
+        from core.models import load_model
+
+        model, info = load_model(args.model)
+        stats, X, labels = _sharded_stats(args, model, info), None, None
+    else:
+        model, info, X, labels = _cli_data(args)
+        stats = gradient_stats_across_ranks(model, X, labels, table_targets(info.labels, args.target, args.pair),
+                                            output=args.output, n_labels=len(info.labels),
+                                            transform=info.normalizer.apply)[0]
     rows = importance_table(model, info.features, info.labels, X, labels, target=args.target, pair=args.pair,
                             stat=args.stat, output=args.output, top=args.top, transform=info.normalizer.apply,
-                            bins=args.bins, rank=args.rank)
+                            bins=args.bins, rank=args.rank, stats=stats)
+    main = current_ranks().main
+    shutdown()
+    if not main:
+        return 0
+    if args.save_sums:
+        _save_sums(args.save_sums, stats)
     if args.json:
         print(json.dumps(rows, indent=1))
         return 0
@@ -53,7 +116,8 @@ def add_cli(subparsers) -> None:
     p = subparsers.add_parser("importance", help="top inputs of a phoneme's importance map (or a pair's)")
     p.add_argument("model", help="model directory (as saved by core.models.save_model)")
     src = p.add_mutually_exclusive_group(required=True)
-    src.add_argument("--corpus", metavar="DIR", help="frames of a corpus directory")
+    src.add_argument("--corpus", metavar="DIR",
+                     help="frames of a corpus directory, a frames npz or a sharded corpus (shard-corpus)")
     src.add_argument("--validation", action="store_true", help="the model's validation frames")
     p.add_argument("--target", required=True, help="phoneme (all its states for a 3-state model)")
     p.add_argument("--pair", help="second phoneme: square size = product, colour = p_e")
@@ -67,5 +131,7 @@ def add_cli(subparsers) -> None:
                    help="order of a pair's cells: score = product x p_e (large and different; default) "
                         "or product (size alone)")
     p.add_argument("--json", action="store_true", help="print a JSON list instead of a table")
+    p.add_argument("--save-sums", type=new_file, metavar="F.npz",
+                   help="also write the per-label sums n, sum_g, sum_g2, sum_abs (float64) of the targets")
     p.set_defaults(func=_cli_importance)
 

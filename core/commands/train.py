@@ -1,5 +1,11 @@
 """`python -m core train speech|digits`, `evaluate` and `export-validation`: argument parsing,
-loading, progress lines and printing around ``core.train``."""
+loading, progress lines and printing around ``core.train``.
+
+``train speech`` and ``train digits`` run unchanged under ``torchrun --nproc-per-node N -m core train
+...`` (``core.train.distributed``): every rank loads the data (rank 0 first, so a corpus's frame
+cache is written once), trains its part of every global batch, and only rank 0 prints and writes
+the model. ``--corpus`` takes a corpus folder, a frames npz (a validation set) or a sharded corpus
+(``shard-corpus``; trained by ``core.train.sharded``, two shards in memory at a time)."""
 
 from __future__ import annotations
 
@@ -26,6 +32,8 @@ from core.train import (
     train_digits,
     train_speech,
 )
+from core.train.distributed import current as current_ranks
+from core.train.distributed import init_from_env, main_first, shutdown, threads_per_process
 from core.train.speech import HOLDOUT_FRACTION
 
 
@@ -34,8 +42,58 @@ def _stderr_progress(stats: EpochStats) -> None:
 
 
 def _set_threads(n: int | None) -> None:
-    if n:
-        torch.set_num_threads(n)
+    """torch threads: ``--threads``, else 2 in one process, else the cores shared among this
+    machine's ranks (``distributed.threads_per_process``)."""
+    torch.set_num_threads(threads_per_process(n, current_ranks()))
+
+
+def _stored_features(cfg: FeatureConfig, args: argparse.Namespace, path) -> FeatureConfig:
+    """The features a frames npz or a sharded corpus was made with; ``--features`` must name their
+    kind and ``--utt-norm``, if given, their normalisation (they cannot be changed afterwards)."""
+    if args.features != cfg.kind or args.utt_norm not in ("none", cfg.utt_norm):
+        raise TrainError(f"{path} holds {cfg.kind} features (utt_norm {cfg.utt_norm}); "
+                         f"--features {args.features} --utt-norm {args.utt_norm} cannot change them.")
+    return cfg
+
+
+def _load_frames(path: str, feats_cfg: FeatureConfig):
+    """A corpus folder (``load_corpus``, cached) or a frames npz (``CorpusFrames.load``), rank 0 first."""
+    from core.corpus import CorpusFrames, load_corpus
+
+    with main_first():
+        if Path(path).is_file():
+            return CorpusFrames.load(path)
+        return load_corpus(Path(path), feats_cfg)
+
+
+def _train_sharded(args: argparse.Namespace, cfg: SpeechTrainConfig) -> int:
+    """``train speech --corpus SHARDS``: core.train.sharded, with the options it does not take refused."""
+    from core.data.shards import ShardedCorpus
+    from core.train.sharded import train_speech_sharded
+
+    unsupported = [flag for flag, on in (("--valid-corpus", args.valid_corpus), ("--voices", args.voices),
+                                         ("--valid-voices", args.valid_voices), ("--real", args.real),
+                                         ("--augment", args.augment not in ("none", ""))) if on]
+    if unsupported:
+        raise TrainError(f"A sharded corpus is trained without {unsupported[0]}.")
+    corpus = ShardedCorpus(args.corpus)
+    _stored_features(corpus.cfg, args, args.corpus)
+    res = train_speech_sharded(corpus, cfg, progress=_stderr_progress,
+                               data={"corpus": _rel(args.corpus)}, validation=args.validation)
+    return _save(res, args.out)
+
+
+def _save(res, out_dir) -> int:
+    """Rank 0 writes the model and says so; the other ranks write nothing."""
+    if current_ranks().main:
+        out = save_model(res.model, out_dir, res.meta)
+        print(
+            f"saved {out} after {res.elapsed_s:.0f} s of training; held-out accuracy "
+            f"{res.meta['metrics']['heldout_accuracy']:.4f}",
+            file=sys.stderr,
+        )
+    shutdown()
+    return 0
 
 
 def _split_list(s: str | None) -> list[str] | None:
@@ -61,8 +119,9 @@ def _rel(p: str | Path) -> str:
 
 
 def _cmd_train_speech(args: argparse.Namespace) -> int:
-    from core.corpus import load_corpus
+    from core.data.shards import is_sharded
 
+    init_from_env()
     _set_threads(args.threads)
     feats_cfg = FeatureConfig(kind=args.features, utt_norm=args.utt_norm)
     augment = AugmentConfig.parse(args.augment)
@@ -80,16 +139,20 @@ def _cmd_train_speech(args: argparse.Namespace) -> int:
         max_frames=args.max_frames,
         dropout=args.dropout,
     )
+    if is_sharded(args.corpus):
+        return _train_sharded(args, cfg)
     t0 = time.monotonic()
-    train = load_corpus(Path(args.corpus), feats_cfg)
-    valid = load_corpus(Path(args.valid_corpus), feats_cfg) if args.valid_corpus else None
-    real = load_corpus(Path(args.real), feats_cfg) if args.real and args.real_weight > 0 else None
+    train = _load_frames(args.corpus, feats_cfg)
+    if Path(args.corpus).is_file():
+        feats_cfg = _stored_features(train.cfg, args, args.corpus)
+    valid = _load_frames(args.valid_corpus, feats_cfg) if args.valid_corpus else None
+    real = _load_frames(args.real, feats_cfg) if args.real and args.real_weight > 0 else None
     print(
         f"loaded corpora in {time.monotonic() - t0:.0f} s: {len(train.labels)} training frames"
         + (f", {len(valid.labels)} held-out frames" if valid is not None else
            f" ({HOLDOUT_FRACTION:.0%} of their utterances will be held out; --valid-corpus names a held-out corpus)"),
         file=sys.stderr,
-    )
+    ) if current_ranks().main else None
     data = {"corpus": _rel(args.corpus)}
     if args.valid_corpus:
         data["valid_corpus"] = _rel(args.valid_corpus)
@@ -113,16 +176,11 @@ def _cmd_train_speech(args: argparse.Namespace) -> int:
     )
     if real is not None:
         res.meta["data"]["real"]["corpus"] = _rel(args.real)
-    out = save_model(res.model, args.out, res.meta)
-    print(
-        f"saved {out} after {res.elapsed_s:.0f} s of training; held-out accuracy "
-        f"{res.meta['metrics']['heldout_accuracy']:.4f}",
-        file=sys.stderr,
-    )
-    return 0
+    return _save(res, args.out)
 
 
 def _cmd_train_digits(args: argparse.Namespace) -> int:
+    init_from_env()
     _set_threads(args.threads)
     cfg = DigitTrainConfig(
         c1=args.c1,
@@ -138,13 +196,7 @@ def _cmd_train_digits(args: argparse.Namespace) -> int:
     res = train_digits(
         cfg, idx_dir=args.idx_dir, label_names=_split_list(args.label_names), progress=_stderr_progress
     )
-    out = save_model(res.model, args.out, res.meta)
-    print(
-        f"saved {out} after {res.elapsed_s:.0f} s of training; held-out accuracy "
-        f"{res.meta['metrics']['heldout_accuracy']:.4f}",
-        file=sys.stderr,
-    )
-    return 0
+    return _save(res, args.out)
 
 
 def _evaluate_vtln(args: argparse.Namespace, model, info) -> int:
@@ -257,7 +309,9 @@ def add_cli(subparsers: argparse._SubParsersAction) -> None:
     tsub = p.add_subparsers(dest="what", required=True, metavar="{speech,digits}")
 
     s = tsub.add_parser("speech", help="train a frame-level phone classifier on a corpus")
-    s.add_argument("--corpus", required=True, help="training corpus folder (core.corpus)")
+    s.add_argument("--corpus", required=True,
+                   help="training corpus: a corpus folder (core.corpus), a frames npz, or a sharded corpus "
+                        "(shard-corpus)")
     s.add_argument(
         "--out",
         type=writable_folder,
@@ -278,7 +332,8 @@ def add_cli(subparsers: argparse._SubParsersAction) -> None:
     s.add_argument("--valid-voices", help="measure only on these voices of the held-out corpus")
     s.add_argument("--validation", help="validation npz named in the metadata (relative to assets/)")
     s.add_argument("--max-minutes", type=positive_float, help="stop training after this many minutes")
-    s.add_argument("--threads", type=positive_int, default=2, help="torch threads (default 2)")
+    s.add_argument("--threads", type=positive_int,
+                   help="torch threads per process (default 2; under torchrun the cores shared among the ranks)")
     s.add_argument(
         "--utt-norm",
         choices=UTT_NORMS,
@@ -316,7 +371,7 @@ def add_cli(subparsers: argparse._SubParsersAction) -> None:
     )
     d.add_argument("--seed", type=int, default=0)
     d.add_argument("--max-minutes", type=positive_float)
-    d.add_argument("--threads", type=positive_int, default=2)
+    d.add_argument("--threads", type=positive_int, help="as for train speech")
     d.set_defaults(func=_cmd_train_digits)
 
     e = subparsers.add_parser("evaluate", help="accuracy, per-class accuracy and confusion of a model")

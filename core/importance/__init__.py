@@ -36,7 +36,9 @@ Choices written down here:
 Where each piece lives: ``stats.py`` (GradStats, the per-label accumulator, unit_importance),
 ``engines.py`` (the chain and autograd engines, gradient_stats / layer_gradient_stats),
 ``cache.py`` (GradStatsCache), ``methods.py`` (comparison methods), ``table.py`` (the rows of the
-``importance`` command); the command itself is ``core/commands/importance.py``.
+``importance`` command), ``distributed.py`` (the sums shared among ``torchrun``'s ranks and
+all-reduced, whole batches per rank; sharded corpora); the command itself is
+``core/commands/importance.py``.
 """
 
 from __future__ import annotations

@@ -8,8 +8,8 @@ import numpy as np
 from torch import nn
 
 from core.batching import Transform
-from core.importance.engines import gradient_stats
-from core.importance.stats import ImportanceError, Output, Stat
+from core.importance.distributed import gradient_stats_across_ranks
+from core.importance.stats import GradStats, ImportanceError, Output, Stat
 from core.models import ModelError, phone_outputs
 
 
@@ -28,6 +28,15 @@ RANKS = ("score", "product")
 importance_b (as ``core.charts.RANKS``)."""
 
 
+def table_targets(label_names: Sequence[str], target: str, pair: str | None = None) -> list[tuple[int, ...]]:
+    """The output indices of ``target`` (and of ``pair``): the targets of a table's GradStats."""
+    ta = resolve_target(target, label_names)
+    tgs = [ta] if pair is None else [ta, resolve_target(pair, label_names)]
+    if pair is not None and set(tgs[0]) & set(tgs[1]):
+        raise ImportanceError(f"--target {target} and --pair {pair} share outputs; choose two different phonemes.")
+    return tgs
+
+
 def check_table_args(top: int, bins: int) -> None:
     """ImportanceError unless 1 <= top and 2 <= bins <= MAX_BINS (checked before any computation)."""
     if top < 1:
@@ -39,7 +48,7 @@ def check_table_args(top: int, bins: int) -> None:
 def importance_table(model: nn.Module, features, label_names: Sequence[str], X, labels: np.ndarray, *,
                      target: str, pair: str | None = None, stat: Stat = "std",
                      output: Output = "posterior", top: int = 10, transform: Transform | None = None,
-                     bins: int = 30, rank: str = "score") -> list[dict]:
+                     bins: int = 30, rank: str = "score", stats: GradStats | None = None) -> list[dict]:
     """Top cells of a phoneme's importance map (or of a pair's): a phoneme's largest importance
     first; a pair's in ``rank`` order (``RANKS``): "score" = importance x importance_b x p_e (large
     *and* different, METHOD.md section 4; the default, as the dashboard's pair page) or "product" =
@@ -52,7 +61,10 @@ def importance_table(model: nn.Module, features, label_names: Sequence[str], X, 
     the percentiles of *all* frames given (``core.overlap.class_histograms``), so it equals
     ``class_histograms(X, labels, bins=bins).overlap(target, pair)``; only the two classes' frames
     are counted. Arguments are checked (``check_table_args``, two different phonemes) before any
-    computation.
+    computation. The gradient statistics are shared among the ranks of a process group if there is
+    one (``gradient_stats_across_ranks``; the same numbers as one process), or passed in as
+    ``stats`` (the targets ``table_targets`` gives, e.g. from a sharded corpus; X and labels are then
+    only read for a pair's p_e).
     """
     from core.features import input_meaning
     from core.overlap import class_histograms, input_range
@@ -60,10 +72,7 @@ def importance_table(model: nn.Module, features, label_names: Sequence[str], X, 
     check_table_args(top, bins)
     if rank not in RANKS:
         raise ImportanceError(f"--rank must be one of {', '.join(RANKS)}, not {rank!r}.")
-    ta = resolve_target(target, label_names)
-    tgs = [ta] if pair is None else [ta, resolve_target(pair, label_names)]
-    if pair is not None and set(tgs[0]) & set(tgs[1]):
-        raise ImportanceError(f"--target {target} and --pair {pair} share outputs; choose two different phonemes.")
+    tgs = table_targets(label_names, target, pair)
     if pair is not None:  # bins from all frames (as the dashboard), counts of the two classes only
         labels = np.asarray(labels)
         two = np.where(np.isin(labels, tgs[0]), 0, np.where(np.isin(labels, tgs[1]), 1, -1))
@@ -71,8 +80,10 @@ def importance_table(model: nn.Module, features, label_names: Sequence[str], X, 
         hist = class_histograms(X, two, n_labels=2, bins=bins, transform=transform, indices=both,
                                 value_range=input_range(X, transform=transform), names=[target, pair])
         _, p_e = hist.overlap(0, 1)  # before the gradients: a class without frames fails fast
-    st = gradient_stats(model, X, labels, tgs, output=output, n_labels=len(label_names),
-                        transform=transform).stat(stat)
+    if stats is None:
+        stats = gradient_stats_across_ranks(model, X, labels, tgs, output=output, n_labels=len(label_names),
+                                            transform=transform)[0]
+    st = stats.select(tgs).stat(stat)
     meaning = input_meaning(features)
     size = st[0] if pair is None else st[0] * st[1]
     score = None if pair is None else size * p_e

@@ -34,7 +34,9 @@ Choices written down here (METHOD.md is silent on them):
 Where each piece lives: ``loop.py`` (the epoch loop, schedule, initialisation, TrainError),
 ``speech.py`` (train_speech, frame targets, held-out split, speech_logits), ``digits.py``
 (train_digits, the digit sets), ``evaluate.py`` (evaluate, EvalResult), ``validation.py``
-(select_utterances, export_validation, load_validation). The ``train``, ``evaluate`` and
+(select_utterances, export_validation, load_validation), ``distributed.py`` (the process group
+under ``torchrun``: DDP's global batch, rank parts, all-reduced sums; docs/SCALE.md), ``sharded.py``
+(train_speech_sharded: a sharded, memory-mapped corpus, ``core.data.shards``). The ``train``, ``evaluate`` and
 ``export-validation`` commands are ``core/commands/train.py``.
 """
 

@@ -12,6 +12,7 @@ import torch
 
 from core.features import Normalizer
 from core.models import DigitCNN, ModelError, ModelInfo
+from core.train.distributed import run_meta
 from core.train.loop import EpochStats, TrainError, TrainResult, _init_weights, _logits, fit
 
 
@@ -149,7 +150,7 @@ def train_digits(
         "validation": None,
         "data": data,
         "training": {**asdict(cfg), "optimizer": "Adam, cosine decay to lr/20", "init": "kaiming, zero bias",
-                     "input": "pixels / 255, then (x - mean) / std", "stopped_early": stopped},
+                     "input": "pixels / 255, then (x - mean) / std", "stopped_early": stopped, **run_meta(cfg.batch_size)},
         "metrics": {
             "heldout_accuracy": round(history[-1].heldout_acc, 6),
             "heldout_images": len(held.labels),

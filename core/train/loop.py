@@ -12,8 +12,11 @@ from typing import Literal, Protocol
 import numpy as np
 import torch
 from torch import nn
+from torch.nn import functional as F
+from torch.nn.parallel import DistributedDataParallel
 
 from core.text import UserError
+from core.train import distributed as D
 
 Targets = Literal["phone", "state"]
 
@@ -117,6 +120,7 @@ def fit(
     max_minutes: float | None = None,
     progress: Callable[[EpochStats], None] | None = None,
     t0: float | None = None,
+    order: Callable[[np.random.Generator], np.ndarray] | None = None,
 ) -> tuple[list[EpochStats], bool]:
     """The one training loop of speech and digits; returns (history, stopped early).
 
@@ -130,9 +134,26 @@ def fit(
     same learning rates as the hand-written cosine of earlier versions, bit for bit: the shipped
     models' training rebuilds byte for byte (the safetensors sha256 of a speech and a digits run
     were compared before and after the change). The model ends in eval mode with requires_grad off.
+
+    ``order(rng)`` replaces the epoch's permutation (any sliceable sequence of the positions
+    0..n_train-1; ``core.data.shards`` gives a lazy shard-by-shard one).
+
+    Across processes (``core.train.distributed``: a process group, e.g. under ``torchrun``) the
+    model is wrapped in ``DistributedDataParallel`` (which broadcasts rank 0's initial weights and
+    averages the gradients); every rank draws the same epoch order and computes its contiguous part
+    of each global batch of ``batch_size`` (``rank_part``), with the loss summed over its part and
+    scaled by ``world / len(global batch)``, so the averaged gradient is the global batch's mean
+    gradient and the global batch, ``lr`` and schedule mean what they mean in one process. ``batch``
+    then gets a per-rank generator (``default_rng([seed, rank])``) so that its draws (augmentation,
+    shifts), whose count depends on the part's size, never put the shared order generator out of
+    step. Losses, accuracies and the clock's stop are combined over ranks; ``progress`` is called on
+    rank 0 only; ``heldout()`` runs on every rank (same weights, same answer).
     """
     t0 = time.monotonic() if t0 is None else t0
+    ranks = D.current()
     rng = np.random.default_rng(seed)
+    batch_rng = np.random.default_rng([seed, ranks.rank]) if ranks.active else rng
+    net = DistributedDataParallel(model) if ranks.active else model
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     total = math.ceil(n_train / batch_size) * epochs
     sched = torch.optim.lr_scheduler.LambdaLR(opt, cosine_factor(total))
@@ -141,29 +162,37 @@ def fit(
     history: list[EpochStats] = []
     stopped = False
     for epoch in range(1, epochs + 1):
-        model.train()
-        order = rng.permutation(n_train)
+        net.train()
+        perm = rng.permutation(n_train) if order is None else order(rng)
         loss_sum, correct, seen = 0.0, 0, 0
         for i in range(0, n_train, batch_size):
-            xb, yb = batch(order[i : i + batch_size], rng)
-            x, y = torch.from_numpy(np.ascontiguousarray(xb)), torch.from_numpy(yb)
-            logits = model(x)
-            loss = loss_fn(logits, y)
+            glob = perm[i : i + batch_size]
+            xb, yb = batch(D.rank_part(glob, ranks), batch_rng)
+            x = torch.from_numpy(np.ascontiguousarray(xb)).to(next(model.parameters()).dtype)
+            y = torch.from_numpy(yb)
+            logits = net(x)
+            if ranks.active:  # summed over this part, scaled: DDP's mean over ranks = the global mean
+                loss = F.cross_entropy(logits, y, reduction="sum") * (ranks.world / len(glob))
+                loss_sum += loss.item() * len(glob) / ranks.world
+            else:
+                loss = loss_fn(logits, y)
+                loss_sum += loss.item() * len(yb)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
             sched.step()
-            loss_sum += loss.item() * len(yb)
             correct += int((logits.argmax(1) == y).sum())
             seen += len(yb)
-            if deadline is not None and time.monotonic() > deadline:
+            if deadline is not None and D.any_rank(time.monotonic() > deadline):
                 stopped = True
                 break
-        model.eval()
+        net.eval()
+        if ranks.active:
+            loss_sum, correct, seen = D.all_reduce_sum(np.array([loss_sum, correct, seen])).tolist()
         acc, phone_acc = heldout()
         stats = EpochStats(epoch, epochs, loss_sum / seen, correct / seen, acc, time.monotonic() - t0, phone_acc)
         history.append(stats)
-        if progress is not None:
+        if progress is not None and ranks.main:
             progress(stats)
         if stopped:
             break

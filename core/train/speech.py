@@ -24,6 +24,8 @@ from core.features import FeatureConfig, Normalizer, SplicedFrames
 from core.models import STATE_SUFFIXES, ModelError, ModelInfo, SpeechDNN
 from core.phones import ENGLISH, PhoneSet, get_phone_set
 from core.torch_utils import eval_mode
+from core.train.distributed import current as current_ranks
+from core.train.distributed import run_meta
 from core.train.loop import (
     EpochStats,
     FramesLike,
@@ -311,7 +313,8 @@ def train_speech(
         raise TrainError("Dropout must be at least 0 and below 1.")
     hooks = []
     if cfg.dropout > 0:  # on the inputs of the layers after the first: every hidden unit's output
-        gen_drop = torch.Generator().manual_seed(cfg.seed + 1)
+        # one stream per rank across processes (rank 0's is the single-process one)
+        gen_drop = torch.Generator().manual_seed(cfg.seed + 1 + 1_000_003 * current_ranks().rank)
 
         def drop(mod: nn.Module, inp: tuple[torch.Tensor]) -> tuple[torch.Tensor] | None:
             if not mod.training:
@@ -373,7 +376,9 @@ def train_speech(
             "optimizer": "Adam, cosine decay to lr/20",
             "init": "glorot gain 4 (sigmoid) / kaiming (relu), zero bias",
             "stopped_early": stopped,
+            **run_meta(cfg.batch_size),
         },
         "metrics": metrics,
     }
     return TrainResult(model, meta, history, time.monotonic() - t0)
+
