@@ -106,7 +106,9 @@ def test_compare_methods_command(tiny_models, capsys):
     out = json.loads(capsys.readouterr().out)
     assert [m["method"] for m in out["methods"]] == list(trust.TRUST_METHODS)
     rows = {m["method"]: m for m in out["methods"]}
-    assert rows["random"]["flagged"] and rows["random"]["split_half"] == 1.0
+    # random: noise per frame and input; the same frames give the same noise under any network (flagged),
+    # two halves of the utterances unrelated noise
+    assert rows["random"]["flagged"] and abs(rows["random"]["split_half"]) < 0.3
     assert out["verdict"]["best"] in rows and not rows[out["verdict"]["best"]]["flagged"]
     for m in rows.values():
         assert m["deletion_ci"][0] <= m["deletion_ci"][1] and 0 <= m["deletion_auc"] <= 1
