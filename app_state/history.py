@@ -31,7 +31,7 @@ from collections.abc import Iterator
 from streamlit.components.v2 import component
 from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
 
-__all__ = ["history_policy", "one_address_per_run", "HISTORY_JS"]
+__all__ = ["history_policy", "one_address_per_run", "scroll_to", "HISTORY_JS", "SCROLL_JS"]
 
 HISTORY_JS = """
 export default function () {
@@ -53,6 +53,29 @@ export default function () {
 """The script: ``history.pushState`` to the current path becomes ``history.replaceState``."""
 
 _component = component("dnnlens_history", js=HISTORY_JS)
+
+
+SCROLL_JS = """
+export default function (component) {
+    const id = component.data && component.data.id;
+    if (!id) return;
+    let tries = 0;
+    const go = () => {  // the element may be drawn a moment after this script runs
+        const el = document.getElementById(id);
+        if (el) el.scrollIntoView({block: "start"});
+        else if (++tries < 100) setTimeout(go, 50);
+    };
+    go();
+}
+"""
+"""The script: scroll the element with the id ``data.id`` into view (tried for up to 5 s)."""
+
+_scroll = component("dnnlens_scroll", js=SCROLL_JS)
+
+
+def scroll_to(element_id: str) -> None:
+    """Scroll the page to the element with this HTML id (e.g. a heading's ``anchor``) when drawn."""
+    _scroll(key=f"dnnlens_scroll_{element_id}", data={"id": element_id}, width="content", height=0)
 
 
 def history_policy() -> None:

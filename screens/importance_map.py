@@ -7,6 +7,7 @@ from core import charts
 from i18n import tr
 
 cfg, info = S.page_start("Importance map")
+S.findings_back_link()  # opened from a Findings card: the way back to it
 fc = info.features
 phones = S.phones_of(cfg.model)
 

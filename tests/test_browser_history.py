@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from core.findings import CLAIMS
+from core.findings import CLAIMS, PAIR_LINK
+from i18n import translate
 from tests.browser import browser_page, streamlit_server, wait_ready
 from tests.test_findings import findings_models  # noqa: F401  (the fixture)
 
@@ -53,3 +54,26 @@ def test_a_freshly_opened_address_adds_at_most_one_entry_of_its_own(server):
         wait_ready(page, 300000)
         assert "phone=" in page.url  # the run wrote its settings into the address
         assert page.evaluate("history.length - window.__entries_at_load") <= 1  # 10 before issue 28
+
+
+IN_VIEW = """(id) => { const e = document.getElementById(id); if (!e) return false;
+    const r = e.getBoundingClientRect(); return r.top >= 0 && r.top < window.innerHeight; }"""
+
+
+def test_the_way_back_from_a_card_page_opens_the_card_in_the_same_language(server):
+    key = "b_d"  # the second card: below the first screen
+    with browser_page(1024, 800) as page:
+        page.goto(f"{server}/findings?lang=ja")
+        page.wait_for_function(CARDS_SHOWN, arg=len(CLAIMS), timeout=300000)
+        wait_ready(page, 300000)
+        assert not page.evaluate(IN_VIEW, f"card-{key}")
+        page.get_by_role("link", name=translate(PAIR_LINK, "ja").format(a="b", b="d")).click()
+        page.wait_for_url("**/phoneme_pair?**", timeout=60000)
+        wait_ready(page, 300000)
+        back = translate("Back to the Findings card: {t}", "ja").format(t=translate(CLAIMS[key].title, "ja"))
+        page.get_by_role("link", name=back).click()
+        page.wait_for_url("**/findings?**", timeout=60000)
+        wait_ready(page, 300000)
+        assert "lang=ja" in page.url
+        assert page.locator("h1").first.inner_text() == translate("Findings", "ja")
+        page.wait_for_function(IN_VIEW, arg=f"card-{key}", timeout=10000)
