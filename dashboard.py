@@ -24,21 +24,26 @@ if "app_state" not in sys.modules:
 
 import app_state as S  # noqa: E402  (after the start-up message)
 
-S.language_switch()
+S.history_policy()  # one browser history entry per page, not one per setting (app_state/history.py)
 
-pages = [
-    st.Page("screens/home.py", title=tr("Home"), icon="🏠", default=True),
-    st.Page("screens/importance_map.py", title=tr("Importance map"), icon="🗺️"),
-    st.Page("screens/phoneme_pair.py", title=tr("Phoneme pair"), icon="⚖️"),
-    st.Page("screens/units_pruning.py", title=tr("Units and pruning"), icon="✂️"),
-    st.Page("screens/digit_cnn.py", title=tr("Digit CNN"), icon="🔢"),
-    st.Page("screens/your_voice.py", title=tr("Your voice"), icon="🎙️"),
-    st.Page("screens/findings.py", title=tr("Findings"), icon="📋"),
-    st.Page("screens/methods.py", title=tr("Which importance to trust"), icon="🧪"),
-]
-nav = st.navigation(pages)
+
+def pages() -> list:
+    return [
+        st.Page("screens/home.py", title=tr("Home"), icon="🏠", default=True),
+        st.Page("screens/importance_map.py", title=tr("Importance map"), icon="🗺️"),
+        st.Page("screens/phoneme_pair.py", title=tr("Phoneme pair"), icon="⚖️"),
+        st.Page("screens/units_pruning.py", title=tr("Units and pruning"), icon="✂️"),
+        st.Page("screens/digit_cnn.py", title=tr("Digit CNN"), icon="🔢"),
+        st.Page("screens/your_voice.py", title=tr("Your voice"), icon="🎙️"),
+        st.Page("screens/findings.py", title=tr("Findings"), icon="📋"),
+        st.Page("screens/methods.py", title=tr("Which importance to trust"), icon="🧪"),
+    ]
+
+
 try:
-    nav.run()
+    with S.one_address_per_run():  # the run's address reaches the browser once, at its end
+        S.language_switch()
+        st.navigation(pages()).run()
 finally:
     if starting is not None:
         starting.empty()

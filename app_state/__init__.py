@@ -17,13 +17,15 @@ Choices written down here:
 Modules: ``shared`` (models, validation sets, statistics), ``session`` (session state, URL,
 sidebar, page opening), ``views`` (the analysis pages' view controls and clicked cell),
 ``digits``, ``units`` (units, filters, pruning), ``methods`` (which importance to trust),
-``figures`` (charts built once per server), ``findings``, ``voice`` and ``language`` (the interface language switch). Everything public is re-exported
+``figures`` (charts built once per server), ``findings``, ``voice``, ``language`` (the interface language
+switch) and ``history`` (one browser history entry per page). Everything public is re-exported
 here, so pages use one name space.
 """
 
 from app_state.digits import *  # noqa: F401,F403
 from app_state.figures import *  # noqa: F401,F403
 from app_state.findings import *  # noqa: F401,F403
+from app_state.history import *  # noqa: F401,F403
 from app_state.language import *  # noqa: F401,F403
 from app_state.methods import *  # noqa: F401,F403
 from app_state.session import *  # noqa: F401,F403

@@ -175,3 +175,34 @@ def quoted_finding(key: str) -> str:
     return sep + tr("This model (the Findings page): {figure} Against the paper: {verdict}.").format(
         figure=F.figure_text(found, tr), verdict=tr(found.verdict)
     )
+
+
+FROM_PARAM, CARD_PARAM = "from", "card"
+"""A Findings card's link adds ``from=findings&card=<key>`` to the page's settings; the opened page
+then shows a link back to that card (``findings_back_link``), and the Findings page opened with
+``card=<key>`` scrolls to it (``card_anchor``)."""
+
+
+def card_anchor(key: str) -> str:
+    """The HTML id of a card's heading on the Findings page."""
+    return f"card-{key}"
+
+
+def card_link_params(link: F.Link, key: str) -> dict[str, str]:
+    """The URL parameters of a card's link: the page's settings, where the visitor came from, and
+    the language (a copied link opens in it)."""
+    return {**link.query(), FROM_PARAM: "findings", CARD_PARAM: key, "lang": current_language()}
+
+
+def findings_back_link() -> None:
+    """On a page a Findings card opened (``from=findings&card=<key>`` in the URL, kept while the
+    visitor changes the page's settings): a link back to that card, in the session's language."""
+    key = st.query_params.get(CARD_PARAM)
+    if st.query_params.get(FROM_PARAM) != "findings" or key not in F.CLAIMS:
+        return
+    st.page_link(
+        "screens/findings.py",
+        label=tr("Back to the Findings card: {t}").format(t=tr(F.CLAIMS[key].title)),
+        icon="↩️",
+        query_params={CARD_PARAM: key, "lang": current_language()},
+    )

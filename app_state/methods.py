@@ -117,4 +117,16 @@ def solid_cells(cfg: Settings, targets: tuple[str, ...], phones: tuple[str, ...]
     )
 
 
-__all__ = ["HOLLOW_HELP", "TRUST_CFG", "solid_cells", "trust_frames", "trust_report"]
+def hollow_note(cells) -> str:
+    """One line saying what the hollow-squares switch did to the cells a chart shows (``cells``: its
+    rows, with the ``solid`` column of ``solid_cells``): when every one differs from zero the switch
+    changes nothing visible, and the user is told so rather than left to look for a change."""
+    n, hollow = len(cells), int((~cells["solid"].astype(bool)).sum())
+    if hollow == 0:
+        return tr("All {n:,} cells shown differ from zero at 95 %: nothing to hollow.").format(n=n)
+    return tr("{k:,} of the {n:,} cells shown are not distinguishable from zero at 95 % (hollow).").format(
+        k=hollow, n=n
+    )
+
+
+__all__ = ["HOLLOW_HELP", "TRUST_CFG", "hollow_note", "solid_cells", "trust_frames", "trust_report"]

@@ -29,6 +29,8 @@ import pandas as pd
 
 from core.features import FeatureConfig, channel_names, input_meaning
 from core.text import N_, Translate, english
+from core.viz.format import FORMATS, fmt, label_expr, nobreak  # noqa: F401  (pages use charts.fmt, charts.nobreak)
+from core.viz.format import axis as number_axis
 
 PROFILE_SIZE = 100
 
@@ -174,10 +176,6 @@ AXIS_EXTENT = 58
 """Pixels kept for the y axis (labels and title) of every map and profile, so that plots stacked in
 one column line up."""
 
-SCI_LABEL = "datum.value == 0 ? '0' : format(datum.value, '.1e')"
-"""Axis labels in scientific notation with a plain 0 (not '0.0e+0')."""
-
-
 def _channel_axis(cfg: FeatureConfig, ext: Extent, title: str | None = None, tr: Translate = english) -> alt.Axis:
     """A y axis over channel indices labelled in Hz (MFBANK) or cepstral names (MFCC)."""
     lo, hi = ext.channels
@@ -238,7 +236,7 @@ def area_title(title: str, contrast: float, tr: Translate = english) -> str:
 
 
 def _area(field: str, vmax: float, ext: Extent, scale: float, contrast: float, title: str,
-          fmt: str, tr: Translate = english, narrow: bool = False) -> alt.Size:
+          tr: Translate = english, narrow: bool = False) -> alt.Size:
     """Square area of ``field``: 0 -> nothing, ``vmax`` -> a full cell (times ``scale``); in between
     area = full * (value / vmax) ** contrast (contrast 1: area proportional to the value; 2: small
     values shrink faster). The legend is drawn by the same scale, so it stays truthful; ``narrow``:
@@ -250,7 +248,8 @@ def _area(field: str, vmax: float, ext: Extent, scale: float, contrast: float, t
         f"{field}:Q",
         scale=alt.Scale(domain=[0, max(vmax, 1e-300)], range=[0, alt.ExprRef(_cell_area_expr(ext, scale))],
                         **kind),
-        legend=alt.Legend(title=title_lines(title) if narrow else title, format=fmt, orient="bottom", values=legend_values(vmax),
+        legend=alt.Legend(title=title_lines(title) if narrow else title, labelExpr=label_expr(), orient="bottom",
+                          values=legend_values(vmax),
                           **({"columns": 1} if narrow else {})),
     )
 
@@ -316,7 +315,7 @@ def importance_map(
     elif colour == "importance":
         color = alt.Color("importance:Q", scale=alt.Scale(scheme="yelloworangered", domain=[0, max(vmax, 1e-300)]),
                           legend=alt.Legend(title=area_title(tr("importance (area and colour)"), contrast, tr), orient="bottom",
-                                            titleLimit=300, format=FORMATS["importance"],
+                                            titleLimit=300, labelExpr=label_expr(),
                                             values=legend_values(vmax)))
     else:
         color = alt.value("#444444")
@@ -327,7 +326,7 @@ def importance_map(
             **_grid_xy(cfg, ext, tr),
             size=_area("importance", vmax, ext, scale, contrast,
                        tr("importance (area and colour)") if colour == "importance" else tr("importance (area)"),
-                       FORMATS["importance"], tr),
+                       tr),
             color=color,
             **hollow_encoding(df, color),
         )
@@ -350,26 +349,6 @@ def hollow_encoding(df: pd.DataFrame, color) -> dict:
         stroke = color
     return {"fillOpacity": alt.condition("datum.solid", alt.value(1.0), alt.value(0.0)), "stroke": stroke,
             "strokeWidth": alt.condition("datum.solid", alt.value(0.0), alt.value(1.2))}
-
-
-FORMATS = {"importance": ".2e", "product": ".2e", "score": ".2e", "p": ".2f", "z": ".2f"}
-"""One d3 number format per quantity, used by every chart, table and caption: importances (and their
-products, scores) in scientific notation with 3 significant digits (e.g. 6.83e-5: the values span
-several decades, from 1e-7 to 1e-1 across models and outputs); probabilities and overlaps (p_e, eps)
-with 2 decimals; normalised inputs (z) with 2 decimals."""
-
-
-def nobreak(text: str) -> str:
-    """``text`` with its hyphens made non-breaking (U+2011), so that '1.96e-5' never wraps at the
-    exponent in a narrow column of Markdown."""
-    return text.replace("-", "\u2011")
-
-
-def fmt(value: float, quantity: str) -> str:
-    """A number written as ``FORMATS[quantity]`` writes it (Python side, for captions and text)."""
-    if quantity in ("importance", "product", "score"):
-        return f"{value:.2e}".replace("e-0", "e-").replace("e+0", "e+").replace("e+", "e")
-    return f"{value:.2f}"
 
 
 def text_tooltip(df: pd.DataFrame, items: list[tuple[str, str, str | None]]) -> tuple[pd.DataFrame, dict]:
@@ -417,7 +396,7 @@ def spectral_profile(df: pd.DataFrame, cfg: FeatureConfig, value: str = "importa
         .encode(
             y=alt.Y("channel:Q", scale=alt.Scale(domain=[ext.channels[0] - 0.5, ext.channels[1] + 0.5], nice=False),
                     axis=alt.Axis(labels=False, ticks=False, title=None)),
-            x=alt.X(f"{value}:Q", title=tr("sum over time"), axis=alt.Axis(format=".1e", tickCount=2, labelExpr=SCI_LABEL)),
+            x=alt.X(f"{value}:Q", title=tr("sum over time"), axis=number_axis(tickCount=2)),
             tooltip=[alt.Tooltip("channel:Q", title=tr("channel")),
                      alt.Tooltip(f"{value}:Q", title=tr(value), format=FORMATS["importance"])],
         )
@@ -440,8 +419,7 @@ def temporal_profile(df: pd.DataFrame, cfg: FeatureConfig, value: str = "importa
             x=alt.X("offset_frames:Q", scale=alt.Scale(domain=[ext.time[0] - 0.5, ext.time[1] + 0.5], nice=False),
                     axis=_time_axis(cfg, ext, tr)),
             y=alt.Y(f"{value}:Q", title=tr("sum over channels"),
-                    axis=alt.Axis(format=".1e", tickCount=3, labelExpr=SCI_LABEL, minExtent=AXIS_EXTENT,
-                                  maxExtent=AXIS_EXTENT)),
+                    axis=number_axis(tickCount=3, minExtent=AXIS_EXTENT, maxExtent=AXIS_EXTENT)),
             tooltip=[alt.Tooltip("offset_frames:Q", title=tr("offset (frames)")),
                      alt.Tooltip(f"{value}:Q", title=tr(value), format=FORMATS["importance"])],
         )
@@ -519,7 +497,7 @@ def pair_map(
         .encode(
             **_grid_xy(cfg, ext, tr),
             size=_area("importance_pair", vmax, ext, scale, contrast,
-                       tr("imp /{a}/ × imp /{b}/ (area)").format(a=label_a, b=label_b), FORMATS["product"], tr,
+                       tr("imp /{a}/ × imp /{b}/ (area)").format(a=label_a, b=label_b), tr,
                        narrow=True),
             color=alt.Color(
                 "p_e:Q",

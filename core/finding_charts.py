@@ -18,6 +18,7 @@ from core.charts import FIT_X
 from core.findings import BAND_TOLERANCE, CENTRAL_FRAMES, Claim
 from core.text import Translate, english
 from core.unit_charts import curve_chart
+from core.viz.format import FORMATS
 
 HEIGHT = 200
 
@@ -61,8 +62,8 @@ def pair_chart(
             tooltip=[
                 alt.Tooltip("offset_frames:Q", title=tr("offset (frames)")),
                 alt.Tooltip("hz:Q", title="Hz", format=",.0f"),
-                alt.Tooltip("score:Q", title=tr("score"), format=".2e"),
-                alt.Tooltip("p_e:Q", format=".2f"),
+                alt.Tooltip("score:Q", title=tr("score"), format=FORMATS["score"]),
+                alt.Tooltip("p_e:Q", format=FORMATS["p"]),
             ],
         ),
     ]

@@ -27,6 +27,8 @@ import pandas as pd
 from core.charts import FIT_X, Extent, _area, _base_table, _grid_xy, map_height
 from core.features import FeatureConfig
 from core.text import N_, Translate, english
+from core.viz.format import FORMATS
+from core.viz.format import axis as number_axis
 
 ORDER_COLOURS = {
     "imp_asc": "#1a9850",  # least important first: green (the good direction)
@@ -130,9 +132,9 @@ def unit_bars(importance: Mapping[int, np.ndarray], *, title: str = "", panel_wi
         .mark_area(color="#4575b4", opacity=0.85, interpolate="step-after")
         .encode(
             x=alt.X("rank:Q", title=None, axis=alt.Axis(tickCount=3)),
-            y=alt.Y("importance:Q", title="Imp(l, i)", axis=alt.Axis(format=".2g")),
+            y=alt.Y("importance:Q", title="Imp(l, i)", axis=number_axis()),
             tooltip=[alt.Tooltip("layer:N", title=tr("layer")), alt.Tooltip("rank:Q", title=tr("rank")),
-                     alt.Tooltip("importance:Q", title="Imp(l, i)", format=".3g")],
+                     alt.Tooltip("importance:Q", title="Imp(l, i)", format=FORMATS["importance"])],
         )
         # the x title once above the panels: under each panel a title longer than the panel (Japanese)
         # widens every panel, and four no longer fit the column
@@ -157,11 +159,11 @@ def filter_bars(importance: np.ndarray, *, title: str = "", highlight: Sequence[
         .mark_bar()
         .encode(
             x=alt.X("filter:O", title=tr("filter")),
-            y=alt.Y("importance:Q", title=tr("importance"), axis=alt.Axis(format=".2g")),
+            y=alt.Y("importance:Q", title=tr("importance"), axis=number_axis()),
             color=alt.Color("state:N", scale=alt.Scale(domain=[kept, deleted], range=["#4575b4", "#d9d9d9"]),
                             legend=alt.Legend(title=None, orient="top") if gone else None),
             tooltip=[alt.Tooltip("filter:O", title=tr("filter")),
-                     alt.Tooltip("importance:Q", title=tr("importance"), format=".3g"),
+                     alt.Tooltip("importance:Q", title=tr("importance"), format=FORMATS["importance"]),
                      alt.Tooltip("state:N", title=tr("state"))],
         )
     )
@@ -206,10 +208,10 @@ def kept_inputs_map(cfg: FeatureConfig, keep: np.ndarray, importance: np.ndarray
     vmax = float(df["importance"].max()) or 1.0
     tooltip = [alt.Tooltip("offset_frames:Q", title=tr("offset (frames)")),
                alt.Tooltip("channel_name:N", title=tr("centre") if cfg.kind == "mfbank" else tr("coefficient")),
-               alt.Tooltip("importance:Q", title=tr("importance"), format=".3g"),
+               alt.Tooltip("importance:Q", title=tr("importance"), format=FORMATS["importance"]),
                alt.Tooltip("state:N", title=tr("state"))]
     kept = alt.Chart(df[kept_mask]).mark_square(color="#4575b4").encode(
-        **_grid_xy(cfg, ext, tr), size=_area("importance", vmax, ext, 1.0, 1.0, tr("importance (area)"), ".2g", tr),
+        **_grid_xy(cfg, ext, tr), size=_area("importance", vmax, ext, 1.0, 1.0, tr("importance (area)"), tr),
         tooltip=tooltip)
     gone = alt.Chart(df[~kept_mask]).mark_point(shape="cross", color="#bdbdbd", size=30,
                                                 filled=True).encode(**_grid_xy(cfg, ext, tr), tooltip=tooltip)
@@ -251,7 +253,7 @@ def image_grid(images: np.ndarray, *, names: Sequence[str] | None = None, column
             y=alt.Y("y:O", axis=None),
             color=colour,
             tooltip=[alt.Tooltip("image:N", title=tr("image")), alt.Tooltip("x:O"), alt.Tooltip("y:O"),
-                     alt.Tooltip("raw:Q", title=tr("value"), format=".3g")],
+                     alt.Tooltip("raw:Q", title=tr("value"), format=FORMATS["value"])],
         )
         .facet(facet=alt.Facet("image:N", title=None, sort=alt.SortField("idx"),
                                header=alt.Header(labelFontSize=10, labelPadding=2)),

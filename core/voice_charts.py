@@ -30,6 +30,8 @@ from core.charts import FIT_X
 from core.features import FeatureConfig, mel_centres_hz
 from core.phones import Segment
 from core.text import Translate, english
+from core.viz.format import FORMATS
+from core.viz.format import legend as number_legend
 
 _AXIS_W = 70
 OVERLAP = 1.5
@@ -230,10 +232,10 @@ def window_chart(table: pd.DataFrame, title: str, size: int = 420, *, tr: Transl
         y=alt.Y("channel:O", sort="descending", title=tr("mel channel (0 = low)"),
                 axis=alt.Axis(values=list(range(0, n_ch, 5)))),
         color=alt.Color("gradient:Q", scale=alt.Scale(scheme="redblue", reverse=True, domain=[-vmax, vmax]),
-                        legend=alt.Legend(title="dy/dx", format=".2g")),
+                        legend=number_legend(title="dy/dx")),
         tooltip=[alt.Tooltip("offset_ms:O", title=tr("offset (ms)")), alt.Tooltip("channel:O", title=tr("channel")),
                  alt.Tooltip("hz:Q", title="Hz"), alt.Tooltip("value:Q", title=tr("input (normalised)"), format=".2f"),
-                 alt.Tooltip("gradient:Q", title=tr("gradient"), format=".3g")],
+                 alt.Tooltip("gradient:Q", title=tr("gradient"), format=FORMATS["importance"])],
     ).properties(width=size, height=size, title=title)
 
 

@@ -9,6 +9,7 @@ from core import unit_charts as uc
 from i18n import tr
 
 name, info, cfg = S.digits_page_start("Digit CNN")
+S.findings_back_link()  # opened from a Findings card: the way back to it
 net, _ = S.digits_model(name)
 ds, _ = S.digits_data(name)
 acc = info.metrics.get("heldout_accuracy")

@@ -105,7 +105,7 @@ LIVE = tr("Computed live just now on the installed models with the pages' own co
 slots, pending = {}, []
 for key, c in F.CLAIMS.items():
     with st.container(border=True):
-        st.subheader(tr(c.title))
+        st.subheader(tr(c.title), anchor=S.card_anchor(key))
         st.markdown(tr("**The paper:** {c}").format(c=tr(c.claim)))
         st.caption(tr("Rule: {r}").format(r=c.rule_text(tr)))
         slots[key] = st.empty()
@@ -150,8 +150,12 @@ for key, c in F.CLAIMS.items():
                 )
         for link in c.links:
             label = tr(F.PAIR_LINK).format(a=c.pair[0], b=c.pair[1]) if c.pair else tr(link.label)
-            st.page_link(link.page, label=label, icon="🔗", query_params=link.query())
+            st.page_link(link.page, label=label, icon="🔗", query_params=S.card_link_params(link, key))
 
+came_back_to = st.query_params.get(S.CARD_PARAM)
+if came_back_to in F.CLAIMS:  # a page's "Back to the Findings card" link: show that card, once
+    S.scroll_to(S.card_anchor(came_back_to))
+    st.query_params.pop(S.CARD_PARAM)
 S.sidebar()  # the shared settings (this page's cards use fixed ones); starts the background warm-up
 for i, key in enumerate(pending, 1):
     with status.container():

@@ -7,6 +7,7 @@ from core import charts
 from i18n import tr
 
 cfg, info = S.page_start("Importance map")
+S.findings_back_link()  # opened from a Findings card: the way back to it
 fc = info.features
 phones = S.phones_of(cfg.model)
 
@@ -24,10 +25,13 @@ if info.targets == "state":
 
 view = S.view_controls(fc, "map")
 table, n_frames = S.map_data(cfg, target, phone)
-hollow = st.toggle(tr("Hollow squares: cells not distinguishable from zero"), key="map_hollow", help=tr(S.HOLLOW_HELP))
+hollow = st.toggle(tr("Hollow squares: cells not distinguishable from zero"), key="map_hollow",
+                   help=tr(S.HOLLOW_HELP))
 if hollow:
     table = table.assign(solid=S.solid_cells(cfg, (target,), (phone,)))
 cells = charts.select_cells(table, "importance", view.extent.time, view.extent.channels, view.top)
+if hollow:
+    st.caption(S.hollow_note(cells))
 
 colour_text = {
     "importance": tr("colour = importance too (darker = more important)"),

@@ -168,7 +168,8 @@ if view == "maps":
             cols = st.columns(per_row)
             for col, j in zip(cols, range(start, min(start + per_row, len(rep.maps.methods))), strict=False):
                 m = rep.maps.methods[j]
-                table = charts.map_table(fc, rep.cells.value[j], mean)
+                # random's map is a signed mean of noise: drawn by its size
+                table = charts.map_table(fc, np.abs(rep.cells.value[j]), mean)
                 if hollow:
                     table = table.assign(solid=rep.cells.solid[j])
                 rho = trust.spearman(rep.cells.value[j], ref)
@@ -184,7 +185,8 @@ if view == "maps":
         tr(
             "Each map is scaled to its own largest value (area and colour). ρ: Spearman rank correlation with the "
             "paper's index (σ of dy/dx) over the same frames. SmoothGrad, Integrated Gradients and gradient × input "
-            "are averaged as mean |attribution|; first-layer |weights| is the same for every target."
+            "are averaged as mean |attribution|; first-layer |weights| is the same for every target. Random: noise "
+            "drawn independently for every frame and input, averaged with its sign (drawn by its size)."
         )
     )
     cells = pd.concat(
@@ -220,7 +222,8 @@ if view == "faithfulness":
         tr(
             "Deletion: the top-ranked inputs of each method are replaced by their mean over the sample's frames; a "
             "faithful map makes the target's output fall fast. Insertion: only the top-ranked inputs keep their "
-            "values; a faithful map makes it rise fast. Random (dashed) is the baseline."
+            "values; a faithful map makes it rise fast. Random (dashed) is the baseline: one fixed random order of "
+            "the inputs (the ranking of its noise map, seeded), the same for every frame."
         )
     )
     st.download_button(
@@ -271,8 +274,9 @@ if view == "stability":
     st.caption(
         tr(
             "Each cell's interval comes from 200 resamples of the {unit} (never of single frames: neighbouring frames "
-            "are alike). Split-half ρ is averaged over 20 random halvings. A fixed map (first-layer weights, random) "
-            "does not depend on the frames, so it is perfectly stable and says nothing about the network."
+            "are alike). Split-half ρ is averaged over 20 random halvings. First-layer |weights| does not depend on "
+            "the frames, so it is perfectly stable and says nothing about the network. Random is noise drawn "
+            "independently for every frame and input: its split-half ρ and its cells ≠ 0 are what chance gives."
         ).format(unit=unit)
     )
 S.report_repairs()

@@ -9,6 +9,7 @@ from core import charts
 from i18n import tr
 
 cfg, info = S.page_start("Phoneme pair")
+S.findings_back_link()  # opened from a Findings card: the way back to it
 fc = info.features
 phones = S.phones_of(cfg.model)
 a, b = S.pair_choice(phones)
@@ -29,10 +30,13 @@ if a == b:
 
 view = S.view_controls(fc, "pair")
 table, _ = S.pair_data(cfg, a, b, view.bins)
-hollow = st.toggle(tr("Hollow squares: cells not distinguishable from zero"), key="pair_hollow", help=tr(S.HOLLOW_HELP))
+hollow = st.toggle(tr("Hollow squares: cells not distinguishable from zero"), key="pair_hollow",
+                   help=tr(S.HOLLOW_HELP))
 if hollow:
     table = table.assign(solid=S.solid_cells(cfg, (a, b), (a, b)))
 cells = charts.select_cells(table, charts.RANKS[view.rank], view.extent.time, view.extent.channels, view.top)
+if hollow:
+    st.caption(S.hollow_note(cells))
 ranked = charts.ranked(cells, view.rank)
 picked = charts.cell_row(table, S.cell_choice(fc))
 row = picked if picked is not None else (ranked.iloc[0] if len(ranked) else table.iloc[0])

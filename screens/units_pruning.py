@@ -9,6 +9,7 @@ from core import unit_charts as uc
 from i18n import tr
 
 cfg, info = S.page_start("Units and pruning")
+S.findings_back_link()  # opened from a Findings card: the way back to it
 st.markdown(tr(
     "The importance of a unit is the same index as for an input: **Imp(l, i)** = the sum over all "
     "outputs of the variation of the gradient of the output with respect to unit i of layer l. "

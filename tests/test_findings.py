@@ -349,17 +349,19 @@ def test_findings_page(findings_models, monkeypatch):
     links = [(ln.proto.page, ln.proto.query_string) for ln in at.get("page_link")]
     assert (
         "phoneme_pair",
-        "model=speech_en_mfbank&sample=all&stat=std&output=posterior&pair_a=s&pair_b=sh&rank=score&bins=30",
+        "model=speech_en_mfbank&sample=all&stat=std&output=posterior&pair_a=s&pair_b=sh&rank=score&bins=30&from=findings&card=s_sh&lang=en",
     ) in links
     assert (
         "importance_map",
-        "model=speech_en_mfbank_states&sample=all&stat=std&output=posterior&phone=s&part=S2",
+        "model=speech_en_mfbank_states&sample=all&stat=std&output=posterior&phone=s&part=S2&from=findings&card=fig4&lang=en",
     ) in links
     assert (
         "units_pruning",
-        "model=speech_en_mfbank&sample=all&stat=std&output=posterior&prune_units=hidden",
+        "model=speech_en_mfbank&sample=all&stat=std&output=posterior&prune_units=hidden&from=findings&card=fig9&lang=en",
     ) in links
-    assert ("digit_cnn", "digits_model=digits_cnn&cnn_view=prune&stat=std&output=posterior") in links
+    assert (
+        "digit_cnn", "digits_model=digits_cnn&cnn_view=prune&stat=std&output=posterior&from=findings&card=fig13&lang=en"
+    ) in links
     badges = [m.value for m in at.markdown if "-badge[" in m.value]
     verdicts = [
         *(expect[k].verdict for k in ("s_sh", "b_d")),

@@ -302,14 +302,26 @@ def test_integrated_gradients_completeness(frames, output):
     np.testing.assert_allclose(a.sum(axis=2), expect, rtol=1e-4, atol=1e-6)
 
 
-def test_random_baseline_is_seeded_and_proportional(frames):
+def test_random_baseline_is_noise_per_frame_and_input_seeded_by_the_frame(frames):
     model = speech_model("sigmoid")
     x, labels = frames
     a = attribution_stats(model, x, labels, [0, 1], method="random", seed=5, n_labels=N_LABELS)
-    b = attribution_stats(model, x, labels, [0, 1], method="random", seed=5, n_labels=N_LABELS)
-    np.testing.assert_array_equal(a.sum_g, b.sum_g)
-    ratio = a.stat("std") / a.stat("mean_abs")
-    np.testing.assert_allclose(ratio, ratio[0, 0])
+    b = attribution_stats(model, x, labels, [0, 1], method="random", seed=5, n_labels=N_LABELS, batch_size=7)
+    c = attribution_stats(model, x, labels, [0, 1], method="random", seed=6, n_labels=N_LABELS)
+    # the same draws whatever the batches (sums in another order: float64 rounding only)
+    np.testing.assert_allclose(a.sum_g, b.sum_g, rtol=1e-12, atol=1e-12)
+    assert not np.allclose(a.sum_g, c.sum_g)
+    # brute force: frame i's draws are default_rng((seed, i)), one per target and input
+    draws = np.stack([np.random.default_rng((5, i)).standard_normal((2, x.shape[1])) for i in range(len(x))])
+    for lab in range(N_LABELS):
+        own = draws[labels == lab]
+        np.testing.assert_allclose(a.sum_g[lab], own.sum(0), rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(a.sum_g2[lab], (own**2).sum(0), rtol=1e-12, atol=1e-12)
+    # independent per frame (not one map scaled per frame): the frames' draws are uncorrelated
+    per_frame = attributions(model, x, [0], method="random", seed=5)[:, 0]
+    np.testing.assert_allclose(per_frame, draws[:, 0], rtol=1e-6)
+    r = np.corrcoef(per_frame)[np.triu_indices(len(x), 1)]
+    assert np.abs(r).mean() < 0.5  # about 0.23 for independent draws of 12 inputs; 1 for a scaled map
 
 
 def test_resolve_target_groups_states():

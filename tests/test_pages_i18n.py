@@ -6,11 +6,15 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
+from urllib.parse import parse_qsl
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from core.findings import CLAIMS
+from i18n import translate
 from i18n.catalogue import is_japanese
+from tests.test_findings import findings_models  # noqa: F401  (the fixture)
 
 ROOT = Path(__file__).resolve().parents[1]
 TIMEOUT = 120
@@ -294,3 +298,38 @@ def test_home_model_cards_say_language_and_targets_in_japanese(tiny_models):
     text = " ".join(shown_texts(at))
     assert "英語の音素識別器" in text and "英語の状態識別器（音素あたり 3 状態）" in text
     assert "Phoneme classifier" not in text and "state classifier" not in text
+
+
+CARD_LINKS = [(key, link) for key, claim in CLAIMS.items() for link in claim.links]
+
+
+@pytest.mark.parametrize("key,link", CARD_LINKS, ids=[f"{k}-{i}" for i, (k, _) in enumerate(CARD_LINKS)])
+def test_a_findings_card_opens_its_page_with_a_way_back_to_the_card(findings_models, monkeypatch, key, link):  # noqa: F811
+    """Issue 28: the card's link says where it comes from; the page it opens links back to that card,
+    in the session's language."""
+    monkeypatch.setenv("DNNLENS_MODELS", str(findings_models))
+    at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=TIMEOUT)
+    at.query_params.update({**link.query(), "from": "findings", "card": key, "lang": "ja"})
+    at.switch_page(link.page).run()
+    assert not at.exception, [e.message for e in at.exception]
+    back = [p.proto for p in at.get("page_link") if "findings" in p.proto.page]
+    assert len(back) == 1
+    assert back[0].label == translate("Back to the Findings card: {t}", "ja").format(
+        t=translate(CLAIMS[key].title, "ja")
+    )
+    assert dict(parse_qsl(back[0].query_string)) == {"card": key, "lang": "ja"}
+
+
+def test_findings_cards_link_with_their_key_and_a_return_shows_the_card(findings_models, monkeypatch):  # noqa: F811
+    monkeypatch.setenv("DNNLENS_MODELS", str(findings_models))
+    at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=TIMEOUT)
+    at.query_params.update({"lang": "ja", "card": "b_d"})
+    at.switch_page("screens/findings.py").run()
+    assert not at.exception, [e.message for e in at.exception]
+    links = {p.proto.page: dict(parse_qsl(p.proto.query_string)) for p in at.get("page_link")}
+    pair = next(q for q in links.values() if q.get("pair_a") == "b")
+    assert (pair["from"], pair["card"], pair["lang"]) == ("findings", "b_d", "ja")
+    assert "card" not in at.query_params  # scrolled to once, then out of the address
+    # a page opened without a card's parameters has no way back to a card
+    at.switch_page("screens/phoneme_pair.py").run()
+    assert not [p for p in at.get("page_link") if "findings" in p.proto.page]

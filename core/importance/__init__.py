@@ -30,8 +30,9 @@ Choices written down here:
   gradient: SmoothGrad = mean gradient over ``n_samples`` noisy copies (Gaussian, ``noise_std`` in
   normalised units); Integrated Gradients = (x - x0) * mean gradient at ``steps`` midpoints of the
   straight path from x0 (default 0 = the mean input after normalisation); gradient x input;
-  random = u * z with a seeded map u ~ U(0, 1) of shape (T, D) and z ~ N(0, 1) per frame, so every
-  statistic of it is proportional to u.
+  random = standard normal noise drawn independently per frame, target and input (frame i seeded
+  with (seed, i)), so its signed mean is 0 in expectation and two halves of the data disagree as
+  chance makes them (``methods.py``).
 
 Where each piece lives: ``stats.py`` (GradStats, the per-label accumulator, unit_importance),
 ``engines.py`` (the chain and autograd engines, gradient_stats / layer_gradient_stats),

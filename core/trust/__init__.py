@@ -4,8 +4,13 @@ evidence about them (faithfulness, sanity, stability). No Streamlit.
 Methods (``TRUST_METHODS``): the gradient's σ over frames (the paper's index), mean |g| and rms
 (one gradient pass), SmoothGrad, Integrated Gradients and gradient × input (each summarised by the
 mean |attribution| over the frames, as ``core.importance.methods`` documents), the first layer's
-weight magnitude (sum of |w| reaching each input; the same for every target) and a seeded random
-map.
+weight magnitude (sum of |w| reaching each input; the same for every target) and a random baseline:
+noise drawn independently per frame and input (seeded by the frame's index), averaged with its
+sign, so its map is 0 in expectation, its split-half stability and its cells "different from zero"
+are what chance gives. In the deletion and insertion curves its role is a random order of the
+inputs: the ranking of its map over the map sample, drawn once (seeded) and the same for every
+curve frame and every resample, i.e. a fixed random order. The same frames give the same noise
+under any network, so the sanity checks flag it (its map does not depend on the network at all).
 
 Choices written down here:
 

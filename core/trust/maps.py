@@ -137,9 +137,10 @@ class ClusterSums:
 
 
 def method_stat(method: str) -> str:
-    """What is drawn from a method's attributions: the gradient family's own statistic, else mean |a|
-    (the usual averaged saliency map)."""
-    return method if method in GRADIENT_FAMILY else "mean_abs"
+    """What is drawn from a method's attributions: the gradient family's own statistic; for the random
+    baseline the signed mean of its noise (0 in expectation, so its intervals and halves show what
+    chance gives); else mean |a| (the usual averaged saliency map)."""
+    return method if method in GRADIENT_FAMILY else "mean" if method == "random" else "mean_abs"
 
 
 @dataclass(frozen=True, eq=False)

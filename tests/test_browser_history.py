@@ -1,0 +1,79 @@
+"""Browser history in a real browser (Debian's Chromium, Playwright, `streamlit run` on the tiny
+models under the Findings cards' names): a page change is one history entry, a setting changed inside
+a page replaces the current entry, and Back returns to the page before (issue 28, item 1)."""
+
+from __future__ import annotations
+
+import pytest
+
+from core.findings import CLAIMS, PAIR_LINK
+from i18n import translate
+from tests.browser import browser_page, streamlit_server, wait_ready
+from tests.test_findings import findings_models  # noqa: F401  (the fixture)
+
+CARDS_SHOWN = """(n) => document.querySelectorAll("[data-testid='stHeading'] h3").length >= n"""
+
+
+@pytest.fixture(scope="module")
+def server(findings_models):  # noqa: F811
+    with streamlit_server(env={"DNNLENS_MODELS": str(findings_models), "DNNLENS_WARMUP": "0"}) as url:
+        yield url
+
+
+def test_a_card_link_is_one_history_entry_and_back_returns_to_findings(server):
+    with browser_page(1400, 1000) as page:
+        page.goto(f"{server}/findings")
+        page.wait_for_function(CARDS_SHOWN, arg=len(CLAIMS), timeout=300000)
+        wait_ready(page, 300000)
+        before = page.evaluate("history.length")
+        page.get_by_role("link", name="/s/ vs /sh/ on the Phoneme pair page").click()
+        page.wait_for_url("**/phoneme_pair?**", timeout=60000)
+        wait_ready(page, 300000)
+        assert page.locator("h1").first.inner_text() == "Phoneme pair"
+        assert page.evaluate("history.length") == before + 1  # Findings, then the pair page: one entry
+        # a setting changed inside the page (a suggested pair) replaces the entry
+        page.get_by_role("button", name="b · d").click()
+        page.wait_for_url("**pair_a=b&pair_b=d**", timeout=60000)
+        wait_ready(page, 300000)
+        assert page.evaluate("history.length") == before + 1
+        page.go_back()
+        page.wait_for_url("**/findings**", timeout=60000)
+        wait_ready(page, 300000)
+        assert page.locator("h1").first.inner_text() == "Findings"
+        assert "/findings" in page.url and "pair_a" not in page.url
+        page.go_forward()  # and Forward returns to the pair page as it was left
+        page.wait_for_url("**/phoneme_pair?**pair_a=b&pair_b=d**", timeout=60000)
+        wait_ready(page, 300000)
+        assert page.locator("h1").first.inner_text() == "Phoneme pair"
+
+
+def test_a_freshly_opened_address_adds_at_most_one_entry_of_its_own(server):
+    with browser_page(1400, 1000) as page:
+        page.add_init_script("window.__entries_at_load = history.length")
+        page.goto(f"{server}/importance_map")
+        wait_ready(page, 300000)
+        assert "phone=" in page.url  # the run wrote its settings into the address
+        assert page.evaluate("history.length - window.__entries_at_load") <= 1  # 10 before issue 28
+
+
+IN_VIEW = """(id) => { const e = document.getElementById(id); if (!e) return false;
+    const r = e.getBoundingClientRect(); return r.top >= 0 && r.top < window.innerHeight; }"""
+
+
+def test_the_way_back_from_a_card_page_opens_the_card_in_the_same_language(server):
+    key = "b_d"  # the second card: below the first screen
+    with browser_page(1024, 800) as page:
+        page.goto(f"{server}/findings?lang=ja")
+        page.wait_for_function(CARDS_SHOWN, arg=len(CLAIMS), timeout=300000)
+        wait_ready(page, 300000)
+        assert not page.evaluate(IN_VIEW, f"card-{key}")
+        page.get_by_role("link", name=translate(PAIR_LINK, "ja").format(a="b", b="d")).click()
+        page.wait_for_url("**/phoneme_pair?**", timeout=60000)
+        wait_ready(page, 300000)
+        back = translate("Back to the Findings card: {t}", "ja").format(t=translate(CLAIMS[key].title, "ja"))
+        page.get_by_role("link", name=back).click()
+        page.wait_for_url("**/findings?**", timeout=60000)
+        wait_ready(page, 300000)
+        assert "lang=ja" in page.url
+        assert page.locator("h1").first.inner_text() == translate("Findings", "ja")
+        page.wait_for_function(IN_VIEW, arg=f"card-{key}", timeout=10000)
