@@ -4,7 +4,7 @@
 #   docker run --rm -p 8501:8501 dnnlens
 #
 # The app alone needs no Debian package beyond Python: every native library it loads comes inside a
-# wheel (torch, scipy, soundfile, pocketsphinx, ...). packages.txt lists what the tests and
+# wheel (torch, scipy, soundfile, pocketsphinx, ...). packages-dev.txt lists what the tests and
 # `make assets` need (Festival, flite, eSpeak NG, Open JTalk, Chromium, fonts) and is not installed.
 # The build context is an allow-list (.dockerignore, checked by tests/test_deploy.py).
 

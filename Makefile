@@ -5,11 +5,16 @@ PORT ?= 8501
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: run test setup setup-dev assets lint bench
+.PHONY: run test setup setup-dev assets lint bench serve
 
 run: setup
 	@echo "run: starting the dashboard on http://localhost:$(PORT) (Ctrl-C stops it)"
 	@$(VENV)/bin/streamlit run dashboard.py --server.port $(PORT)
+
+# Several server processes behind nginx (docs/DEPLOY.md): make serve REPLICAS=2 [PORT=8501]
+REPLICAS ?= 2
+serve: setup
+	@scripts/serve.sh $(REPLICAS) $(PORT)
 
 test: setup-dev
 	@echo "test: running the whole suite ($(PY) -m pytest -q; about ten minutes on two cores)"

@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import streamlit as st
+import torch
 
 from app_state.background import Stopped, check_stop, start
 from core import charts
@@ -40,6 +41,13 @@ STAT_NAMES = {"std": N_("standard deviation σ"), "mean_abs": N_("mean absolute 
 OUTPUT_LABELS = {"posterior": N_("posterior (softmax)"), "logit": N_("logit"), "log_posterior": N_("log posterior")}
 SAMPLE_SETS = {"all": N_("all validation frames"), "selected": N_("frames of the selected phonemes")}
 """Labels of the sidebar's options, in English: show them through ``tr``."""
+TORCH_THREADS = int(os.environ.get("DNNLENS_TORCH_THREADS") or 0) or (os.cpu_count() or 1)
+"""PyTorch's threads per computation in this server process: every core of the machine, or
+``$DNNLENS_TORCH_THREADS`` (``scripts/serve.sh`` gives each of n replicas cores / n). Two
+computations run at a time (``_stats_cache``: the warm-up's and a session's); a computation's
+PyTorch work releases the interpreter lock, so the sessions' Python work (widgets, tables, charts)
+goes on beside it. Chosen on the load benchmark (docs/BENCHMARKS.md, "A class at once")."""
+torch.set_num_threads(TORCH_THREADS)
 DEFAULT_MODEL = "speech_en_mfbank"
 JAPANESE_DEFAULT_MODEL = "speech_ja_mfbank"
 """The first model of a session whose interface is Japanese (no model named in its address)."""

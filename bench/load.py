@@ -52,20 +52,21 @@ TRANSCRIPT = "Transcript (English words; leave empty to see only what the networ
 MODEL = "speech_en_mfbank"
 
 
-def plan(sessions: int) -> list[dict]:
+def plan(sessions: int, models: str | None = None) -> list[dict]:
     """Each session's own choices: phoneme, pair, slider value, sample recording (and its duration
     as the page writes it)."""
-    import soundfile as sf
-
     from core.align import sample_texts
-    from core.models import ASSETS_DIR, read_model_info
+    from core.audio import SAMPLE_RATE, load_audio, trim_digital_silence
+    from core.models import ASSETS_DIR, MODELS_DIR, read_model_info
 
-    info = read_model_info(ASSETS_DIR / "models" / MODEL)
+    info = read_model_info(Path(models or MODELS_DIR) / MODEL)
     phones = [p for p in info.phone_set.phones if p in info.labels and p != info.phone_set.silence]
     pairs = [("s", "sh"), ("b", "d"), ("p", "b"), ("m", "n"), ("f", "th"), ("t", "d"), ("k", "g"), ("iy", "ih")]
     pairs = [(a, b) for a, b in pairs if a in phones and b in phones]
     samples = sorted((f, t) for f, t in sample_texts(ASSETS_DIR / "samples").items() if not f.startswith("ja_"))
-    seconds = {f: sf.info(str(ASSETS_DIR / "samples" / f)).duration for f, _ in samples}
+    # the Duration the page shows: the recording at 16 kHz without digital silence at its ends
+    seconds = {f: len(trim_digital_silence(load_audio((ASSETS_DIR / "samples" / f).read_bytes()))) / SAMPLE_RATE
+               for f, _ in samples}
     return [{"phone": phones[i % len(phones)], "pair": pairs[i % len(pairs)], "top": 10 + (i * 7) % 90,
              "sample": samples[i % len(samples)], "duration": f"{seconds[samples[i % len(samples)][0]]:.2f} s"}
             for i in range(sessions)]
@@ -73,6 +74,15 @@ def plan(sessions: int) -> list[dict]:
 
 def _params(address: str) -> dict[str, str]:
     return dict(urllib.parse.parse_qsl(address))
+
+
+def leaks(step: str, texts: list[str], address: str, expect_text: str, expect_params: dict[str, str]) -> list[str]:
+    """What a step's page showed that is not the session's own choice: ``expect_text`` missing from
+    its texts, or a setting in its address (the query string the server wrote) not the session's."""
+    out = [f"{step}: no {expect_text!r} on the page"] if expect_text and not any(expect_text in t for t in texts) else []
+    got = _params(address)
+    return out + [f"{step}: address has {k}={got.get(k)!r}, not {v!r}" for k, v in expect_params.items()
+                  if got.get(k) != v]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -92,12 +102,7 @@ async def ws_session(url: str, me: dict, start: asyncio.Event) -> dict:
         out["seconds"][step] = run.seconds
         if run.exceptions():
             out["errors"].append(f"{step}: {run.exceptions()[0][:200]}")
-        if expect_text and not any(expect_text in t for t in run.texts()):
-            out["leaks"].append(f"{step}: no {expect_text!r} on the page")
-        got = _params(address)
-        for k, v in expect_params.items():
-            if got.get(k) != v:
-                out["leaks"].append(f"{step}: address has {k}={got.get(k)!r}, not {v!r}")
+        out["leaks"].extend(leaks(step, run.texts(), address, expect_text, expect_params))
 
     try:
         async with Session(url) as s:
@@ -152,11 +157,8 @@ def browser_sessions(url: str, mine: list[dict]) -> list[dict]:
             out["seconds"][name] = time.monotonic() - t0
             if await page.locator("[data-testid='stException']").count():
                 out["errors"].append(f"{name}: exception on the page")
-            if expect and await page.get_by_text(expect, exact=False).count() == 0:
-                out["leaks"].append(f"{name}: no {expect!r} on the page")
-            got = _params(urllib.parse.urlparse(page.url).query)
-            out["leaks"].extend(f"{name}: address has {k}={got.get(k)!r}" for k, v in params.items()
-                                if got.get(k) != v)
+            texts = [expect] if expect and await page.get_by_text(expect, exact=False).count() else []
+            out["leaks"].extend(leaks(name, texts, urllib.parse.urlparse(page.url).query, expect, params))
 
         try:
             await step("map", lambda: page.goto(f"{url}/importance_map?phone={me['phone']}&model={MODEL}"),
@@ -290,7 +292,7 @@ def main() -> int:
     ap.add_argument("--models", help="models folder (default: the shipped assets/models)")
     args = ap.parse_args()
 
-    mine = plan(args.sessions)
+    mine = plan(args.sessions, args.models)
     with server(args) as (url, pids):
         warm = None if args.no_warmup or args.url else round(wait_warmup(url), 1)
         cpu0, _ = _proc_stats(pids)

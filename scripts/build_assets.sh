@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 PY=.venv/bin/python
 
 # English: seven voices with a recorded speaker (three Festival, four flite) and ten eSpeak NG
-# voices (packages.txt), per-utterance mean normalisation (CMN), 8 epochs, no training-time
+# voices (packages-dev.txt), per-utterance mean normalisation (CMN), 8 epochs, no training-time
 # augmentation (docs/MODELS.md says why). The two synthesised corpora are joined by links.
 [ -f data/corpus_en7_train/manifest.csv ] || $PY -m core synth --lang en --utts 2100 --out data/corpus_en7_train --seed 11
 [ -f data/corpus_en7_valid/manifest.csv ] || $PY -m core synth --lang en --utts 700 --out data/corpus_en7_valid --seed 12
@@ -43,7 +43,7 @@ $PY -m core train speech --corpus data/corpus_en7e_train --valid-corpus data/cor
     --features mfbank --utt-norm cmn --targets state --epochs 8 --batch-size 512 --lr 1e-3 \
     --real data/real_en --real-weight 0.1 \
     --seed 0 --max-minutes 60 --threads 1 --validation validation/en_mfbank.npz --out assets/models/speech_en_mfbank_states
-# Japanese (Open JTalk, packages.txt): corpora, validation set, model. The corpora are small because
+# Japanese (Open JTalk, packages-dev.txt): corpora, validation set, model. The corpora are small because
 # synthesis on the shared machine ran at 8-50 utterances a minute (docs/MODELS.md, "Japanese").
 [ -f data/corpus_ja_train/manifest.csv ] || $PY -m core synth --lang ja --utts 400 --out data/corpus_ja_train --seed 1
 [ -f data/corpus_ja_valid/manifest.csv ] || $PY -m core synth --lang ja --utts 140 --out data/corpus_ja_valid --seed 2

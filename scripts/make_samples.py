@@ -3,7 +3,7 @@
     .venv/bin/python scripts/make_samples.py            English and Japanese
     .venv/bin/python scripts/make_samples.py ja         only the Japanese ones (or: en)
 
-(needs Festival and Open JTalk: packages.txt). Each sample is <id>.wav (16 kHz mono 16-bit) +
+(needs Festival and Open JTalk: packages-dev.txt). Each sample is <id>.wav (16 kHz mono 16-bit) +
 <id>.lab (start end phone, seconds) written by the synthesiser with exact phoneme timings; the
 texts are listed in assets/samples/README.md (rewritten every time, both languages). English:
 Festival voices; Japanese (``ja_*``): Open JTalk with pyopenjtalk-plus's voice at its own settings.

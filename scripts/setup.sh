@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Set up everything dnnlens needs, skipping what is already there.
 #   scripts/setup.sh        Python venv (.venv) + requirements.txt   (enough to run the dashboard)
-#   scripts/setup.sh --dev  the same + requirements-dev.txt + Debian packages in packages.txt
+#   scripts/setup.sh --dev  the same + requirements-dev.txt + Debian packages in packages-dev.txt
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -19,9 +19,9 @@ if [ "$DEV" = 1 ]; then
     pkg=${pkg%%#*}; pkg=$(echo "$pkg" | xargs)
     [ -z "$pkg" ] && continue
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
-  done < packages.txt
+  done < packages-dev.txt
   if [ ${#missing[@]} -eq 0 ]; then
-    say "Debian packages (packages.txt): all present"
+    say "Debian packages (packages-dev.txt): all present"
   else
     if [ "$(id -u)" = 0 ]; then
       say "apt: installing Debian packages: ${missing[*]}"

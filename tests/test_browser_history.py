@@ -11,6 +11,9 @@ from i18n import translate
 from tests.browser import browser_page, streamlit_server, wait_ready
 from tests.test_findings import findings_models  # noqa: F401  (the fixture)
 
+H1_IS = """(text) => { const h = document.querySelector('h1'); return !!h && h.innerText === text; }"""
+"""The page's title is ``text`` (after Back or Forward the address changes at once, the page's rerun
+follows: wait for the title, not only for the script to be idle)."""
 CARDS_SHOWN = """(n) => document.querySelectorAll("[data-testid='stHeading'] h3").length >= n"""
 
 
@@ -39,12 +42,11 @@ def test_a_card_link_is_one_history_entry_and_back_returns_to_findings(server):
         page.go_back()
         page.wait_for_url("**/findings**", timeout=60000)
         wait_ready(page, 300000)
-        assert page.locator("h1").first.inner_text() == "Findings"
+        page.wait_for_function(H1_IS, arg="Findings", timeout=60000)
         assert "/findings" in page.url and "pair_a" not in page.url
         page.go_forward()  # and Forward returns to the pair page as it was left
         page.wait_for_url("**/phoneme_pair?**pair_a=b&pair_b=d**", timeout=60000)
-        wait_ready(page, 300000)
-        assert page.locator("h1").first.inner_text() == "Phoneme pair"
+        page.wait_for_function(H1_IS, arg="Phoneme pair", timeout=60000)
 
 
 def test_a_freshly_opened_address_adds_at_most_one_entry_of_its_own(server):

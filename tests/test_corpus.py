@@ -27,8 +27,8 @@ from core.phones import PHONES, Segment, frame_labels, read_lab, write_lab
 
 
 def _require_festival() -> None:
-    """Festival is a test dependency (packages.txt, installed by `make test`): fail, never skip."""
-    assert shutil.which("festival"), "Festival is not installed: run `make test` (it installs packages.txt)"
+    """Festival is a test dependency (packages-dev.txt, installed by `make test`): fail, never skip."""
+    assert shutil.which("festival"), "Festival is not installed: run `make test` (it installs packages-dev.txt)"
 
 
 needs_festival = pytest.mark.usefixtures("festival_installed")

@@ -19,8 +19,8 @@ EXPECTED = ["sh", "iy", "s", "eh", "l", "z", "s", "iy", "sh", "eh", "l", "z"]
 
 
 def _require_espeak() -> None:
-    """espeak-ng is a test dependency (packages.txt, installed by `make test`): fail, never skip."""
-    assert espeak.available(), "espeak-ng is not installed: run `make test` (it installs packages.txt)"
+    """espeak-ng is a test dependency (packages-dev.txt, installed by `make test`): fail, never skip."""
+    assert espeak.available(), "espeak-ng is not installed: run `make test` (it installs packages-dev.txt)"
 
 
 def test_ipa_names_map_to_phones():

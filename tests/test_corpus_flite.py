@@ -20,8 +20,8 @@ TEXT = "She sells thick yellow jam, cheap fish, big red shoes."
 
 
 def _require_flite() -> None:
-    """flite is a test dependency (packages.txt, installed by `make test`): fail, never skip."""
-    assert shutil.which("flite"), "flite is not installed: run `make test` (it installs packages.txt)"
+    """flite is a test dependency (packages-dev.txt, installed by `make test`): fail, never skip."""
+    assert shutil.which("flite"), "flite is not installed: run `make test` (it installs packages-dev.txt)"
 
 
 @pytest.fixture(scope="module")
