@@ -599,6 +599,7 @@ class Warmup:
     current: str = ""
     error: BaseException | None = None
     started: float = 0.0
+    maps_ready: float | None = None
     finished: float | None = None
 
     @property
@@ -634,9 +635,10 @@ def warmup_groups(phones: list[str], size: int = WARMUP_GROUP) -> list[list[str]
 
 @st.cache_resource(show_spinner=False)
 def _warmup(root: str, name: str, output: str) -> Warmup:
-    """Start, once per (models folder, model, output), a daemon thread that computes the histograms
-    and then every phoneme's gradient statistics, a group at a time (``warmup_groups``), through the
-    same caches the pages use (so a phoneme a session asks for meanwhile is computed once, and the
+    """Start, once per (models folder, model, output), a daemon thread that computes the histograms,
+    then every phoneme's gradient statistics, a group at a time (``warmup_groups``), and last the
+    first views of Units and pruning and of the Digit CNN's deletions, through the same caches the
+    pages use (so a phoneme a session asks for meanwhile is computed once, and the
     warm-up takes one of the cache's computation slots, leaving the other to the sessions). What
     is already on disk (``core.diskstore``: an earlier run of the server, another replica) is read,
     not computed."""
@@ -646,7 +648,12 @@ def _warmup(root: str, name: str, output: str) -> Warmup:
     phones = [p for p in info.phone_set.phones if p in info.labels or f"{p}_S1" in info.labels]
     groups = warmup_groups(phones)
     cache, hist, evals = _stats_cache(), _memo("histograms"), _memo("evaluation")
-    w = Warmup(name, output, total=len(phones) + 1, started=time.monotonic())
+    from app_state.digits import digits_model, digits_models
+    from app_state.units import warm_unit_views
+
+    digits = next(iter(digits_models()), None)
+    digits = (digits, *digits_model(digits)) if digits is not None else None
+    w = Warmup(name, output, total=len(phones) + 2, started=time.monotonic())
 
     def stop_point(_f: float = 0.0) -> None:
         check_stop()  # the process is ending: stop between batches (app_state.background)
@@ -664,6 +671,10 @@ def _warmup(root: str, name: str, output: str) -> Warmup:
                 cache.get(key, net, view, labels, [info.outputs_of(p) for p in group], output=output,
                           progress=stop_point, **kwargs)
                 w.done += len(group)
+            w.maps_ready = time.monotonic()
+            w.current = "units"  # the first views of Units and pruning and of the Digit CNN's deletions
+            warm_unit_views(root, (name, net, info), digits, "std", output, stop_point)
+            w.done += 1
         except Stopped:
             pass  # the server is stopping; nothing to report
         except Exception as e:  # noqa: BLE001 - shown in the sidebar; pages compute on demand

@@ -16,18 +16,45 @@ from i18n import tr
 # Units, filters and pruning (shared by all sessions, computed once per key)
 
 
+DEFAULT_ORDERS = ("imp_asc", "imp_desc", "random", "l1")
+"""The deletion orders a pruning chart shows at first (the pages' multiselect default)."""
+
+
+def orders_of(units: str, chosen=DEFAULT_ORDERS) -> tuple[str, ...]:
+    """The orders a chart of ``units`` ("input", "hidden", "filters") draws for a choice, in the
+    display order (the curve's cache key: the pages and the warm-up build it here)."""
+    from core.unit_charts import ORDER_NAMES
+
+    return tuple(o for o in ORDER_NAMES if o in chosen and (units == "input" or o != "variance"))
+
+
+def _importance_of(root: str, name: str, net, info, stat: str, output: str, progress=None) -> dict[int, np.ndarray]:
+    def compute():
+        if progress is not None:
+            progress(0.0)
+        return pruning.unit_importance_by_layer(net, info, stat=stat, output=output)
+
+    return _memo("importance").get((root, name, stat, output), compute)
+
+
+def _curve_of(root: str, name: str, net, info, units: str, layer: int | None, orders: tuple[str, ...], stat: str,
+              output: str, retrain: bool, progress=None) -> pruning.PruneCurve:
+    imp = _importance_of(root, name, net, info, stat, output)
+
+    def compute():
+        return pruning.pruning_curve(net, info, units, layer=layer, orders=orders, retrain=retrain, importance=imp,
+                                     progress=progress, points=None if units == "filters" else 30)
+
+    return _memo("curves").get((root, name, units, layer, orders, stat, output, retrain), compute)
+
+
 def unit_importance_layers(name: str, stat: str, output: str) -> dict[int, np.ndarray]:
     """Imp(l, i) of every layer (speech: input and hidden layers; digits: conv filters), on the
     statistics subset of core.pruning; computed once per (model, statistic, output)."""
     net, info = any_model(name)
     update, close = _progress(tr("Computing the gradients of every layer…"))
-
-    def compute():
-        update(0.0)
-        return pruning.unit_importance_by_layer(net, info, stat=stat, output=output)
-
     try:
-        return _memo("importance").get((models_root(), name, stat, output), compute)
+        return _importance_of(models_root(), name, net, info, stat, output, update)
     finally:
         close()
 
@@ -44,32 +71,29 @@ def prune_curve(
     """Accuracy against units deleted (core.pruning.pruning_curve), the importance orders from the
     given statistic and output; computed once per arguments for every session, with progress."""
     net, info = any_model(name)
-    imp = unit_importance_layers(name, stat, output)
+    unit_importance_layers(name, stat, output)  # with its own progress bar when it is computed
     update, close = _progress(
         tr("Deleting filters, retraining and measuring the accuracy…")
         if units == "filters"
         else tr("Deleting units and measuring the recognition rate…")
     )
-
-    def compute():
-        return pruning.pruning_curve(
-            net,
-            info,
-            units,
-            layer=layer,
-            orders=orders,
-            retrain=retrain,
-            importance=imp,
-            progress=update,
-            points=None if units == "filters" else 30,
-        )
-
     try:
-        return _memo("curves").get(
-            (models_root(), name, units, layer, orders, stat, output, retrain), compute
-        )
+        return _curve_of(models_root(), name, net, info, units, layer, orders, stat, output, retrain, update)
     finally:
         close()
+
+
+def warm_unit_views(root: str, speech: tuple, digits: tuple | None, stat: str, output: str, progress=None) -> None:
+    """Compute what the first views of Units and pruning and of the Digit CNN's deletions show
+    (the background warm-up calls this from its thread: no Streamlit call here). ``speech`` and
+    ``digits``: (name, model, info) of the default models."""
+    name, net, info = speech
+    for units in ("input", "hidden"):
+        _curve_of(root, name, net, info, units, None, orders_of(units), stat, output, True, progress)
+    if digits is not None:
+        dname, dnet, dinfo = digits
+        for retrain in (True, False):
+            _curve_of(root, dname, dnet, dinfo, "filters", 2, orders_of("filters"), stat, output, retrain, progress)
 
 
 COST_INPUTS = {"speech": 200, "digits": 50}

@@ -80,12 +80,12 @@ if view == "prune":
     c1, c2 = st.columns([1, 3])
     conv = c1.radio(tr("Filters of"), [2, 1], format_func=lambda v: f"conv{v}", key="cnn_conv")
     available = [o for o in uc.ORDER_NAMES if o != "variance"]
-    orders = c2.multiselect(tr("Orders"), available, default=["imp_asc", "imp_desc", "random", "l1"],
+    orders = c2.multiselect(tr("Orders"), available, default=list(S.DEFAULT_ORDERS),
                             format_func=lambda o: tr(uc.ORDER_NAMES[o]), key="cnn_orders", help=tr(S.HELP["orders"]))
     if not orders:
         st.info(tr("Choose at least one order."))
         st.stop()
-    orders = tuple(o for o in available if o in orders)
+    orders = S.orders_of("filters", orders)
     curve = S.prune_curve(name, "filters", conv, orders, cfg.stat, cfg.output, retrain=True)
     plain = S.prune_curve(name, "filters", conv, orders, cfg.stat, cfg.output, retrain=False)
     s1, s2 = st.columns([3, 2])

@@ -43,12 +43,12 @@ if choice == "layer":
     S.put("prune_layer", str(layer), "prune_layer")
 units = "input" if choice == "input" else "hidden"
 available = [o for o in uc.ORDER_NAMES if units == "input" or o != "variance"]
-orders = st.multiselect(tr("Orders"), available, default=["imp_asc", "imp_desc", "random", "l1"],
+orders = st.multiselect(tr("Orders"), available, default=list(S.DEFAULT_ORDERS),
                         format_func=lambda o: tr(uc.ORDER_NAMES[o]), key=f"prune_orders_{units}", help=tr(S.HELP["orders"]))
 if not orders:
     st.info(tr("Choose at least one order."))
     st.stop()
-orders = tuple(o for o in available if o in orders)
+orders = S.orders_of(units, orders)
 curve = S.prune_curve(cfg.model, units, layer, orders, cfg.stat, cfg.output)
 
 inspect = list(orders)

@@ -32,7 +32,7 @@ def test_warmup_computes_every_phoneme_once_and_maps_then_need_nothing(tiny_mode
     w = S.warmup()
     assert w is not None and w.name == "speech_en_mfbank" and w.output == "posterior"
     phones = S.phones_of("speech_en_mfbank")
-    assert w.total == len(phones) + 1
+    assert w.total == len(phones) + 2  # the histograms, every phoneme, the units' and filters' curves
     deadline = time.monotonic() + 300
     while w.finished is None and time.monotonic() < deadline:
         time.sleep(0.2)
@@ -40,6 +40,14 @@ def test_warmup_computes_every_phoneme_once_and_maps_then_need_nothing(tiny_mode
     for p in phones:
         assert S.stats_ready("speech_en_mfbank", "posterior", S.target_of("speech_en_mfbank", p)), p
     assert S.histograms_ready("speech_en_mfbank", S.DEFAULT_BINS)
+    assert w.maps_ready is not None and w.started < w.maps_ready <= w.finished
+    root = S.models_root()
+    for units in ("input", "hidden"):  # the first views of Units and pruning
+        assert S.shared._memo("curves").has(
+            (root, "speech_en_mfbank", units, None, S.orders_of(units), "std", "posterior", True)), units
+    for retrain in (True, False):  # and of the Digit CNN's deletions
+        assert S.shared._memo("curves").has(
+            (root, "digits_cnn", "filters", 2, S.orders_of("filters"), "std", "posterior", retrain)), retrain
     # the sidebar says it is done
     at = _page("screens/home.py")
     assert any("Importance maps of every phoneme of speech_en_mfbank ready" in c.value for c in at.sidebar.caption)
