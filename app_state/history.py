@@ -98,6 +98,10 @@ def one_address_per_run() -> Iterator[None]:
     try:
         yield
     finally:
-        del qp._send_query_param_msg  # back to the class's method
+        # back to the class's method. pop, not del: when a rerun is asked for while a run ends,
+        # Streamlit may start the next run in a new thread before this one has left the block, and
+        # that run's block then owns (or has already removed) the attribute of the same session's
+        # QueryParams (an AttributeError here was seen in tests/test_browser.py)
+        qp.__dict__.pop("_send_query_param_msg", None)
         if written:
             qp._send_query_param_msg()

@@ -79,41 +79,36 @@ def solid_cells(cfg: Settings, targets: tuple[str, ...], phones: tuple[str, ...]
     """(input_dim,) bool: cells of the map of ``targets`` (one phoneme, or two: their importances'
     product) distinguishable from zero, by resampling the validation **utterances** of the page's
     sample set (``core.trust.solid_cells``); one gradient pass over the sample set, computed once per
-    (model, output, targets, sample set) for every session."""
+    (model, output, targets, sample set, statistic) for every session (and kept on disk)."""
     net, info = model(cfg.model)
     frames, view = validation(cfg.model)
     labels = None if cfg.sample_set == "all" else tuple(sorted(label_index(cfg.model, p) for p in phones))
     update, close = _progress(
         tr("Resampling the utterances to find the cells not distinguishable from zero…")
     )
-
-    def compute():
-        idx = (
-            np.arange(len(frames.labels))
-            if labels is None
-            else np.flatnonzero(np.isin(frames.labels, labels))
-        )
-        lab, ids = trust.maps.relabel(frames.frame_utt, idx)
-        stats = gradient_stats(
-            net,
-            view,
-            lab,
-            [target_of(cfg.model, t) for t in targets],
-            output=cfg.output,
-            n_labels=len(ids),
-            transform=info.normalizer.apply,
-            indices=idx,
-            progress=update,
-        )
-        return [trust.ClusterSums.from_grad_stats(stats, r) for r in range(len(targets))]
-
-    key = (models_root(), cfg.model, cfg.output, targets, labels)
+    outputs = tuple(target_of(cfg.model, t) for t in targets)
     try:
-        sums = _memo("solid").get(key, compute)
+        return solid_mask(models_root(), cfg.model, net, info, frames, view, cfg.output, outputs, targets, labels,
+                          cfg.stat, update)
     finally:
         close()
+
+
+def solid_mask(root: str, name: str, net, info, frames, view, output: str, outputs: tuple, targets: tuple[str, ...],
+               labels: tuple[int, ...] | None, stat: str, progress=None) -> np.ndarray:
+    """``solid_cells`` without Streamlit (the background warm-up calls it from its thread):
+    ``outputs`` are the targets' output indices, ``labels`` the sample set's (None: every frame)."""
+
+    def sums():
+        idx = np.arange(len(frames.labels)) if labels is None else np.flatnonzero(np.isin(frames.labels, labels))
+        lab, ids = trust.maps.relabel(frames.frame_utt, idx)
+        stats = gradient_stats(net, view, lab, list(outputs), output=output, n_labels=len(ids),
+                               transform=info.normalizer.apply, indices=idx, progress=progress)
+        return [trust.ClusterSums.from_grad_stats(stats, r) for r in range(len(targets))]
+
+    key = (root, name, output, targets, labels)
     return _memo("solid_mask").get(
-        key + (cfg.stat,), lambda: trust.solid_cells(sums, cfg.stat, TRUST_CFG.n_boot, TRUST_CFG.seed)
+        key + (stat,), lambda: trust.solid_cells(_memo("solid").get(key, sums), stat, TRUST_CFG.n_boot, TRUST_CFG.seed)
     )
 
 
@@ -129,4 +124,4 @@ def hollow_note(cells) -> str:
     )
 
 
-__all__ = ["HOLLOW_HELP", "TRUST_CFG", "hollow_note", "solid_cells", "trust_frames", "trust_report"]
+__all__ = ["HOLLOW_HELP", "TRUST_CFG", "hollow_note", "solid_cells", "solid_mask", "trust_frames", "trust_report"]

@@ -114,7 +114,7 @@ class _Memo:
             return value
 
 
-ON_DISK = ("histograms", "evaluation", "importance", "curves")
+ON_DISK = ("histograms", "evaluation", "importance", "curves", "solid_mask")
 """The kinds of values also kept on disk (``core.diskstore``): slow to compute, the same for every
 session, keyed by (models folder, model name, arguments...)."""
 
@@ -649,6 +649,7 @@ def _warmup(root: str, name: str, output: str) -> Warmup:
     groups = warmup_groups(phones)
     cache, hist, evals = _stats_cache(), _memo("histograms"), _memo("evaluation")
     from app_state.digits import digits_model, digits_models
+    from app_state.methods import solid_mask
     from app_state.units import warm_unit_views
 
     digits = next(iter(digits_models()), None)
@@ -674,6 +675,10 @@ def _warmup(root: str, name: str, output: str) -> Warmup:
             w.maps_ready = time.monotonic()
             w.current = "units"  # the first views of Units and pruning and of the Digit CNN's deletions
             warm_unit_views(root, (name, net, info), digits, "std", output, stop_point)
+            for a, b in PAPER_PAIRS:  # the "hollow squares" switch of the start-here pairs
+                if a in phones and b in phones:
+                    solid_mask(root, name, net, info, frames, view, output, (info.outputs_of(a), info.outputs_of(b)),
+                               (a, b), None, "std", stop_point)
             w.done += 1
         except Stopped:
             pass  # the server is stopping; nothing to report

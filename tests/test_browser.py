@@ -181,7 +181,7 @@ def test_digit_page_prune_view(server, page, shots):
     assert page.locator(NO_EXCEPTION).count() == 0
     assert _curve_lines(page, 8) >= 8  # two charts (with / without retraining), four orders each
     _move_slider(page, "Delete k filters")
-    assert page.locator(NO_EXCEPTION).count() == 0
+    assert page.locator(NO_EXCEPTION).count() == 0, page.locator(NO_EXCEPTION).first.inner_text()[:3000]
     page.screenshot(path=str(shots / "digits_prune.png"), full_page=True)
     assert not errors, errors
 

@@ -45,6 +45,8 @@ def test_warmup_computes_every_phoneme_once_and_maps_then_need_nothing(tiny_mode
     for units in ("input", "hidden"):  # the first views of Units and pruning
         assert S.shared._memo("curves").has(
             (root, "speech_en_mfbank", units, None, S.orders_of(units), "std", "posterior", True)), units
+    for pair in (("s", "sh"), ("b", "d")):  # the hollow-squares switch of the start-here pairs
+        assert S.shared._memo("solid_mask").has((root, "speech_en_mfbank", "posterior", pair, None, "std")), pair
     for retrain in (True, False):  # and of the Digit CNN's deletions
         assert S.shared._memo("curves").has(
             (root, "digits_cnn", "filters", 2, S.orders_of("filters"), "std", "posterior", retrain)), retrain
