@@ -16,9 +16,11 @@ the page's call, per session, as before.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 
 import altair as alt
+import numpy as np
 from streamlit.elements.vega_charts import _convert_altair_to_vega_lite_spec
 
 from app_state.shared import _memo, models_root
@@ -53,3 +55,19 @@ def draw(container, choices: tuple, build: Callable[[], alt.TopLevelMixin], **kw
     # Streamlit moves the datasets out of the spec it is given: hand it a copy of the top level
     fresh = {**spec, "datasets": dict(spec["datasets"])} if "datasets" in spec else dict(spec)
     return container.vega_lite_chart(spec=fresh, **kwargs)
+
+
+def digest(*parts) -> str:
+    """A short fingerprint of what a chart is drawn from, for ``draw``'s choices when they are data
+    (a recording's posteriors, its alignments) rather than settings: arrays by their bytes, shape and
+    type, anything else by its ``repr``. Two different inputs get different keys, so no session is
+    ever shown another's chart."""
+    h = hashlib.sha256()
+    for p in parts:
+        if isinstance(p, np.ndarray):
+            h.update(f"{p.dtype}{p.shape}".encode())
+            h.update(np.ascontiguousarray(p).tobytes())
+        else:
+            h.update(repr(p).encode())
+        h.update(b"\x00")
+    return h.hexdigest()[:32]

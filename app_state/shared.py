@@ -541,23 +541,36 @@ def class_mean(name: str, phone: str) -> np.ndarray:
     return histograms(name, DEFAULT_BINS).mean(label_index(name, phone))
 
 
+TABLE_ENTRIES = 256
+"""Map and pair tables kept per server (a table is about 1,400 rows: 100-200 kB)."""
+
+
 def map_data(cfg: Settings, target: str, phone: str) -> tuple[pd.DataFrame, int]:
     """The importance map's table (``core.charts.map_table``) of ``target`` with the class mean of
-    ``phone``, and the number of frames the statistic is over."""
+    ``phone``, and the number of frames the statistic is over; built once per server for these
+    settings (shared: callers must not change it in place; ``assign`` gives a new one)."""
     prepare(cfg.model, cfg.output, [target], DEFAULT_BINS)
-    imp = importance(cfg, target, (phone,))
-    table = charts.map_table(model(cfg.model)[1].features, imp.values, class_mean(cfg.model, phone))
-    return table, imp.n_frames
+
+    def compute():
+        imp = importance(cfg, target, (phone,))
+        return charts.map_table(model(cfg.model)[1].features, imp.values, class_mean(cfg.model, phone)), imp.n_frames
+
+    return _memo("tables", TABLE_ENTRIES).get((models_root(), cfg, "map", target, phone), compute)
 
 
 def pair_data(cfg: Settings, a: str, b: str, bins: int) -> tuple[pd.DataFrame, ClassHistograms]:
     """The pair map's table (``core.charts.pair_table``: importances, product, p_e, eps, score) and
-    the histograms it was drawn from."""
+    the histograms it was drawn from; the table built once per server for these settings (shared:
+    callers must not change it in place)."""
     prepare(cfg.model, cfg.output, [a, b], bins)
-    imp_a, imp_b = importance(cfg, a, (a, b)), importance(cfg, b, (a, b))
     hist = histograms(cfg.model, bins)
-    eps, p_e = hist.overlap(label_index(cfg.model, a), label_index(cfg.model, b))
-    return charts.pair_table(model(cfg.model)[1].features, imp_a.values, imp_b.values, p_e, eps), hist
+
+    def compute():
+        imp_a, imp_b = importance(cfg, a, (a, b)), importance(cfg, b, (a, b))
+        eps, p_e = hist.overlap(label_index(cfg.model, a), label_index(cfg.model, b))
+        return charts.pair_table(model(cfg.model)[1].features, imp_a.values, imp_b.values, p_e, eps)
+
+    return _memo("tables", TABLE_ENTRIES).get((models_root(), cfg, "pair", a, b, bins), compute), hist
 
 
 def pair_detail(name: str, a: str, b: str, input_index: int, bins: int) -> OverlapDetail:

@@ -246,14 +246,17 @@ for name, ali in alignments.items():
 bounds = [s.start for s in alignments["pocketsphinx"].phones[1:]] if "pocketsphinx" in alignments else []
 post_table = vc.posterior_table(a.posteriors, a.phones, a.duration)
 # three panels on one time axis, each as wide as the column (the same 70 px y axis: they line up)
-st.altair_chart(vc.panel(vc.spectrogram_chart(vc.spectrogram_table(a.logmel, a.duration), a.duration, cursor=t,
-                                              boundaries=bounds, tr=tr), "container"),
-                width="stretch", key="voice_chart", selection_mode=vc.TIME_SELECTION,
-                on_select=partial(S.voice_time_from_chart, "voice_chart", f"w_voice_time_{key}", a.duration))
-st.altair_chart(vc.panel(vc.posterior_chart(post_table, a.duration, cursor=t, tr=tr), "container"), width="stretch",
-                key="voice_posteriors")
-st.altair_chart(vc.panel(vc.tracks_chart(vc.tracks_table(tracks), a.duration, cursor=t, tr=tr), "container"),
-                width="stretch", key="voice_tracks")
+# each built once per server for what it is drawn from (app_state.figures: keyed by the data itself, so a
+# student moving the cursor back, or another with the same recording, gets it at once)
+S.draw(st, ("voice_spec", S.digest(a.logmel, a.duration, t, bounds)), lambda: vc.panel(vc.spectrogram_chart(
+    vc.spectrogram_table(a.logmel, a.duration), a.duration, cursor=t, boundaries=bounds, tr=tr), "container"),
+       width="stretch", key="voice_chart", selection_mode=vc.TIME_SELECTION,
+       on_select=partial(S.voice_time_from_chart, "voice_chart", f"w_voice_time_{key}", a.duration))
+S.draw(st, ("voice_post", S.digest(a.posteriors, a.phones, a.duration, t)), lambda: vc.panel(
+    vc.posterior_chart(post_table, a.duration, cursor=t, tr=tr), "container"), width="stretch", key="voice_posteriors")
+S.draw(st, ("voice_tracks", S.digest(tracks, a.duration, t)), lambda: vc.panel(
+    vc.tracks_chart(vc.tracks_table(tracks), a.duration, cursor=t, tr=tr), "container"), width="stretch",
+       key="voice_tracks")
 st.caption(tr("Decoded by the network (frame argmax, repeats merged, runs under 30 ms smoothed): {seq}").format(
     seq=" ".join(d.segment.phone for d in a.decoded if d.segment.phone != "sil")))
 if "pocketsphinx" in alignments:  # the transcript's phones beside the decoded ones
@@ -265,7 +268,7 @@ if "pocketsphinx" in alignments:  # the transcript's phones beside the decoded o
     st.html(S.phone_error_html(errors))
 
 d1, d2, d3 = st.columns(3)
-d1.download_button(tr("Posteriors (CSV)"), post_table.to_csv(index=False).encode(), file_name="posteriors.csv",
+d1.download_button(tr("Posteriors (CSV)"), lambda: post_table.to_csv(index=False).encode(), file_name="posteriors.csv",
                    mime="text/csv")
 if alignments:
     which = d2.radio(tr("Alignment to download"), list(alignments), horizontal=True, key="w_voice_which",
@@ -297,7 +300,7 @@ half = int(0.175 * SAMPLE_RATE)
 right.caption(tr("The 350 ms the network sees for this frame (its 35-frame input window):"))
 right.audio(wav_bytes(x[max(0, centre - half): centre + half]), format="audio/wav")
 right.download_button(tr("Window and gradient (CSV)"),
-                      vc.window_table(window, grad, info.features).to_csv(index=False).encode(),
+                      lambda: vc.window_table(window, grad, info.features).to_csv(index=False).encode(),
                       file_name=f"window_{frame}_{phone}.csv", mime="text/csv")
 
 # --- compare with the corpus -------------------------------------------------------------------

@@ -1,97 +1,86 @@
-"""Isolation between sessions of one server (issue 25, item 5), on the tiny real models: one
-session adapts the network to its recordings and prunes while another reads maps at the same time.
-Every shared (cached) model stays bit-identical to its file, and the reader sees exactly what it
-sees alone. Both sessions are AppTests of one process (one server's caches), run in two threads."""
+"""Isolation between sessions of one server (issue 25, item 5), on the tiny real models and a real
+`streamlit run` server: one session adapts the network to three recordings and prunes (speech
+units, then digit filters) while another reads maps and a pair at the same time. The reader sees
+exactly what it sees alone (the same chart specs), and a new session afterwards gets the same
+figures from the shared model as before (its weights did not change; in-process, the cached weights
+are compared bit for bit with the files by tests/test_pages_units.py and tests/test_pages_voice.py)."""
 
 from __future__ import annotations
 
-import dataclasses
-import threading
-from pathlib import Path
+import asyncio
 
-import torch
-from streamlit.testing.v1 import AppTest
+from core.align import sample_texts
+from core.models import ASSETS_DIR
+from tests.browser import streamlit_server
+from tests.ws_session import Session
 
-ROOT = Path(__file__).resolve().parents[1]
 PHONES = ("s", "sh", "b", "d")
+SAMPLES = ("fish_dish.wav", "sue_showed.wav", "she_sells.wav")
 
 
-def _open(page: str, query: dict | None = None) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=300)
-    for k, v in (query or {}).items():
-        at.query_params[k] = v
-    at.run()
-    at.switch_page(page).run()
-    assert not at.exception, [e.message for e in at.exception]
-    return at
+def _specs(run) -> list[str]:
+    return [m.delta.new_element.vega_lite_chart.spec for m in run.messages
+            if m.WhichOneof("type") == "delta" and m.delta.new_element.HasField("vega_lite_chart")]
 
 
-def _reader() -> list[str]:
-    """The map of each phoneme and the /s/-/sh/ pair map: their Vega-Lite specs."""
-    specs = []
-    for p in PHONES:
-        at = _open("screens/importance_map.py", {"phone": p})
-        specs += [c.proto.spec for c in at.get("vega_lite_chart")]
-    at = _open("screens/phoneme_pair.py", {"pair_a": "s", "pair_b": "sh"})
-    return specs + [c.proto.spec for c in at.get("vega_lite_chart")]
+async def _reader(url: str) -> list[str]:
+    specs: list[str] = []
+    async with Session(url) as s:
+        for p in PHONES:
+            run = await s.open("importance_map", f"phone={p}")
+            assert not run.exceptions(), run.exceptions()
+            specs += _specs(run)
+        run = await s.open("phoneme_pair", "pair_a=s&pair_b=sh")
+        assert not run.exceptions(), run.exceptions()
+        return specs + _specs(run)
 
 
-def _writer(done: list) -> None:
-    """Adapt to three recordings (kept whatever the check says), then prune on both pages."""
-    at = _open("screens/your_voice.py")
-    for name in ("fish_dish.wav", "sue_showed.wav", "she_sells.wav"):
-        at.selectbox(key="w_voice_sample").set_value(name).run()
-        at.button(key="voice_adapt_add").click().run()
-    at.button(key="voice_adapt_run").click().run()
-    assert not at.exception and not at.error, [e.message for e in at.exception]
-    assert at.session_state["voice_adapted"]["net"] is not None
-    at.switch_page("screens/units_pruning.py").run()
-    slider = at.select_slider(key="prune_k_input_None")
-    slider.set_value(int(slider.options[-2].split()[0])).run()
-    at.switch_page("screens/digit_cnn.py").run()
-    at.segmented_control(key="w_cnn_view").set_value("prune").run()
-    assert not at.exception, [e.message for e in at.exception]
-    done.append(True)
+async def _voice_figures(url: str) -> list[str]:
+    """The default sample's figures on Your voice (metrics and captions), from the shared model."""
+    async with Session(url) as s:
+        run = await s.open("your_voice", "")
+        assert not run.exceptions(), run.exceptions()
+        return [t for t in run.texts() if "%" in t or "Decoded by the network" in t]
 
 
-def _weights(tiny_models) -> dict:
-    import app_state as S
+async def _writer(url: str) -> list[str]:
+    """Adapt to three recordings, then delete units and filters; returns what the pages said."""
+    texts = ["start"]
+    samples = sample_texts(ASSETS_DIR / "samples")
+    async with Session(url) as s:
+        await s.open("your_voice", "")
+        for name in SAMPLES:
+            await s.set_widget("Sample", string_value=f"{name} — “{samples[name]}”")
+            run = await s.set_widget("Add this recording", trigger_value=True)
+            assert not run.exceptions(), run.exceptions()
+        run = await s.set_widget("Adapt to my voice", trigger_value=True)
+        assert not run.exceptions(), run.exceptions()
+        texts += [t for t in run.texts() if "Recordings to adapt on" in t]
+        run = await s.open("units_pruning", "")
+        slider = s.widget("Delete k units")
+        run = await s.set_widget("Delete k units", string_array_value=[slider.options[-2]])
+        assert not run.exceptions(), run.exceptions()
+        run = await s.open("digit_cnn", "cnn_view=prune")
+        slider = s.widget("Delete k filters")
+        run = await s.set_widget("Delete k filters", string_array_value=[slider.options[-2]])
+        assert not run.exceptions(), run.exceptions()
+    return texts
 
-    out = {}
-    for name, getter in (("speech_en_mfbank", S.model), ("digits_cnn", S.digits_model)):
-        net, _ = getter(name)
-        out[name] = {k: v.clone() for k, v in net.state_dict().items()}
-    return out
 
+def test_adapting_and_pruning_beside_a_reader_change_nothing_for_it(tiny_models):
+    async def together(url: str, alone: list[str]) -> tuple[list[str], int]:
+        writer = asyncio.create_task(_writer(url))
+        rounds = 0
+        while rounds == 0 or (not writer.done() and rounds < 30):  # read for as long as the writer works
+            assert await _reader(url) == alone, f"round {rounds}"
+            rounds += 1
+        return await writer, rounds
 
-def test_adapting_and_pruning_beside_a_reader_change_nothing_for_it(tiny_models, monkeypatch):
-    import app_state.voice as V
-    from core.adapt import AdaptConfig
-    from core.models import load_model
-
-    monkeypatch.setattr(V, "ADAPT_CONFIG", dataclasses.replace(AdaptConfig(), min_gain=-1.0, max_epochs=2))
-    alone = _reader()  # the reader alone (this also computes the statistics both runs read)
-    before = _weights(tiny_models)
-    done: list = []
-    errors: list = []
-
-    def write() -> None:
-        try:
-            _writer(done)
-        except BaseException as e:  # noqa: BLE001 - reported below
-            errors.append(e)
-
-    t = threading.Thread(target=write)
-    t.start()
-    rounds = 0
-    while rounds == 0 or (t.is_alive() and rounds < 30):  # read for as long as the writer works
-        assert _reader() == alone, f"round {rounds}"
-        rounds += 1
-    t.join(600)
-    assert not errors, errors
-    assert done == [True]
-    after = _weights(tiny_models)
-    for name in before:
-        fresh, _ = load_model(tiny_models / name)
-        for k, v in fresh.state_dict().items():
-            assert torch.equal(before[name][k], v) and torch.equal(after[name][k], v), (name, k)
+    with streamlit_server(env={"DNNLENS_WARMUP": "0"}) as url:
+        alone = asyncio.run(_reader(url))  # alone (this also computes what both runs read)
+        voice_before = asyncio.run(_voice_figures(url))
+        assert len(alone) == 3 * len(PHONES) + 2 and voice_before
+        said, rounds = asyncio.run(together(url, alone))
+        assert any("Recordings to adapt on: 3" in t for t in said), said
+        assert rounds >= 1
+        assert asyncio.run(_voice_figures(url)) == voice_before  # the shared model is unchanged

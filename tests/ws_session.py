@@ -124,7 +124,9 @@ class Session:
 
     async def set_widget(self, label: str, **value) -> PageRun:
         """Rerun with the widget labelled ``label`` set: one WidgetState field, e.g.
-        ``double_array_value=[30]`` (slider), ``int_value=1`` (radio), ``bool_value=True`` (toggle)."""
+        ``double_array_value=[30]`` (slider), ``string_value="shown option"`` (radio, select box: the
+        option as drawn), ``string_array_value=["shown option"]`` (select slider), ``bool_value=True``
+        (toggle), ``trigger_value=True`` (a button's click: sent with this rerun only)."""
         state = WidgetState(id=self.widget(label).id)
         for field, v in value.items():
             target = getattr(state, field)
@@ -134,7 +136,11 @@ class Session:
                 setattr(state, field, v)
         self.states[state.id] = state
         self.query = self.address  # the frontend reruns with the address as it is now
-        return await self._rerun()
+        try:
+            return await self._rerun()
+        finally:
+            if "trigger_value" in value:  # a click is sent once (the frontend resets it)
+                self.states.pop(state.id, None)
 
     async def upload(self, label: str, name: str, data: bytes) -> PageRun:
         """Upload ``data`` as file ``name`` to the file uploader labelled ``label`` and rerun."""
