@@ -6,7 +6,7 @@ import numpy as np
 import streamlit as st
 
 from app_state.session import _select, warmup_panel
-from app_state.shared import OUTPUT_LABELS, STAT_LABELS, Settings, model, models_root
+from app_state.shared import OUTPUT_LABELS, STAT_LABELS, Settings, _memo, model, models_root
 from core import pruning
 from core.activations import class_mean_activations, predict_proba
 from core.importance import (
@@ -62,12 +62,18 @@ def digits_data(name: str):
     return _digits_data(models_root(), name)
 
 
-@st.cache_resource(show_spinner=False)
-def _digit_pixel_stats(root: str, name: str, output: str) -> GradStats:
-    net, _ = _digits_model(root, name)
-    ds, x = _digits_data(root, name)
-    with st.spinner(tr("Computing gradients over the held-out digits…")):
-        return layer_gradient_stats(net, x, ds.labels, None, layers=(0,), output=output, n_labels=10)[0]
+def digit_pixel_stats(root: str, name: str, net, x, labels, output: str) -> GradStats:
+    """Pixel-gradient statistics of every digit's output over the held-out digits; computed once per
+    (models folder, model, output) for every session and kept on disk (the warm-up calls this from
+    its thread: no Streamlit call here)."""
+    return _memo("digit_stats").get(
+        (root, name, output),
+        lambda: layer_gradient_stats(net, x, labels, None, layers=(0,), output=output, n_labels=10)[0])
+
+
+def digit_class_means(root: str, name: str, net, x, labels) -> dict[int, np.ndarray]:
+    """{conv layer: (digits, filters, H, W)} mean feature maps per digit, once per model (on disk)."""
+    return _memo("digit_means").get((root, name), lambda: class_mean_activations(net, x, labels, (1, 2)))
 
 
 def pruning_subsets(name: str) -> dict:
@@ -78,20 +84,18 @@ def pruning_subsets(name: str) -> dict:
 
 def digit_importance_map(name: str, output: str, stat: str, digit: int) -> np.ndarray:
     """(28, 28) importance of every pixel for the output of ``digit`` over all held-out digits."""
-    s = _digit_pixel_stats(models_root(), name, output)
+    net, _ = digits_model(name)
+    ds, x = digits_data(name)
+    with st.spinner(tr("Computing gradients over the held-out digits…")):
+        s = digit_pixel_stats(models_root(), name, net, x, ds.labels, output)
     return s.stat(stat)[s.target_index(digit)].reshape(28, 28)
-
-
-@st.cache_resource(show_spinner=False)
-def _digit_mean_maps(root: str, name: str) -> dict[int, np.ndarray]:
-    net, _ = _digits_model(root, name)
-    ds, x = _digits_data(root, name)
-    return class_mean_activations(net, x, ds.labels, (1, 2))
 
 
 def digit_mean_maps(name: str, digit: int) -> dict[int, np.ndarray]:
     """{conv layer: (filters, H, W)} mean feature maps (after ReLU) over held-out images of ``digit``."""
-    return {layer: m[digit] for layer, m in _digit_mean_maps(models_root(), name).items()}
+    net, _ = digits_model(name)
+    ds, x = digits_data(name)
+    return {layer: m[digit] for layer, m in digit_class_means(models_root(), name, net, x, ds.labels).items()}
 
 
 @st.cache_data(show_spinner=False, max_entries=64)

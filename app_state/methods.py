@@ -25,15 +25,26 @@ HOLLOW_HELP = N_(
 
 def _data(name: str, target: str, sample_set: str) -> trust.TrustData:
     _, info = any_model(name)
+    ds_x = digits_data(name) if info.kind == "digits" else None
+    frames = None if info.kind == "digits" else validation(name)[0]
+    return _trust_data(models_root(), name, info, target, sample_set, ds_x, frames)
 
+
+def _trust_data(root: str, name: str, info, target: str, sample_set: str, ds_x, frames) -> trust.TrustData:
     def compute():
         if info.kind == "digits":
-            ds, x = digits_data(name)
+            ds, x = ds_x
             return trust.digits_data(x, ds.labels, int(target), trust.config_for("digits"))
-        frames, _ = validation(name)
         return trust.speech_data(info, frames, target, sample_set, TRUST_CFG)
 
-    return _memo("trust_data").get((models_root(), name, target, sample_set), compute)
+    return _memo("trust_data").get((root, name, target, sample_set), compute)
+
+
+TRUST_STEPS = {
+    "maps": N_("1/3 Computing every method's map…"),
+    "faithfulness": N_("2/3 Deleting and inserting inputs in each method's order…"),
+    "sanity": N_("3/3 Sanity checks: randomising the layers, training a shuffled-label twin…"),
+}
 
 
 def trust_report(name: str, target: str, sample_set: str, output: str) -> trust.TrustReport:
@@ -43,16 +54,19 @@ def trust_report(name: str, target: str, sample_set: str, output: str) -> trust.
     net, info = any_model(name)
     sample_set = "all" if info.kind == "digits" else sample_set
     data = _data(name, target, sample_set)
+    return report_of(models_root(), name, net, info, data, target, sample_set, output,
+                     lambda kind: _progress(tr(TRUST_STEPS[kind])))
+
+
+def report_of(root: str, name: str, net, info, data: trust.TrustData, target: str, sample_set: str, output: str,
+              progress=None) -> trust.TrustReport:
+    """``trust_report`` without Streamlit (the warm-up calls it from its thread); ``progress(kind)``
+    gives (update, close) for a step, or None for none."""
     cfg = trust.config_for(info.kind)
-    key = (models_root(), name, target, sample_set, output)
-    steps = {
-        "maps": tr("1/3 Computing every method's map…"),
-        "faithfulness": tr("2/3 Deleting and inserting inputs in each method's order…"),
-        "sanity": tr("3/3 Sanity checks: randomising the layers, training a shuffled-label twin…"),
-    }
+    key = (root, name, target, sample_set, output)
 
     def step(kind: str, compute):
-        update, close = _progress(steps[kind])
+        update, close = progress(kind) if progress is not None else (None, lambda: None)
         try:
             return _memo("trust_" + kind).get(key, lambda: compute(update))
         finally:
@@ -67,6 +81,13 @@ def trust_report(name: str, target: str, sample_set: str, output: str) -> trust.
         return trust.report(maps, faith, san, cells, split, cfg)
 
     return _memo("trust_report").get(key, summary)
+
+
+def warm_trust_report(root: str, name: str, net, info, frames, target: str, output: str, progress=None) -> None:
+    """The trust page's first view of a speech model (``target`` over every frame), for the warm-up."""
+    data = _trust_data(root, name, info, target, "all", None, frames)
+    report_of(root, name, net, info, data, target, "all", output, None if progress is None else
+              (lambda kind: (progress, lambda: None)))
 
 
 def trust_frames(name: str, target: str, sample_set: str) -> trust.TrustData:
@@ -124,4 +145,5 @@ def hollow_note(cells) -> str:
     )
 
 
-__all__ = ["HOLLOW_HELP", "TRUST_CFG", "hollow_note", "solid_cells", "solid_mask", "trust_frames", "trust_report"]
+__all__ = ["HOLLOW_HELP", "TRUST_CFG", "TRUST_STEPS", "hollow_note", "report_of", "solid_cells", "solid_mask",
+           "trust_frames", "trust_report", "warm_trust_report"]

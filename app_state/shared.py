@@ -114,7 +114,7 @@ class _Memo:
             return value
 
 
-ON_DISK = ("histograms", "evaluation", "importance", "curves", "solid_mask")
+ON_DISK = ("histograms", "evaluation", "importance", "curves", "solid_mask", "digit_stats", "digit_means")
 """The kinds of values also kept on disk (``core.diskstore``): slow to compute, the same for every
 session, keyed by (models folder, model name, arguments...)."""
 
@@ -661,12 +661,20 @@ def _warmup(root: str, name: str, output: str) -> Warmup:
     phones = [p for p in info.phone_set.phones if p in info.labels or f"{p}_S1" in info.labels]
     groups = warmup_groups(phones)
     cache, hist, evals = _stats_cache(), _memo("histograms"), _memo("evaluation")
-    from app_state.digits import digits_model, digits_models
-    from app_state.methods import solid_mask
+    from app_state.digits import (
+        digit_class_means,
+        digit_pixel_stats,
+        digits_data,
+        digits_model,
+        digits_models,
+    )
+    from app_state.methods import solid_mask, warm_trust_report
     from app_state.units import warm_unit_views
 
     digits = next(iter(digits_models()), None)
     digits = (digits, *digits_model(digits)) if digits is not None else None
+    digit_sets = {digits[0]: digits_data(digits[0])} if digits is not None else {}
+    digits_data_of = digit_sets.__getitem__  # resolved here, in the script thread (st.cache_resource)
     w = Warmup(name, output, total=len(phones) + 2, started=time.monotonic())
 
     def stop_point(_f: float = 0.0) -> None:
@@ -692,6 +700,16 @@ def _warmup(root: str, name: str, output: str) -> Warmup:
                 if a in phones and b in phones:
                     solid_mask(root, name, net, info, frames, view, output, (info.outputs_of(a), info.outputs_of(b)),
                                (a, b), None, "std", stop_point)
+            first = PAPER_PAIRS[0][0]  # the map page's and the trust page's first phoneme
+            if first in phones:
+                solid_mask(root, name, net, info, frames, view, output, (info.outputs_of(first),), (first,), None,
+                           "std", stop_point)
+                warm_trust_report(root, name, net, info, frames, first, output, stop_point)
+            if digits is not None:  # the Digit CNN page's first view
+                dname, dnet, dinfo = digits
+                ds, x = digits_data_of(dname)
+                digit_pixel_stats(root, dname, dnet, x, ds.labels, output)
+                digit_class_means(root, dname, dnet, x, ds.labels)
             w.done += 1
         except Stopped:
             pass  # the server is stopping; nothing to report

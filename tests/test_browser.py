@@ -232,3 +232,17 @@ def test_densities_in_view_after_a_click_at_1400x900(server, page, shots):
         p.screenshot(path=str(shots / "pair_clicked_1400x900.png"))
         assert box is not None and box["height"] > 100
         assert 0 <= box["y"] and box["y"] + box["height"] <= 900 and 0 <= box["x"] and box["x"] + box["width"] <= 1400
+
+
+def test_the_hollow_switch_on_a_pair_without_hollow_cells_says_so(server, page):
+    """Issue 28: the switch changed nothing visible, with no word why; in the browser it now says
+    so under the switch (the same pair as tests/test_pages_methods.py's case without hollow cells)."""
+    page.goto(f"{server}/phoneme_pair?pair_a=b&pair_b=d")
+    wait_ready(page, 300000)
+    page.get_by_text("Hollow squares: cells not distinguishable from zero", exact=True).click()
+    page.wait_for_timeout(100)
+    wait_ready(page, 300000)
+    note = page.get_by_text("nothing to hollow", exact=False)
+    note.first.wait_for(timeout=60000)
+    assert note.count() == 1 and page.locator(NO_EXCEPTION).count() == 0
+    assert note.first.inner_text().startswith("All ") and "cells shown differ from zero at 95 %" in note.first.inner_text()

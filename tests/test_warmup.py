@@ -47,6 +47,10 @@ def test_warmup_computes_every_phoneme_once_and_maps_then_need_nothing(tiny_mode
             (root, "speech_en_mfbank", units, None, S.orders_of(units), "std", "posterior", True)), units
     for pair in (("s", "sh"), ("b", "d")):  # the hollow-squares switch of the start-here pairs
         assert S.shared._memo("solid_mask").has((root, "speech_en_mfbank", "posterior", pair, None, "std")), pair
+    assert S.shared._memo("solid_mask").has((root, "speech_en_mfbank", "posterior", ("s",), None, "std"))
+    assert S.shared._memo("trust_report").has((root, "speech_en_mfbank", "s", "all", "posterior"))  # trust page
+    assert S.shared._memo("digit_stats").has((root, "digits_cnn", "posterior"))  # the Digit CNN page
+    assert S.shared._memo("digit_means").has((root, "digits_cnn"))
     for retrain in (True, False):  # and of the Digit CNN's deletions
         assert S.shared._memo("curves").has(
             (root, "digits_cnn", "filters", 2, S.orders_of("filters"), "std", "posterior", retrain)), retrain
