@@ -133,6 +133,27 @@ def solid_mask(root: str, name: str, net, info, frames, view, output: str, outpu
     )
 
 
+def warm_solid_masks(root: str, name: str, net, info, frames, view, output: str, groups, stat: str,
+                     progress=None) -> None:
+    """``solid_mask`` of several target groups over every frame (e.g. ("s", "sh"), ("b", "d"),
+    ("s",)) from one gradient pass for all their phonemes (the warm-up: one pass costs far less than
+    one per group)."""
+    phones = list(dict.fromkeys(p for g in groups for p in g))
+    todo = [g for g in groups if not _memo("solid_mask").has((root, name, output, tuple(g), None, stat))]
+    if not todo:
+        return
+    idx = np.arange(len(frames.labels))
+    lab, ids = trust.maps.relabel(frames.frame_utt, idx)
+    stats = gradient_stats(net, view, lab, [info.outputs_of(p) for p in phones], output=output, n_labels=len(ids),
+                           transform=info.normalizer.apply, indices=idx, progress=progress)
+    for g in todo:
+        rows = [phones.index(p) for p in g]
+        sums = [trust.ClusterSums.from_grad_stats(stats, r) for r in rows]
+        _memo("solid").get((root, name, output, tuple(g), None), lambda s=sums: s)
+        solid_mask(root, name, net, info, frames, view, output, tuple(info.outputs_of(p) for p in g), tuple(g), None,
+                   stat, progress)
+
+
 def hollow_note(cells) -> str:
     """One line saying what the hollow-squares switch did to the cells a chart shows (``cells``: its
     rows, with the ``solid`` column of ``solid_cells``): when every one differs from zero the switch
@@ -145,5 +166,5 @@ def hollow_note(cells) -> str:
     )
 
 
-__all__ = ["HOLLOW_HELP", "TRUST_CFG", "TRUST_STEPS", "hollow_note", "report_of", "solid_cells", "solid_mask",
+__all__ = ["HOLLOW_HELP", "TRUST_CFG", "TRUST_STEPS", "hollow_note", "report_of", "solid_cells", "solid_mask", "warm_solid_masks",
            "trust_frames", "trust_report", "warm_trust_report"]

@@ -8,7 +8,7 @@ import re
 import threading
 import time
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -614,6 +614,14 @@ class Warmup:
     started: float = 0.0
     maps_ready: float | None = None
     finished: float | None = None
+    phases: dict = field(default_factory=dict)
+    """Seconds each part took (histograms, phonemes, units, ...): for benchmarks."""
+
+    def mark(self, phase: str, t0: float) -> float:
+        """Record ``phase`` as the time since ``t0``; returns now (the next phase's start)."""
+        now = time.monotonic()
+        self.phases[phase] = round(now - t0, 1)
+        return now
 
     @property
     def seconds(self) -> float:
@@ -623,11 +631,12 @@ class Warmup:
 WARMUP_OUTPUT = "posterior"
 
 
-WARMUP_GROUP = 8
+WARMUP_GROUP = 16
 """Phonemes whose statistics the warm-up computes in one pass over the validation frames: one
 forward pass and one batched backward for several targets costs far less than one pass each
-(measured: 1 target 9.6 s, 8 targets 29 s on two busy cores; docs/BENCHMARKS.md, "A class at
-once"). The paper's phonemes come first, in a group of their own, so the "start here" views are
+(measured on two idle cores, shipped model: 2.5 s for 1 target, 9.3 s for 8, 16.7 s for 16;
+docs/BENCHMARKS.md, "A class at once"); a session asking for a phoneme of the group being computed
+waits for the group. The paper's phonemes come first, in a group of their own, so the "start here" views are
 ready soonest."""
 
 
@@ -668,7 +677,7 @@ def _warmup(root: str, name: str, output: str) -> Warmup:
         digits_model,
         digits_models,
     )
-    from app_state.methods import solid_mask, warm_trust_report
+    from app_state.methods import warm_solid_masks, warm_trust_report
     from app_state.units import warm_unit_views
 
     digits = next(iter(digits_models()), None)
@@ -683,10 +692,23 @@ def _warmup(root: str, name: str, output: str) -> Warmup:
     def run() -> None:
         try:
             w.current = "histograms"
+            t = time.monotonic()
             hist.get((root, name, DEFAULT_BINS), lambda: _histograms_of(info, frames, view, DEFAULT_BINS, stop_point))
             stop_point()
             evals.get((root, name), lambda: evaluate(net, info, frames))  # the pair page's suggestions
             w.done += 1
+            t = w.mark("histograms", t)
+            # the deletion curves (many small forward passes, much Python) beside the phonemes' statistics
+            # (large matrix products): together they keep both cores busier than one after the other
+            curves_error: list[BaseException] = []
+
+            def curves() -> None:
+                try:
+                    warm_unit_views(root, (name, net, info), digits, "std", output, stop_point)
+                except BaseException as e:  # noqa: BLE001 - re-raised in the warm-up's thread
+                    curves_error.append(e)
+
+            beside = start(f"dnnlens-warmup-curves-{name}", curves)
             for group in groups:
                 stop_point()
                 w.current = ", ".join(f"/{p}/" for p in group)
@@ -694,22 +716,26 @@ def _warmup(root: str, name: str, output: str) -> Warmup:
                           progress=stop_point, **kwargs)
                 w.done += len(group)
             w.maps_ready = time.monotonic()
+            w.mark("phonemes", t)
             w.current = "units"  # the first views of Units and pruning and of the Digit CNN's deletions
-            warm_unit_views(root, (name, net, info), digits, "std", output, stop_point)
-            for a, b in PAPER_PAIRS:  # the "hollow squares" switch of the start-here pairs
-                if a in phones and b in phones:
-                    solid_mask(root, name, net, info, frames, view, output, (info.outputs_of(a), info.outputs_of(b)),
-                               (a, b), None, "std", stop_point)
+            beside.join()
+            if curves_error:
+                raise curves_error[0]
+            t = w.mark("curves", t)  # from the start of both
+            # the "hollow squares" switch of the start-here pairs and of the map's first phoneme
             first = PAPER_PAIRS[0][0]  # the map page's and the trust page's first phoneme
+            hollow = [pair for pair in PAPER_PAIRS if set(pair) <= set(phones)] + ([(first,)] if first in phones else [])
+            warm_solid_masks(root, name, net, info, frames, view, output, hollow, "std", stop_point)
+            t = w.mark("hollow", t)
             if first in phones:
-                solid_mask(root, name, net, info, frames, view, output, (info.outputs_of(first),), (first,), None,
-                           "std", stop_point)
                 warm_trust_report(root, name, net, info, frames, first, output, stop_point)
+            t = w.mark("trust", t)
             if digits is not None:  # the Digit CNN page's first view
                 dname, dnet, dinfo = digits
                 ds, x = digits_data_of(dname)
                 digit_pixel_stats(root, dname, dnet, x, ds.labels, output)
                 digit_class_means(root, dname, dnet, x, ds.labels)
+            w.mark("digits", t)
             w.done += 1
         except Stopped:
             pass  # the server is stopping; nothing to report
