@@ -135,7 +135,8 @@ def disk_store() -> DiskStore:
 @st.cache_resource(show_spinner=False)
 def model_fingerprint(root: str, name: str) -> str | None:
     """What a model's stored values depend on: its files (weights, metadata, validation frames) and
-    the code (``core.diskstore``); None for a name that is no model of the folder."""
+    the code (``core/`` and ``app_state/``: ``core.diskstore.code_version``); None for a name that
+    is no model of the folder."""
     from core.models import list_models as _list
 
     info = next((m for m in _list(root) if m.name == name), None)
@@ -144,7 +145,7 @@ def model_fingerprint(root: str, name: str) -> str | None:
     files = sorted(p for p in Path(info.path).iterdir() if p.is_file())
     if info.validation_path is not None and Path(info.validation_path).is_file():
         files.append(Path(info.validation_path))
-    return f"{fingerprint(files)}-{code_version()}"
+    return f"{fingerprint(files)}-{code_version(Path(__file__).resolve().parent)}"
 
 
 def _disk_key(kind: str, key) -> tuple | None:

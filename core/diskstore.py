@@ -11,8 +11,9 @@ first computed, so that
 
 **Keys.** A value's file name is the SHA-256 of its key, which the caller builds from what the
 value depends on: ``fingerprint`` of the model's files (weights, metadata, validation frames) and
-of the code that computes (every ``core`` source file: a changed line anywhere starts a new set of
-files rather than risk a stale one), plus the value's own arguments. Nothing a user types reaches
+of the code that computes (every ``core`` source file, and for the dashboard every ``app_state``
+one: a changed line anywhere starts a new set of files rather than risk a stale one), plus the
+value's own arguments. Nothing a user types reaches
 a path: names are hashes, in the one folder.
 
 **Format.** No pickle: a value is one ``.npz`` holding its arrays and a JSON description of the
@@ -54,13 +55,16 @@ def default_root() -> Path:
     return Path(base) / "dnnlens"
 
 
-@functools.lru_cache(maxsize=1)
-def code_version() -> str:
-    """SHA-256 of every Python source file under ``core/`` (names and contents, in order)."""
+@functools.lru_cache(maxsize=8)
+def code_version(*folders: Path) -> str:
+    """SHA-256 of every Python source file under ``core/`` and the other ``folders`` (names and
+    contents, in order): the dashboard adds ``app_state/``, where some arguments of the stored
+    computations are chosen (e.g. the points of a deletion curve)."""
     h = hashlib.sha256()
-    for p in sorted(CORE.rglob("*.py")):
-        h.update(str(p.relative_to(CORE)).encode())
-        h.update(p.read_bytes())
+    for root in (CORE, *folders):
+        for p in sorted(Path(root).rglob("*.py")):
+            h.update(str(p.relative_to(root)).encode())
+            h.update(p.read_bytes())
     return h.hexdigest()[:16]
 
 
@@ -167,13 +171,18 @@ class DiskStore:
 
     def save(self, key: tuple, value) -> None:
         """Write ``value`` atomically (a reader never sees half a file). A folder that cannot be
-        written (read-only disk, full disk) is not an error: the value stays in memory only."""
+        written (read-only disk, full disk) or a value the format cannot hold (a class outside
+        ``TYPES``) is not an error: the value stays in memory only."""
         path = self.path(key)
+        try:
+            data = dumps(value)
+        except TypeError:  # a kind of value the format does not hold: kept in memory only
+            return
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
             with os.fdopen(fd, "wb") as fh:
-                fh.write(dumps(value))
+                fh.write(data)
             os.replace(tmp, path)
             self.writes += 1
         except OSError:

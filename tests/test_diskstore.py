@@ -78,6 +78,8 @@ def test_what_is_not_a_stored_value_is_ignored(tmp_path):
         loads(evil)
     with pytest.raises(TypeError):
         dumps(object())  # only known types are written
+    store.save(("other",), object())  # not stored, and no error: the value stays in memory only
+    assert store.load(("other",)) is None and store.writes == 0
 
 
 def test_a_value_is_computed_once_by_processes_asking_at_once(tmp_path):
