@@ -13,6 +13,7 @@ shipped file for the cards computed ahead (shared by all sessions, read-only).
 
 from __future__ import annotations
 
+import functools
 import os
 import threading
 
@@ -112,6 +113,41 @@ def live_finding(key: str) -> F.Finding:
         return F.map_finding(c, model(c.models[0])[1].features, s.values, sh.values)
 
     return _memo("findings").get(_key(key), compute)
+
+
+def live_cards(root: str) -> list[str]:
+    """The cards computed live (not ahead) whose models are all installed in ``root``: what the
+    Findings page computes on its first view."""
+    return [k for k, c in F.CLAIMS.items() if not c.ahead and all(F.model_checksum(root, n) for n in c.models)]
+
+
+def live_needs(key: str) -> tuple[str, tuple[str, ...], int | None]:
+    """(model, targets, bins) a live card reads: the gradient statistics of ``targets`` (phonemes
+    or states) under ``SETTINGS["output"]``, and for a pair card the histograms of ``bins`` bins."""
+    c = F.CLAIMS[key]
+    if c.pair:
+        return c.models[0], tuple(c.pair), F.SETTINGS["bins"]
+    return c.models[0], ("s_S2", "sh_S2"), None
+
+
+def warm_live_findings(inputs: dict, progress=None) -> None:
+    """Compute the Findings page's live cards for the background warm-up (from its thread: no
+    Streamlit element here). ``inputs``: ``{model: (stats key, net, view, labels, kwargs, info,
+    frames)}`` resolved in the script thread (``app_state.shared._stats_inputs``). The statistics
+    and histograms go through the pages' caches first, so ``live_finding`` then only reads them."""
+    from app_state.shared import _histograms_of, _memo, _stats_cache
+
+    for key in live_cards(models_root()):
+        name, targets, bins = live_needs(key)
+        if name not in inputs:
+            continue
+        skey, net, view, labels, kwargs, info, frames = inputs[name]
+        _stats_cache().get(skey, net, view, labels, [info.outputs_of(t) for t in targets],
+                           output=F.SETTINGS["output"], progress=progress, **kwargs)
+        if bins is not None:
+            _memo("histograms").get((models_root(), name, bins),
+                                    functools.partial(_histograms_of, info, frames, view, bins, progress))
+        live_finding(key)
 
 
 _charts: dict[tuple, tuple[F.Finding, alt.TopLevelMixin]] = {}

@@ -252,7 +252,8 @@ def _warmup_text(w) -> str:
         return tr("✓ Importance maps of every phoneme of {m} ready ({s:.0f} s).").format(
             m=w.name, s=w.seconds
         )
-    what = {"histograms": tr("histograms"), "units": tr("units and filters")}.get(w.current, w.current)
+    what = {"histograms": tr("histograms"), "units": tr("units and filters"),
+            "findings": tr("the Findings page")}.get(w.current, w.current)
     return tr(
         "Preparing the importance maps of {m} in the background: step {i} of {n} ({what}). "
         "Pages work meanwhile; a phoneme not ready yet is computed when you open it."

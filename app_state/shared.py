@@ -660,7 +660,8 @@ def warmup_groups(phones: list[str], size: int = WARMUP_GROUP) -> list[list[str]
 def _warmup(root: str, name: str, output: str) -> Warmup:
     """Start, once per (models folder, model, output), a daemon thread that computes the histograms,
     then every phoneme's gradient statistics, a group at a time (``warmup_groups``), and last the
-    first views of Units and pruning and of the Digit CNN's deletions, through the same caches the
+    first views of Units and pruning, of the Digit CNN's deletions, of the trust page and of the
+    Findings page's live cards, through the same caches the
     pages use (so a phoneme a session asks for meanwhile is computed once, and the
     warm-up takes one of the cache's computation slots, leaving the other to the sessions). What
     is already on disk (``core.diskstore``: an earlier run of the server, another replica) is read,
@@ -678,6 +679,7 @@ def _warmup(root: str, name: str, output: str) -> Warmup:
         digits_model,
         digits_models,
     )
+    from app_state.findings import live_cards, live_needs, warm_live_findings
     from app_state.methods import warm_solid_masks, warm_trust_report
     from app_state.units import warm_unit_views
 
@@ -685,6 +687,11 @@ def _warmup(root: str, name: str, output: str) -> Warmup:
     digits = (digits, *digits_model(digits)) if digits is not None else None
     digit_sets = {digits[0]: digits_data(digits[0])} if digits is not None else {}
     digits_data_of = digit_sets.__getitem__  # resolved here, in the script thread (st.cache_resource)
+    finding_inputs = {  # the models of the Findings page's live cards (the 3-state model's Fig 4)
+        n: (*_stats_inputs(root, n), _model(root, n)[1], _validation(root, n)[0])
+        for n in dict.fromkeys(live_needs(k)[0] for k in live_cards(root))
+        if n in _speech_models(root)
+    }
     w = Warmup(name, output, total=len(phones) + 2, started=time.monotonic())
 
     def stop_point(_f: float = 0.0) -> None:
@@ -736,7 +743,10 @@ def _warmup(root: str, name: str, output: str) -> Warmup:
                 ds, x = digits_data_of(dname)
                 digit_pixel_stats(root, dname, dnet, x, ds.labels, output)
                 digit_class_means(root, dname, dnet, x, ds.labels)
-            w.mark("digits", t)
+            t = w.mark("digits", t)
+            w.current = "findings"  # the Findings page's live cards
+            warm_live_findings(finding_inputs, stop_point)
+            w.mark("findings", t)
             w.done += 1
         except Stopped:
             pass  # the server is stopping; nothing to report

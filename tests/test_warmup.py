@@ -54,6 +54,10 @@ def test_warmup_computes_every_phoneme_once_and_maps_then_need_nothing(tiny_mode
     for retrain in (True, False):  # and of the Digit CNN's deletions
         assert S.shared._memo("curves").has(
             (root, "digits_cnn", "filters", 2, S.orders_of("filters"), "std", "posterior", retrain)), retrain
+    live = S.findings.live_cards(root)  # the Findings page's live cards
+    assert {"s_sh", "b_d"} <= set(live)
+    for key in live:
+        assert S.findings.live_finding_ready(key) is not None, key
     # the sidebar says it is done
     at = _page("screens/home.py")
     assert any("Importance maps of every phoneme of speech_en_mfbank ready" in c.value for c in at.sidebar.caption)
