@@ -56,7 +56,8 @@ def _imports(name: str, path: Path, known: set[str]) -> set[str]:
             if node.level:
                 up = pkg.split(".")[: len(pkg.split(".")) - (node.level - 1)]
                 base = ".".join(up + ([node.module] if node.module else []))
-            names = [base] + [f"{base}.{a.name}" for a in node.names]
+            # ``from pkg import sub`` imports the submodule; ``from pkg import name``, the package
+            names = [f"{base}.{a.name}" if f"{base}.{a.name}" in known else base for a in node.names]
         else:
             continue
         out |= {n for n in names if n in known and n != name}
