@@ -617,6 +617,8 @@ class Warmup:
     finished: float | None = None
     phases: dict = field(default_factory=dict)
     """Seconds each part took (histograms, phonemes, units, ...): for benchmarks."""
+    ended: threading.Event = field(default_factory=threading.Event)
+    """Set when the warm-up has finished, stopped or failed (``finished`` is then set)."""
 
     def mark(self, phase: str, t0: float) -> float:
         """Record ``phase`` as the time since ``t0``; returns now (the next phase's start)."""
@@ -754,6 +756,7 @@ def _warmup(root: str, name: str, output: str) -> Warmup:
             w.error = e  # shown in each session's language (i18n.error_text)
         finally:
             w.current, w.finished = "", time.monotonic()
+            w.ended.set()
 
     start(f"dnnlens-warmup-{name}", run)
     return w

@@ -494,7 +494,6 @@ def test_a_waiter_follows_the_computing_threads_progress(tiny_speech, monkeypatc
     """A target being computed by one thread (e.g. the warm-up): a second caller waits, sees the
     first one's progress fractions, and nothing is computed twice; ``has`` tells when it is ready."""
     import threading
-    import time
 
     import core.importance.cache as cache_mod
     from core.importance import GradStatsCache
@@ -516,14 +515,20 @@ def test_a_waiter_follows_the_computing_threads_progress(tiny_speech, monkeypatc
     first.start()
     halfway.wait(30)
     seen: list[float] = []
+    followed = threading.Event()
+
+    def follow(f: float) -> None:
+        seen.append(f)
+        if f == 0.5:  # the computing thread's fraction, forwarded by the waiter
+            followed.set()
 
     def second():
         seen.append(-1.0)
-        cache.get("k", model, x, labels, [2], n_labels=5, progress=seen.append)
+        cache.get("k", model, x, labels, [2], n_labels=5, progress=follow)
 
     t2 = threading.Thread(target=second)
     t2.start()
-    time.sleep(0.8)  # the waiter polls every 0.25 s
+    assert followed.wait(30), "the waiter never saw the computing thread's progress"
     release.set()
     first.join(60)
     t2.join(60)

@@ -3,7 +3,6 @@ warm-up is off in the other tests, see conftest)."""
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import streamlit as st
@@ -33,9 +32,7 @@ def test_warmup_computes_every_phoneme_once_and_maps_then_need_nothing(tiny_mode
     assert w is not None and w.name == "speech_en_mfbank" and w.output == "posterior"
     phones = S.phones_of("speech_en_mfbank")
     assert w.total == len(phones) + 2  # the histograms, every phoneme, the units' and filters' curves
-    deadline = time.monotonic() + 300
-    while w.finished is None and time.monotonic() < deadline:
-        time.sleep(0.2)
+    assert w.ended.wait(300), "the warm-up did not end within 300 s"
     assert w.finished is not None and w.error is None and w.done == w.total
     for p in phones:
         assert S.stats_ready("speech_en_mfbank", "posterior", S.target_of("speech_en_mfbank", p)), p
