@@ -96,13 +96,6 @@ def warm_unit_views(root: str, speech: tuple, digits: tuple | None, stat: str, o
             _curve_of(root, dname, dnet, dinfo, "filters", 2, orders_of("filters"), stat, output, retrain, progress)
 
 
-COST_INPUTS = {"speech": 200, "digits": 50}
-"""Inputs timed per forward for the "delete k" slider's speed figure (scaled to 1,000; the full and
-the pruned network are both timed at each new k): small enough that a new k renders in well under
-300 ms (a digit takes the CNN far longer than a frame takes the DNN; docs/BENCHMARKS.md), large enough that the
-forward is in its linear regime (core.pruning.model_cost)."""
-
-
 @dataclass(frozen=True, eq=False)
 class Pruned:
     """A physically pruned model for the "delete k" slider: the model, its save_model metadata, its
@@ -135,7 +128,7 @@ def pruned_model(
         )
         # the full and the pruned network timed in turns, now, the fastest pass of each: a fair
         # ratio on a busy server
-        full_cost, small_cost = pruning.compare_costs(net, small, info, repeats=3, n=COST_INPUTS[info.kind])
+        full_cost, small_cost = pruning.compare_costs(net, small, info)  # the timing bench/prune.py reports
         return Pruned(small, meta, keep, small_cost, full_cost)
 
     return _memo("pruned").get((models_root(), name, units, layer, order, int(k), stat, output), compute)
@@ -159,6 +152,34 @@ def retrained_zip(name: str, p: Pruned, folder: str) -> bytes:
         },
     }
     return model_zip(Pruned(small, meta, p.keep, p.cost, p.full_cost), folder)
+
+
+def cost_rows(p: Pruned, per: str) -> list[dict[str, str]]:
+    """The pruned network's table: parameters, multiply-adds and measured time of the full and the
+    pruned network (``per``: "frame" or "digit"); a time shows its fastest pass and, in brackets,
+    the range of its passes (``core.pruning.compare_costs``)."""
+    def ms(c: pruning.ModelCost) -> str:
+        return f"{c.ms_per_1000:.1f} ({c.ms_range[0]:.1f}-{c.ms_range[1]:.1f})"
+
+    macs = tr("multiply-adds per frame") if per == "frame" else tr("multiply-adds per digit")
+    time_row = tr("ms per 1,000 frames") if per == "frame" else tr("ms per 1,000 digits")
+    return [
+        {"": tr("parameters"), tr("full"): f"{p.full_cost.params:,}", tr("pruned"): f"{p.cost.params:,}"},
+        {"": macs, tr("full"): f"{p.full_cost.macs:,}", tr("pruned"): f"{p.cost.macs:,}"},
+        {"": time_row, tr("full"): ms(p.full_cost), tr("pruned"): ms(p.cost)},
+    ]
+
+
+def cost_caption(p: Pruned, per: str) -> str:
+    """How the times were measured (``per``: "frame" or "digit"), and whether their difference is
+    more than the noise."""
+    how = tr("Times measured on this server just now: the two networks in turns on the same {n} inputs, "
+             "the fastest of {r} passes each, the range of the passes in brackets.").format(
+        n=pruning.TIMING_INPUTS["speech" if per == "frame" else "digits"], r=pruning.TIMING_PASSES)
+    if pruning.within_noise(p.full_cost, p.cost):
+        return how + " " + tr("The ranges overlap: the difference in time is within the noise of this measurement.")
+    return how + " " + tr("The pruned network takes {r:.2f}x the full network's time.").format(
+        r=p.cost.ms_per_1000 / p.full_cost.ms_per_1000)
 
 
 def model_zip(p: Pruned, folder: str) -> bytes:

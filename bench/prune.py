@@ -16,7 +16,11 @@ load average next to it because the machine is shared):
   ``conv2_half``: accuracies with 16 of 32 filters deleted, with and without retraining.
 - ``slider_step_ms``: the work the page does for one position of the "delete k" slider: look the
   accuracy and the per-class damage up in the cached curve, build the physically pruned model
-  (``prune`` with cached means) and measure it (``model_cost(repeats=3, n=250)``); median of 10 k.
+  (``prune`` with cached means) and time it against the full network exactly as the page does
+  (``compare_costs`` with its defaults); median of 10 k. ``slider_timing_*``: what that timing
+  read at each k (ms per 1,000 of both networks, the range of their passes, the multiply-add
+  ratio, whether the page calls the difference within the noise), and the spread of the full
+  network's figure over the 10 measurements.
 - ``--full``: the input curve also on every validation frame not used for statistics (38,000+).
 """
 
@@ -37,6 +41,7 @@ sys.path.insert(0, str(ROOT))
 
 from core.models import load_model  # noqa: E402
 from core.pruning import (  # noqa: E402
+    compare_costs,
     deletion_order,
     keep_mask,
     layer_means,
@@ -46,6 +51,7 @@ from core.pruning import (  # noqa: E402
     pruning_curve,
     unit_importance_by_layer,
     unit_scores,
+    within_noise,
 )
 
 
@@ -71,22 +77,33 @@ def _at(curve, k: int) -> dict:
     return out
 
 
-def slider_steps(model, info, curve, importance, n: int = 10, cost_n: int = 250) -> list[float]:
-    """ms per slider position: curve lookup + damage + prune (cached means) + model_cost."""
+def slider_steps(model, info, curve, importance, n: int = 10) -> tuple[list[float], dict]:
+    """ms per slider position: curve lookup + damage + prune (cached means) + the timing the page
+    shows (``compare_costs`` with its defaults, as ``app_state.units.pruned_model`` calls it); and
+    what that timing read at each k: the full and the pruned network's ms per 1,000, their ranges,
+    and whether the page called the difference within the noise."""
     data = prune_data(info)
     means = layer_means(model, data.x_stats)
     order = deletion_order(unit_scores(model, info, curve.units, "imp_asc", layer=curve.layer,
                                        importance=importance), "imp_asc")
-    out = []
+    out, timing = [], {"k": [], "macs_ratio": [], "full_ms": [], "pruned_ms": [], "full_range": [],
+                       "pruned_range": [], "within_noise": []}
     for k in np.linspace(1, curve.n_units - 1, n).astype(int):
         t0 = time.perf_counter()
         acc = curve.curves["imp_asc"][curve.point(k)]
         curve.damage("imp_asc", int(k))
         small, _ = prune(model, info, keep_mask(order, int(k)), means=means)
-        model_cost(small, info, repeats=3, n=cost_n)
+        full_cost, cost = compare_costs(model, small, info)
         out.append((time.perf_counter() - t0) * 1000)
         assert 0 <= acc <= 1
-    return out
+        for key, v in (("k", int(k)), ("macs_ratio", round(cost.macs / full_cost.macs, 3)),
+                       ("full_ms", full_cost.ms_per_1000), ("pruned_ms", cost.ms_per_1000),
+                       ("full_range", list(full_cost.ms_range)), ("pruned_range", list(cost.ms_range)),
+                       ("within_noise", within_noise(full_cost, cost))):
+            timing[key].append(v)
+    full = timing["full_ms"]
+    timing["full_ms_spread_over_k"] = [min(full), max(full)]
+    return out, timing
 
 
 def main() -> None:
@@ -107,7 +124,7 @@ def main() -> None:
     res["input_full_accuracy"] = round(curve.full_accuracy, 4)
     res["input_means"] = _means(curve)
     res["input_at_560"] = _at(curve, 560)
-    ms = slider_steps(model, info, curve, imp)
+    ms, res["slider_timing_speech"] = slider_steps(model, info, curve, imp)
     res["slider_step_ms_speech"] = {"median": round(float(np.median(ms)), 1), "max": round(max(ms), 1)}
     extra, res["input_curve_taylor_variance_s"], _ = _timed(
         lambda: pruning_curve(model, info, "input", orders=("taylor", "variance"), points=30, importance=imp))
@@ -142,7 +159,7 @@ def main() -> None:
         lambda: pruning_curve(cnn, cinfo, "filters", layer=1, orders=("imp_asc", "imp_desc"), points=None,
                               importance=fimp))
     res["conv1_half_retrained"] = _at(c1, 8)
-    ms = slider_steps(cnn, cinfo, c2, fimp)
+    ms, res["slider_timing_cnn"] = slider_steps(cnn, cinfo, c2, fimp)
     res["slider_step_ms_cnn"] = {"median": round(float(np.median(ms)), 1), "max": round(max(ms), 1)}
     res["cnn_cost_full"] = model_cost(cnn, cinfo).__dict__
     half, _ = prune(cnn, cinfo, keep_mask(deletion_order(unit_scores(cnn, cinfo, "filters", "imp_asc",

@@ -119,12 +119,8 @@ if view == "prune":
         st.caption(tr("Full model: {a}.").format(a=uc.accuracy_text(curve.full_accuracy)))
     with d2:
         st.markdown(tr("**The pruned network** ({o})").format(o=tr(uc.ORDER_NAMES[order])))
-        st.dataframe([
-            {"": tr("parameters"), tr("full"): f"{p.full_cost.params:,}", tr("pruned"): f"{p.cost.params:,}"},
-            {"": tr("multiply-adds per digit"), tr("full"): f"{p.full_cost.macs:,}", tr("pruned"): f"{p.cost.macs:,}"},
-            {"": tr("ms per 1,000 digits"), tr("full"): f"{p.full_cost.ms_per_1000:.1f}",
-             tr("pruned"): f"{p.cost.ms_per_1000:.1f}"},
-        ], hide_index=True, width="stretch")
+        st.dataframe(S.cost_rows(p, "digit"), hide_index=True, width="stretch")
+        st.caption(S.cost_caption(p, "digit"))
         st.download_button(tr("Download the pruned, retrained model (zip)"),
                            lambda: S.retrained_zip(name, p, f"{name}_conv{conv}_{order}_{k}"),
                            file_name=f"{name}_conv{conv}_{order}_{k}.zip", mime="application/zip", key="cnn_dl")

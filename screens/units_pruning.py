@@ -81,15 +81,10 @@ with right:
 p = S.pruned_model(cfg.model, units, layer, order, k, cfg.stat, cfg.output)
 with d1:
     st.markdown(tr("**The pruned network** ({o})").format(o=tr(uc.ORDER_NAMES[order])))
-    st.dataframe([
-        {"": tr("parameters"), tr("full"): f"{p.full_cost.params:,}", tr("pruned"): f"{p.cost.params:,}"},
-        {"": tr("multiply-adds per frame"), tr("full"): f"{p.full_cost.macs:,}", tr("pruned"): f"{p.cost.macs:,}"},
-        {"": tr("ms per 1,000 frames"), tr("full"): f"{p.full_cost.ms_per_1000:.1f}",
-         tr("pruned"): f"{p.cost.ms_per_1000:.1f}"},
-    ], hide_index=True, width="stretch")
+    st.dataframe(S.cost_rows(p, "frame"), hide_index=True, width="stretch")
     st.caption(tr("The weights of deleted units are cut out of the matrices; a deleted hidden unit's mean "
-                  "activation is folded into the next layer's bias, a deleted input is replaced by its mean. "
-                  "Time measured on this server just now."))
+                  "activation is folded into the next layer's bias, a deleted input is replaced by its mean.")
+               + " " + S.cost_caption(p, "frame"))
     st.download_button(tr("Download the pruned model (zip)"), lambda: S.model_zip(p, f"{cfg.model}_{units}{layer or ''}_{order}_{k}"),
                        file_name=f"{cfg.model}_{units}_{order}_{k}.zip", mime="application/zip", key="prune_dl")
 st.altair_chart(uc.damage_bars(curve.damage(order, k), title=tr("Phonemes that lose most (recall)"), tr=tr),

@@ -70,6 +70,22 @@ def test_units_page_defaults_match_core(tiny_models):
     assert len(kept) == 1
     gone = kept[0]["datasets"][kept[0]["layer"][0]["data"]["name"]]
     assert len(gone) == k
+    # the pruned network's table: counts as core computes them, each time with the range of its passes
+    import re
+
+    import app_state as S
+
+    p = S.pruned_model("speech_en_mfbank", "input", None, at.radio(key="prune_order").value, k, "std", "posterior")
+    cost = at.dataframe[1].value
+    assert list(cost["full"])[:2] == [f"{p.full_cost.params:,}", f"{p.full_cost.macs:,}"]
+    assert list(cost["pruned"])[:2] == [f"{p.cost.params:,}", f"{p.cost.macs:,}"]
+    for col in ("full", "pruned"):
+        lo_hi = re.fullmatch(r"([\d.]+) \(([\d.]+)-([\d.]+)\)", list(cost[col])[2])
+        assert lo_hi and float(lo_hi[1]) == float(lo_hi[2]) <= float(lo_hi[3]), list(cost[col])[2]
+    captions = " ".join(c.value for c in at.caption)
+    assert f"the fastest of {pruning.TIMING_PASSES} passes" in captions
+    noise = "within the noise" in captions
+    assert noise == pruning.within_noise(p.full_cost, p.cost)
 
 
 def test_units_page_widgets(tiny_models):

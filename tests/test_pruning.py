@@ -117,8 +117,21 @@ def test_pruned_cnn_equals_masked_network(digits):
     full2, cost2 = compare_costs(model, small, info, repeats=3)
     assert (full2.params, full2.macs, cost2.params, cost2.macs) == (full.params, full.macs, cost.params, cost.macs)
     assert full2.ms_per_1000 > 0 and cost2.ms_per_1000 > 0
+    for c in (full2, cost2):  # the fastest pass is shown, with the range of the passes
+        assert c.ms_per_1000 == c.ms_range[0] <= c.ms_range[1]
     with pytest.raises(PruneError):
         compare_costs(model, small, info, repeats=0)
+
+
+def test_within_noise_is_an_overlap_of_the_ranges():
+    from core.pruning import ModelCost, within_noise
+
+    def c(lo: float, hi: float) -> ModelCost:
+        return ModelCost(1, 1, lo, (lo, hi))
+
+    assert within_noise(c(10, 12), c(11, 13)) and within_noise(c(11, 13), c(10, 12))
+    assert within_noise(c(10, 12), c(12, 14))  # touching ranges cannot be told apart
+    assert not within_noise(c(10, 11), c(11.5, 13)) and not within_noise(c(11.5, 13), c(10, 11))
 
 
 def test_pruning_a_pruned_model_again_keeps_earlier_deletions(tiny):

@@ -14,6 +14,7 @@ core.train). The ``prune`` subcommand is in core/commands/pruning.py.
 """
 
 from core.pruning.common import ORDERS, UNITS, PruneData, PruneError, prune_data, stratified_split
+from core.pruning.cost import TIMING_INPUTS, TIMING_PASSES, ModelCost, compare_costs, model_cost, within_noise
 from core.pruning.curves import PruneCurve, k_points, pruning_curve
 from core.pruning.scores import (
     deletion_order,
@@ -24,13 +25,10 @@ from core.pruning.scores import (
     unit_scores,
 )
 from core.pruning.surgery import (
-    ModelCost,
     RetrainConfig,
-    compare_costs,
     full_grid_mask,
     layer_means,
     masked_logits,
-    model_cost,
     prune,
     retrain_fc,
 )
@@ -39,5 +37,5 @@ __all__ = [
     "ORDERS", "UNITS", "ModelCost", "PruneCurve", "PruneData", "PruneError", "RetrainConfig",
     "deletion_order", "filter_importance", "full_grid_mask", "k_points", "keep_mask", "layer_counts",
     "compare_costs", "layer_means", "masked_logits", "model_cost", "prune", "prune_data", "pruning_curve", "retrain_fc",
-    "stratified_split", "unit_importance_by_layer", "unit_scores",
+    "stratified_split", "unit_importance_by_layer", "unit_scores", "TIMING_INPUTS", "TIMING_PASSES", "within_noise",
 ]

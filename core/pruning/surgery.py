@@ -18,7 +18,6 @@ The given model is never changed: weights are copied (``clone``), no mode is swi
 from __future__ import annotations
 
 import copy
-import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -28,6 +27,7 @@ from torch import nn
 
 from core.models import DigitCNN, ModelInfo, PrunedSpeechDNN, SpeechDNN
 from core.pruning.common import PruneData, PruneError, prune_data
+from core.pruning.cost import ModelCost, compare_costs, model_cost  # noqa: F401 - their old home
 
 _pool = nn.functional.max_pool2d
 
@@ -219,74 +219,6 @@ def full_grid_mask(info: ModelInfo) -> np.ndarray:
     kept = info.arch.get("kept_inputs")
     keep[np.arange(info.features.input_dim) if kept is None else np.asarray(kept, np.int64)] = True
     return keep.reshape(info.features.n_context_frames, info.features.n_channels)
-
-
-@dataclass(frozen=True)
-class ModelCost:
-    """params: weights and biases; macs: multiply-adds per frame (speech) or digit; ms_per_1000:
-    measured wall-clock milliseconds of a forward over 1,000 inputs (median of ``repeats``)."""
-
-    params: int
-    macs: int
-    ms_per_1000: float
-
-
-def _macs(model: nn.Module) -> int:
-    if isinstance(model, DigitCNN):
-        return (model.c1 * 25 * 28 * 28 + model.c2 * model.c1 * 25 * 14 * 14
-                + model.c2 * 49 * model.hidden + model.hidden * model.n_classes)
-    return sum(lin.in_features * lin.out_features for lin in model.linears)
-
-
-@torch.no_grad()
-def model_cost(model: nn.Module, info: ModelInfo, *, repeats: int = 5, n: int = 1000, seed: int = 0) -> ModelCost:
-    """Parameters, multiply-adds and measured ms per 1,000 frames (full frames for speech, so a
-    pruned speech model's gather of its kept inputs is included) or 1,000 digits: the median of
-    ``repeats`` forwards over ``n`` seeded N(0, 1) inputs (the time does not depend on the values),
-    times 1000 / n, after one warm-up pass over 100 of them. A smaller ``n`` (e.g. 250 for a
-    slider) costs less to measure; the forward is linear in the batch at these sizes."""
-    if repeats < 1 or n < 1:
-        raise PruneError("repeats and n must be at least 1.")
-    gen = torch.Generator().manual_seed(seed)
-    shape = (n, 1, 28, 28) if isinstance(model, DigitCNN) else (n, model.input_dim)
-    x = torch.randn(shape, generator=gen)
-    model(x[:100])  # warm-up (allocations, kernel choice)
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        model(x)
-        times.append(time.perf_counter() - t0)
-    params = sum(p.numel() for p in model.parameters())
-    return ModelCost(int(params), int(_macs(model)), round(float(np.median(times)) * 1e6 / n, 3))
-
-
-@torch.no_grad()
-def compare_costs(
-    full: nn.Module, small: nn.Module, info: ModelInfo, *, repeats: int = 5, n: int = 1000, seed: int = 0
-) -> tuple[ModelCost, ModelCost]:
-    """``model_cost`` of two networks with the same input (the full one and a pruned copy), timed
-    in turns (full, pruned, full, ...) on the same seeded inputs, each the **fastest** of its
-    ``repeats`` forwards: on a shared, busy server a burst of load then slows one pass of each
-    instead of one network's whole measurement, and the minimum is the pass least slowed."""
-    if repeats < 1 or n < 1:
-        raise PruneError("repeats and n must be at least 1.")
-    gen = torch.Generator().manual_seed(seed)
-    shape = (n, 1, 28, 28) if isinstance(full, DigitCNN) else (n, full.input_dim)
-    x = torch.randn(shape, generator=gen)
-    nets = (full, small)
-    for net in nets:
-        net(x[:100])  # warm-up (allocations, kernel choice)
-    times: list[list[float]] = [[], []]
-    for _ in range(repeats):
-        for i, net in enumerate(nets):
-            t0 = time.perf_counter()
-            net(x)
-            times[i].append(time.perf_counter() - t0)
-    out = tuple(
-        ModelCost(int(sum(p.numel() for p in net.parameters())), int(_macs(net)), round(min(t) * 1e6 / n, 3))
-        for net, t in zip(nets, times, strict=True)
-    )
-    return out[0], out[1]
 
 
 # ---------------------------------------------------------------------------------------------
