@@ -18,7 +18,8 @@ Modules: ``shared`` (models, validation sets, statistics), ``session`` (session 
 sidebar, page opening), ``views`` (the analysis pages' view controls and clicked cell),
 ``digits``, ``units`` (units, filters, pruning), ``methods`` (which importance to trust),
 ``figures`` (charts built once per server), ``findings``, ``voice``, ``language`` (the interface language
-switch) and ``history`` (one browser history entry per page). Everything public is re-exported
+switch), ``history`` (one browser history entry per page) and ``texts`` (sentences that state a figure,
+built from the models' metadata). Everything public is re-exported
 here, so pages use one name space.
 """
 
@@ -31,6 +32,7 @@ from app_state.methods import *  # noqa: F401,F403
 from app_state.session import *  # noqa: F401,F403
 from app_state.shared import *  # noqa: F401,F403
 from app_state.shared import _stats_cache  # noqa: F401  (tests reset it)
+from app_state.texts import *  # noqa: F401,F403
 from app_state.units import *  # noqa: F401,F403
 from app_state.views import *  # noqa: F401,F403
 from app_state.voice import *  # noqa: F401,F403

@@ -122,6 +122,19 @@ class FeatureConfig:
         """Length of one spliced input vector (1400 for MFBANK, 455 for MFCC)."""
         return self.n_context_frames * self.n_channels
 
+    def frame_time(self, i: float) -> float:
+        """Centre of frame ``i`` in seconds: ``i * winstep + winlen / 2`` (0.0125 s for frame 0)."""
+        return i * self.winstep + self.winlen / 2
+
+    def frame_at(self, t: float) -> int:
+        """The frame whose centre is nearest ``t`` seconds (not clipped to a recording's frames)."""
+        return int(round((t - self.winlen / 2) / self.winstep))
+
+    @property
+    def window_seconds(self) -> float:
+        """The time one spliced input spans in frame steps: ``n_context_frames * winstep`` (0.35 s)."""
+        return self.n_context_frames * self.winstep
+
     @property
     def win_samples(self) -> int:
         return int(round(self.winlen * self.samplerate))

@@ -6,13 +6,12 @@ import app_state as S
 from core.unit_charts import accuracy_text
 from i18n import N_, current_language, tr
 
-S.sidebar()
+cfg = S.sidebar()
 st.title(tr("dnnlens: what a deep neural network looks at"))
-st.markdown(tr(
-    "A speech network decides, every 10 ms, which phoneme is being spoken. It sees 35 frames: "
-    "170 ms before and after the frame, each 40 mel frequency bands (MFBANK; 1,400 numbers) or 13 "
-    "cepstral coefficients (MFCC; 455 numbers). Which of these numbers does its answer depend on?"
-))
+speech = S.speech_models()
+main = speech[cfg.model].features if cfg is not None else None  # the model the pages open with
+if main is not None:
+    st.markdown(S.network_input_text(main, [m.features for m in speech.values()]))
 st.markdown(tr(
     "dnnlens measures it with the **variation of the gradient** (σ of dy/dx): how much the output for a "
     "phoneme changes when one input changes, and how much that sensitivity varies across thousands of real "
@@ -31,7 +30,8 @@ START = [
      tr("Two stops with the same manner and voicing, closed at the lips and behind the teeth: look where the "
         "large red squares lie in time and frequency.") + S.quoted_finding("b_d")),
     ("screens/importance_map.py", "🗺️", tr("3. The importance map of /s/"), {"phone": "s"},
-     tr("Which of the 1,400 inputs the output of one phoneme depends on; try /iy/, /aa/ or /m/.")),
+     tr("Which of the {d:,} inputs the output of one phoneme depends on; try /iy/, /aa/ or /m/.").format(
+         d=main.input_dim if main is not None else 0)),
     ("screens/units_pruning.py", "✂️", tr("4. Units and pruning"), None,
      tr("The same index for hidden units: delete units least important first, most important first or at "
         "random, and compare the recognition rate.")),

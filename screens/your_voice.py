@@ -16,6 +16,7 @@ from core.phone_errors import phone_errors, phone_sequence
 from core.readings_ja import latin_words
 from core.unit_charts import accuracy_text
 from core.voice_compare import CompareError
+from core.vtln import MIN_WEIGHT, WARPS, WEIGHT_SHARPNESS
 from i18n import error_text, tr
 
 # Below this gain in mean top posterior the page calls the warp uncertain (noise and voices like the
@@ -82,9 +83,9 @@ text = st.text_input(tr("Transcript (Japanese text; leave empty to see only what
 evidence, vtln_default = vtln_evidence(info), vtln_by_default(info)
 vtln = st.toggle(tr("Normalise the vocal tract length (VTLN)"), value=vtln_default, key="w_voice_vtln", help=tr(
     "Warps the frequency axis of your recording's features so that its formants fall where the training voices "
-    "had theirs. The network hears your recording under warps from 0.80 to 1.25 and its posteriors are averaged, "
-    "weighted towards the warps under which it is the most confident — no transcript needed. It helps most with "
-    "voices unlike the training ones, such as women's and children's."))
+    "had theirs. The network hears your recording under warps from {lo:.2f} to {hi:.2f} and its posteriors are "
+    "averaged, weighted towards the warps under which it is the most confident — no transcript needed. It helps "
+    "most with voices unlike the training ones, such as women's and children's.").format(lo=min(WARPS), hi=max(WARPS)))
 vtln_text = (tr("VTLN is {state} by default for this model: on each real-speech source held out in turn (the same "
                 "recipe trained without it), agreement with pocketsphinx was {a} without VTLN and {b} with it.")
              if held_out_by_recipe(info) else
@@ -192,10 +193,11 @@ with st.expander(tr("How the warp was chosen")):
         st.caption(tr("For each warp, the features of the whole recording are computed again with the filterbank "
                       "warped, and the network classifies every third frame. The posteriors below (and the "
                       "network's alignment) are the average of the network's posteriors under the warps, each "
-                      "weighted by e^(20 × its mean top posterior); warps with under 1 % of the weight are left "
-                      "out. The frame's input and gradient and the comparison with the corpus use the most "
+                      "weighted by e^({b:g} × its mean top posterior); warps with under {w:g} % of the weight are "
+                      "left out. The frame's input and gradient and the comparison with the corpus use the most "
                       "confident warp (red). The spectrogram shows your recording unwarped; the adaptation "
-                      "below chooses its own starting warp with the transcript's labels."))
+                      "below chooses its own starting warp with the transcript's labels.").format(
+                          b=WEIGHT_SHARPNESS, w=round(100 * MIN_WEIGHT, 6)))
 
 # --- adapting to this voice (session only) -----------------------------------------------------
 with st.expander(tr("Adapt the network to your voice")):
@@ -237,7 +239,7 @@ longest = max(speech, key=lambda s: s.duration)
 n_frames = len(a.posteriors)
 t = st.slider(tr("Time cursor (s)"), 0.0, float(round(a.duration, 2)), float(round((longest.start + longest.end) / 2, 2)),
               step=0.01, key=f"w_voice_time_{key}")
-frame = int(np.clip(round((t - 0.0125) / 0.01), 0, n_frames - 1))
+frame = int(np.clip(info.features.frame_at(t), 0, n_frames - 1))
 
 # --- what the network hears --------------------------------------------------------------------
 tracks = {tr("decoded"): [d.segment for d in a.decoded]}
@@ -295,9 +297,10 @@ left.altair_chart(vc.window_chart(vc.window_table(window, grad, info.features),
 top = np.argsort(a.posteriors[frame])[::-1][:5]
 right.markdown(tr("**Posteriors at this frame**") + "\n\n" + "\n".join(
     f"- /{a.phones[k]}/: {a.posteriors[frame, k]:.2f}" for k in top))
-centre = int(round((frame * 0.01 + 0.0125) * SAMPLE_RATE))
-half = int(0.175 * SAMPLE_RATE)
-right.caption(tr("The 350 ms the network sees for this frame (its 35-frame input window):"))
+centre = int(round(info.features.frame_time(frame) * SAMPLE_RATE))
+half = int(round(info.features.window_seconds / 2 * SAMPLE_RATE))
+right.caption(tr("The {ms:g} ms the network sees for this frame (its {n}-frame input window):").format(
+    ms=round(info.features.window_seconds * 1000, 3), n=info.features.n_context_frames))
 right.audio(wav_bytes(x[max(0, centre - half): centre + half]), format="audio/wav")
 right.download_button(tr("Window and gradient (CSV)"),
                       lambda: vc.window_table(window, grad, info.features).to_csv(index=False).encode(),

@@ -66,6 +66,30 @@ def tiny_models_dir(tmp_path_factory) -> Path:
     return root
 
 
+@pytest.fixture(scope="session")
+def other_models_dir(tmp_path_factory) -> Path:
+    """A models folder whose only speech model differs from the shipped ones in every figure a page
+    states: `speech_en_mfcc_c5`, a 2 x 32 ReLU DNN on MFCC (13 values a frame) with 5 frames of
+    context on each side (11 frames, 143 inputs), trained for one epoch on 12 utterances of the
+    shipped MFCC validation set (spliced again with the shorter context)."""
+    import dataclasses
+
+    from core.train import SpeechTrainConfig, load_validation, train_speech
+
+    root = tmp_path_factory.mktemp("other_models")
+    npz = _subset_npz(VALIDATION_DIR / "en_mfcc.npz", root / "val_mfcc.npz", 12)
+    frames = load_validation(npz)
+    frames = dataclasses.replace(frames, cfg=dataclasses.replace(frames.cfg, context=5))
+    frames.save(root / "val_mfcc_c5.npz")
+    frames = load_validation(root / "val_mfcc_c5.npz")
+    assert frames.cfg.context == 5 and frames.cfg.kind == "mfcc"
+    cfg = SpeechTrainConfig(features="mfcc", width=32, layers=2, activation="relu", epochs=1, batch_size=128,
+                            lr=3e-3)
+    result = train_speech(frames, cfg, features=frames.cfg, valid=frames, validation=str(root / "val_mfcc_c5.npz"))
+    save_model(result.model, root / "speech_en_mfcc_c5", result.meta)
+    return root
+
+
 @pytest.fixture()
 def tiny_models(tiny_models_dir, monkeypatch) -> Path:
     """Point the dashboard at the tiny models for one test."""

@@ -1,0 +1,51 @@
+"""Pages print no typed numbers (issue 26): each page is rendered with the tiny shipped-like model
+and with a second model whose every stated figure differs (MFCC, 13 values a frame, 5 frames of
+context: 11 frames, 143 inputs), and the figures the pages state follow the model."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.test_pages import no_errors, run_page
+from tests.test_pages_voice import voice_page
+
+
+def _stated(at) -> str:
+    return " ".join([m.value for m in at.markdown] + [c.value for c in at.caption])
+
+
+@pytest.fixture(params=["tiny", "other"])
+def models(request, tiny_models_dir, other_models_dir, monkeypatch):
+    root = tiny_models_dir if request.param == "tiny" else other_models_dir
+    monkeypatch.setenv("DNNLENS_MODELS", str(root))
+    from core.models import list_models
+
+    return next(m for m in list_models(root) if m.kind == "speech" and m.name in (
+        "speech_en_mfbank", "speech_en_mfcc_c5"))
+
+
+def test_home_states_the_models_framing(models):
+    f = models.features
+    at = run_page("screens/home.py")
+    no_errors(at)
+    text = _stated(at)
+    ms = round(f.context * f.winstep * 1000, 3)
+    assert f"It sees {f.n_context_frames} frames: {ms:g} ms before and after the frame" in text, text[:400]
+    kind = "MFBANK" if f.kind == "mfbank" else "MFCC"
+    assert f"({kind}; {f.input_dim:,} numbers)" in text
+    assert f"Which of the {f.input_dim:,} inputs" in text
+    other = {"speech_en_mfbank": "It sees 11 frames", "speech_en_mfcc_c5": "It sees 35 frames"}[models.name]
+    assert other not in text
+
+
+def test_your_voice_states_the_models_window_and_warps(models):
+    from core.vtln import MIN_WEIGHT, WARPS, WEIGHT_SHARPNESS
+
+    f = models.features
+    at = voice_page(vtln=True)
+    no_errors(at)
+    text = _stated(at)
+    assert f"The {f.window_seconds * 1000:g} ms the network sees for this frame (its {f.n_context_frames}-frame" in text
+    assert f"e^({WEIGHT_SHARPNESS:g} × its mean top posterior); warps with under {100 * MIN_WEIGHT:g} %" in text
+    vtln_help = at.toggle(key="w_voice_vtln").help
+    assert f"from {min(WARPS):.2f} to {max(WARPS):.2f}" in vtln_help
