@@ -195,7 +195,7 @@ def pronounce(text: str, phone_set: PhoneSet | str | None = None) -> tuple[Word,
 
 
 def _pronounce_ja(text: str) -> tuple[Word, ...]:
-    from core.readings_ja import ReadingError, readings
+    from core.voice.align.readings_ja import ReadingError, readings
 
     try:
         words = readings(text)
@@ -249,7 +249,7 @@ def phone_posteriors(net, info, signal: np.ndarray, warp: float = 1.0) -> np.nda
 
 def _features(info, signal: np.ndarray, warp: float) -> np.ndarray:
     from core.features import extract
-    from core.vtln import filterbank_warp
+    from core.voice.vtln import filterbank_warp
 
     return extract(np.asarray(signal, dtype=np.float32), info.features, warp=filterbank_warp(warp))
 

@@ -91,7 +91,7 @@ def vtln_posteriors(net, info, signal: np.ndarray, warps: Sequence[float] = WARP
     voice page does. Every frame is classified under each warp once; the choice reads every
     ``CHOICE_STRIDE``-th frame of those posteriors (the same figures as ``choose_warp``), and the
     average weighs each warp's posteriors by ``warp_weights`` of the choice's confidences."""
-    from core.align import phone_posteriors
+    from core.voice.align import phone_posteriors
 
     warps = tuple(float(a) for a in warps)
     if not warps:
@@ -119,7 +119,7 @@ def choose_warp(net, info, signals: Sequence[np.ndarray], warps: Sequence[float]
     model's states summed per phone). One feature extraction and one forward pass per warp and
     recording; ``frames`` in the result counts the frames read."""
     from core.activations import predict_proba
-    from core.align import network_inputs
+    from core.voice.align import network_inputs
 
     warps = tuple(float(a) for a in warps)
     if not warps or not signals:
@@ -204,7 +204,7 @@ def voice_warps(net, info, corpus_dir, voice: str, warps: Sequence[float] = WARP
     frame, as ``choose_warp``); the labels come from the corpus."""
     from pathlib import Path
 
-    from core.align import phone_posteriors
+    from core.voice.align import phone_posteriors
     from core.audio import load_audio
     from core.corpus import load_corpus
     from core.train import voice_utterances

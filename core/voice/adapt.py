@@ -253,7 +253,7 @@ def _prepare(
     """The network's inputs of all recordings (N, 35*C) float32, as ``core.align.network_inputs``
     makes them for the Your voice page (features, splicing, ``info.preprocess``), and the targets
     of each recording."""
-    from core.align import network_inputs
+    from core.voice.align import network_inputs
 
     if info.kind != "speech" or info.features is None or info.normalizer is None:
         raise AdaptError(f"{info.name} is not a speech model; only speech models can be adapted.")
