@@ -14,11 +14,11 @@ from pathlib import Path
 
 import torch
 
-from core.voice.adapt import PARTS, AdaptConfig, AdaptError, adapt, save_adapted
 from core.audio import load_audio
 from core.cli import CliError, positive_float, positive_int, writable_folder
 from core.models import META_FILE, load_model, resolve_model_path
 from core.phones import read_lab, read_textgrid
+from core.voice.adapt import PARTS, AdaptConfig, AdaptError, adapt, save_adapted
 
 MAX_SECONDS = 60.0
 

@@ -27,9 +27,9 @@ def _model(name: str):
 
 
 def _cli_align(args: argparse.Namespace) -> int:
-    from core.voice.align import DEFAULT_ALIGNER, align, label_file_bytes
     from core.audio import check_audible, load_audio
     from core.models import read_model_info
+    from core.voice.align import DEFAULT_ALIGNER, align, label_file_bytes
 
     signal = load_audio(args.wav, max_seconds=args.max_seconds)
     check_audible(signal)  # as the page: a silent file is refused (its times are the file's own, so not trimmed)
@@ -58,8 +58,9 @@ def _cli_align(args: argparse.Namespace) -> int:
 
 
 def _cli_recognize(args: argparse.Namespace) -> int:
-    from core.voice.align import decode, phone_posteriors
     from core.audio import SAMPLE_RATE, check_audible, load_audio
+    from core.models.inference import phone_posteriors
+    from core.voice.align import decode
 
     signal = load_audio(args.wav, max_seconds=args.max_seconds)
     check_audible(signal)  # as the page: a silent file is refused (its times are the file's own, so not trimmed)

@@ -58,6 +58,9 @@ Choices written down here:
   accuracy of summed state posteriors for a state model; every frame if none is speech) before and
   after: on the recordings held back in the check (each counted when it was held back) and on all
   of them after the final fit.
+
+The settings, errors and report are ``core.voice.adapt_config``; the adapted network (input map,
+hidden-unit scales, their folding, the warps) is ``core.voice.adapt_net``; both re-exported here.
 """
 
 from __future__ import annotations
@@ -66,7 +69,6 @@ import copy
 import dataclasses
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -74,138 +76,35 @@ import torch
 from torch import nn
 
 from core.audio import SAMPLE_RATE
-from core.features import FeatureConfig, FeatureError, mel_centres_hz
+from core.features import FeatureError
 from core.models import ASSETS_DIR, ModelInfo, SpeechDNN
+from core.models.inference import network_inputs
 from core.phones import PhoneError, Segment, frame_labels, frame_states
-from core.text import N_, Translate, UserError, english
+from core.text import N_
 from core.torch_utils import eval_mode
+from core.voice.adapt_config import (
+    FEW_RECORDINGS,
+    PART_NAMES,
+    PARTS,
+    WARPS,
+    AdaptConfig,
+    AdaptError,
+    AdaptReport,
+    Labels,
+    Recording,
+)
+from core.voice.adapt_net import (
+    WARP_FRAMES,
+    _Adapted,
+    _choose_warp,
+    _selected,
+    fold_input_map,
+    fold_lhuc,
+    warp_map,
+    warp_matrix,
+)
 
 LABEL_TOLERANCE_S = 0.05
-WARP_FRAMES = 1500
-WARPS: tuple[float, ...] = (0.8, 0.85, 0.9, 0.95, 1.0, 1.05, 1.1, 1.15, 1.2, 1.25)
-PARTS: tuple[str, ...] = ("input", "output", "lhuc", "biases", "first", "all")
-PART_NAMES: dict[str, str] = {
-    "input": N_("input map"),
-    "output": N_("last layer"),
-    "lhuc": N_("hidden-unit scales"),
-    "biases": N_("biases"),
-    "first": N_("first layer"),
-    "all": N_("all weights"),
-}
-"""How the report names each part (translated by the caller's ``tr``)."""
-Labels = np.ndarray | Sequence[Segment]
-Recording = tuple[np.ndarray, Labels]
-
-
-class AdaptError(UserError):
-    """An adaptation request a user can get wrong (no recordings, labels that do not fit)."""
-
-
-@dataclass(frozen=True)
-class AdaptConfig:
-    """Settings of ``adapt`` (see the module docstring)."""
-
-    parts: tuple[str, ...] = ("input", "lhuc")
-    lr: float = 1e-3
-    l2: float = 1e-3
-    kl: float = 0.35
-    max_epochs: int = 10
-    folds: int = 5
-    min_gain: float = 0.01
-    batch_size: int = 256
-    epochs_unchecked: int = 5
-    seed: int = 0
-    warps: tuple[float, ...] = WARPS
-
-
-FEW_RECORDINGS = 2
-"""With this many recordings or fewer nothing is adapted (unless ``folds`` is 0): holding one back
-leaves one to fit, and a single recording is too little to check on; the report says so."""
-
-
-@dataclass(frozen=True)
-class AdaptReport:
-    """What adaptation did: recordings and frames used, accuracies before / after (NaN where there
-    were no check recordings), epochs run, the kept epoch (0 = the model unchanged), seconds."""
-
-    parts: tuple[str, ...]
-    n_parameters: int
-    fit_recordings: int
-    fit_frames: int
-    check_recordings: int
-    check_frames: int
-    fit_before: float
-    fit_after: float
-    check_before: float
-    check_after: float
-    epochs_run: int
-    best_epoch: int
-    seconds: float
-    warp: float = 1.0
-    reverted: bool = False
-    refit: bool = False
-    folds: int = 0
-
-    def to_dict(self) -> dict:
-        """JSON-ready: floats rounded to 6 digits, NaN as None, parts as a list."""
-        out: dict = {}
-        for k, v in dataclasses.asdict(self).items():
-            if isinstance(v, float):
-                v = round(v, 6) if np.isfinite(v) else None
-            out[k] = list(v) if isinstance(v, tuple) else v
-        return out
-
-    @property
-    def unchanged(self) -> bool:
-        """Nothing was adapted: the copy computes what the model as it was computes."""
-        return self.best_epoch == 0 and self.warp == 1.0
-
-    def verdict(self, tr: Translate = english) -> str | None:
-        """A plain sentence when adapting kept (almost) nothing, or could not be checked, else None."""
-        n = self.fit_recordings
-        if self.folds == 0 and self.best_epoch == 0 and n <= FEW_RECORDINGS:
-            return tr("With {n} recording(s) nothing can be checked, so the copy is the model as it was: a check "
-                      "needs recordings the copy was not fitted on, and on real voices adapting to one or two "
-                      "recordings made the speaker's other words worse (docs/MODELS.md). Add recordings: with "
-                      "three or more, each is held back in turn to check the others' fit.").format(n=n)
-        if self.folds == 0 and self.best_epoch > 0:
-            return tr("Nothing was held back to check this copy: it is fitted to these {n} recording(s), and "
-                      "nothing shows whether it hears your other words better or worse.").format(n=n)
-        if self.best_epoch > 0:
-            return None
-        if self.warp == 1.0:
-            return tr("Adapting did not help the recordings held back to check it, so the copy is the model as it "
-                      "was. Add more recordings of this voice, or check that their transcripts match.")
-        return tr("Only the frequency warp ×{w:g} was kept: every epoch of training made the recordings held back "
-                  "to check it worse.").format(w=self.warp)
-
-    def line(self, tr: Translate = english) -> str:
-        """One line of figures (``tr``: the interface language, default English)."""
-        check = (
-            tr("each recording held back once ({k} folds): speech frames right on recordings not fitted on "
-               "{b:.3f} → {a:.3f} ({f} frames)").format(
-                k=self.folds, f=self.check_frames, b=self.check_before, a=self.check_after)
-            if self.folds
-            else tr("no check recordings")
-        )
-        return tr(
-            "adapted {parts} ({n:,} numbers); recordings: {r} ({f} frames), speech frames right on them "
-            "{b:.3f} → {a:.3f}; {check}; warp {w:g} (chosen with the labels), {e} epoch(s) kept of {t}, "
-            "{s:.1f} s"
-        ).format(
-            parts=" + ".join(tr(PART_NAMES.get(p, p)) for p in self.parts),
-            n=self.n_parameters,
-            r=self.fit_recordings,
-            f=self.fit_frames,
-            b=self.fit_before,
-            a=self.fit_after,
-            check=check,
-            w=self.warp,
-            e=self.best_epoch,
-            t=self.epochs_run,
-            s=self.seconds,
-        ) + ("; " + tr("the model as it was kept: no epoch got enough more held-back frames right")
-             if self.reverted and self.folds else "")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -250,11 +149,9 @@ def _targets(labels: Labels, n_frames: int, seconds: float, info: ModelInfo, nam
 def _prepare(
     info: ModelInfo, recordings: Sequence[Recording], names: Sequence[str] | None
 ) -> tuple[np.ndarray, list[np.ndarray]]:
-    """The network's inputs of all recordings (N, 35*C) float32, as ``core.align.network_inputs``
+    """The network's inputs of all recordings (N, 35*C) float32, as ``core.models.inference.network_inputs``
     makes them for the Your voice page (features, splicing, ``info.preprocess``), and the targets
     of each recording."""
-    from core.voice.align import network_inputs
-
     if info.kind != "speech" or info.features is None or info.normalizer is None:
         raise AdaptError(f"{info.name} is not a speech model; only speech models can be adapted.")
     if not recordings:
@@ -281,96 +178,7 @@ def _prepare(
 
 
 # ---------------------------------------------------------------------------------------------
-# The adapted network
-
-
-class _Adapted(nn.Module):
-    """The model copy behind a linear map of every input frame: ``x_k' = A x_k + b`` for each of
-    the K spliced frames x_k (C normalised channels), A (C, C) starting at the identity; with
-    ``with_lhuc``, every hidden unit's output is scaled by ``2 sigmoid(r)`` (LHUC), r starting at 0
-    (scale 1)."""
-
-    def __init__(self, net: nn.Module, n_channels: int, n_offsets: int, with_input: bool, with_lhuc: bool = False):
-        super().__init__()
-        self.net = net
-        self.n_offsets, self.n_channels = n_offsets, n_channels
-        self.A = nn.Parameter(torch.eye(n_channels), requires_grad=with_input)
-        self.b = nn.Parameter(torch.zeros(n_channels), requires_grad=with_input)
-        self.with_lhuc = with_lhuc
-        hidden = [lin.out_features for lin in net.linears[:-1]] if with_lhuc else []
-        self.lhuc = nn.ParameterList(nn.Parameter(torch.zeros(h)) for h in hidden)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if self.A.requires_grad:
-            x = (x.view(len(x), self.n_offsets, self.n_channels) @ self.A.T + self.b).view(len(x), -1)
-        if not self.with_lhuc:
-            return self.net(x)
-        h = x
-        for lin, r in zip(self.net.linears[:-1], self.lhuc, strict=True):
-            h = self.net.act(lin(h)) * (2.0 * torch.sigmoid(r))
-        return self.net.linears[-1](h)
-
-
-def fold_lhuc(net: nn.Module, scales: Sequence[torch.Tensor]) -> None:
-    """Fold hidden-unit scales (LHUC, ``2 sigmoid(r)`` of each hidden layer) into ``net`` in place:
-    the layer after hidden layer i reads ``W (s_i * h_i)``, i.e. its weight's columns times s_i."""
-    with torch.no_grad():
-        for lin, s in zip(net.linears[1:], scales, strict=True):
-            lin.weight.mul_(s[None, :])
-
-
-def fold_input_map(net: nn.Module, A: torch.Tensor, b: torch.Tensor) -> None:
-    """Fold ``x_k' = A x_k + b`` (every spliced frame k) into the first layer of ``net`` in place:
-    W_k' = W_k A for each (H, C) block W_k of the first weight matrix, bias' = bias + sum_k W_k b."""
-    lin = net.linears[0]
-    h = lin.weight.shape[0]
-    with torch.no_grad():
-        w = lin.weight.view(h, -1, A.shape[0])
-        lin.bias.add_(w.sum(1) @ b)
-        lin.weight.copy_((w @ A).view(h, -1))
-
-
-def _selected(net: nn.Module, parts: Sequence[str]) -> dict[str, nn.Parameter]:
-    params = dict(net.named_parameters())
-    chosen: dict[str, nn.Parameter] = {}
-    if "output" in parts:
-        last = [n for n in params if n.startswith("linears.")][-2:]
-        chosen.update({n: params[n] for n in last})
-    if "first" in parts:
-        chosen.update({n: params[n] for n in [n for n in params if n.startswith("linears.")][:2]})
-    if "all" in parts:
-        chosen.update(params)
-    if "biases" in parts:
-        chosen.update({n: p for n, p in params.items() if n.endswith(".bias")})
-    return chosen
-
-
-def warp_matrix(cfg: FeatureConfig, alpha: float) -> np.ndarray:
-    """(C, C) float64 frequency warp of MFBANK channels: row c linearly interpolates the log energies
-    at ``alpha`` times channel c's centre frequency (on the mel axis, clamped to the first and last
-    channel), so a voice whose formants lie ``alpha`` times higher is mapped onto the model's.
-    Rows sum to 1; ``alpha = 1`` gives the identity."""
-    fc = mel_centres_hz(cfg)
-    mel = 2595.0 * np.log10(1.0 + fc / 700.0)
-    want = 2595.0 * np.log10(1.0 + np.clip(alpha * fc, fc[0], fc[-1]) / 700.0)
-    src = np.interp(want, mel, np.arange(len(fc), dtype=np.float64))
-    lo = np.minimum(np.floor(src).astype(np.int64), len(fc) - 1)
-    hi = np.minimum(lo + 1, len(fc) - 1)
-    w = np.zeros((len(fc), len(fc)))
-    rows = np.arange(len(fc))
-    np.add.at(w, (rows, lo), 1.0 - (src - lo))
-    np.add.at(w, (rows, hi), src - lo)
-    return w
-
-
-def warp_map(info: ModelInfo, alpha: float) -> tuple[np.ndarray, np.ndarray]:
-    """(A, b) of ``warp_matrix`` in the model's normalised feature space: for raw features r,
-    ``A ((r - mean) / std) + b == (W r - mean) / std``, i.e. A = diag(1/std) W diag(std),
-    b = (W mean - mean) / std."""
-    w = warp_matrix(info.features, alpha)
-    mean = np.asarray(info.normalizer.mean, np.float64)
-    std = np.asarray(info.normalizer.std, np.float64)
-    return w * std[None, :] / std[:, None], (w @ mean - mean) / std
+# Adapting
 
 
 def _right(logits: torch.Tensor, y: torch.Tensor, targets: str) -> int:
@@ -383,38 +191,11 @@ def _right(logits: torch.Tensor, y: torch.Tensor, targets: str) -> int:
     return int((logits.argmax(1) == y).sum())
 
 
-def _choose_warp(
-    wrapped: _Adapted, info: ModelInfo, warps: Sequence[float], x: torch.Tensor, y: torch.Tensor
-) -> float:
-    """Set the input map to the warp of ``warps`` with the lowest cross-entropy on (x, y) (every k-th
-    frame, at most ``WARP_FRAMES`` of them: a forward pass per warp); returns it."""
-    step = -(-len(x) // WARP_FRAMES)
-    x, y = x[::step], y[::step]
-    best, best_loss = 1.0, float("inf")
-    with torch.no_grad():
-        for alpha in warps:
-            a, b = warp_map(info, float(alpha))
-            wrapped.A.copy_(torch.from_numpy(a))
-            wrapped.b.copy_(torch.from_numpy(b))
-            loss = float(
-                sum(
-                    nn.functional.cross_entropy(wrapped(x[i : i + 4096]), y[i : i + 4096], reduction="sum")
-                    for i in range(0, len(x), 4096)
-                )
-            ) / max(len(x), 1)
-            if loss < best_loss:
-                best, best_loss = float(alpha), loss
-        a, b = warp_map(info, best)
-        wrapped.A.copy_(torch.from_numpy(a))
-        wrapped.b.copy_(torch.from_numpy(b))
-    return best
-
-
 def adapt(
     model: nn.Module,
     info: ModelInfo,
     recordings: Sequence[Recording],
-    cfg: AdaptConfig = AdaptConfig(),
+    cfg: AdaptConfig = AdaptConfig(),  # noqa: B008 (frozen: never changed; ruff sees that only in its own module)
     progress: Callable[[int, int], None] | None = None,
     names: Sequence[str] | None = None,
 ) -> tuple[nn.Module, ModelInfo, AdaptReport]:
@@ -635,3 +416,10 @@ def save_adapted(model: nn.Module, info: ModelInfo, out_dir: str | Path) -> Path
         "metrics": info.metrics,
     }
     return save_model(model, out_dir, meta)
+
+
+__all__ = [
+    "FEW_RECORDINGS", "LABEL_TOLERANCE_S", "PARTS", "PART_NAMES", "WARPS", "WARP_FRAMES", "AdaptConfig", "AdaptError",
+    "AdaptReport", "Labels", "Recording", "adapt", "adapted_logits", "fold_input_map", "fold_lhuc", "save_adapted",
+    "warp_map", "warp_matrix",
+]

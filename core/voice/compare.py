@@ -1,7 +1,7 @@
 """A student's own recording against the corpus: their frames of two phonemes (from an alignment)
 as a sample set, the values of one input over them, and the pair map recomputed on them.
 
-The student's inputs are the network's inputs for the recording (``core.align.network_inputs``:
+The student's inputs are the network's inputs for the recording (``core.models.inference.network_inputs``:
 features, 35-frame splicing, the model's normaliser), so a value is on the same normalised z axis
 as the corpus densities of the pair page. A frame belongs to the phoneme an alignment puts at its
 centre (``core.phones.frame_labels``).

@@ -12,9 +12,10 @@ heard (docs/MODELS.md: the female speaker, unheard by models trained on four mal
 Convention: a warp ``alpha`` means that every channel of the filterbank reads the recording's
 energy at ``alpha`` times its centre frequency (alpha > 1 for a voice whose formants are higher:
 its formants move down by that factor). It is made by the features' own warped filterbank
-(``core.features.extract(..., warp=1/alpha)``: VTLP's piecewise-linear warp, fixed at 0 Hz and at
+(``core.features.extract(..., warp=1/alpha)``, ``filterbank_warp``: defined with the posteriors in
+``core.models.inference``, re-exported here; VTLP's piecewise-linear warp, fixed at 0 Hz and at
 the Nyquist frequency), so it applies to MFBANK and MFCC models alike, before the per-utterance
-normalisation. ``core.adapt``'s warp search uses the same ``alpha`` on normalised MFBANK channels
+normalisation. ``core.voice.adapt``'s warp search uses the same ``alpha`` on normalised MFBANK channels
 (``warp_matrix``) as the starting point of a learnt map; its choice uses labels.
 
 Posteriors under VTLN are **averaged over the warps**, each weighted by ``softmax(WEIGHT_SHARPNESS
@@ -36,6 +37,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+
+from core.models.inference import filterbank_warp as filterbank_warp
+from core.models.inference import network_inputs, phone_posteriors
 
 WARPS: tuple[float, ...] = (0.8, 0.85, 0.9, 0.95, 1.0, 1.05, 1.1, 1.15, 1.2, 1.25)
 CHOICE_STRIDE = 3
@@ -91,8 +95,6 @@ def vtln_posteriors(net, info, signal: np.ndarray, warps: Sequence[float] = WARP
     voice page does. Every frame is classified under each warp once; the choice reads every
     ``CHOICE_STRIDE``-th frame of those posteriors (the same figures as ``choose_warp``), and the
     average weighs each warp's posteriors by ``warp_weights`` of the choice's confidences."""
-    from core.voice.align import phone_posteriors
-
     warps = tuple(float(a) for a in warps)
     if not warps:
         raise ValueError("vtln_posteriors needs at least one warp")
@@ -101,11 +103,6 @@ def vtln_posteriors(net, info, signal: np.ndarray, warps: Sequence[float] = WARP
     choice = WarpChoice(pick(warps, conf), warps, conf, len(posts[0][::CHOICE_STRIDE]))
     avg = sum(w * p for w, p in zip(choice.weights, posts, strict=True) if w > 0)
     return choice, np.asarray(avg, dtype=np.float32)
-
-
-def filterbank_warp(alpha: float) -> float:
-    """``core.features.extract``'s VTLP factor for a VTLN warp ``alpha`` (its inverse)."""
-    return 1.0 / float(alpha)
 
 
 def mean_top_posterior(posteriors: np.ndarray) -> float:
@@ -119,7 +116,6 @@ def choose_warp(net, info, signals: Sequence[np.ndarray], warps: Sequence[float]
     model's states summed per phone). One feature extraction and one forward pass per warp and
     recording; ``frames`` in the result counts the frames read."""
     from core.activations import predict_proba
-    from core.voice.align import network_inputs
 
     warps = tuple(float(a) for a in warps)
     if not warps or not signals:
@@ -199,12 +195,11 @@ def voice_warps(net, info, corpus_dir, voice: str, warps: Sequence[float] = WARP
                 sharpness: Sequence[float] = (WEIGHT_SHARPNESS,)) -> VoiceWarps:
     """``VoiceWarps`` of ``voice`` in a corpus folder (``core.corpus``): every utterance's audio is
     read from its WAV file, as a user's recording is, and classified under each warp
-    (``core.align.phone_posteriors``) and with the posteriors averaged over the warps for each
+    (``core.models.inference.phone_posteriors``) and with the posteriors averaged over the warps for each
     ``sharpness`` (weights from the utterance's own confidence on every ``CHOICE_STRIDE``-th
     frame, as ``choose_warp``); the labels come from the corpus."""
     from pathlib import Path
 
-    from core.voice.align import phone_posteriors
     from core.audio import load_audio
     from core.corpus import load_corpus
     from core.train import voice_utterances
