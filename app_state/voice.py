@@ -26,10 +26,10 @@ VOICE_MAX_UPLOAD_MB = 20
 @dataclass(frozen=True)
 class VoiceAnalysis:
     """What the network hears in one recording: (T, 40) log-mel energies, (T, P) phone posteriors,
-    the phone names, the decoded phones (core.align.Decoded), the recording's duration in s, the
+    the phone names, the decoded phones (core.voice.align.Decoded), the recording's duration in s, the
     most confident VTLN warp (1 = none; the inputs and gradients use it) and, with VTLN, the choice
-    (core.vtln.WarpChoice: the network's confidence under every warp tried; the posteriors are then
-    averaged over the warps, core.vtln.vtln_posteriors)."""
+    (core.voice.vtln.WarpChoice: the network's confidence under every warp tried; the posteriors are then
+    averaged over the warps, core.voice.vtln.vtln_posteriors)."""
 
     logmel: np.ndarray
     posteriors: np.ndarray
@@ -54,8 +54,8 @@ def points_delta(d: float, with_vtln: bool = False) -> str:
 def voice_samples(lang: str | None = None) -> dict[str, str]:
     """Shipped sample recordings: file name -> transcript; with ``lang`` ("en", "ja": a model's
     ``phone_set.name``) only that language's (Japanese samples are named ``ja_*.wav``)."""
-    from core.align import sample_texts
     from core.models import ASSETS_DIR
+    from core.voice.align import sample_texts
 
     samples = sample_texts(ASSETS_DIR / "samples")
     if lang is None:
@@ -117,10 +117,11 @@ def voice_audio(src) -> tuple[np.ndarray, str, float]:
 
 
 def _analysis_of(net, info, vtln: bool, x: np.ndarray) -> VoiceAnalysis:
-    from core.align import decode, phone_posteriors
     from core.audio import SAMPLE_RATE
     from core.features import FeatureConfig, extract
-    from core.vtln import vtln_posteriors
+    from core.models.inference import phone_posteriors
+    from core.voice.align import decode
+    from core.voice.vtln import vtln_posteriors
 
     choice, post = vtln_posteriors(net, info, x) if vtln else (None, phone_posteriors(net, info, x))
     warp = choice.warp if choice is not None else 1.0
@@ -159,7 +160,7 @@ def _adapted_net(name: str):
 def voice_analysis(name: str, key: str, x: np.ndarray, vtln: bool = False, adapted: bool = False) -> VoiceAnalysis:
     """Spectrogram, posteriors and decoded phones of the recording ``key`` (samples ``x``) under model
     ``name`` (``adapted``: this session's adapted copy of it); with ``vtln``, the posteriors averaged
-    over the warps, weighted by the network's confidence under each (core.vtln.vtln_posteriors; no
+    over the warps, weighted by the network's confidence under each (core.voice.vtln.vtln_posteriors; no
     transcript needed)."""
     if adapted:
         return _mine(("analysis", key, bool(vtln)), lambda: _analysis_of(*_adapted_net(name), bool(vtln), x))
@@ -168,7 +169,7 @@ def voice_analysis(name: str, key: str, x: np.ndarray, vtln: bool = False, adapt
 
 @st.cache_data(show_spinner=False, max_entries=32)
 def _voice_alignment(root: str, name: str, key: str, text: str, aligner: str, vtln: bool, _x: np.ndarray):
-    from core.align import align
+    from core.voice.align import align
 
     posteriors = _voice_analysis(root, name, key, vtln, _x).posteriors if aligner == "network" else None
     return align(_x, text, aligner, info=_model(root, name)[1], posteriors=posteriors)
@@ -176,12 +177,12 @@ def _voice_alignment(root: str, name: str, key: str, text: str, aligner: str, vt
 
 def voice_alignment(name: str, key: str, x: np.ndarray, text: str, aligner: str, vtln: bool = False,
                     adapted: bool = False):
-    """core.align.Alignment of ``text`` in the recording (AlignError for a transcript that cannot be
+    """core.voice.align.Alignment of ``text`` in the recording (AlignError for a transcript that cannot be
     used); the network's own alignment uses the posteriors of ``voice_analysis(..., vtln, adapted)``
     (pocketsphinx's is the same whatever the network)."""
     text, vtln = " ".join(text.split()), bool(vtln) and aligner == "network"
     if adapted and aligner == "network":
-        from core.align import align
+        from core.voice.align import align
 
         def compute():
             posteriors = voice_analysis(name, key, x, vtln, adapted=True).posteriors
@@ -192,7 +193,7 @@ def voice_alignment(name: str, key: str, x: np.ndarray, text: str, aligner: str,
 
 
 def _window_of(net, info, frame: int, phone: str, warp: float, x: np.ndarray):
-    from core.align import network_inputs
+    from core.models.inference import network_inputs
 
     inputs = network_inputs(info, x, warp=warp)
     one = inputs[frame : frame + 1]
@@ -229,26 +230,26 @@ def voice_time_from_chart(chart_key: str, slider_key: str, duration: float) -> N
 
 def voice_labels(segments: tuple, fmt: str) -> bytes:
     """A .lab (``fmt="lab"``) or TextGrid (``"textgrid"``) file of the segments, as bytes."""
-    from core.align import label_file_bytes
+    from core.voice.align import label_file_bytes
 
     return label_file_bytes(segments, fmt)
 
 
-# --- the student's frames against the corpus (core.voice_compare) -------------------------------
+# --- the student's frames against the corpus (core.voice.compare) -----------------------------
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
 def _voice_inputs(root: str, name: str, key: str, warp: float, _x: np.ndarray) -> np.ndarray:
-    from core.align import network_inputs
+    from core.models.inference import network_inputs
 
     return network_inputs(_model(root, name)[1], _x, warp=warp)
 
 
 def voice_frames(name: str, key: str, x: np.ndarray, alignment, warp: float = 1.0):
-    """core.voice_compare.StudentFrames: the recording's network inputs (under the VTLN ``warp``)
+    """core.voice.compare.StudentFrames: the recording's network inputs (under the VTLN ``warp``)
     labelled by ``alignment``. An adapted copy has the model's features and normaliser (its input
     map is folded into its first layer), so its inputs are the same."""
-    from core.voice_compare import student_frames
+    from core.voice.compare import student_frames
 
     return student_frames(_voice_inputs(models_root(), name, key, float(warp), x), alignment.phones,
                           _model(models_root(), name)[1].phone_set)
@@ -273,18 +274,18 @@ def voice_corpus_detail(cfg: Settings, a: str, b: str, input_index: int):
 def _voice_pair(
     root: str, name: str, key: str, align_key: tuple, a: str, b: str, stat: str, output: str, _sf
 ) -> pd.DataFrame:
-    from core.voice_compare import student_pair_table
+    from core.voice.compare import student_pair_table
 
     net, info = _model(root, name)
     return student_pair_table(net, info, _sf, a, b, stat=stat, output=output, bins=DEFAULT_BINS)
 
 
 def voice_pair(cfg: Settings, key: str, align_key: tuple, sf, a: str, b: str, adapted: bool = False) -> pd.DataFrame:
-    """The pair table of a and b over the student's frames (core.voice_compare.student_pair_table;
+    """The pair table of a and b over the student's frames (core.voice.compare.student_pair_table;
     CompareError with the frame counts when there are too few); ``adapted``: the importance of this
     session's adapted copy."""
     if adapted:
-        from core.voice_compare import student_pair_table
+        from core.voice.compare import student_pair_table
 
         net, info = _adapted_net(cfg.model)
         return _mine(("pair", key, align_key, a, b, cfg.stat, cfg.output),
@@ -293,7 +294,7 @@ def voice_pair(cfg: Settings, key: str, align_key: tuple, sf, a: str, b: str, ad
     return _voice_pair(models_root(), cfg.model, key, align_key, a, b, cfg.stat, cfg.output, sf)
 
 
-# --- adapting the network to the student's voice (core.adapt), kept in the session only ---------
+# --- adapting the network to the student's voice (core.voice.adapt), kept in the session only ---
 
 
 def voice_adaptation_set() -> dict:
@@ -313,13 +314,13 @@ def voice_clear_adaptation() -> None:
 
 
 ADAPT_CONFIG = None
-"""The page's adaptation settings (None: ``core.adapt.AdaptConfig()``'s defaults)."""
+"""The page's adaptation settings (None: ``core.voice.adapt.AdaptConfig()``'s defaults)."""
 
 
 def voice_adapt(name: str):
-    """Adapt a copy of model ``name`` to this session's adaptation set (core.adapt.adapt); kept in the
+    """Adapt a copy of model ``name`` to this session's adaptation set (core.voice.adapt.adapt); kept in the
     session (``voice_adapted``), the shared model is never changed. Returns (model, info, AdaptReport)."""
-    from core.adapt import AdaptConfig, AdaptError, adapt
+    from core.voice.adapt import AdaptConfig, AdaptError, adapt
 
     recs = voice_adaptation_set()
     net, info = _model(models_root(), name)
@@ -337,7 +338,7 @@ def voice_adapt(name: str):
 
 
 def voice_adapt_error() -> BaseException | None:
-    """Why this session's last adaptation failed (core.adapt.AdaptError), or None."""
+    """Why this session's last adaptation failed (core.voice.adapt.AdaptError), or None."""
     return st.session_state.get("voice_adapt_error")
 
 

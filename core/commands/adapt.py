@@ -14,11 +14,11 @@ from pathlib import Path
 
 import torch
 
-from core.adapt import PARTS, AdaptConfig, AdaptError, adapt, save_adapted
 from core.audio import load_audio
 from core.cli import CliError, positive_float, positive_int, writable_folder
 from core.models import META_FILE, load_model, resolve_model_path
 from core.phones import read_lab, read_textgrid
+from core.voice.adapt import PARTS, AdaptConfig, AdaptError, adapt, save_adapted
 
 MAX_SECONDS = 60.0
 
@@ -42,7 +42,7 @@ class _Label(argparse.Action):
 def _labels(wav: str, how: tuple[str, str], audio):
     option, value = how
     if option == "--text":
-        from core.align import align
+        from core.voice.align import align
 
         return list(align(audio, value).phones)
     path = Path(value)

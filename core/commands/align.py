@@ -27,9 +27,9 @@ def _model(name: str):
 
 
 def _cli_align(args: argparse.Namespace) -> int:
-    from core.align import DEFAULT_ALIGNER, align, label_file_bytes
     from core.audio import check_audible, load_audio
     from core.models import read_model_info
+    from core.voice.align import DEFAULT_ALIGNER, align, label_file_bytes
 
     signal = load_audio(args.wav, max_seconds=args.max_seconds)
     check_audible(signal)  # as the page: a silent file is refused (its times are the file's own, so not trimmed)
@@ -58,8 +58,9 @@ def _cli_align(args: argparse.Namespace) -> int:
 
 
 def _cli_recognize(args: argparse.Namespace) -> int:
-    from core.align import decode, phone_posteriors
     from core.audio import SAMPLE_RATE, check_audible, load_audio
+    from core.models.inference import phone_posteriors
+    from core.voice.align import decode
 
     signal = load_audio(args.wav, max_seconds=args.max_seconds)
     check_audible(signal)  # as the page: a silent file is refused (its times are the file's own, so not trimmed)
@@ -78,7 +79,7 @@ def _cli_recognize(args: argparse.Namespace) -> int:
 
 def add_cli(sub: argparse._SubParsersAction) -> None:
     """Register `align` and `recognize`."""
-    from core.align import ALIGNERS, DEFAULT_ALIGNER
+    from core.voice.align import ALIGNERS, DEFAULT_ALIGNER
 
     p = sub.add_parser("align", help="forced alignment of a recording with its transcript")
     p.add_argument("wav", help="an audio file (WAV, FLAC, OGG, ...), at most 30 s")

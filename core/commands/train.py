@@ -204,7 +204,7 @@ def _evaluate_vtln(args: argparse.Namespace, model, info) -> int:
     without labels over the voice's utterances, with one per utterance, and with each utterance's
     posteriors averaged over the warps (core.vtln; what the Your voice page shows)."""
     from core.corpus import read_manifest
-    from core.vtln import voice_warps
+    from core.voice.vtln import voice_warps
 
     voices = _split_list(args.voices) or sorted({r["voice"] for r in read_manifest(Path(args.corpus))})
     rows = {}

@@ -156,10 +156,10 @@ def build(out_dir: str | Path, names: Sequence[str] | None = None, *, share: Pat
           progress: Callable[[int, int], None] | None = None) -> BuildReport:
     """Write the real-speech set of the sources ``names`` (default all) to ``out_dir`` (module
     docstring). ``out_dir`` must not hold a corpus yet."""
-    from core.align import AlignError, align_pocketsphinx
     from core.audio import SAMPLE_RATE, AudioError, load_audio, trim_digital_silence, write_wav
     from core.corpus import MANIFEST
     from core.phones import write_lab
+    from core.voice.align import AlignError, align_pocketsphinx
 
     out = Path(out_dir)
     if (out / MANIFEST).exists():
@@ -249,11 +249,12 @@ class RealEvaluation:
 
 def score_recording(net, info, audio: np.ndarray, segments) -> RealScore:
     """The counts of one labelled recording (module docstring)."""
-    from core.align import decode, phone_posteriors
     from core.audio import SAMPLE_RATE
+    from core.models.inference import phone_posteriors
     from core.phone_errors import phone_errors, phone_sequence
     from core.phones import frame_labels
-    from core.vtln import vtln_posteriors
+    from core.voice.align import decode
+    from core.voice.vtln import vtln_posteriors
 
     phones = list(info.phones)
     sil = info.phone_set.silence

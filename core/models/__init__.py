@@ -8,6 +8,9 @@ A package; ``from core.models import ...`` gives every name below:
   file names and format version;
 - ``store``: ``save_model``, ``write_metrics``, ``load_model``, ``read_model_info``, ``list_models``,
   ``resolve_model_path``, ``dumps_json``.
+
+``core.models.inference`` (imported by its own name, not re-exported here) runs a speech model on a
+recording: warped features, network inputs, phone posteriors.
 """
 
 from core.models.info import (
