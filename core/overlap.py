@@ -28,7 +28,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from core.batching import Transform, iter_batches
+from core.data.batching import Transform, iter_batches
 from core.text import UserError
 
 LabelSpec = int | Sequence[int]

@@ -206,7 +206,7 @@ def voice_warps(net, info, corpus_dir, voice: str, warps: Sequence[float] = WARP
 
     from core.align import phone_posteriors
     from core.audio import load_audio
-    from core.corpus import load_corpus
+    from core.data.corpus import load_corpus
     from core.train import voice_utterances
 
     warps = tuple(float(a) for a in warps)

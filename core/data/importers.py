@@ -1,7 +1,7 @@
 """Importing a real, phone-labelled speech corpus into this project's corpus format.
 
 ``import_corpus(src, dst, fmt)`` (``python -m core import-corpus --format timit|textgrid SRC DIR``)
-writes what ``core.corpus`` writes for a synthetic corpus: ``<id>.wav`` (16 kHz mono 16-bit PCM,
+writes what ``core.data.synth`` writes for a synthetic corpus: ``<id>.wav`` (16 kHz mono 16-bit PCM,
 converted by ``core.audio.load_audio``: channels averaged, any rate from 8 to 96 kHz resampled),
 ``<id>.lab`` (``core.phones.write_lab``: ``START END PHONE`` in seconds, phones of
 ``core.phones.PHONES``) and ``manifest.csv`` (``id,voice,text,seconds,source``), so
@@ -62,7 +62,8 @@ from typing import Literal
 import soundfile as sf
 
 from core.audio import SAMPLE_RATE, AudioError, load_audio, write_wav
-from core.corpus import MANIFEST, CorpusError
+from core.data.corpus import MANIFEST
+from core.data.frames import CorpusError
 from core.phones import SILENCE, PhoneError, Segment, read_textgrid, write_lab
 
 Format = Literal["timit", "textgrid"]

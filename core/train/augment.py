@@ -290,14 +290,14 @@ class Augmenter:
 
     corpus_dir: a corpus folder (``<id>.wav`` 16 kHz mono + ``<id>.lab``); utt_ids: the training
     utterances, in the order training uses. Labels are read and indexed in the phone set the
-    corpus names (``core.corpus.corpus_phone_set``: ``corpus.json``, English without it), the
+    corpus names (``core.data.corpus.corpus_phone_set``: ``corpus.json``, English without it), the
     same as ``load_corpus``. Memory: 2 bytes per sample (32 kB per second of speech).
     """
 
     def __init__(
         self, corpus_dir: str | Path, utt_ids: Sequence[str], cfg: AugmentConfig, features: FeatureConfig
     ):
-        from core.corpus import corpus_phone_set
+        from core.data.corpus import corpus_phone_set
 
         self.cfg = cfg
         self.features = features

@@ -2,8 +2,8 @@
 
 eSpeak NG is a formant synthesiser: no recorded speaker is behind it, but its voice variants
 (``espeak-ng-data/voices/!v``: formant scales, pitch range, breathiness, the Klatt engine) and its
-accents give speakers of both sexes that no Festival or flite voice covers. ``core.corpus`` uses it
-for the ``espeak_*`` voices.
+accents give speakers of both sexes that no Festival or flite voice covers. ``core.data.synth`` uses
+it for the ``espeak_*`` voices.
 
 Timings: ``espeak_Initialize(AUDIO_OUTPUT_SYNCHRONOUS, 0, NULL, PHONEME_EVENTS | PHONEME_IPA)``
 makes the synth callback receive an event of type ``PHONEME`` (7) when each phoneme starts,
@@ -21,19 +21,30 @@ Each unit maps to the English phone set by ``IPA_TO_PHONE`` (``ɾ`` -> t as TIMI
 ``x`` -> k, ``ʍ`` -> w); a name with an unknown unit is an error naming it, never a guessed label.
 
 The library is loaded with ``ctypes`` (it is not thread-safe and keeps global state): synthesis
-runs in a child process, ``python -m core.espeak BATCH.json``, one per batch of utterances
-(``core.corpus``); ``speak`` is the same code in the calling process.
+runs in a child process that calls ``_main(BATCH.json)`` (``_CHILD``; ``python -m
+core.data.synth.espeak BATCH.json`` does the same), one per batch of utterances
+(``_run_espeak_batch``); ``speak`` is the same code in the calling process.
 """
 
 from __future__ import annotations
 
 import ctypes
 import json
+import os
+import subprocess
 import sys
+import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import soundfile as sf
+
+from core.audio import SAMPLE_RATE as _CORPUS_RATE
+from core.data.frames import CorpusError
+from core.data.synth.plan import ESPEAK_WPM, VOICES, _Utt, _warp_to_16k
+from core.phones import Segment, write_lab
 
 LIBRARY = "libespeak-ng.so.1"
 SAMPLE_RATE = 22050  # the rate espeak_Initialize reports for this library
@@ -44,6 +55,9 @@ _EV_LIST_TERMINATED, _EV_PHONEME = 0, 7
 _AUDIO_OUTPUT_SYNCHRONOUS = 2
 _INITIALIZE_PHONEME_EVENTS, _INITIALIZE_PHONEME_IPA = 0x0001, 0x0002
 _RATE, _PITCH, _RANGE = 1, 3, 4
+# What a child process runs on a batch file (a module of the package it is in could not be run
+# with -m without Python warning that the package had already imported it).
+_CHILD = "import sys; from core.data.synth.espeak import _main; sys.exit(_main(sys.argv[1]))"
 
 IPA_TO_PHONE: dict[str, str] = {
     # vowels (US and UK/Scottish accents)
@@ -231,6 +245,53 @@ def _main(batch: str) -> int:
         print(exc, file=sys.stderr)
         return 2
     return 0
+
+
+def _run_espeak_batch(voice: str, utts: Sequence[_Utt], out_dir: Path, program: str) -> list[tuple[_Utt, float]]:
+    """One child process per batch, ``_CHILD`` on ``BATCH.json`` (the library keeps global state and
+    is not thread-safe); labels from its phoneme events (the rules of the module docstring)."""
+    name = VOICES[voice][0]
+    done = []
+    with tempfile.TemporaryDirectory(prefix="dnnlens_espeak_") as tmp_name:
+        tmp = Path(tmp_name)
+        spec = {
+            "dir": str(tmp),
+            "utts": [
+                {
+                    "uid": u.uid,
+                    "voice": name,
+                    "text": u.text,
+                    "rate": round(ESPEAK_WPM / u.stretch),
+                    "pitch": round(u.f0_mean),
+                    "range": round(u.f0_std),
+                }
+                for u in utts
+            ],
+        }
+        (tmp / "batch.json").write_text(json.dumps(spec), encoding="utf-8")
+        env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[3]))
+        proc = subprocess.run(
+            [program, "-c", _CHILD, str(tmp / "batch.json")],
+            env=env,
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=1800,
+        )
+        if proc.returncode != 0:
+            err = proc.stderr.strip().splitlines()
+            raise CorpusError(f"eSpeak NG failed on voice {voice} ({err[-1] if err else proc.returncode}).")
+        for u in utts:
+            raw = np.fromfile(tmp / f"{u.uid}.raw", dtype=np.int16)
+            segs = [Segment(a, b, p) for a, b, p in json.loads((tmp / f"{u.uid}.json").read_text(encoding="utf-8"))]
+            audio = _warp_to_16k(raw, SAMPLE_RATE, u.warp_pct)
+            sf.write(str(out_dir / (u.uid + ".wav")), audio, _CORPUS_RATE, subtype="PCM_16", format="WAV")
+            k = 1.0 + u.warp_pct / 100.0
+            dur = len(audio) / _CORPUS_RATE
+            segs = [Segment(s.start / k, min(s.end / k, dur), s.phone) for s in segs if s.start / k < dur]
+            write_lab(out_dir / (u.uid + ".lab"), segs)
+            done.append((u, dur))
+    return done
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 """A phoneme-aligned Japanese corpus, synthesised with Open JTalk (``python -m core synth --lang ja``).
 
-- Sentences: ``core.sentences_ja.make_sentences_ja`` (frequent words + nonsense words covering
+- Sentences: ``core.data.synth.sentences_ja.make_sentences_ja`` (frequent words + nonsense words covering
   every mora).
 - Synthesiser: Debian's ``open_jtalk`` with its NAIST-jdic dictionary (``apt-get install
   open-jtalk open-jtalk-mecab-naist-jdic``) and every HTS voice file that pyopenjtalk-plus ships
@@ -24,7 +24,7 @@
 
 Output in ``out_dir`` as for English: ``<id>.wav`` (16 kHz mono 16-bit PCM), ``<id>.lab``
 (``core.phones`` format), ``manifest.csv`` (``id,voice,text,seconds`` + the columns above), and
-``corpus.json`` (``{"lang": "ja", "phone_set": "ja"}``: ``core.corpus.load_corpus`` reads the
+``corpus.json`` (``{"lang": "ja", "phone_set": "ja"}``: ``core.data.corpus.load_corpus`` reads the
 labels with the Japanese phone set). Ids ``ja_s{seed}_{n:05d}``. One ``open_jtalk`` process per
 utterance (about 0.3 s of CPU each), ``workers`` at a time; the output depends only on the seed.
 """
@@ -50,7 +50,7 @@ import soundfile as sf
 
 from core.audio import SAMPLE_RATE, resample
 from core.phones import JAPANESE, Segment, write_lab
-from core.sentences_ja import make_sentences_ja
+from core.data.synth.sentences_ja import make_sentences_ja
 from core.text import UserError
 
 APT_PACKAGES = "open-jtalk open-jtalk-mecab-naist-jdic"
