@@ -2,9 +2,9 @@
 
 A corpus is ``<id>.wav`` (16 kHz mono 16-bit PCM) and ``<id>.lab`` (``core.phones`` format) per
 utterance and ``manifest.csv`` (``id,voice,...``); ``core.data.synth`` synthesises one,
-``core.data.importers`` imports one. A corpus names its phone set in
-``corpus.json`` (``{"phone_set": "ja"}``, written by ``core.data.synth.openjtalk``), and a corpus without that file is English.
-
+``core.data.importers`` imports one. A corpus names its phone set in ``corpus.json``
+(``{"phone_set": "ja"}``, written by ``core.data.synth.openjtalk``), and a corpus without that file
+is English.
 
 Loading (``load_corpus``): every frame of every utterance with its phoneme and state labels, cached
 in ``<corpus>/.frames_<kind>_<hash of the FeatureConfig>.npz`` (``CorpusFrames.save``'s format, the
