@@ -197,7 +197,7 @@ class VoiceWarps:
 
 def voice_warps(net, info, corpus_dir, voice: str, warps: Sequence[float] = WARPS,
                 sharpness: Sequence[float] = (WEIGHT_SHARPNESS,)) -> VoiceWarps:
-    """``VoiceWarps`` of ``voice`` in a corpus folder (``core.corpus``): every utterance's audio is
+    """``VoiceWarps`` of ``voice`` in a corpus folder (``core.data.corpus``): every utterance's audio is
     read from its WAV file, as a user's recording is, and classified under each warp
     (``core.align.phone_posteriors``) and with the posteriors averaged over the warps for each
     ``sharpness`` (weights from the utterance's own confidence on every ``CHOICE_STRIDE``-th
