@@ -28,7 +28,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from core.batching import Transform, iter_batches
+from core.data.batching import Transform, iter_batches
 from core.text import UserError
 
 LabelSpec = int | Sequence[int]
@@ -281,7 +281,7 @@ def class_histograms(
 ) -> ClassHistograms:
     """Per-label histograms of every input of a sample set, batch by batch.
 
-    X: (N, D) frames (array or ``X[idx]``-indexable, see ``core.batching.iter_batches``); labels: (N,) int.
+    X: (N, D) frames (array or ``X[idx]``-indexable, see ``core.data.batching.iter_batches``); labels: (N,) int.
     n_labels: number of labels (default max label + 1). value_range: (lo, hi) (D,) arrays to use
     instead of the percentiles of the sample set. transform: e.g. ``Normalizer.apply``.
     Returns ClassHistograms with counts (n_labels, D, bins).

@@ -16,7 +16,8 @@ import torch
 import core.audio
 import core.commands.importance as imp_cli
 import core.commands.train
-import core.corpus
+import core.data.corpus
+import core.data.synth.run
 import core.features
 import core.importance.distributed
 import core.importance.table
@@ -127,7 +128,7 @@ def test_features_out_that_is_a_folder_is_refused(tmp_path, capsys, monkeypatch)
 
 
 def test_os_error_inside_a_command_is_one_line(tmp_path, capsys, monkeypatch):
-    monkeypatch.setattr(core.corpus.shutil, "which", lambda name: "/nonexistent/festival")  # never run
+    monkeypatch.setattr(core.data.synth.run.shutil, "which", lambda name: "/nonexistent/festival")  # never run
     (tmp_path / "plain.txt").write_text("x")
     target = tmp_path / "plain.txt" / "x"
     line = one_error_line(capsys, ["synth", "--utts", "3", "--out", str(target)])
@@ -153,7 +154,7 @@ def test_os_error_inside_a_command_is_one_line(tmp_path, capsys, monkeypatch):
     ],
 )
 def test_train_arguments_are_checked_before_loading(tmp_path, capsys, monkeypatch, argv, match):
-    monkeypatch.setattr(core.corpus, "load_corpus", never)
+    monkeypatch.setattr(core.data.corpus, "load_corpus", never)
     monkeypatch.setattr(core.commands.train, "export_validation", never)
     monkeypatch.setattr(core.commands.train, "train_digits", never)
     monkeypatch.setattr(core.commands.train, "load_model", never)

@@ -1,4 +1,4 @@
-"""Tests of core/corpus.py: sentences, Festival synthesis (real, 3 utterances) and the frame loader."""
+"""Tests of core/data/corpus.py and core/data/synth: sentences, Festival synthesis (real, 3 utterances) and the frame loader."""
 
 from __future__ import annotations
 
@@ -10,18 +10,13 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from core import corpus
 from core.cli import main
-from core.corpus import (
-    CorpusError,
-    CorpusFrames,
-    cache_path,
-    load_corpus,
-    make_sentences,
-    npz_fingerprint,
-    read_manifest,
-    synthesize,
-)
+from core.data import corpus
+from core.data.corpus import cache_path, load_corpus, read_manifest
+from core.data.frames import CorpusError, CorpusFrames, npz_fingerprint
+from core.data.synth import run
+from core.data.synth.run import synthesize
+from core.data.synth.sentences_en import make_sentences
 from core.features import FeatureConfig, n_frames_for
 from core.phones import PHONES, Segment, frame_labels, read_lab, write_lab
 
@@ -87,7 +82,7 @@ def test_unsupported_language(tmp_path):
 
 
 def test_missing_festival(tmp_path, monkeypatch):
-    monkeypatch.setattr(corpus.shutil, "which", lambda name: None)
+    monkeypatch.setattr(run.shutil, "which", lambda name: None)
     with pytest.raises(CorpusError, match="apt-get install festival"):
         synthesize(tmp_path, 3)
 

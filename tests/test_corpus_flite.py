@@ -1,4 +1,4 @@
-"""flite voices in core.corpus: labels against CMUdict, boundaries, manifest, a missing voice."""
+"""flite voices in core.data.synth (flite.py): labels against CMUdict, boundaries, manifest, a missing voice."""
 
 from __future__ import annotations
 
@@ -8,10 +8,12 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from core import corpus
 from core.align import pronounce
 from core.cli import main
-from core.corpus import CorpusError, read_manifest, synthesize, synthesize_texts
+from core.data.corpus import read_manifest
+from core.data.frames import CorpusError
+from core.data.synth import flite, plan, run
+from core.data.synth.run import synthesize, synthesize_texts
 from core.phones import PHONES, read_lab, to_phone
 
 FLITE_VOICES = ("flite_awb", "flite_rms", "flite_slt", "flite_kal16")
@@ -57,22 +59,22 @@ def test_flite_boundaries_increase_inside_the_audio(spoken):
 
 
 def test_segments_clip_to_the_audio():
-    segs = corpus._flite_segments("pau:0.2 s:0.5 iy:0.9 pau:1.3", 1.0, "u")
+    segs = flite._flite_segments("pau:0.2 s:0.5 iy:0.9 pau:1.3", 1.0, "u")
     assert [(s.start, s.end, s.phone) for s in segs] == [
         (0.0, 0.2, "sil"),
         (0.2, 0.5, "s"),
         (0.5, 0.9, "iy"),
         (0.9, 1.0, "sil"),
     ]
-    segs = corpus._flite_segments("pau:0.2 s:0.5", 0.8, "u")
+    segs = flite._flite_segments("pau:0.2 s:0.5", 0.8, "u")
     assert segs[-1].end == 0.8 and segs[-1].phone == "sil"
     with pytest.raises(CorpusError, match="unexpected segment"):
-        corpus._flite_segments("pau:0.2 nonsense", 1.0, "u")
+        flite._flite_segments("pau:0.2 nonsense", 1.0, "u")
 
 
 def test_corpus_with_every_voice_names_voice_and_engine(tmp_path):
     _require_flite()
-    synthesize(tmp_path, 7, seed=3, voices=corpus.DEFAULT_VOICES[3:] + ("kal", "ked", "slt"))
+    synthesize(tmp_path, 7, seed=3, voices=plan.DEFAULT_VOICES[3:] + ("kal", "ked", "slt"))
     rows = read_manifest(tmp_path)
     assert [r["voice"] for r in rows] == [*FLITE_VOICES, "kal", "ked", "slt"]
     assert [r["engine"] for r in rows] == ["flite"] * 4 + ["festival"] * 3
@@ -94,7 +96,7 @@ def test_same_seed_same_flite_files(tmp_path):
 
 def test_voice_not_installed_is_one_clear_message(tmp_path, monkeypatch, capsys):
     _require_flite()
-    monkeypatch.setattr(corpus, "flite_voices", lambda flite: ["kal", "slt"])
+    monkeypatch.setattr(run, "flite_voices", lambda flite: ["kal", "slt"])
     with pytest.raises(CorpusError, match=r"no voice 'awb' \(it lists kal, slt\); install Debian's flite"):
         synthesize(tmp_path / "x", 2, voices=("flite_awb",))
     assert not (tmp_path / "x").exists()  # nothing written
@@ -103,7 +105,7 @@ def test_voice_not_installed_is_one_clear_message(tmp_path, monkeypatch, capsys)
 
 
 def test_flite_program_missing(tmp_path, monkeypatch):
-    monkeypatch.setattr(corpus.shutil, "which", lambda name: None if name == "flite" else "/usr/bin/" + name)
+    monkeypatch.setattr(run.shutil, "which", lambda name: None if name == "flite" else "/usr/bin/" + name)
     with pytest.raises(
         CorpusError, match="Flite is not installed; install it with: sudo apt-get install flite"
     ):

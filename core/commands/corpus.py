@@ -1,5 +1,5 @@
 """`python -m core synth ...`, `python -m core corpus-info DIR` and `python -m core join-corpus ...`:
-argument parsing, progress lines and printing around ``core.corpus``."""
+argument parsing, progress lines and printing around ``core.data``."""
 
 from __future__ import annotations
 
@@ -11,7 +11,9 @@ from pathlib import Path
 import numpy as np
 
 from core.cli import at_least, positive_int
-from core.corpus import DEFAULT_VOICES, ESPEAK_VOICES, join_corpora, load_corpus, read_manifest, synthesize
+from core.data.corpus import join_corpora, load_corpus, read_manifest
+from core.data.synth.plan import DEFAULT_VOICES, ESPEAK_VOICES
+from core.data.synth.run import synthesize
 from core.features import FeatureConfig
 
 
@@ -22,7 +24,7 @@ def _cli_synth(args: argparse.Namespace) -> int:
         print(f"synth: {done}/{total} utterances, {time.perf_counter() - t0:.0f} s", file=sys.stderr)
 
     if args.lang == "ja":
-        from core.corpus_ja import synthesize_ja
+        from core.data.synth.openjtalk import synthesize_ja
 
         voices = tuple(v.strip() for v in (args.voices or "").split(",") if v.strip()) or None
         manifest = synthesize_ja(args.out, args.utts, seed=args.seed, voices=voices, progress=report,

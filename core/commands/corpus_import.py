@@ -1,5 +1,5 @@
 """`python -m core import-corpus --format timit|textgrid SRC DIR`: argument parsing and printing
-around ``core.corpus_import``."""
+around ``core.data.importers``."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 
 from core.cli import writable_folder
-from core.corpus_import import FORMATS, import_corpus
+from core.data.importers import FORMATS, import_corpus
 
 
 def _cmd_import(args: argparse.Namespace) -> int:

@@ -33,7 +33,8 @@ def _cli_data(args) -> tuple:
     else:
         from pathlib import Path
 
-        from core.corpus import CorpusFrames, load_corpus
+        from core.data.corpus import load_corpus
+        from core.data.frames import CorpusFrames
 
         with main_first():  # rank 0 first: a corpus's frame cache is written once
             frames = CorpusFrames.load(args.corpus) if Path(args.corpus).is_file() else load_corpus(

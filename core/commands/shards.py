@@ -24,7 +24,7 @@ def _cmd_shard_corpus(args: argparse.Namespace) -> int:
     ranks = current()
     t0 = time.monotonic()
     if Path(args.src).is_file():
-        from core.corpus import CorpusFrames
+        from core.data.frames import CorpusFrames
 
         index = shard_frames_file(CorpusFrames.load(args.src), args.out, shard_frames=args.shard_frames,
                                   seed=args.seed) if ranks.main else None

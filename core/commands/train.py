@@ -17,7 +17,6 @@ from pathlib import Path
 
 import torch
 
-from core.augment import KINDS, AugmentConfig, AugmentError
 from core.cli import at_least, new_file, positive_float, positive_int, probability_below_one, writable_folder
 from core.features import UTT_NORMS, FeatureConfig
 from core.models import ASSETS_DIR, load_model, save_model
@@ -32,6 +31,7 @@ from core.train import (
     train_digits,
     train_speech,
 )
+from core.train.augment import KINDS, AugmentConfig, AugmentError
 from core.train.distributed import current as current_ranks
 from core.train.distributed import init_from_env, main_first, shutdown, threads_per_process
 from core.train.speech import HOLDOUT_FRACTION
@@ -58,7 +58,8 @@ def _stored_features(cfg: FeatureConfig, args: argparse.Namespace, path) -> Feat
 
 def _load_frames(path: str, feats_cfg: FeatureConfig):
     """A corpus folder (``load_corpus``, cached) or a frames npz (``CorpusFrames.load``), rank 0 first."""
-    from core.corpus import CorpusFrames, load_corpus
+    from core.data.corpus import load_corpus
+    from core.data.frames import CorpusFrames
 
     with main_first():
         if Path(path).is_file():
@@ -203,7 +204,7 @@ def _evaluate_vtln(args: argparse.Namespace, model, info) -> int:
     """``evaluate --corpus DIR --vtln``: per voice, accuracy without a warp, with the warp chosen
     without labels over the voice's utterances, with one per utterance, and with each utterance's
     posteriors averaged over the warps (core.vtln; what the Your voice page shows)."""
-    from core.corpus import read_manifest
+    from core.data.corpus import read_manifest
     from core.voice.vtln import voice_warps
 
     voices = _split_list(args.voices) or sorted({r["voice"] for r in read_manifest(Path(args.corpus))})
@@ -267,7 +268,7 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     if args.corpus:
         if info.kind != "speech":
             raise TrainError("--corpus applies to speech models; a digits model uses --validation.")
-        from core.corpus import load_corpus
+        from core.data.corpus import load_corpus
 
         data = load_corpus(Path(args.corpus), info.features)
     res = evaluate(model, info, data, voices=_split_list(args.voices))
@@ -310,7 +311,7 @@ def add_cli(subparsers: argparse._SubParsersAction) -> None:
 
     s = tsub.add_parser("speech", help="train a frame-level phone classifier on a corpus")
     s.add_argument("--corpus", required=True,
-                   help="training corpus: a corpus folder (core.corpus), a frames npz, or a sharded corpus "
+                   help="training corpus: a corpus folder (core.data.corpus), a frames npz, or a sharded corpus "
                         "(shard-corpus)")
     s.add_argument(
         "--out",

@@ -23,7 +23,7 @@ Each recording's runs of exact zeros at either end are cut off first, as the You
 (``core.audio.trim_digital_silence``: 28 % of the samples of a klettres en_GB file are such zeros).
 Labels: ``core.align.align_pocketsphinx`` of the known text (pocketsphinx's English acoustic model is
 trained on real speech; median boundary error about 10 ms on CMU ARCTIC, docs/MODELS.md). A file it
-cannot align is skipped and listed with the reason. The set is a corpus folder as ``core.corpus``
+cannot align is skipped and listed with the reason. The set is a corpus folder as ``core.data.synth``
 writes one (``<id>.wav`` 16 kHz, ``<id>.lab``, ``manifest.csv`` with ``voice`` = the source name,
 and ``source`` = the original file), plus ``skipped.csv`` and ``real.json`` (package versions).
 
@@ -157,7 +157,7 @@ def build(out_dir: str | Path, names: Sequence[str] | None = None, *, share: Pat
     """Write the real-speech set of the sources ``names`` (default all) to ``out_dir`` (module
     docstring). ``out_dir`` must not hold a corpus yet."""
     from core.audio import SAMPLE_RATE, AudioError, load_audio, trim_digital_silence, write_wav
-    from core.corpus import MANIFEST
+    from core.data.corpus import MANIFEST
     from core.phones import write_lab
     from core.voice.align import AlignError, align_pocketsphinx
 
@@ -284,7 +284,7 @@ def evaluate_real(net, info, folder: str | Path = DEFAULT_DIR,
                   progress: Callable[[int, int], None] | None = None) -> RealEvaluation:
     """A speech model on the real-speech set in ``folder`` (module docstring)."""
     from core.audio import load_audio
-    from core.corpus import MANIFEST, read_manifest
+    from core.data.corpus import MANIFEST, read_manifest
     from core.phones import ENGLISH, read_lab
 
     folder = Path(folder)

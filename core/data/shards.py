@@ -305,7 +305,7 @@ def _check_out(out: Path) -> None:
 
 
 def shard_frames_file(frames, out: str | Path, *, shard_frames: int = SHARD_FRAMES, seed: int = 0) -> Path:
-    """Write a sharded copy of in-memory frames (``core.corpus.CorpusFrames``, e.g. a loaded
+    """Write a sharded copy of in-memory frames (``core.data.frames.CorpusFrames``, e.g. a loaded
     validation npz). Returns the index path."""
     out = Path(out)
     _check_out(out)
@@ -331,7 +331,7 @@ def shard_corpus_dir(corpus_dir: str | Path, out: str | Path, cfg: FeatureConfig
     path; other ranks None)."""
     import soundfile as sf
 
-    from core.corpus import corpus_phone_set, read_manifest
+    from core.data.corpus import corpus_phone_set, read_manifest
 
     corpus_dir, out = Path(corpus_dir), Path(out)
     rows = read_manifest(corpus_dir)

@@ -29,7 +29,7 @@ import torch
 import torch.distributed as dist
 from torch import nn
 
-from core.batching import Transform
+from core.data.batching import Transform
 from core.importance.engines import _auto_batch, _engine, _setup, layer_gradient_stats
 from core.importance.stats import GradStats, ImportanceError, Output, TargetSpec
 from core.train import distributed as D

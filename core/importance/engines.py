@@ -11,7 +11,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from core.batching import Transform, iter_batches
+from core.data.batching import Transform, iter_batches
 from core.importance.stats import (
     OUTPUTS,
     Consume,

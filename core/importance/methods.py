@@ -19,7 +19,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from core.batching import Transform
+from core.data.batching import Transform
 from core.importance.engines import _auto_batch, _engine, _grads, _masks, _n_outputs, _setup, _sorted_batches
 from core.importance.stats import (
     OUTPUTS,

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import numpy as np
 from torch import nn
 
-from core.batching import Transform
+from core.data.batching import Transform
 from core.importance.distributed import gradient_stats_across_ranks
 from core.importance.stats import GradStats, ImportanceError, Output, Stat
 from core.models import ModelError, phone_outputs

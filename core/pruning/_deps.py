@@ -42,7 +42,7 @@ def digit_sets(info: ModelInfo) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.
     held = digits_validation(info)
     d = info.data
     if d.get("source") == "idx":
-        from core.idx import load_idx_dataset
+        from core.data.idx import load_idx_dataset
 
         ds = load_idx_dataset(d["dir"])
         tr_x, tr_y = ds.train_images, ds.train_labels

@@ -36,7 +36,8 @@ Where each piece lives: ``loop.py`` (the epoch loop, schedule, initialisation, T
 (train_digits, the digit sets), ``evaluate.py`` (evaluate, EvalResult), ``validation.py``
 (select_utterances, export_validation, load_validation), ``distributed.py`` (the process group
 under ``torchrun``: DDP's global batch, rank parts, all-reduced sums; docs/SCALE.md), ``sharded.py``
-(train_speech_sharded: a sharded, memory-mapped corpus, ``core.data.shards``). The ``train``, ``evaluate`` and
+(train_speech_sharded: a sharded, memory-mapped corpus, ``core.data.shards``), ``augment.py``
+(training-time augmentation, ``augment=``; imported by ``speech.py``). The ``train``, ``evaluate`` and
 ``export-validation`` commands are ``core/commands/train.py``.
 """
 

@@ -58,7 +58,7 @@ def digits_validation(info: ModelInfo) -> DigitSet:
     """The held-out digits a digits model was measured on (from its metadata)."""
     d = info.data
     if d.get("source") == "idx":
-        from core.idx import load_idx_dataset
+        from core.data.idx import load_idx_dataset
 
         ds = load_idx_dataset(d["dir"])
         return DigitSet(ds.test_images.astype(np.float32), ds.test_labels)
@@ -101,7 +101,7 @@ def train_digits(
     ``idx_dir`` (train- files train, t10k- files are held out). Returns model + metadata."""
     t0 = time.monotonic()
     if idx_dir is not None:
-        from core.idx import load_idx_dataset
+        from core.data.idx import load_idx_dataset
 
         ds = load_idx_dataset(idx_dir)
         train = DigitSet(ds.train_images.astype(np.float32), ds.train_labels)

@@ -26,7 +26,7 @@ class TrainError(UserError):
 
 
 class FramesLike(Protocol):
-    """What training needs of a corpus (``core.corpus.CorpusFrames`` has it).
+    """What training needs of a corpus (``core.data.frames.CorpusFrames`` has it).
 
     feats (N, C) float32 raw features, labels (N,) int16 phone indices, states (N,) int8 (0/1/2),
     utt_starts (U,) int64, utt_ids and voices: U strings each, frame_utt (N,) int32.

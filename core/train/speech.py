@@ -1,6 +1,6 @@
 """Training the speech DNN on a corpus's frames: targets, held-out split, batched logits.
 
-Training-time augmentation (``augment=``, ``core.augment``): every epoch renders new versions of
+Training-time augmentation (``augment=``, ``core.train.augment``): every epoch renders new versions of
 the training utterances from their audio (``Augmenter.epoch`` with the loop's seeded generator, so
 one seed fixes the order and the augmentation). The loop's positions 0..N-1 (N = clean training
 frames) are mapped onto the epoch's M augmented frames as ``floor(pos * M / N)``, so each epoch
@@ -19,11 +19,11 @@ import numpy as np
 import torch
 from torch import nn
 
-from core.augment import AugmentConfig, Augmenter, AugmentError
 from core.features import FeatureConfig, Normalizer, SplicedFrames
 from core.models import STATE_SUFFIXES, ModelError, ModelInfo, SpeechDNN
 from core.phones import ENGLISH, PhoneSet, get_phone_set
 from core.torch_utils import eval_mode
+from core.train.augment import AugmentConfig, Augmenter, AugmentError
 from core.train.distributed import current as current_ranks
 from core.train.distributed import run_meta
 from core.train.loop import (

@@ -15,7 +15,7 @@ from core.train.loop import FramesLike, TrainError
 from core.train.speech import utterance_frames
 
 if TYPE_CHECKING:
-    from core.corpus import CorpusFrames
+    from core.data.frames import CorpusFrames
 
 
 def select_utterances(
@@ -67,7 +67,8 @@ def export_validation(
     named ``utterances``) as ``CorpusFrames.save`` does, with float16 feats (raw, unspliced),
     compressed. Returns the path.
     """
-    from core.corpus import CorpusFrames, load_corpus
+    from core.data.corpus import load_corpus
+    from core.data.frames import CorpusFrames
 
     frames = load_corpus(Path(corpus_dir), cfg)
     if utterances is not None:
@@ -95,10 +96,10 @@ def export_validation(
 
 
 def load_validation(src: str | Path | ModelInfo) -> CorpusFrames:
-    """A validation npz (path, or a model's ``info.validation_path``) -> ``core.corpus.CorpusFrames``
+    """A validation npz (path, or a model's ``info.validation_path``) -> ``core.data.frames.CorpusFrames``
     with float32 feats (N, C); ``.spliced()`` gives the lazy 35-frame view. Every array is checked
     (``CorpusFrames.load``: CorpusError naming the file)."""
-    from core.corpus import CorpusFrames
+    from core.data.frames import CorpusFrames
 
     if isinstance(src, ModelInfo):
         path = src.validation_path

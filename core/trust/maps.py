@@ -11,7 +11,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from core.batching import Transform
+from core.data.batching import Transform
 from core.importance import attribution_stats, gradient_stats
 from core.text import N_, UserError
 

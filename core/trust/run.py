@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from torch import nn
 
-from core.batching import Transform
+from core.data.batching import Transform
 from core.text import N_
 from core.trust.faithfulness import Faithfulness, faithfulness
 from core.trust.maps import DEFAULT_CONFIG, MethodMaps, TrustConfig, TrustError, method_maps, spread_indices
@@ -102,7 +102,7 @@ def _data(
 def speech_data(
     info, frames, target: str, sample_set: str = "all", cfg: TrustConfig = DEFAULT_CONFIG
 ) -> TrustData:
-    """A speech model's validation frames (``core.corpus.CorpusFrames``): the map sample spread over
+    """A speech model's validation frames (``core.data.frames.CorpusFrames``): the map sample spread over
     every frame ("all") or the target's frames ("selected"); curves on the target's frames."""
     from core.train import frame_targets
 

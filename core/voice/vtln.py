@@ -193,7 +193,7 @@ class VoiceWarps:
 
 def voice_warps(net, info, corpus_dir, voice: str, warps: Sequence[float] = WARPS,
                 sharpness: Sequence[float] = (WEIGHT_SHARPNESS,)) -> VoiceWarps:
-    """``VoiceWarps`` of ``voice`` in a corpus folder (``core.corpus``): every utterance's audio is
+    """``VoiceWarps`` of ``voice`` in a corpus folder (``core.data.corpus``): every utterance's audio is
     read from its WAV file, as a user's recording is, and classified under each warp
     (``core.models.inference.phone_posteriors``) and with the posteriors averaged over the warps for each
     ``sharpness`` (weights from the utterance's own confidence on every ``CHOICE_STRIDE``-th
@@ -201,7 +201,7 @@ def voice_warps(net, info, corpus_dir, voice: str, warps: Sequence[float] = WARP
     from pathlib import Path
 
     from core.audio import load_audio
-    from core.corpus import load_corpus
+    from core.data.corpus import load_corpus
     from core.train import voice_utterances
 
     warps = tuple(float(a) for a in warps)
