@@ -3,7 +3,7 @@ rows), ``alt.Chart`` out. Each fits its column (``width="container"``) at a fixe
 
 - ``pair_chart``: the top cells by score on the time x frequency plane (area ∝ score), the paper's
   band(s) shaded and, when the claim names the time, the central frames marked;
-- ``curve_card_chart``: the deletion curves (``core.unit_charts.curve_chart``, smaller);
+- ``curve_card_chart``: the deletion curves (``core.viz.units.curve_chart``, smaller);
 - ``map_profile_chart``: the share of /s/ S2's and /sh/ S2's importance per mel channel.
 """
 
@@ -14,11 +14,11 @@ from collections.abc import Mapping, Sequence
 import altair as alt
 import pandas as pd
 
-from core.charts import FIT_X
 from core.findings import BAND_TOLERANCE, CENTRAL_FRAMES, Claim
 from core.text import Translate, english
-from core.unit_charts import curve_chart
 from core.viz.format import FORMATS
+from core.viz.maps import FIT_X
+from core.viz.units import curve_chart
 
 HEIGHT = 200
 

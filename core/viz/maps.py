@@ -1,7 +1,9 @@
-"""Altair chart builders: data in, ``alt.Chart`` out. No Streamlit, no statistics.
+"""Altair chart builders of the square maps: data in, ``alt.Chart`` out. No Streamlit, no statistics.
 
-The tables they draw are built here too (``map_table``, ``pair_table``, ``select_cells``), from
-numpy arrays that core/importance.py and core/overlap.py compute, so a page only wires widgets.
+The tables they draw (``map_table``, ``pair_table``, ``select_cells``, ``ranked``) are built in
+``core.importance.pairs`` from the numpy arrays that ``core.importance`` and
+``core.importance.overlap`` compute; they are imported here too, so the old ``core.charts`` names
+still work and a page only wires widgets.
 
 Reading a map (METHOD.md sections 3 and 4): one square per input unit on a time x channel grid;
 the square's *area* is proportional to the importance (for a pair: the product of the two), so
@@ -27,7 +29,15 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from core.features import FeatureConfig, channel_names, input_meaning
+from core.features import FeatureConfig, channel_names
+from core.importance.pairs import (  # noqa: F401  (the old core.charts names of the tables)
+    RANKS,
+    cell_row,
+    map_table,
+    pair_table,
+    ranked,
+    select_cells,
+)
 from core.text import N_, Translate, english
 from core.viz.format import FORMATS, fmt, label_expr, nobreak  # noqa: F401  (pages use charts.fmt, charts.nobreak)
 from core.viz.format import axis as number_axis
@@ -55,91 +65,6 @@ def legend_values(vmax: float) -> list[float]:
         e = np.floor(np.log10(v))
         out.append(float(f"{np.floor(v / 10**e * 10) / 10 * 10**e:.2g}"))  # 2 significant digits, rounded down
     return sorted(set(out))
-
-
-def _base_table(cfg: FeatureConfig) -> pd.DataFrame:
-    m = input_meaning(cfg)
-    df = pd.DataFrame(
-        {
-            "input": np.arange(cfg.input_dim),
-            "offset_frames": m["offset_frames"].astype(int),
-            "offset_ms": m["offset_ms"].round(1),
-            "channel": m["channel"].astype(int),
-        }
-    )
-    df["hz"] = m["hz"].round(0) if cfg.kind == "mfbank" else np.nan
-    df["channel_name"] = np.asarray(channel_names(cfg))[df["channel"].to_numpy()]
-    return df
-
-
-def map_table(cfg: FeatureConfig, importance: np.ndarray, mean: np.ndarray) -> pd.DataFrame:
-    """One row per input unit: offset_frames, offset_ms, channel, hz, channel_name, importance,
-    mean (class-conditional mean of the normalised input). importance, mean: (input_dim,)."""
-    df = _base_table(cfg)
-    df["importance"] = np.asarray(importance, dtype=np.float64)
-    df["mean"] = np.asarray(mean, dtype=np.float64)
-    return df
-
-
-def pair_table(
-    cfg: FeatureConfig,
-    importance_a: np.ndarray,
-    importance_b: np.ndarray,
-    p_e: np.ndarray,
-    eps: np.ndarray,
-) -> pd.DataFrame:
-    """One row per input unit with importance_a, importance_b, importance_pair (= product), p_e, eps
-    and score = importance_pair x p_e (METHOD.md section 4: "large and different")."""
-    df = _base_table(cfg)
-    df["importance_a"] = np.asarray(importance_a, dtype=np.float64)
-    df["importance_b"] = np.asarray(importance_b, dtype=np.float64)
-    df["importance_pair"] = df["importance_a"] * df["importance_b"]
-    df["p_e"] = np.asarray(p_e, dtype=np.float64)
-    df["eps"] = np.asarray(eps, dtype=np.float64)
-    df["score"] = df["importance_pair"] * df["p_e"]
-    return df
-
-
-RANKS = {"score": "score", "product": "importance_pair"}
-"""How a pair's cells are ordered (table, default detail, top k %): the column of ``pair_table``.
-"score" = importance_a x importance_b x p_e (large *and* different, the paper's reading);
-"product" = importance_a x importance_b (size alone)."""
-
-
-def ranked(df: pd.DataFrame, rank: str, k: int | None = None) -> pd.DataFrame:
-    """Rows of a pair table in ``rank`` order (largest first, ties in input order); the first
-    ``k`` if given."""
-    out = df.sort_values(RANKS[rank], ascending=False, kind="stable")
-    return out if k is None else out.head(k)
-
-
-def cell_row(df: pd.DataFrame, cell: tuple[int, int] | None) -> pd.Series | None:
-    """The row of ``df`` at (offset_frames, channel), or None (no cell, or not in ``df``)."""
-    if cell is None:
-        return None
-    hit = df[(df["offset_frames"] == cell[0]) & (df["channel"] == cell[1])]
-    return hit.iloc[0] if len(hit) else None
-
-
-def select_cells(
-    df: pd.DataFrame,
-    value: str,
-    time_range: tuple[int, int] | None = None,
-    channel_range: tuple[int, int] | None = None,
-    top_percent: float = 100.0,
-) -> pd.DataFrame:
-    """Rows inside the time / channel ranges (inclusive), keeping the top ``top_percent`` % of
-    them by ``value`` (at least one row). The importance scale is then relative to what is kept."""
-    keep = pd.Series(True, index=df.index)
-    if time_range is not None:
-        keep &= df["offset_frames"].between(*time_range)
-    if channel_range is not None:
-        keep &= df["channel"].between(*channel_range)
-    out = df[keep]
-    if 0 < top_percent < 100 and len(out):
-        k = max(1, int(np.ceil(len(out) * top_percent / 100.0)))
-        out = out.nlargest(k, value).sort_index()
-    return out
 
 
 Range = tuple[int, int]

@@ -7,10 +7,10 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
-from core.charts import FIT_X
 from core.text import Translate, english
 from core.trust.maps import METHOD_NAMES
 from core.trust.sanity import SANITY_THRESHOLD, Sanity
+from core.viz.maps import FIT_X
 
 METHOD_COLOURS = {
     "std": "#b2182b",

@@ -1,7 +1,7 @@
 """Altair chart builders for units, filters and pruning curves: data in, ``alt.Chart`` out.
 
-Companion of ``core/charts.py`` (the square maps). No Streamlit, no statistics: the numbers come
-from ``core/pruning.py`` and ``core/importance``; this module only draws them.
+Companion of ``core/viz/maps.py`` (the square maps). No Streamlit, no statistics: the numbers come
+from ``core/pruning/`` and ``core/importance``; this module only draws them.
 
 Choices written down here:
 
@@ -24,11 +24,12 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from core.charts import FIT_X, Extent, _area, _base_table, _grid_xy, map_height
 from core.features import FeatureConfig
+from core.importance.pairs import input_table
 from core.text import N_, Translate, english
 from core.viz.format import FORMATS
 from core.viz.format import axis as number_axis
+from core.viz.maps import FIT_X, Extent, _area, _grid_xy, map_height
 
 ORDER_COLOURS = {
     "imp_asc": "#1a9850",  # least important first: green (the good direction)
@@ -55,7 +56,7 @@ otherwise squeezes a chart with a legend into the declared height)."""
 
 Width = int | str
 """A chart's width: ``"container"`` (the default: the chart fits its column, axes and legends
-included, as core.charts' maps do; show it with ``st.altair_chart(..., width="stretch")``) or a
+included, as core.viz.maps' maps do; show it with ``st.altair_chart(..., width="stretch")``) or a
 fixed plot width in px."""
 
 
@@ -198,8 +199,8 @@ def kept_inputs_map(cfg: FeatureConfig, keep: np.ndarray, importance: np.ndarray
                     tr: Translate = english) -> alt.Chart:
     """The input grid (time x channel): kept inputs as blue squares sized by their importance,
     deleted ones as small grey crosses. keep: (input_dim,) bool; importance: (input_dim,). Fits its
-    column like core.charts' maps (square area a Vega expression of the width)."""
-    df = _base_table(cfg)
+    column like core.viz.maps' maps (square area a Vega expression of the width)."""
+    df = input_table(cfg)
     df["importance"] = np.asarray(importance, dtype=np.float64)
     kept_mask = np.asarray(keep, dtype=bool)
     df["state"] = np.where(kept_mask, tr("kept"), tr("deleted"))

@@ -26,12 +26,12 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from core.charts import FIT_X
 from core.features import FeatureConfig, mel_centres_hz
 from core.phones import Segment
 from core.text import Translate, english
 from core.viz.format import FORMATS
 from core.viz.format import legend as number_legend
+from core.viz.maps import FIT_X
 
 _AXIS_W = 70
 OVERLAP = 1.5
@@ -241,11 +241,11 @@ def window_chart(table: pd.DataFrame, title: str, size: int = 420, *, tr: Transl
 
 def student_densities(detail, values_a: np.ndarray, values_b: np.ndarray, label_a: str, label_b: str,
                       x_title: str, *, tr: Translate = english) -> alt.LayerChart:
-    """The corpus densities of one input for two phonemes (``core.charts.density_chart`` of an
+    """The corpus densities of one input for two phonemes (``core.viz.maps.density_chart`` of an
     ``OverlapDetail``) with the student's own values over their frames of each phoneme drawn as a
     rug: one short vertical tick per frame at the bottom, in the phoneme's colour. The x range
     covers the corpus bins and every student value."""
-    from core.charts import density_chart
+    from core.viz.maps import density_chart
 
     va = np.asarray(values_a, dtype=np.float64).ravel()
     vb = np.asarray(values_b, dtype=np.float64).ravel()
