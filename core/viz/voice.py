@@ -31,7 +31,7 @@ from core.phones import Segment
 from core.text import Translate, english
 from core.viz.format import FORMATS
 from core.viz.format import legend as number_legend
-from core.viz.maps import FIT_X
+from core.viz.maps import FIT_X, density_chart
 
 _AXIS_W = 70
 OVERLAP = 1.5
@@ -245,8 +245,6 @@ def student_densities(detail, values_a: np.ndarray, values_b: np.ndarray, label_
     ``OverlapDetail``) with the student's own values over their frames of each phoneme drawn as a
     rug: one short vertical tick per frame at the bottom, in the phoneme's colour. The x range
     covers the corpus bins and every student value."""
-    from core.viz.maps import density_chart
-
     va = np.asarray(values_a, dtype=np.float64).ravel()
     vb = np.asarray(values_b, dtype=np.float64).ravel()
     top = float(max(np.max(detail.p_a), np.max(detail.p_b), 1e-9))
