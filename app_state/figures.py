@@ -24,7 +24,7 @@ import numpy as np
 from streamlit.elements.vega_charts import _convert_altair_to_vega_lite_spec
 
 from app_state.shared import _memo, models_root
-from core import charts
+from core.viz import maps
 from i18n import current_language
 
 CHART_ENTRIES = 256
@@ -44,7 +44,7 @@ def chart_spec(choices: tuple, build: Callable[[], alt.TopLevelMixin]) -> dict:
     """The spec of ``build()``, built once per server for ``choices`` (+ the models folder and the
     session's language). Do not change the result: copy it (``draw`` does)."""
     full = (models_root(), current_language(), *choices)
-    return _memo("charts", CHART_ENTRIES).get(full, lambda: _spec(charts.drawn_unvalidated(build())))
+    return _memo("charts", CHART_ENTRIES).get(full, lambda: _spec(maps.drawn_unvalidated(build())))
 
 
 def draw(container, choices: tuple, build: Callable[[], alt.TopLevelMixin], **kwargs):

@@ -22,9 +22,9 @@ import streamlit as st
 
 from app_state.shared import Settings, importance, models_root, pair_data
 from app_state.units import _memo, prune_curve
-from core import charts
-from core import finding_charts as fc
 from core import findings as F
+from core.viz import findings as fc
+from core.viz import maps
 from i18n import current_language, tr
 
 
@@ -180,7 +180,7 @@ def card_chart(key: str, found: F.Finding) -> alt.TopLevelMixin:
         if len(_charts) > 256:  # a new shipped file or new models many times over: start again
             _charts.clear()
         _charts[k] = (found, chart)
-    return charts.drawn_unvalidated(chart)
+    return maps.drawn_unvalidated(chart)
 
 
 def finding_to_quote(key: str) -> F.Finding | None:

@@ -17,14 +17,14 @@ import streamlit as st
 import torch
 
 from app_state.background import Stopped, check_stop, start
-from core import charts
 from core.diskstore import DiskStore, code_version, fingerprint
 from core.importance import (
     GradStats,
     GradStatsCache,
+    pairs,
 )
+from core.importance.overlap import ClassHistograms, OverlapDetail, class_histograms, full_range_detail
 from core.models import MODELS_DIR, ModelInfo, list_models, load_model
-from core.overlap import ClassHistograms, OverlapDetail, class_histograms, full_range_detail
 from core.phones import ENGLISH, PhoneSet
 from core.train import (
     EvalResult,
@@ -437,7 +437,7 @@ def accuracy_caption(info: ModelInfo) -> str:
     trained on every real source, the same recipe with each held out; ``real_speech_text`` says
     more)."""
     from core.data.real import held_out_sources, pooled
-    from core.unit_charts import accuracy_text
+    from core.viz.units import accuracy_text
 
     syn = info.metrics.get("heldout_accuracy")
     real = pooled(held_out_sources(info))
@@ -452,7 +452,7 @@ def real_speech_text(info: ModelInfo) -> str:
     VTLN, the recordings and sources it is over, and how many of those sources the model was trained
     on (then not held out). A model without the figure, or of another language, says so."""
     from core.data.real import pooled
-    from core.unit_charts import accuracy_text
+    from core.viz.units import accuracy_text
 
     real = info.metrics.get("real_speech") or {}
     if info.phone_set.language != "English":
@@ -547,20 +547,20 @@ TABLE_ENTRIES = 256
 
 
 def map_data(cfg: Settings, target: str, phone: str) -> tuple[pd.DataFrame, int]:
-    """The importance map's table (``core.charts.map_table``) of ``target`` with the class mean of
+    """The importance map's table (``core.importance.pairs.map_table``) of ``target`` with the class mean of
     ``phone``, and the number of frames the statistic is over; built once per server for these
     settings (shared: callers must not change it in place; ``assign`` gives a new one)."""
     prepare(cfg.model, cfg.output, [target], DEFAULT_BINS)
 
     def compute():
         imp = importance(cfg, target, (phone,))
-        return charts.map_table(model(cfg.model)[1].features, imp.values, class_mean(cfg.model, phone)), imp.n_frames
+        return pairs.map_table(model(cfg.model)[1].features, imp.values, class_mean(cfg.model, phone)), imp.n_frames
 
     return _memo("tables", TABLE_ENTRIES).get((models_root(), cfg, "map", target, phone), compute)
 
 
 def pair_data(cfg: Settings, a: str, b: str, bins: int) -> tuple[pd.DataFrame, ClassHistograms]:
-    """The pair map's table (``core.charts.pair_table``: importances, product, p_e, eps, score) and
+    """The pair map's table (``core.importance.pairs.pair_table``: importances, product, p_e, eps, score) and
     the histograms it was drawn from; the table built once per server for these settings (shared:
     callers must not change it in place)."""
     prepare(cfg.model, cfg.output, [a, b], bins)
@@ -569,14 +569,14 @@ def pair_data(cfg: Settings, a: str, b: str, bins: int) -> tuple[pd.DataFrame, C
     def compute():
         imp_a, imp_b = importance(cfg, a, (a, b)), importance(cfg, b, (a, b))
         eps, p_e = hist.overlap(label_index(cfg.model, a), label_index(cfg.model, b))
-        return charts.pair_table(model(cfg.model)[1].features, imp_a.values, imp_b.values, p_e, eps)
+        return pairs.pair_table(model(cfg.model)[1].features, imp_a.values, imp_b.values, p_e, eps)
 
     return _memo("tables", TABLE_ENTRIES).get((models_root(), cfg, "pair", a, b, bins), compute), hist
 
 
 def pair_detail(name: str, a: str, b: str, input_index: int, bins: int) -> OverlapDetail:
     """The two densities of one input over the whole range of both classes
-    (``core.overlap.full_range_detail``), with the map's eps and p_e; computed once per server.
+    (``core.importance.overlap.full_range_detail``), with the map's eps and p_e; computed once per server.
 
     Only that input's column is read: the raw feature at its channel and time offset of every frame
     of each class, normalised (a spliced copy of every frame would be (frames, 1,400) floats)."""

@@ -23,7 +23,7 @@ DEFAULT_ORDERS = ("imp_asc", "imp_desc", "random", "l1")
 def orders_of(units: str, chosen=DEFAULT_ORDERS) -> tuple[str, ...]:
     """The orders a chart of ``units`` ("input", "hidden", "filters") draws for a choice, in the
     display order (the curve's cache key: the pages and the warm-up build it here)."""
-    from core.unit_charts import ORDER_NAMES
+    from core.viz.units import ORDER_NAMES
 
     return tuple(o for o in ORDER_NAMES if o in chosen and (units == "input" or o != "variance"))
 

@@ -9,8 +9,9 @@ import streamlit as st
 
 from app_state.session import HELP, choice, number_in, one_of, pair_in, put, set_cell, widget_args
 from app_state.shared import DEFAULT_BINS
-from core import charts
 from core.features import channel_names
+from core.importance import pairs
+from core.viz import maps
 from i18n import N_, tr
 
 # ---------------------------------------------------------------------------------------------
@@ -23,11 +24,11 @@ class View:
 
     extent: the zoomed part of the grid (time offsets, channel indices; inclusive); top: keep the top
     k % of the cells in view; scale: square area multiplier; contrast: exponent of the area scale
-    (``core.charts._area``); colour: ``core.charts.COLOURS`` (phoneme map); bins: histogram bins for
-    p_e; rows: rows of the top-cells table; rank: ``core.charts.RANKS`` (pair map).
+    (``core.viz.maps._area``); colour: ``core.viz.maps.COLOURS`` (phoneme map); bins: histogram bins for
+    p_e; rows: rows of the top-cells table; rank: ``core.importance.pairs.RANKS`` (pair map).
     """
 
-    extent: charts.Extent
+    extent: maps.Extent
     top: int = 100
     scale: float = 1.0
     contrast: float = 1.0
@@ -43,7 +44,7 @@ VIEW_PARAMS = ("time", "chan", "top", "scale", "contrast", "colour", "bins", "ro
 
 
 def _full_view(fc) -> None:
-    full = charts.Extent.full(fc)
+    full = maps.Extent.full(fc)
     put("view_time", full.time, "time")
     put("view_chan", full.channels, "chan")
     st.session_state["w_view_time"], st.session_state["w_view_chan"] = full.time, full.channels
@@ -52,7 +53,7 @@ def _full_view(fc) -> None:
 def view_controls(fc, page: str) -> View:
     """The "View" expander of a map page (``page``: "map" or "pair"), one widget per setting, each
     kept in the session and the URL (shared by the two pages: zooming on one zooms the other)."""
-    full = charts.Extent.full(fc)
+    full = maps.Extent.full(fc)
     lo_t, hi_t = full.time
     choice("view_time", "time", pair_in(lo_t, hi_t), full.time, widget="w_view_time")
     choice("view_chan", "chan", pair_in(*full.channels), full.channels, widget="w_view_chan")
@@ -65,10 +66,10 @@ def view_controls(fc, page: str) -> View:
         1.0,
         widget="w_view_contrast",
     )
-    choice("view_colour", "colour", one_of(charts.COLOURS), "importance", widget="w_view_colour")
+    choice("view_colour", "colour", one_of(maps.COLOURS), "importance", widget="w_view_colour")
     choice("view_bins", "bins", number_in(10, 60), DEFAULT_BINS, widget="w_view_bins")
     choice("view_rows", "rows", number_in(5, 50), 10, widget="w_view_rows")
-    choice("view_rank", "rank", one_of(charts.RANKS), "score", widget="w_view_rank")
+    choice("view_rank", "rank", one_of(pairs.RANKS), "score", widget="w_view_rank")
     names = channel_names(fc)
     offsets = list(range(lo_t, hi_t + 1))
     with st.expander(tr("View"), expanded=True):
@@ -111,9 +112,9 @@ def view_controls(fc, page: str) -> View:
             c6.slider(tr("Square scale"), 0.25, 2.0, step=0.05, **widget_args("view_scale", "scale"))
             st.radio(
                 tr("Colour"),
-                list(charts.COLOURS),
+                list(maps.COLOURS),
                 horizontal=True,
-                format_func=lambda k: tr(charts.COLOURS[k]),
+                format_func=lambda k: tr(maps.COLOURS[k]),
                 help=tr(
                     "importance: darker = more important (the default); class mean: the input's "
                     "mean over the phoneme's frames, red above average, blue below (the paper's map). "
@@ -129,7 +130,7 @@ def view_controls(fc, page: str) -> View:
             c7.slider(tr("Top cells in the table"), 5, 50, **widget_args("view_rows", "rows"))
             c8.radio(
                 tr("Order of the cells"),
-                list(charts.RANKS),
+                list(pairs.RANKS),
                 horizontal=True,
                 format_func=lambda k: tr(RANK_LABELS[k]),
                 help=tr(HELP["score"]),
@@ -137,7 +138,7 @@ def view_controls(fc, page: str) -> View:
             )
     ss = st.session_state
     view = View(
-        extent=charts.Extent(tuple(ss.view_time), tuple(ss.view_chan)),
+        extent=maps.Extent(tuple(ss.view_time), tuple(ss.view_chan)),
         top=int(ss.view_top),
         scale=float(ss.view_scale),
         contrast=float(ss.view_contrast),
@@ -172,7 +173,7 @@ def cell_choice(fc) -> tuple[int, int] | None:
 
 
 def _cell_from_chart(chart_key: str) -> None:
-    picked = st.session_state[chart_key].selection.get(charts.PAIR_SELECTION) or []
+    picked = st.session_state[chart_key].selection.get(maps.PAIR_SELECTION) or []
     set_cell((int(picked[0]["offset_frames"]), int(picked[0]["channel"])) if picked else None)
 
 

@@ -220,7 +220,7 @@ def voice_window(name: str, key: str, x: np.ndarray, frame: int, phone: str, war
 def voice_time_from_chart(chart_key: str, slider_key: str, duration: float) -> None:
     """on_select callback of the voice chart: a click on the spectrogram moves the time cursor (the
     slider ``slider_key``) to the middle of the clicked column."""
-    from core.voice_charts import TIME_SELECTION
+    from core.viz.voice import TIME_SELECTION
 
     picked = st.session_state[chart_key].selection.get(TIME_SELECTION) or []
     if picked and "t0" in picked[0]:

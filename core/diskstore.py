@@ -77,8 +77,8 @@ def fingerprint(paths: Iterable[str | Path]) -> str:
 
 
 def _types() -> dict[str, type]:
+    from core.importance.overlap import ClassHistograms
     from core.importance.stats import GradStats
-    from core.overlap import ClassHistograms
     from core.pruning.curves import PruneCurve
     from core.train.evaluate import EvalResult
 

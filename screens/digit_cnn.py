@@ -5,7 +5,7 @@ import numpy as np
 import streamlit as st
 
 import app_state as S
-from core import unit_charts as uc
+from core.viz import units as uc
 from i18n import tr
 
 name, info, cfg = S.digits_page_start("Digit CNN")

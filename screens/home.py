@@ -3,7 +3,7 @@
 import streamlit as st
 
 import app_state as S
-from core.unit_charts import accuracy_text
+from core.viz.units import accuracy_text
 from i18n import N_, current_language, tr
 
 cfg = S.sidebar()

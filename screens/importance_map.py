@@ -3,7 +3,8 @@
 import streamlit as st
 
 import app_state as S
-from core import charts
+from core.importance import pairs
+from core.viz import maps
 from i18n import tr
 
 cfg, info = S.page_start("Importance map")
@@ -29,7 +30,7 @@ hollow = st.toggle(tr("Hollow squares: cells not distinguishable from zero"), ke
                    help=tr(S.HOLLOW_HELP))
 if hollow:
     table = table.assign(solid=S.solid_cells(cfg, (target,), (phone,)))
-cells = charts.select_cells(table, "importance", view.extent.time, view.extent.channels, view.top)
+cells = pairs.select_cells(table, "importance", view.extent.time, view.extent.channels, view.top)
 if hollow:
     st.caption(S.hollow_note(cells))
 
@@ -47,12 +48,12 @@ st.caption(tr(
 # every chart below is built once per server for these choices (app_state.figures)
 key = (cfg, target, phone, view, hollow)
 map_col, profile_col = st.columns([4, 1])
-S.draw(map_col, ("map", *key), lambda: charts.importance_map(
+S.draw(map_col, ("map", *key), lambda: maps.importance_map(
     cells, fc, view.scale, title=shown, whole=table, colour=view.colour, contrast=view.contrast, extent=view.extent,
     tr=tr), width="stretch", key="map_chart")
-S.draw(map_col, ("map_time", *key), lambda: charts.temporal_profile(cells, fc, extent=view.extent, tr=tr),
+S.draw(map_col, ("map_time", *key), lambda: maps.temporal_profile(cells, fc, extent=view.extent, tr=tr),
        width="stretch", key="map_time_profile")
-S.draw(profile_col, ("map_channel", *key), lambda: charts.spectral_profile(cells, fc, extent=view.extent, tr=tr),
+S.draw(profile_col, ("map_channel", *key), lambda: maps.spectral_profile(cells, fc, extent=view.extent, tr=tr),
        width="stretch", key="map_channel_profile")
 st.download_button(tr("Download the map's data (CSV)"), lambda: cells.to_csv(index=False).encode(),
                    file_name=f"importance_{cfg.model}_{target}_{cfg.stat}.csv", mime="text/csv")

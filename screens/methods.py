@@ -7,9 +7,11 @@ import pandas as pd
 import streamlit as st
 
 import app_state as S
-from core import charts, trust
-from core import trust_charts as tc
-from core import unit_charts as uc
+from core import trust
+from core.importance import pairs
+from core.viz import maps
+from core.viz import trust as tc
+from core.viz import units as uc
 from i18n import error_text, tr
 
 cfg, info = S.page_start("Which importance to trust")
@@ -169,7 +171,7 @@ if view == "maps":
             for col, j in zip(cols, range(start, min(start + per_row, len(rep.maps.methods))), strict=False):
                 m = rep.maps.methods[j]
                 # random's map is a signed mean of noise: drawn by its size
-                table = charts.map_table(fc, np.abs(rep.cells.value[j]), mean)
+                table = pairs.map_table(fc, np.abs(rep.cells.value[j]), mean)
                 if hollow:
                     table = table.assign(solid=rep.cells.solid[j])
                 rho = trust.spearman(rep.cells.value[j], ref)
@@ -177,7 +179,7 @@ if view == "maps":
                     tr(trust.METHOD_NAMES[m]), subtitle=tr("ρ with σ of dy/dx: {r:.2f}").format(r=rho)
                 )
                 col.altair_chart(
-                    charts.importance_map(table, fc, title=title, whole=table, tr=tr),
+                    maps.importance_map(table, fc, title=title, whole=table, tr=tr),
                     width="stretch",
                     key=f"methods_map_{m}",
                 )

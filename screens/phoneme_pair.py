@@ -5,7 +5,9 @@ distributions beside the map."""
 import streamlit as st
 
 import app_state as S
-from core import charts
+from core.importance import pairs
+from core.viz import maps
+from core.viz.format import fmt, nobreak
 from i18n import tr
 
 cfg, info = S.page_start("Phoneme pair")
@@ -18,9 +20,9 @@ c1, c2 = st.columns(2)
 a = S.phone_select(tr("Phoneme A"), "pair_a", "pair_a", phones, "s", container=c1, on_change=S.pair_changed)
 b = S.phone_select(tr("Phoneme B"), "pair_b", "pair_b", phones, "sh", container=c2, on_change=S.pair_changed)
 
-pairs = S.suggested_pairs(cfg.model)
+suggested = S.suggested_pairs(cfg.model)
 st.caption(tr("The paper's pairs and the pairs this model confuses most (click one to compare):"))
-for col, (x, y) in zip(st.columns(len(pairs)), pairs, strict=True):
+for col, (x, y) in zip(st.columns(len(suggested)), suggested, strict=True):
     col.button(f"{x} · {y}", key=f"sugg_{x}_{y}", on_click=S.choose_pair, args=(x, y), width="stretch",
                help=tr("Compare /{x}/ and /{y}/").format(x=x, y=y), type="primary" if (x, y) == (a, b) else "secondary")
 if a == b:
@@ -34,11 +36,11 @@ hollow = st.toggle(tr("Hollow squares: cells not distinguishable from zero"), ke
                    help=tr(S.HOLLOW_HELP))
 if hollow:
     table = table.assign(solid=S.solid_cells(cfg, (a, b), (a, b)))
-cells = charts.select_cells(table, charts.RANKS[view.rank], view.extent.time, view.extent.channels, view.top)
+cells = pairs.select_cells(table, pairs.RANKS[view.rank], view.extent.time, view.extent.channels, view.top)
 if hollow:
     st.caption(S.hollow_note(cells))
-ranked = charts.ranked(cells, view.rank)
-picked = charts.cell_row(table, S.cell_choice(fc))
+ranked = pairs.ranked(cells, view.rank)
+picked = pairs.cell_row(table, S.cell_choice(fc))
 row = picked if picked is not None else (ranked.iloc[0] if len(ranked) else table.iloc[0])
 
 order = {"score": tr("ordered by score = importance(/{a}/) × importance(/{b}/) × p_e: large *and* different first"),
@@ -52,9 +54,9 @@ st.caption(tr(
 events = S.cell_events("pair_chart", "pair_table")
 map_col, detail_col = st.columns([3, 2])
 selected = (int(row.offset_frames), int(row.channel))
-S.draw(map_col, ("pair", cfg, a, b, view, hollow, selected), lambda: charts.pair_map(
+S.draw(map_col, ("pair", cfg, a, b, view, hollow, selected), lambda: maps.pair_map(
     cells, fc, a, b, whole=table, extent=view.extent, contrast=view.contrast, selected=selected, tr=tr),
-    on_select=events["chart"], selection_mode=charts.PAIR_SELECTION, key="pair_chart", width="stretch")
+    on_select=events["chart"], selection_mode=maps.PAIR_SELECTION, key="pair_chart", width="stretch")
 
 detail = S.pair_detail(cfg.model, a, b, int(row["input"]), view.bins)
 with detail_col:
@@ -65,20 +67,20 @@ with detail_col:
     st.markdown(tr(
         "- overlap **ε = {eps}**, **p_e = {pe}** (0 same, 1 disjoint)\n"
         "- importance /{a}/ = {ia}, /{b}/ = {ib}\n- product {ip}, score {sc}"
-    ).format(eps=charts.fmt(detail.eps, "p"), pe=charts.fmt(detail.p_e, "p"), a=a, b=b,
-             ia=charts.nobreak(charts.fmt(row.importance_a, "importance")),
-             ib=charts.nobreak(charts.fmt(row.importance_b, "importance")),
-             ip=charts.nobreak(charts.fmt(row.importance_pair, "product")),
-             sc=charts.nobreak(charts.fmt(row.score, "score"))),
+    ).format(eps=fmt(detail.eps, "p"), pe=fmt(detail.p_e, "p"), a=a, b=b,
+             ia=nobreak(fmt(row.importance_a, "importance")),
+             ib=nobreak(fmt(row.importance_b, "importance")),
+             ip=nobreak(fmt(row.importance_pair, "product")),
+             sc=nobreak(fmt(row.score, "score"))),
         help=tr(S.HELP["p_e"]))
-    S.draw(st, ("density", cfg.model, a, b, int(row["input"]), view.bins), lambda: charts.density_chart(
+    S.draw(st, ("density", cfg.model, a, b, int(row["input"]), view.bins), lambda: maps.density_chart(
         detail.centres, detail.p_a, detail.p_b, a, b, tr("input value (normalised z)"), tr=tr),
         width="stretch", key="pair_density")
     if picked is not None:
         st.button(tr("Back to the top cell"), on_click=S.set_cell, args=(None,))
 
 st.subheader(tr("Top cells"))
-top_rows = charts.ranked(cells, view.rank, view.rows)
+top_rows = pairs.ranked(cells, view.rank, view.rows)
 S.shown_cells("pair_table", top_rows)
 num = st.column_config.NumberColumn
 st.dataframe(

@@ -5,7 +5,7 @@ first."""
 import streamlit as st
 
 import app_state as S
-from core import unit_charts as uc
+from core.viz import units as uc
 from i18n import tr
 
 cfg, info = S.page_start("Units and pruning")

@@ -6,15 +6,16 @@ import numpy as np
 import streamlit as st
 
 import app_state as S
-from core import charts
-from core import voice_charts as vc
 from core.adapt import FEW_RECORDINGS
 from core.align import MISMATCH_SHARE, AlignError, agreement, silent_speech_share
 from core.audio import MAX_SECONDS, SAMPLE_RATE, UPLOAD_TYPES, AudioError, wav_bytes
 from core.data.real import held_out_by_recipe, trained_sources, vtln_by_default, vtln_evidence
+from core.importance import pairs
 from core.phone_errors import phone_errors, phone_sequence
 from core.readings_ja import latin_words
-from core.unit_charts import accuracy_text
+from core.viz import maps
+from core.viz import voice as vc
+from core.viz.units import accuracy_text
 from core.voice_compare import CompareError
 from core.vtln import MIN_WEIGHT, WARPS, WEIGHT_SHARPNESS
 from i18n import error_text, tr
@@ -336,13 +337,13 @@ if pa == pb:
     st.stop()
 fc = info.features
 corpus_table, _ = S.pair_data(cfg, pa, pb, S.DEFAULT_BINS)
-top = charts.ranked(corpus_table, "score", 1).iloc[0]
+top = pairs.ranked(corpus_table, "score", 1).iloc[0]
 c3, c4 = st.columns(2)
 offset = c3.select_slider(tr("Time offset (frames of 10 ms)"), list(range(-fc.context, fc.context + 1)),
                           value=int(top.offset_frames), key=f"w_vcmp_off_{key}_{pa}_{pb}")
 channel = c4.select_slider(tr("Channel"), list(range(fc.n_channels)), value=int(top.channel),
                            format_func=lambda c: corpus_table.channel_name.iloc[c], key=f"w_vcmp_ch_{key}_{pa}_{pb}")
-row = charts.cell_row(corpus_table, (offset, channel))
+row = pairs.cell_row(corpus_table, (offset, channel))
 st.caption(tr("The input starts at the corpus's top cell by score for /{a}/ vs /{b}/ ({ms:+.0f} ms, {name}); "
               "move the sliders to look at another.").format(a=pa, b=pb, ms=top.offset_ms, name=top.channel_name)
            + ("" if a.warp == 1.0 else " " + tr("With VTLN ×{w:.2f}, a channel named f Hz read your recording at about "
@@ -362,7 +363,7 @@ except CompareError as exc:
 else:
     st.markdown(tr("**The pair map on your frames** ({n} frames of /{a}/ and /{b}/ as the sample set)").format(
         n=counts.get(pa, 0) + counts.get(pb, 0), a=pa, b=pb))
-    st.altair_chart(charts.pair_map(pair_mine, fc, pa, pb, selected=(offset, channel), tr=tr), width="stretch",
+    st.altair_chart(maps.pair_map(pair_mine, fc, pa, pb, selected=(offset, channel), tr=tr), width="stretch",
                     key="voice_pair_map")
     st.caption(tr("Size = importance(/{a}/) × importance(/{b}/) over your frames, colour = p_e from your "
                   "frames' histograms; few frames make both noisy. Compare with the Phoneme pair page "

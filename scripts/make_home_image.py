@@ -4,7 +4,7 @@ assets/images/how_to_read.png (English) and how_to_read_<lang>.png (e.g. how_to_
     .venv/bin/python scripts/make_home_image.py     (needs vl-convert-python: requirements-dev.txt;
                                                      Japanese text needs a CJK font, fonts-noto-cjk)
 
-The picture is ``core.home_picture.how_to_read(tr=...)``: two rows of squares with their meaning, drawn
+The picture is ``core.viz.home_picture.how_to_read(tr=...)``: two rows of squares with their meaning, drawn
 with Altair like the real maps; its texts are catalogue messages (i18n/messages.toml), so each
 language's picture has the same look with its own text. screens/home.py shows ``image_path(lang)``.
 """
@@ -17,7 +17,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from core.home_picture import how_to_read  # noqa: E402
+from core.viz.home_picture import how_to_read  # noqa: E402
 from i18n import DEFAULT_LANGUAGE, LANGUAGES, translator  # noqa: E402
 
 FONTS = {"ja": "Noto Sans CJK JP"}

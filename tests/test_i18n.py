@@ -70,8 +70,8 @@ def test_the_source_scan_finds_what_it_must(source):
     found, _ = source
     assert "Importance map" in found  # dashboard.py, tr()
     assert any(w.startswith("screens/importance_map.py") for w in found["Importance map"])  # page_start()
-    assert "least important first (Imp)" in found  # core/unit_charts.py, N_()
-    assert "time offset (frames; ms)" in found  # core/charts.py, tr= parameter
+    assert "least important first (Imp)" in found  # core/viz/units.py, N_()
+    assert "time offset (frames; ms)" in found  # core/viz/maps.py, tr= parameter
 
 
 def test_check_reports_each_kind_of_problem(tmp_path):

@@ -39,11 +39,11 @@ def png_path(text: str):
 
 
 def save_png(curve, path) -> None:
-    """The curve as a PNG: the same Altair chart the pages draw (core.unit_charts.curve_chart),
+    """The curve as a PNG: the same Altair chart the pages draw (core.viz.units.curve_chart),
     rendered by vl-convert (no browser)."""
     import vl_convert
 
-    from core.unit_charts import curve_chart
+    from core.viz.units import curve_chart
 
     where = {"input": "input units", "hidden": "hidden units" + (f" of layer {curve.layer}" if curve.layer else
              " (all layers, same fraction)"), "filters": f"conv{curve.layer} filters"}[curve.units]

@@ -1,6 +1,6 @@
 """Generic batching of a sample set: (x, labels) batches of any indexable frame store.
 
-Shared by every module that walks over many frames (``core.importance``, ``core.overlap``,
+Shared by every module that walks over many frames (``core.importance``, ``core.importance.overlap``,
 ``core.pruning``); it knows nothing about models or statistics.
 
 Choices written down here:

@@ -7,7 +7,7 @@ whether it is cheap enough to compute live (``ahead=False``) or computed ahead b
 shows it. A ``Finding`` is our figure, the verdict and the numbers it came from, plus the rows of
 its small chart; it comes from one of three builders, which take exactly what the pages compute:
 
-- ``pair_finding(claim, table)``: ``table`` = ``core.charts.pair_table`` (what
+- ``pair_finding(claim, table)``: ``table`` = ``core.importance.pairs.pair_table`` (what
   ``app_state.pair_data`` returns), ranked by score = importance_a x importance_b x p_e, the pair
   page's default;
 - ``curve_finding(claim, curve)``: a ``core.pruning.PruneCurve`` (what ``app_state.prune_curve``

@@ -46,8 +46,8 @@ class _Speech:
         return st.stat(SETTINGS["stat"], None)[0]
 
     def pair_table(self, a: str, b: str):
-        from core import charts
-        from core.overlap import class_histograms
+        from core.importance.overlap import class_histograms
+        from core.importance.pairs import pair_table
         from core.phones import PHONES
 
         if self._hist is None:
@@ -60,7 +60,7 @@ class _Speech:
                 names=list(PHONES),
             )
         eps, p_e = self._hist.overlap(self.info.label_index(a), self.info.label_index(b))
-        return charts.pair_table(self.info.features, self.importance(a), self.importance(b), p_e, eps)
+        return pair_table(self.info.features, self.importance(a), self.importance(b), p_e, eps)
 
 
 @functools.lru_cache(maxsize=2)

@@ -180,10 +180,10 @@ def _span(values, unit: str, fmt: str = "{:,.0f}") -> str:
 
 
 def pair_finding(claim: Claim, table) -> Finding:
-    """The finding of a pair claim from the pair page's table (``core.charts.pair_table``)."""
-    from core import charts
+    """The finding of a pair claim from the pair page's table (``core.importance.pairs.pair_table``)."""
+    from core.importance.pairs import ranked
 
-    top = charts.ranked(table, SETTINGS["rank"], TOP_CELLS)
+    top = ranked(table, SETTINGS["rank"], TOP_CELLS)
     verdict, values = band_verdict(
         top["offset_frames"].to_numpy(), top["hz"].to_numpy(), claim.bands, claim.central
     )

@@ -9,6 +9,8 @@ from torch import nn
 
 from core.data.batching import Transform
 from core.importance.distributed import gradient_stats_across_ranks
+from core.importance.pairs import RANKS as _PAIR_RANKS
+from core.importance.pairs import pair_score
 from core.importance.stats import GradStats, ImportanceError, Output, Stat
 from core.models import ModelError, phone_outputs
 
@@ -23,9 +25,9 @@ def resolve_target(name: str, label_names: Sequence[str]) -> tuple[int, ...]:
 
 
 MAX_BINS = 1000
-RANKS = ("score", "product")
-"""Orders of a pair's cells: score = importance_a x importance_b x p_e, product = importance_a x
-importance_b (as ``core.charts.RANKS``)."""
+RANKS = tuple(_PAIR_RANKS)
+"""Orders of a pair's cells, ("score", "product"): score = importance_a x importance_b x p_e, product =
+importance_a x importance_b (the names of ``core.importance.pairs.RANKS``)."""
 
 
 def table_targets(label_names: Sequence[str], target: str, pair: str | None = None) -> list[tuple[int, ...]]:
@@ -58,7 +60,7 @@ def importance_table(model: nn.Module, features, label_names: Sequence[str], X, 
     The statistic is over every frame given. Rows: offset_frames, offset_ms, channel, hz (None for
     MFCC), importance; for a pair also importance_b (of ``pair``), importance_pair (the product),
     p_e and score (= importance_pair x p_e). p_e follows the dashboard's rule: ``bins`` equal-width bins per input between
-    the percentiles of *all* frames given (``core.overlap.class_histograms``), so it equals
+    the percentiles of *all* frames given (``core.importance.overlap.class_histograms``), so it equals
     ``class_histograms(X, labels, bins=bins).overlap(target, pair)``; only the two classes' frames
     are counted. Arguments are checked (``check_table_args``, two different phonemes) before any
     computation. The gradient statistics are shared among the ranks of a process group if there is
@@ -67,7 +69,7 @@ def importance_table(model: nn.Module, features, label_names: Sequence[str], X, 
     only read for a pair's p_e).
     """
     from core.features import input_meaning
-    from core.overlap import class_histograms, input_range
+    from core.importance.overlap import class_histograms, input_range
 
     check_table_args(top, bins)
     if rank not in RANKS:
@@ -85,8 +87,7 @@ def importance_table(model: nn.Module, features, label_names: Sequence[str], X, 
                                             transform=transform)[0]
     st = stats.select(tgs).stat(stat)
     meaning = input_meaning(features)
-    size = st[0] if pair is None else st[0] * st[1]
-    score = None if pair is None else size * p_e
+    size, score = (st[0], None) if pair is None else pair_score(st[0], st[1], p_e)
     key = size if pair is None or rank == "product" else score
     rows = []
     for i in np.argsort(-key, kind="stable")[:top]:

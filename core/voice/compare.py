@@ -9,7 +9,7 @@ centre (``core.phones.frame_labels``).
 The pair map on the student's frames is the corpus pair map's computation (METHOD.md section 4)
 with another sample set: importance = the statistic of the gradient of each phoneme's output over
 the student's frames of the two phonemes; p_e from histograms of the student's frames of each
-phoneme (``core.overlap.class_histograms``). With few frames both are noisy: the map is only drawn
+phoneme (``core.importance.overlap.class_histograms``). With few frames both are noisy: the map is only drawn
 when each phoneme has at least ``MIN_FRAMES`` frames (10 frames = 100 ms of speech).
 """
 
@@ -21,9 +21,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from core import charts
 from core.importance import gradient_stats
-from core.overlap import class_histograms
+from core.importance.overlap import class_histograms
+from core.importance.pairs import pair_table
 from core.phones import ENGLISH, PhoneSet, Segment, frame_labels
 from core.text import N_, UserError
 
@@ -67,7 +67,7 @@ def student_frames(inputs: np.ndarray, segments: Sequence[Segment], phone_set: P
 
 def student_pair_table(net, info, sf: StudentFrames, a: str, b: str, *, stat: str = "std",
                        output: str = "posterior", bins: int = 30) -> pd.DataFrame:
-    """The pair table (``core.charts.pair_table``) of phonemes a and b over the student's frames of a
+    """The pair table (``core.importance.pairs.pair_table``) of phonemes a and b over the student's frames of a
     and b: importances from the gradients there, p_e from the student's histograms.
 
     Raises CompareError when either phoneme has fewer than MIN_FRAMES frames or the model lacks it."""
@@ -91,4 +91,4 @@ def student_pair_table(net, info, sf: StudentFrames, a: str, b: str, *, stat: st
     imp = stats.stat(stat)
     hist = class_histograms(x, labels, n_labels=len(phones), bins=bins, names=phones)
     eps, p_e = hist.overlap(la, lb)
-    return charts.pair_table(info.features, imp[0], imp[1], p_e, eps)
+    return pair_table(info.features, imp[0], imp[1], p_e, eps)
