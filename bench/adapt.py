@@ -52,14 +52,14 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from core.adapt import AdaptConfig, adapt  # noqa: E402
 from core.audio import load_audio  # noqa: E402
-from core.corpus import SPEAKERS, CorpusFrames, load_corpus  # noqa: E402
+from core.data import SPEAKERS, CorpusFrames, load_corpus  # noqa: E402
 from core.features import FeatureConfig  # noqa: E402
 from core.models import load_model, save_model  # noqa: E402
 from core.phones import read_lab  # noqa: E402
 from core.train import SpeechTrainConfig, speech_logits, train_speech, utterance_frames  # noqa: E402
-from core.vtln import vtln_posteriors  # noqa: E402
+from core.voice.adapt import AdaptConfig, adapt  # noqa: E402
+from core.voice.vtln import vtln_posteriors  # noqa: E402
 
 TRAIN = ROOT / "data" / "corpus_en_train"
 VALID = ROOT / "data" / "corpus_en_valid"
@@ -119,12 +119,12 @@ def lovo_model(train: CorpusFrames, voice: str, budget: int, epochs: int) -> tup
 
 def real_main(args) -> int:
     """``--real SOURCE``: adapt to n recordings of a real voice, measure on its other recordings."""
-    from core.adapt import AdaptConfig, adapt
     from core.audio import load_audio
-    from core.corpus import read_manifest
+    from core.data import read_manifest
     from core.data.real import RealScore, score_recording
     from core.models import load_model
     from core.phones import read_lab
+    from core.voice.adapt import AdaptConfig, adapt
 
     folder = Path(args.real_dir)
     rows = [r for r in read_manifest(folder) if r["voice"] == args.real]

@@ -36,12 +36,12 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from core import align as A  # noqa: E402
 from core.audio import SAMPLE_RATE, load_audio  # noqa: E402
-from core.corpus import synthesize_texts  # noqa: E402
+from core.data import synthesize_texts  # noqa: E402
 from core.models import load_model  # noqa: E402
 from core.phones import read_lab  # noqa: E402
-from core.vtln import choose_warp, vtln_posteriors  # noqa: E402
+from core.voice import align as A  # noqa: E402
+from core.voice.vtln import choose_warp, vtln_posteriors  # noqa: E402
 
 SENTENCES = (
     "The birch canoe slid on the smooth planks.",

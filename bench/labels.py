@@ -24,9 +24,9 @@ sys.path.insert(0, str(ROOT))
 import numpy as np  # noqa: E402
 import soundfile as sf  # noqa: E402
 
-from core.align import align_pocketsphinx, boundary_errors  # noqa: E402
-from core.corpus import read_manifest  # noqa: E402
+from core.data import read_manifest  # noqa: E402
 from core.phones import read_lab  # noqa: E402
+from core.voice.align import align_pocketsphinx, boundary_errors  # noqa: E402
 
 
 def main() -> int:

@@ -56,9 +56,9 @@ MODEL = "speech_en_mfbank"
 def plan(sessions: int, models: str | None = None) -> list[dict]:
     """Each session's own choices: phoneme, pair, slider value, sample recording (and its duration
     as the page writes it)."""
-    from core.align import sample_texts
     from core.audio import SAMPLE_RATE, load_audio, trim_digital_silence
     from core.models import ASSETS_DIR, MODELS_DIR, read_model_info
+    from core.voice.align import sample_texts
 
     info = read_model_info(Path(models or MODELS_DIR) / MODEL)
     phones = [p for p in info.phone_set.phones if p in info.labels and p != info.phone_set.silence]

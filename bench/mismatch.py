@@ -22,9 +22,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from core.align import MISMATCH_SHARE, AlignError, align, silent_speech_share  # noqa: E402
 from core.audio import load_audio  # noqa: E402
-from core.corpus import read_manifest  # noqa: E402
+from core.data import read_manifest  # noqa: E402
+from core.voice.align import MISMATCH_SHARE, AlignError, align, silent_speech_share  # noqa: E402
 
 
 def main() -> int:

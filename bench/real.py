@@ -52,7 +52,7 @@ def main() -> int:
 
     import torch
 
-    from core.corpus import load_corpus, read_manifest
+    from core.data import load_corpus, read_manifest
     from core.data.real import evaluate_real
     from core.features import FeatureConfig
     from core.models import load_model, save_model

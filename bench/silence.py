@@ -29,9 +29,9 @@ TRIM = True
 
 
 def figures(net, info, x: np.ndarray, text: str) -> tuple[float, float, float]:
-    from core.align import agreement, align, phone_posteriors
     from core.audio import trim_digital_silence
-    from core.vtln import vtln_posteriors
+    from core.voice.align import agreement, align, phone_posteriors
+    from core.voice.vtln import vtln_posteriors
 
     if TRIM:
         x = trim_digital_silence(x)  # what the page does first
@@ -54,7 +54,7 @@ def main() -> int:
     TRIM = not args.no_trim
 
     from core.audio import load_audio
-    from core.corpus import read_manifest
+    from core.data import read_manifest
     from core.models import load_model
 
     rows = read_manifest(args.real)[: args.limit]

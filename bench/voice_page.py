@@ -111,8 +111,8 @@ def adapt_main(repeats: int) -> int:
     """``--adapt`` (module docstring)."""
     import re
 
-    from core.align import sample_texts
     from core.models import ASSETS_DIR
+    from core.voice.align import sample_texts
 
     def say(*what) -> None:
         print(f"{time.perf_counter() - start:7.1f}", *what, file=sys.stderr, flush=True)

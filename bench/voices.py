@@ -38,10 +38,10 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
-from core.augment import KINDS, AugmentConfig  # noqa: E402
-from core.corpus import DEFAULT_VOICES, SPEAKERS, load_corpus  # noqa: E402
+from core.data import DEFAULT_VOICES, SPEAKERS, load_corpus  # noqa: E402
 from core.features import UTT_NORMS, FeatureConfig  # noqa: E402
 from core.train import SpeechTrainConfig, train_speech, utterance_frames, voice_utterances  # noqa: E402
+from core.train.augment import KINDS, AugmentConfig  # noqa: E402
 
 _CORPORA: dict = {}
 

@@ -39,9 +39,9 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from core.corpus import DEFAULT_VOICES, SPEAKERS  # noqa: E402
+from core.data import DEFAULT_VOICES, SPEAKERS  # noqa: E402
 from core.models import load_model  # noqa: E402
-from core.vtln import WARPS, WEIGHT_SHARPNESS, voice_warps  # noqa: E402
+from core.voice.vtln import WARPS, WEIGHT_SHARPNESS, voice_warps  # noqa: E402
 
 
 def main() -> int:

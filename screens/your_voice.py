@@ -6,18 +6,18 @@ import numpy as np
 import streamlit as st
 
 import app_state as S
-from core.adapt import FEW_RECORDINGS
-from core.align import MISMATCH_SHARE, AlignError, agreement, silent_speech_share
 from core.audio import MAX_SECONDS, SAMPLE_RATE, UPLOAD_TYPES, AudioError, wav_bytes
 from core.data.real import held_out_by_recipe, trained_sources, vtln_by_default, vtln_evidence
 from core.importance import pairs
 from core.phone_errors import phone_errors, phone_sequence
-from core.readings_ja import latin_words
 from core.viz import maps
 from core.viz import voice as vc
 from core.viz.units import accuracy_text
-from core.voice_compare import CompareError
-from core.vtln import MIN_WEIGHT, WARPS, WEIGHT_SHARPNESS
+from core.voice.adapt import FEW_RECORDINGS
+from core.voice.align import MISMATCH_SHARE, AlignError, agreement, silent_speech_share
+from core.voice.align.readings_ja import latin_words
+from core.voice.compare import CompareError
+from core.voice.vtln import MIN_WEIGHT, WARPS, WEIGHT_SHARPNESS
 from i18n import error_text, tr
 
 # Below this gain in mean top posterior the page calls the warp uncertain (noise and voices like the

@@ -17,10 +17,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import numpy as np  # noqa: E402
 
-from core.align import align, boundary_errors, sample_texts  # noqa: E402
 from core.audio import load_audio  # noqa: E402
 from core.models import ASSETS_DIR, load_model  # noqa: E402
 from core.phones import read_lab  # noqa: E402
+from core.voice.align import align, boundary_errors, sample_texts  # noqa: E402
 
 
 def main(model: str) -> int:

@@ -16,9 +16,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from core.corpus import read_manifest  # noqa: E402
+from core.data import read_manifest  # noqa: E402
 from core.phones import JAPANESE, read_lab  # noqa: E402
-from core.readings_ja import g2p  # noqa: E402
+from core.voice.align.readings_ja import g2p  # noqa: E402
 
 
 def agreement(corpus: str) -> tuple[int, int, float]:

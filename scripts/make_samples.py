@@ -17,8 +17,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from core.corpus import synthesize_texts  # noqa: E402
-from core.corpus_ja import synthesize_texts_ja, voice_files  # noqa: E402
+from core.data import synthesize_texts  # noqa: E402
+from core.data.synth.openjtalk import synthesize_texts_ja, voice_files  # noqa: E402
 
 SAMPLES = [
     ("she_sells", "kal", "She sells sea shells on the sea shore."),
