@@ -29,7 +29,8 @@ setup-dev:
 lint: setup-dev
 	$(VENV)/bin/ruff check .
 
-# Regenerate the shipped models and samples (synthesises the corpora first: about half an hour).
+# Regenerate the shipped models and samples (synthesis, then training: about four hours on 2 cores;
+# scripts/build_assets.sh says what each step takes).
 assets: setup-dev
 	scripts/build_assets.sh
 

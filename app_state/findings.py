@@ -201,13 +201,18 @@ def finding_to_quote(key: str) -> F.Finding | None:
     return shipped.findings[key]
 
 
-def quoted_finding(key: str) -> str:
+def quoted_finding(key: str, model: str | None = None) -> str:
     """' This model (Findings page): <figure> Against the paper: <verdict>.' for a card's result
-    to quote (``finding_to_quote``), or '' when there is none to quote."""
+    to quote (``finding_to_quote``), or '' when there is none to quote; when ``model`` (the page's
+    model) is not the card's, the card's model is named instead of "this model"."""
     found = finding_to_quote(key)
     if found is None:
         return ""
     sep = "" if current_language() == "ja" else " "  # Japanese sentences follow each other without a space
+    card_model = F.CLAIMS[key].models[0]
+    if model is not None and model != card_model:
+        return sep + tr("The model {m} (the Findings page): {figure} Against the paper: {verdict}.").format(
+            m=card_model, figure=F.figure_text(found, tr), verdict=tr(found.verdict))
     return sep + tr("This model (the Findings page): {figure} Against the paper: {verdict}.").format(
         figure=F.figure_text(found, tr), verdict=tr(found.verdict)
     )

@@ -3,8 +3,12 @@ metadata or from core (issue 26: no page types a figure that a model or the code
 
 from __future__ import annotations
 
+import re
+
+from app_state.labels import LANGUAGE_NAMES
 from core.features import FeatureConfig
-from i18n import tr
+from core.models import ModelInfo
+from i18n import N_, tr
 
 
 def front_text(cfg: FeatureConfig) -> str:
@@ -30,3 +34,91 @@ def network_input_text(main: FeatureConfig, others: list[FeatureConfig]) -> str:
         "{ctx:g} ms before and after the frame, each {fronts}. Which of these numbers does its answer depend on?"
     ).format(step=main.winstep * 1000, n=main.n_context_frames, ctx=round(main.context * main.winstep * 1000, 3),
              fronts=tr(" or ").join(parts))
+
+
+
+def model_description(info: ModelInfo) -> str:
+    """A model's one-line description built from its architecture, in the interface language (the
+    ``description`` saved in model.json is English)."""
+    a = info.arch
+    if info.kind == "speech":
+        template = (N_("{lang} state classifier (3 states per phoneme) on {f} features: {l} hidden layers × {w} "
+                       "units, {act}") if info.targets == "state" else
+                    N_("{lang} phoneme classifier on {f} features: {l} hidden layers × {w} units, {act}"))
+        return tr(template).format(
+            lang=tr(LANGUAGE_NAMES.get(info.phone_set.language, info.phone_set.language)),
+            f=info.features.kind.upper(), l=a.get("n_hidden", "?"), w=a.get("width", "?"),
+            act=a.get("activation", "?"))
+    return tr("Digit CNN: 5 × 5 convolutions with {c1} and {c2} filters, a fully connected layer of {h}").format(
+        c1=a.get("c1", "?"), c2=a.get("c2", "?"), h=a.get("hidden", "?"))
+
+
+_VOICE_SETTING = re.compile(r"(.+)_a\d+_fm[+-]\d+")  # core.corpus_ja's voice names, e.g. mei_normal_a55_fm-2
+
+
+def voices_text(voices: list[str]) -> str:
+    """A model card's voices, short: each voice once, with how many settings (all-pass constant and
+    pitch shift) it was used with, e.g. 'mei_normal (9 settings)'; English voices as they are."""
+    counts: dict[str, int] = {}
+    for v in voices:
+        m = _VOICE_SETTING.fullmatch(v)
+        base = m.group(1) if m else v
+        counts[base] = counts.get(base, 0) + (1 if m else 0)
+    return ", ".join(tr("{v} ({n} settings)").format(v=v, n=n) if n > 1 else v for v, n in counts.items())
+
+
+def accuracy_caption(info: ModelInfo) -> str:
+    """The sidebar's short line under the model: frame accuracy on held-out synthetic frames and
+    agreement on real speech it was not trained on (``core.data.real.held_out_sources``: for a model
+    trained on every real source, the same recipe with each held out; ``real_speech_text`` says
+    more)."""
+    from core.data.real import held_out_sources, pooled
+    from core.viz.units import accuracy_text
+
+    syn = info.metrics.get("heldout_accuracy")
+    real = pooled(held_out_sources(info))
+    if not real:  # e.g. a Japanese model: the real-speech set is English
+        return tr("Frames right: {s} held-out synthetic; real speech not measured").format(
+            s=accuracy_text(syn) if syn is not None else "?")
+    return tr("Frames right: {s} held-out synthetic, {r} real speech (held out)").format(
+        s=accuracy_text(syn) if syn is not None else "?", r=accuracy_text(real["agreement"]))
+
+
+def real_speech_text(info: ModelInfo) -> str:
+    """A speech model's figure on real speech, in one line for its cards (sidebar, Home, Your voice):
+    agreement with pocketsphinx's alignment on the non-silence frames of the real-speech set
+    (``core.data.real``; stored by ``python -m core evaluate NAME --real --write``), plain and with
+    VTLN, the recordings and sources it is over, and how many of those sources the model was trained
+    on (then not held out). A model without the figure, or of another language, says so."""
+    from core.data.real import pooled
+    from core.viz.units import accuracy_text
+
+    real = info.metrics.get("real_speech") or {}
+    if info.phone_set.language != "English":
+        return tr("Real speech: the real-speech set is English; not measured for this model.")
+    if not real.get("overall"):
+        return tr("Real speech: not measured (`python -m core evaluate {m} --real --write`).").format(m=info.name)
+    o, trained = real["overall"], [s for s in real.get("trained_on", []) if s in real.get("per_source", {})]
+    text = tr("On real speech ({r} recordings of {k} sources from Debian's packages): {a} of the non-silence frames "
+              "agree with pocketsphinx's alignment ({v} with VTLN).").format(
+        r=o["recordings"], k=len(real.get("per_source", {})), a=accuracy_text(o["agreement"]),
+        v=accuracy_text(o["agreement_vtln"]))
+    if trained:
+        text += " " + tr("{n} of those sources were in its training data (not held out).").format(n=len(trained))
+    held = (info.metrics.get("real_speech_heldout") or {}).get("per_source") or {}
+    if trained and (p := pooled(held)):
+        text += " " + tr("Each source held out in turn (the same recipe trained without it): {a} ({v} with VTLN).").format(
+            a=accuracy_text(p["agreement"]), v=accuracy_text(p["agreement_vtln"]))
+    return text
+
+
+MAP_EXAMPLES = ("iy", "aa", "m", "a", "i", "o", "N")
+"""Phonemes Home suggests trying on the importance map (the first three the model has)."""
+
+
+def map_examples(phones: list[str]) -> str:
+    """'/iy/, /aa/ or /m/': the phonemes of ``MAP_EXAMPLES`` the model has, at most three."""
+    have = [f"/{p}/" for p in MAP_EXAMPLES if p in phones][:3]
+    if len(have) < 2:
+        return "".join(have)
+    return ", ".join(have[:-1]) + tr(" or ") + have[-1]

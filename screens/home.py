@@ -25,13 +25,14 @@ START = [
     ("screens/phoneme_pair.py", "⚖️", tr("1. /s/ against /sh/"), {"pair_a": "s", "pair_b": "sh"},
      tr("Two hisses made at different places in the mouth. The squares both large and red are the inputs both "
         "outputs depend on and where the two phonemes differ; click one to see the two distributions.")
-     + S.quoted_finding("s_sh")),
+     + S.quoted_finding("s_sh", cfg.model if cfg is not None else None)),
     ("screens/phoneme_pair.py", "⚖️", tr("2. /b/ against /d/"), {"pair_a": "b", "pair_b": "d"},
      tr("Two stops with the same manner and voicing, closed at the lips and behind the teeth: look where the "
-        "large red squares lie in time and frequency.") + S.quoted_finding("b_d")),
+        "large red squares lie in time and frequency.") + S.quoted_finding("b_d", cfg.model if cfg is not None else None)),
     ("screens/importance_map.py", "🗺️", tr("3. The importance map of /s/"), {"phone": "s"},
-     tr("Which of the {d:,} inputs the output of one phoneme depends on; try /iy/, /aa/ or /m/.").format(
-         d=main.input_dim if main is not None else 0)),
+     tr("Which of the {d:,} inputs the output of one phoneme depends on; try {examples}.").format(
+         d=main.input_dim if main is not None else 0,
+         examples=S.map_examples(S.phones_of(cfg.model) if cfg is not None else []))),
     ("screens/units_pruning.py", "✂️", tr("4. Units and pruning"), None,
      tr("The same index for hidden units: delete units least important first, most important first or at "
         "random, and compare the recognition rate.")),

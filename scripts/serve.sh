@@ -3,7 +3,7 @@
 #
 #   scripts/serve.sh REPLICAS [PORT]      (make serve REPLICAS=n [PORT=8501])
 #
-# Starts REPLICAS `streamlit run dashboard.py` processes on loopback ports PORT+100.. and nginx on
+# Starts REPLICAS `streamlit run dashboard.py` processes on loopback ports PORT+101, PORT+102, .. and nginx on
 # PORT in front of them, in the foreground; Ctrl-C stops them all.
 #
 # Why several processes: a Streamlit server runs every session's script in threads of one Python

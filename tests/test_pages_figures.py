@@ -49,3 +49,30 @@ def test_your_voice_states_the_models_window_and_warps(models):
     assert f"e^({WEIGHT_SHARPNESS:g} × its mean top posterior); warps with under {100 * MIN_WEIGHT:g} %" in text
     vtln_help = at.toggle(key="w_voice_vtln").help
     assert f"from {min(WARPS):.2f} to {max(WARPS):.2f}" in vtln_help
+
+
+def test_home_suggests_phonemes_the_model_has():
+    import app_state as S
+    from core.phones import ENGLISH, JAPANESE
+
+    assert S.map_examples(list(ENGLISH.phones)) == "/iy/, /aa/ or /m/"
+    ja = S.map_examples(list(JAPANESE.phones))
+    assert "/iy/" not in ja and ja.count("/") == 6
+    assert all(p in JAPANESE.phones for p in ja.replace(" or ", ", ").replace("/", "").split(", "))
+
+
+def test_a_quoted_card_names_its_model_when_the_page_shows_another(tiny_models):
+    import app_state as S
+
+    S.live_finding("s_sh")  # computed on the tiny speech_en_mfbank: Home may quote it
+    assert S.quoted_finding("s_sh", "speech_en_mfbank").startswith(" This model (the Findings page):")
+    other = S.quoted_finding("s_sh", "speech_ja_mfbank")
+    assert other.startswith(" The model speech_en_mfbank (the Findings page):")
+
+
+def test_the_sidebar_says_not_measured_rather_than_a_question_mark(tiny_models):
+    import app_state as S
+
+    info = S.speech_models()["speech_en_mfbank"]  # the tiny model has no real-speech figures
+    text = S.accuracy_caption(info)
+    assert "real speech not measured" in text and "?" not in text
