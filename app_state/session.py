@@ -191,9 +191,9 @@ def sidebar() -> Settings | None:
         st.sidebar.error(tr("No speech model is installed in assets/models; run `make assets`."))
         return None
     # Japanese users start on the Japanese model (the paper's language); a model in the address wins
+    names = sorted(models, key=lambda n: (n != DEFAULT_MODEL, n))  # the same options in either language
     default = (JAPANESE_DEFAULT_MODEL if st.session_state.get(LANG_KEY) == "ja" and JAPANESE_DEFAULT_MODEL in models
-               else DEFAULT_MODEL)
-    names = sorted(models, key=lambda n: (n != default, n))
+               else names[0])
     with st.sidebar:
         st.header(tr("Settings"))
         m = _select(
@@ -201,7 +201,7 @@ def sidebar() -> Settings | None:
             names,
             "settings_model",
             "model",
-            names[0],
+            default,
             # the features only where the name does not say them (a long name was cut in the sidebar)
             lambda n: n if models[n].features.kind in n.lower() else f"{n} ({models[n].features.kind.upper()})",
         )

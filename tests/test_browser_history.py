@@ -79,3 +79,37 @@ def test_the_way_back_from_a_card_page_opens_the_card_in_the_same_language(serve
         assert "lang=ja" in page.url
         assert page.locator("h1").first.inner_text() == translate("Findings", "ja")
         page.wait_for_function(IN_VIEW, arg=f"card-{key}", timeout=10000)
+
+
+@pytest.fixture(scope="module")
+def server_with_ja(findings_models, tmp_path_factory):  # noqa: F811
+    """The cards' models and a model under the Japanese default's name (the tiny speech model)."""
+    root = tmp_path_factory.mktemp("with_ja")
+    for p in findings_models.iterdir():
+        (root / p.name).symlink_to(p.resolve(), target_is_directory=True)
+    (root / "speech_ja_mfbank").symlink_to((findings_models / "speech_en_mfbank").resolve(), target_is_directory=True)
+    with streamlit_server(env={"DNNLENS_MODELS": str(root), "DNNLENS_WARMUP": "0"}) as url:
+        yield url
+
+
+SIDEBAR_MODEL = "() => document.querySelector(\"[data-testid='stSidebar'] [data-testid='stSelectbox'] input\").value"
+
+
+def test_the_sidebar_shows_the_model_of_the_address_after_a_way_back_in_japanese(server_with_ja):
+    """Japanese interface: Findings (Japanese default model) -> a card's pair page (the card's
+    English model) -> back to the card: the sidebar's model box shows the model the page uses (it
+    showed the Japanese default while the address and the caption were the English model's)."""
+    with browser_page(1400, 1000) as page:
+        page.goto(f"{server_with_ja}/findings?lang=ja")
+        page.wait_for_function(CARDS_SHOWN, arg=len(CLAIMS), timeout=300000)
+        wait_ready(page, 300000)
+        assert page.evaluate(SIDEBAR_MODEL) == "speech_ja_mfbank"
+        page.locator("[data-testid='stPageLink'] a[href*='card=s_sh']").first.click()
+        page.wait_for_url("**/phoneme_pair?**", timeout=60000)
+        wait_ready(page, 300000)
+        back = translate("Back to the Findings card: {t}", "ja").split("{")[0].strip()
+        page.get_by_text(back).first.click()
+        page.wait_for_url("**/findings**", timeout=60000)
+        wait_ready(page, 300000)
+        assert "model=speech_en_mfbank" in page.url
+        assert page.evaluate(SIDEBAR_MODEL) == "speech_en_mfbank"
