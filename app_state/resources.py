@@ -100,6 +100,14 @@ def validation_size(name: str) -> int:
         return 0
 
 
+def validation_voices(name: str) -> int:
+    """Voices of the model's validation set (0 if it cannot be read)."""
+    try:
+        return len(set(validation(name)[0].voices))
+    except ValueError:
+        return 0
+
+
 @st.cache_resource(show_spinner=False)
 def _stats_cache() -> GradStatsCache:
     return GradStatsCache(max_entries=16, max_concurrent=2, disk=disk_store(), disk_key=_stats_disk_key)

@@ -8,7 +8,7 @@ import re
 from app_state.labels import LANGUAGE_NAMES
 from core.features import FeatureConfig
 from core.models import ModelInfo
-from i18n import N_, tr
+from i18n import N_, current_language, tr
 
 
 def front_text(cfg: FeatureConfig) -> str:
@@ -122,3 +122,125 @@ def map_examples(phones: list[str]) -> str:
     if len(have) < 2:
         return "".join(have)
     return ", ".join(have[:-1]) + tr(" or ") + have[-1]
+
+
+PROGRAM_NAMES = {"festival": "Festival", "flite": "flite", "espeak": "eSpeak NG"}
+
+
+def _ja() -> bool:
+    return current_language() == "ja"
+
+
+def _names(voices) -> str:
+    """'**kal**, **ked** and **slt**' (the last joined by the interface's "and")."""
+    bold = [f"**{v}**" for v in voices]
+    comma = "、" if _ja() else ", "
+    return bold[0] if len(bold) == 1 else comma.join(bold[:-1]) + tr(" and ") + bold[-1]
+
+
+def english_voices_text(info: ModelInfo, validation_voices: int) -> str:
+    """Home's "The voices" for an English model, from its metadata (``data.voices``, ``data.real``,
+    the features' normalisation) and ``core.data.synth``'s catalogue of voices; ``validation_voices``:
+    the voices of the validation set the pages analyse. A model whose voices the catalogue does not
+    know (an imported corpus) is described as recorded speech, never as synthetic."""
+    from core.data.synth import VOICES, summarize_voices
+
+    data = info.data or {}
+    v = summarize_voices(data.get("voices", []))
+    if not v.synthetic:
+        return tr("{m} was trained on {u:,} utterances of {n} speakers (corpus {c}): recordings, not synthetic "
+                  "speech.").format(m=info.name, u=data.get("train_utterances", 0), n=len(v.other) or "?",
+                                    c=data.get("corpus", "?"))
+    fest = v.by_program.get("festival", ())
+    bullets = []
+    if diphone := [x for x in fest if VOICES[x][2] == "diphone"]:
+        bullets.append(tr("{names} (Festival): *diphone* voices (recorded snippets of speech joined together)").format(
+            names=_names(diphone)))
+    if hts := [x for x in fest if VOICES[x][2] == "hts"]:
+        bullets.append(tr("{names} (Festival): an *HTS statistical* voice (speech generated from a model trained on "
+                          "the recordings of one speaker)").format(names=_names(hts)))
+    if flite := v.by_program.get("flite", ()):
+        bullets.append(tr("{names} (flite): recorded speakers' voices through flite's own engine").format(
+            names=_names(flite)))
+    if v.formant_voices:
+        bullets.append(tr("{n} **eSpeak NG** voices ({f} female, {m} male): a *formant* synthesiser, whose sound is "
+                          "computed from resonances rather than recorded (its phoneme timings are its own, a little "
+                          "less exact)").format(n=v.formant_voices, f=v.formant_female,
+                                                m=v.formant_voices - v.formant_female))
+    programs = [PROGRAM_NAMES[p] for p in v.by_program]
+    n_voices = sum(len(x) for x in v.by_program.values())
+    text = tr("The English speech models were trained on sentences synthesised by {programs}, so that every "
+              "phoneme's start and end are known. {n} voices take turns, one sentence each:").format(
+        programs=_names(programs).replace("**", ""), n=n_voices)
+    end, sp = ("", "") if _ja() else (";", " ")  # Japanese: no list punctuation, no space between sentences
+    text += "\n" + f"{end}\n".join(f"- {b}" for b in bullets) + ("" if _ja() else ".")
+    text += "\n\n"
+    if v.recorded_speakers:
+        text += tr("Behind the Festival and flite voices are {s} recorded speakers, {f} of them female.").format(
+            s=v.recorded_speakers, f=v.female_speakers) + sp
+    lo, hi = v.warp
+    text += tr("Each sentence gets its own speaking rate and pitch, and every recording is played slightly faster or "
+               "slower (k = {lo:.2f}-{hi:.2f}), which moves pitch and formants together as for a smaller or larger "
+               "speaker.").format(lo=lo, hi=hi)
+    if info.features.utt_norm == "cmn":
+        text += sp + tr("Every channel is taken relative to its mean over the recording (per-utterance mean "
+                         "normalisation), so that a new voice or microphone matters less.")
+    elif info.features.utt_norm == "cmvn":
+        text += sp + tr("Every channel is taken relative to its mean and spread over the recording (per-utterance "
+                         "mean and variance normalisation), so that a new voice or microphone matters less.")
+    if real := data.get("real"):
+        text += sp + tr("{n} short recordings of real speakers from Debian's packages were mixed in ({w:.0%} of each "
+                         "epoch).").format(n=real.get("utterances", 0), w=float(real.get("weight", 0)))
+    text += sp + tr("The held-out frames the pages analyse come from sentences the networks never saw, in {n} "
+                     "voices.").format(n=validation_voices)
+    return text
+
+
+def japanese_voices_text(info: ModelInfo) -> str:
+    """Home's sentence on the Japanese model's voices (Open JTalk voices and their settings)."""
+    return tr("The Japanese model was trained on sentences spoken by Open JTalk, voices {v}: a setting is a value "
+              "of its all-pass constant and its pitch shift.").format(v=voices_text((info.data or {}).get("voices", [])))
+
+
+def training_voices_short(info: ModelInfo) -> str:
+    """'Festival and flite: 5 recorded speakers, 1 of them female; eSpeak NG: 10 formant-synthesised
+    voices' from the model's metadata (empty when its voices are not the catalogue's)."""
+    from core.data.synth import summarize_voices
+
+    v = summarize_voices((info.data or {}).get("voices", []))
+    parts = []
+    if v.recorded_speakers:
+        programs = [PROGRAM_NAMES[p] for p in ("festival", "flite") if p in v.by_program]
+        parts.append(tr("{programs}: {s} recorded speakers, {f} of them female").format(
+            programs=tr(" and ").join(programs), s=v.recorded_speakers, f=v.female_speakers))
+    if v.formant_voices:
+        parts.append(tr("eSpeak NG: {e} formant-synthesised voices").format(e=v.formant_voices))
+    return "; ".join(parts) if v.synthetic else ""
+
+
+def voice_page_intro(info: ModelInfo, japanese: bool, real_sources) -> str:
+    """Your voice's first box: what the network was trained on (from its metadata: synthetic voices,
+    real recordings mixed in, or an imported corpus of recordings) and how far to trust it."""
+    data = info.data or {}
+    voices = data.get("voices", [])
+    trust = tr("The figures below say how far to trust them — the share of frames where the network's best phoneme "
+               "agrees with the alignment by pocketsphinx (trained on real speech), and the mean posterior the network "
+               "gives the aligned phoneme.")
+    if japanese:
+        if voices and all(_VOICE_SETTING.fullmatch(v) for v in voices):
+            return tr("The network was trained on **synthetic speech** (Open JTalk), not on real speakers: on your voice "
+                      "its posteriors may be wrong. pocketsphinx has no Japanese model, so the alignment shown is the "
+                      "network's own (Viterbi on its posteriors, the transcript read by pyopenjtalk).")
+        return tr("The network was trained on recordings (corpus {c}); on a voice it never heard its posteriors may "
+                  "still be wrong. pocketsphinx has no Japanese model, so the alignment shown is the network's own "
+                  "(Viterbi on its posteriors, the transcript read by pyopenjtalk).").format(c=data.get("corpus", "?"))
+    who = training_voices_short(info)
+    if not who:
+        return tr("The network was trained on recordings (corpus {c}); on a voice it never heard its posteriors may "
+                  "still be wrong.").format(c=data.get("corpus", "?")) + " " + trust
+    if not real_sources:
+        return tr("The network was trained on **synthetic voices** ({who}), not on real speakers: on your voice its "
+                  "posteriors may be wrong.").format(who=who) + " " + trust
+    return tr("The network was trained on **synthetic voices** ({who}) and on {n} short recordings of a few real "
+              "speakers ({k} sources from Debian's packages): on a voice it never heard its posteriors may still be "
+              "wrong.").format(who=who, n=(data.get("real") or {}).get("utterances", "?"), k=len(real_sources)) + " " + trust

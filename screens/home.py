@@ -59,25 +59,13 @@ st.markdown(tr(
 st.image(S.picture("how_to_read"), width=620)
 
 st.subheader(tr("The voices"))
-st.markdown(tr(
-    "The English speech models were trained on sentences synthesised by three programs, Festival, "
-    "flite and eSpeak NG, so that every phoneme's start and end are known. Seventeen voices take turns,"
-    " one sentence each:\n- **kal** and **ked** (Festival): US male *diphone* voices (recorded snippets"
-    " of speech joined together);\n- **slt** (Festival): a US female *HTS statistical* voice (speech "
-    "generated from a model trained on the CMU ARCTIC recordings of one speaker);\n- **flite_awb** "
-    "(Scottish English male), **flite_rms** (US male), **flite_slt** (the slt speaker through "
-    "flite's own engine) and **flite_kal16** (kal's diphones through flite);\n- ten **eSpeak NG** "
-    "voices (espeak_m1, espeak_f1, …): a *formant* synthesiser, whose sound is computed from "
-    "resonances rather than recorded, in five male and five female variants with US, Scottish and "
-    "southern British accents (its phoneme timings are its own, a little less exact).\n\nThe first "
-    "seven voices are five recorded speakers, one of them female. Each sentence gets its own speaking "
-    "rate and pitch, and every recording is played slightly faster or slower (k = 0.92-1.05), which "
-    "moves pitch and formants together as for a smaller or larger speaker. Every channel is taken "
-    "relative to its mean over the recording (per-utterance mean normalisation), so that a new voice "
-    "or microphone matters less. The held-out frames the pages analyse come from sentences the "
-    "networks never saw, in all seventeen voices.\n\nThe Japanese model was trained on sentences "
-    "spoken by Open JTalk (voice mei) with nine settings of its all-pass constant and pitch shift."
-))
+english = [m for m in speech.values() if m.phone_set.language == "English"]
+english = sorted(english, key=lambda m: m.name != S.DEFAULT_MODEL)  # the default model's voices first
+japanese = [m for m in speech.values() if m.phone_set.language == "Japanese"]
+if english:
+    st.markdown(S.english_voices_text(english[0], S.validation_voices(english[0].name)))
+if japanese:
+    st.markdown(S.japanese_voices_text(japanese[0]))
 
 st.subheader(tr("The models"))
 models = S.all_models()

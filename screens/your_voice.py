@@ -27,21 +27,7 @@ VTLN_CLEAR_GAIN = 0.01
 
 cfg, info = S.page_start("Your voice")
 japanese = info.phone_set.name == "ja"  # pocketsphinx has no Japanese model: the network aligns alone
-st.info(tr(
-    "The network was trained on **synthetic speech** (Open JTalk), not on real speakers: on your voice its "
-    "posteriors may be wrong. pocketsphinx has no Japanese model, so the alignment shown is the network's own "
-    "(Viterbi on its posteriors, the transcript read by pyopenjtalk).") if japanese else tr(
-    "The network was trained on **synthetic voices** (Festival and flite: five recorded speakers, one of them a "
-    "woman; eSpeak NG: ten formant-synthesised voices), "
-    "not on real speakers: on your voice its posteriors may be wrong. The figures below say how far to trust them — the share of frames where the "
-    "network's best phoneme agrees with the alignment by pocketsphinx (trained on real speech), and the mean "
-    "posterior the network gives the aligned phoneme.") if not (real_sources := trained_sources(info)) else tr(
-    "The network was trained on **synthetic voices** (Festival and flite: five recorded speakers, one of them a "
-    "woman; eSpeak NG: ten formant-synthesised voices) and on {n} short recordings of a few real speakers ({k} "
-    "sources from Debian's packages): on a voice it never heard its posteriors may still be wrong. The figures "
-    "below say how far to trust them — the share of frames where the network's best phoneme agrees with the "
-    "alignment by pocketsphinx (trained on real speech), and the mean posterior the network gives the aligned "
-    "phoneme.").format(n=(info.data.get("real") or {}).get("utterances", "?"), k=len(real_sources)))
+st.info(S.voice_page_intro(info, japanese, trained_sources(info)))
 st.caption(S.real_speech_text(info))
 
 # --- input -------------------------------------------------------------------------------------

@@ -76,3 +76,36 @@ def test_the_sidebar_says_not_measured_rather_than_a_question_mark(tiny_models):
     info = S.speech_models()["speech_en_mfbank"]  # the tiny model has no real-speech figures
     text = S.accuracy_caption(info)
     assert "real speech not measured" in text and "?" not in text
+
+
+def test_home_describes_the_models_voices(models):
+    from core.data.synth import summarize_voices
+
+    at = run_page("screens/home.py")
+    no_errors(at)
+    text = _stated(at)
+    v = summarize_voices(models.data["voices"])
+    n = sum(len(x) for x in v.by_program.values())
+    assert f"{n} voices take turns, one sentence each" in text
+    lo, hi = v.warp
+    assert f"(k = {lo:.2f}-{hi:.2f})" in text
+    import app_state as S
+
+    assert f"in {S.validation_voices(models.name)} voices." in text
+    assert "Seventeen" not in text and "seventeen" not in text
+
+
+def test_a_model_of_recorded_speakers_is_not_called_synthetic(tiny_models):
+    import dataclasses
+
+    import app_state as S
+
+    info = S.speech_models()["speech_en_mfbank"]
+    recorded = dataclasses.replace(info, data={**info.data, "voices": ["spk01", "spk02", "spk03"],
+                                               "corpus": "data/my_corpus", "train_utterances": 900})
+    home = S.english_voices_text(recorded, 3)
+    assert "recordings, not synthetic speech" in home and "3 speakers" in home and "synthesised by" not in home
+    intro = S.voice_page_intro(recorded, False, [])
+    assert "**synthetic voices**" not in intro and "data/my_corpus" in intro
+    synthetic = S.voice_page_intro(info, False, [])
+    assert "**synthetic voices**" in synthetic and S.training_voices_short(info) in synthetic

@@ -12,8 +12,8 @@
   as ``-fm`` and ``-a``: their output is byte-identical); flite ``--setf duration_stretch=``
   0.85-1.25 and ``--setf int_f0_target_mean=`` 85-135 Hz (150-210 Hz for flite_slt). Then every
   voice is warped: the waveform is resampled to 16 kHz (``scipy.signal.resample_poly``) as if it
-  had been recorded at ``k`` times its rate, k = 0.95-1.05 (diphone, flite: 0.94-1.05) or
-  0.92-1.04 (slt), which multiplies pitch and formants by k and divides durations, and the label
+  had been recorded at ``k`` times its rate, k = 1 + pct / 100 for a whole pct drawn from
+  ``WARP_PCT`` of its kind (diphone 0.95-1.05, flite 0.94-1.05, slt 0.92-1.04), which multiplies pitch and formants by k and divides durations, and the label
   times, by k.
 - eSpeak NG (``core.data.synth.espeak``, Debian's ``espeak-ng``): a formant synthesiser without a recorded
   speaker, ten voices ``espeak_*`` (US, Scottish and southern British accents; five male (one
@@ -55,8 +55,12 @@ from core.data.synth.plan import (
     ESPEAK_WPM,
     FLITE_F0,
     FLITE_F0_MALE,
+    FEMALE_VOICES,
     SPEAKERS,
     VOICES,
+    WARP_PCT,
+    VoiceSummary,
+    summarize_voices,
 )
 from core.data.synth.run import synthesize, synthesize_texts
 
@@ -71,8 +75,12 @@ __all__ = [
     "ESPEAK_WPM",
     "FLITE_F0",
     "FLITE_F0_MALE",
+    "FEMALE_VOICES",
     "SPEAKERS",
     "VOICES",
+    "WARP_PCT",
+    "VoiceSummary",
+    "summarize_voices",
     "flite_voices",
     "synthesize",
     "synthesize_texts",

@@ -58,6 +58,12 @@ SPEAKERS: dict[str, str] = {
     **{v: "espeak" for v in ("espeak_m1", "espeak_m3", "espeak_m7", "espeak_klatt", "espeak_f1", "espeak_f2",
                              "espeak_annie", "espeak_nyc_f3", "espeak_sc_m2", "espeak_gb_f4")},
 }
+# The speaker warp of an utterance, per kind of voice: warp_pct drawn uniformly from lo..hi (both
+# included), k = 1 + warp_pct / 100 (the HTS voice's own pitch is high: it goes further down).
+WARP_PCT: dict[str, tuple[int, int]] = {"diphone": (-5, 5), "flite": (-6, 5), "espeak": (-6, 5), "hts": (-8, 4)}
+# Voices of a female speaker (the slt speaker behind Festival's and flite's slt; eSpeak NG's female variants).
+FEMALE_VOICES = frozenset({"slt", "flite_slt", "espeak_f1", "espeak_f2", "espeak_annie", "espeak_nyc_f3",
+                           "espeak_gb_f4"})
 # flite voices: f0 target mean range in Hz (their own mean is about 100-110 Hz male, 170 Hz female)
 FLITE_F0 = {"flite_slt": (150.0, 210.0)}
 FLITE_F0_MALE = (85.0, 135.0)
@@ -88,15 +94,16 @@ def _plan(n_utts: int, seed: int, voices: Sequence[str]) -> list[_Utt]:
         u = rng.random(3)
         kind = VOICES[voice][2]
         f0_lo, f0_hi = FLITE_F0.get(voice, FLITE_F0_MALE)
+        lo, hi = WARP_PCT[kind]
         if kind == "diphone":
-            stretch, warp = 0.9 + 0.45 * u[0], int(rng.integers(-5, 6))
+            stretch, warp = 0.9 + 0.45 * u[0], int(rng.integers(lo, hi + 1))
         elif kind == "flite":
-            stretch, warp = 0.85 + 0.4 * u[0], int(rng.integers(-6, 6))
+            stretch, warp = 0.85 + 0.4 * u[0], int(rng.integers(lo, hi + 1))
         elif kind == "espeak":  # f0_mean, f0_std: eSpeak's pitch and range, 0-100 scales
-            stretch, warp = 0.85 + 0.4 * u[0], int(rng.integers(-6, 6))
+            stretch, warp = 0.85 + 0.4 * u[0], int(rng.integers(lo, hi + 1))
             f0_lo, f0_hi = ESPEAK_PITCH
         else:
-            stretch, warp = 0.85 + 0.35 * u[0], int(rng.integers(-8, 5))
+            stretch, warp = 0.85 + 0.35 * u[0], int(rng.integers(lo, hi + 1))
         utts.append(
             _Utt(
                 f"en_s{seed}_{n:05d}",
@@ -134,3 +141,41 @@ def _warp_to_16k(data: np.ndarray, sr: int, warp_pct: int) -> np.ndarray:
     return np.clip(np.round(y), -32768, 32767).astype(np.int16)
 
 
+@dataclass(frozen=True)
+class VoiceSummary:
+    """What a list of voice names (a model's metadata ``data.voices``) says about who spoke its
+    training data: the voices of this module's catalogue (``VOICES``) by program, the recorded
+    speakers behind the Festival and flite ones (``SPEAKERS``: kal and flite_kal16 are one speaker)
+    and how many are female, the eSpeak NG (formant) voices, the speaker warps' range of k, and
+    the names the catalogue does not know (e.g. an imported corpus's speakers)."""
+
+    by_program: dict[str, tuple[str, ...]]
+    recorded_speakers: int
+    female_speakers: int
+    formant_voices: int
+    formant_female: int
+    warp: tuple[float, float] | None
+    other: tuple[str, ...]
+
+    @property
+    def synthetic(self) -> bool:
+        """True when every voice is one of the catalogue's synthetic voices."""
+        return bool(self.by_program) and not self.other
+
+
+def summarize_voices(voices: Sequence[str]) -> VoiceSummary:
+    """``VoiceSummary`` of ``voices`` (each name once; order kept within a program)."""
+    names = list(dict.fromkeys(voices))
+    known = [v for v in names if v in VOICES]
+    by_program: dict[str, tuple[str, ...]] = {}
+    for program in ("festival", "flite", "espeak"):
+        got = tuple(v for v in known if ENGINES[VOICES[v][2]] == program)
+        if got:
+            by_program[program] = got
+    recorded = {SPEAKERS[v] for v in known if VOICES[v][2] != "espeak"}
+    female = {SPEAKERS[v] for v in known if VOICES[v][2] != "espeak" and v in FEMALE_VOICES}
+    formant = [v for v in known if VOICES[v][2] == "espeak"]
+    pcts = [WARP_PCT[VOICES[v][2]] for v in known]
+    warp = (1 + min(p[0] for p in pcts) / 100, 1 + max(p[1] for p in pcts) / 100) if pcts else None
+    return VoiceSummary(by_program, len(recorded), len(female), len(formant),
+                        sum(v in FEMALE_VOICES for v in formant), warp, tuple(v for v in names if v not in VOICES))
