@@ -10,6 +10,7 @@ the model. ``--corpus`` takes a corpus folder, a frames npz (a validation set) o
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 import time
@@ -119,6 +120,12 @@ def _rel(p: str | Path) -> str:
         return str(p)
 
 
+def _config_from_args(cls, args: argparse.Namespace):
+    """A training config from the command's options: every field of ``cls`` the command has an
+    option of the same name for (the others keep their defaults)."""
+    return cls(**{f.name: getattr(args, f.name) for f in dataclasses.fields(cls) if hasattr(args, f.name)})
+
+
 def _cmd_train_speech(args: argparse.Namespace) -> int:
     from core.data.shards import is_sharded
 
@@ -126,20 +133,7 @@ def _cmd_train_speech(args: argparse.Namespace) -> int:
     _set_threads(args.threads)
     feats_cfg = FeatureConfig(kind=args.features, utt_norm=args.utt_norm)
     augment = AugmentConfig.parse(args.augment)
-    cfg = SpeechTrainConfig(
-        features=args.features,
-        targets=args.targets,
-        width=args.width,
-        layers=args.layers,
-        activation=args.activation,
-        epochs=args.epochs,
-        batch_size=args.batch_size,
-        lr=args.lr,
-        seed=args.seed,
-        max_minutes=args.max_minutes,
-        max_frames=args.max_frames,
-        dropout=args.dropout,
-    )
+    cfg = _config_from_args(SpeechTrainConfig, args)
     if is_sharded(args.corpus):
         return _train_sharded(args, cfg)
     t0 = time.monotonic()
@@ -183,17 +177,7 @@ def _cmd_train_speech(args: argparse.Namespace) -> int:
 def _cmd_train_digits(args: argparse.Namespace) -> int:
     init_from_env()
     _set_threads(args.threads)
-    cfg = DigitTrainConfig(
-        c1=args.c1,
-        c2=args.c2,
-        hidden=args.hidden,
-        epochs=args.epochs,
-        batch_size=args.batch_size,
-        lr=args.lr,
-        seed=args.seed,
-        shift=args.shift,
-        max_minutes=args.max_minutes,
-    )
+    cfg = _config_from_args(DigitTrainConfig, args)
     res = train_digits(
         cfg, idx_dir=args.idx_dir, label_names=_split_list(args.label_names), progress=_stderr_progress
     )

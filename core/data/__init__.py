@@ -28,54 +28,25 @@ from core.data.corpus import (
     read_manifest,
 )
 from core.data.frames import CorpusError, CorpusFrames, npz_fingerprint
-from core.data.synth import (
-    APT_PACKAGES,
-    BATCH_SIZE,
-    DEFAULT_VOICES,
-    ENGINES,
-    ESPEAK_PITCH,
-    ESPEAK_RANGE,
-    ESPEAK_VOICES,
-    ESPEAK_WPM,
-    FLITE_F0,
-    FLITE_F0_MALE,
-    SPEAKERS,
-    VOICES,
-    flite_voices,
-    synthesize,
-    synthesize_texts,
-)
+from core.data.synth import *  # noqa: F403 - the synthesis names core.corpus had
+from core.data.synth import __all__ as _synth_names
 from core.data.synth.flite import _flite_segments as _flite_segments  # the old path's tests use it
 from core.data.synth.sentences_en import make_sentences  # importable from core.corpus before issue 26
 
 __all__ = [
-    "APT_PACKAGES",
-    "BATCH_SIZE",
     "CACHE_VERSION",
     "CORPUS_INFO",
     "CorpusError",
     "CorpusFrames",
     "DEFAULT_FEATURES",
-    "DEFAULT_VOICES",
-    "ENGINES",
-    "ESPEAK_PITCH",
-    "ESPEAK_RANGE",
-    "ESPEAK_VOICES",
-    "ESPEAK_WPM",
-    "FLITE_F0",
-    "FLITE_F0_MALE",
     "MANIFEST",
     "Progress",
-    "SPEAKERS",
-    "VOICES",
     "cache_path",
     "corpus_phone_set",
-    "flite_voices",
     "join_corpora",
     "load_corpus",
     "make_sentences",
     "npz_fingerprint",
     "read_manifest",
-    "synthesize",
-    "synthesize_texts",
+    *_synth_names,
 ]
