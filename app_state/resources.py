@@ -237,8 +237,7 @@ def label_index(name: str, phone: str) -> int:
 
 def phones_of(name: str) -> list[str]:
     """The phonemes a model outputs (each once, also for a 3-state model), in its phone set's order."""
-    info = model(name)[1]
-    return [p for p in info.phone_set.phones if p in info.labels or f"{p}_S1" in info.labels]
+    return list(model(name)[1].phones_in_set)
 
 
 

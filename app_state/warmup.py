@@ -98,7 +98,7 @@ def _warmup(root: str, name: str, output: str) -> Warmup:
     # everything the thread needs is resolved here, in the script thread (no st.* call in the thread)
     key, net, view, labels, kwargs = _stats_inputs(root, name)
     info, frames = _model(root, name)[1], _validation(root, name)[0]
-    phones = [p for p in info.phone_set.phones if p in info.labels or f"{p}_S1" in info.labels]
+    phones = list(info.phones_in_set)
     groups = warmup_groups(phones)
     cache, hist, evals = _stats_cache(), _memo("histograms"), _memo("evaluation")
     from app_state.digits import (

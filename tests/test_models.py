@@ -258,3 +258,16 @@ def test_shipped_models_list_and_load():
                          "n_hidden": 7, "activation": "sigmoid"}
     assert info.validation_path is not None and info.validation_path.is_file()
     assert info.features == FeatureConfig(kind="mfbank", utt_norm="cmn")
+
+
+def test_sum_states_adds_each_phones_three_states_for_numpy_and_torch():
+    import torch
+
+    from core.models import sum_states
+
+    rng = np.random.default_rng(0)
+    post = rng.random((5, 12)).astype(np.float32)  # 4 phones x 3 states
+    want = np.stack([post[:, 3 * p:3 * p + 3].sum(axis=1) for p in range(4)], axis=1)  # brute force
+    np.testing.assert_allclose(sum_states(post, "state"), want, rtol=1e-6)  # float32 sums of 3 terms
+    np.testing.assert_allclose(sum_states(torch.from_numpy(post), "state").numpy(), want, rtol=1e-6)
+    assert sum_states(post, "phone") is post

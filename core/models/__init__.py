@@ -25,6 +25,7 @@ from core.models.info import (
     ModelInfo,
     ModelKind,
     phone_outputs,
+    sum_states,
 )
 from core.models.networks import Activation, DigitCNN, ModelError, PrunedSpeechDNN, SpeechDNN, build_model
 from core.models.store import (
@@ -40,6 +41,6 @@ from core.models.store import (
 __all__ = [
     "ASSETS_DIR", "FORMAT", "FORMAT_VERSION", "META_FILE", "MODELS_DIR", "STATE_SUFFIXES", "VALIDATION_DIR",
     "WEIGHTS_FILE", "Activation", "DigitCNN", "ModelError", "ModelInfo", "ModelKind", "PrunedSpeechDNN",
-    "SpeechDNN", "build_model", "dumps_json", "list_models", "load_model", "phone_outputs", "read_model_info",
+    "SpeechDNN", "build_model", "dumps_json", "list_models", "load_model", "phone_outputs", "read_model_info", "sum_states",
     "resolve_model_path", "save_model", "write_metrics",
 ]

@@ -47,10 +47,7 @@ def phone_posteriors(net, info, signal: np.ndarray, warp: float = 1.0) -> np.nda
     except FeatureError as exc:
         raise AlignError.wrap(exc) from None
     x = info.preprocess(splice(feats, info.features.context))
-    post = predict_proba(net, x)
-    if info.targets == "state":
-        post = post.reshape(len(post), -1, 3).sum(axis=2)
-    return post.astype(np.float32, copy=False)
+    return info.phone_probs(predict_proba(net, x)).astype(np.float32, copy=False)
 
 
 def warped_features(info, signal: np.ndarray, warp: float) -> np.ndarray:

@@ -31,6 +31,13 @@ STATE_SUFFIXES = ("_S1", "_S2", "_S3")
 """State targets: class ``3*p + s`` is phone ``p``, third ``s`` of its segment, named ``f"{phone}_S{s+1}"``."""
 
 
+def sum_states(post, targets: str):
+    """(N, n_phones) per-phone probabilities from (N, n_outputs) posteriors: a state model's three
+    state outputs of each phone summed (``3*p + s``), a phone model's returned as they are. Works on
+    numpy arrays and torch tensors alike; the one place that sums a phone's states."""
+    return post.reshape(post.shape[0], -1, 3).sum(2) if targets == "state" else post
+
+
 def phone_outputs(labels: Sequence[str], phone: str) -> tuple[int, ...]:
     """Output indices of ``phone`` among a model's output ``labels``: the label itself if it is one
     (a phone of a phone model, a digit, or one state such as ``"s_S2"``), else the phone's three
@@ -97,6 +104,16 @@ class ModelInfo:
         if self.targets == "state":
             return tuple(lab[: -len(STATE_SUFFIXES[0])] for lab in self.labels[::3])
         return self.labels
+
+    @property
+    def phones_in_set(self) -> tuple[str, ...]:
+        """The phones the model outputs, each once (also for a 3-state model), in its phone set's order."""
+        have = set(self.phones)
+        return tuple(p for p in self.phone_set.phones if p in have)
+
+    def phone_probs(self, post):
+        """``sum_states`` of posteriors of this model's outputs: one column per phone."""
+        return sum_states(post, self.targets)
 
     def outputs_of(self, phone: str) -> tuple[int, ...]:
         """Output indices of a phoneme: one for phone (or digit) targets, its three states for state

@@ -17,10 +17,11 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from scipy.special import softmax
 from torch import nn
 
 from core.features import FeatureConfig, Normalizer, SplicedFrames
-from core.models import STATE_SUFFIXES, ModelError, ModelInfo, SpeechDNN
+from core.models import STATE_SUFFIXES, ModelError, ModelInfo, SpeechDNN, sum_states
 from core.phones import ENGLISH, PhoneSet, get_phone_set
 from core.torch_utils import eval_mode
 from core.train.augment import AugmentConfig, Augmenter, AugmentError
@@ -145,10 +146,7 @@ def _speech_decisions(logits: np.ndarray, targets: str) -> tuple[np.ndarray, np.
     pred = logits.argmax(axis=1)
     if targets != "state":
         return pred, None
-    z = logits - logits.max(axis=1, keepdims=True)
-    p = np.exp(z)
-    p /= p.sum(axis=1, keepdims=True)
-    return pred, p.reshape(len(p), -1, 3).sum(axis=2).argmax(axis=1)
+    return pred, sum_states(softmax(logits, axis=1), targets).argmax(axis=1)
 
 
 def _real_part(real: FramesLike, sources: Sequence[str] | None, phone_set: PhoneSet, normalizer: Normalizer,

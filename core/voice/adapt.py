@@ -77,7 +77,7 @@ from torch import nn
 
 from core.audio import SAMPLE_RATE
 from core.features import FeatureError
-from core.models import ASSETS_DIR, ModelInfo, SpeechDNN
+from core.models import ASSETS_DIR, ModelInfo, SpeechDNN, sum_states
 from core.models.inference import network_inputs
 from core.phones import PhoneError, Segment, frame_labels, frame_states
 from core.text import N_
@@ -186,7 +186,7 @@ def _right(logits: torch.Tensor, y: torch.Tensor, targets: str) -> int:
     if len(y) == 0:
         return 0
     if targets == "state":
-        post = torch.softmax(logits, 1).reshape(len(logits), -1, 3).sum(2)
+        post = sum_states(torch.softmax(logits, 1), targets)
         return int((post.argmax(1) == torch.div(y, 3, rounding_mode="floor")).sum())
     return int((logits.argmax(1) == y).sum())
 

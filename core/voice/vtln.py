@@ -125,9 +125,7 @@ def choose_warp(net, info, signals: Sequence[np.ndarray], warps: Sequence[float]
     for a in warps:
         tops = []
         for s in signals:
-            post = predict_proba(net, network_inputs(info, s, warp=a)[::CHOICE_STRIDE])
-            if info.targets == "state":
-                post = post.reshape(len(post), -1, 3).sum(axis=2)
+            post = info.phone_probs(predict_proba(net, network_inputs(info, s, warp=a)[::CHOICE_STRIDE]))
             tops.append(post.max(axis=1))
         n = sum(len(t) for t in tops)
         conf.append(float(np.concatenate(tops).mean()))
