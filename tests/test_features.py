@@ -134,3 +134,30 @@ def test_input_meaning_mfbank():
 def test_input_meaning_mfcc_has_no_hz():
     m = input_meaning(FeatureConfig(kind="mfcc"))
     assert len(m["channel"]) == 455 and np.all(np.isnan(m["hz"]))
+
+
+@pytest.mark.parametrize("nfilt", [26, 40])
+def test_the_one_filterbank_at_warp_1_is_python_speech_features_own(nfilt):
+    """``warped_filterbank`` serves every warp; at warp 1 it is python_speech_features'
+    ``get_filterbanks`` (the oracle) element for element: both compute the same float64 bin edges."""
+    import python_speech_features as psf
+
+    from core.features import FeatureConfig, warped_filterbank
+
+    cfg = FeatureConfig()
+    want = psf.get_filterbanks(nfilt, cfg.nfft, cfg.samplerate, cfg.lowfreq, cfg.highfreq)
+    np.testing.assert_array_equal(warped_filterbank(nfilt, 1.0, cfg), want)
+    # and a warp moves the filters (the same function, another factor)
+    assert not np.array_equal(warped_filterbank(nfilt, 1.1, cfg), want)
+
+
+@pytest.mark.parametrize("kind", ["mfbank", "mfcc"])
+def test_framing_once_the_warped_path_at_warp_1_equals_python_speech_features(kind):
+    """The framing of the warped path (numpy strides) against python_speech_features' own framing,
+    through the whole front end at warp 1: log energies of float64 sums over 512 bins agree to
+    1e-4 (the float32 output's resolution at these magnitudes)."""
+    from core.features import FeatureConfig, extract
+
+    x = np.random.default_rng(0).standard_normal(16000 + 123)
+    cfg = FeatureConfig(kind=kind)
+    np.testing.assert_allclose(extract(x, cfg, fast=True), extract(x, cfg), atol=1e-4)

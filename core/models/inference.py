@@ -28,6 +28,11 @@ class AlignError(UserError):
     raises it too (``phone_posteriors``); ``core.voice.align`` re-exports it."""
 
 
+WARPS: tuple[float, ...] = (0.8, 0.85, 0.9, 0.95, 1.0, 1.05, 1.1, 1.15, 1.2, 1.25)
+"""The VTLN warps a recording is heard under (``core.voice.vtln``'s choice, ``core.voice.adapt``'s
+search); defined once here, where a warp is applied."""
+
+
 def filterbank_warp(alpha: float) -> float:
     """``core.features.extract``'s VTLP factor for a VTLN warp ``alpha`` (its inverse)."""
     return 1.0 / float(alpha)

@@ -71,35 +71,17 @@ def shuffled_twin(
     yt = torch.as_tensor(rng.permutation(np.asarray(y)), dtype=torch.long)
     xt = torch.as_tensor(np.asarray(x), dtype=next(twin.parameters()).dtype)
     params = [p.requires_grad_(True) for p in twin.parameters()]
-    adam = _Adam(params, lr)
+    adam = torch.optim.Adam(params, lr=lr)
     with torch.enable_grad():
         for _ in range(epochs):
             for b in np.array_split(rng.permutation(len(xt)), max(1, len(xt) // batch_size)):
                 loss = nn.functional.cross_entropy(twin(xt[b]), yt[b])
-                adam.step(torch.autograd.grad(loss, params))
+                adam.zero_grad(set_to_none=True)
+                loss.backward()
+                adam.step()
     for p in params:
         p.requires_grad_(False)
     return twin.eval().requires_grad_(False)
-
-
-class _Adam:
-    """Adam (Kingma & Ba, default betas) written out: ``torch.optim`` imports torch._dynamo on first
-    use, which costs seconds on a fresh server."""
-
-    def __init__(self, params: list[torch.Tensor], lr: float, betas=(0.9, 0.999), eps: float = 1e-8):
-        self.params, self.lr, self.betas, self.eps, self.t = params, lr, betas, eps, 0
-        self.m = [torch.zeros_like(p) for p in params]
-        self.v = [torch.zeros_like(p) for p in params]
-
-    @torch.no_grad()
-    def step(self, grads) -> None:
-        self.t += 1
-        b1, b2 = self.betas
-        c1, c2 = 1 - b1**self.t, 1 - b2**self.t
-        for p, g, m, v in zip(self.params, grads, self.m, self.v, strict=True):
-            m.mul_(b1).add_(g, alpha=1 - b1)
-            v.mul_(b2).addcmul_(g, g, value=1 - b2)
-            p.addcdiv_(m, (v / c2).sqrt_().add_(self.eps), value=-self.lr / c1)
 
 
 @dataclass(frozen=True, eq=False)

@@ -10,10 +10,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from core.models.inference import WARPS  # noqa: F401 - part of this module's names
 from core.phones import Segment
 from core.text import N_, Translate, UserError, english
 
-WARPS: tuple[float, ...] = (0.8, 0.85, 0.9, 0.95, 1.0, 1.05, 1.1, 1.15, 1.2, 1.25)
 PARTS: tuple[str, ...] = ("input", "output", "lhuc", "biases", "first", "all")
 PART_NAMES: dict[str, str] = {
     "input": N_("input map"),

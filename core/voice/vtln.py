@@ -38,10 +38,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from core.models.inference import WARPS as WARPS
 from core.models.inference import filterbank_warp as filterbank_warp
 from core.models.inference import network_inputs, phone_posteriors
 
-WARPS: tuple[float, ...] = (0.8, 0.85, 0.9, 0.95, 1.0, 1.05, 1.1, 1.15, 1.2, 1.25)
 CHOICE_STRIDE = 3
 """The choice reads every third frame of each recording (frames 0, 3, 6, ...): neighbouring 10 ms
 frames share 34 of their 35 input frames, and the forward passes are most of the cost (ten warps:

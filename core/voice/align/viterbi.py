@@ -13,7 +13,7 @@ from core.models.inference import AlignError
 from core.phones import PHONES, SILENCE, PhoneSet, Segment
 from core.text import N_
 from core.voice.align.pronunciation import Word, pronounce
-from core.voice.align.segments import MIN_FRAMES, Alignment, _check_length, frame_edges
+from core.voice.align.segments import MIN_FRAMES, Alignment, _check_length, frame_edges, runs_to_segments
 
 
 @dataclass(frozen=True)
@@ -183,6 +183,8 @@ def decode(
             else:
                 merged.append(r)
         runs = merged
-    edges = frame_edges(len(post), duration)
-    return tuple(Decoded(Segment(float(edges[a]), float(edges[b]), phone_names[c]), float(post[a:b, c].mean()))
-                 for c, a, b in runs)
+    labels = np.empty(len(post), dtype=np.int64)
+    for c, a, b in runs:
+        labels[a:b] = c
+    segments = runs_to_segments(labels, phone_names, duration)  # one per run: neighbouring runs differ
+    return tuple(Decoded(seg, float(post[a:b, c].mean())) for seg, (c, a, b) in zip(segments, runs, strict=True))
