@@ -36,7 +36,6 @@ def network_input_text(main: FeatureConfig, others: list[FeatureConfig]) -> str:
              fronts=tr(" or ").join(parts))
 
 
-
 def model_description(info: ModelInfo) -> str:
     """A model's one-line description built from its architecture, in the interface language (the
     ``description`` saved in model.json is English)."""
