@@ -233,13 +233,14 @@ def voice_page_intro(info: ModelInfo, japanese: bool, real_sources) -> str:
         return tr("The network was trained on recordings (corpus {c}); on a voice it never heard its posteriors may "
                   "still be wrong. pocketsphinx has no Japanese model, so the alignment shown is the network's own "
                   "(Viterbi on its posteriors, the transcript read by pyopenjtalk).").format(c=data.get("corpus", "?"))
+    sp = "" if _ja() else " "  # Japanese sentences follow each other without a space
     who = training_voices_short(info)
     if not who:
         return tr("The network was trained on recordings (corpus {c}); on a voice it never heard its posteriors may "
-                  "still be wrong.").format(c=data.get("corpus", "?")) + " " + trust
+                  "still be wrong.").format(c=data.get("corpus", "?")) + sp + trust
     if not real_sources:
         return tr("The network was trained on **synthetic voices** ({who}), not on real speakers: on your voice its "
-                  "posteriors may be wrong.").format(who=who) + " " + trust
+                  "posteriors may be wrong.").format(who=who) + sp + trust
     return tr("The network was trained on **synthetic voices** ({who}) and on {n} short recordings of a few real "
               "speakers ({k} sources from Debian's packages): on a voice it never heard its posteriors may still be "
-              "wrong.").format(who=who, n=(data.get("real") or {}).get("utterances", "?"), k=len(real_sources)) + " " + trust
+              "wrong.").format(who=who, n=(data.get("real") or {}).get("utterances", "?"), k=len(real_sources)) + sp + trust
