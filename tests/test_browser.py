@@ -246,3 +246,23 @@ def test_the_hollow_switch_on_a_pair_without_hollow_cells_says_so(server, page):
     note.first.wait_for(timeout=60000)
     assert note.count() == 1 and page.locator(NO_EXCEPTION).count() == 0
     assert note.first.inner_text().startswith("All ") and "cells shown differ from zero at 95 %" in note.first.inner_text()
+
+
+def test_the_home_glossary_has_each_term_once_in_the_browser(server, page, shots):
+    """Issue 28: the glossary as the browser shows it: ten entries, each naming its term once (it
+    showed "posterior: Posterior: ..."), in bold, followed by the definition."""
+    import re
+
+    page.goto(f"{server}/")
+    wait_ready(page, 120000)
+    page.get_by_text("Glossary", exact=True).first.click()
+    expander = page.locator("[data-testid='stExpander']").filter(has_text="σ of dy/dx").first
+    expander.locator("[data-testid='stExpanderDetails'] [data-testid='stMarkdownContainer']").first.wait_for(state="visible", timeout=30000)
+    entries = [t.strip() for t in expander.locator("[data-testid='stExpanderDetails'] [data-testid='stMarkdownContainer']").all_inner_texts() if t.strip()]
+    assert len(entries) == 10, entries
+    terms = [b.strip() for b in expander.locator("[data-testid='stExpanderDetails'] [data-testid='stMarkdownContainer'] strong").all_inner_texts()]
+    assert len(terms) == 10 and len(set(t.lower() for t in terms)) == 10, terms
+    for entry, term in zip(entries, terms, strict=True):
+        rest = re.sub(r"^[:：]?\s*", "", entry[len(term):]) if entry.startswith(term) else entry
+        assert entry.startswith(term) and not rest.lower().startswith(term.lower()), entry
+    expander.screenshot(path=str(shots / "glossary.png"))
