@@ -208,6 +208,14 @@ def finding_to_quote(key: str) -> F.Finding | None:
     return shipped.findings[key]
 
 
+def card_for(key: str, model: str | None) -> str:
+    """The card of the same claim as ``key`` measured on ``model`` (e.g. the Japanese /s/-/sh/ card
+    for the Japanese model), else ``key`` itself."""
+    pair = F.CLAIMS[key].pair
+    same = [k for k, c in F.CLAIMS.items() if pair and c.pair == pair and c.models[0] == model]
+    return same[0] if same else key
+
+
 def quoted_finding(key: str, model: str | None = None) -> str:
     """' This model (Findings page): <figure> Against the paper: <verdict>.' for a card's result
     to quote (``finding_to_quote``), or '' when there is none to quote; when ``model`` (the page's

@@ -21,14 +21,15 @@ st.markdown(tr(
 ), help=tr(S.HELP["sigma"]))
 
 st.subheader(tr("Start here"))
+model_name = cfg.model if cfg is not None else None  # the start-here cards quote this model's card
 START = [
     ("screens/phoneme_pair.py", "⚖️", tr("1. /s/ against /sh/"), {"pair_a": "s", "pair_b": "sh"},
      tr("Two hisses made at different places in the mouth. The squares both large and red are the inputs both "
         "outputs depend on and where the two phonemes differ; click one to see the two distributions.")
-     + S.quoted_finding("s_sh", cfg.model if cfg is not None else None)),
+     + S.quoted_finding(S.card_for("s_sh", model_name), model_name)),
     ("screens/phoneme_pair.py", "⚖️", tr("2. /b/ against /d/"), {"pair_a": "b", "pair_b": "d"},
      tr("Two stops with the same manner and voicing, closed at the lips and behind the teeth: look where the "
-        "large red squares lie in time and frequency.") + S.quoted_finding("b_d", cfg.model if cfg is not None else None)),
+        "large red squares lie in time and frequency.") + S.quoted_finding(S.card_for("b_d", model_name), model_name)),
     ("screens/importance_map.py", "🗺️", tr("3. The importance map of /s/"), {"phone": "s"},
      tr("Which of the {d:,} inputs the output of one phoneme depends on; try {examples}.").format(
          d=main.input_dim if main is not None else 0,

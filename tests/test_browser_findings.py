@@ -38,7 +38,7 @@ def test_findings_page_in_the_browser(server, tmp_path):
         assert page.locator("[data-testid='stVegaLiteChart']").count() == len(CLAIMS)
         assert page.evaluate(CHART_OVERFLOW) == []
         page.screenshot(path=str(shots / "findings.png"), full_page=True)
-        page.get_by_role("link", name="/s/ vs /sh/ on the Phoneme pair page").click()
+        page.locator("[data-testid='stPageLink'] a[href*='card=s_sh&']").click()  # the English card's link
         page.wait_for_url("**/phoneme_pair?**", timeout=60000)
         wait_ready(page, 300000)
         assert "pair_a=s" in page.url and "pair_b=sh" in page.url and "rank=score" in page.url

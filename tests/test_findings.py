@@ -237,7 +237,7 @@ def live_now() -> dict:
 def test_cheap_cards_recomputed_equal_the_shipped_ones(live_now):
     """Numbers within the float32 tolerance of the arithmetic; verdicts, figure texts and every
     non-float value exactly (the next test shows they do not move within that tolerance)."""
-    assert LIVE == ["s_sh", "b_d", "fig4"]
+    assert LIVE == ["s_sh_ja", "s_sh", "b_d_ja", "b_d", "fig4"]
     shipped = F.read_shipped()
     for k in LIVE:
         now = live_now[k]
@@ -363,11 +363,14 @@ def test_findings_page(findings_models, monkeypatch):
         "digit_cnn", "digits_model=digits_cnn&cnn_view=prune&stat=std&output=posterior&from=findings&card=fig13&lang=en"
     ) in links
     badges = [m.value for m in at.markdown if "-badge[" in m.value]
-    verdicts = [
-        *(expect[k].verdict for k in ("s_sh", "b_d")),
+    verdicts = [  # the Japanese cards: their model is not installed here, the shipped figure is shown
+        shipped.findings["s_sh_ja"].verdict, expect["s_sh"].verdict,
+        shipped.findings["b_d_ja"].verdict, expect["b_d"].verdict,
         *(shipped.findings[k].verdict for k in ("fig8", "fig9", "fig13")),
         expect["fig4"].verdict,
     ]
+    assert sum("The model speech_ja_mfbank is not installed here; this is the shipped figure." in w
+               for w in warnings) == 2
     assert [b.split(" ", 1)[1].rstrip("]") for b in badges] == verdicts
     assert [b.proto.label for b in at.get("download_button")] == ["Download the findings (JSON)"]
     at.run()  # a second run: every live card from the cache, same page

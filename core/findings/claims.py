@@ -22,6 +22,8 @@ MAP_CONCENTRATION = 2.0
 MAP_TOP = 20
 
 SPEECH_MODEL = "speech_en_mfbank"
+JA_SPEECH_MODEL = "speech_ja_mfbank"
+"""The Japanese model: the paper measured Japanese speech, so its pair cards come first."""
 STATES_MODEL = "speech_en_mfbank_states"
 DIGITS_MODEL = "digits_cnn"
 SETTINGS = {"stat": "std", "output": "posterior", "sample": "all", "bins": 30, "rank": "score"}
@@ -104,7 +106,8 @@ PAIR_LINK = N_("/{a}/ vs /{b}/ on the Phoneme pair page")
 """The pair cards' link label (``Link.label`` is it filled in, in English)."""
 
 
-def _pair_claim(key: str, a: str, b: str, title: str, claim: str, bands, central: bool) -> Claim:
+def _pair_claim(key: str, a: str, b: str, title: str, claim: str, bands, central: bool,
+                model: str = SPEECH_MODEL) -> Claim:
     msg = (
         N_(
             "Of the top {top} cells by score, at least half with a centre frequency in {where} (±{tol}) and at "
@@ -128,14 +131,14 @@ def _pair_claim(key: str, a: str, b: str, title: str, claim: str, bands, central
     link = Link(
         PAIR_LINK.format(a=a, b=b),
         "screens/phoneme_pair.py",
-        _speech_params(SPEECH_MODEL, pair_a=a, pair_b=b, rank=SETTINGS["rank"], bins=str(SETTINGS["bins"])),
+        _speech_params(model, pair_a=a, pair_b=b, rank=SETTINGS["rank"], bins=str(SETTINGS["bins"])),
     )
     return Claim(
         key,
         title,
         claim,
         rule,
-        (SPEECH_MODEL,),
+        (model,),
         False,
         (link,),
         tuple(bands),
@@ -167,30 +170,32 @@ MAP_RULE_ARGS = (
     ("top", str(MAP_TOP)),
 )
 
+S_SH_CLAIM = N_(
+    "The inputs that tell /s/ from /sh/ (large for both outputs and differently distributed) lie in "
+    "the central frames at 3-4 kHz (channels 26-29)."
+)
+S_SH_BANDS = ((3000.0, 4000.0),)
+B_D_CLAIM = N_("The inputs that tell /b/ from /d/ lie at about 1 kHz and 1.5-1.6 kHz.")
+B_D_BANDS = ((1000.0, 1000.0), (1500.0, 1600.0))
+
 CLAIMS: dict[str, Claim] = {
     c.key: c
     for c in (
         _pair_claim(
-            "s_sh",
+            "s_sh_ja",
             "s",
             "sh",
-            N_("/s/ vs /sh/"),
-            N_(
-                "The inputs that tell /s/ from /sh/ (large for both outputs and differently distributed) lie in "
-                "the central frames at 3-4 kHz (channels 26-29)."
-            ),
-            ((3000.0, 4000.0),),
+            N_("/s/ vs /sh/, Japanese model"),
+            S_SH_CLAIM,
+            S_SH_BANDS,
             True,
+            JA_SPEECH_MODEL,
         ),
+        _pair_claim("s_sh", "s", "sh", N_("/s/ vs /sh/, English model"), S_SH_CLAIM, S_SH_BANDS, True),
         _pair_claim(
-            "b_d",
-            "b",
-            "d",
-            N_("/b/ vs /d/"),
-            N_("The inputs that tell /b/ from /d/ lie at about 1 kHz and 1.5-1.6 kHz."),
-            ((1000.0, 1000.0), (1500.0, 1600.0)),
-            False,
+            "b_d_ja", "b", "d", N_("/b/ vs /d/, Japanese model"), B_D_CLAIM, B_D_BANDS, False, JA_SPEECH_MODEL
         ),
+        _pair_claim("b_d", "b", "d", N_("/b/ vs /d/, English model"), B_D_CLAIM, B_D_BANDS, False),
         Claim(
             "fig8",
             N_("Fig 8: input units"),
@@ -288,4 +293,5 @@ CLAIMS: dict[str, Claim] = {
         ),
     )
 }
-"""The cards, in the order the page shows them."""
+"""The cards, in the order the page shows them: the pair claims on the Japanese model (the paper's
+language) before the English one."""

@@ -32,7 +32,6 @@ class _Speech:
 
     def importance(self, target: str) -> np.ndarray:
         from core.importance import gradient_stats
-        from core.phones import PHONES
 
         st = gradient_stats(
             self.net,
@@ -40,7 +39,7 @@ class _Speech:
             self.frames.labels,
             [self.info.outputs_of(target)],
             output=SETTINGS["output"],
-            n_labels=len(PHONES),
+            n_labels=len(self.info.phones),
             transform=self.info.normalizer.apply,
         )
         return st.stat(SETTINGS["stat"], None)[0]
@@ -48,16 +47,15 @@ class _Speech:
     def pair_table(self, a: str, b: str):
         from core.importance.overlap import class_histograms
         from core.importance.pairs import pair_table
-        from core.phones import PHONES
 
         if self._hist is None:
             self._hist = class_histograms(
                 self.view,
                 self.frames.labels,
-                n_labels=len(PHONES),
+                n_labels=len(self.info.phones),
                 bins=SETTINGS["bins"],
                 transform=self.info.normalizer.apply,
-                names=list(PHONES),
+                names=list(self.info.phones),
             )
         eps, p_e = self._hist.overlap(self.info.label_index(a), self.info.label_index(b))
         return pair_table(self.info.features, self.importance(a), self.importance(b), p_e, eps)
