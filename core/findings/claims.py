@@ -170,6 +170,60 @@ MAP_RULE_ARGS = (
     ("top", str(MAP_TOP)),
 )
 
+def _unit_claims(suffix: str, model: str, title8: str, title9: str, last_layer: str | None = None) -> tuple[Claim, ...]:
+    """Fig 8 (input units) and Fig 9 (hidden units, all layers) on ``model`` (keys ``fig8`` +
+    ``suffix``, ``fig9`` + ``suffix``); ``last_layer``: the layer the "one layer at a time" link
+    opens (None: the page's default layer)."""
+    layer_params = {"prune_units": "layer", **({"prune_layer": last_layer} if last_layer else {})}
+    return (
+        Claim(
+            "fig8" + suffix,
+            title8,
+            N_(
+                "Deleting input units least important first keeps the recognition rate far longer than deleting "
+                "them most important first (random in between)."
+            ),
+            _curve_rule(),
+            (model,),
+            True,
+            (
+                Link(
+                    N_("Input units on the Units and pruning page"),
+                    "screens/units_pruning.py",
+                    _speech_params(model, prune_units="input"),
+                ),
+            ),
+            units="input",
+            rule_msg=CURVE_RULE,
+            rule_args=CURVE_RULE_ARGS,
+        ),
+        Claim(
+            "fig9" + suffix,
+            title9,
+            N_("The same holds for the hidden units of all layers: least important first loses least."),
+            _curve_rule(),
+            (model,),
+            True,
+            (
+                Link(
+                    N_("Hidden units, all layers, on the Units and pruning page"),
+                    "screens/units_pruning.py",
+                    _speech_params(model, prune_units="hidden"),
+                ),
+                Link(
+                    N_("One hidden layer at a time (layer 7) on the Units and pruning page") if last_layer
+                    else N_("One hidden layer at a time on the Units and pruning page"),
+                    "screens/units_pruning.py",
+                    _speech_params(model, **layer_params),
+                ),
+            ),
+            units="hidden",
+            rule_msg=CURVE_RULE,
+            rule_args=CURVE_RULE_ARGS,
+        ),
+    )
+
+
 S_SH_CLAIM = N_(
     "The inputs that tell /s/ from /sh/ (large for both outputs and differently distributed) lie in "
     "the central frames at 3-4 kHz (channels 26-29)."
@@ -196,50 +250,10 @@ CLAIMS: dict[str, Claim] = {
             "b_d_ja", "b", "d", N_("/b/ vs /d/, Japanese model"), B_D_CLAIM, B_D_BANDS, False, JA_SPEECH_MODEL
         ),
         _pair_claim("b_d", "b", "d", N_("/b/ vs /d/, English model"), B_D_CLAIM, B_D_BANDS, False),
-        Claim(
-            "fig8",
-            N_("Fig 8: input units"),
-            N_(
-                "Deleting input units least important first keeps the recognition rate far longer than deleting "
-                "them most important first (random in between)."
-            ),
-            _curve_rule(),
-            (SPEECH_MODEL,),
-            True,
-            (
-                Link(
-                    N_("Input units on the Units and pruning page"),
-                    "screens/units_pruning.py",
-                    _speech_params(SPEECH_MODEL, prune_units="input"),
-                ),
-            ),
-            units="input",
-            rule_msg=CURVE_RULE,
-            rule_args=CURVE_RULE_ARGS,
-        ),
-        Claim(
-            "fig9",
-            N_("Fig 9: hidden units, all layers"),
-            N_("The same holds for the hidden units of all layers: least important first loses least."),
-            _curve_rule(),
-            (SPEECH_MODEL,),
-            True,
-            (
-                Link(
-                    N_("Hidden units, all layers, on the Units and pruning page"),
-                    "screens/units_pruning.py",
-                    _speech_params(SPEECH_MODEL, prune_units="hidden"),
-                ),
-                Link(
-                    N_("One hidden layer at a time (layer 7) on the Units and pruning page"),
-                    "screens/units_pruning.py",
-                    _speech_params(SPEECH_MODEL, prune_units="layer", prune_layer="7"),
-                ),
-            ),
-            units="hidden",
-            rule_msg=CURVE_RULE,
-            rule_args=CURVE_RULE_ARGS,
-        ),
+        *_unit_claims("_ja", JA_SPEECH_MODEL, N_("Fig 8: input units, Japanese model"),
+                      N_("Fig 9: hidden units, all layers, Japanese model")),
+        *_unit_claims("", SPEECH_MODEL, N_("Fig 8: input units, English model"),
+                      N_("Fig 9: hidden units, all layers, English model"), last_layer="7"),
         Claim(
             "fig13",
             N_("Fig 13: CNN conv2 filters"),
