@@ -43,7 +43,7 @@ import soundfile as sf
 
 from core.audio import SAMPLE_RATE as _CORPUS_RATE
 from core.data.frames import CorpusError
-from core.data.synth.plan import ESPEAK_WPM, VOICES, _Utt, _warp_to_16k
+from core.data.synth.plan import ESPEAK_WPM, VOICES, _Utt, _warp_to_16k, write_utterance
 from core.phones import Segment, write_lab
 
 LIBRARY = "libespeak-ng.so.1"
@@ -284,13 +284,7 @@ def _run_espeak_batch(voice: str, utts: Sequence[_Utt], out_dir: Path, program: 
         for u in utts:
             raw = np.fromfile(tmp / f"{u.uid}.raw", dtype=np.int16)
             segs = [Segment(a, b, p) for a, b, p in json.loads((tmp / f"{u.uid}.json").read_text(encoding="utf-8"))]
-            audio = _warp_to_16k(raw, SAMPLE_RATE, u.warp_pct)
-            sf.write(str(out_dir / (u.uid + ".wav")), audio, _CORPUS_RATE, subtype="PCM_16", format="WAV")
-            k = 1.0 + u.warp_pct / 100.0
-            dur = len(audio) / _CORPUS_RATE
-            segs = [Segment(s.start / k, min(s.end / k, dur), s.phone) for s in segs if s.start / k < dur]
-            write_lab(out_dir / (u.uid + ".lab"), segs)
-            done.append((u, dur))
+            done.append((u, write_utterance(out_dir, u, _warp_to_16k(raw, SAMPLE_RATE, u.warp_pct), segs)))
     return done
 
 

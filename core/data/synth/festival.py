@@ -12,7 +12,7 @@ import soundfile as sf
 
 from core.audio import SAMPLE_RATE
 from core.data.frames import CorpusError
-from core.data.synth.plan import VOICES, _to_16k, _Utt
+from core.data.synth.plan import VOICES, _to_16k, _Utt, write_utterance
 from core.phones import Segment, read_festival_segs, write_lab
 
 
@@ -71,13 +71,8 @@ def _run_batch(voice: str, utts: Sequence[_Utt], out_dir: Path, festival: str) -
         done = []
         for u in utts:
             audio = _to_16k(tmp / (u.uid + ".wav"), u.warp_pct)
-            sf.write(str(out_dir / (u.uid + ".wav")), audio, SAMPLE_RATE, subtype="PCM_16", format="WAV")
-            k = 1.0 + u.warp_pct / 100.0
-            segs = [
-                Segment(s.start / k, s.end / k, s.phone) for s in read_festival_segs(tmp / (u.uid + ".segs"))
-            ]
-            write_lab(out_dir / (u.uid + ".lab"), segs)
-            done.append((u, len(audio) / SAMPLE_RATE))
+            segs = read_festival_segs(tmp / (u.uid + ".segs"))
+            done.append((u, write_utterance(out_dir, u, audio, segs, clip=False)))
         return done
 
 

@@ -13,7 +13,7 @@ import soundfile as sf
 
 from core.audio import SAMPLE_RATE
 from core.data.frames import CorpusError
-from core.data.synth.plan import VOICES, _to_16k, _Utt
+from core.data.synth.plan import VOICES, _to_16k, _Utt, write_utterance
 from core.phones import PhoneError, Segment, to_phone, write_lab
 
 
@@ -98,13 +98,7 @@ def _run_flite_batch(voice: str, utts: Sequence[_Utt], out_dir: Path, flite: str
                 )
             raw_dur = sf.info(str(wav)).duration
             segs = _flite_segments(proc.stdout, raw_dur, u.uid)
-            audio = _to_16k(wav, u.warp_pct)
-            sf.write(str(out_dir / (u.uid + ".wav")), audio, SAMPLE_RATE, subtype="PCM_16", format="WAV")
-            k = 1.0 + u.warp_pct / 100.0
-            dur = len(audio) / SAMPLE_RATE
-            segs = [Segment(s.start / k, min(s.end / k, dur), s.phone) for s in segs if s.start / k < dur]
-            write_lab(out_dir / (u.uid + ".lab"), segs)
-            done.append((u, dur))
+            done.append((u, write_utterance(out_dir, u, _to_16k(wav, u.warp_pct), segs)))
     return done
 
 

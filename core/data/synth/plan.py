@@ -133,6 +133,24 @@ def _to_16k(path: Path, warp_pct: int = 0) -> np.ndarray:
     return _warp_to_16k(data[:, 0], sr, warp_pct)
 
 
+def write_utterance(out_dir: Path, u: _Utt, audio: np.ndarray, segments, *, clip: bool = True) -> float:
+    """Write one synthesised utterance: ``<uid>.wav`` (the warped 16 kHz int16 ``audio``) and
+    ``<uid>.lab`` (the synthesiser's ``segments`` with their times divided by the warp k, so the
+    alignment stays exact); ``clip``: cut the labels at the audio's end (flite and eSpeak NG can end
+    a little past it; Festival's never do). Returns the duration in seconds."""
+    from core.phones import Segment, write_lab
+
+    sf.write(str(out_dir / (u.uid + ".wav")), audio, SAMPLE_RATE, subtype="PCM_16", format="WAV")
+    k = 1.0 + u.warp_pct / 100.0
+    dur = len(audio) / SAMPLE_RATE
+    if clip:
+        segs = [Segment(s.start / k, min(s.end / k, dur), s.phone) for s in segments if s.start / k < dur]
+    else:
+        segs = [Segment(s.start / k, s.end / k, s.phone) for s in segments]
+    write_lab(out_dir / (u.uid + ".lab"), segs)
+    return dur
+
+
 def _warp_to_16k(data: np.ndarray, sr: int, warp_pct: int) -> np.ndarray:
     """``_to_16k`` of int16 samples ``data`` at ``sr`` Hz."""
     if SAMPLE_RATE * 100 == sr * (100 + warp_pct):
