@@ -18,6 +18,7 @@ from __future__ import annotations
 import ast
 import importlib
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -157,3 +158,13 @@ def test_arrows_go_down_only():
 def test_no_module_of_core_over_500_lines():
     long = {str(p.relative_to(ROOT)): n for p in CORE.rglob("*.py") if (n := len(p.read_text().splitlines())) > MAX_LINES}
     assert not long
+
+
+def test_one_optimisation_loop():
+    """Only core/train/loop.py builds an optimiser or writes its own update step: training,
+    adaptation, FC-only retraining and the sanity twin call ``run_adam``."""
+    pattern = re.compile(r"torch\.optim\.\w+\(|\.step\(\)|\bp\.data\s*[-+]=|exp_avg")
+    found = {str(p.relative_to(ROOT)): pattern.findall(p.read_text()) for p in CORE.rglob("*.py")
+             if p != CORE / "train" / "loop.py"}
+    assert not {k: v for k, v in found.items() if v}
+    assert pattern.search((CORE / "train" / "loop.py").read_text())

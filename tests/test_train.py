@@ -407,3 +407,34 @@ def test_fit_stops_on_the_clock_after_one_step_and_still_measures():
     full, stopped = fit(torch.nn.Linear(4, 2), 100, lambda b, rng: (x[b], y[b]), lambda: (0.5, None),
                         epochs=2, batch_size=10, lr=1e-2, seed=0)
     assert not stopped and [h.epoch for h in full] == [1, 2]
+
+
+def test_run_adam_takes_one_adam_step_per_batch_with_the_schedule_and_stops_when_asked():
+    """The one loop: the weights after two epochs equal torch's Adam + LambdaLR stepped by hand on the
+    same batches; after_step's True ends the epoch, after_epoch still runs, and the loop ends."""
+    from core.train.loop import cosine_factor, run_adam
+
+    x = torch.from_numpy(np.random.default_rng(0).standard_normal((30, 3)).astype(np.float32))
+    y = (x[:, 0] > 0).long()
+    batches = [torch.arange(i, min(i + 8, 30)) for i in range(0, 30, 8)]
+    a, b = torch.nn.Linear(3, 2), torch.nn.Linear(3, 2)
+    b.load_state_dict(a.state_dict())
+    ends = []
+    stopped = run_adam(a.parameters(), lambda e: iter(batches),
+                       lambda i: torch.nn.functional.cross_entropy(a(x[i]), y[i]),
+                       epochs=2, lr=1e-2, schedule=cosine_factor(8), after_epoch=ends.append)
+    opt = torch.optim.Adam(b.parameters(), lr=1e-2)
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, cosine_factor(8))
+    for _ in range(2):
+        for i in batches:
+            opt.zero_grad()
+            torch.nn.functional.cross_entropy(b(x[i]), y[i]).backward()
+            opt.step()
+            sched.step()
+    assert not stopped and ends == [1, 2]
+    assert all(torch.equal(p, q) for p, q in zip(a.parameters(), b.parameters(), strict=True))
+    steps = []
+    stopped = run_adam(a.parameters(), lambda e: iter(batches),
+                       lambda i: torch.nn.functional.cross_entropy(a(x[i]), y[i]), epochs=3, lr=1e-2,
+                       after_step=lambda: steps.append(1) or len(steps) == 2, after_epoch=ends.append)
+    assert stopped and len(steps) == 2 and ends == [1, 2, 1]

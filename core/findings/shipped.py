@@ -36,7 +36,8 @@ CODE_MODULES = {
     "map": ("core.importance.stats", "core.importance.engines"),
     "pair": ("core.importance.stats", "core.importance.engines", "core.importance.overlap", "core.importance.pairs"),
     "curve": ("core.importance.stats", "core.importance.engines", "core.pruning.common", "core.pruning.scores",
-              "core.pruning.surgery", "core.pruning.curves", "core.pruning._deps", "core.train.digits"),
+              "core.pruning.surgery", "core.pruning.curves", "core.pruning._deps", "core.train.digits",
+              "core.train.loop"),
 }
 """The modules whose code decides a card's numbers, by kind of card (``common`` for every card)."""
 

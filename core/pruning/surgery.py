@@ -28,6 +28,7 @@ from torch import nn
 from core.models import DigitCNN, ModelInfo, PrunedSpeechDNN, SpeechDNN
 from core.pruning.common import PruneData, PruneError, prune_data
 from core.pruning.cost import ModelCost, compare_costs, model_cost  # noqa: F401 - their old home
+from core.train.loop import run_adam
 
 _pool = nn.functional.max_pool2d
 
@@ -255,17 +256,16 @@ def train_fc(fc1: nn.Linear, fc2: nn.Linear, feats: torch.Tensor, y: torch.Tenso
     params = [*fc1.parameters(), *fc2.parameters()]
     for p in params:
         p.requires_grad_(True)
-    opt = torch.optim.Adam(params, lr=cfg.lr, foreach=True)
     gen = torch.Generator().manual_seed(cfg.seed)
-    with torch.enable_grad():
-        for _ in range(cfg.epochs):
-            order = torch.randperm(len(y), generator=gen)
-            for i in range(0, len(y), cfg.batch_size):
-                b = order[i : i + cfg.batch_size]
-                loss = nn.functional.cross_entropy(fc2(torch.relu(fc1(feats[b]))), y[b])
-                opt.zero_grad(set_to_none=True)
-                loss.backward()
-                opt.step()
+
+    def batches(epoch: int):
+        order = torch.randperm(len(y), generator=gen)
+        return (order[i : i + cfg.batch_size] for i in range(0, len(y), cfg.batch_size))
+
+    def loss_of(b: torch.Tensor) -> torch.Tensor:
+        return nn.functional.cross_entropy(fc2(torch.relu(fc1(feats[b]))), y[b])
+
+    run_adam(params, batches, loss_of, epochs=cfg.epochs, lr=cfg.lr, foreach=True)
     for p in params:
         p.requires_grad_(False)
         p.grad = None

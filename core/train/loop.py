@@ -1,11 +1,12 @@
-"""What speech and digit training share: the epoch loop, the learning-rate schedule, weight
-initialisation, batched logits, and the package's TrainError."""
+"""The package's one optimisation loop (``run_adam``), and what speech and digit training share on
+top of it (``fit``: epochs, the learning-rate schedule, held-out accuracy, a time budget, several
+processes), weight initialisation, batched logits, and the package's TrainError."""
 
 from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
@@ -103,6 +104,57 @@ def cosine_factor(total: int) -> Callable[[int], float]:
     return factor
 
 
+Steps = Callable[[int], Iterable]
+
+
+def run_adam(
+    params: Iterable[nn.Parameter],
+    batches: Steps,
+    loss_of: Callable[[object], torch.Tensor],
+    *,
+    epochs: int,
+    lr: float,
+    schedule: Callable[[int], float] | None = None,
+    after_step: Callable[[], bool] | None = None,
+    after_epoch: Callable[[int], None] | None = None,
+    foreach: bool | None = None,
+) -> bool:
+    """The one optimisation loop of the package: training (``fit``), adaptation
+    (``core.voice.adapt``), FC-only retraining after pruning (``core.pruning.surgery.train_fc``) and
+    the sanity check's shuffled-label twin (``core.trust.sanity.shuffled_twin``) all run it, each with
+    its own batches, loss, schedule and callbacks.
+
+    For each epoch 1..``epochs``: ``batches(epoch)`` gives the epoch's batches (anything
+    ``loss_of`` understands: index arrays, tensors; it is called at the start of the epoch, so a
+    generator that draws the epoch's order draws it then); for each, ``loss_of(batch)`` returns the
+    scalar loss, and torch's Adam (``lr``, ``foreach`` as torch takes it) steps on its gradient;
+    with ``schedule``, torch's ``LambdaLR`` scales ``lr`` by ``schedule(step)`` after every step.
+    ``after_step()`` returning True ends the epoch early and the loop after it (a time budget);
+    ``after_epoch(epoch)`` runs after every epoch, the ended one included. Gradients are on inside
+    the loop whatever the caller's mode. Returns whether ``after_step`` stopped it."""
+    params = list(params)
+    opt = torch.optim.Adam(params, lr=lr, foreach=foreach)
+    sched = None if schedule is None else torch.optim.lr_scheduler.LambdaLR(opt, schedule)
+    stopped = False
+    with torch.enable_grad():
+        for epoch in range(1, epochs + 1):
+            for b in batches(epoch):
+                loss = loss_of(b)
+                opt.zero_grad(set_to_none=True)
+                loss.backward()
+                opt.step()
+                if sched is not None:
+                    sched.step()
+                if after_step is not None and after_step():
+                    stopped = True
+                    break
+            if after_epoch is not None:
+                after_epoch(epoch)
+            if stopped:
+                break
+    return stopped
+
+
 Batch = Callable[[np.ndarray, np.random.Generator], tuple[np.ndarray, np.ndarray]]
 Heldout = Callable[[], tuple[float, float | None]]
 
@@ -122,7 +174,7 @@ def fit(
     t0: float | None = None,
     order: Callable[[np.random.Generator], np.ndarray] | None = None,
 ) -> tuple[list[EpochStats], bool]:
-    """The one training loop of speech and digits; returns (history, stopped early).
+    """Training of speech and digit models on ``run_adam``; returns (history, stopped early).
 
     Each epoch draws a permutation of ``range(n_train)`` from ``default_rng(seed)`` and asks
     ``batch(positions, rng)`` for (x float32, y int64) numpy arrays of ``batch_size`` of them (the
@@ -154,39 +206,40 @@ def fit(
     rng = np.random.default_rng(seed)
     batch_rng = np.random.default_rng([seed, ranks.rank]) if ranks.active else rng
     net = DistributedDataParallel(model) if ranks.active else model
-    opt = torch.optim.Adam(model.parameters(), lr=lr)
     total = math.ceil(n_train / batch_size) * epochs
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, cosine_factor(total))
     loss_fn = nn.CrossEntropyLoss()
     deadline = None if max_minutes is None else t0 + 60.0 * max_minutes
     history: list[EpochStats] = []
-    stopped = False
-    for epoch in range(1, epochs + 1):
+    sums = [0.0, 0, 0]  # the epoch's loss sum, frames right, frames seen
+
+    def batches(epoch: int):
         net.train()
+        sums[:] = [0.0, 0, 0]
         perm = rng.permutation(n_train) if order is None else order(rng)
-        loss_sum, correct, seen = 0.0, 0, 0
         for i in range(0, n_train, batch_size):
-            glob = perm[i : i + batch_size]
-            xb, yb = batch(D.rank_part(glob, ranks), batch_rng)
-            x = torch.from_numpy(np.ascontiguousarray(xb)).to(next(model.parameters()).dtype)
-            y = torch.from_numpy(yb)
-            logits = net(x)
-            if ranks.active:  # summed over this part, scaled: DDP's mean over ranks = the global mean
-                loss = F.cross_entropy(logits, y, reduction="sum") * (ranks.world / len(glob))
-                loss_sum += loss.item() * len(glob) / ranks.world
-            else:
-                loss = loss_fn(logits, y)
-                loss_sum += loss.item() * len(yb)
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-            sched.step()
-            correct += int((logits.argmax(1) == y).sum())
-            seen += len(yb)
-            if deadline is not None and D.any_rank(time.monotonic() > deadline):
-                stopped = True
-                break
+            yield perm[i : i + batch_size]
+
+    def loss_of(glob) -> torch.Tensor:
+        xb, yb = batch(D.rank_part(glob, ranks), batch_rng)
+        x = torch.from_numpy(np.ascontiguousarray(xb)).to(next(model.parameters()).dtype)
+        y = torch.from_numpy(yb)
+        logits = net(x)
+        if ranks.active:  # summed over this part, scaled: DDP's mean over ranks = the global mean
+            loss = F.cross_entropy(logits, y, reduction="sum") * (ranks.world / len(glob))
+            sums[0] += loss.item() * len(glob) / ranks.world
+        else:
+            loss = loss_fn(logits, y)
+            sums[0] += loss.item() * len(yb)
+        sums[1] += int((logits.argmax(1) == y).sum())
+        sums[2] += len(yb)
+        return loss
+
+    def out_of_time() -> bool:
+        return deadline is not None and D.any_rank(time.monotonic() > deadline)
+
+    def measure(epoch: int) -> None:
         net.eval()
+        loss_sum, correct, seen = sums
         if ranks.active:
             loss_sum, correct, seen = D.all_reduce_sum(np.array([loss_sum, correct, seen])).tolist()
         acc, phone_acc = heldout()
@@ -194,8 +247,9 @@ def fit(
         history.append(stats)
         if progress is not None and ranks.main:
             progress(stats)
-        if stopped:
-            break
+
+    stopped = run_adam(model.parameters(), batches, loss_of, epochs=epochs, lr=lr, schedule=cosine_factor(total),
+                       after_step=out_of_time, after_epoch=measure)
     model.eval()
     model.requires_grad_(False)
     return history, stopped

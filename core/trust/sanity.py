@@ -12,7 +12,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from core.train.loop import _init_weights
+from core.train.loop import _init_weights, run_adam
 from core.trust.maps import MethodMaps
 
 SANITY_THRESHOLD = 0.5
@@ -71,14 +71,14 @@ def shuffled_twin(
     yt = torch.as_tensor(rng.permutation(np.asarray(y)), dtype=torch.long)
     xt = torch.as_tensor(np.asarray(x), dtype=next(twin.parameters()).dtype)
     params = [p.requires_grad_(True) for p in twin.parameters()]
-    adam = torch.optim.Adam(params, lr=lr)
-    with torch.enable_grad():
-        for _ in range(epochs):
-            for b in np.array_split(rng.permutation(len(xt)), max(1, len(xt) // batch_size)):
-                loss = nn.functional.cross_entropy(twin(xt[b]), yt[b])
-                adam.zero_grad(set_to_none=True)
-                loss.backward()
-                adam.step()
+
+    def batches(epoch: int):
+        return np.array_split(rng.permutation(len(xt)), max(1, len(xt) // batch_size))
+
+    def loss_of(b: np.ndarray) -> torch.Tensor:
+        return nn.functional.cross_entropy(twin(xt[b]), yt[b])
+
+    run_adam(params, batches, loss_of, epochs=epochs, lr=lr)
     for p in params:
         p.requires_grad_(False)
     return twin.eval().requires_grad_(False)

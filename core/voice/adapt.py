@@ -82,6 +82,7 @@ from core.models.inference import network_inputs
 from core.phones import PhoneError, Segment, frame_labels, frame_states
 from core.text import N_
 from core.torch_utils import eval_mode
+from core.train.loop import run_adam
 from core.voice.adapt_config import (
     FEW_RECORDINGS,
     PART_NAMES,
@@ -272,22 +273,21 @@ def adapt(
         if "input" in cfg.parts and info.features.kind == "mfbank" and cfg.warps:
             warp = _choose_warp(wrapped, info, cfg.warps, xs, ys)
         start = {id(p): p.detach().clone() for p in trainable}  # L2-SP pulls back to these (A: the warp)
-        opt = torch.optim.Adam(trainable, lr=cfg.lr)
         gen = np.random.default_rng(seed)
         after_epoch(0, wrapped)
-        for e in range(1, epochs + 1):
+
+        def batches(epoch: int):
             order = gen.permutation(len(xs))
-            for i in range(0, len(order), cfg.batch_size):
-                bt = torch.from_numpy(order[i : i + cfg.batch_size])
-                lg = wrapped(xs[bt])
-                loss = (1.0 - cfg.kl) * nn.functional.cross_entropy(lg, ys[bt])
-                if cfg.kl:  # KL-regularised adaptation: part of the target is the model's own posterior
-                    loss = loss - cfg.kl * (ss[bt] * torch.log_softmax(lg, 1)).sum(1).mean()
-                loss = loss + cfg.l2 * sum(((p - start[id(p)]) ** 2).sum() for p in trainable)
-                opt.zero_grad(set_to_none=True)
-                loss.backward()
-                opt.step()
-            after_epoch(e, wrapped)
+            return (torch.from_numpy(order[i : i + cfg.batch_size]) for i in range(0, len(order), cfg.batch_size))
+
+        def loss_of(bt: torch.Tensor) -> torch.Tensor:
+            lg = wrapped(xs[bt])
+            loss = (1.0 - cfg.kl) * nn.functional.cross_entropy(lg, ys[bt])
+            if cfg.kl:  # KL-regularised adaptation: part of the target is the model's own posterior
+                loss = loss - cfg.kl * (ss[bt] * torch.log_softmax(lg, 1)).sum(1).mean()
+            return loss + cfg.l2 * sum(((p - start[id(p)]) ** 2).sum() for p in trainable)
+
+        run_adam(trainable, batches, loss_of, epochs=epochs, lr=cfg.lr, after_epoch=lambda e: after_epoch(e, wrapped))
         for p in trainable:
             p.grad = None
         return net, wrapped, warp, int(sum(p.numel() for p in trainable))
