@@ -372,20 +372,22 @@ def test_evaluate_restores_training_mode_and_leaves_no_grads(trained, frames, tm
     assert evaluate(model, info, frames).accuracy == before and not model.training
 
 
-def test_lambda_lr_equals_the_hand_written_cosine_at_every_step():
-    import math
+def test_torchs_cosine_schedule_equals_the_closed_form_at_every_step():
+    """CosineAnnealingLR computes the rates recursively in float64: each step adds a rounding of about
+    1e-16 relative, so after ``total`` steps they agree with the closed form to ``total * 1e-15``."""
+    from core.train.loop import cosine_factor, cosine_schedule
 
-    from core.train.loop import cosine_factor
-
-    total, lr = 37, 1e-3
-    opt = torch.optim.Adam([torch.nn.Parameter(torch.zeros(1))], lr=lr)
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, cosine_factor(total))
-    for step in range(total + 5):
-        old = lr * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * min(step / total, 1.0))))
-        assert opt.param_groups[0]["lr"] == old, step  # bit for bit, not approximately
-        opt.step()
-        sched.step()
-    assert opt.param_groups[0]["lr"] == pytest.approx(lr / 20)
+    for total in (1, 37, 5000):
+        lr = 1e-3
+        opt = torch.optim.Adam([torch.nn.Parameter(torch.zeros(1))], lr=lr)
+        sched = cosine_schedule(lr, total)(opt)
+        factor = cosine_factor(total)
+        for step in range(total + 1):
+            assert opt.param_groups[0]["lr"] == pytest.approx(lr * factor(step), rel=max(total, 10) * 1e-15), step
+            if step < total:  # the last rate, lr/20, is checked above; training takes no step after it
+                opt.step()
+                sched.step()
+        assert opt.param_groups[0]["lr"] == pytest.approx(lr / 20, rel=1e-12)
 
 
 def test_fit_stops_on_the_clock_after_one_step_and_still_measures():
@@ -410,9 +412,9 @@ def test_fit_stops_on_the_clock_after_one_step_and_still_measures():
 
 
 def test_run_adam_takes_one_adam_step_per_batch_with_the_schedule_and_stops_when_asked():
-    """The one loop: the weights after two epochs equal torch's Adam + LambdaLR stepped by hand on the
+    """The one loop: the weights after two epochs equal torch's Adam + CosineAnnealingLR stepped by hand on the
     same batches; after_step's True ends the epoch, after_epoch still runs, and the loop ends."""
-    from core.train.loop import cosine_factor, run_adam
+    from core.train.loop import cosine_schedule, run_adam
 
     x = torch.from_numpy(np.random.default_rng(0).standard_normal((30, 3)).astype(np.float32))
     y = (x[:, 0] > 0).long()
@@ -422,9 +424,9 @@ def test_run_adam_takes_one_adam_step_per_batch_with_the_schedule_and_stops_when
     ends = []
     stopped = run_adam(a.parameters(), lambda e: iter(batches),
                        lambda i: torch.nn.functional.cross_entropy(a(x[i]), y[i]),
-                       epochs=2, lr=1e-2, schedule=cosine_factor(8), after_epoch=ends.append)
+                       epochs=2, lr=1e-2, schedule=cosine_schedule(1e-2, 8), after_epoch=ends.append)
     opt = torch.optim.Adam(b.parameters(), lr=1e-2)
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, cosine_factor(8))
+    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=8, eta_min=1e-2 / 20)
     for _ in range(2):
         for i in batches:
             opt.zero_grad()

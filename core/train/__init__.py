@@ -14,10 +14,11 @@ Choices written down here (METHOD.md is silent on them):
   of the utterances (a permutation from ``numpy.random.default_rng(0)``, independent of the
   training seed) is held out. The final weights are kept (no best-epoch selection on held-out
   data), so the held-out figure is an honest estimate.
-- **Optimiser.** One loop for both networks (``loop.fit``): Adam, learning rate decayed by a cosine
-  from ``lr`` to ``lr/20`` over the planned steps, as ``torch.optim.lr_scheduler.LambdaLR`` (it gives
-  the hand-written cosine's rates bit for bit, so the shipped models rebuild byte for byte: checked
-  by the safetensors sha256 of a speech and a digits training before and after the change); Glorot-uniform weights with gain 4 for sigmoid layers (the sigmoid's slope at 0 is 1/4;
+- **Optimiser.** One loop for both networks (``loop.fit`` on ``loop.run_adam``, the loop that
+  adaptation, FC-only retraining and the sanity twin also run): torch's Adam, the learning rate
+  decayed by torch's ``CosineAnnealingLR`` from ``lr`` to ``lr/20`` over the planned steps (its
+  rates equal the closed-form cosine of earlier versions to 2e-13 relative; ``digits_cnn``
+  rebuilds byte for byte with it, ``cmp`` against the shipped safetensors); Glorot-uniform weights with gain 4 for sigmoid layers (the sigmoid's slope at 0 is 1/4;
   with gain 1 a 7-layer sigmoid net sits on a plateau near 25 % for hundreds of steps, with gain 4
   it reaches about 57 % held-out after 240 steps of 512 frames), Kaiming for ReLU, zero biases. Defaults:
   4 epochs of batch 512 at lr 1e-3 (what the shipped models used).
