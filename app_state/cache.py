@@ -1,72 +1,28 @@
-"""The one compute-once helper of the dashboard, and the progress a computation shows.
+"""The dashboard's compute-once stores, and the progress a computation shows.
 
-- ``_Memo``: a thread-safe store shared by every session (``_memo(kind)``): a value is computed once
-  per key even when several sessions ask at once; with ``disk=``, also kept in ``core.diskstore``
-  for a restarted server or another replica. ``GradStatsCache`` (``core.importance.cache``) is the
-  same idea for gradient statistics, whose targets are computed together in one pass, and
-  ``st.cache_resource`` holds the objects themselves (models, validation frames, the stores).
+- ``_memo(kind)``: the store of one kind of value, a ``core.once.Once`` shared by every session: a
+  value is computed once per key even when several sessions ask at once; kinds in ``ON_DISK`` are
+  also kept in ``core.diskstore`` for a restarted server or another replica. ``GradStatsCache``
+  (``core.importance.cache``) is ``Once`` keyed by target, for gradient statistics, whose missing
+  targets are computed together in one pass; ``st.cache_resource`` holds only objects that are not
+  computed values (models, validation frames, the stores themselves). ``core.once`` says where
+  ``functools.lru_cache`` is used instead.
 - ``_progress`` / ``Steps``: a progress bar from the first second of a computation.
 """
 
 from __future__ import annotations
 
 import functools
-import threading
-from collections import OrderedDict
 from pathlib import Path
 
 import streamlit as st
 
 from app_state.background import check_stop
 from core.diskstore import DiskStore, code_version, fingerprint
+from core.once import Once
 from i18n import tr
 
-
-class _Memo:
-    """A thread-safe store shared by every session: a value is computed once per key even when
-    several sessions ask for it at the same time (the others wait for the first), and at most
-    ``max_entries`` values are kept (least recently used dropped).
-
-    With ``disk`` (a function of the key giving the disk store's key, or None for a key that is not
-    kept there), a value is also kept on disk (``core.diskstore``): read from there when this
-    process has not computed it yet, so a restarted server or another replica does not compute it
-    again."""
-
-    def __init__(self, max_entries: int = 64, disk=None):
-        self._lock = threading.Lock()
-        self._values: OrderedDict = OrderedDict()
-        self._key_locks: dict = {}
-        self.max_entries = max_entries
-        self.disk = disk
-
-    def peek(self, key):
-        """The value of ``key`` if it has been computed, else None (nothing is computed)."""
-        with self._lock:
-            return self._values.get(key)
-
-    def has(self, key) -> bool:
-        """True when ``key``'s value is stored (a ``get`` returns at once)."""
-        with self._lock:
-            return key in self._values
-
-    def get(self, key, compute):
-        with self._lock:
-            if key in self._values:
-                self._values.move_to_end(key)
-                return self._values[key]
-            key_lock = self._key_locks.setdefault(key, threading.Lock())
-        with key_lock:
-            with self._lock:
-                if key in self._values:
-                    return self._values[key]
-            dk = self.disk(key) if self.disk is not None else None
-            value = compute() if dk is None else disk_store().get(dk, compute)
-            with self._lock:
-                self._values[key] = value
-                self._key_locks.pop(key, None)
-                while len(self._values) > self.max_entries:
-                    self._values.popitem(last=False)
-            return value
+_Memo = Once  # the old name of the dashboard's stores
 
 
 ON_DISK = ("histograms", "evaluation", "importance", "curves", "solid_mask", "digit_stats", "digit_means")
@@ -78,7 +34,8 @@ session, keyed by (models folder, model name, arguments...)."""
 def _memo(kind: str, max_entries: int = 64) -> _Memo:
     """The store of one kind of value (its size is fixed by the first call of that kind)."""
     disk = functools.partial(_disk_key, kind) if kind in ON_DISK else None
-    return _Memo(max_entries={"pruned": 16, "histograms": 8}.get(kind, max_entries), disk=disk)
+    return Once({"pruned": 16, "histograms": 8}.get(kind, max_entries), disk=disk_store() if disk else None,
+                disk_key=disk)
 
 
 @st.cache_resource(show_spinner=False)

@@ -110,7 +110,7 @@ def validation_voices(name: str) -> int:
 
 @st.cache_resource(show_spinner=False)
 def _stats_cache() -> GradStatsCache:
-    return GradStatsCache(max_entries=16, max_concurrent=2, disk=disk_store(), disk_key=_stats_disk_key)
+    return GradStatsCache(max_entries=1024, max_concurrent=2, disk=disk_store(), disk_key=_stats_disk_key)
 
 
 def _stats_disk_key(key) -> tuple | None:

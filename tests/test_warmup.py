@@ -88,7 +88,7 @@ def test_first_view_shows_step_i_of_n(tiny_models, monkeypatch):
 
     phones = S.phones_of("speech_en_mfbank") if S.speech_models() else []
     a, b = phones[3], phones[4]  # not the defaults, so not computed by earlier page tests
-    S._stats_cache()._store.clear()
+    S._stats_cache().clear()
     _page("screens/phoneme_pair.py", {"pair_a": a, "pair_b": b, "bins": "55"})
     steps = [t for t in texts if t and t.startswith("Step ")]
     assert steps, texts
