@@ -126,7 +126,7 @@ def add_cli(subparsers) -> None:
         "code, weights or validation set differ; exit 1 if any (make check-findings)",
     )
     p.add_argument(
-        "--cards", type=card_list, help="comma-separated cards (default all): s_sh,b_d,fig8,fig9,fig13,fig4"
+        "--cards", type=card_list, help="comma-separated card keys (default all; an unknown key lists them)"
     )
     p.add_argument("--models", help="models folder (default assets/models)")
     p.add_argument(
