@@ -353,6 +353,7 @@ def test_findings_page(findings_models, monkeypatch):
     expect = F.compute(["s_sh", "b_d", "fig4"], findings_models)  # the live cards: the pages' numbers
     for k, f in expect.items():
         assert f"**Ours:** {f.figure}" in text, k
+        assert f"**Uncertainty:** {F.interval_text(f.values)}" in text, k  # bootstrapped now: other models
     shipped = F.read_shipped()
     for k in ("fig8", "fig9", "fig13"):  # computed ahead on other models: shown, and said so
         assert f"**Ours:** {shipped.findings[k].figure}" in text
