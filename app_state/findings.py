@@ -9,6 +9,11 @@ shipped file for the cards computed ahead (shared by all sessions, read-only).
   changes); ``stale`` names the models whose checksum differs from the one the file records. Such a
   card can also be computed now on the installed models (``prune_curve``, as the Units and Digit
   CNN pages do), on request, because it takes tens of seconds to minutes.
+- Uncertainty of a live card: its bootstrap interval (``core.findings.uncertainty``) is the shipped
+  card's when that card was computed on the same models, validation set and code (then only the
+  point margins are live: no extra gradient pass in the warm-up); otherwise the bootstrap is
+  computed now from per-utterance sums (one more gradient pass over the validation set for the
+  card's two targets, ``core.findings.bootstrap``).
 """
 
 from __future__ import annotations
@@ -64,12 +69,56 @@ def _settings(model: str) -> Settings:
 
 
 def _key(key: str) -> tuple:
+    path = F.SHIPPED_PATH
     return (
         "finding",
         models_root(),
         key,
         tuple(F.model_checksum(models_root(), n) for n in F.CLAIMS[key].models),
+        os.path.getmtime(path) if os.path.exists(path) else None,  # the intervals may come from it
     )
+
+
+@functools.lru_cache(maxsize=2)
+def _shipped_file(path: str, mtime: float) -> F.Shipped | None:
+    return F.read_shipped(path)
+
+
+def _current_shipped(key: str) -> F.Finding | None:
+    """The shipped card ``key`` when it was computed on the installed models, validation sets and
+    this code (no Streamlit call: the warm-up's thread calls it), else None."""
+    path = str(F.SHIPPED_PATH)
+    try:
+        shipped = _shipped_file(path, os.path.getmtime(path)) if os.path.exists(path) else None
+    except F.FindingsError:
+        return None
+    if (shipped is None or key not in shipped.findings or F.stale_models(shipped, key, models_root())
+            or F.code_changed(shipped, key)):
+        return None
+    return shipped.findings[key]
+
+
+def _resampled(key: str, hist=None):
+    """A live card's figures in the bootstrap resamples of the validation utterances, computed now."""
+    from app_state.shared import model, validation
+    from core.findings import bootstrap as B
+
+    c = F.CLAIMS[key]
+    net, info = model(c.models[0])
+    frames, _ = validation(c.models[0])
+    if c.pair:
+        counts = [B.utterance_histograms(info, frames, hist, p) for p in c.pair]
+        return B.pair_resamples(B.utterance_stats(net, info, frames, c.pair), *counts, info.features, c.bands)
+    return B.map_resamples(B.utterance_stats(net, info, frames, ("s_S2", "sh_S2")), info.features)
+
+
+def _with_interval(key: str, point: F.Finding, build) -> F.Finding:
+    """``point`` judged with the shipped card's intervals when they belong to these models and code,
+    else ``build(resampled)`` with the bootstrap computed now."""
+    ahead = _current_shipped(key)
+    if ahead is not None and "uncertainty" in ahead.values:
+        return F.adopt_uncertainty(point, ahead)
+    return build()
 
 
 def live_finding_ready(key: str) -> F.Finding | None:
@@ -84,8 +133,9 @@ def live_finding(key: str) -> F.Finding:
 
     def compute() -> F.Finding:
         if c.pair:
-            table, _ = pair_data(_settings(c.models[0]), *c.pair, F.SETTINGS["bins"])
-            return F.pair_finding(c, table)
+            table, hist = pair_data(_settings(c.models[0]), *c.pair, F.SETTINGS["bins"])
+            return _with_interval(key, F.pair_finding(c, table),
+                                  lambda: F.pair_finding(c, table, _resampled(key, hist)))
         if c.units:
             curve = prune_curve(
                 c.models[0],
@@ -117,7 +167,9 @@ def live_finding(key: str) -> F.Finding:
         s, sh = importance(cfg, "s_S2", ("s",)), importance(cfg, "sh_S2", ("sh",))
         from app_state.shared import model
 
-        return F.map_finding(c, model(c.models[0])[1].features, s.values, sh.values)
+        features = model(c.models[0])[1].features
+        return _with_interval(key, F.map_finding(c, features, s.values, sh.values),
+                              lambda: F.map_finding(c, features, s.values, sh.values, _resampled(key)))
 
     return _memo("findings").get(_key(key), compute)
 

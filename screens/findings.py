@@ -13,7 +13,7 @@ import streamlit as st
 
 import app_state as S
 from core import findings as F
-from i18n import error_text, tr
+from i18n import current_language, error_text, tr
 
 # the cards first (the shipped file needs no model), the sidebar's model loading after them
 st.title(tr("Findings"))
@@ -23,11 +23,18 @@ st.markdown(
         "written under it. Settings of every card (whatever the sidebar says): the paper's index, σ of "
         "d posterior / dx, over every validation frame; pairs ranked by score = importance(A) × importance(B) × p_e "
         "(p_e from {bins} bins). The link under a card opens the page that shows it with these settings."
-    ).format(bins=F.SETTINGS["bins"]),
+    ).format(bins=F.SETTINGS["bins"])
+    + ("" if current_language() == "ja" else " ")  # Japanese sentences follow each other without a space
+    + tr(
+        "Each verdict comes with the {level} bootstrap interval of the margin of its rule's closest criterion "
+        "({b} resamples of the utterances or digits, and of the random order's seeds); when an interval crosses a "
+        "threshold that decides the verdict, the verdict reads “within noise”."
+    ).format(level=f"{F.LEVEL:.0%}", b=f"{F.N_BOOT:,}"),
     help=tr(S.HELP["score"]),
 )
 
-BADGE = {"reproduced": ("green", "✅"), "partly": ("orange", "🟠"), "not reproduced": ("red", "❌")}
+BADGE = {"reproduced": ("green", "✅"), "partly": ("orange", "🟠"), "not reproduced": ("red", "❌"),
+         "within noise": ("gray", "❔")}
 try:
     shipped = S.shipped_findings()
 except F.FindingsError as exc:
@@ -49,6 +56,9 @@ def draw(key: str, found: F.Finding | None, source: str, note: str | None = None
         colour, icon = BADGE[found.verdict]
         st.badge(tr(found.verdict), color=colour, icon=icon)
         st.markdown(tr("**Ours:** {f}").format(f=F.figure_text(found, tr)))
+        noise = F.interval_text(found.values, tr)
+        if noise:
+            st.markdown(tr("**Uncertainty:** {u}").format(u=noise))
         st.caption(source)
         # always one element here, so a redraw in place leaves no warning of the first draw behind
         if note:

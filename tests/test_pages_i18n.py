@@ -271,6 +271,7 @@ KEPT = {
         "green",
         "orange",
         "red",
+        "gray",
         "badge",
     },
     # names of methods and of a measure, as written in the literature

@@ -107,6 +107,9 @@ def _cmd_findings(args) -> int:
         print(f"  claim:  {r['claim']}")
         print(f"  ours:   {r['figure'] or '-'}")
         print(f"  rule:   {r['rule']}")
+        noise = F.interval_text(r["values"] or {})
+        if noise:
+            print(f"  noise:  {noise}")
     return 0
 
 

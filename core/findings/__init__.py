@@ -34,6 +34,21 @@ The rules, written down (constants below; each is a pure function, tested on con
   the median centre frequency of /s/ S2's top ``MAP_TOP`` cells is above /sh/ S2's. Reproduced:
   both; partly: one; not reproduced: neither.
 
+**Uncertainty** (``uncertainty``, ``bootstrap``; issue 27): every rule is a few criteria, each a
+signed margin (figure minus threshold, positive on the claim's side: ``values["margins"]``), and
+every card's margins get a 95 % (``LEVEL``) percentile interval from ``N_BOOT`` (1,000) bootstrap
+resamples drawn by ``default_rng(SEED)``: of the validation utterances (pairs, Fig 4; per-utterance
+sums of g, g^2 and per-utterance histograms recombined), of the utterances of the evaluation
+frames (Fig 8, Fig 9) or of the held-out digits (Fig 13), and for the curves of the random order's
+seeds (``PruneCurve.hits`` recombined; the deletion orders and FC retraining are the card's). A
+verdict reads "within noise" (the fourth of ``VERDICTS``) when letting every criterion whose
+interval crosses its threshold go either way can change it (``values["uncertainty"]``: the point
+verdict, every criterion's margin and interval, the one the card shows, what was resampled);
+``interval_text`` is the card's line. Fig 9's per-layer verdicts are the rule's point verdicts (no
+interval: they are a detail of the figure, not the card's verdict). A live card on the page takes
+the shipped card's intervals when that card was computed on the same models, validation set and code
+(``adopt_uncertainty``), else bootstraps now (one more gradient pass for its two targets).
+
 Live computation without Streamlit (the CLI, ``--write`` and the tests) goes through ``compute``,
 which calls the same core functions as ``app_state`` (``gradient_stats`` one target at a time
 over the model's validation set, ``class_histograms`` with the dashboard's bins, ``pruning_curve``
@@ -73,13 +88,21 @@ from core.findings.compute import compute, prune_curve
 from core.findings.rules import (
     Finding,
     _jsonable,
+    adopt_uncertainty,
+    band_decide,
+    band_margins,
     band_verdict,
     curve_finding,
     curve_means,
+    decide_for,
     figure_text,
     in_bands,
+    map_decide,
     map_finding,
+    map_margins,
     map_verdict,
+    order_decide,
+    order_margins,
     order_verdict,
     pair_finding,
 )
@@ -98,8 +121,24 @@ from core.findings.shipped import (
     validation_fingerprint,
     write_shipped,
 )
+from core.findings.uncertainty import CRITERIA, LEVEL, N_BOOT, NOISE, SEED, interval_text, judge
 
 __all__ = [
+    "CRITERIA",
+    "LEVEL",
+    "N_BOOT",
+    "NOISE",
+    "SEED",
+    "adopt_uncertainty",
+    "band_decide",
+    "band_margins",
+    "decide_for",
+    "interval_text",
+    "judge",
+    "map_decide",
+    "map_margins",
+    "order_decide",
+    "order_margins",
     "BAND_TOLERANCE",
     "CENTRAL_FRAMES",
     "CLAIMS",

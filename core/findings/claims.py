@@ -9,7 +9,9 @@ from pathlib import Path
 from core.models import ASSETS_DIR
 from core.text import N_, Translate, UserError, english
 
-VERDICTS = (N_("reproduced"), N_("partly"), N_("not reproduced"))
+VERDICTS = (N_("reproduced"), N_("partly"), N_("not reproduced"), N_("within noise"))
+"""The verdicts; the last, "within noise": the rule's figure gives one of the others, but the bootstrap
+interval of a criterion that decides it crosses its threshold (``core.findings.uncertainty``)."""
 
 TOP_CELLS = 10
 BAND_TOLERANCE = 0.10

@@ -30,6 +30,20 @@ class _Speech:
         self.view = self.frames.spliced()
         self._hist = None
 
+    def histograms(self):
+        from core.importance.overlap import class_histograms
+
+        if self._hist is None:
+            self._hist = class_histograms(
+                self.view,
+                self.frames.labels,
+                n_labels=len(self.info.phones),
+                bins=SETTINGS["bins"],
+                transform=self.info.normalizer.apply,
+                names=list(self.info.phones),
+            )
+        return self._hist
+
     def importance(self, target: str) -> np.ndarray:
         from core.importance import gradient_stats
 
@@ -45,20 +59,26 @@ class _Speech:
         return st.stat(SETTINGS["stat"], None)[0]
 
     def pair_table(self, a: str, b: str):
-        from core.importance.overlap import class_histograms
         from core.importance.pairs import pair_table
 
-        if self._hist is None:
-            self._hist = class_histograms(
-                self.view,
-                self.frames.labels,
-                n_labels=len(self.info.phones),
-                bins=SETTINGS["bins"],
-                transform=self.info.normalizer.apply,
-                names=list(self.info.phones),
-            )
-        eps, p_e = self._hist.overlap(self.info.label_index(a), self.info.label_index(b))
+        eps, p_e = self.histograms().overlap(self.info.label_index(a), self.info.label_index(b))
         return pair_table(self.info.features, self.importance(a), self.importance(b), p_e, eps)
+
+    def pair_resamples(self, claim: Claim):
+        """The pair card's figures in the bootstrap resamples of the utterances."""
+        from core.findings import bootstrap as B
+
+        a, b = claim.pair
+        counts = [B.utterance_histograms(self.info, self.frames, self.histograms(), p) for p in (a, b)]
+        stats = B.utterance_stats(self.net, self.info, self.frames, (a, b))
+        return B.pair_resamples(stats, *counts, self.info.features, claim.bands)
+
+    def map_resamples(self):
+        """Fig 4's figures in the bootstrap resamples of the utterances."""
+        from core.findings import bootstrap as B
+
+        stats = B.utterance_stats(self.net, self.info, self.frames, ("s_S2", "sh_S2"))
+        return B.map_resamples(stats, self.info.features)
 
 
 @functools.lru_cache(maxsize=2)
@@ -130,7 +150,7 @@ def compute(
             progress(k)
         if c.pair:
             sp = speech.setdefault(c.models[0], _Speech(root, c.models[0]))
-            out[k] = pair_finding(c, sp.pair_table(*c.pair))
+            out[k] = pair_finding(c, sp.pair_table(*c.pair), sp.pair_resamples(c))
         elif c.units:
             per_layer = (
                 {la: prune_curve(root, c, la) for la in hidden_layers(root, c)}
@@ -140,5 +160,6 @@ def compute(
             out[k] = curve_finding(c, prune_curve(root, c), per_layer)
         else:
             sp = speech.setdefault(c.models[0], _Speech(root, c.models[0]))
-            out[k] = map_finding(c, sp.info.features, sp.importance("s_S2"), sp.importance("sh_S2"))
+            out[k] = map_finding(c, sp.info.features, sp.importance("s_S2"), sp.importance("sh_S2"),
+                                 sp.map_resamples())
     return out

@@ -24,6 +24,7 @@ from core.findings.claims import (
     Claim,
     FindingsError,
 )
+from core.findings.uncertainty import curve_resamples, judge, judge_samples
 from core.text import N_, Translate, english
 
 
@@ -102,19 +103,32 @@ def band_verdict(
         raise FindingsError("A pair verdict needs the same, non-zero number of offsets and frequencies.")
     band_share = float(in_bands(hz, bands).mean())
     central_share = float((np.abs(offsets) <= CENTRAL_FRAMES).mean())
-    met = [band_share >= SHARE] + ([central_share >= SHARE] if central else [])
-    if all(met):
-        verdict = "reproduced"
-    elif any(met) or band_share >= SOME:
-        verdict = "partly"
-    else:
-        verdict = "not reproduced"
-    return verdict, {
+    margins = band_margins(band_share, central_share, central)
+    met = [margins["band_half"] >= 0] + ([margins["central_half"] >= 0] if central else [])
+    return band_decide({n: m >= 0 for n, m in margins.items()}), {
         "in_band": band_share,
         "central": central_share,
         "criteria_met": int(sum(met)),
         "criteria": len(met),
     }
+
+
+def band_margins(band_share, central_share, central: bool) -> dict:
+    """The pair rule's criteria as margins (figure minus threshold; numbers or (B,) arrays)."""
+    m = {"band_half": band_share - SHARE}
+    if central:
+        m["central_half"] = central_share - SHARE
+    m["band_some"] = band_share - SOME
+    return m
+
+
+def band_decide(met: Mapping[str, bool]) -> str:
+    """The pair rule: every main criterion (half in the band, half central when the paper names
+    the time): reproduced; one of them, or a fifth in the band: partly; else not reproduced."""
+    main = [met["band_half"]] + ([met["central_half"]] if "central_half" in met else [])
+    if all(main):
+        return "reproduced"
+    return "partly" if any(main) or met["band_some"] else "not reproduced"
 
 
 def curve_means(curves: Mapping[str, Sequence[float]]) -> dict[str, float]:
@@ -132,13 +146,22 @@ def order_verdict(curves: Mapping[str, Sequence[float]]) -> tuple[str, dict]:
         )
     m = curve_means(curves)
     asc, rnd, desc = m["imp_asc"], m["random"], m["imp_desc"]
-    if asc >= rnd + MARGIN and rnd >= desc + MARGIN:
-        verdict = "reproduced"
-    elif asc >= desc + MARGIN:
-        verdict = "partly"
-    else:
-        verdict = "not reproduced"
+    verdict = order_decide({n: v >= 0 for n, v in order_margins(asc, rnd, desc).items()})
     return verdict, {"mean_imp_asc": asc, "mean_random": rnd, "mean_imp_desc": desc}
+
+
+def order_margins(asc, rnd, desc) -> dict:
+    """The curve rule's criteria as margins (numbers or (B,) arrays of mean accuracies)."""
+    return {"asc_random": asc - (rnd + MARGIN), "random_desc": rnd - (desc + MARGIN),
+            "asc_desc": asc - (desc + MARGIN)}
+
+
+def order_decide(met: Mapping[str, bool]) -> str:
+    """Least >= random + MARGIN and random >= most + MARGIN: reproduced; least >= most + MARGIN:
+    partly; else not reproduced."""
+    if met["asc_random"] and met["random_desc"]:
+        return "reproduced"
+    return "partly" if met["asc_desc"] else "not reproduced"
 
 
 def map_verdict(
@@ -159,8 +182,9 @@ def map_verdict(
     flat = float(near.mean())
     top = lambda imp: float(np.median(hz[np.argsort(-imp, kind="stable")[:MAP_TOP]]))  # noqa: E731
     hz_s, hz_sh = top(imp_s), top(imp_sh)
-    met = [share >= MAP_CONCENTRATION * flat, hz_s > hz_sh]
-    verdict = "reproduced" if all(met) else "partly" if any(met) else "not reproduced"
+    margins = map_margins(share, flat, hz_s, hz_sh)
+    met = [margins["concentration"] >= 0, margins["higher"] > 0]
+    verdict = map_decide(dict(zip(margins, met, strict=True)))
     return verdict, {
         "central_share": share,
         "flat_share": flat,
@@ -168,6 +192,50 @@ def map_verdict(
         "median_hz_sh": hz_sh,
         "criteria_met": int(sum(met)),
     }
+
+
+def map_margins(share, flat, hz_s, hz_sh) -> dict:
+    """Fig 4's criteria as margins: central share minus ``MAP_CONCENTRATION`` x a flat map's, /s/
+    S2's median frequency minus /sh/ S2's (Hz; met when > 0)."""
+    return {"concentration": share - MAP_CONCENTRATION * flat, "higher": hz_s - hz_sh}
+
+
+def map_decide(met: Mapping[str, bool]) -> str:
+    """Both criteria: reproduced; one: partly; neither: not reproduced."""
+    n = sum(bool(v) for v in met.values())
+    return "reproduced" if n == len(met) else "partly" if n else "not reproduced"
+
+
+DECIDE = {"pair": band_decide, "curve": order_decide, "map": map_decide}
+
+
+def decide_for(claim: Claim):
+    """The rule (which criteria are met -> verdict) of a claim."""
+    return DECIDE["pair" if claim.pair else "curve" if claim.units else "map"]
+
+
+def _with_uncertainty(found: Finding, margins: Mapping[str, float], samples: Mapping | None,
+                      about: Mapping | None) -> Finding:
+    """``found`` with its point margins in ``values["margins"]`` and, given resampled margins
+    (``samples``: name -> (B,)), their intervals and the verdict they allow (``judge``)."""
+    values = {**found.values, "margins": {n: float(m) for n, m in margins.items()}}
+    verdict = found.verdict
+    if samples is not None:
+        verdict, values["uncertainty"] = judge_samples(decide_for(CLAIMS[found.key]), margins, samples, about)
+    return Finding(found.key, verdict, found.figure, values, found.chart)
+
+
+def adopt_uncertainty(live: Finding, shipped: Finding) -> Finding:
+    """``live`` (computed without a bootstrap) judged with the intervals of ``shipped``, the same card
+    computed ahead on the same models, validation set and code (the caller checks that): the
+    intervals are the shipped ones, the margins and the verdict the live card's."""
+    u = shipped.values.get("uncertainty")
+    if not u or "margins" not in live.values or live.values["margins"].keys() != u["criteria"].keys():
+        return live
+    about = {k: u[k] for k in ("resampled", "clusters", "seeds", "n_boot")}
+    verdict, unc = judge(decide_for(CLAIMS[live.key]), live.values["margins"],
+                         {n: (c["lo"], c["hi"]) for n, c in u["criteria"].items()}, about)
+    return Finding(live.key, verdict, live.figure, {**live.values, "uncertainty": unc}, live.chart)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -179,8 +247,11 @@ def _span(values, unit: str, fmt: str = "{:,.0f}") -> str:
     return (fmt.format(lo) if lo == hi else f"{fmt.format(lo)} to {fmt.format(hi)}") + unit
 
 
-def pair_finding(claim: Claim, table) -> Finding:
-    """The finding of a pair claim from the pair page's table (``core.importance.pairs.pair_table``)."""
+def pair_finding(claim: Claim, table, resampled: tuple[Mapping, Mapping] | None = None) -> Finding:
+    """The finding of a pair claim from the pair page's table (``core.importance.pairs.pair_table``).
+
+    ``resampled``: ({"in_band": (B,), "central": (B,)} the figures in B bootstrap resamples, about)
+    (``core.findings.bootstrap.pair_resamples``); None: no interval (the point verdict)."""
     from core.importance.pairs import ranked
 
     top = ranked(table, SETTINGS["rank"], TOP_CELLS)
@@ -207,15 +278,22 @@ def pair_finding(claim: Claim, table) -> Finding:
         {"offset_frames": int(o), "hz": float(h), "score": float(s), "p_e": float(p), "in_band": bool(i)}
         for o, h, s, p, i in zip(off, hz, top["score"], top["p_e"], in_bands(hz, claim.bands), strict=True)
     )
-    return Finding(claim.key, verdict, figure, values, rows)
+    margins = band_margins(values["in_band"], values["central"], claim.central)
+    samples = None if resampled is None else band_margins(resampled[0]["in_band"], resampled[0]["central"],
+                                                          claim.central)
+    return _with_uncertainty(Finding(claim.key, verdict, figure, values, rows), margins, samples,
+                             None if resampled is None else resampled[1])
 
 
 def curve_finding(claim: Claim, curve, per_layer: Mapping[int, object] | None = None) -> Finding:
-    """The finding of a deletion-curve claim from a ``PruneCurve`` (or its ``to_dict()``).
+    """The finding of a deletion-curve claim from a ``PruneCurve`` (or its ``to_dict()``). A
+    ``PruneCurve`` with ``hits`` also gives the verdict's bootstrap interval (``curve_resamples``:
+    evaluation utterances or digits, and the random order's seeds); a dict gives the point verdict.
 
     ``per_layer`` (Fig 9): {hidden layer: its own curve}, judged by the same rule one layer at a
     time and reported next to the figure; the verdict stays the claim's (all layers at once)."""
     d = curve.to_dict() if hasattr(curve, "to_dict") else dict(curve)
+    hits, groups = getattr(curve, "hits", None), getattr(curve, "groups", None)
     verdict, values = order_verdict(d["curves"])
     k = list(d["k"])
     half = int(np.argmin(np.abs(np.asarray(k) - d["units"] / 2)))
@@ -264,12 +342,19 @@ def curve_finding(claim: Claim, curve, per_layer: Mapping[int, object] | None = 
                     "hi": float(hi),
                 }
             )
-    return Finding(claim.key, verdict, figure, values, tuple(rows))
+    margins = order_margins(values["mean_imp_asc"], values["mean_random"], values["mean_imp_desc"])
+    samples = about = None
+    if hits is not None and {"imp_asc", "random", "imp_desc"} <= set(hits):
+        res, about = curve_resamples({o: hits[o] for o in ("imp_asc", "random", "imp_desc")}, groups)
+        samples = order_margins(res["imp_asc"], res["random"], res["imp_desc"])
+    return _with_uncertainty(Finding(claim.key, verdict, figure, values, tuple(rows)), margins, samples, about)
 
 
-def map_finding(claim: Claim, features, imp_s: np.ndarray, imp_sh: np.ndarray) -> Finding:
+def map_finding(claim: Claim, features, imp_s: np.ndarray, imp_sh: np.ndarray,
+                resampled: tuple[Mapping, Mapping] | None = None) -> Finding:
     """The finding of Fig 4 from the importance of /s/ S2 and /sh/ S2 (``(input_dim,)`` each) on a
-    model with these ``features``."""
+    model with these ``features``. ``resampled``: ({"central_share", "median_hz_s", "median_hz_sh":
+    (B,)}, about) (``core.findings.bootstrap.map_resamples``); None: no interval."""
     from core.features import input_meaning
 
     m = input_meaning(features)
@@ -286,7 +371,13 @@ def map_finding(claim: Claim, features, imp_s: np.ndarray, imp_sh: np.ndarray) -
         per_ch = np.asarray(imp, np.float64).reshape(-1, n_ch).sum(0)
         per_ch = per_ch / per_ch.sum()
         rows += [{"output": name, "hz": float(h), "share": float(v)} for h, v in zip(hz, per_ch, strict=True)]
-    return Finding(claim.key, verdict, figure, values, tuple(rows))
+    margins = map_margins(values["central_share"], values["flat_share"], values["median_hz_s"], values["median_hz_sh"])
+    samples = None
+    if resampled is not None:
+        r = resampled[0]
+        samples = map_margins(r["central_share"], values["flat_share"], r["median_hz_s"], r["median_hz_sh"])
+    return _with_uncertainty(Finding(claim.key, verdict, figure, values, tuple(rows)), margins, samples,
+                             None if resampled is None else resampled[1])
 
 
 _UNIT_NAMES = {"input": N_("input units"), "hidden": N_("hidden units"), "filters": N_("filters")}

@@ -31,7 +31,8 @@ def model_checksum(root: str | Path, name: str) -> str | None:
 
 
 CODE_MODULES = {
-    "common": ("core.findings.claims", "core.findings.rules", "core.findings.compute", "core.models.info",
+    "common": ("core.findings.claims", "core.findings.rules", "core.findings.compute", "core.findings.uncertainty",
+               "core.findings.bootstrap", "core.models.info",
                "core.models.networks", "core.features"),
     "map": ("core.importance.stats", "core.importance.engines"),
     "pair": ("core.importance.stats", "core.importance.engines", "core.importance.overlap", "core.importance.pairs"),

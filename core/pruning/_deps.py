@@ -26,12 +26,12 @@ def grad_importance(model: nn.Module, X: np.ndarray, labels: np.ndarray, layers:
 
 
 def speech_frames(info: ModelInfo):
-    """(spliced raw frames view (N, 35*C), (N,) int64 class of each frame in model output order)
-    of the model's validation set."""
+    """(spliced raw frames view (N, 35*C), (N,) int64 class of each frame in model output order,
+    (N,) int64 utterance of each frame) of the model's validation set."""
     from core.train import frame_targets, load_validation
 
     frames = load_validation(info)
-    return frames.spliced(), frame_targets(frames, info.targets)
+    return frames.spliced(), frame_targets(frames, info.targets), np.asarray(frames.frame_utt, np.int64)
 
 
 def digit_sets(info: ModelInfo) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:

@@ -48,7 +48,9 @@ class PruneData:
     x_eval (n_eval, D) speech / (n_eval, 1, 28, 28) digits, y_eval (n_eval,) int64;
     x_stats, y_stats the statistics subset; raw_stats: x_stats before normalisation (speech, for
     the input variance); x_train, y_train: digits only (FC retraining), else None.
-    ``settings``: the rule and sizes, for ``PruneCurve.settings``.
+    ``settings``: the rule and sizes, for ``PruneCurve.settings``. ``groups_eval``: (n_eval,) int64
+    the cluster of each evaluation example for a bootstrap (speech: its validation utterance, so
+    neighbouring frames are resampled together; digits: None, each digit on its own).
     """
 
     kind: str
@@ -60,9 +62,11 @@ class PruneData:
     x_train: np.ndarray | None = None
     y_train: np.ndarray | None = None
     settings: dict = field(default_factory=dict)
+    groups_eval: np.ndarray | None = None
 
     def __post_init__(self) -> None:
-        for a in (self.x_eval, self.y_eval, self.x_stats, self.y_stats, self.raw_stats, self.x_train, self.y_train):
+        for a in (self.x_eval, self.y_eval, self.x_stats, self.y_stats, self.raw_stats, self.x_train, self.y_train,
+                  self.groups_eval):
             if a is not None:
                 a.setflags(write=False)
 
@@ -104,7 +108,7 @@ def prune_data(info: ModelInfo, eval_frames: int | None = EVAL_FRAMES, stats_fra
                     "stats": f"{len(st)} training digits, stratified by class, default_rng({seed})",
                     "train": f"all {len(tr_y)} training digits (no shift augmentation)"}
         return PruneData("digits", info.preprocess(ho_x), ho_y, x_train[st], tr_y[st], None, x_train, tr_y, settings)
-    view, y = _deps.speech_frames(info)
+    view, y, utt = _deps.speech_frames(info)
     ev, st = stratified_split(y, eval_frames, stats_frames, seed=seed)
     raw = np.asarray(view[st], dtype=np.float32)
     x_eval = np.concatenate([info.normalizer.apply(view[ev[i : i + 4096]]) for i in range(0, len(ev), 4096)])
@@ -112,4 +116,5 @@ def prune_data(info: ModelInfo, eval_frames: int | None = EVAL_FRAMES, stats_fra
             f"{MIN_PER_CLASS} per class; evaluation and statistics frames disjoint")
     settings = {"eval": f"{len(ev)} of {len(y)} validation frames" + ("" if eval_frames is not None else
                 " (every frame not used for statistics)"), "stats": f"{len(st)} validation frames", "rule": rule}
-    return PruneData("speech", x_eval, y[ev], info.normalizer.apply(raw), y[st], raw, None, None, settings)
+    return PruneData("speech", x_eval, y[ev], info.normalizer.apply(raw), y[st], raw, None, None, settings,
+                     groups_eval=utt[ev])

@@ -17,6 +17,10 @@ How each curve is computed (the masked network of ``core.pruning.surgery``, eval
 - Points: ``points`` values of k spread evenly over 0..n (rounded, distinct; ``None`` = every k).
   k = 0 is shared by all orders, and so is k = n. ``random`` is the mean over ``seeds``, with the
   min-max band; per-class recall of random is the mean over seeds.
+- ``hits``: per order, per run (a seed of random, else one), the share of the curve's points at which
+  each evaluation example is classified right: the sufficient statistic of the mean accuracy over
+  the curve (its mean over the examples), so a bootstrap over examples (or their clusters,
+  ``groups``) and seeds only re-weights it (``core.findings``' intervals).
 """
 
 from __future__ import annotations
@@ -51,7 +55,10 @@ class PruneCurve:
     accuracy per point ("random" = mean over seeds); random_band: (min, max) over seeds or None;
     per_class: order -> per point -> recall per class (model label order, None without support);
     layer: hidden 1..n_hidden or None (all, same fraction), filters 1 | 2, input 0;
-    retrained: filters only. settings: everything needed to reproduce the curve.
+    retrained: filters only. settings: everything needed to reproduce the curve. hits: order ->
+    (runs, n_frames) float64, the share of the points at which each evaluation example is right, per
+    run (the seeds of random, in order); groups: (n_frames,) int64 cluster of each example (speech:
+    its utterance) or None (each example its own).
     """
 
     model: str
@@ -68,6 +75,8 @@ class PruneCurve:
     n_frames: int
     retrained: bool | None
     settings: Mapping[str, object]
+    hits: Mapping[str, np.ndarray] | None = None
+    groups: np.ndarray | None = None
 
     def to_dict(self) -> dict:
         """The CLI's JSON: k, fraction, curves, random_band, full_accuracy, units (= n_units),
@@ -117,11 +126,13 @@ def k_points(n: int, points: int | None) -> tuple[int, ...]:
     return tuple(int(v) for v in np.unique(np.round(np.linspace(0, n, points)).astype(int)))
 
 
-def _recall(pred: np.ndarray, y: np.ndarray, n_classes: int) -> tuple[float, tuple[float | None, ...]]:
+def _recall(pred: np.ndarray, y: np.ndarray, n_classes: int) -> tuple[float, tuple[float | None, ...], np.ndarray]:
+    """(accuracy, recall per class, (N,) bool each example right)."""
+    hit = pred == y
     support = np.bincount(y, minlength=n_classes)
-    right = np.bincount(y[pred == y], minlength=n_classes)
+    right = np.bincount(y[hit], minlength=n_classes)
     rec = tuple(float(r / s) if s else None for r, s in zip(right, support, strict=True))
-    return float((pred == y).mean()), rec
+    return float(hit.mean()), rec, hit
 
 
 def _act(activation: str):
@@ -320,9 +331,10 @@ def pruning_curve(
             if k in got:
                 shared.setdefault(k, got[k])
         results[(o, s)] = [got[k] if k in got else shared[k] for k in ks]
-    curves, per_class, band = {}, {}, None
+    curves, per_class, band, hits = {}, {}, None, {}
     for o in orders:
         rs = [results[(o, s)] for s in (seeds if o == "random" else (0,))]
+        hits[o] = np.stack([np.mean([p[2] for p in run], axis=0) for run in rs])
         acc = np.array([[p[0] for p in run] for run in rs])
         mean = np.where(acc.min(0) == acc.max(0), acc[0], acc.mean(0))  # equal runs: exactly their value
         curves[o] = tuple(float(v) for v in mean)
@@ -348,7 +360,7 @@ def pruning_curve(
         k=ks, fraction=tuple(round(k / n_total, 6) for k in ks), curves=curves, random_band=band,
         per_class=per_class, labels=tuple(info.labels), full_accuracy=float(full), n_units=n_total,
         n_frames=int(len(data.y_eval)), retrained=(bool(retrain) if units == "filters" else None),
-        settings=settings,
+        settings=settings, hits=hits, groups=data.groups_eval,
     )
 
 
