@@ -154,18 +154,24 @@ def map_verdict(
         or imp_sh.sum() <= 0
     ):
         raise FindingsError("A map verdict needs equal-length, non-zero importance vectors.")
+    from core.importance.explain import FLAT_RATIO, peak_to_median
+
     near = np.abs(offsets) <= MAP_CENTRAL_FRAMES
     share = float(imp_s[near].sum() / imp_s.sum())
     flat = float(near.mean())
     top = lambda imp: float(np.median(hz[np.argsort(-imp, kind="stable")[:MAP_TOP]]))  # noqa: E731
     hz_s, hz_sh = top(imp_s), top(imp_sh)
-    met = [share >= MAP_CONCENTRATION * flat, hz_s > hz_sh]
+    # the card's chart: each output's share per channel (summed over offsets); flat = no peak
+    ch = np.unique(hz, return_inverse=True)[1]
+    ratio = max(peak_to_median(np.bincount(ch, imp) / imp.sum()) for imp in (imp_s, imp_sh))
+    met = [share >= MAP_CONCENTRATION * flat, hz_s > hz_sh and ratio >= FLAT_RATIO]
     verdict = "reproduced" if all(met) else "partly" if any(met) else "not reproduced"
     return verdict, {
         "central_share": share,
         "flat_share": flat,
         "median_hz_s": hz_s,
         "median_hz_sh": hz_sh,
+        "profile_ratio": float(ratio),
         "criteria_met": int(sum(met)),
     }
 
@@ -278,6 +284,7 @@ def map_finding(claim: Claim, features, imp_s: np.ndarray, imp_sh: np.ndarray) -
         f"/s/ S2: {values['central_share']:.0%} of its importance within ±{MAP_CENTRAL_FRAMES} frames "
         f"(a flat map: {values['flat_share']:.0%}); median frequency of its top {MAP_TOP} cells "
         f"{values['median_hz_s']:,.0f} Hz, /sh/ S2's {values['median_hz_sh']:,.0f} Hz."
+        + _flat_text(values, english)
     )
     rows = []
     n_ch = features.n_channels
@@ -362,4 +369,19 @@ def _figure(found: Finding, tr: Translate) -> str:
         top=MAP_TOP,
         s=v["median_hz_s"],
         sh=v["median_hz_sh"],
+    ) + _flat_text(v, tr)
+
+
+def _flat_text(v: Mapping, tr: Translate) -> str:
+    """Fig 4: what the card's chart shows, in words (its curves' peak / median per channel)."""
+    from core.importance.explain import FLAT_RATIO
+
+    if "profile_ratio" not in v:  # a result written before the rule looked at the chart
+        return ""
+    msg = (
+        N_(" The chart is flat: no channel carries more than {r:.2f}x the median channel's share (flat: below "
+           "{th:g}x), so neither map lies higher in frequency than the other.")
+        if v["profile_ratio"] < FLAT_RATIO
+        else N_(" The chart peaks: the largest channel carries {r:.2f}x the median channel's share.")
     )
+    return tr(msg).format(r=v["profile_ratio"], th=FLAT_RATIO)

@@ -33,7 +33,7 @@ def model_checksum(root: str | Path, name: str) -> str | None:
 CODE_MODULES = {
     "common": ("core.findings.claims", "core.findings.rules", "core.findings.compute", "core.models.info",
                "core.models.networks", "core.features"),
-    "map": ("core.importance.stats", "core.importance.engines"),
+    "map": ("core.importance.stats", "core.importance.engines", "core.importance.explain"),
     "pair": ("core.importance.stats", "core.importance.engines", "core.importance.overlap", "core.importance.pairs"),
     "curve": ("core.importance.stats", "core.importance.engines", "core.pruning.common", "core.pruning.scores",
               "core.pruning.surgery", "core.pruning.curves", "core.pruning._deps", "core.train.digits"),
