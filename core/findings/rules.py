@@ -379,9 +379,10 @@ def _flat_text(v: Mapping, tr: Translate) -> str:
     if "profile_ratio" not in v:  # a result written before the rule looked at the chart
         return ""
     msg = (
-        N_(" The chart is flat: no channel carries more than {r:.2f}x the median channel's share (flat: below "
+        N_("The chart is flat: no channel carries more than {r:.2f}x the median channel's share (flat: below "
            "{th:g}x), so neither map lies higher in frequency than the other.")
         if v["profile_ratio"] < FLAT_RATIO
-        else N_(" The chart peaks: the largest channel carries {r:.2f}x the median channel's share.")
+        else N_("The chart peaks: the largest channel carries {r:.2f}x the median channel's share.")
     )
-    return tr(msg).format(r=v["profile_ratio"], th=FLAT_RATIO)
+    text = tr(msg).format(r=v["profile_ratio"], th=FLAT_RATIO)
+    return (" " if text[:1].isascii() else "") + text  # Japanese sentences follow each other without a space
