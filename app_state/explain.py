@@ -36,7 +36,7 @@ from core import findings as F
 from core.features import input_meaning
 from core.importance import explain as X
 from core.viz import explain as vx
-from i18n import N_, tr
+from i18n import N_, current_language, tr
 
 PAPER_PAIRS = tuple(dict.fromkeys(c.pair for c in F.CLAIMS.values() if c.pair))
 """The paper's pairs ((s, sh), (b, d)): the Findings cards' pairs."""
@@ -97,17 +97,24 @@ def story(cfg: Settings, target: str, phone: str, partner: str | None, bins: int
 
 
 def method_cells(rep, hz: np.ndarray, offsets: np.ndarray) -> tuple[str, X.Cells]:
-    """(method name, top cells) of the trust page's favoured method in a ``TrustReport``: its map
+    """(method key, top cells) of the trust page's favoured method in a ``TrustReport``: its map
     as the page draws it (|value| of the cell intervals)."""
-    from core import trust
-
     j = rep.maps.methods.index(rep.verdict.best)
-    return trust.METHOD_NAMES[rep.verdict.best], X.top_cells(np.abs(rep.cells.value[j]), hz, offsets)
+    return rep.verdict.best, X.top_cells(np.abs(rep.cells.value[j]), hz, offsets)
+
+
+INPUT_TIMES = ("integrated_gradients", "grad_x_input")
+"""Methods whose attribution is the gradient times the input's distance from its baseline (the average)."""
 
 
 def trust_ready(cfg: Settings, phone: str):
     """The trust page's report of ``phone`` for these settings if computed in this server, else None."""
     return _memo("trust_report").peek((models_root(), cfg.model, phone, cfg.sample_set, cfg.output))
+
+
+def _join(*sentences: str) -> str:
+    """Sentences one after the other (no space between Japanese ones)."""
+    return ("" if current_language() == "ja" else " ").join(s for s in sentences if s)
 
 
 def _hz(v: float) -> str:
@@ -148,39 +155,50 @@ def pair_line(s: Story) -> str:
         "two phonemes' frames differ): top {k} cells at {span} Hz."
     ).format(a=p.a, b=p.b, k=len(p.cells.hz), span=_span(p.cells))
     if p.burst:
-        text += " " + tr(
+        text = _join(text, tr(
             "At the release bursts (the last {n} frames of {na:,} /{a}/ and {nb:,} /{b}/ segments), /{b}/ is "
             "{d:.1f} dB {dir} than /{a}/ at those cells' channels on average."
-        ).format(n=X.BURST_FRAMES, na=p.n_a, nb=p.n_b, a=p.a, b=p.b, d=abs(p.top_db), dir=_dir(p.top_db))
+        ).format(n=X.BURST_FRAMES, na=p.n_a, nb=p.n_b, a=p.a, b=p.b, d=abs(p.top_db), dir=_dir(p.top_db)))
     else:
-        text += " " + tr("There /{b}/ frames are {d:.1f} dB {dir} than /{a}/'s on average.").format(
-            a=p.a, b=p.b, d=abs(p.top_db), dir=_dir(p.top_db))
+        text = _join(text, tr("There /{b}/ frames are {d:.1f} dB {dir} than /{a}/'s on average.").format(
+            a=p.a, b=p.b, d=abs(p.top_db), dir=_dir(p.top_db)))
     claim = paper_claim(p.a, p.b)
     if p.cue is None or claim is None:
-        return text + " " + tr("Largest gap: {g:.1f} dB at {hz} Hz.").format(g=p.other_max, hz=_hz(p.other_hz))
+        return _join(text, tr("Largest gap: {g:.1f} dB at {hz} Hz.").format(g=p.other_max, hz=_hz(p.other_hz)))
     what = tr("bursts") if p.burst else tr("frames")
     if p.cue:
-        return text + " " + tr(
+        return _join(text, tr(
             "In the paper's bands ({where}) the {what} differ by up to {band:.1f} dB, at least half the largest gap "
             "elsewhere ({g:.1f} dB at {hz} Hz): these voices have the paper's cue."
-        ).format(where=_bands_text(claim), what=what, band=p.band_max, g=p.other_max, hz=_hz(p.other_hz))
-    return text + " " + tr(
+        ).format(where=_bands_text(claim), what=what, band=p.band_max, g=p.other_max, hz=_hz(p.other_hz)))
+    return _join(text, tr(
         "In the paper's bands ({where}) the {what} differ by at most {band:.1f} dB, less than half the largest gap "
         "elsewhere ({g:.1f} dB at {hz} Hz): these synthetic voices lack the cue the paper found."
-    ).format(where=_bands_text(claim), what=what, band=p.band_max, g=p.other_max, hz=_hz(p.other_hz))
+    ).format(where=_bands_text(claim), what=what, band=p.band_max, g=p.other_max, hz=_hz(p.other_hz)))
 
 
-def method_line(phone: str, method: tuple[str, X.Cells] | None) -> str:
+def method_line(s: Story, method: tuple[str, X.Cells] | None) -> str:
+    from core.trust import METHOD_NAMES
+
     if method is None:
         return tr(
             "**Which importance to trust**: not computed yet in this server for /{p}/ with these settings; that "
             "page computes it (about a minute)."
-        ).format(p=phone)
-    name, cells = method
+        ).format(p=s.phone)
+    key, cells = method
+    db = X.level_at(s.map.hz, s.map.diff_db, cells)
+    args = dict(m=tr(METHOD_NAMES[key]), k=len(cells.hz), span=_span(cells), p=s.phone, db=abs(db), dir=_dir(db))
+    if key in INPUT_TIMES:
+        return tr(
+            "**Which importance to trust** (the evidence favours {m}: the mean |attribution| of single frames, the "
+            "gradient times the input's distance from its average): top {k} cells at {span} Hz. There /{p}/ frames "
+            "are {db:.1f} dB {dir} than the other speech frames on average: far from the average, so the "
+            "attribution is large."
+        ).format(**args)
     return tr(
-        "**Which importance to trust** (the evidence favours {m}: the mean |attribution| of single frames, what each "
-        "decision leans on, not how it varies): top {k} cells at {span} Hz."
-    ).format(m=tr(name), k=len(cells.hz), span=_span(cells))
+        "**Which importance to trust** (the evidence favours {m}): top {k} cells at {span} Hz. There /{p}/ frames "
+        "are {db:.1f} dB {dir} than the other speech frames on average."
+    ).format(**args)
 
 
 def fig4_line(found: F.Finding | None) -> str | None:
@@ -192,11 +210,11 @@ def fig4_line(found: F.Finding | None) -> str | None:
         "/sh/ S2's {sh} Hz."
     ).format(m=F.CLAIMS["fig4"].models[0], top=F.MAP_TOP, s=_hz(v["median_hz_s"]), sh=_hz(v["median_hz_sh"]))
     if "profile_ratio" in v:
-        text += " " + (
+        text = _join(text, (
             tr("Its chart is flat (no channel above {r:.2f}× the median channel), so it names no band.")
             if v["profile_ratio"] < X.FLAT_RATIO
             else tr("Its chart peaks (the largest channel {r:.2f}× the median channel).")
-        ).format(r=v["profile_ratio"])
+        ).format(r=v["profile_ratio"]))
     return text
 
 
@@ -229,7 +247,7 @@ def why_these_differ(cfg: Settings, target: str, phone: str, partner: str | None
         if s.pair is not None:
             lines.append(pair_line(s))
         if here != "card":
-            lines.append(method_line(phone, method))
+            lines.append(method_line(s, method))
             f4 = fig4_line(fig4)
             if f4:
                 lines.append(f4)
@@ -245,7 +263,9 @@ def why_these_differ(cfg: Settings, target: str, phone: str, partner: str | None
         if s.pair is not None:
             cells[tr("the pair /{a}/ vs /{b}/").format(a=s.pair.a, b=s.pair.b)] = s.pair.cells.hz
         if method is not None and here != "card":
-            cells[tr(method[0])] = method[1].hz
+            from core.trust import METHOD_NAMES
+
+            cells[tr(METHOD_NAMES[method[0]])] = method[1].hz
         if pair_chart:
             claim = paper_claim(s.pair.a, s.pair.b)
             bands = [(lo * (1 - F.BAND_TOLERANCE), hi * (1 + F.BAND_TOLERANCE)) for lo, hi in claim.bands] \

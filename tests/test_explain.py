@@ -227,3 +227,29 @@ def test_the_findings_cards_block_equals_the_core_computation(tiny_models):
     card = exp["Why the top cells of /b/ vs /d/ lie where they do"]
     _assert_pair(card, ps)
     assert "Importance map" not in card  # the card's block is the pair's only
+
+
+def test_the_trust_pages_block_equals_the_core_computation(tiny_models):
+    from core.trust import METHOD_NAMES
+    from tests.test_pages import no_errors, run_page
+    from tests.test_pages_methods import _core_report
+
+    at = run_page("screens/methods.py")
+    no_errors(at)
+    text = _block(at)
+    ms, ps = _expected(tiny_models, "speech_en_mfbank", "s", "s", "sh")
+    _assert_map(text, ms)
+    _assert_pair(text, ps)
+    rep = _core_report(tiny_models)  # the comparison straight from core.trust, same frames and settings
+    best = rep.verdict.best
+    cells = X.top_cells(np.abs(rep.cells.value[rep.maps.methods.index(best)]), M["hz"], M["offset_frames"])
+    db = X.level_at(ms.hz, ms.diff_db, cells)
+    assert f"the evidence favours {METHOD_NAMES[best]}" in text
+    assert f"top {X.TOP_CELLS} cells at {_span(cells)} Hz. There /s/ frames are {abs(db):.1f} dB" in text
+
+
+def test_level_at_averages_the_channels_of_the_cells():
+    hz = M["hz"][:C]
+    diff = np.arange(C, dtype=float)
+    cells = X.Cells((float(hz[3]), float(hz[3]), float(hz[10])), (0, 1, 0))
+    assert X.level_at(hz, diff, cells) == pytest.approx((3 + 3 + 10) / 3)

@@ -112,6 +112,13 @@ def top_cells(values: np.ndarray, hz: np.ndarray, offsets: np.ndarray, k: int = 
     return Cells(tuple(float(hz[i]) for i in idx), tuple(int(offsets[i]) for i in idx))
 
 
+def level_at(hz: np.ndarray, diff_db: np.ndarray, cells: Cells) -> float:
+    """Mean of a per-channel level difference (C,) over the channels of some top cells (each cell
+    counted once, so a channel with several cells counts several times)."""
+    hz = np.asarray(hz, np.float64)
+    return float(np.mean([diff_db[int(np.argmin(np.abs(hz - h)))] for h in cells.hz]))
+
+
 def run_ends(labels: np.ndarray, frame_utt: np.ndarray) -> np.ndarray:
     """(N,) bool: the frame is the last of its run (the next frame has another label or utterance)."""
     labels, frame_utt = np.asarray(labels), np.asarray(frame_utt)
@@ -251,6 +258,5 @@ def pair_story(a: str, b: str, score: np.ndarray, hz: np.ndarray, offsets: np.nd
     out = ~band
     j = int(np.flatnonzero(out)[np.argmax(mag[out])]) if out.any() else 0
     cells = top_cells(score, hz, offsets)
-    top_ch = [int(np.argmin(np.abs(ch_hz - h))) for h in cells.hz]
     return PairStory(a, b, ch_hz, diff, cells, burst, band, band_max, float(mag[j]), float(ch_hz[j]),
-                     float(diff[top_ch].mean()), n_a, n_b)
+                     level_at(ch_hz, diff, cells), n_a, n_b)

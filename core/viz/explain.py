@@ -22,6 +22,7 @@ from core.viz.maps import FIT_X
 HEIGHT = 190
 ANSWER_COLOURS = ("#e6550d", "#3182bd", "#31a354", "#756bb1")
 SHAPES = ("circle", "square", "triangle-up", "diamond")
+SIZES = (190, 80, 45, 30)
 
 
 def story_chart(
@@ -67,10 +68,13 @@ def story_chart(
     )
     if len(marks):
         layers.append(
-            alt.Chart(marks).mark_point(filled=True, size=70, opacity=0.85)
+            alt.Chart(marks).mark_point(filled=True, opacity=0.85)
             .encode(
                 x=x,
                 y="db:Q",
+                # earlier answers drawn larger, so a later one on the same channel leaves them visible
+                size=alt.Size("answer:N", sort=names, legend=None,
+                              scale=alt.Scale(domain=names, range=list(SIZES[: len(names)]))),
                 color=alt.Color("answer:N", title=tr("top cells of"), sort=names,
                                 scale=alt.Scale(domain=names, range=list(ANSWER_COLOURS[: len(names)])),
                                 legend=alt.Legend(orient="bottom", columns=2, labelLimit=320)),
