@@ -162,19 +162,25 @@ def pair_line(s: Story) -> str:
     else:
         text = _join(text, tr("There /{b}/ frames are {d:.1f} dB {dir} than /{a}/'s on average.").format(
             a=p.a, b=p.b, d=abs(p.top_db), dir=_dir(p.top_db)))
+    return _join(text, cue_sentence(p))
+
+
+def cue_sentence(p: X.PairStory) -> str:
+    """Whether the corpus has the paper's cue for this pair (its bands against the largest gap
+    elsewhere), or the largest gap when the pair has no bands."""
     claim = paper_claim(p.a, p.b)
     if p.cue is None or claim is None:
-        return _join(text, tr("Largest gap: {g:.1f} dB at {hz} Hz.").format(g=p.other_max, hz=_hz(p.other_hz)))
+        return tr("Largest gap: {g:.1f} dB at {hz} Hz.").format(g=p.other_max, hz=_hz(p.other_hz))
     what = tr("bursts") if p.burst else tr("frames")
     if p.cue:
-        return _join(text, tr(
+        return tr(
             "In the paper's bands ({where}) the {what} differ by up to {band:.1f} dB, at least half the largest gap "
             "elsewhere ({g:.1f} dB at {hz} Hz): these voices have the paper's cue."
-        ).format(where=_bands_text(claim), what=what, band=p.band_max, g=p.other_max, hz=_hz(p.other_hz)))
-    return _join(text, tr(
+        ).format(where=_bands_text(claim), what=what, band=p.band_max, g=p.other_max, hz=_hz(p.other_hz))
+    return tr(
         "In the paper's bands ({where}) the {what} differ by at most {band:.1f} dB, less than half the largest gap "
         "elsewhere ({g:.1f} dB at {hz} Hz): these synthetic voices lack the cue the paper found."
-    ).format(where=_bands_text(claim), what=what, band=p.band_max, g=p.other_max, hz=_hz(p.other_hz)))
+    ).format(where=_bands_text(claim), what=what, band=p.band_max, g=p.other_max, hz=_hz(p.other_hz))
 
 
 def method_line(s: Story, method: tuple[str, X.Cells] | None) -> str:
@@ -242,6 +248,8 @@ def why_these_differ(cfg: Settings, target: str, phone: str, partner: str | None
         tr("Why the top cells of /{a}/ vs /{b}/ lie where they do") if here == "card"
         else tr("Why do the pages name different frequencies for /{p}/?")
     ).format(a=phone, b=partner, p=phone)
+    if here == "card" and s.pair is not None:  # the card says it in one line; the block has the rest
+        st.markdown(tr("**Why:** {s}").format(s=cue_sentence(s.pair)))
     with st.expander(title, expanded=False):
         lines = [] if here == "card" else [map_line(s, tr(SAMPLE_SETS[cfg.sample_set]))]
         if s.pair is not None:
@@ -308,5 +316,5 @@ def finding_story(key: str, found: F.Finding | None) -> Story | None:
                             fig4=found if key == "fig4" else None, chart_key=f"why_chart_{key}")
 
 
-__all__ = ["STORY_CARDS", "finding_story", "PAPER_PAIRS", "Story", "method_cells", "paper_claim", "partner_of", "story", "trust_ready",
+__all__ = ["STORY_CARDS", "cue_sentence", "finding_story", "PAPER_PAIRS", "Story", "method_cells", "paper_claim", "partner_of", "story", "trust_ready",
            "why_these_differ"]

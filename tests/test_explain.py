@@ -227,6 +227,9 @@ def test_the_findings_cards_block_equals_the_core_computation(tiny_models):
     card = exp["Why the top cells of /b/ vs /d/ lie where they do"]
     _assert_pair(card, ps)
     assert "Importance map" not in card  # the card's block is the pair's only
+    seen = [m.value for m in at.markdown if m.value.startswith("**Why:**")]  # and the card says it outside it
+    want = "have the paper's cue" if ps.cue else "lack the cue the paper found"
+    assert len(seen) == 1 and want in seen[0] and f"{ps.band_max:.1f} dB" in seen[0]
 
 
 def test_the_trust_pages_block_equals_the_core_computation(tiny_models):
