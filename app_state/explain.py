@@ -22,6 +22,7 @@ import numpy as np
 import streamlit as st
 
 from app_state.cache import _memo
+from app_state.figures import draw
 from app_state.shared import (
     SAMPLE_SETS,
     Settings,
@@ -61,11 +62,17 @@ class Story:
     pair (``phone``, ``partner``) with ``bins`` bins, each from the pages' own cached calls."""
 
     model: str
+    target: str
     phone: str
     partner: str | None
     n_frames: int
     map: X.MapStory
     pair: X.PairStory | None
+
+    @property
+    def shown(self) -> str:
+        """The map's output as titles write it: "/s/", or "/s/ S2" for one state."""
+        return f"/{self.phone}/" if self.target == self.phone else f"/{self.phone}/ {self.target.rsplit('_', 1)[-1]}"
 
 
 def story(cfg: Settings, target: str, phone: str, partner: str | None, bins: int) -> Story | None:
@@ -91,7 +98,7 @@ def story(cfg: Settings, target: str, phone: str, partner: str | None, bins: int
             ps = X.pair_story(phone, partner, table["score"].to_numpy(), m["hz"], m["offset_frames"],
                               fc.n_channels, frames.feats, frames.labels, frames.frame_utt,
                               label_index(cfg.model, phone), label_index(cfg.model, partner), band)
-        return Story(cfg.model, phone, partner, imp.n_frames, ms, ps)
+        return Story(cfg.model, target, phone, partner, imp.n_frames, ms, ps)
 
     return _memo("stories", 64).get((models_root(), cfg, target, phone, partner, bins), compute)
 
@@ -139,11 +146,11 @@ def _dir(db: float) -> str:
 def map_line(s: Story, set_name: str) -> str:
     m = s.map
     return tr(
-        "**Importance map** (σ of the gradient of /{p}/ over {n:,} frames, {set}): top {k} cells at {span} Hz, "
+        "**Importance map** (σ of the gradient of {shown} over {n:,} frames, {set}): top {k} cells at {span} Hz, "
         "{below} of them below {low:g} Hz. It marks where /{p}/'s output changes from frame to frame, i.e. where "
         "/{p}/ differs from all other sounds: below {low:g} Hz (voicing) /{p}/ frames are {db:.1f} dB {dir} than "
         "the other speech frames on average, and that band holds {share:.0%} of the map (a flat map: {flat:.0%})."
-    ).format(p=m.phone, n=s.n_frames, set=set_name, k=len(m.cells.hz), span=_span(m.cells),
+    ).format(p=m.phone, shown=s.shown, n=s.n_frames, set=set_name, k=len(m.cells.hz), span=_span(m.cells),
              below=m.cells.below(X.LOW_HZ), low=X.LOW_HZ, db=abs(m.low_db), dir=_dir(m.low_db),
              share=m.low_share, flat=m.flat_low_share)
 
@@ -276,22 +283,29 @@ def why_these_differ(cfg: Settings, target: str, phone: str, partner: str | None
             cells[tr(METHOD_NAMES[method[0]])] = method[1].hz
         if pair_chart:
             claim = paper_claim(s.pair.a, s.pair.b)
+            chart_choices = ("why", cfg, target, phone, partner, bins, here, None if method is None else method[0])
             bands = [(lo * (1 - F.BAND_TOLERANCE), hi * (1 + F.BAND_TOLERANCE)) for lo, hi in claim.bands] \
                 if claim else []
             y = tr("/{b}/ minus /{a}/, bursts (dB)") if s.pair.burst else tr("/{b}/ minus /{a}/ (dB)")
-            chart = vx.story_chart(s.pair.hz, s.pair.diff_db, y.format(a=s.pair.a, b=s.pair.b), cells, bands,
-                                   tr("the paper's bands"), tr=tr)
+            def build():
+                return vx.story_chart(s.pair.hz, s.pair.diff_db, y.format(a=s.pair.a, b=s.pair.b), cells, bands,
+                                      tr("the paper's bands"), tr=tr)
+
             caption = tr("Line: mean level per mel channel of /{b}/ minus /{a}/ ({what}; dB){bands}. Marks: each "
                          "answer's top cells, at their channel.").format(
                 a=s.pair.a, b=s.pair.b, what=tr("release bursts") if s.pair.burst else tr("all their frames"),
                 bands=tr("; grey: the paper's bands ±{t:.0%}").format(t=F.BAND_TOLERANCE) if bands else "")
         else:
-            chart = vx.story_chart(s.map.hz, s.map.diff_db, tr("/{p}/ minus other speech (dB)").format(p=phone),
-                                   cells, [(0.0, X.LOW_HZ)], tr("below {low:g} Hz").format(low=X.LOW_HZ), tr=tr)
+            chart_choices = ("why", cfg, target, phone, partner, bins, here, None if method is None else method[0])
+
+            def build():
+                return vx.story_chart(s.map.hz, s.map.diff_db, tr("/{p}/ minus other speech (dB)").format(p=phone),
+                                      cells, [(0.0, X.LOW_HZ)], tr("below {low:g} Hz").format(low=X.LOW_HZ), tr=tr)
+
             caption = tr("Line: mean level per mel channel of /{p}/ frames minus the other speech frames (dB); grey: "
                          "below {low:g} Hz. Marks: each answer's top cells, at their channel.").format(
                 p=phone, low=X.LOW_HZ)
-        st.altair_chart(chart, width="stretch", key=chart_key)
+        draw(st, chart_choices, build, width="stretch", key=chart_key)  # the spec built once per server
         st.caption(caption)
     return s
 
@@ -316,5 +330,5 @@ def finding_story(key: str, found: F.Finding | None) -> Story | None:
                             fig4=found if key == "fig4" else None, chart_key=f"why_chart_{key}")
 
 
-__all__ = ["STORY_CARDS", "cue_sentence", "finding_story", "PAPER_PAIRS", "Story", "method_cells", "paper_claim", "partner_of", "story", "trust_ready",
-           "why_these_differ"]
+__all__ = ["PAPER_PAIRS", "STORY_CARDS", "Story", "cue_sentence", "finding_story", "method_cells", "paper_claim",
+           "partner_of", "story", "trust_ready", "why_these_differ"]

@@ -256,3 +256,16 @@ def test_level_at_averages_the_channels_of_the_cells():
     diff = np.arange(C, dtype=float)
     cells = X.Cells((float(hz[3]), float(hz[3]), float(hz[10])), (0, 1, 0))
     assert X.level_at(hz, diff, cells) == pytest.approx((3 + 3 + 10) / 3)
+
+
+def test_the_block_of_one_state_on_a_state_model(tiny_models):
+    from tests.test_pages import no_errors, run_page
+
+    at = run_page("screens/importance_map.py", model="speech_en_states")
+    at.radio(key="w_map_part").set_value("S2").run()
+    no_errors(at)
+    text = _block(at)
+    ms, ps = _expected(tiny_models, "speech_en_states", "s_S2", "s", "sh")
+    assert "σ of the gradient of /s/ S2 over" in text
+    _assert_map(text, ms)
+    _assert_pair(text, ps)
