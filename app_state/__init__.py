@@ -24,6 +24,7 @@ here, so pages use one name space.
 """
 
 from app_state.digits import *  # noqa: F401,F403
+from app_state.explain import *  # noqa: F401,F403
 from app_state.figures import *  # noqa: F401,F403
 from app_state.findings import *  # noqa: F401,F403
 from app_state.history import *  # noqa: F401,F403

@@ -113,7 +113,7 @@ def ask_now(key: str) -> None:
 
 
 LIVE = tr("Computed live just now on the installed models with the pages' own code (cached).")
-slots, pending = {}, []
+slots, pending, why_slots = {}, [], {}
 for key, c in F.CLAIMS.items():
     with st.container(border=True):
         st.subheader(tr(c.title), anchor=S.card_anchor(key))
@@ -162,6 +162,8 @@ for key, c in F.CLAIMS.items():
         for link in c.links:
             label = tr(F.PAIR_LINK).format(a=c.pair[0], b=c.pair[1]) if c.pair else tr(link.label)
             st.page_link(link.page, label=label, icon="🔗", query_params=S.card_link_params(link, key))
+        if key in S.STORY_CARDS:
+            why_slots[key] = st.empty()  # "why these differ", drawn once the live cards are computed
 
 came_back_to = st.query_params.get(S.CARD_PARAM)
 if came_back_to in F.CLAIMS:  # a page's "Back to the Findings card" link: show that card, once
@@ -189,6 +191,9 @@ for i, key in enumerate(pending, 1):
     with slots[key].container():
         draw(key, found, LIVE, note)
 status.empty()
+for key, slot in why_slots.items():
+    with slot.container():
+        S.finding_story(key, shown.get(key))
 rows = [
     {
         "key": k,

@@ -55,6 +55,7 @@ S.draw(map_col, ("map_time", *key), lambda: maps.temporal_profile(cells, fc, ext
        width="stretch", key="map_time_profile")
 S.draw(profile_col, ("map_channel", *key), lambda: maps.spectral_profile(cells, fc, extent=view.extent, tr=tr),
        width="stretch", key="map_channel_profile")
+S.why_these_differ(cfg, target, phone, S.partner_of(phone), view.bins, here="map")
 st.download_button(tr("Download the map's data (CSV)"), lambda: cells.to_csv(index=False).encode(),
                    file_name=f"importance_{cfg.model}_{target}_{cfg.stat}.csv", mime="text/csv")
 S.report_repairs()

@@ -74,6 +74,10 @@ st.caption(
     )
 )
 
+if not is_digits:  # where this page's answer meets the map's and the pair's
+    S.why_these_differ(cfg, target, target, S.partner_of(target), S.DEFAULT_BINS, here="trust", rep=rep)
+
+
 def _rho(v: float) -> str:
     """A correlation with two decimals, never "-0.00"."""
     return f"{v:.2f}".replace("-0.00", "0.00")

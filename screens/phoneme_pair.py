@@ -79,6 +79,7 @@ with detail_col:
     if picked is not None:
         st.button(tr("Back to the top cell"), on_click=S.set_cell, args=(None,))
 
+S.why_these_differ(cfg, a, a, b, view.bins, here="pair")
 st.subheader(tr("Top cells"))
 top_rows = pairs.ranked(cells, view.rank, view.rows)
 S.shown_cells("pair_table", top_rows)

@@ -176,3 +176,20 @@ def test_the_curve_combine_equals_a_curve_on_the_resampled_frames(tiny_models_di
         assert got[o][0] == pytest.approx(want[o], abs=1e-12), o
     # with every cluster once the hits give the curve's own means
     assert np.mean(curve.hits["imp_asc"][0]) == pytest.approx(F.curve_means(curve.curves)["imp_asc"], abs=1e-12)
+
+
+def test_the_fig4_resamples_equal_the_rule_on_each_resampled_map(tiny):
+    """Every figure Fig 4's bootstrap draws (central share, the two median frequencies, the chart's
+    peak-to-median ratio) equals ``map_verdict`` on that resample's two maps."""
+    from core.features import input_meaning
+
+    net, info, frames = tiny
+    stats = B.utterance_stats(net, info, frames, ("s", "sh"))
+    res, about = B.map_resamples(stats, info.features, n_boot=6, seed=2)
+    w = draw_counts(np.random.default_rng(2), about["clusters"], 6)
+    m = input_meaning(info.features)
+    for r in range(6):
+        imp_s, imp_sh = (B.weighted_std(w[r : r + 1], stats, t)[0] for t in (0, 1))
+        _, v = F.map_verdict(np.asarray(m["offset_frames"]), np.asarray(m["hz"]), imp_s, imp_sh)
+        for k in ("central_share", "median_hz_s", "median_hz_sh", "profile_ratio"):
+            assert res[k][r] == pytest.approx(v[k], rel=1e-9), (k, r)

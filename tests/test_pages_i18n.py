@@ -30,6 +30,10 @@ PAGES = [
 NAMES = {
     # names, units and symbols that stay as they are in Japanese text
     "dnnlens",
+    # the method names of the literature, which the "why these differ" block quotes on every page
+    "SmoothGrad",
+    "Integrated",
+    "Gradients",
     "MFBANK",
     "MFCC",
     "Festival",

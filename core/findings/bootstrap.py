@@ -107,19 +107,25 @@ def pair_resamples(stats, counts_a: np.ndarray, counts_b: np.ndarray, features, 
 
 
 def map_resamples(stats, features, n_boot: int = N_BOOT, seed: int = SEED) -> tuple[dict, dict]:
-    """({"central_share", "median_hz_s", "median_hz_sh": (B,)}, about): Fig 4's figures in ``n_boot``
-    resamples of the utterances. stats: ``utterance_stats`` of (s_S2, sh_S2)."""
+    """({"central_share", "median_hz_s", "median_hz_sh", "profile_ratio": (B,)}, about): Fig 4's figures
+    in ``n_boot`` resamples of the utterances (``profile_ratio``: the larger of the two curves' peak
+    over median channel share, as ``rules.map_verdict``). stats: ``utterance_stats`` of (s_S2, sh_S2)."""
     from core.features import input_meaning
 
     m = input_meaning(features)
     hz, near = np.asarray(m["hz"], np.float64), np.abs(np.asarray(m["offset_frames"])) <= MAP_CENTRAL_FRAMES
     w_all = draw_counts(np.random.default_rng(seed), stats.n_labels, n_boot)
-    out = {"central_share": [], "median_hz_s": [], "median_hz_sh": []}
+    out = {"central_share": [], "median_hz_s": [], "median_hz_sh": [], "profile_ratio": []}
+    ch = np.unique(hz, return_inverse=True)[1]
+    to_channel = np.zeros((len(hz), ch.max() + 1))
+    to_channel[np.arange(len(hz)), ch] = 1.0
     for i in range(0, n_boot, CHUNK):
         w = w_all[i : i + CHUNK]
         imp_s, imp_sh = weighted_std(w, stats, 0), weighted_std(w, stats, 1)
         out["central_share"].append(imp_s[:, near].sum(1) / imp_s.sum(1))
         for name, imp in (("median_hz_s", imp_s), ("median_hz_sh", imp_sh)):
             out[name].append(np.median(hz[np.argsort(-imp, axis=1, kind="stable")[:, :MAP_TOP]], axis=1))
+        profiles = [imp @ to_channel for imp in (imp_s, imp_sh)]  # (chunk, channels): shares up to a factor
+        out["profile_ratio"].append(np.max([p.max(1) / np.median(p, axis=1) for p in profiles], axis=0))
     about = {"resampled": "utterances", "clusters": int(stats.n_labels), "seeds": 0, "n_boot": int(n_boot)}
     return {k: np.concatenate(v) for k, v in out.items()}, about

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from core.importance.explain import FLAT_RATIO
 from core.models import ASSETS_DIR
 from core.text import N_, Translate, UserError, english
 
@@ -164,12 +165,14 @@ def _curve_rule() -> str:
 
 MAP_RULE = N_(
     "Share of /s/ S2's importance within ±{frames} frames at least {times}x a flat map's, and the median "
-    "frequency of its top {top} cells above /sh/ S2's: reproduced; one of the two: partly; neither: not reproduced."
+    "frequency of its top {top} cells above /sh/ S2's while the chart is not flat (some channel carries at "
+    "least {ratio}x the median channel's share): reproduced; one of the two: partly; neither: not reproduced."
 )
 MAP_RULE_ARGS = (
     ("frames", str(MAP_CENTRAL_FRAMES)),
     ("times", f"{MAP_CONCENTRATION:g}"),
     ("top", str(MAP_TOP)),
+    ("ratio", f"{FLAT_RATIO:g}"),
 )
 
 def _unit_claims(suffix: str, model: str, title8: str, title9: str, last_layer: str | None = None) -> tuple[Claim, ...]:

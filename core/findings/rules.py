@@ -25,6 +25,7 @@ from core.findings.claims import (
     FindingsError,
 )
 from core.findings.uncertainty import curve_resamples, judge, judge_samples
+from core.findings.uncertainty import met as criterion_met
 from core.text import N_, Translate, english
 
 
@@ -177,33 +178,47 @@ def map_verdict(
         or imp_sh.sum() <= 0
     ):
         raise FindingsError("A map verdict needs equal-length, non-zero importance vectors.")
+    from core.importance.explain import peak_to_median
+
     near = np.abs(offsets) <= MAP_CENTRAL_FRAMES
     share = float(imp_s[near].sum() / imp_s.sum())
     flat = float(near.mean())
     top = lambda imp: float(np.median(hz[np.argsort(-imp, kind="stable")[:MAP_TOP]]))  # noqa: E731
     hz_s, hz_sh = top(imp_s), top(imp_sh)
-    margins = map_margins(share, flat, hz_s, hz_sh)
-    met = [margins["concentration"] >= 0, margins["higher"] > 0]
-    verdict = map_decide(dict(zip(margins, met, strict=True)))
+    # the card's chart: each output's share per channel (summed over offsets); flat = no peak
+    ch = np.unique(hz, return_inverse=True)[1]
+    ratio = max(peak_to_median(np.bincount(ch, imp) / imp.sum()) for imp in (imp_s, imp_sh))
+    margins = map_margins(share, flat, hz_s, hz_sh, ratio)
+    met = {name: criterion_met(name, m) for name, m in margins.items()}
+    verdict = map_decide(met)
     return verdict, {
         "central_share": share,
         "flat_share": flat,
         "median_hz_s": hz_s,
         "median_hz_sh": hz_sh,
-        "criteria_met": int(sum(met)),
+        "profile_ratio": float(ratio),
+        "criteria_met": int(met["concentration"]) + int(met["higher"] and met["peaked"]),
     }
 
 
-def map_margins(share, flat, hz_s, hz_sh) -> dict:
+def map_margins(share, flat, hz_s, hz_sh, ratio=None) -> dict:
     """Fig 4's criteria as margins: central share minus ``MAP_CONCENTRATION`` x a flat map's, /s/
-    S2's median frequency minus /sh/ S2's (Hz; met when > 0)."""
-    return {"concentration": share - MAP_CONCENTRATION * flat, "higher": hz_s - hz_sh}
+    S2's median frequency minus /sh/ S2's (Hz; met when > 0) and, given the chart's peak-to-median
+    ratio (the larger of the two curves'), that ratio minus ``FLAT_RATIO`` (the chart is not flat)."""
+    out = {"concentration": share - MAP_CONCENTRATION * flat, "higher": hz_s - hz_sh}
+    if ratio is not None:
+        from core.importance.explain import FLAT_RATIO
+
+        out["peaked"] = ratio - FLAT_RATIO
+    return out
 
 
 def map_decide(met: Mapping[str, bool]) -> str:
-    """Both criteria: reproduced; one: partly; neither: not reproduced."""
-    n = sum(bool(v) for v in met.values())
-    return "reproduced" if n == len(met) else "partly" if n else "not reproduced"
+    """Two criteria: the central share, and /s/ higher in frequency than /sh/ on a chart that is not
+    flat (``peaked``; a result without it counts as peaked). Both: reproduced; one: partly; neither:
+    not reproduced."""
+    n = int(bool(met["concentration"])) + int(bool(met["higher"]) and bool(met.get("peaked", True)))
+    return "reproduced" if n == 2 else "partly" if n else "not reproduced"
 
 
 DECIDE = {"pair": band_decide, "curve": order_decide, "map": map_decide}
@@ -363,6 +378,7 @@ def map_finding(claim: Claim, features, imp_s: np.ndarray, imp_sh: np.ndarray,
         f"/s/ S2: {values['central_share']:.0%} of its importance within ±{MAP_CENTRAL_FRAMES} frames "
         f"(a flat map: {values['flat_share']:.0%}); median frequency of its top {MAP_TOP} cells "
         f"{values['median_hz_s']:,.0f} Hz, /sh/ S2's {values['median_hz_sh']:,.0f} Hz."
+        + _flat_text(values, english)
     )
     rows = []
     n_ch = features.n_channels
@@ -371,11 +387,13 @@ def map_finding(claim: Claim, features, imp_s: np.ndarray, imp_sh: np.ndarray,
         per_ch = np.asarray(imp, np.float64).reshape(-1, n_ch).sum(0)
         per_ch = per_ch / per_ch.sum()
         rows += [{"output": name, "hz": float(h), "share": float(v)} for h, v in zip(hz, per_ch, strict=True)]
-    margins = map_margins(values["central_share"], values["flat_share"], values["median_hz_s"], values["median_hz_sh"])
+    margins = map_margins(values["central_share"], values["flat_share"], values["median_hz_s"], values["median_hz_sh"],
+                          values["profile_ratio"])
     samples = None
     if resampled is not None:
         r = resampled[0]
-        samples = map_margins(r["central_share"], values["flat_share"], r["median_hz_s"], r["median_hz_sh"])
+        samples = map_margins(r["central_share"], values["flat_share"], r["median_hz_s"], r["median_hz_sh"],
+                              r["profile_ratio"])
     return _with_uncertainty(Finding(claim.key, verdict, figure, values, tuple(rows)), margins, samples,
                              None if resampled is None else resampled[1])
 
@@ -453,4 +471,20 @@ def _figure(found: Finding, tr: Translate) -> str:
         top=MAP_TOP,
         s=v["median_hz_s"],
         sh=v["median_hz_sh"],
+    ) + _flat_text(v, tr)
+
+
+def _flat_text(v: Mapping, tr: Translate) -> str:
+    """Fig 4: what the card's chart shows, in words (its curves' peak / median per channel)."""
+    from core.importance.explain import FLAT_RATIO
+
+    if "profile_ratio" not in v:  # a result written before the rule looked at the chart
+        return ""
+    msg = (
+        N_("The chart is flat: no channel carries more than {r:.2f}x the median channel's share (flat: below "
+           "{th:g}x), so neither map lies higher in frequency than the other.")
+        if v["profile_ratio"] < FLAT_RATIO
+        else N_("The chart peaks: the largest channel carries {r:.2f}x the median channel's share.")
     )
+    text = tr(msg).format(r=v["profile_ratio"], th=FLAT_RATIO)
+    return (" " if text[:1].isascii() else "") + text  # Japanese sentences follow each other without a space

@@ -34,7 +34,7 @@ CODE_MODULES = {
     "common": ("core.findings.claims", "core.findings.rules", "core.findings.compute", "core.findings.uncertainty",
                "core.findings.bootstrap", "core.models.info",
                "core.models.networks", "core.features"),
-    "map": ("core.importance.stats", "core.importance.engines"),
+    "map": ("core.importance.stats", "core.importance.engines", "core.importance.explain"),
     "pair": ("core.importance.stats", "core.importance.engines", "core.importance.overlap", "core.importance.pairs"),
     "curve": ("core.importance.stats", "core.importance.engines", "core.pruning.common", "core.pruning.scores",
               "core.pruning.surgery", "core.pruning.curves", "core.pruning._deps", "core.train.digits",

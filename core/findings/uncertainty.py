@@ -47,6 +47,7 @@ from core.findings.claims import (
     TOP_CELLS,
     VERDICTS,
 )
+from core.importance.explain import FLAT_RATIO
 from core.text import N_, Translate, english
 
 N_BOOT = 1000
@@ -82,10 +83,11 @@ CRITERIA = {
         Criterion("asc_desc", N_("least important first ≥ most important first + {m}"), "accuracy"),
         Criterion("concentration", N_("/s/ S2's central share ≥ {times}× a flat map's"), "share"),
         Criterion("higher", N_("median frequency of /s/ S2's top {maptop} cells above /sh/ S2's"), "hz", True),
+        Criterion("peaked", N_("the chart not flat: a channel at least {flat}× the median channel's share"), "ratio"),
     )
 }
 LABEL_ARGS = {"top": TOP_CELLS, "frames": CENTRAL_FRAMES, "some": f"{SOME:.0%}", "m": f"{MARGIN:.2f}",
-              "times": f"{MAP_CONCENTRATION:g}", "maptop": MAP_TOP}
+              "times": f"{MAP_CONCENTRATION:g}", "maptop": MAP_TOP, "flat": f"{FLAT_RATIO:g}"}
 RESAMPLED = {
     "utterances": N_("validation utterances"),
     "eval_utterances": N_("utterances of the evaluation frames"),

@@ -38,7 +38,8 @@ Where each piece lives: ``stats.py`` (GradStats, the per-label accumulator, unit
 ``engines.py`` (the chain and autograd engines, gradient_stats / layer_gradient_stats),
 ``cache.py`` (GradStatsCache), ``methods.py`` (comparison methods), ``overlap.py`` (class
 histograms, eps and p_e), ``pairs.py`` (the pair score and its ranking, the map and pair tables the
-charts draw), ``table.py`` (the rows of the ``importance`` command), ``distributed.py`` (the sums shared among ``torchrun``'s ranks and
+charts draw), ``table.py`` (the rows of the ``importance`` command), ``explain.py`` (why the pages' answers
+differ: where each map lies and the class means behind it), ``distributed.py`` (the sums shared among ``torchrun``'s ranks and
 all-reduced, whole batches per rank; sharded corpora); the command itself is
 ``core/commands/importance.py``.
 """
