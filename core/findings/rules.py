@@ -334,14 +334,9 @@ def curve_finding(claim: Claim, curve, per_layer: Mapping[int, object] | None = 
         layers = {}
         for layer, c in sorted(per_layer.items()):
             cd = c.to_dict() if hasattr(c, "to_dict") else dict(c)
-            v, m = order_verdict(cd["curves"])
-            layers[str(layer)] = {"verdict": v, **m}
+            layers[str(layer)] = _layer_verdict(cd["curves"], getattr(c, "hits", None), getattr(c, "groups", None))
         values["per_layer"] = layers
-        n = {v: sum(x["verdict"] == v for x in layers.values()) for v in VERDICTS}
-        figure += (
-            f" One layer at a time (same rule): reproduced in {n['reproduced']} of {len(layers)} layers, "
-            f"partly in {n['partly']}, not in {n['not reproduced']}."
-        )
+        figure += _layers_text(layers, english)
     band = d.get("random_band")
     rows = []
     for o, acc in d["curves"].items():
@@ -363,6 +358,33 @@ def curve_finding(claim: Claim, curve, per_layer: Mapping[int, object] | None = 
         res, about = curve_resamples({o: hits[o] for o in ("imp_asc", "random", "imp_desc")}, groups)
         samples = order_margins(res["imp_asc"], res["random"], res["imp_desc"])
     return _with_uncertainty(Finding(claim.key, verdict, figure, values, tuple(rows)), margins, samples, about)
+
+
+def _layer_verdict(curves: Mapping, hits, groups) -> dict:
+    """Fig 9, one hidden layer: the rule's verdict on its own curve, with its bootstrap interval
+    when the curve kept its per-example hits (``point_verdict``: the verdict without it)."""
+    point, m = order_verdict(curves)
+    out = {"verdict": point, **m}
+    if hits is not None and {"imp_asc", "random", "imp_desc"} <= set(hits):
+        res, about = curve_resamples({o: hits[o] for o in ("imp_asc", "random", "imp_desc")}, groups)
+        margins = order_margins(m["mean_imp_asc"], m["mean_random"], m["mean_imp_desc"])
+        out["verdict"], out["uncertainty"] = judge_samples(
+            order_decide, margins, order_margins(res["imp_asc"], res["random"], res["imp_desc"]), about)
+        out["point_verdict"] = point
+    return out
+
+
+def _layers_text(layers: Mapping[str, Mapping], tr: Translate) -> str:
+    """Fig 9's sentence on the per-layer verdicts (the layers whose interval crosses a threshold
+    counted apart, by the verdict their point figures give)."""
+    n = {x: sum(y["verdict"] == x for y in layers.values()) for x in VERDICTS}
+    point = {x: sum(y.get("point_verdict", y["verdict"]) == x for y in layers.values()) for x in VERDICTS}
+    parts = [tr("One layer at a time (same rule): reproduced in {r} of {n} layers, partly in {p}, not in {x}.").format(
+        r=point["reproduced"], n=len(layers), p=point["partly"], x=point["not reproduced"])]
+    if n[VERDICTS[-1]]:
+        parts.append(tr("Within noise (the interval crosses a threshold): {w} of the {n} layers.").format(
+            w=n[VERDICTS[-1]], n=len(layers)))
+    return "".join((" " if t[:1].isascii() else "") + t for t in parts)  # no space between Japanese sentences
 
 
 def map_finding(claim: Claim, features, imp_s: np.ndarray, imp_sh: np.ndarray,
@@ -456,10 +478,7 @@ def _figure(found: Finding, tr: Translate) -> str:
         )
         layers = v.get("per_layer")
         if layers:
-            n = {x: sum(y["verdict"] == x for y in layers.values()) for x in VERDICTS}
-            text += " " + tr(
-                "One layer at a time (same rule): reproduced in {r} of {n} layers, partly in {p}, not in {x}."
-            ).format(r=n["reproduced"], n=len(layers), p=n["partly"], x=n["not reproduced"])
+            text += _layers_text(layers, tr)
         return text
     return tr(
         "/s/ S2: {c:.0%} of its importance within ±{f} frames (a flat map: {flat:.0%}); median frequency of "
