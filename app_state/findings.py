@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import functools
 import os
-import threading
 
 import altair as alt
 import streamlit as st
@@ -28,20 +27,23 @@ import streamlit as st
 from app_state.shared import Settings, importance, models_root, pair_data
 from app_state.units import _memo, prune_curve
 from core import findings as F
+from core.once import Once
 from core.viz import findings as fc
 from core.viz import maps
 from i18n import current_language, tr
 
+_SHIPPED = Once(max_entries=2)
+"""The shipped file as read, per (path, modification time): the page and the warm-up's thread share it."""
 
-@st.cache_resource(show_spinner=False)
-def _shipped(path: str, mtime: float) -> F.Shipped | None:
-    return F.read_shipped(path)
+
+def _shipped_file(path: str, mtime: float) -> F.Shipped | None:
+    return _SHIPPED.get((path, mtime), lambda: F.read_shipped(path))
 
 
 def shipped_findings() -> F.Shipped | None:
     """The shipped findings file (None if there is none); FindingsError if it cannot be read."""
     path = str(F.SHIPPED_PATH)
-    return _shipped(path, os.path.getmtime(path)) if os.path.exists(path) else None
+    return _shipped_file(path, os.path.getmtime(path)) if os.path.exists(path) else None
 
 
 def missing_models(key: str) -> list[str]:
@@ -77,11 +79,6 @@ def _key(key: str) -> tuple:
         tuple(F.model_checksum(models_root(), n) for n in F.CLAIMS[key].models),
         os.path.getmtime(path) if os.path.exists(path) else None,  # the intervals may come from it
     )
-
-
-@functools.lru_cache(maxsize=2)
-def _shipped_file(path: str, mtime: float) -> F.Shipped | None:
-    return F.read_shipped(path)
 
 
 def _current_shipped(key: str) -> F.Finding | None:
@@ -209,37 +206,34 @@ def warm_live_findings(inputs: dict, progress=None) -> None:
         live_finding(key)
 
 
-_charts: dict[tuple, tuple[F.Finding, alt.TopLevelMixin]] = {}
-_charts_lock = threading.Lock()
+_CHARTS = Once(max_entries=256)
 
 
 def card_chart(key: str, found: F.Finding) -> alt.TopLevelMixin:
     """The small chart of a card, built once per (card, Finding, interface language): the Findings
-    page draws nine Altair charts on every run, and building them was most of a later run's time.
+    page draws its Altair charts on every run, and building them was most of a later run's time.
     A Finding is kept by the shipped file's or the live results' cache, so its identity is a key
-    (the entry holds it, so the identity cannot be reused while the entry lives)."""
+    (the entry holds it; should an identity be reused after its Finding was dropped, the chart is
+    built afresh)."""
     c = F.CLAIMS[key]
-    k = (key, id(found), current_language())
-    with _charts_lock:
-        hit = _charts.get(k)
-    if hit is not None and hit[0] is found:
-        return hit[1]
-    if c.pair:
-        chart = fc.pair_chart(found.chart, c, tr=tr)
-    elif c.units:
-        chart = fc.curve_card_chart(
-            found.chart,
-            float(found.values["full_accuracy"]),
-            x_title=tr("filters deleted") if c.units == "filters" else tr("units deleted"),
-            tr=tr,
-        )
-    else:
-        chart = fc.map_profile_chart(found.chart, tr=tr)
-    with _charts_lock:
-        if len(_charts) > 256:  # a new shipped file or new models many times over: start again
-            _charts.clear()
-        _charts[k] = (found, chart)
-    return maps.drawn_unvalidated(chart)
+    lang = current_language()
+
+    def build() -> tuple[F.Finding, alt.TopLevelMixin]:
+        if c.pair:
+            chart = fc.pair_chart(found.chart, c, tr=tr)
+        elif c.units:
+            chart = fc.curve_card_chart(
+                found.chart,
+                float(found.values["full_accuracy"]),
+                x_title=tr("filters deleted") if c.units == "filters" else tr("units deleted"),
+                tr=tr,
+            )
+        else:
+            chart = fc.map_profile_chart(found.chart, tr=tr)
+        return found, maps.drawn_unvalidated(chart)
+
+    held, chart = _CHARTS.get((key, id(found), lang), build)
+    return chart if held is found else build()[1]
 
 
 def finding_to_quote(key: str) -> F.Finding | None:

@@ -190,19 +190,34 @@ SILENT_DBFS = -50.0
 """A recording whose loudest 25 ms window is below this level (dB relative to full scale) is silent."""
 
 
+LEVEL_WINDOW, LEVEL_STEP = 0.025, 0.010
+"""Seconds of the windows in which the level checks measure a recording's loudness
+(``check_audible``, ``core.voice.align.quality``): the features' default frames."""
+
+
+def frame_signal(x: np.ndarray, win: int, step: int, n: int | None = None) -> np.ndarray:
+    """(n, win) windows of ``win`` samples of (n_samples,) ``x`` every ``step`` samples: the one
+    framing of the package (a read-only strided view when no padding is needed). ``n`` (default:
+    the whole windows, at least one) frames; the signal is zero-padded at its end to fill them, as
+    python_speech_features pads (``core.features.n_frames_for`` gives its count)."""
+    x = np.asarray(x)
+    if n is None:
+        n = max(1, (x.size - win) // step + 1)
+    need = (n - 1) * step + win
+    if x.size < need:
+        x = np.concatenate([x, np.zeros(need - x.size, dtype=x.dtype)])
+    return np.lib.stride_tricks.sliding_window_view(x, win)[::step][:n]
+
+
 def check_audible(samples: np.ndarray, min_dbfs: float = SILENT_DBFS) -> None:
-    """AudioError if (n,) samples in [-1, 1] hold no sound: the RMS of every 25 ms window (10 ms
-    steps) stays below ``min_dbfs`` (-50 dBFS; a quiet room recorded by a laptop is around -60 to
+    """AudioError if (n,) samples in [-1, 1] hold no sound: the RMS of every ``LEVEL_WINDOW`` window
+    (``LEVEL_STEP`` steps; a shorter recording is one zero-padded window) stays below ``min_dbfs`` (-50 dBFS; a quiet room recorded by a laptop is around -60 to
     -45, speech -30 to -10)."""
     x = np.asarray(samples, dtype=np.float64)
     if not np.any(x):  # digital silence: no level to quote (the log of 0 is only a floor)
         raise AudioError(N_("The recording is silent: every sample is zero. Check the microphone and record again."))
-    win, step = int(0.025 * SAMPLE_RATE), int(0.010 * SAMPLE_RATE)
-    if x.size < win:
-        x = np.pad(x, (0, win - x.size))
-    c = np.concatenate([[0.0], np.cumsum(x * x)])
-    starts = np.arange(0, x.size - win + 1, step)
-    rms = np.sqrt((c[starts + win] - c[starts]) / win)
+    frames = frame_signal(x, int(LEVEL_WINDOW * SAMPLE_RATE), int(LEVEL_STEP * SAMPLE_RATE))
+    rms = np.sqrt(np.mean(frames * frames, axis=1))
     loudest = 20 * np.log10(max(float(rms.max()), 1e-12))
     if loudest < min_dbfs:
         raise AudioError(

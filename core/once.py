@@ -10,9 +10,13 @@ What it is for, and what it is not:
   disk, so another process or a restarted server reads it instead of computing it. ``get_many``
   computes the missing keys of a request together (one gradient pass for several targets:
   ``core.importance.GradStatsCache`` is ``Once`` keyed by target).
-- The dashboard's stores (``app_state.cache._memo``) are ``Once`` objects; ``st.cache_resource``
-  only holds objects that are not computed values (models, validation frames, the stores
-  themselves).
+- The dashboard's stores (``app_state.cache._memo``), its Findings cards' charts and its reading of
+  the shipped findings file are ``Once`` objects; ``st.cache_resource`` only holds objects that
+  are not computed values (models, validation frames, the stores themselves).
+- ``st.cache_data`` keeps a few results of one small request that sessions may modify (a
+  recording's posteriors and alignments, keyed by its samples' SHA-256; one digit's saliency): it
+  hands each caller a copy, so no session can change another's arrays. They are computed for one
+  user's own input, rarely asked for by two sessions at once, and never kept on disk.
 - ``functools.lru_cache`` stays where a function of small immutable arguments is memoised in one
   process and nobody waits for it (a phone's label, a warp's filterbank matrix, the code's version
   hash, the sentence lists, a model's pruning subsets ``core.pruning.prune_data``, the findings

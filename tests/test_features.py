@@ -152,12 +152,43 @@ def test_the_one_filterbank_at_warp_1_is_python_speech_features_own(nfilt):
 
 
 @pytest.mark.parametrize("kind", ["mfbank", "mfcc"])
-def test_framing_once_the_warped_path_at_warp_1_equals_python_speech_features(kind):
-    """The framing of the warped path (numpy strides) against python_speech_features' own framing,
-    through the whole front end at warp 1: log energies of float64 sums over 512 bins agree to
-    1e-4 (the float32 output's resolution at these magnitudes)."""
+def test_the_one_front_end_at_warp_1_equals_python_speech_features(kind):
+    """``extract`` (the one front end, every warp) against python_speech_features' own logfbank /
+    mfcc, the oracle, at warp 1: log energies of float64 sums over 512 bins agree to 1e-4 (the
+    float32 output's resolution at these magnitudes); and the fast flag changes nothing."""
+    import python_speech_features as psf
+
     from core.features import FeatureConfig, extract
 
     x = np.random.default_rng(0).standard_normal(16000 + 123)
     cfg = FeatureConfig(kind=kind)
-    np.testing.assert_allclose(extract(x, cfg, fast=True), extract(x, cfg), atol=1e-4)
+    common = dict(samplerate=cfg.samplerate, winlen=cfg.winlen, winstep=cfg.winstep, nfft=cfg.nfft,
+                  lowfreq=cfg.lowfreq, highfreq=cfg.highfreq, preemph=cfg.preemph)
+    if kind == "mfbank":
+        want = psf.logfbank(x, nfilt=cfg.nfilt, **common)
+    else:
+        want = psf.mfcc(x, numcep=cfg.numcep, nfilt=cfg.mfcc_nfilt, ceplifter=cfg.ceplifter, appendEnergy=True, **common)
+    got = extract(x, cfg)
+    assert got.shape == want.shape
+    np.testing.assert_allclose(got, want, atol=1e-4)
+    np.testing.assert_array_equal(extract(x, cfg, fast=True), got)
+
+
+@pytest.mark.parametrize(("n_samples", "n"), [(1000, None), (399, None), (1000, 12)])
+def test_frame_signal_is_python_speech_features_framing(n_samples, n):
+    """core.audio.frame_signal, the one framing: the frames python_speech_features' framesig cuts
+    (zero-padded to the count asked for), and whole windows only by default."""
+    import python_speech_features as psf
+
+    from core.audio import frame_signal
+
+    x = np.random.default_rng(1).standard_normal(n_samples)
+    got = frame_signal(x, 400, 160, n)
+    want = psf.sigproc.framesig(x, 400, 160)
+    if n is None:
+        assert len(got) == max(1, (n_samples - 400) // 160 + 1)
+        want = want[: len(got)]
+    else:
+        assert len(got) == n  # psf on the signal zero-padded to exactly n windows cuts those n
+        want = psf.sigproc.framesig(np.concatenate([x, np.zeros((n - 1) * 160 + 400 - n_samples)]), 400, 160)
+    np.testing.assert_array_equal(got, want)

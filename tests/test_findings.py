@@ -438,18 +438,29 @@ def test_differences_name_a_changed_verdict_figure_or_number_beyond_the_toleranc
     assert F.differences(F.Shipped({}, {}), {"s_sh": _finding()}) == ["s_sh: not in the shipped file"]
 
 
-def test_the_code_fingerprint_follows_the_modules_that_compute_a_card(monkeypatch):
-    before = {k: F.code_fingerprint(k) for k in F.CLAIMS}
-    assert before["fig8"] == before["fig9"] == before["fig13"] != before["s_sh"]  # curves vs pairs
-    from core.findings import shipped as S
+def test_the_code_fingerprint_covers_every_module_a_card_reaches(monkeypatch, tmp_path):
+    """A card's code is its starting modules and all they import, read from the source: another
+    version of any of them (here core.data.frames, which reads the validation frames) makes the
+    card stale; the charts' code (core.viz) is no part of it."""
+    from core import imports
 
-    monkeypatch.setitem(S.CODE_MODULES, "curve", S.CODE_MODULES["curve"] + ("core.audio",))  # other code
-    assert F.code_fingerprint("fig8") != before["fig8"] and F.code_fingerprint("s_sh") == before["s_sh"]
+    mods = set(F.code_modules("fig8"))
+    assert {"core.train.validation", "core.data.frames", "core.models.store", "core.torch_utils",
+            "core.train.loop", "core.findings.rules"} <= mods
+    assert not any(m.startswith(("core.viz", "core.commands")) for m in mods)
+    before = {k: F.code_fingerprint(k) for k in ("fig8", "s_sh")}
+    real = imports.modules()
+    for name, changes in (("core.data.frames", True), ("core.viz.maps", False)):
+        other = tmp_path / f"{name}.py"
+        other.write_text(real[name].read_text() + "\n# another version\n")
+        monkeypatch.setattr(imports, "modules", lambda name=name, other=other: {**real, name: other})
+        assert (F.code_fingerprint("fig8") != before["fig8"]) is changes, name
+        assert (F.code_fingerprint("s_sh") != before["s_sh"]) is changes, name
 
 
 def test_the_shipped_file_was_written_by_this_code_on_these_models_and_validation_sets():
     """Re-run `python -m core findings --write` after changing a module of
-    ``core.findings.CODE_MODULES``, a model or a validation set (the Findings page would say the
+    ``core.findings.code_modules`` (most of core), a model or a validation set (the Findings page would say the
     card is stale)."""
     shipped = F.read_shipped()
     stale = {k: F.stale_models(shipped, k) for k in F.CLAIMS}

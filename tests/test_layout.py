@@ -15,13 +15,14 @@ object (patching one patches the other). No module of ``core/`` imports a shim.
 
 from __future__ import annotations
 
-import ast
 import importlib
 import json
 import re
 from pathlib import Path
 
 import pytest
+
+from core import imports
 
 ROOT = Path(__file__).resolve().parents[1]
 CORE = ROOT / "core"
@@ -31,38 +32,7 @@ UPPER = ("core.viz", "core.commands", "core.cli", "core.__main__")
 """What may read everything below it (the charts, the command line); the maths never import them."""
 
 
-def _modules() -> dict[str, Path]:
-    out = {}
-    for p in sorted(CORE.rglob("*.py")):
-        parts = list(p.relative_to(ROOT).with_suffix("").parts)
-        if parts[-1] == "__init__":
-            parts = parts[:-1]
-        out[".".join(parts)] = p
-    return out
-
-
-def _is_shim(path: Path) -> bool:
-    return "sys.modules[__name__] =" in path.read_text()
-
-
-def _imports(name: str, path: Path, known: set[str]) -> set[str]:
-    """The modules of ``known`` that ``name`` imports anywhere in its file (functions included)."""
-    pkg = name if path.name == "__init__.py" else name.rpartition(".")[0]
-    out = set()
-    for node in ast.walk(ast.parse(path.read_text())):
-        if isinstance(node, ast.Import):
-            names = [a.name for a in node.names]
-        elif isinstance(node, ast.ImportFrom):
-            base = node.module or ""
-            if node.level:
-                up = pkg.split(".")[: len(pkg.split(".")) - (node.level - 1)]
-                base = ".".join(up + ([node.module] if node.module else []))
-            # ``from pkg import sub`` imports the submodule; ``from pkg import name``, the package
-            names = [f"{base}.{a.name}" if f"{base}.{a.name}" in known else base for a in node.names]
-        else:
-            continue
-        out |= {n for n in names if n in known and n != name}
-    return out
+_modules, _is_shim, _imports = imports.modules, imports.is_shim, imports.imports
 
 
 def _graph() -> tuple[dict[str, set[str]], set[str]]:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import datetime as _dt
 import hashlib
-import importlib
 import json
 import math
 from collections.abc import Mapping
@@ -40,17 +39,30 @@ CODE_MODULES = {
               "core.pruning.surgery", "core.pruning.curves", "core.pruning._deps", "core.train.digits",
               "core.train.loop"),
 }
-"""The modules whose code decides a card's numbers, by kind of card (``common`` for every card)."""
+"""Where a card's computation starts, by kind of card (``common`` for every card): its code is these
+modules and every module of ``core`` they import, directly or not (``code_modules``)."""
+
+
+def code_modules(key: str) -> tuple[str, ...]:
+    """Every module of ``core`` that card ``key``'s computation can run: the closure of its
+    ``CODE_MODULES`` under their imports (``core.imports.closure``, read from the source), sorted."""
+    from core.imports import closure
+
+    c = CLAIMS[key]
+    kind = "pair" if c.pair else "curve" if c.units else "map"
+    return closure(CODE_MODULES["common"] + CODE_MODULES[kind])
 
 
 def code_fingerprint(key: str) -> str:
     """SHA-256 (first 16 hex digits) of the source of the modules that compute card ``key``
-    (``CODE_MODULES``, in name order): another version of that code makes the shipped result stale."""
-    c = CLAIMS[key]
-    kind = "pair" if c.pair else "curve" if c.units else "map"
+    (``code_modules``, in name order): another version of any of them makes the shipped result
+    stale."""
+    from core.imports import modules
+
+    files = modules()
     h = hashlib.sha256()
-    for name in sorted(set(CODE_MODULES["common"] + CODE_MODULES[kind])):
-        h.update(name.encode() + b"\0" + Path(importlib.import_module(name).__file__).read_bytes())
+    for name in code_modules(key):
+        h.update(name.encode() + b"\0" + files[name].read_bytes())
     return h.hexdigest()[:16]
 
 

@@ -31,11 +31,27 @@ STATE_SUFFIXES = ("_S1", "_S2", "_S3")
 """State targets: class ``3*p + s`` is phone ``p``, third ``s`` of its segment, named ``f"{phone}_S{s+1}"``."""
 
 
+STATES = 3
+"""Outputs per phone of a state model: output ``3*p + s`` is phone ``p``'s state ``s`` (0, 1, 2)."""
+
+
+def state_target(phone, state, targets: str):
+    """The output index of (phone index, state 0-2) for ``targets`` ("state": ``3*phone + state``;
+    "phone": the phone). numpy arrays, torch tensors or ints; the one place that numbers states."""
+    return STATES * phone + state if targets == "state" else phone
+
+
+def phone_of_output(output, targets: str):
+    """The phone index of an output index (the inverse of ``state_target``, dropping the state);
+    numpy arrays, torch tensors (non-negative) or ints."""
+    return output // STATES if targets == "state" else output
+
+
 def sum_states(post, targets: str):
     """(N, n_phones) per-phone probabilities from (N, n_outputs) posteriors: a state model's three
     state outputs of each phone summed (``3*p + s``), a phone model's returned as they are. Works on
     numpy arrays and torch tensors alike; the one place that sums a phone's states."""
-    return post.reshape(post.shape[0], -1, 3).sum(2) if targets == "state" else post
+    return post.reshape(post.shape[0], -1, STATES).sum(2) if targets == "state" else post
 
 
 def phone_outputs(labels: Sequence[str], phone: str) -> tuple[int, ...]:
@@ -127,7 +143,7 @@ class ModelInfo:
         if phone in self.phones:
             return self.phones.index(phone)
         outs = self.outputs_of(phone)  # a state label, or ModelError
-        return outs[0] // 3 if self.targets == "state" else outs[0]
+        return phone_of_output(outs[0], self.targets)
 
     @property
     def validation_path(self) -> Path | None:

@@ -9,6 +9,7 @@ import numpy as np
 from torch import nn
 
 from core.models import STATE_SUFFIXES, ModelInfo
+from core.models.info import phone_of_output
 from core.torch_utils import eval_mode
 from core.train.digits import DigitSet, digits_validation
 from core.train.loop import FramesLike, TrainError, _logits
@@ -163,5 +164,5 @@ def evaluate(
     if phone_pred is None:
         phone_acc = float((pred == y).mean())
     else:
-        phone_acc = float((phone_pred == y // 3).mean())
+        phone_acc = float((phone_pred == phone_of_output(y, "state")).mean())
     return _eval_result(info.labels, y, pred, phone_acc)

@@ -28,6 +28,7 @@ import torch
 from core.data.shards import Shard, ShardCache, ShardedCorpus, ShardOrder
 from core.features import Normalizer
 from core.models import ModelError, SpeechDNN
+from core.models.info import phone_of_output, state_target
 from core.torch_utils import eval_mode
 from core.train import distributed as D
 from core.train.loop import EpochStats, TrainError, TrainResult, _init_weights, fit
@@ -36,7 +37,7 @@ from core.train.speech import SpeechTrainConfig, _speech_decisions, heldout_spli
 
 def _frame_targets(shard: Shard, targets: str) -> np.ndarray:
     y = np.asarray(shard.labels, dtype=np.int64)
-    return 3 * y + np.asarray(shard.states, dtype=np.int64) if targets == "state" else y
+    return state_target(y, np.asarray(shard.states, dtype=np.int64), targets)
 
 
 def _split_frames(corpus: ShardedCorpus, k: int, held: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -141,7 +142,7 @@ def train_speech_sharded(
                     x = torch.from_numpy(normalizer.apply(view[b]).astype(np.float32))
                     pred, phone_pred = _speech_decisions(model(x).numpy(), cfg.targets)
                     counts[0] += np.sum(pred == y[b])
-                    counts[1] += 0 if phone_pred is None else np.sum(phone_pred == y[b] // 3)
+                    counts[1] += 0 if phone_pred is None else np.sum(phone_pred == phone_of_output(y[b], "state"))
                     counts[2] += len(b)
         counts = D.all_reduce_sum(counts)
         return counts[0] / counts[2], None if cfg.targets != "state" else counts[1] / counts[2]

@@ -22,6 +22,7 @@ from torch import nn
 
 from core.features import FeatureConfig, Normalizer, SplicedFrames
 from core.models import STATE_SUFFIXES, ModelError, ModelInfo, SpeechDNN, sum_states
+from core.models.info import phone_of_output, state_target
 from core.phones import ENGLISH, PhoneSet, get_phone_set
 from core.torch_utils import eval_mode
 from core.train.augment import AugmentConfig, Augmenter, AugmentError
@@ -76,7 +77,7 @@ def frame_targets(frames: FramesLike, targets: str) -> np.ndarray:
     """(N,) int64 class of every frame: the phone index, or ``3*phone + state``."""
     y = np.asarray(frames.labels, dtype=np.int64)
     if targets == "state":
-        y = 3 * y + np.asarray(frames.states, dtype=np.int64)
+        y = state_target(y, np.asarray(frames.states, dtype=np.int64), "state")
     return y
 
 
@@ -264,7 +265,7 @@ def train_speech(
         logits = _logits(model, (ho_view[ho_idx[i : i + 2048]] for i in range(0, len(ho_idx), 2048)))
         pred, phone_pred = _speech_decisions(logits, cfg.targets)
         acc = float((pred == ho_y).mean())
-        return acc, None if phone_pred is None else float((phone_pred == ho_y // 3).mean())
+        return acc, None if phone_pred is None else float((phone_pred == phone_of_output(ho_y, "state")).mean())
 
     def batch(pos: np.ndarray, _rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
         b = tr_idx[pos]

@@ -79,6 +79,7 @@ from core.audio import SAMPLE_RATE
 from core.features import FeatureError
 from core.models import ASSETS_DIR, ModelInfo, SpeechDNN, sum_states
 from core.models.inference import network_inputs
+from core.models.info import phone_of_output, state_target
 from core.phones import PhoneError, Segment, frame_labels, frame_states
 from core.text import N_
 from core.torch_utils import eval_mode
@@ -144,7 +145,7 @@ def _targets(labels: Labels, n_frames: int, seconds: float, info: ModelInfo, nam
         except PhoneError as exc:
             raise AdaptError(N_("{name}: {reason}"), name=name, reason=exc) from None
     mapped = np.array([info.label_index(p) for p in ps.phones], dtype=np.int64)[phones]
-    return 3 * mapped + states if info.targets == "state" else mapped
+    return state_target(mapped, states, info.targets)
 
 
 def _prepare(
@@ -188,7 +189,7 @@ def _right(logits: torch.Tensor, y: torch.Tensor, targets: str) -> int:
         return 0
     if targets == "state":
         post = sum_states(torch.softmax(logits, 1), targets)
-        return int((post.argmax(1) == torch.div(y, 3, rounding_mode="floor")).sum())
+        return int((post.argmax(1) == phone_of_output(y, "state")).sum())
     return int((logits.argmax(1) == y).sum())
 
 
@@ -234,7 +235,7 @@ def adapt(
     frame_utt = np.repeat(np.arange(n_utts), [len(t) for t in targets])
     x_t = torch.from_numpy(x_all)
     sil = info.label_index(info.phone_set.silence)
-    phone_of = torch.div(y_all, 3, rounding_mode="floor") if info.targets == "state" else y_all
+    phone_of = phone_of_output(y_all, info.targets)
     speech = (phone_of != sil).numpy()
     with eval_mode(model), torch.no_grad():
         base_logits = torch.cat([model(x_t[i : i + 4096]) for i in range(0, len(x_t), 4096)])

@@ -59,9 +59,9 @@ def warp_weights(confidence: Sequence[float], sharpness: float = WEIGHT_SHARPNES
     """(W,) weights summing to 1: ``softmax(sharpness * confidence)``, then those under
     ``min_weight`` set to 0 and the rest renormalised. ``sharpness`` 0 is a plain average; a large
     one keeps only the most confident warp."""
-    c = np.asarray(confidence, dtype=np.float64)
-    w = np.exp(sharpness * (c - c.max()))
-    w /= w.sum()
+    from scipy.special import softmax
+
+    w = softmax(sharpness * np.asarray(confidence, dtype=np.float64))
     w[w < min_weight] = 0.0
     return w / w.sum()
 

@@ -8,9 +8,9 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from core.audio import SAMPLE_RATE
+from core.audio import LEVEL_STEP, LEVEL_WINDOW, SAMPLE_RATE, frame_signal
 from core.phones import ENGLISH, JAPANESE, PHONES, SILENCE, Segment, frame_labels
-from core.voice.align.segments import FRAME_STEP, Alignment
+from core.voice.align.segments import Alignment
 
 
 def agreement(posteriors: np.ndarray, segments: Sequence[Segment], phone_names: Sequence[str] = PHONES
@@ -64,17 +64,18 @@ recordings (docs/BENCHMARKS.md, "A transcript that does not match")."""
 
 
 def silent_speech_share(signal: np.ndarray, alignment: Alignment) -> float:
-    """The share of the recording's loud frames (25 ms windows every 10 ms whose energy is within
+    """The share of the recording's loud frames (``core.audio.LEVEL_WINDOW`` windows every
+    ``LEVEL_STEP``, whose energy is within
     ``LOUD_DB`` of the loudest one) that ``alignment`` labels silence. Near 0 when the transcript
     says what was recorded; a forced alignment to the wrong words squeezes them into part of the
     speech and calls the rest silence (she_sells.wav: 0.00 with its words, 0.33 with "the cat";
     tests/test_pages_voice.py)."""
     x = np.asarray(signal, dtype=np.float64)
-    hop, win = int(SAMPLE_RATE * FRAME_STEP), int(SAMPLE_RATE * 0.025)
-    n = max(0, (len(x) - win) // hop + 1)
-    if n == 0:
+    hop, win = int(SAMPLE_RATE * LEVEL_STEP), int(SAMPLE_RATE * LEVEL_WINDOW)
+    if len(x) < win:
         return 0.0
-    frames = np.lib.stride_tricks.sliding_window_view(x, win)[::hop][:n]
+    frames = frame_signal(x, win, hop)
+    n = len(frames)
     energy = 10.0 * np.log10(np.mean(frames**2, axis=1) + 1e-12)
     loud = energy > energy.max() - LOUD_DB
     centre = (np.arange(n) * hop + win / 2) / SAMPLE_RATE

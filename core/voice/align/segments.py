@@ -60,11 +60,15 @@ def frame_edges(n_frames: int, duration: float) -> np.ndarray:
     return edges
 
 
+def label_runs(labels: np.ndarray) -> list[tuple[int, int]]:
+    """(first frame, frame after the last) of each run of equal values in (n_frames,) ``labels``."""
+    labels = np.asarray(labels)
+    cuts = np.flatnonzero(np.diff(labels)) + 1
+    return list(zip(np.concatenate([[0], cuts]).tolist(), np.concatenate([cuts, [len(labels)]]).tolist(), strict=True))
+
+
 def runs_to_segments(labels: np.ndarray, names: Sequence[str], duration: float) -> list[Segment]:
     """Frame labels (n_frames,) int -> one Segment per run of equal labels (frame_edges times)."""
     labels = np.asarray(labels)
     edges = frame_edges(len(labels), duration)
-    cuts = np.flatnonzero(np.diff(labels)) + 1
-    starts = np.concatenate([[0], cuts])
-    ends = np.concatenate([cuts, [len(labels)]])
-    return [Segment(float(edges[a]), float(edges[b]), names[int(labels[a])]) for a, b in zip(starts, ends, strict=True)]
+    return [Segment(float(edges[a]), float(edges[b]), names[int(labels[a])]) for a, b in label_runs(labels)]

@@ -13,7 +13,14 @@ from core.models.inference import AlignError
 from core.phones import PHONES, SILENCE, PhoneSet, Segment
 from core.text import N_
 from core.voice.align.pronunciation import Word, pronounce
-from core.voice.align.segments import MIN_FRAMES, Alignment, _check_length, frame_edges, runs_to_segments
+from core.voice.align.segments import (
+    MIN_FRAMES,
+    Alignment,
+    _check_length,
+    frame_edges,
+    label_runs,
+    runs_to_segments,
+)
 
 
 @dataclass(frozen=True)
@@ -121,11 +128,8 @@ def align_network(
     logp = np.log(np.maximum(np.asarray(posteriors, dtype=np.float64), 1e-30))
     unit_of_frame = viterbi_units(logp, units, min_frames)
     edges = frame_edges(n_frames, duration)
-    cuts = np.flatnonzero(np.diff(unit_of_frame)) + 1
-    starts = np.concatenate([[0], cuts])
-    ends = np.concatenate([cuts, [n_frames]])
     phones, word_spans = [], {}
-    for a, b in zip(starts, ends, strict=True):
+    for a, b in label_runs(unit_of_frame):
         u = units[int(unit_of_frame[a])]
         seg = Segment(float(edges[a]), float(edges[b]), phone_names[u.phone])
         phones.append(seg)
