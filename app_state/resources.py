@@ -88,7 +88,7 @@ def _validation(root: str, name: str):
 
 
 def validation(name: str):
-    """The model's validation frames (core.corpus.CorpusFrames, raw features) and its spliced view."""
+    """The model's validation frames (core.data.CorpusFrames, raw features) and its spliced view."""
     return _validation(models_root(), name)
 
 

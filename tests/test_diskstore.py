@@ -88,23 +88,48 @@ def test_what_is_not_a_stored_value_is_ignored(tmp_path):
 
 
 def test_a_value_is_computed_once_by_processes_asking_at_once(tmp_path):
-    """Three processes ask for the same key at the same moment: one computes (it sleeps 1 s in
-    the computation, so the others arrive while it holds the lock), the others read its file."""
+    """Three processes ask for the same key at the same moment: one computes, the others find the
+    lock held and wait, then read its file. The lock's holder does not finish computing until both
+    others have found the lock taken (each child tries the lock without blocking first and leaves a
+    file when it is refused), so the test fails if the others never had to wait for it."""
     script = textwrap.dedent(f"""
-        import sys, time
+        import fcntl, os, sys, time
         sys.path.insert(0, {str(ROOT)!r})
         from core.diskstore import DiskStore
+
+        waiting = {str(tmp_path / "waiting")!r}
+        real_flock = fcntl.flock
+
+        def flock(fh, op):
+            if op == fcntl.LOCK_EX:
+                try:
+                    return real_flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:  # another process holds it: say so, then wait for it
+                    open(os.path.join(waiting, str(os.getpid())), "w").close()
+            return real_flock(fh, op)
+
+        fcntl.flock = flock
+
         def compute():
             with open({str(tmp_path / "computed")!r}, "a") as fh:
                 fh.write("x")
-            time.sleep(1.0)
+            end = time.monotonic() + 60
+            while len(os.listdir(waiting)) < 2 and time.monotonic() < end:
+                time.sleep(0.01)
+            with open({str(tmp_path / "seen")!r}, "w") as fh:  # waiters seen while holding the lock
+                fh.write(str(len(os.listdir(waiting))))
             return (1.5, "ok")
         print(DiskStore({str(tmp_path / "store")!r}).get(("shared", 1), compute))
     """)
+    (tmp_path / "waiting").mkdir()
     procs = [subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True) for _ in range(3)]
     outs = [p.communicate(timeout=120)[0].strip() for p in procs]
     assert outs == ["(1.5, 'ok')"] * 3
     assert (tmp_path / "computed").read_text() == "x"
+    # both other processes found the lock held before the holder finished computing
+    assert (tmp_path / "seen").read_text() == "2"
+    waiters = {int(f.name) for f in (tmp_path / "waiting").iterdir()}
+    assert len(waiters) == 2 and waiters < {p.pid for p in procs}
 
 
 def test_statistics_are_read_from_disk_by_a_new_cache(tiny, tmp_path):

@@ -1,8 +1,8 @@
 """`python -m core adapt MODEL --wav F1.wav --lab F1.lab [--wav F2.wav --text "..."] --out NEW`:
-argument parsing, reading the recordings and printing around ``core.adapt``.
+argument parsing, reading the recordings and printing around ``core.voice.adapt``.
 
 Each ``--wav`` is followed by exactly one of ``--lab`` (an HTK/Festival .lab or a Praat .TextGrid)
-or ``--text`` (a transcript, aligned by pocketsphinx through ``core.align.align``).
+or ``--text`` (a transcript, aligned by pocketsphinx through ``core.voice.align.align``).
 """
 
 from __future__ import annotations

@@ -187,7 +187,7 @@ def _cmd_train_digits(args: argparse.Namespace) -> int:
 def _evaluate_vtln(args: argparse.Namespace, model, info) -> int:
     """``evaluate --corpus DIR --vtln``: per voice, accuracy without a warp, with the warp chosen
     without labels over the voice's utterances, with one per utterance, and with each utterance's
-    posteriors averaged over the warps (core.vtln; what the Your voice page shows)."""
+    posteriors averaged over the warps (core.voice.vtln; what the Your voice page shows)."""
     from core.data.corpus import read_manifest
     from core.voice.vtln import voice_warps
 

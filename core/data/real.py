@@ -21,7 +21,7 @@ not installed is left out and named in the report):
 
 Each recording's runs of exact zeros at either end are cut off first, as the Your voice page does
 (``core.audio.trim_digital_silence``: 28 % of the samples of a klettres en_GB file are such zeros).
-Labels: ``core.align.align_pocketsphinx`` of the known text (pocketsphinx's English acoustic model is
+Labels: ``core.voice.align.align_pocketsphinx`` of the known text (pocketsphinx's English acoustic model is
 trained on real speech; median boundary error about 10 ms on CMU ARCTIC, docs/MODELS.md). A file it
 cannot align is skipped and listed with the reason. The set is a corpus folder as ``core.data.synth``
 writes one (``<id>.wav`` 16 kHz, ``<id>.lab``, ``manifest.csv`` with ``voice`` = the source name,
@@ -30,8 +30,8 @@ and ``source`` = the original file), plus ``skipped.csv`` and ``real.json`` (pac
 Measures (``evaluate_real``), per source and over all, on the frames the alignment does not call
 silence (what a listener would judge): *agreement*, the share whose network argmax is the aligned
 phone, plain and with the posteriors averaged over the VTLN warps as the Your voice page does
-(``core.vtln.vtln_posteriors``); and the *phone error rate* of the decoded sequence
-(``core.align.decode``, silences dropped) against the aligned phones (Levenshtein distance over the
+(``core.voice.vtln.vtln_posteriors``); and the *phone error rate* of the decoded sequence
+(``core.voice.align.decode``, silences dropped) against the aligned phones (Levenshtein distance over the
 reference's length, summed over the recordings; ``core.phone_errors``).
 """
 
@@ -194,7 +194,7 @@ def build(out_dir: str | Path, names: Sequence[str] | None = None, *, share: Pat
                                      encoding="utf-8")
     counts = {s: sum(1 for row in rows if row[1] == s) for s in dict.fromkeys(r.source for r in recs)}
     meta = {"sources": counts, "missing": missing, "skipped": len(skipped), "seconds": round(total, 2),
-            "labels": "pocketsphinx forced alignment of the known text (core.align.align_pocketsphinx)",
+            "labels": "pocketsphinx forced alignment of the known text (core.voice.align.align_pocketsphinx)",
             "packages": _package_versions([s.package for s in SOURCES if s.name in counts])}
     (out / "real.json").write_text(json.dumps(meta, indent=1), encoding="utf-8")
     tmp = out / (MANIFEST + ".tmp")

@@ -9,8 +9,10 @@
 
 Where each part lives: ``common`` (PruneError, UNITS, ORDERS, the evaluation / statistics
 subsets), ``scores`` (Imp per layer, the orders, keep-masks), ``surgery`` (masked network,
-``prune``, ``model_cost``, FC-only retraining), ``curves`` (``pruning_curve``, ``PruneCurve``), ``_deps`` (the only calls into core.importance /
-core.train). The ``prune`` subcommand is in core/commands/pruning.py.
+``prune``, FC-only retraining on ``core.train.loop.run_adam``), ``cost`` (``model_cost``,
+``compare_costs``), ``curves`` (``pruning_curve``, ``PruneCurve``), ``_deps`` (the only calls into
+core.importance and into core.train's data functions: validation frames, frame targets, digit
+sets). The ``prune`` subcommand is in core/commands/pruning.py.
 """
 
 from core.pruning.common import ORDERS, UNITS, PruneData, PruneError, prune_data, stratified_split

@@ -271,7 +271,7 @@ def student_densities(detail, values_a: np.ndarray, values_b: np.ndarray, label_
 
 
 def warp_table(choice) -> pd.DataFrame:
-    """One row per VTLN warp tried (core.vtln.WarpChoice): warp, mean top posterior, chosen, weight
+    """One row per VTLN warp tried (core.voice.vtln.WarpChoice): warp, mean top posterior, chosen, weight
     in the averaged posteriors."""
     return pd.DataFrame({
         "warp": np.asarray(choice.warps, dtype=np.float64),
