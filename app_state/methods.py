@@ -17,10 +17,12 @@ TRUST_CFG = trust.config_for("speech")
 """The comparison's sizes (``core.trust`` says why); ``trust.config_for("digits")`` for the CNN."""
 
 HOLLOW_HELP = N_(
-    "Resample the validation utterances of the sample set 200 times: a cell whose importance is "
-    "below 1.96 times its bootstrap standard error (the 95 % interval reaches 0) is drawn as an "
+    "Resample the validation utterances of the sample set {n} times: a cell whose importance is "
+    "below {z} times its bootstrap standard error (the {level} interval reaches 0) is drawn as an "
     "outline. The first use computes the gradients once more, per utterance."
 )
+"""The template of ``hollow_help`` (app_state.texts): resamples ``TRUST_CFG.n_boot``, ``core.trust.Z95``
+and ``core.trust.LEVEL``."""
 
 
 def _data(name: str, target: str, sample_set: str) -> trust.TrustData:
