@@ -161,10 +161,11 @@ def hollow_note(cells) -> str:
     rows, with the ``solid`` column of ``solid_cells``): when every one differs from zero the switch
     changes nothing visible, and the user is told so rather than left to look for a change."""
     n, hollow = len(cells), int((~cells["solid"].astype(bool)).sum())
+    level = f"{100 * trust.LEVEL:g} %"
     if hollow == 0:
-        return tr("All {n:,} cells shown differ from zero at 95 %: nothing to hollow.").format(n=n)
-    return tr("{k:,} of the {n:,} cells shown are not distinguishable from zero at 95 % (hollow).").format(
-        k=hollow, n=n
+        return tr("All {n:,} cells shown differ from zero at {level}: nothing to hollow.").format(n=n, level=level)
+    return tr("{k:,} of the {n:,} cells shown are not distinguishable from zero at {level} (hollow).").format(
+        k=hollow, n=n, level=level
     )
 
 

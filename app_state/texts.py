@@ -9,6 +9,7 @@ import re
 from app_state.labels import LANGUAGE_NAMES
 from core.features import FeatureConfig
 from core.models import ModelInfo
+from core.models.info import STATE_SUFFIXES
 from i18n import N_, current_language, tr
 
 
@@ -42,11 +43,11 @@ def model_description(info: ModelInfo) -> str:
     ``description`` saved in model.json is English)."""
     a = info.arch
     if info.kind == "speech":
-        template = (N_("{lang} state classifier (3 states per phoneme) on {f} features: {l} hidden layers × {w} "
+        template = (N_("{lang} state classifier ({s} states per phoneme) on {f} features: {l} hidden layers × {w} "
                        "units, {act}") if info.targets == "state" else
                     N_("{lang} phoneme classifier on {f} features: {l} hidden layers × {w} units, {act}"))
         return tr(template).format(
-            lang=tr(LANGUAGE_NAMES.get(info.phone_set.language, info.phone_set.language)),
+            lang=tr(LANGUAGE_NAMES.get(info.phone_set.language, info.phone_set.language)), s=len(STATE_SUFFIXES),
             f=info.features.kind.upper(), l=a.get("n_hidden", "?"), w=a.get("width", "?"),
             act=a.get("activation", "?"))
     return tr("Digit CNN: {k} convolutions with {c1} and {c2} filters, a fully connected layer of {h}").format(

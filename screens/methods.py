@@ -32,9 +32,10 @@ S.put("methods_net", name, "net")
 is_digits = name in digit_models
 trust_cfg = trust.config_for("digits" if is_digits else "speech")  # the sizes S.trust_report uses
 if is_digits:
-    S.choice("methods_digit", "digit", S.number_in(0, 9), 3, widget="w_methods_digit")
+    n_digits = S.digits_models()[name].arch["n_classes"]  # the digit model's outputs
+    S.choice("methods_digit", "digit", S.number_in(0, n_digits - 1), 3, widget="w_methods_digit")
     target = str(
-        right.radio(tr("Digit"), list(range(10)), horizontal=True, **S.widget_args("methods_digit", "digit"))
+        right.radio(tr("Digit"), list(range(n_digits)), horizontal=True, **S.widget_args("methods_digit", "digit"))
     )
     S.put("methods_digit", int(target), "digit")
 else:
