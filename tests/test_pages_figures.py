@@ -257,3 +257,44 @@ def test_frame_step_and_shortest_run_follow_the_features():
     f = dataclasses.replace(FeatureConfig(), winstep=0.02)
     assert S.frame_step_text(f) == "20 ms" and S.shortest_run_ms(f) == 60
     assert S.frame_step_text(FeatureConfig()) == "10 ms" and S.shortest_run_ms(FeatureConfig()) == 30
+
+
+def test_the_digit_page_reads_its_sizes_from_the_network_it_loaded(tiny_models, monkeypatch):
+    """The page given a network with 3 x 3 kernels in its first layer states 3 x 3, not a typed 5 x 5."""
+    import copy
+
+    from torch import nn
+
+    import app_state as S
+
+    real = S.digits_model
+
+    def with_3x3(name):
+        net, info = real(name)
+        net = copy.deepcopy(net)
+        net.conv1 = nn.Conv2d(1, net.c1, 3, padding=1)
+        return net, info
+
+    monkeypatch.setattr(S, "digits_model", with_3x3)
+    at = run_page("screens/digit_cnn.py")
+    no_errors(at)
+    text = _stated(at)
+    assert "4 filters of 3 × 3 pixels" in text and "First-layer filters (3 × 3 weights;" in text, text[:400]
+    assert "5 × 5" not in text
+
+
+def test_hollow_note_and_descriptions_state_cores_constants(tiny_models, monkeypatch):
+    import pandas as pd
+
+    import app_state as S
+    from core import trust
+    from core.models.info import STATE_SUFFIXES
+
+    cells = pd.DataFrame({"solid": [True, False, True]})
+    assert S.hollow_note(cells) == "1 of the 3 cells shown are not distinguishable from zero at 95 % (hollow)."
+    monkeypatch.setattr(trust, "LEVEL", 0.9)
+    assert S.hollow_note(cells).endswith("at 90 % (hollow).")
+    states = S.speech_models()["speech_en_states"]
+    assert f"({len(STATE_SUFFIXES)} states per phoneme)" in S.model_description(states)
+    digits = S.digits_models()["digits_cnn"]
+    assert S.model_description(digits).startswith("Digit CNN: 5 × 5 convolutions with 4 and 6 filters")
