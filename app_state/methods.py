@@ -17,10 +17,12 @@ TRUST_CFG = trust.config_for("speech")
 """The comparison's sizes (``core.trust`` says why); ``trust.config_for("digits")`` for the CNN."""
 
 HOLLOW_HELP = N_(
-    "Resample the validation utterances of the sample set 200 times: a cell whose importance is "
-    "below 1.96 times its bootstrap standard error (the 95 % interval reaches 0) is drawn as an "
+    "Resample the validation utterances of the sample set {n} times: a cell whose importance is "
+    "below {z} times its bootstrap standard error (the {level} interval reaches 0) is drawn as an "
     "outline. The first use computes the gradients once more, per utterance."
 )
+"""The template of ``hollow_help`` (app_state.texts): resamples ``TRUST_CFG.n_boot``, ``core.trust.Z95``
+and ``core.trust.LEVEL``."""
 
 
 def _data(name: str, target: str, sample_set: str) -> trust.TrustData:
@@ -159,10 +161,11 @@ def hollow_note(cells) -> str:
     rows, with the ``solid`` column of ``solid_cells``): when every one differs from zero the switch
     changes nothing visible, and the user is told so rather than left to look for a change."""
     n, hollow = len(cells), int((~cells["solid"].astype(bool)).sum())
+    level = f"{100 * trust.LEVEL:g} %"
     if hollow == 0:
-        return tr("All {n:,} cells shown differ from zero at 95 %: nothing to hollow.").format(n=n)
-    return tr("{k:,} of the {n:,} cells shown are not distinguishable from zero at 95 % (hollow).").format(
-        k=hollow, n=n
+        return tr("All {n:,} cells shown differ from zero at {level}: nothing to hollow.").format(n=n, level=level)
+    return tr("{k:,} of the {n:,} cells shown are not distinguishable from zero at {level} (hollow).").format(
+        k=hollow, n=n, level=level
     )
 
 

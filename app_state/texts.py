@@ -3,11 +3,13 @@ metadata or from core (issue 26: no page types a figure that a model or the code
 
 from __future__ import annotations
 
+import functools
 import re
 
 from app_state.labels import LANGUAGE_NAMES
 from core.features import FeatureConfig
 from core.models import ModelInfo
+from core.models.info import STATE_SUFFIXES
 from i18n import N_, current_language, tr
 
 
@@ -41,15 +43,15 @@ def model_description(info: ModelInfo) -> str:
     ``description`` saved in model.json is English)."""
     a = info.arch
     if info.kind == "speech":
-        template = (N_("{lang} state classifier (3 states per phoneme) on {f} features: {l} hidden layers × {w} "
+        template = (N_("{lang} state classifier ({s} states per phoneme) on {f} features: {l} hidden layers × {w} "
                        "units, {act}") if info.targets == "state" else
                     N_("{lang} phoneme classifier on {f} features: {l} hidden layers × {w} units, {act}"))
         return tr(template).format(
-            lang=tr(LANGUAGE_NAMES.get(info.phone_set.language, info.phone_set.language)),
+            lang=tr(LANGUAGE_NAMES.get(info.phone_set.language, info.phone_set.language)), s=len(STATE_SUFFIXES),
             f=info.features.kind.upper(), l=a.get("n_hidden", "?"), w=a.get("width", "?"),
             act=a.get("activation", "?"))
-    return tr("Digit CNN: 5 × 5 convolutions with {c1} and {c2} filters, a fully connected layer of {h}").format(
-        c1=a.get("c1", "?"), c2=a.get("c2", "?"), h=a.get("hidden", "?"))
+    return tr("Digit CNN: {k} convolutions with {c1} and {c2} filters, a fully connected layer of {h}").format(
+        k=size_text(_digit_kernel()), c1=a.get("c1", "?"), c2=a.get("c2", "?"), h=a.get("hidden", "?"))
 
 
 _VOICE_SETTING = re.compile(r"(.+)_a\d+_fm[+-]\d+")  # core.corpus_ja's voice names, e.g. mei_normal_a55_fm-2
@@ -244,3 +246,101 @@ def voice_page_intro(info: ModelInfo, japanese: bool, real_sources) -> str:
     return tr("The network was trained on **synthetic voices** ({who}) and on {n} short recordings of a few real "
               "speakers ({k} sources from Debian's packages): on a voice it never heard its posteriors may still be "
               "wrong.").format(who=who, n=(data.get("real") or {}).get("utterances", "?"), k=len(real_sources)) + sp + trust
+
+
+_COUNT_WORDS = ("no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven",
+                "twelve")
+
+
+def count_word(n: int) -> str:
+    """A small count inside an English sentence in words ('two', 'ten'), otherwise (a larger count,
+    or another interface language, whose sentence writes digits) in digits."""
+    n = int(n)
+    return _COUNT_WORDS[n] if current_language() == "en" and 0 <= n < len(_COUNT_WORDS) else f"{n:,}"
+
+
+def size_text(shape) -> str:
+    """'28 × 28' of a (height, width)."""
+    return " × ".join(str(int(s)) for s in shape)
+
+
+def digit_shape(net, images) -> dict:
+    """What the Digit CNN page states of a digit network, read from the loaded network itself and
+    the digits it reads: ``image`` (height, width), ``kernel`` (the first convolution's), ``c1`` and
+    ``c2`` (filters of the two convolutions), ``fc`` (fully connected layers), ``outputs``."""
+    from torch import nn
+
+    convs = [m for m in net.modules() if isinstance(m, nn.Conv2d)]
+    fcs = [m for m in net.modules() if isinstance(m, nn.Linear)]
+    return {"image": tuple(int(s) for s in images.shape[-2:]), "kernel": tuple(int(k) for k in convs[0].kernel_size),
+            "c1": convs[0].out_channels, "c2": convs[-1].out_channels, "fc": len(fcs),
+            "outputs": fcs[-1].out_features}
+
+
+def digit_intro_text(shape: dict, acc: str, n: int) -> str:
+    """The Digit CNN page's opening paragraph (``shape``: ``digit_shape``)."""
+    return tr(
+        "A small convolutional network reads {image} handwritten digits: {c1} filters of {kernel} pixels, "
+        "pooling, {c2} filters over those maps, pooling, then {fc} fully connected layers. It classifies "
+        "{acc} of {n:,} held-out digits correctly. The importance of a filter is the same index as for "
+        "speech: the variation (σ) over many digits of the gradient of each output with respect "
+        "to the filter's feature map, summed over the {k} outputs and over the map's positions."
+    ).format(image=size_text(shape["image"]), c1=shape["c1"], kernel=size_text(shape["kernel"]), c2=shape["c2"],
+             fc=count_word(shape["fc"]), acc=acc, n=n, k=count_word(shape["outputs"]))
+
+
+def digit_filters_caption(shape: dict) -> str:
+    """The caption of the first-layer filters' grid."""
+    return tr("First-layer filters ({kernel} weights; red positive, blue negative, each scaled to its own "
+              "largest weight).").format(kernel=size_text(shape["kernel"]))
+
+
+@functools.lru_cache(maxsize=1)
+def _digit_kernel() -> tuple[int, int]:
+    """The kernel of the digit CNN's convolutions as core builds them (its architecture in
+    model.json has no kernel size)."""
+    from core.models.networks import DigitCNN
+
+    return tuple(int(k) for k in DigitCNN(1, 1, 1).conv1.kernel_size)
+
+
+def frame_step_text(cfg: FeatureConfig) -> str:
+    """'10 ms': the frame step of a model's features."""
+    return f"{round(cfg.winstep * 1000, 3):g} ms"
+
+
+def shortest_run_ms(cfg: FeatureConfig) -> float:
+    """The shortest run of frames the decoding keeps (``core.voice.align.MIN_FRAMES`` frames of the
+    model's step), in ms: shorter runs are given to a neighbour."""
+    from core.voice.align import MIN_FRAMES
+
+    return round(MIN_FRAMES * cfg.winstep * 1000, 3)
+
+
+def card_features(model: str) -> FeatureConfig:
+    """The features of a Findings card's model as installed (metadata only), or core's default
+    features when it is not installed (the shipped file was computed on the shipped model, whose
+    features are the default)."""
+    from app_state.resources import speech_models
+
+    info = speech_models().get(model)
+    return info.features if info is not None else FeatureConfig()
+
+
+def offsets_caption(cfg: FeatureConfig) -> str:
+    """Fig 4's card caption: the shares are summed over the model's time offsets (2 x context + 1)."""
+    return tr("Share of each output's importance per mel channel (summed over the {n} time offsets).").format(
+        n=cfg.n_context_frames)
+
+
+def hollow_help() -> str:
+    """The help of the 'hollow cells' switch, with the comparison's resamples and interval level."""
+    from app_state.methods import HOLLOW_HELP, TRUST_CFG
+    from core.trust import LEVEL, Z95
+
+    return tr(HOLLOW_HELP).format(n=f"{TRUST_CFG.n_boot:,}", z=f"{Z95:.2f}", level=level_text(LEVEL))
+
+
+def level_text(level: float) -> str:
+    """'95 %' of 0.95."""
+    return f"{100 * level:g} %"

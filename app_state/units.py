@@ -108,18 +108,22 @@ class Pruned:
     full_cost: pruning.ModelCost
 
 
+INSPECT_SEED = 0
+"""The seed of the random order of the pruned model a page inspects (the curves average several)."""
+
+
 def pruned_model(
     name: str, units: str, layer: int | None, order: str, k: int, stat: str, output: str
 ) -> Pruned:
-    """The model with k units deleted in ``order`` (random: seed 0), built and measured once. Its
+    """The model with k units deleted in ``order`` (random: seed ``INSPECT_SEED``), built and measured once. Its
     size and speed do not depend on retraining; ``retrained_zip`` retrains a digit CNN's fully
     connected layers for the download."""
     net, info = any_model(name)
     imp = unit_importance_layers(name, stat, output)
 
     def compute():
-        scores = pruning.unit_scores(net, info, units, order, layer=layer, importance=imp)
-        keep = pruning.keep_mask(pruning.deletion_order(scores, order, 0), int(k))
+        scores = pruning.unit_scores(net, info, units, order, layer=layer, seed=INSPECT_SEED, importance=imp)
+        keep = pruning.keep_mask(pruning.deletion_order(scores, order, INSPECT_SEED), int(k))
         means = _memo("importance").get(
             (models_root(), name, "means"), lambda: pruning.layer_means(net, pruning.prune_data(info).x_stats)
         )

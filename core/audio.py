@@ -116,7 +116,8 @@ def load_audio(
         if channels < 1:
             raise AudioError(N_("The file's header says it has zero channels."))
         if not MIN_RATE <= rate <= MAX_RATE:
-            raise AudioError(N_("The sample rate is {rate} Hz; use a recording between 8 and 96 kHz."), rate=rate)
+            raise AudioError(N_("The sample rate is {rate} Hz; use a recording between {lo:g} and {hi:g} kHz."),
+                             rate=rate, lo=MIN_RATE / 1000, hi=MAX_RATE / 1000)
         if any(line.startswith("data") and "should be" in line for line in (f.extra_info or "").splitlines()):
             # the data chunk promises more than the file holds (a RIFF size that lies alone is harmless:
             # recorders that stream write 0 or 0xFFFFFFFF there)

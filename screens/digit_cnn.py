@@ -13,14 +13,9 @@ S.findings_back_link()  # opened from a Findings card: the way back to it
 net, _ = S.digits_model(name)
 ds, _ = S.digits_data(name)
 acc = info.metrics.get("heldout_accuracy")
-st.markdown(tr(
-    "A small convolutional network reads 28 × 28 handwritten digits: {c1} filters of 5 × 5 pixels, "
-    "pooling, {c2} filters over those maps, pooling, then two fully connected layers. It classifies "
-    "{acc} of {n:,} held-out digits correctly. The importance of a filter is the same index as for "
-    "speech: the variation (σ) over many digits of the gradient of each output with respect "
-    "to the filter's feature map, summed over the ten outputs and over the map's positions."
-).format(c1=info.arch["c1"], c2=info.arch["c2"], acc=uc.accuracy_text(acc) if acc is not None else "?",
-         n=len(ds.labels)), help=tr(S.HELP["sigma"]))
+shape = S.digit_shape(net, ds.images)  # every size the page states, from the loaded network and its digits
+st.markdown(S.digit_intro_text(shape, uc.accuracy_text(acc) if acc is not None else "?", len(ds.labels)),
+            help=tr(S.HELP["sigma"]))
 
 VIEWS = {"filters": tr("Filters and their importance"), "digit": tr("One digit"), "prune": tr("Deleting filters")}
 S.choice("cnn_view", "cnn_view", S.one_of(list(VIEWS)), "filters", widget="w_cnn_view")
@@ -31,22 +26,21 @@ S.put("cnn_view", view, "cnn_view")
 if view in ("filters", "prune"):
     imp = S.unit_importance_layers(name, cfg.stat, cfg.output)
 if view == "filters":
-    st.caption(tr("First-layer filters (5 × 5 weights; red positive, blue negative, each scaled to its own "
-                  "largest weight)."))
+    st.caption(S.digit_filters_caption(shape))
     w1 = S.digit_conv1_weights(name)
     st.altair_chart(uc.image_grid(w1, names=[f"f{i}" for i in range(len(w1))], columns=8, cell=9, tr=tr),
                     width="content")
     c1, c2 = st.columns(2)
     c1.altair_chart(uc.filter_bars(imp[1], title=tr("conv1: importance of each filter"), tr=tr), width="stretch")
     c2.altair_chart(uc.filter_bars(imp[2], title=tr("conv2: importance of each filter"), tr=tr), width="stretch")
-    st.caption(tr("Importance = {stat} ({out}), summed over the 10 outputs and the positions of the "
+    st.caption(tr("Importance = {stat} ({out}), summed over the {k} outputs and the positions of the "
                   "filter's map, over {subset} (the ranking the deletion curves use).").format(
-        stat=tr(S.STAT_LABELS[cfg.stat]), out=tr(S.OUTPUT_LABELS[cfg.output]),
+        k=shape["outputs"], stat=tr(S.STAT_LABELS[cfg.stat]), out=tr(S.OUTPUT_LABELS[cfg.output]),
         subset=S.record_text(S.pruning_subsets(name).get("stats", ""))))
 
 if view == "digit":
-    digits = list(range(10))
-    S.choice("cnn_digit", "digit", S.number_in(0, 9), 3, widget="w_cnn_digit")
+    digits = list(range(shape["outputs"]))
+    S.choice("cnn_digit", "digit", S.number_in(0, shape["outputs"] - 1), 3, widget="w_cnn_digit")
     d = st.radio(tr("Digit"), digits, horizontal=True, **S.widget_args("cnn_digit", "digit"))
     S.put("cnn_digit", d, "digit")
     idx = np.flatnonzero(ds.labels == d)

@@ -80,9 +80,7 @@ def draw(key: str, found: F.Finding | None, source: str, note: str | None = None
                 )
             )
         elif not c.units:
-            st.caption(
-                tr("Share of each output's importance per mel channel (summed over the 35 time offsets).")
-            )
+            st.caption(S.offsets_caption(S.card_features(c.models[0])))
 
 
 def shipped_source(key: str) -> tuple[F.Finding | None, str, str | None]:

@@ -27,7 +27,7 @@ if info.targets == "state":
 view = S.view_controls(fc, "map")
 table, n_frames = S.map_data(cfg, target, phone)
 hollow = st.toggle(tr("Hollow squares: cells not distinguishable from zero"), key="map_hollow",
-                   help=tr(S.HOLLOW_HELP))
+                   help=S.hollow_help())
 if hollow:
     table = table.assign(solid=S.solid_cells(cfg, (target,), (phone,)))
 cells = pairs.select_cells(table, "importance", view.extent.time, view.extent.channels, view.top)

@@ -30,10 +30,12 @@ name = left.radio(
 )
 S.put("methods_net", name, "net")
 is_digits = name in digit_models
+trust_cfg = trust.config_for("digits" if is_digits else "speech")  # the sizes S.trust_report uses
 if is_digits:
-    S.choice("methods_digit", "digit", S.number_in(0, 9), 3, widget="w_methods_digit")
+    n_digits = S.digits_models()[name].arch["n_classes"]  # the digit model's outputs
+    S.choice("methods_digit", "digit", S.number_in(0, n_digits - 1), 3, widget="w_methods_digit")
     target = str(
-        right.radio(tr("Digit"), list(range(10)), horizontal=True, **S.widget_args("methods_digit", "digit"))
+        right.radio(tr("Digit"), list(range(n_digits)), horizontal=True, **S.widget_args("methods_digit", "digit"))
     )
     S.put("methods_digit", int(target), "digit")
 else:
@@ -61,8 +63,9 @@ st.success("**" + tr("Verdict for {t}").format(t=label) + "** — " + rep.verdic
 st.caption(
     tr(
         "Maps of {t} ({out}) over {n:,} frames of {u:,} {unit} ({desc}); deletion and insertion curves on {e:,} of its "
-        "own frames; sanity checks on {s:,} frames. Intervals: 95 % bootstrap over {unit}, not frames."
+        "own frames; sanity checks on {s:,} frames. Intervals: {level} bootstrap over {unit}, not frames."
     ).format(
+        level=S.level_text(trust.LEVEL),
         t=label,
         out=tr(S.OUTPUT_LABELS[cfg.output]),
         n=rep.maps.n_frames,
@@ -147,7 +150,7 @@ if view == "maps":
     hollow = not is_digits and c2.toggle(
         tr("Hollow squares: cells not distinguishable from zero"),
         key="methods_hollow",
-        help=tr(S.HOLLOW_HELP),
+        help=S.hollow_help(),
     )
     ref = rep.maps.map("std")
     if is_digits:
@@ -206,7 +209,7 @@ if view == "maps":
         axis=1,
     )
     st.download_button(
-        tr("Download the maps with their 95 % intervals (CSV)"),
+        tr("Download the maps with their {level} intervals (CSV)").format(level=S.level_text(trust.LEVEL)),
         cells.to_csv(index_label="input").encode(),
         file_name=f"method_maps_{name}_{target}.csv",
         mime="text/csv",
@@ -279,10 +282,10 @@ if view == "stability":
     )
     st.caption(
         tr(
-            "Each cell's interval comes from 200 resamples of the {unit} (never of single frames: neighbouring frames "
-            "are alike). Split-half ρ is averaged over 20 random halvings. First-layer |weights| does not depend on "
+            "Each cell's interval comes from {b} resamples of the {unit} (never of single frames: neighbouring frames "
+            "are alike). Split-half ρ is averaged over {h} random halvings. First-layer |weights| does not depend on "
             "the frames, so it is perfectly stable and says nothing about the network. Random is noise drawn "
             "independently for every frame and input: its split-half ρ and its cells ≠ 0 are what chance gives."
-        ).format(unit=unit)
+        ).format(unit=unit, b=f"{trust_cfg.n_boot:,}", h=f"{trust_cfg.n_splits:,}")
     )
 S.report_repairs()

@@ -33,7 +33,7 @@ if a == b:
 view = S.view_controls(fc, "pair")
 table, _ = S.pair_data(cfg, a, b, view.bins)
 hollow = st.toggle(tr("Hollow squares: cells not distinguishable from zero"), key="pair_hollow",
-                   help=tr(S.HOLLOW_HELP))
+                   help=S.hollow_help())
 if hollow:
     table = table.assign(solid=S.solid_cells(cfg, (a, b), (a, b)))
 cells = pairs.select_cells(table, pairs.RANKS[view.rank], view.extent.time, view.extent.channels, view.top)
@@ -89,7 +89,7 @@ st.dataframe(
               "score"]],
     hide_index=True, width="stretch", key="pair_table", on_select=events["table"], selection_mode="single-row",
     column_config={
-        "offset_frames": num(tr("offset"), format="%+d", help=tr("time offset in frames of 10 ms")),
+        "offset_frames": num(tr("offset"), format="%+d", help=tr("time offset in frames of {step}").format(step=S.frame_step_text(fc))),
         "offset_ms": num(tr("ms"), format="%+.0f"),
         "channel_name": st.column_config.TextColumn(tr("centre") if fc.kind == "mfbank" else tr("coefficient")),
         "importance_a": num(tr("imp /{p}/").format(p=a), format="%.2e"),

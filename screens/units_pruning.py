@@ -57,7 +57,7 @@ s1, s2 = st.columns([3, 2])
 k = s1.select_slider(tr("Delete k units"), options=list(curve.k), value=k_default, key=f"prune_k_{choice}_{layer}",
                      format_func=lambda v: f"{v} ({v / curve.n_units:.0%})")
 order = s2.radio(tr("Pruned model to inspect"), inspect, horizontal=False, index=0, key="prune_order",
-                 format_func=lambda o: tr("random order (seed 0)") if o == "random" else tr(uc.ORDER_NAMES[o]))
+                 format_func=lambda o: tr("random order (seed {s})").format(s=S.INSPECT_SEED) if o == "random" else tr(uc.ORDER_NAMES[o]))
 
 what = tr("hidden units of layer {l}").format(l=layer) if layer else UNIT_CHOICES[choice]
 st.altair_chart(uc.curve_chart(curve.table(), curve.full_accuracy, marker_k=k, title=what,

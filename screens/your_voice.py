@@ -46,7 +46,7 @@ elif source == "upload":
     src = st.file_uploader(tr("WAV, FLAC, OGG, MP3 or AIFF, at most {s:g} s").format(s=MAX_SECONDS),
                            type=UPLOAD_TYPES, key="w_voice_upload")
 else:
-    src = st.audio_input(tr("Record (16 kHz)"), sample_rate=SAMPLE_RATE, key="w_voice_record")
+    src = st.audio_input(tr("Record ({khz:g} kHz)").format(khz=SAMPLE_RATE / 1000), sample_rate=SAMPLE_RATE, key="w_voice_record")
 if src is None:
     st.caption(tr("Choose or record a recording to see what the network hears in it."))
     st.stop()
@@ -62,8 +62,8 @@ if cut > 0:
                   "sound, but would move every figure below.").format(s=cut))
 if (rate := S.voice_native_rate(src)) < SAMPLE_RATE:  # e.g. a telephone recording: the top channels are empty
     st.warning(tr("This recording was made at {rate:,} Hz, so it holds no sound above {top:g} kHz, where the network "
-                  "(trained on 16 kHz speech) hears much of /s/, /sh/ and /f/: expect more errors.").format(
-        rate=rate, top=rate / 2000))
+                  "(trained on {trained:g} kHz speech) hears much of /s/, /sh/ and /f/: expect more errors.").format(
+        trained=info.features.samplerate / 1000, rate=rate, top=rate / 2000))
 text = st.text_input(tr("Transcript (Japanese text; leave empty to see only what the network decodes)") if japanese
                      else tr("Transcript (English words; leave empty to see only what the network decodes)"),
                      value=default_text, key=f"w_voice_text_{source}_{key}")
@@ -123,7 +123,8 @@ if "pocketsphinx" in alignments:
                                  alignments["pocketsphinx"].phones, a.phones) if with_vtln else (share, mean_p))
     m2.metric(tr("Agreement with pocketsphinx"), f"{share:.0%}",
               delta=S.points_delta(100 * (share - share0), with_vtln=True) if with_vtln else None,
-              help=tr("Share of 10 ms frames whose most probable phoneme is the one pocketsphinx aligned there."))
+              help=tr("Share of {step} frames whose most probable phoneme is the one pocketsphinx aligned there.").format(
+                  step=S.frame_step_text(info.features)))
     m3.metric(tr("Aligned phoneme's posterior"), f"{mean_p:.2f}",
               delta=tr("{d} with VTLN").format(d=f"{mean_p - mean_p0:+.2f}") if with_vtln else None,
               help=tr("Average over all frames of the network's posterior for the phoneme pocketsphinx aligned."))
@@ -246,7 +247,8 @@ S.draw(st, ("voice_post", S.digest(a.posteriors, a.phones, a.duration, t)), lamb
 S.draw(st, ("voice_tracks", S.digest(tracks, a.duration, t)), lambda: vc.panel(
     vc.tracks_chart(vc.tracks_table(tracks), a.duration, cursor=t, tr=tr), "container"), width="stretch",
        key="voice_tracks")
-st.caption(tr("Decoded by the network (frame argmax, repeats merged, runs under 30 ms smoothed): {seq}").format(
+st.caption(tr("Decoded by the network (frame argmax, repeats merged, runs under {ms:g} ms smoothed): {seq}").format(
+    ms=S.shortest_run_ms(info.features),
     seq=" ".join(d.segment.phone for d in a.decoded if d.segment.phone != "sil")))
 if "pocketsphinx" in alignments:  # the transcript's phones beside the decoded ones
     errors = phone_errors(phone_sequence(alignments["pocketsphinx"].phones, info.phone_set.silence),
@@ -306,10 +308,11 @@ if by is None:
     st.stop()
 sf = S.voice_frames(cfg.model, key, x, alignments[by], a.warp)
 counts = sf.counts()
-st.caption((tr("Frames (10 ms) of each phoneme in your recording, from the network's own alignment (pocketsphinx "
+st.caption((tr("Frames ({step}) of each phoneme in your recording, from the network's own alignment (pocketsphinx "
                "has no Japanese model; the network labels its own frames, so the comparison is optimistic): {c}")
             if by == "network" else
-            tr("Frames (10 ms) of each phoneme in your recording, from pocketsphinx's alignment: {c}")).format(
+            tr("Frames ({step}) of each phoneme in your recording, from pocketsphinx's alignment: {c}")).format(
+    step=S.frame_step_text(info.features),
     c=", ".join(f"/{p}/ {n}" for p, n in counts.items())))
 present = [p for p in S.phones_of(cfg.model) if counts.get(p)]
 da, db = S.voice_default_pair(counts)
@@ -325,7 +328,7 @@ fc = info.features
 corpus_table, _ = S.pair_data(cfg, pa, pb, S.DEFAULT_BINS)
 top = pairs.ranked(corpus_table, "score", 1).iloc[0]
 c3, c4 = st.columns(2)
-offset = c3.select_slider(tr("Time offset (frames of 10 ms)"), list(range(-fc.context, fc.context + 1)),
+offset = c3.select_slider(tr("Time offset (frames of {step})").format(step=S.frame_step_text(fc)), list(range(-fc.context, fc.context + 1)),
                           value=int(top.offset_frames), key=f"w_vcmp_off_{key}_{pa}_{pb}")
 channel = c4.select_slider(tr("Channel"), list(range(fc.n_channels)), value=int(top.channel),
                            format_func=lambda c: corpus_table.channel_name.iloc[c], key=f"w_vcmp_ch_{key}_{pa}_{pb}")

@@ -71,7 +71,8 @@ def other_models_dir(tmp_path_factory) -> Path:
     """A models folder whose only speech model differs from the shipped ones in every figure a page
     states: `speech_en_mfcc_c5`, a 2 x 32 ReLU DNN on MFCC (13 values a frame) with 5 frames of
     context on each side (11 frames, 143 inputs), trained for one epoch on 12 utterances of the
-    shipped MFCC validation set (spliced again with the shorter context)."""
+    shipped MFCC validation set (spliced again with the shorter context); and `digits_cnn_small`, a
+    digit CNN with 3 and 5 filters and 8 hidden units, one epoch."""
     import dataclasses
 
     from core.train import SpeechTrainConfig, load_validation, train_speech
@@ -87,6 +88,11 @@ def other_models_dir(tmp_path_factory) -> Path:
                             lr=3e-3)
     result = train_speech(frames, cfg, features=frames.cfg, valid=frames, validation=str(root / "val_mfcc_c5.npz"))
     save_model(result.model, root / "speech_en_mfcc_c5", result.meta)
+    # a digit CNN with other filter counts (3 and 5) and a narrower fully connected layer (8)
+    from core.train import DigitTrainConfig, train_digits
+
+    digits = train_digits(DigitTrainConfig(c1=3, c2=5, hidden=8, epochs=1, batch_size=128, lr=3e-3))
+    save_model(digits.model, root / "digits_cnn_small", digits.meta)
     return root
 
 

@@ -93,13 +93,24 @@ from core.trust.run import (
     speech_data,
 )
 from core.trust.sanity import SANITY_THRESHOLD, Sanity, randomized, sanity, shuffled_twin, spearman
-from core.trust.stability import CellIntervals, cell_intervals, cluster_weights, solid_cells, split_half
+from core.trust.stability import (
+    LEVEL,
+    PERCENTILES,
+    Z95,
+    CellIntervals,
+    cell_intervals,
+    cluster_weights,
+    solid_cells,
+    split_half,
+)
 
 __all__ = [
     "CURVES",
     "GRADIENT_METHODS",
+    "LEVEL",
     "MEASURES",
     "METHOD_NAMES",
+    "PERCENTILES",
     "SANITY_THRESHOLD",
     "TRUST_METHODS",
     "CellIntervals",
@@ -113,6 +124,7 @@ __all__ = [
     "TrustError",
     "TrustReport",
     "Verdict",
+    "Z95",
     "cell_intervals",
     "cluster_weights",
     "compare",

@@ -12,7 +12,7 @@ from core.text import N_, Translate, english
 from core.trust.faithfulness import CURVES, MEASURES, Faithfulness
 from core.trust.maps import METHOD_NAMES, TrustError
 from core.trust.sanity import SANITY_THRESHOLD, Sanity
-from core.trust.stability import cluster_weights
+from core.trust.stability import PERCENTILES, cluster_weights
 
 _POST = list(MEASURES).index("posterior")
 _REC = list(MEASURES).index("recall")
@@ -84,7 +84,7 @@ class Verdict:
 
 
 def _ci(b: np.ndarray) -> tuple[float, float]:
-    lo, hi = np.percentile(b, [2.5, 97.5])
+    lo, hi = np.percentile(b, list(PERCENTILES))
     return float(lo), float(hi)
 
 

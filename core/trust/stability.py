@@ -12,6 +12,10 @@ from core.text import N_
 from core.trust.maps import ClusterSums, MethodMaps, TrustError
 from core.trust.sanity import spearman
 
+PERCENTILES = (2.5, 97.5)
+"""The bootstrap percentiles of every interval of the comparison (cells and the summary's margins)."""
+LEVEL = (PERCENTILES[1] - PERCENTILES[0]) / 100
+"""The intervals' level, 0.95 (the pages state it)."""
 Z95 = 1.959963984540054
 """The normal 97.5 % quantile: a cell is distinguishable from zero when value >= Z95 x its bootstrap SE."""
 
@@ -47,7 +51,7 @@ class CellIntervals:
 
 
 def _intervals(value: np.ndarray, boot: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    lo, hi = np.percentile(boot, [2.5, 97.5], axis=0)
+    lo, hi = np.percentile(boot, list(PERCENTILES), axis=0)
     return lo, hi, boot.std(axis=0, ddof=1)
 
 

@@ -124,7 +124,11 @@ def spectrogram_chart(table: pd.DataFrame, duration: float, *, cursor: float | N
     return alt.layer(*layers)
 
 
-def posterior_table(posteriors: np.ndarray, names: Sequence[str], duration: float, *, min_peak: float = 0.3,
+MIN_PEAK = 0.3
+"""The posterior a phoneme must reach somewhere to get a row of the posterior chart."""
+
+
+def posterior_table(posteriors: np.ndarray, names: Sequence[str], duration: float, *, min_peak: float = MIN_PEAK,
                     max_columns: int = 600) -> pd.DataFrame:
     """Long table (t0, t1, phone, posterior) of the phonemes whose posterior reaches ``min_peak``."""
     post = np.asarray(posteriors, dtype=np.float32)
@@ -156,7 +160,7 @@ def posterior_chart(table: pd.DataFrame, duration: float, *, cursor: float | Non
         tooltip=[alt.Tooltip("t0:Q", title=tr("time (s)"), format=".2f"), alt.Tooltip("phone:N", title=tr("phoneme")),
                  alt.Tooltip("posterior:Q", title=tr("posterior"), format=".2f")],
     ).properties(height=max(120, POSTERIOR_ROW_PX * len(order)),
-                 title=tr("network posteriors (phonemes reaching 0.3; white 0, black 1)"))
+                 title=tr("network posteriors (phonemes reaching {p:g}; white 0, black 1)").format(p=MIN_PEAK))
     return _with_cursor(chart, cursor)
 
 
