@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import functools
 import os
+from pathlib import Path
 
 import altair as alt
 import streamlit as st
@@ -27,6 +28,7 @@ import streamlit as st
 from app_state.shared import Settings, importance, models_root, pair_data
 from app_state.units import _memo, prune_curve
 from core import findings as F
+from core.models import read_model_info
 from core.once import Once
 from core.viz import findings as fc
 from core.viz import maps
@@ -220,7 +222,12 @@ def card_chart(key: str, found: F.Finding) -> alt.TopLevelMixin:
 
     def build() -> tuple[F.Finding, alt.TopLevelMixin]:
         if c.pair:
-            chart = fc.pair_chart(found.chart, c, tr=tr)
+            try:  # the card's model's frames and frequency range (the paper's: 10 ms, 8 kHz)
+                feats = read_model_info(Path(models_root()) / c.models[0]).features
+                axes = {"frame_ms": feats.winstep * 1000, "max_hz": feats.highfreq}
+            except (OSError, ValueError):
+                axes = {}
+            chart = fc.pair_chart(found.chart, c, tr=tr, **axes)
         elif c.units:
             chart = fc.curve_card_chart(
                 found.chart,

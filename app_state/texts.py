@@ -54,7 +54,7 @@ def model_description(info: ModelInfo) -> str:
         k=size_text(_digit_kernel()), c1=a.get("c1", "?"), c2=a.get("c2", "?"), h=a.get("hidden", "?"))
 
 
-_VOICE_SETTING = re.compile(r"(.+)_a\d+_fm[+-]\d+")  # core.corpus_ja's voice names, e.g. mei_normal_a55_fm-2
+_VOICE_SETTING = re.compile(r"(.+)_a\d+_fm[+-]\d+")  # core.data.synth.openjtalk's voice names, e.g. mei_normal_a55_fm-2
 
 
 def voices_text(voices: list[str]) -> str:

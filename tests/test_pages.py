@@ -230,7 +230,7 @@ def test_pages_leave_the_shared_model_unchanged(tiny_models):
     at.switch_page("screens/importance_map.py").run()
     no_errors(at)
     # the same process-wide cache the pages used (it holds the statistics they computed)
-    assert any(key[0] == str(tiny_models) for key, _ in app_state._stats_cache()._store)
+    assert any(key[0][0] == str(tiny_models) for key in app_state._stats_cache()._once._values)
     cached, _ = app_state.model("speech_en_mfbank")
     fresh, _ = load_model(tiny_models / "speech_en_mfbank")
     assert not cached.training

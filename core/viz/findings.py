@@ -24,18 +24,22 @@ HEIGHT = 200
 
 
 def pair_chart(
-    rows: Sequence[Mapping], claim: Claim, *, height: int = HEIGHT, tr: Translate = english
+    rows: Sequence[Mapping], claim: Claim, *, height: int = HEIGHT, tr: Translate = english,
+    frame_ms: float = 10.0, max_hz: float = 8000.0,
 ) -> alt.LayerChart:
-    """Top cells (offset in frames on x, centre frequency on y, area ∝ score; orange = in the
-    paper's band) over the paper's band(s) (grey, widened by the rule's tolerance)."""
+    """Top cells (offset in frames of ``frame_ms`` on x, centre frequency up to ``max_hz`` on y,
+    area ∝ score; orange = in the paper's band) over the paper's band(s) (grey, widened by the
+    rule's tolerance). ``frame_ms`` and ``max_hz``: the card's model's frame step and highest
+    frequency (``FeatureConfig.winstep``, ``highfreq``)."""
     df = pd.DataFrame(list(rows))
     inside, outside = tr("in the paper's band"), tr("outside it")
     df["where"] = [inside if b else outside for b in df["in_band"]]
     x_max = max(8, int(df["offset_frames"].abs().max()) + 1)
     x = alt.X(
-        "offset_frames:Q", title=tr("time offset (frames of 10 ms)"), scale=alt.Scale(domain=[-x_max, x_max])
+        "offset_frames:Q", title=tr("time offset (frames of {ms:g} ms)").format(ms=frame_ms),
+        scale=alt.Scale(domain=[-x_max, x_max]),
     )
-    y = alt.Y("hz:Q", title=tr("centre frequency (Hz)"), scale=alt.Scale(domain=[0, 8000]))
+    y = alt.Y("hz:Q", title=tr("centre frequency (Hz)"), scale=alt.Scale(domain=[0, max_hz]))
     bands = pd.DataFrame(
         [{"lo": lo * (1 - BAND_TOLERANCE), "hi": hi * (1 + BAND_TOLERANCE)} for lo, hi in claim.bands]
     )
