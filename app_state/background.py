@@ -9,7 +9,7 @@ event through ``check_stop``, which its progress callbacks call after every batc
 tenths of a second apart, docs/BENCHMARKS.md "Stopping"), and ends by raising ``Stopped``.
 
 Streamlit's own script threads are daemons too: a page that is computing when the server stops
-also sees the event through the same progress callbacks (``app_state.shared``) and is joined here.
+also sees the event through the same progress callbacks (``app_state.cache``) and is joined here.
 
 Chosen over running the warm-up in a child process that is terminated: that stops in the time of
 a signal, but the results would have to be copied back to the server's shared cache, and the child

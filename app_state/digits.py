@@ -5,8 +5,10 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
+from app_state.cache import _memo
+from app_state.labels import OUTPUT_LABELS, STAT_LABELS
+from app_state.resources import Settings, model, models_root
 from app_state.session import _select, warmup_panel
-from app_state.shared import OUTPUT_LABELS, STAT_LABELS, Settings, _memo, model, models_root
 from core import pruning
 from core.activations import class_mean_activations, predict_proba
 from core.importance import (

@@ -23,16 +23,8 @@ import streamlit as st
 
 from app_state.cache import _memo
 from app_state.figures import draw
-from app_state.shared import (
-    SAMPLE_SETS,
-    Settings,
-    importance,
-    label_index,
-    model,
-    models_root,
-    pair_data,
-    validation,
-)
+from app_state.labels import SAMPLE_SETS
+from app_state.resources import Settings, importance, label_index, model, models_root, pair_data, validation
 from core import findings as F
 from core.features import input_meaning
 from core.importance import explain as X

@@ -23,7 +23,8 @@ import altair as alt
 import numpy as np
 from streamlit.elements.vega_charts import _convert_altair_to_vega_lite_spec
 
-from app_state.shared import _memo, models_root
+from app_state.cache import _memo
+from app_state.resources import models_root
 from core.viz import maps
 from i18n import current_language
 

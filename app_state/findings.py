@@ -25,8 +25,9 @@ from pathlib import Path
 import altair as alt
 import streamlit as st
 
-from app_state.shared import Settings, importance, models_root, pair_data
-from app_state.units import _memo, prune_curve
+from app_state.cache import _memo
+from app_state.resources import Settings, importance, models_root, pair_data
+from app_state.units import prune_curve
 from core import findings as F
 from core.models import read_model_info
 from core.once import Once
@@ -99,7 +100,7 @@ def _current_shipped(key: str) -> F.Finding | None:
 
 def _resampled(key: str, hist=None):
     """A live card's figures in the bootstrap resamples of the validation utterances, computed now."""
-    from app_state.shared import model, validation
+    from app_state.resources import model, validation
     from core.findings import bootstrap as B
 
     c = F.CLAIMS[key]
@@ -147,7 +148,7 @@ def live_finding(key: str) -> F.Finding:
             )
             per_layer = None
             if c.units == "hidden":
-                from app_state.shared import model
+                from app_state.resources import model
 
                 per_layer = {
                     la: prune_curve(
@@ -164,7 +165,7 @@ def live_finding(key: str) -> F.Finding:
             return F.curve_finding(c, curve, per_layer)
         cfg = _settings(c.models[0])
         s, sh = importance(cfg, "s_S2", ("s",)), importance(cfg, "sh_S2", ("sh",))
-        from app_state.shared import model
+        from app_state.resources import model
 
         features = model(c.models[0])[1].features
         return _with_interval(key, F.map_finding(c, features, s.values, sh.values),
@@ -191,9 +192,10 @@ def live_needs(key: str) -> tuple[str, tuple[str, ...], int | None]:
 def warm_live_findings(inputs: dict, progress=None) -> None:
     """Compute the Findings page's live cards for the background warm-up (from its thread: no
     Streamlit element here). ``inputs``: ``{model: (stats key, net, view, labels, kwargs, info,
-    frames)}`` resolved in the script thread (``app_state.shared._stats_inputs``). The statistics
+    frames)}`` resolved in the script thread (``app_state.resources._stats_inputs``). The statistics
     and histograms go through the pages' caches first, so ``live_finding`` then only reads them."""
-    from app_state.shared import _histograms_of, _memo, _stats_cache
+    from app_state.cache import _memo
+    from app_state.resources import _histograms_of, _stats_cache
 
     for key in live_cards(models_root()):
         name, targets, bins = live_needs(key)

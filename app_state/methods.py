@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from app_state.cache import _memo, _progress
 from app_state.digits import any_model, digits_data
-from app_state.shared import Settings, label_index, model, models_root, target_of, validation
-from app_state.units import _memo, _progress
+from app_state.resources import Settings, label_index, model, models_root, target_of, validation
 from core import trust
 from core.importance import gradient_stats
 from i18n import N_, tr

@@ -4,21 +4,17 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app_state.shared import (
+from app_state.labels import OUTPUT_LABELS, SAMPLE_SETS, STAT_LABELS, phone_labels
+from app_state.resources import (
     DEFAULT_MODEL,
     JAPANESE_DEFAULT_MODEL,
-    OUTPUT_LABELS,
-    SAMPLE_SETS,
-    STAT_LABELS,
     Settings,
-    accuracy_caption,
     model,
-    phone_labels,
-    real_speech_text,
     speech_models,
     validation,
-    warmup,
 )
+from app_state.texts import accuracy_caption, real_speech_text
+from app_state.warmup import warmup
 from core.importance import (
     OUTPUTS,
 )

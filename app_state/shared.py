@@ -1,5 +1,5 @@
-"""The names of the dashboard's shared state, from the modules that hold them (kept so that
-``from app_state.shared import ...`` goes on working): ``cache`` (the compute-once helper and
+"""The old home of the dashboard's shared state, kept one release so that ``from app_state.shared
+import ...`` goes on working; no module of app_state imports it (they import the homes): ``cache`` (the compute-once helper and
 progress), ``resources`` (models, validation sets, statistics, tables), ``labels`` (option and
 phoneme labels), ``texts`` (sentences stating a model's figures) and ``warmup``."""
 

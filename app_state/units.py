@@ -7,8 +7,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from app_state.cache import _memo, _progress
 from app_state.digits import any_model
-from app_state.shared import _memo, _progress, models_root
+from app_state.resources import models_root
 from core import pruning
 from i18n import tr
 

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 import pandas as pd
 import streamlit as st
 
+from app_state.resources import DEFAULT_BINS
 from app_state.session import HELP, choice, number_in, one_of, pair_in, put, set_cell, widget_args
-from app_state.shared import DEFAULT_BINS
 from core.features import channel_names
 from core.importance import pairs
 from core.viz import maps

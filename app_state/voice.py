@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from app_state.shared import DEFAULT_BINS, PAPER_PAIRS, Settings, _model, models_root, pair_detail
+from app_state.resources import DEFAULT_BINS, PAPER_PAIRS, Settings, _model, models_root, pair_detail
 from core.importance import (
     attributions,
 )

@@ -138,3 +138,12 @@ def test_one_optimisation_loop():
              if p != CORE / "train" / "loop.py"}
     assert not {k: v for k, v in found.items() if v}
     assert pattern.search((CORE / "train" / "loop.py").read_text())
+
+
+def test_app_state_modules_import_the_homes_not_the_old_shared_module():
+    """``app_state.shared`` is kept for old imports only: every module of app_state imports the
+    module that holds a name (cache, resources, labels, texts, warmup)."""
+    bad = [p.name for p in (ROOT / "app_state").glob("*.py")
+           if p.name not in ("shared.py", "__init__.py") and re.search(r"app_state\.shared\b|from \. import shared",
+                                                                       re.sub(r'"""[\s\S]*?"""', "", p.read_text()))]
+    assert not bad
