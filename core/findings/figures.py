@@ -29,7 +29,7 @@ def _layers_text(layers: Mapping[str, Mapping], tr: Translate) -> str:
     if n[VERDICTS[-1]]:
         parts.append(tr("Within noise (the interval crosses a threshold): {w} of the {n} layers.").format(
             w=n[VERDICTS[-1]], n=len(layers)))
-    return "".join((" " if t[:1].isascii() else "") + t for t in parts)  # no space between Japanese sentences
+    return "".join(_sep(t) + t for t in parts)
 
 
 
@@ -119,4 +119,10 @@ def _flat_text(v: Mapping, tr: Translate) -> str:
         else N_("The chart peaks: the largest channel carries {r:.2f}x the median channel's share.")
     )
     text = tr(msg).format(r=v["profile_ratio"], th=FLAT_RATIO)
-    return (" " if text[:1].isascii() else "") + text  # Japanese sentences follow each other without a space
+    return _sep(text) + text
+
+
+def _sep(sentence: str) -> str:
+    """What goes before a sentence appended to a figure: a space, except in Japanese (a sentence
+    with kana or kanji follows the previous one's 。 directly)."""
+    return "" if any("\u3040" <= ch <= "\u9fff" for ch in sentence) else " "
