@@ -79,7 +79,8 @@ def test_adapting_and_pruning_beside_a_reader_change_nothing_for_it(tiny_models)
     with streamlit_server(env={"DNNLENS_WARMUP": "0"}) as url:
         alone = asyncio.run(_reader(url))  # alone (this also computes what both runs read)
         voice_before = asyncio.run(_voice_figures(url))
-        assert len(alone) == 3 * len(PHONES) + 2 and voice_before
+        # a map page draws its map, two profiles and the 'why these differ' chart; the pair page two and the block's
+        assert len(alone) == 4 * len(PHONES) + 3 and voice_before
         said, rounds = asyncio.run(together(url, alone))
         assert any("Recordings to adapt on: 3" in t for t in said), said
         assert rounds >= 1

@@ -207,12 +207,15 @@ def small_trust(monkeypatch):
     """The comparison with other sizes than the shipped ones (50 resamples, 7 halvings): the page
     states these."""
     import app_state.methods as M
+    from app_state.cache import _memo
     from core.trust import maps
 
     cfg = maps.TrustConfig(n_frames=200, n_sanity_frames=40, n_eval_frames=60, n_boot=50, n_splits=7)
     monkeypatch.setattr(maps, "DEFAULT_CONFIG", cfg)
     monkeypatch.setattr(M, "TRUST_CFG", cfg)
-    return cfg
+    _memo.clear()  # the stores' keys do not hold the sizes: nothing computed with the shipped ones is read,
+    yield cfg
+    _memo.clear()  # and nothing computed with these is left for the next test
 
 
 def test_methods_page_states_the_comparisons_sizes(tiny_models, small_trust):
