@@ -23,17 +23,20 @@ built from the models' metadata). Everything public is re-exported
 here, so pages use one name space.
 """
 
+from app_state.cache import *  # noqa: F401,F403
 from app_state.digits import *  # noqa: F401,F403
 from app_state.explain import *  # noqa: F401,F403
 from app_state.figures import *  # noqa: F401,F403
 from app_state.findings import *  # noqa: F401,F403
 from app_state.history import *  # noqa: F401,F403
+from app_state.labels import *  # noqa: F401,F403
 from app_state.language import *  # noqa: F401,F403
 from app_state.methods import *  # noqa: F401,F403
+from app_state.resources import *  # noqa: F401,F403
+from app_state.resources import _stats_cache  # noqa: F401  (tests reset it)
 from app_state.session import *  # noqa: F401,F403
-from app_state.shared import *  # noqa: F401,F403
-from app_state.shared import _stats_cache  # noqa: F401  (tests reset it)
 from app_state.texts import *  # noqa: F401,F403
 from app_state.units import *  # noqa: F401,F403
 from app_state.views import *  # noqa: F401,F403
 from app_state.voice import *  # noqa: F401,F403
+from app_state.warmup import *  # noqa: F401,F403

@@ -85,12 +85,13 @@ def pruning_subsets(name: str) -> dict:
 
 
 def digit_importance_map(name: str, output: str, stat: str, digit: int) -> np.ndarray:
-    """(28, 28) importance of every pixel for the output of ``digit`` over all held-out digits."""
+    """(H, W) importance of every pixel (the digits' image shape) for the output of ``digit`` over all
+    held-out digits."""
     net, _ = digits_model(name)
     ds, x = digits_data(name)
     with st.spinner(tr("Computing gradients over the held-out digits…")):
         s = digit_pixel_stats(models_root(), name, net, x, ds.labels, output)
-    return s.stat(stat)[s.target_index(digit)].reshape(28, 28)
+    return s.stat(stat)[s.target_index(digit)].reshape(x.shape[-2:])
 
 
 def digit_mean_maps(name: str, digit: int) -> dict[int, np.ndarray]:
@@ -102,14 +103,14 @@ def digit_mean_maps(name: str, digit: int) -> dict[int, np.ndarray]:
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def digit_saliency(name: str, index: int, output: str) -> tuple[np.ndarray, int, np.ndarray]:
-    """(gradient of the predicted digit's output w.r.t. the pixels (28, 28), predicted digit,
-    posteriors (10,)) for held-out image ``index``."""
+    """(gradient of the predicted digit's output w.r.t. the pixels (H, W), predicted digit,
+    posteriors (outputs,)) for held-out image ``index``."""
     net, _ = digits_model(name)
     _, x = digits_data(name)
     xi = np.array(x[index : index + 1])
     post = predict_proba(net, xi)[0]
     pred = int(post.argmax())
-    g = attributions(net, xi, [pred], method="gradient", output=output)[0, 0].reshape(28, 28)
+    g = attributions(net, xi, [pred], method="gradient", output=output)[0, 0].reshape(xi.shape[-2:])
     return g, pred, post
 
 

@@ -178,7 +178,7 @@ def cue_sentence(p: X.PairStory) -> str:
         ).format(where=_bands_text(claim), what=what, band=p.band_max, g=p.other_max, hz=_hz(p.other_hz))
     return tr(
         "In the paper's bands ({where}) the {what} differ by at most {band:.1f} dB, less than half the largest gap "
-        "elsewhere ({g:.1f} dB at {hz} Hz): these synthetic voices lack the cue the paper found."
+        "elsewhere ({g:.1f} dB at {hz} Hz): the voices of its validation set lack the cue the paper found."
     ).format(where=_bands_text(claim), what=what, band=p.band_max, g=p.other_max, hz=_hz(p.other_hz))
 
 

@@ -223,13 +223,15 @@ def card_chart(key: str, found: F.Finding) -> alt.TopLevelMixin:
     lang = current_language()
 
     def build() -> tuple[F.Finding, alt.TopLevelMixin]:
-        if c.pair:
-            try:  # the card's model's frames and frequency range (the paper's: 10 ms, 8 kHz)
+        frame_ms, max_hz = 10.0, 8000.0  # the paper's, and a card whose model is not installed
+        if c.pair or not c.units:  # a speech card's axes: its model's frames and frequency range
+            try:
                 feats = read_model_info(Path(models_root()) / c.models[0]).features
-                axes = {"frame_ms": feats.winstep * 1000, "max_hz": feats.highfreq}
-            except (OSError, ValueError):
-                axes = {}
-            chart = fc.pair_chart(found.chart, c, tr=tr, **axes)
+                frame_ms, max_hz = feats.winstep * 1000, feats.highfreq
+            except (OSError, ValueError, AttributeError):
+                pass
+        if c.pair:
+            chart = fc.pair_chart(found.chart, c, tr=tr, frame_ms=frame_ms, max_hz=max_hz)
         elif c.units:
             chart = fc.curve_card_chart(
                 found.chart,
@@ -238,7 +240,7 @@ def card_chart(key: str, found: F.Finding) -> alt.TopLevelMixin:
                 tr=tr,
             )
         else:
-            chart = fc.map_profile_chart(found.chart, tr=tr)
+            chart = fc.map_profile_chart(found.chart, tr=tr, max_hz=max_hz)
         return found, maps.drawn_unvalidated(chart)
 
     held, chart = _CHARTS.get((key, id(found), lang), build)

@@ -381,6 +381,11 @@ class Normalizer:
         return x * np.tile(self.std_array, k) + np.tile(self.mean_array, k)
 
 
+def hz_to_mel(hz):
+    """The mel scale of the filterbank (python_speech_features' ``hz2mel``: 2595 log10(1 + f/700))."""
+    return psf.base.hz2mel(hz)
+
+
 def mel_centres_hz(cfg: FeatureConfig = FeatureConfig()) -> np.ndarray:
     """(nfilt,) centre (peak) frequency in Hz of each MFBANK filter, increasing."""
     lo, hi = psf.base.hz2mel(cfg.lowfreq), psf.base.hz2mel(cfg.highfreq)

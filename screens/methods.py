@@ -160,7 +160,7 @@ if view == "maps":
         ]
         st.altair_chart(
             uc.image_grid(
-                rep.cells.value.reshape(-1, 28, 28),
+                rep.cells.value.reshape(-1, *S.digits_data(name)[1].shape[-2:]),
                 names=names,
                 columns=per_row,
                 cell=6,

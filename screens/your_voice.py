@@ -17,13 +17,10 @@ from core.voice.adapt import FEW_RECORDINGS
 from core.voice.align import MISMATCH_SHARE, AlignError, agreement, silent_speech_share
 from core.voice.align.readings_ja import latin_words
 from core.voice.compare import CompareError
-from core.voice.vtln import MIN_WEIGHT, WARPS, WEIGHT_SHARPNESS
+from core.voice.vtln import CLEAR_GAIN, MIN_WEIGHT, WARPS, WEIGHT_SHARPNESS
 from i18n import error_text, tr
 
-# Below this gain in mean top posterior the page calls the warp uncertain (noise and voices like the
-# training ones gain 0.00-0.01; a voice with formants 20 % higher gains about 0.06). A comment, not a
-# docstring: Streamlit would write a bare string onto the page.
-VTLN_CLEAR_GAIN = 0.01
+VTLN_CLEAR_GAIN = CLEAR_GAIN  # core.voice.vtln: below it the page calls the chosen warp uncertain
 
 cfg, info = S.page_start("Your voice")
 japanese = info.phone_set.name == "ja"  # pocketsphinx has no Japanese model: the network aligns alone

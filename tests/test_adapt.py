@@ -12,7 +12,12 @@ import numpy as np
 import pytest
 import torch
 
-from core.adapt import (
+from core.cli import main
+from core.features import FeatureConfig, Normalizer, extract, splice
+from core.models import MODELS_DIR, SpeechDNN, load_model, save_model
+from core.phones import PHONES, Segment, frame_labels, frame_states
+from core.train import SpeechTrainConfig, train_speech
+from core.voice.adapt import (
     AdaptConfig,
     AdaptError,
     _Adapted,
@@ -22,11 +27,6 @@ from core.adapt import (
     warp_map,
     warp_matrix,
 )
-from core.cli import main
-from core.features import FeatureConfig, Normalizer, extract, splice
-from core.models import MODELS_DIR, SpeechDNN, load_model, save_model
-from core.phones import PHONES, Segment, frame_labels, frame_states
-from core.train import SpeechTrainConfig, train_speech
 from i18n import translator
 from tests.tolerance import assert_forward_close
 

@@ -8,10 +8,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from core import align as A
 from core.audio import SAMPLE_RATE, load_audio
 from core.models import load_model
 from core.phones import PHONES, Segment, read_lab, read_textgrid
+from core.voice import align as A
 
 SAMPLES = Path(__file__).resolve().parents[1] / "assets" / "samples"
 ALL_TEXTS = A.sample_texts(SAMPLES)

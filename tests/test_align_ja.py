@@ -8,14 +8,14 @@ import numpy as np
 import pytest
 import torch
 
-from core.align import AlignError, align, align_network, boundary_errors, pronounce
 from core.audio import SAMPLE_RATE, load_audio
 from core.cli import main
-from core.corpus import CorpusFrames
+from core.data import CorpusFrames
 from core.features import FeatureConfig, extract
 from core.models import ASSETS_DIR, load_model, save_model
 from core.phones import JAPANESE, frame_labels, frame_states, read_lab
-from core.readings_ja import g2p, readings
+from core.voice.align import AlignError, align, align_network, boundary_errors, pronounce
+from core.voice.align.readings_ja import g2p, readings
 
 SAMPLES = ASSETS_DIR / "samples"
 TEXTS = {
@@ -41,7 +41,7 @@ def test_readings_are_words_whose_phones_make_the_whole_text():
 
 
 def test_latin_words_are_found_in_a_japanese_transcript():
-    from core.readings_ja import latin_words
+    from core.voice.align.readings_ja import latin_words
 
     assert latin_words("hello wrld xyzzy") == ["hello", "wrld", "xyzzy"]
     assert latin_words("ＡＢＣです、ABCです") == ["ＡＢＣ", "ABC"]

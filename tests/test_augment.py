@@ -6,10 +6,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from core import augment as A
-from core.augment import AugmentConfig, Augmenter, AugmentError, augment_utterance
 from core.features import FeatureConfig, extract, mel_centres_hz
 from core.phones import PHONES, Segment, frame_labels
+from core.train import augment as A
+from core.train.augment import AugmentConfig, Augmenter, AugmentError, augment_utterance
 
 SR = 16000
 CFG = FeatureConfig()
@@ -165,7 +165,7 @@ def test_switching_a_step_off_leaves_the_others_draws():
 def test_epochs_are_seeded(tmp_path):
     from test_train import make_corpus
 
-    from core.corpus import read_manifest
+    from core.data import read_manifest
 
     folder = make_corpus(tmp_path / "c", n_utts=4)
     ids = [r["id"] for r in read_manifest(folder)]
@@ -189,7 +189,7 @@ def test_bad_config_is_one_message(spec, match):
 def test_training_with_augmentation_is_deterministic(tmp_path):
     from test_train import make_corpus
 
-    from core.corpus import load_corpus
+    from core.data import load_corpus
     from core.train import SpeechTrainConfig, train_speech
 
     folder = make_corpus(tmp_path / "c", n_utts=6)
@@ -219,8 +219,8 @@ def test_japanese_corpus_trains_with_augmentation_in_its_own_phone_set(tmp_path)
     labels in the corpus's Japanese phone set, speed keeps them aligned (scaled by the factor),
     babble is made of the other utterances, and the model comes out with the 35 Japanese classes."""
     from core.cli import main
-    from core.corpus import load_corpus, read_manifest
-    from core.corpus_ja import synthesize_ja
+    from core.data import load_corpus, read_manifest
+    from core.data.synth.openjtalk import synthesize_ja
     from core.models import load_model
     from core.phones import JAPANESE
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from core.batching import BatchError, iter_batches
+from core.data.batching import BatchError, iter_batches
 from core.features import SplicedFrames
 
 

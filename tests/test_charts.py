@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from core import charts
 from core.features import FeatureConfig
+from core.viz import maps as charts
 
 
 def _data(spec: dict, chart: dict) -> list[dict]:

@@ -20,13 +20,13 @@ import core.data.corpus
 import core.data.synth.run
 import core.features
 import core.importance.distributed
+import core.importance.overlap
 import core.importance.table
-import core.overlap
 import core.train
 from core.cli import main
 from core.features import FeatureConfig
+from core.importance.overlap import class_histograms
 from core.models import SpeechDNN
-from core.overlap import class_histograms
 
 SAMPLE = Path(__file__).resolve().parents[1] / "assets" / "samples" / "she_sells.wav"
 
@@ -219,7 +219,7 @@ def test_overlapping_targets_are_refused_before_computing(capsys, monkeypatch):
     monkeypatch.setattr(imp_cli, "_cli_data", lambda args: (model, _info(cfg, names), x, np.arange(len(x)) % 6))
     monkeypatch.setattr(core.importance.table, "gradient_stats_across_ranks", never)
     monkeypatch.setattr(core.importance.distributed, "gradient_stats_across_ranks", never)  # the command's call
-    monkeypatch.setattr(core.overlap, "class_histograms", never)
+    monkeypatch.setattr(core.importance.overlap, "class_histograms", never)
     line = one_error_line(capsys, ["importance", "m", "--validation", "--target", "s", "--pair", "s_S2"])
     assert "choose two different phonemes" in line
     line = one_error_line(capsys, ["importance", "m", "--validation", "--target", "zz"])

@@ -7,9 +7,10 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from core import corpus, espeak
-from core.corpus import ESPEAK_VOICES, CorpusError, read_manifest, synthesize
-from core.espeak import EspeakError, events_to_segments, ipa_phones
+from core import data as corpus
+from core.data import ESPEAK_VOICES, CorpusError, read_manifest, synthesize
+from core.data.synth import espeak
+from core.data.synth.espeak import EspeakError, events_to_segments, ipa_phones
 from core.phones import PHONES, read_lab
 
 # espeak-ng's en-us pronunciation, checked by ear-independent means: each word's phones as eSpeak

@@ -8,13 +8,13 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from core.align import pronounce
 from core.cli import main
 from core.data.corpus import read_manifest
 from core.data.frames import CorpusError
 from core.data.synth import flite, plan, run
 from core.data.synth.run import synthesize, synthesize_texts
 from core.phones import PHONES, read_lab, to_phone
+from core.voice.align import pronounce
 
 FLITE_VOICES = ("flite_awb", "flite_rms", "flite_slt", "flite_kal16")
 # words with a single CMUdict pronunciation (flite speaks through its cmulex, from CMUdict)

@@ -13,8 +13,8 @@ from praatio import textgrid
 from praatio.utilities.constants import Interval
 
 from core.cli import main
-from core.corpus import load_corpus
-from core.corpus_import import TIMIT_TO_PHONE, CorpusImportError, fold_timit, import_corpus
+from core.data import load_corpus
+from core.data.importers import TIMIT_TO_PHONE, CorpusImportError, fold_timit, import_corpus
 from core.features import FeatureConfig
 from core.phones import PHONES, to_phone
 

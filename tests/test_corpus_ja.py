@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from core.corpus import CorpusFrames, load_corpus, read_manifest
-from core.corpus_ja import (
+from core.data import CorpusFrames, load_corpus, read_manifest
+from core.data.synth.openjtalk import (
     ALPHAS,
     HALF_TONES,
     SynthError,
@@ -20,10 +20,10 @@ from core.corpus_ja import (
     synthesize_texts_ja,
     to_classes,
 )
+from core.data.synth.sentences_ja import MORAE, make_sentences_ja
 from core.features import FeatureConfig, n_frames_for
 from core.phones import JAPANESE, read_lab
-from core.readings_ja import g2p
-from core.sentences_ja import MORAE, make_sentences_ja
+from core.voice.align.readings_ja import g2p
 
 
 @pytest.fixture(scope="module")
@@ -172,7 +172,7 @@ def test_every_hts_voice_pyopenjtalk_plus_ships_is_found_and_spoken(tmp_path, mo
     import shutil
     from pathlib import Path
 
-    from core import corpus_ja
+    from core.data.synth import openjtalk as corpus_ja
 
     folder = Path(next(iter(importlib.util.find_spec("pyopenjtalk").submodule_search_locations))) / "htsvoice"
     shipped = sorted(folder.glob("*.htsvoice"))

@@ -47,7 +47,7 @@ def tiny(tiny_models_dir):
 def test_every_stored_kind_reads_back_exactly(tiny, tmp_path):
     from core import pruning
     from core.importance import gradient_stats
-    from core.overlap import class_histograms
+    from core.importance.overlap import class_histograms
     from core.train import evaluate
 
     net, info, frames = tiny

@@ -12,10 +12,10 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from core.align import AlignError, pronounce
 from core.audio import AudioError, load_audio, wav_bytes
 from core.text import N_, UserError
-from core.voice_compare import CompareError
+from core.voice.align import AlignError, pronounce
+from core.voice.compare import CompareError
 from i18n import error_text, translate, translator
 from i18n.catalogue import find_messages, is_japanese
 from tests.test_pages_i18n import english_left
@@ -134,7 +134,7 @@ def test_unknown_words_and_a_too_long_transcript_in_japanese(tiny_models):
 
 
 def test_too_few_frames_for_the_pair_map_in_japanese(tiny_models):
-    from core.voice_compare import MIN_FRAMES
+    from core.voice.compare import MIN_FRAMES
 
     at = voice_page_ja()  # the default sample, aligned by pocketsphinx: the comparison is shown
     box = next(s for s in at.selectbox if s.key.startswith("w_vcmp_a_"))

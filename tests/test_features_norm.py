@@ -7,7 +7,7 @@ import pytest
 import soundfile as sf
 import torch
 
-from core.corpus import cache_path, load_corpus
+from core.data import cache_path, load_corpus
 from core.features import CMVN_FLOOR, FeatureConfig, FeatureError, extract, splice
 from tests.tolerance import assert_gradients_close
 
@@ -109,10 +109,10 @@ def test_importance_of_a_cmn_model_against_brute_force(tmp_path):
     CMN'd the same way as the corpus, and the importance engine matches per-frame Jacobians."""
     from test_train import make_corpus
 
-    from core.align import network_inputs
     from core.importance import gradient_stats
     from core.models import load_model, save_model
     from core.train import SpeechTrainConfig, train_speech
+    from core.voice.align import network_inputs
 
     cfg = FeatureConfig(utt_norm="cmn")
     folder = make_corpus(tmp_path / "c", n_utts=6)

@@ -16,7 +16,7 @@ def _page(cached: bool, lang: str) -> None:
 
         import app_state as S
         from app_state.session import Settings
-        from core import charts
+        from core.viz import maps as charts
 
         st.session_state["lang"] = lang
         model = "speech_en_mfbank"
@@ -52,7 +52,7 @@ def _element(at: AppTest):
 
 @pytest.fixture(autouse=True)
 def _fresh_store():
-    import app_state.shared as shared
+    import app_state.cache as shared
 
     shared._memo.clear()
     yield
@@ -86,7 +86,7 @@ def test_the_chart_is_built_once_per_server_and_per_language():
 def test_pair_detail_reads_one_column_as_the_spliced_frames_would():
     """Brute force: normalise every spliced input of each class's frames and take the column."""
     import app_state as S
-    from core.overlap import full_range_detail
+    from core.importance.overlap import full_range_detail
 
     _, info = S.model(MODEL)
     frames, view = S.validation(MODEL)

@@ -16,9 +16,9 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from core import charts
 from core import findings as F
 from core.features import FeatureConfig, input_meaning, mel_centres_hz
+from core.viz import maps as charts
 from tests.tolerance import close, gradient_rtol
 
 ROOT = Path(__file__).resolve().parents[1]

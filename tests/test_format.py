@@ -12,9 +12,9 @@ import pandas as pd
 import pytest
 import vl_convert as vlc
 
-from core import charts
-from core import unit_charts as uc
 from core.features import FeatureConfig
+from core.viz import maps as charts
+from core.viz import units as uc
 from core.viz.format import axis, fmt, label_expr, nobreak, number
 
 

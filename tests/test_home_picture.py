@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from core.home_picture import HOW_TO_READ, how_to_read
+from core.viz.home_picture import HOW_TO_READ, how_to_read
 from i18n import LANGUAGES, translator
 from i18n.catalogue import is_japanese
 from tests.test_pages_i18n import english_left

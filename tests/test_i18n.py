@@ -11,9 +11,11 @@ import pandas as pd
 import pytest
 
 import i18n
-from core import charts, unit_charts, voice_charts
 from core.features import FeatureConfig
 from core.phones import Segment
+from core.viz import maps as charts
+from core.viz import units as unit_charts
+from core.viz import voice as voice_charts
 from i18n.catalogue import check, dumps, fields, find_messages, is_japanese, load, updated
 
 # ---------------------------------------------------------------------------------------------
@@ -261,10 +263,11 @@ def test_voice_charts_in_japanese(ja):
 
 
 def test_findings_and_method_charts_in_japanese(ja):
-    from core import finding_charts, trust_charts
     from core.findings import CLAIMS
-    from core.overlap import OverlapDetail
+    from core.importance.overlap import OverlapDetail
     from core.trust.sanity import Sanity
+    from core.viz import findings as finding_charts
+    from core.viz import trust as trust_charts
 
     pair_rows = [
         {"offset_frames": o, "hz": h, "score": s, "p_e": 0.5, "in_band": b}
@@ -363,8 +366,8 @@ def test_findings_figures_rebuilt_in_english_and_translated(ja):
 
 
 def test_sanity_chart_names_the_randomised_layers_readably(ja):
-    from core import trust_charts
     from core.trust.sanity import Sanity, cascade_stages
+    from core.viz import trust as trust_charts
 
     tops = cascade_stages(8)  # the 7 x 512 DNN: 1, 2, 4, 8 layers randomised from the top
     stages = tuple(f"linears.{7 - (n - 1)}" for n in tops)

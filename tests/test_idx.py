@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from core.cli import main
-from core.idx import IdxError, load_idx_dataset, parse_idx, read_idx, write_idx
+from core.data.idx import IdxError, load_idx_dataset, parse_idx, read_idx, write_idx
 from core.models import load_model
 
 

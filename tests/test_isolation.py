@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import asyncio
 
-from core.align import sample_texts
 from core.models import ASSETS_DIR
+from core.voice.align import sample_texts
 from tests.browser import streamlit_server
 from tests.ws_session import Session
 

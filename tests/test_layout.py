@@ -147,3 +147,23 @@ def test_app_state_modules_import_the_homes_not_the_old_shared_module():
            if p.name not in ("shared.py", "__init__.py") and re.search(r"app_state\.shared\b|from \. import shared",
                                                                        re.sub(r'"""[\s\S]*?"""', "", p.read_text()))]
     assert not bad
+
+
+def test_only_this_test_imports_the_old_paths():
+    """The shims can go after one release: no other test, no module of core/ and no module of
+    app_state/ imports an old path (this file checks every old public name on purpose)."""
+    shims = {m for m, p in _modules().items() if _is_shim(p)}
+    pattern = re.compile(r"\b(?:from|import) (" + "|".join(re.escape(s) for s in sorted(shims, key=len, reverse=True))
+                         + r")\b(?!\.)")
+    short = {s.split(".")[1] for s in shims if s.count(".") == 1}
+    from_core = re.compile(r"^\s*from core import (.+)$", re.M)
+    bad = {}
+    for p in [*(ROOT / "tests").rglob("*.py"), *(ROOT / "app_state").glob("*.py"), *(ROOT / "screens").glob("*.py")]:
+        if p.name == "test_layout.py":
+            continue
+        text = p.read_text()
+        imported = [item.split()[0] for m in from_core.findall(text) for item in m.strip("() ").split(",") if item.split()]
+        hits = pattern.findall(text) + [n for n in imported if n in short]
+        if hits:
+            bad[str(p.relative_to(ROOT))] = hits
+    assert not bad

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from core.overlap import (
+from core.importance.overlap import (
     HistogramAccumulator,
     OverlapError,
     class_histograms,

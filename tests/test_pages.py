@@ -295,8 +295,8 @@ def test_map_draws_the_core_numbers(tiny_models, sample):
 def test_pair_draws_the_core_numbers_and_shows_the_top_score_cell(tiny_models, sample):
     import numpy as np
 
+    from core.importance.overlap import class_histograms
     from core.models import load_model
-    from core.overlap import class_histograms
     from core.phones import PHONES
     from core.train import load_validation
 

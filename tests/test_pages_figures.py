@@ -41,7 +41,7 @@ def test_home_states_the_models_framing(models):
 
 
 def test_your_voice_states_the_models_window_and_warps(models):
-    from core.vtln import MIN_WEIGHT, WARPS, WEIGHT_SHARPNESS
+    from core.voice.vtln import MIN_WEIGHT, WARPS, WEIGHT_SHARPNESS
 
     f = models.features
     at = voice_page(vtln=True)

@@ -128,11 +128,11 @@ def test_your_voice_compares_with_the_corpus_on_the_networks_alignment_with_the_
     """pocketsphinx has no Japanese: the section takes the frames from the network's own alignment,
     says so, and the ticks are the recording's values over those frames."""
     import app_state as S
-    from core import charts
-    from core.align import align, network_inputs
     from core.audio import load_audio, trim_digital_silence
-    from core.voice_compare import student_frames
-    from core.vtln import vtln_posteriors
+    from core.viz import maps as charts
+    from core.voice.align import align, network_inputs
+    from core.voice.compare import student_frames
+    from core.voice.vtln import vtln_posteriors
     from tests.test_pages_voice import _datasets
 
     at = voice_page()
@@ -191,7 +191,7 @@ def test_your_voice_adapts_the_japanese_model_on_the_networks_alignment(ja_model
     import dataclasses
 
     import app_state.voice as V
-    from core.adapt import AdaptConfig
+    from core.voice.adapt import AdaptConfig
 
     monkeypatch.setattr(V, "ADAPT_CONFIG", dataclasses.replace(AdaptConfig(), min_gain=-1.0, max_epochs=2))
     at = voice_page()

@@ -49,7 +49,7 @@ def curve_spec(at: AppTest, title_part: str = "") -> dict:
 def test_units_page_defaults_match_core(tiny_models):
     from core import pruning
     from core.models import load_model
-    from core.unit_charts import ORDER_NAMES
+    from core.viz.units import ORDER_NAMES
 
     at = run_page("screens/units_pruning.py")
     no_errors(at)

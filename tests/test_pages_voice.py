@@ -85,8 +85,8 @@ def test_a_recording_below_16_khz_is_accepted_with_a_warning(tiny_models):
 
 
 def test_a_transcript_that_does_not_match_is_questioned(tiny_models):
-    from core.align import MISMATCH_SHARE, align, silent_speech_share
     from core.audio import load_audio
+    from core.voice.align import MISMATCH_SHARE, align, silent_speech_share
 
     x = load_audio(SAMPLE)
     assert silent_speech_share(x, align(x, "She sells sea shells on the sea shore.", "pocketsphinx")) < 0.02
@@ -141,11 +141,11 @@ def test_compare_with_the_corpus_draws_the_students_own_values(tiny_models):
     frames of each phoneme, starts at /s/ vs /sh/ on the corpus's top-score cell, and the ticks are
     exactly the student's input values over their /s/ and /sh/ frames (core.voice_compare)."""
     import app_state as S
-    from core import charts
-    from core.align import align, network_inputs
     from core.audio import load_audio, trim_digital_silence
-    from core.voice_compare import student_frames
-    from core.vtln import choose_warp
+    from core.viz import maps as charts
+    from core.voice.align import align, network_inputs
+    from core.voice.compare import student_frames
+    from core.voice.vtln import choose_warp
 
     at = voice_page(vtln=True)
     shows_recording(at)
@@ -218,12 +218,12 @@ def test_adapting_switches_the_whole_page_and_back(tiny_models, monkeypatch):
 
     import app_state as S
     import app_state.voice as V
-    from core.adapt import AdaptConfig
-    from core.align import decode
     from core.audio import load_audio, trim_digital_silence
     from core.models import load_model
-    from core.voice_charts import posterior_table
-    from core.vtln import vtln_posteriors
+    from core.viz.voice import posterior_table
+    from core.voice.adapt import AdaptConfig
+    from core.voice.align import decode
+    from core.voice.vtln import vtln_posteriors
 
     monkeypatch.setattr(V, "ADAPT_CONFIG", dataclasses.replace(AdaptConfig(), min_gain=-1.0, max_epochs=2))
     at = _add_samples(voice_page(vtln=True), ["fish_dish.wav", "sue_showed.wav", "she_sells.wav"])
@@ -276,9 +276,9 @@ def test_vtln_default_follows_the_evidence_and_the_switch_works(tiny_models):
     core.vtln's weights and names the most confident warp; switched off again, the plain posteriors
     and no warp caption."""
     import app_state as S
-    from core.align import decode, phone_posteriors
     from core.audio import load_audio, trim_digital_silence
-    from core.vtln import choose_warp
+    from core.voice.align import decode, phone_posteriors
+    from core.voice.vtln import choose_warp
 
     net, info = S.model("speech_en_mfbank")
     x = trim_digital_silence(load_audio(SAMPLE.read_bytes()))  # as the page
@@ -325,9 +325,9 @@ def test_the_transcripts_phones_beside_the_decoded_ones(tiny_models):
     """The page's table and phone error rate equal core.phone_errors of pocketsphinx's phones and
     the decoded ones, computed outside the page."""
     import app_state as S
-    from core.align import align, decode, phone_posteriors
     from core.audio import load_audio, trim_digital_silence
     from core.phone_errors import phone_errors, phone_sequence
+    from core.voice.align import align, decode, phone_posteriors
 
     at = voice_page(vtln=False)
     net, info = S.model("speech_en_mfbank")

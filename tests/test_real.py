@@ -13,14 +13,13 @@ import pytest
 import soundfile as sf
 from torch import equal as torch_equal
 
-from core.align import align_pocketsphinx, decode, phone_posteriors, sample_texts
 from core.audio import load_audio, trim_digital_silence
 from core.cli import main
-from core.corpus import read_manifest
-from core.data import real
+from core.data import read_manifest, real
 from core.models import load_model
 from core.phones import frame_labels, read_lab
-from core.vtln import vtln_posteriors
+from core.voice.align import align_pocketsphinx, decode, phone_posteriors, sample_texts
+from core.voice.vtln import vtln_posteriors
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "assets" / "samples"
@@ -157,7 +156,7 @@ def test_model_cards_show_the_real_speech_figure(share, tmp_path, tiny_models_di
     from streamlit.testing.v1 import AppTest
 
     from core.models import write_metrics
-    from core.unit_charts import accuracy_text
+    from core.viz.units import accuracy_text
 
     models = tmp_path / "models"
     shutil.copytree(tiny_models_dir, models)
@@ -181,7 +180,7 @@ def test_model_cards_show_the_real_speech_figure(share, tmp_path, tiny_models_di
 def mixed(share, tmp_path_factory):
     """(synthetic training frames: 12 utterances of the shipped validation set, the fixture's real
     set as a corpus with the same features, its folder)."""
-    from core.corpus import load_corpus
+    from core.data import load_corpus
     from core.models import VALIDATION_DIR
     from core.train import load_validation
     from tests.conftest import _subset_npz
@@ -262,7 +261,7 @@ def test_vtln_default_comes_from_the_held_out_real_sources(tiny_models_dir):
     assert real.vtln_evidence(everything) == (0.25, 0.275) and real.vtln_by_default(everything) is True
     assert real.held_out_by_recipe(everything) and not real.held_out_by_recipe(with_figures(helps, ["b"]))
     # the sidebar quotes the held-out figure, never the one on sources the model was trained on
-    from app_state.shared import accuracy_caption
+    from app_state.texts import accuracy_caption
 
     assert accuracy_caption(everything).endswith("25.0 % real speech (held out)"), accuracy_caption(everything)
     assert accuracy_caption(with_figures(helps, ["b"])).endswith("30.0 % real speech (held out)")

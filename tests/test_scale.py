@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from core.corpus import CorpusFrames
+from core.data import CorpusFrames
 from core.data.shards import ShardedCorpus, ShardOrder, plan_shards, shard_frames_file
 from core.importance import gradient_stats
 from core.importance.distributed import batch_size_for, rank_frames, sharded_gradient_stats
@@ -199,7 +199,7 @@ def test_shard_corpus_folder_equals_load_corpus_in_one_and_two_processes(two_pro
     """shard-corpus of a corpus folder, one utterance at a time: the frames load_corpus gives, per
     utterance; the 2-process run (each rank its shards, rank 0 the index) writes the same files."""
     from core.cli import main
-    from core.corpus import load_corpus
+    from core.data import load_corpus
     from core.features import FeatureConfig
 
     one = two_processes / "tones_shards1"

@@ -11,7 +11,7 @@ import soundfile as sf
 import torch
 
 from core.cli import main
-from core.corpus import DEFAULT_VOICES, ESPEAK_VOICES, CorpusError, load_corpus
+from core.data import DEFAULT_VOICES, ESPEAK_VOICES, CorpusError, load_corpus
 from core.features import FeatureConfig
 from core.models import MODELS_DIR, load_model
 from core.phones import PHONES, Segment, write_lab

@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core import unit_charts as uc
 from core.features import FeatureConfig
+from core.viz import units as uc
 
 
 def _datasets(spec: dict) -> dict[str, list[dict]]:
@@ -138,8 +138,8 @@ def test_voice_track_labels_only_where_they_fit_their_bar():
 
     import vl_convert as vlc
 
-    from core import voice_charts as vc
     from core.phones import Segment
+    from core.viz import voice as vc
 
     segs = [Segment(0.0, 0.04, "n"), Segment(0.04, 0.08, "dh"), Segment(0.08, 0.12, "ax"), Segment(0.12, 0.42, "s")]
 
@@ -159,8 +159,8 @@ def test_voice_posterior_rows_each_keep_their_label():
     as overlapping (at 12 px a row Vega showed every other one), in both languages."""
     import numpy as np
 
-    from core import voice_charts as vc
     from core.phones import PHONES
+    from core.viz import voice as vc
 
     post = np.full((180, len(PHONES)), 0.01, np.float32)
     for k in range(18):

@@ -8,7 +8,7 @@ import torch
 
 from core.models import load_model
 from core.phones import PHONES, Segment
-from core.voice_compare import MIN_FRAMES, CompareError, student_frames, student_pair_table
+from core.voice.compare import MIN_FRAMES, CompareError, student_frames, student_pair_table
 from tests.tolerance import assert_gradients_close
 
 

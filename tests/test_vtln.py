@@ -8,13 +8,13 @@ import numpy as np
 import pytest
 import torch
 
-from core.adapt import AdaptConfig, _Adapted, adapt, fold_lhuc
-from core.align import network_inputs, phone_posteriors
 from core.features import FeatureConfig, extract
 from core.models import MODELS_DIR, ModelInfo, SpeechDNN
 from core.phones import frame_labels
 from core.train import SpeechTrainConfig, train_speech
-from core.vtln import WARPS, choose_warp, filterbank_warp, pick, vtln_posteriors, warp_weights
+from core.voice.adapt import AdaptConfig, _Adapted, adapt, fold_lhuc
+from core.voice.align import network_inputs, phone_posteriors
+from core.voice.vtln import WARPS, choose_warp, filterbank_warp, pick, vtln_posteriors, warp_weights
 from tests.test_adapt import SR, _Frames, _utterance
 from tests.tolerance import forward_rtol
 

@@ -16,6 +16,7 @@ import numpy as np
 from core.cli import new_file
 from core.importance import OUTPUTS, ImportanceError, importance_table
 from core.importance.table import MAX_BINS, RANKS, check_table_args
+from core.models.info import state_target
 from core.train.distributed import current as current_ranks
 from core.train.distributed import init_from_env, main_first, shutdown
 
@@ -55,11 +56,9 @@ def _sharded_stats(args, model, info):
     corpus = ShardedCorpus(args.corpus)
     if corpus.cfg != info.features:
         raise ImportanceError(f"{args.corpus} holds other features than {info.name} takes.")
-    states = info.targets == "state"
-
     def labels_of(shard):
-        y = np.asarray(shard.labels, dtype=np.int64)
-        return 3 * y + np.asarray(shard.states, dtype=np.int64) if states else y
+        return state_target(np.asarray(shard.labels, dtype=np.int64), np.asarray(shard.states, dtype=np.int64),
+                            info.targets)
 
     return sharded_gradient_stats(model, corpus, labels_of, table_targets(info.labels, args.target),
                                   output=args.output, n_labels=len(info.labels), transform=info.normalizer.apply)[0]

@@ -287,7 +287,7 @@ CLAIMS: dict[str, Claim] = {
         ),
         Claim(
             "fig4",
-            N_("Fig 4: /s/ in its middle state S2"),
+            N_("Fig 4: /s/ in its middle state S2, English 3-state model"),
             N_(
                 "The importance map of /s/ in its middle state S2 (3 states per phoneme) is concentrated on the "
                 "central frames, and lies higher in frequency than that of /sh/."

@@ -11,7 +11,7 @@
 Every name is re-exported here, so ``from core.phones import ...`` works as before issue 26.
 """
 
-from core.phones.frames import frame_labels, frame_states
+from core.phones.frames import frame_labels, frame_states, run_states
 from core.phones.labels import (
     Segment,
     read_festival_segs,
@@ -53,6 +53,7 @@ __all__ = [
     "describe",
     "frame_labels",
     "frame_states",
+    "run_states",
     "get_phone_set",
     "phone_index",
     "phone_set_of",

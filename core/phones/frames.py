@@ -66,3 +66,13 @@ def frame_states(
     length = end - start
     third = np.where(length > 0, (3 * (centres - start)) // np.maximum(length, 1), 2)
     return np.clip(third, 0, 2).astype(np.int8)
+
+
+def run_states(labels: np.ndarray) -> np.ndarray:
+    """(n_frames,) int8 state 0/1/2 of frame labels (one label per frame): the third of its run of
+    equal labels in which each frame falls (``frame_states`` for frames instead of segments)."""
+    lab = np.asarray(labels)
+    run_start = np.flatnonzero(np.r_[True, lab[1:] != lab[:-1]]) if lab.size else np.zeros(0, np.int64)
+    run_len = np.diff(np.r_[run_start, len(lab)])
+    pos = np.arange(len(lab)) - np.repeat(run_start, run_len)
+    return np.minimum((3 * pos) // np.repeat(run_len, run_len), 2).astype(np.int8)

@@ -86,15 +86,17 @@ def curve_card_chart(
     return curve_chart(pd.DataFrame(list(rows)), full_accuracy, x_title=x_title, height=height, tr=tr)
 
 
-def map_profile_chart(rows: Sequence[Mapping], *, height: int = HEIGHT, tr: Translate = english) -> alt.Chart:
-    """Share of each output's importance per mel channel (rows: output, hz, share), one line each."""
+def map_profile_chart(rows: Sequence[Mapping], *, height: int = HEIGHT, tr: Translate = english,
+                      max_hz: float = 8000.0) -> alt.Chart:
+    """Share of each output's importance per mel channel (rows: output, hz, share), one line each;
+    the frequency axis up to ``max_hz`` (the card's model's ``FeatureConfig.highfreq``)."""
     df = pd.DataFrame(list(rows))
     df["output"] = ["/" + o.replace("_S", "/ S") for o in df["output"]]
     return (
         alt.Chart(df)
         .mark_line(point=alt.OverlayMarkDef(size=14))
         .encode(
-            x=alt.X("hz:Q", title=tr("centre frequency (Hz)"), scale=alt.Scale(domain=[0, 8000])),
+            x=alt.X("hz:Q", title=tr("centre frequency (Hz)"), scale=alt.Scale(domain=[0, max_hz])),
             y=alt.Y("share:Q", title=tr("share of importance"), axis=alt.Axis(format="%")),
             color=alt.Color(
                 "output:N",

@@ -80,7 +80,7 @@ from core.features import FeatureError
 from core.models import ASSETS_DIR, ModelInfo, SpeechDNN, sum_states
 from core.models.inference import network_inputs
 from core.models.info import phone_of_output, state_target
-from core.phones import PhoneError, Segment, frame_labels, frame_states
+from core.phones import PhoneError, Segment, frame_labels, frame_states, run_states
 from core.text import N_
 from core.torch_utils import eval_mode
 from core.train.loop import run_adam
@@ -125,10 +125,7 @@ def _targets(labels: Labels, n_frames: int, seconds: float, info: ModelInfo, nam
         if lab.size and (lab.min() < 0 or lab.max() >= len(ps.phones)):
             raise AdaptError(f"{name}: frame labels must be phone indices 0..{len(ps.phones) - 1}.")
         phones = lab.astype(np.int64)
-        run_start = np.flatnonzero(np.r_[True, phones[1:] != phones[:-1]])
-        run_len = np.diff(np.r_[run_start, len(phones)])
-        pos = np.arange(len(phones)) - np.repeat(run_start, run_len)
-        states = np.minimum((3 * pos) // np.repeat(run_len, run_len), 2)
+        states = run_states(phones).astype(np.int64)
     else:
         segs = list(labels)
         if segs and isinstance(segs[-1], Segment) and segs[-1].end > seconds + LABEL_TOLERANCE_S:

@@ -12,7 +12,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from core.features import FeatureConfig, mel_centres_hz
+from core.features import FeatureConfig, hz_to_mel, mel_centres_hz
 from core.models import ModelInfo
 
 WARP_FRAMES = 1500
@@ -85,8 +85,8 @@ def warp_matrix(cfg: FeatureConfig, alpha: float) -> np.ndarray:
     channel), so a voice whose formants lie ``alpha`` times higher is mapped onto the model's.
     Rows sum to 1; ``alpha = 1`` gives the identity."""
     fc = mel_centres_hz(cfg)
-    mel = 2595.0 * np.log10(1.0 + fc / 700.0)
-    want = 2595.0 * np.log10(1.0 + np.clip(alpha * fc, fc[0], fc[-1]) / 700.0)
+    mel = hz_to_mel(fc)
+    want = hz_to_mel(np.clip(alpha * fc, fc[0], fc[-1]))
     src = np.interp(want, mel, np.arange(len(fc), dtype=np.float64))
     lo = np.minimum(np.floor(src).astype(np.int64), len(fc) - 1)
     hi = np.minimum(lo + 1, len(fc) - 1)

@@ -52,6 +52,11 @@ WEIGHT_SHARPNESS = 20.0
 """beta of ``warp_weights``: a warp 0.05 less confident than the best weighs e^-1 of it."""
 MIN_WEIGHT = 0.01
 """Warps under this share of the weight are left out of the average (their share goes to the others)."""
+CLEAR_GAIN = 0.01
+"""Below this gain in mean top posterior (the chosen warp's over warp 1) the Your voice page calls the
+chosen warp uncertain: noise and voices like the training ones gain 0.00-0.01, a voice with
+formants 20 % higher about 0.06 (docs/MODELS.md, "VTLN"). Chosen on those synthetic voices; it
+only decides a sentence of the page, not a figure."""
 
 
 def warp_weights(confidence: Sequence[float], sharpness: float = WEIGHT_SHARPNESS,
