@@ -40,16 +40,16 @@ def test_warmup_computes_every_phoneme_once_and_maps_then_need_nothing(tiny_mode
     assert w.maps_ready is not None and w.started < w.maps_ready <= w.finished
     root = S.models_root()
     for units in ("input", "hidden"):  # the first views of Units and pruning
-        assert S.shared._memo("curves").has(
+        assert S.cache._memo("curves").has(
             (root, "speech_en_mfbank", units, None, S.orders_of(units), "std", "posterior", True)), units
     for pair in (("s", "sh"), ("b", "d")):  # the hollow-squares switch of the start-here pairs
-        assert S.shared._memo("solid_mask").has((root, "speech_en_mfbank", "posterior", pair, None, "std")), pair
-    assert S.shared._memo("solid_mask").has((root, "speech_en_mfbank", "posterior", ("s",), None, "std"))
-    assert S.shared._memo("trust_report").has((root, "speech_en_mfbank", "s", "all", "posterior"))  # trust page
-    assert S.shared._memo("digit_stats").has((root, "digits_cnn", "posterior"))  # the Digit CNN page
-    assert S.shared._memo("digit_means").has((root, "digits_cnn"))
+        assert S.cache._memo("solid_mask").has((root, "speech_en_mfbank", "posterior", pair, None, "std")), pair
+    assert S.cache._memo("solid_mask").has((root, "speech_en_mfbank", "posterior", ("s",), None, "std"))
+    assert S.cache._memo("trust_report").has((root, "speech_en_mfbank", "s", "all", "posterior"))  # trust page
+    assert S.cache._memo("digit_stats").has((root, "digits_cnn", "posterior"))  # the Digit CNN page
+    assert S.cache._memo("digit_means").has((root, "digits_cnn"))
     for retrain in (True, False):  # and of the Digit CNN's deletions
-        assert S.shared._memo("curves").has(
+        assert S.cache._memo("curves").has(
             (root, "digits_cnn", "filters", 2, S.orders_of("filters"), "std", "posterior", retrain)), retrain
     live = S.findings.live_cards(root)  # the Findings page's live cards
     assert {"s_sh", "b_d"} <= set(live)
