@@ -165,9 +165,13 @@ else:
         what=(tr("as for formants about {p:.0%} higher than the training voices'").format(p=ch.warp - 1)
               if ch.warp > 1 else tr("as for formants about {p:.0%} lower than the training voices'").format(
                   p=1 - ch.warp) if ch.warp < 1 else tr("i.e. no warp: the training voices' frequencies")))
+        + ("" if ch.warp == 1.0 else " " + tr(
+            "One recording gives only a rough estimate of your vocal tract: on real speakers, one recording's "
+            "warp seldom matched the warp chosen from the same speaker's other recordings."))
         + ("" if ch.warp == 1.0 or gain >= VTLN_CLEAR_GAIN else " " + tr(
-            "A small gain: the network is almost as confident without the warp, so this estimate of your "
-            "vocal tract is uncertain.")) + " " + tr(
+            "Here the gain is small (under {g:g}): the network is almost as confident without the warp, and on "
+            "real voices such warps lowered the share of frames read right more often than they raised it.").format(
+                g=VTLN_CLEAR_GAIN)) + " " + tr(
             "The posteriors and figures on this page average the network's posteriors over all the warps, "
             "weighted towards the most confident, so they can change even when the chosen warp is ×1.00."))
 with st.expander(tr("How the warp was chosen")):

@@ -299,6 +299,13 @@ def test_vtln_default_follows_the_evidence_and_the_switch_works(tiny_models):
     assert at.toggle(key="w_voice_vtln").value is True
     vtln_caption = next(c.value for c in at.caption if c.value.startswith(f"VTLN: warp ×{choice.warp:.2f}"))
     assert vtln_caption.endswith("so they can change even when the chosen warp is ×1.00.")  # the average, said
+    # the sentences bench/vtln_clear_gain.py checked on real speakers: one recording's warp is rough; a gain
+    # under CLEAR_GAIN is called small, with the figure from core
+    from core.voice.vtln import CLEAR_GAIN
+
+    assert ("only a rough estimate of your vocal tract" in vtln_caption) == (choice.warp != 1.0)
+    small = choice.warp != 1.0 and choice.best_confidence - choice.confidence_at_one < CLEAR_GAIN
+    assert (f"Here the gain is small (under {CLEAR_GAIN:g})" in vtln_caption) == small
     # the posteriors averaged over the warps, by hand: every warp's posteriors times its weight
     averaged = sum(w * phone_posteriors(net, info, x, warp=a) for a, w in zip(choice.warps, choice.weights, strict=True))
     assert decoded_caption(at).endswith(seq(averaged))
