@@ -456,6 +456,17 @@ def test_the_code_fingerprint_covers_every_module_a_card_reaches(monkeypatch, tm
         monkeypatch.setattr(imports, "modules", lambda name=name, other=other: {**real, name: other})
         assert (F.code_fingerprint("fig8") != before["fig8"]) is changes, name
         assert (F.code_fingerprint("s_sh") != before["s_sh"]) is changes, name
+    # the phone tables the phone sets are read from are part of that code: the same core/phones with
+    # another en.tsv makes the cards stale
+    import shutil
+
+    folder = tmp_path / "phones"
+    shutil.copytree(real["core.phones.sets"].parent, folder)
+    moved = {n: folder / p.name for n, p in real.items() if p.parent == real["core.phones.sets"].parent}
+    monkeypatch.setattr(imports, "modules", lambda: {**real, **moved})
+    assert "core.phones.sets" in mods and F.code_fingerprint("fig8") == before["fig8"]
+    (folder / "en.tsv").write_text((folder / "en.tsv").read_text() + "# another table\n")
+    assert F.code_fingerprint("fig8") != before["fig8"] and F.code_fingerprint("s_sh") != before["s_sh"]
 
 
 def test_the_shipped_file_was_written_by_this_code_on_these_models_and_validation_sets():

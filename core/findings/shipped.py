@@ -55,14 +55,17 @@ def code_modules(key: str) -> tuple[str, ...]:
 
 def code_fingerprint(key: str) -> str:
     """SHA-256 (first 16 hex digits) of the source of the modules that compute card ``key``
-    (``code_modules``, in name order): another version of any of them makes the shipped result
-    stale."""
+    (``code_modules``, in name order) and of the tables those modules' folders hold (``*.tsv``: the
+    phone sets): another version of any of them makes the shipped result stale."""
     from core.imports import modules
 
     files = modules()
+    names = code_modules(key)
     h = hashlib.sha256()
-    for name in code_modules(key):
+    for name in names:
         h.update(name.encode() + b"\0" + files[name].read_bytes())
+    for table in sorted({t for name in names for t in files[name].parent.glob("*.tsv")}):
+        h.update(table.name.encode() + b"\0" + table.read_bytes())
     return h.hexdigest()[:16]
 
 

@@ -13,8 +13,8 @@ theirs. The module-level names ``PHONES``, ``PHONE_INFO``, ``phone_index``, ``to
 English. Festival's US voices speak the ``radio`` phone set (``/usr/share/festival/
 radio_phones.scm``): the 39 CMUdict/ARPAbet phonemes, the schwa ``ax``, the pause ``pau`` and a
 few allophones (``axr dx el em en hv nx``) and markers (``h# brth``) that the CMU lexicon and
-Festival's letter-to-sound rules do not produce in practice. ``_EN_TABLE`` below is the one place where
-they are folded into the classes a model predicts: ``sil`` + 16 vowels + 24 consonants = 41.
+Festival's letter-to-sound rules do not produce in practice. ``en.tsv`` next to this module is the one
+place where they are folded into the classes a model predicts: ``sil`` + 16 vowels + 24 consonants = 41.
 Notations: ARPAbet (CMUdict's upper-case names; schwa = ``AH0``) and IPA.
 
 Japanese. Open JTalk and pyopenjtalk write the phonemes of the HTS Japanese set (the one of
@@ -22,7 +22,7 @@ Japanese. Open JTalk and pyopenjtalk write the phonemes of the HTS Japanese set 
 vowel), ``N`` (moraic nasal), ``cl`` (the closure of a geminate, small ッ), 19 plain consonants,
 8 palatalised ones (``ky gy ny hy my ry by py``), and ``pau`` / ``sil`` (both silence). Rare
 spellings fold in: ``v`` (ヴ) -> ``b``, ``ty`` (テュ) -> ``t``, ``dy`` (デュ) -> ``d``, ``kw``/``gw``
--> ``k``/``g``. ``_JA_TABLE``: ``sil`` + 5 vowels + N + cl + 27 consonants = 35 classes.
+-> ``k``/``g``. ``ja.tsv``: ``sil`` + 5 vowels + N + cl + 27 consonants = 35 classes.
 Notations: Hepburn-like romanisation (the class name, which is what pyopenjtalk writes) and kana.
 Japanese labels are case-sensitive (``N`` is not ``n``); English ones are not.
 """
@@ -32,6 +32,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from core.text import UserError
 
@@ -40,108 +41,26 @@ class PhoneError(UserError):
     """A phone label or label file a user gave that cannot be used (unknown phone, bad file)."""
 
 
-# The English table. Row: (class, IPA, example word, Festival radio phones folded into the class,
-# other spellings accepted when reading label files). Class order = model output order.
-_EN_TABLE: tuple[tuple[str, str, str, tuple[str, ...], tuple[str, ...]], ...] = (
-    # Silence: pause, utterance-edge marker and breath are all non-speech for a phoneme classifier;
-    # aligners write sp (short pause), spn (spoken noise) or a blank label.
-    ("sil", "", "(silence)", ("pau", "h#", "brth"), ("sil", "sp", "spn", "")),
-    # Vowels (American English values).
-    ("iy", "i", "see", ("iy",), ()),
-    ("ih", "ɪ", "sit", ("ih",), ()),
-    ("eh", "ɛ", "bed", ("eh",), ()),
-    ("ae", "æ", "cat", ("ae",), ()),
-    ("aa", "ɑ", "father", ("aa",), ()),
-    ("ah", "ʌ", "cup", ("ah",), ()),
-    ("ao", "ɔ", "thought", ("ao",), ()),
-    ("uh", "ʊ", "book", ("uh",), ()),
-    ("uw", "u", "blue", ("uw",), ()),
-    # axr (r-coloured schwa, 'butter') folds into er, as CMUdict writes it (ER0).
-    ("er", "ɝ", "bird", ("er", "axr"), ()),
-    # Schwa is kept apart from ah: Festival reduces vowels to ax and it is the most frequent vowel;
-    # CMUdict's unstressed AH0 is read as ax.
-    ("ax", "ə", "about", ("ax",), ()),
-    ("ey", "eɪ", "say", ("ey",), ()),
-    ("ay", "aɪ", "my", ("ay",), ()),
-    ("oy", "ɔɪ", "boy", ("oy",), ()),
-    ("aw", "aʊ", "now", ("aw",), ()),
-    ("ow", "oʊ", "go", ("ow",), ()),
-    # Stops.
-    ("p", "p", "pie", ("p",), ()),
-    ("b", "b", "buy", ("b",), ()),
-    # dx (flap, 'water') folds into t, as CMUdict writes it.
-    ("t", "t", "tie", ("t", "dx"), ()),
-    ("d", "d", "die", ("d",), ()),
-    ("k", "k", "key", ("k",), ()),
-    ("g", "ɡ", "guy", ("g",), ()),
-    # Affricates.
-    ("ch", "tʃ", "chair", ("ch",), ()),
-    ("jh", "dʒ", "joy", ("jh",), ()),
-    # Fricatives.
-    ("f", "f", "fee", ("f",), ()),
-    ("v", "v", "very", ("v",), ()),
-    ("th", "θ", "thin", ("th",), ()),
-    ("dh", "ð", "this", ("dh",), ()),
-    ("s", "s", "sun", ("s",), ()),
-    ("z", "z", "zoo", ("z",), ()),
-    ("sh", "ʃ", "she", ("sh",), ()),
-    ("zh", "ʒ", "measure", ("zh",), ()),
-    # hv (voiced h between vowels, 'ahead') folds into hh.
-    ("hh", "h", "hat", ("hh", "hv"), ()),
-    # Nasals. em (syllabic m), en (syllabic n, 'button') and nx (nasal flap, 'winner') fold into
-    # the plain nasal: CMUdict has no syllabic consonants.
-    ("m", "m", "man", ("m", "em"), ()),
-    ("n", "n", "no", ("n", "en", "nx"), ()),
-    ("ng", "ŋ", "sing", ("ng",), ()),
-    # Approximants. el (syllabic l, 'bottle') folds into l.
-    ("l", "l", "leg", ("l", "el"), ()),
-    ("r", "ɹ", "red", ("r",), ()),
-    ("w", "w", "we", ("w",), ()),
-    ("y", "j", "yes", ("y",), ()),
-)
+def _read_table(name: str) -> tuple[tuple[str, str, str, str, tuple[str, ...]], ...]:
+    """The rows of ``core/phones/<name>.tsv``: (class, IPA, example, fourth column, other spellings),
+    in model output order. Lines starting with ``#`` are comments; ``-`` is an empty field (the
+    spelling lists are space-separated). The blank label is silence in every set (added by the
+    phone set, not written in the files)."""
+    rows = []
+    for line in (Path(__file__).with_name(f"{name}.tsv")).read_text(encoding="utf-8").splitlines():
+        if not line.strip() or line.startswith("#"):
+            continue
+        cls, ipa, example, fourth, other = ("" if f == "-" else f for f in line.split("\t"))
+        rows.append((cls, ipa, example, fourth, tuple(other.split())))
+    return tuple(rows)
 
 
+# English: (class, IPA, example word, Festival radio phones folded into the class, other spellings).
+_EN_TABLE = tuple((c, ipa, ex, tuple(fest.split()), other) for c, ipa, ex, fest, other in _read_table("en"))
 # ARPAbet spelling of each English class (CMUdict's names; the schwa is unstressed AH).
 _ARPABET = {"sil": "SIL", "ax": "AH0"}
-
-# The Japanese table. Row: (class, IPA, example word (kana, romanisation), kana, other spellings).
-_JA_TABLE: tuple[tuple[str, str, str, str, tuple[str, ...]], ...] = (
-    ("sil", "", "(silence)", "", ("pau", "sp", "silB", "silE", "")),
-    ("a", "a", "あめ ame", "ア", ("A",)),
-    ("i", "i", "いぬ inu", "イ", ("I",)),
-    ("u", "ɯ", "うみ umi", "ウ", ("U",)),
-    ("e", "e", "えき eki", "エ", ("E",)),
-    ("o", "o", "おと oto", "オ", ("O",)),
-    ("N", "ɴ", "ほん hoN", "ン", ()),
-    ("cl", "ʔ", "きって kitte", "ッ", ("q", "Q")),
-    ("k", "k", "かさ kasa", "カ", ("kw",)),
-    ("s", "s", "さかな sakana", "サ", ()),
-    ("sh", "ɕ", "しお shio", "シ", ()),
-    ("t", "t", "たこ tako", "タ", ("ty",)),
-    ("ch", "tɕ", "ちず chizu", "チ", ()),
-    ("ts", "ts", "つき tsuki", "ツ", ()),
-    ("n", "n", "なつ natsu", "ナ", ()),
-    ("h", "h", "はな hana", "ハ", ()),
-    ("f", "ɸ", "ふね fune", "フ", ()),
-    ("m", "m", "まど mado", "マ", ()),
-    ("y", "j", "やま yama", "ヤ", ()),
-    ("r", "ɾ", "そら sora", "ラ", ()),
-    ("w", "w", "わに wani", "ワ", ()),
-    ("g", "g", "ごはん gohaN", "ガ", ("gw",)),
-    ("z", "dz", "ぞう zoo", "ザ", ()),
-    ("j", "dʑ", "じかん jikaN", "ジ", ("zy",)),
-    ("d", "d", "だいがく daigaku", "ダ", ("dy",)),
-    ("b", "b", "ばす basu", "バ", ("v",)),
-    ("p", "p", "ぱん paN", "パ", ()),
-    ("ky", "kʲ", "きょう kyoo", "キャ", ()),
-    ("gy", "gʲ", "ぎゅうにゅう gyuunyuu", "ギャ", ()),
-    ("ny", "ɲ", "こんにゃく koNnyaku", "ニャ", ()),
-    ("hy", "ç", "ひゃく hyaku", "ヒャ", ()),
-    ("my", "mʲ", "みゃく myaku", "ミャ", ()),
-    ("ry", "ɾʲ", "りょこう ryokoo", "リャ", ()),
-    ("by", "bʲ", "びょういん byooiN", "ビャ", ()),
-    ("py", "pʲ", "はっぴょう happyoo", "ピャ", ()),
-)
+# Japanese: (class, IPA, example word (kana, romanisation), kana, other spellings).
+_JA_TABLE = _read_table("ja")
 
 _STRESSED = re.compile(r"^([a-z]+)[012]$")
 
@@ -254,7 +173,7 @@ ENGLISH = PhoneSet(
     info={
         row[0]: PhoneInfo(row[1], row[2], _ARPABET.get(row[0], row[0].upper()), row[1]) for row in _EN_TABLE
     },
-    aliases={**FESTIVAL_TO_PHONE, **{a: row[0] for row in _EN_TABLE for a in row[4]}},
+    aliases={**FESTIVAL_TO_PHONE, **{a: row[0] for row in _EN_TABLE for a in row[4]}, "": "sil"},
     notation_name="ARPAbet",
     native_name="IPA",
     fold_case=True,
@@ -265,7 +184,7 @@ JAPANESE = PhoneSet(
     phones=tuple(row[0] for row in _JA_TABLE),
     silence="sil",
     info={row[0]: PhoneInfo(row[1], row[2], row[0], row[3]) for row in _JA_TABLE},
-    aliases={a: row[0] for row in _JA_TABLE for a in row[4]},
+    aliases={**{a: row[0] for row in _JA_TABLE for a in row[4]}, "": "sil"},
     notation_name="romanisation",
     native_name="kana",
 )
