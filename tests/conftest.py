@@ -38,6 +38,20 @@ def _subset_npz(src: Path, dst: Path, n_utts: int) -> Path:
     return dst
 
 
+def _context5_validation(kind: str, root: Path, n_utts: int = 12):
+    """The first ``n_utts`` utterances of the shipped ``kind`` validation set (``mfbank`` / ``mfcc``),
+    spliced again with 5 frames of context on each side, saved as ``root/val_<kind>_c5.npz`` and
+    read back (the frames and their file, as a model's own validation set)."""
+    import dataclasses
+
+    from core.train import load_validation
+
+    frames = load_validation(_subset_npz(VALIDATION_DIR / f"en_{kind}.npz", root / f"val_{kind}.npz", n_utts))
+    frames = dataclasses.replace(frames, cfg=dataclasses.replace(frames.cfg, context=5))
+    frames.save(root / f"val_{kind}_c5.npz")
+    return load_validation(root / f"val_{kind}_c5.npz"), root / f"val_{kind}_c5.npz"
+
+
 @pytest.fixture(scope="session")
 def tiny_models_dir(tmp_path_factory) -> Path:
     """A models folder with `speech_en_mfbank`: a 2 x 32 ReLU DNN trained for 2 epochs on 12
@@ -73,20 +87,15 @@ def other_models_dir(tmp_path_factory) -> Path:
     context on each side (11 frames, 143 inputs), trained for one epoch on 12 utterances of the
     shipped MFCC validation set (spliced again with the shorter context); and `digits_cnn_small`, a
     digit CNN with 3 and 5 filters and 8 hidden units, one epoch."""
-    import dataclasses
 
-    from core.train import SpeechTrainConfig, load_validation, train_speech
+    from core.train import SpeechTrainConfig, train_speech
 
     root = tmp_path_factory.mktemp("other_models")
-    npz = _subset_npz(VALIDATION_DIR / "en_mfcc.npz", root / "val_mfcc.npz", 12)
-    frames = load_validation(npz)
-    frames = dataclasses.replace(frames, cfg=dataclasses.replace(frames.cfg, context=5))
-    frames.save(root / "val_mfcc_c5.npz")
-    frames = load_validation(root / "val_mfcc_c5.npz")
+    frames, npz = _context5_validation("mfcc", root)
     assert frames.cfg.context == 5 and frames.cfg.kind == "mfcc"
     cfg = SpeechTrainConfig(features="mfcc", width=32, layers=2, activation="relu", epochs=1, batch_size=128,
                             lr=3e-3)
-    result = train_speech(frames, cfg, features=frames.cfg, valid=frames, validation=str(root / "val_mfcc_c5.npz"))
+    result = train_speech(frames, cfg, features=frames.cfg, valid=frames, validation=str(npz))
     save_model(result.model, root / "speech_en_mfcc_c5", result.meta)
     # a digit CNN with other filter counts (3 and 5) and a narrower fully connected layer (8)
     from core.train import DigitTrainConfig, train_digits

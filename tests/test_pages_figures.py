@@ -167,21 +167,16 @@ def test_the_digit_sentences_follow_any_network():
 def findings_c5_dir(tmp_path_factory) -> Path:
     """A models folder whose Fig 4 model (core.findings.STATES_MODEL) sees 5 frames of context on
     each side (11 time offsets): a 2 x 16 ReLU 3-state DNN on MFBANK, one epoch on 12 utterances."""
-    import dataclasses
 
     from core import findings as F
-    from core.models import VALIDATION_DIR, save_model
-    from core.train import SpeechTrainConfig, load_validation, train_speech
-    from tests.conftest import _subset_npz
+    from core.models import save_model
+    from core.train import SpeechTrainConfig, train_speech
+    from tests.conftest import _context5_validation
 
     root = tmp_path_factory.mktemp("findings_c5")
-    npz = _subset_npz(VALIDATION_DIR / "en_mfbank.npz", root / "val_mfbank.npz", 12)
-    frames = load_validation(npz)
-    frames = dataclasses.replace(frames, cfg=dataclasses.replace(frames.cfg, context=5))
-    frames.save(root / "val_mfbank_c5.npz")
-    frames = load_validation(root / "val_mfbank_c5.npz")
+    frames, npz = _context5_validation("mfbank", root)
     cfg = SpeechTrainConfig(width=16, layers=2, activation="relu", epochs=1, batch_size=128, lr=3e-3, targets="state")
-    result = train_speech(frames, cfg, features=frames.cfg, valid=frames, validation=str(root / "val_mfbank_c5.npz"))
+    result = train_speech(frames, cfg, features=frames.cfg, valid=frames, validation=str(npz))
     save_model(result.model, root / F.STATES_MODEL, result.meta)
     return root
 
