@@ -118,14 +118,15 @@ def voice_audio(src) -> tuple[np.ndarray, str, float]:
 
 def _analysis_of(net, info, vtln: bool, x: np.ndarray) -> VoiceAnalysis:
     from core.audio import SAMPLE_RATE
-    from core.features import FeatureConfig, extract
+    from core.features import extract
     from core.models.inference import phone_posteriors
+    from core.viz.voice import SPECTROGRAM
     from core.voice.align import decode
     from core.voice.vtln import vtln_posteriors
 
     choice, post = vtln_posteriors(net, info, x) if vtln else (None, phone_posteriors(net, info, x))
     warp = choice.warp if choice is not None else 1.0
-    logmel = extract(x, FeatureConfig(kind="mfbank"))
+    logmel = extract(x, SPECTROGRAM)
     duration = len(x) / SAMPLE_RATE
     return VoiceAnalysis(logmel, post, tuple(info.phones), decode(post, duration, info.phones), duration, warp, choice)
 

@@ -235,7 +235,7 @@ tracks = {tr("decoded"): [d.segment for d in a.decoded]}
 for name, ali in alignments.items():
     tracks[tr("network") if name == "network" else name] = list(ali.phones)
 bounds = [s.start for s in alignments["pocketsphinx"].phones[1:]] if "pocketsphinx" in alignments else []
-post_table = vc.posterior_table(a.posteriors, a.phones, a.duration)
+post_table = vc.posterior_table(a.posteriors, a.phones, a.duration, info.features)
 # three panels on one time axis, each as wide as the column (the same 70 px y axis: they line up)
 # each built once per server for what it is drawn from (app_state.figures: keyed by the data itself, so a
 # student moving the cursor back, or another with the same recording, gets it at once)

@@ -249,7 +249,7 @@ def test_voice_charts_in_japanese(ja):
             voice_charts.spectrogram_table(logmel, 0.5), 0.5, cursor=0.1, tr=ja
         )),
         voice_charts.panel(voice_charts.posterior_chart(
-            voice_charts.posterior_table(post, ["s", "sh", "z"], 0.5), 0.5, tr=ja
+            voice_charts.posterior_table(post, ["s", "sh", "z"], 0.5, voice_charts.SPECTROGRAM), 0.5, tr=ja
         )),
         voice_charts.panel(voice_charts.tracks_chart(voice_charts.tracks_table(segs), 0.5, cursor=0.1, tr=ja)),
         voice_charts.window_chart(

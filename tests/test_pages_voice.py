@@ -243,7 +243,7 @@ def test_adapting_switches_the_whole_page_and_back(tiny_models, monkeypatch):
     duration = len(x) / 16000
 
     def shown(post) -> bool:
-        want = posterior_table(post, info.phones, duration)
+        want = posterior_table(post, info.phones, duration, info.features)
         return any(d.shape == want.shape and np.allclose(d["posterior"], want["posterior"]) and
                    list(d["phone"]) == list(want["phone"]) for d in _datasets(at))
 

@@ -165,13 +165,44 @@ def test_voice_posterior_rows_each_keep_their_label():
     post = np.full((180, len(PHONES)), 0.01, np.float32)
     for k in range(18):
         post[10 * k : 10 * k + 10, k + 1] = 0.9
-    table = vc.posterior_table(post, PHONES, 1.8)
+    table = vc.posterior_table(post, PHONES, 1.8, vc.SPECTROGRAM)
     assert table["phone"].nunique() == 18
     for tr in (None, i18n_tr("ja")):
         spec = vc.posterior_chart(table, 1.8, **({"tr": tr} if tr else {})).to_dict()
         layer = spec["layer"][0] if "layer" in spec else spec
         assert layer["encoding"]["y"]["axis"]["labelOverlap"] is False
         assert layer["height"] >= 15 * 18
+
+
+def test_voice_columns_sit_on_their_frames_and_a_click_reads_that_frame_back():
+    """Each column of the posterior heatmap is drawn centred on its frame's time (the model's frame
+    step and window, not a fixed 10 ms), and the click callback's time (the column's middle, rounded
+    to the slider's 0.01 s) reads back the column's frame (its middle one when frames are grouped),
+    for two front ends."""
+    import dataclasses
+
+    import numpy as np
+
+    from core.viz import voice as vc
+
+    for cfg in (vc.SPECTROGRAM, dataclasses.replace(vc.SPECTROGRAM, winlen=0.032, winstep=0.016)):
+        for n, max_columns in ((137, 600), (1500, 600)):
+            duration = (n - 1) * cfg.winstep + cfg.winlen
+            post = np.random.default_rng(0).dirichlet(np.ones(4), n).astype(np.float32)
+            table = vc.posterior_table(post, ["a", "b", "c", "d"], duration, cfg, min_peak=0.0,
+                                       max_columns=max_columns).drop_duplicates("t0")
+            g = -(-n // max_columns)
+            assert len(table) == -(-n // g)
+            first = np.arange(0, n, g)
+            middle = np.minimum(first + (g - 1) // 2, n - 1)
+            assert np.all(table["t0"].to_numpy() <= cfg.frame_time(first) + 1e-9)
+            assert np.all(table["t1"].to_numpy() >= cfg.frame_time(np.minimum(first + g - 1, n - 1)) - 1e-9)
+            if g == 1:
+                np.testing.assert_allclose(table["t1"] - table["t0"], cfg.winstep, atol=1e-9)
+            picked = [cfg.frame_at(round(0.5 * (a + b), 2)) for a, b in zip(table["t0"], table["t1"], strict=True)]
+            assert np.abs(np.array(picked) - middle).max() <= (g > 1), (cfg.winstep, g)
+            if g == 1:
+                assert picked == list(middle)
 
 
 def i18n_tr(lang: str):

@@ -5,10 +5,11 @@ Choices written down here:
 - **One time axis.** Spectrogram, posteriors and segment tracks share the x scale ``[0, duration]``
   in seconds and a fixed y-axis width (``_AXIS_W`` px), so they line up when stacked in one
   ``alt.vconcat``; the time cursor is a red vertical rule drawn on every panel.
-- **Log-mel spectrogram**: the 40 log mel filterbank energies (MFBANK, whatever the model's front
-  end), channel 0 at the bottom, labelled by the filter's centre in Hz. A recording of more than
+- **Log-mel spectrogram**: the 40 log mel filterbank energies (``SPECTROGRAM``, MFBANK whatever the
+  model's front end), channel 0 at the bottom, labelled by the filter's centre in Hz. A recording of more than
   ``max_columns`` frames is averaged over groups of frames for drawing only (Vega draws one rect per
-  cell; 30 s would be 120,000).
+  cell; 30 s would be 120,000). Frame i is drawn centred on its time, ``FeatureConfig.frame_time(i)``
+  (the spectrogram's front end's, the posteriors' model's), one frame step wide.
 - **Posteriors**: the phonemes whose posterior reaches ``min_peak`` (0.3) in some frame, in the
   model's output order; darker = higher posterior; the same column averaging.
 - **Tracks**: one row per segment list (decoded, aligners), each segment a bar with its phone
@@ -41,8 +42,23 @@ anti-aliased hairline between them at any width (the grid of white lines at 1024
 _PAD = alt.AutoSizeParams(type="pad")
 
 
+SPECTROGRAM = FeatureConfig(kind="mfbank")
+"""The front end of the page's spectrogram (40 log-mel channels), whatever the model's."""
+
+
 def _columns(n_frames: int, max_columns: int) -> int:
     return max(1, int(np.ceil(n_frames / max_columns)))
+
+
+def _column_times(n_frames: int, g: int, cfg: FeatureConfig, duration: float) -> tuple[np.ndarray, np.ndarray]:
+    """(t0, t1) of each column of ``g`` frames: from half a frame step before its first frame's centre
+    (``cfg.frame_time``) to half a step after its last one's, within [0, duration]. A click on a
+    column then puts the cursor at its middle frame's centre (``frame_at`` reads that frame back)."""
+    first = np.arange(0, n_frames, g)
+    last = np.minimum(first + g - 1, n_frames - 1)
+    t0 = np.clip(cfg.frame_time(first) - cfg.winstep / 2, 0.0, duration)
+    t1 = np.clip(cfg.frame_time(last) + cfg.winstep / 2, 0.0, duration)
+    return t0, t1
 
 
 def _time_x(duration: float, title: str | None = None, labels: bool = True) -> alt.X:
@@ -70,20 +86,22 @@ def _with_cursor(chart: alt.Chart, t: float | None) -> alt.LayerChart | alt.Char
     return chart if rule is None else alt.layer(chart, rule)
 
 
-def spectrogram_table(logmel: np.ndarray, duration: float, max_columns: int = 600) -> pd.DataFrame:
-    """Long table (t0, t1, channel, hz, value) of (n_frames, 40) log-mel energies, frames averaged in
-    groups so at most ``max_columns`` columns remain."""
+def spectrogram_table(logmel: np.ndarray, duration: float, cfg: FeatureConfig = SPECTROGRAM,
+                      max_columns: int = 600) -> pd.DataFrame:
+    """Long table (t0, t1, channel, hz, value) of (n_frames, channels) log-mel energies made by the
+    front end ``cfg``, frames averaged in groups so at most ``max_columns`` columns remain."""
     n, c = logmel.shape
     g = _columns(n, max_columns)
     m = -(-n // g)
     padded = np.full((m * g, c), np.nan, np.float32)
     padded[:n] = logmel
     cols = np.nanmean(padded.reshape(m, g, c), axis=1)
-    step = 0.01 * g
-    t0 = np.minimum(np.arange(m) * step, duration)
-    hz = mel_centres_hz(FeatureConfig(nfilt=c))
+    t0, t1 = _column_times(n, g, cfg, duration)
+    hz = mel_centres_hz(cfg)
+    if len(hz) != c:
+        raise ValueError(f"{c} channels in the spectrogram, {len(hz)} in its front end")
     return pd.DataFrame({
-        "t0": np.repeat(t0, c), "t1": np.repeat(np.minimum(t0 + step, duration), c),
+        "t0": np.repeat(t0, c), "t1": np.repeat(t1, c),
         "channel": np.tile(np.arange(c), m), "hz": np.tile(np.round(hz), m),
         "value": cols.reshape(-1).round(2),
     }).assign(t_draw=lambda d: np.minimum(d["t0"] + OVERLAP * (d["t1"] - d["t0"]), duration))
@@ -128,9 +146,10 @@ MIN_PEAK = 0.3
 """The posterior a phoneme must reach somewhere to get a row of the posterior chart."""
 
 
-def posterior_table(posteriors: np.ndarray, names: Sequence[str], duration: float, *, min_peak: float = MIN_PEAK,
-                    max_columns: int = 600) -> pd.DataFrame:
-    """Long table (t0, t1, phone, posterior) of the phonemes whose posterior reaches ``min_peak``."""
+def posterior_table(posteriors: np.ndarray, names: Sequence[str], duration: float, cfg: FeatureConfig, *,
+                    min_peak: float = MIN_PEAK, max_columns: int = 600) -> pd.DataFrame:
+    """Long table (t0, t1, phone, posterior) of the phonemes whose posterior reaches ``min_peak``;
+    ``cfg``: the model's front end (its frame timing)."""
     post = np.asarray(posteriors, dtype=np.float32)
     keep = np.flatnonzero(post.max(axis=0) >= min_peak)
     if keep.size == 0:
@@ -141,9 +160,9 @@ def posterior_table(posteriors: np.ndarray, names: Sequence[str], duration: floa
     padded = np.full((m * g, post.shape[1]), np.nan, np.float32)
     padded[:n] = post
     cols = np.nanmean(padded.reshape(m, g, -1), axis=1)[:, keep]
-    t0 = np.minimum(np.arange(m) * 0.01 * g, duration)
+    t0, t1 = _column_times(n, g, cfg, duration)
     return pd.DataFrame({
-        "t0": np.repeat(t0, len(keep)), "t1": np.repeat(np.minimum(t0 + 0.01 * g, duration), len(keep)),
+        "t0": np.repeat(t0, len(keep)), "t1": np.repeat(t1, len(keep)),
         "phone": np.tile([names[k] for k in keep], m), "order": np.tile(keep, m),
         "posterior": cols.reshape(-1).round(3),
     }).assign(t_draw=lambda d: np.minimum(d["t0"] + OVERLAP * (d["t1"] - d["t0"]), duration))
