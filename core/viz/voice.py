@@ -50,15 +50,14 @@ def _columns(n_frames: int, max_columns: int) -> int:
     return max(1, int(np.ceil(n_frames / max_columns)))
 
 
-def _column_times(n_frames: int, g: int, cfg: FeatureConfig, duration: float) -> tuple[np.ndarray, np.ndarray]:
+def _column_times(n_frames: int, g: int, cfg: FeatureConfig) -> tuple[np.ndarray, np.ndarray]:
     """(t0, t1) of each column of ``g`` frames: from half a frame step before its first frame's centre
-    (``cfg.frame_time``) to half a step after its last one's, within [0, duration]. A click on a
-    column then puts the cursor at its middle frame's centre (``frame_at`` reads that frame back)."""
+    (``cfg.frame_time``) to half a step after its last one's. Not cut to [0, duration] (the charts
+    clip what lies outside their time axis): a click on a column, the last one too, then puts the
+    cursor at its middle frame's centre (``frame_at`` reads that frame back)."""
     first = np.arange(0, n_frames, g)
     last = np.minimum(first + g - 1, n_frames - 1)
-    t0 = np.clip(cfg.frame_time(first) - cfg.winstep / 2, 0.0, duration)
-    t1 = np.clip(cfg.frame_time(last) + cfg.winstep / 2, 0.0, duration)
-    return t0, t1
+    return cfg.frame_time(first) - cfg.winstep / 2, cfg.frame_time(last) + cfg.winstep / 2
 
 
 def _time_x(duration: float, title: str | None = None, labels: bool = True) -> alt.X:
@@ -96,7 +95,7 @@ def spectrogram_table(logmel: np.ndarray, duration: float, cfg: FeatureConfig = 
     padded = np.full((m * g, c), np.nan, np.float32)
     padded[:n] = logmel
     cols = np.nanmean(padded.reshape(m, g, c), axis=1)
-    t0, t1 = _column_times(n, g, cfg, duration)
+    t0, t1 = _column_times(n, g, cfg)
     hz = mel_centres_hz(cfg)
     if len(hz) != c:
         raise ValueError(f"{c} channels in the spectrogram, {len(hz)} in its front end")
@@ -160,7 +159,7 @@ def posterior_table(posteriors: np.ndarray, names: Sequence[str], duration: floa
     padded = np.full((m * g, post.shape[1]), np.nan, np.float32)
     padded[:n] = post
     cols = np.nanmean(padded.reshape(m, g, -1), axis=1)[:, keep]
-    t0, t1 = _column_times(n, g, cfg, duration)
+    t0, t1 = _column_times(n, g, cfg)
     return pd.DataFrame({
         "t0": np.repeat(t0, len(keep)), "t1": np.repeat(t1, len(keep)),
         "phone": np.tile([names[k] for k in keep], m), "order": np.tile(keep, m),
