@@ -55,14 +55,18 @@ def default_root() -> Path:
     return Path(base) / "dnnlens"
 
 
+CODE_FILES = ("*.py", "*.tsv")
+"""What ``code_version`` reads: the sources, and the tables they read (the phone sets)."""
+
+
 @functools.lru_cache(maxsize=8)
 def code_version(*folders: Path) -> str:
-    """SHA-256 of every Python source file under ``core/`` and the other ``folders`` (names and
-    contents, in order): the dashboard adds ``app_state/``, where some arguments of the stored
-    computations are chosen (e.g. the points of a deletion curve)."""
+    """SHA-256 of every Python source file and table (``*.tsv``: the phone sets) under ``core/`` and
+    the other ``folders`` (names and contents, in order): the dashboard adds ``app_state/``, where some
+    arguments of the stored computations are chosen (e.g. the points of a deletion curve)."""
     h = hashlib.sha256()
     for root in (CORE, *folders):
-        for p in sorted(Path(root).rglob("*.py")):
+        for p in sorted(q for pattern in CODE_FILES for q in Path(root).rglob(pattern)):
             h.update(str(p.relative_to(root)).encode())
             h.update(p.read_bytes())
     return h.hexdigest()[:16]

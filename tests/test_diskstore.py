@@ -179,3 +179,21 @@ def test_a_restarted_dashboard_reads_what_it_computed(tiny_models):
     chart = lambda at: at.get("vega_lite_chart")[0].proto.spec  # noqa: E731
     assert chart(first) == chart(again)
 
+
+
+def test_the_code_version_reads_the_sources_and_the_tables(tmp_path):
+    """The stored results' code version changes with a source file or a table (a phone set's
+    ``.tsv``) under the folders it reads, and not with other files there."""
+    from core.diskstore import code_version
+
+    (tmp_path / "mod.py").write_text("X = 1\n")
+    (tmp_path / "set.tsv").write_text("sil\t-\n")
+    seen = []
+    for path, text in (("notes.txt", "anything"), ("set.tsv", "sil\t-\na\ta\n"), ("mod.py", "X = 2\n")):
+        code_version.cache_clear()
+        seen.append(code_version(tmp_path))
+        (tmp_path / path).write_text(text)
+    code_version.cache_clear()
+    seen.append(code_version(tmp_path))
+    # notes.txt changed nothing; the table and the source each did
+    assert seen[0] == seen[1] and len({seen[1], seen[2], seen[3]}) == 3

@@ -229,3 +229,19 @@ def test_frame_labels_errors():
         frame_labels([], 5)
     with pytest.raises(PhoneError, match="Unknown phone 'pau'"):
         frame_labels([Segment(0.0, 1.0, "pau")], 5)  # raw Festival names must be mapped first
+
+
+def test_a_phone_table_reads_its_fields_and_names_a_bad_row(tmp_path):
+    """The tables the phone sets come from: '-' is an empty field, lists are space-separated, '#'
+    starts a comment (not inside a row: Festival's h# is a phone); a row that is not 5 fields names
+    its file and line."""
+    import pytest
+
+    from core.phones.sets import _read_table
+
+    table = tmp_path / "xx.tsv"
+    table.write_text("# a comment\nsil\t-\t(silence)\tpau h#\tsp spn\n\na\ta\tcat\t-\t-\n")
+    assert _read_table(table) == (("sil", "", "(silence)", "pau h#", ("sp", "spn")), ("a", "a", "cat", "", ()))
+    table.write_text("sil\t-\t(silence)\tpau\tsp\nb\tb\tbuy\n")
+    with pytest.raises(ValueError, match=r"xx\.tsv:2: a row is 5 tab-separated fields"):
+        _read_table(table)

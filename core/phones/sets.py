@@ -41,26 +41,31 @@ class PhoneError(UserError):
     """A phone label or label file a user gave that cannot be used (unknown phone, bad file)."""
 
 
-def _read_table(name: str) -> tuple[tuple[str, str, str, str, tuple[str, ...]], ...]:
-    """The rows of ``core/phones/<name>.tsv``: (class, IPA, example, fourth column, other spellings),
-    in model output order. Lines starting with ``#`` are comments; ``-`` is an empty field (the
-    spelling lists are space-separated). The blank label is silence in every set (added by the
-    phone set, not written in the files)."""
+def _read_table(path: Path) -> tuple[tuple[str, str, str, str, tuple[str, ...]], ...]:
+    """The rows of a phone table (``core/phones/en.tsv``, ``ja.tsv``), in model output order: (class, IPA, example, a
+    notation column (Festival's phones in en.tsv, kana in ja.tsv), other spellings). Lines starting
+    with ``#`` are comments; ``-`` is an empty field; the spelling lists are space-separated. The
+    blank label is not written there: every set reads it as its silence."""
     rows = []
-    for line in (Path(__file__).with_name(f"{name}.tsv")).read_text(encoding="utf-8").splitlines():
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
         if not line.strip() or line.startswith("#"):
             continue
-        cls, ipa, example, fourth, other = ("" if f == "-" else f for f in line.split("\t"))
-        rows.append((cls, ipa, example, fourth, tuple(other.split())))
+        fields = ["" if f == "-" else f for f in line.split("\t")]
+        if len(fields) != 5 or not fields[0]:
+            raise ValueError(f"{path}:{number}: a row is 5 tab-separated fields, the first a class; got {line!r}")
+        cls, ipa, example, notation, other = fields
+        rows.append((cls, ipa, example, notation, tuple(other.split())))
     return tuple(rows)
 
 
 # English: (class, IPA, example word, Festival radio phones folded into the class, other spellings).
-_EN_TABLE = tuple((c, ipa, ex, tuple(fest.split()), other) for c, ipa, ex, fest, other in _read_table("en"))
+_EN_TABLE = tuple((c, ipa, ex, tuple(fest.split()), other) for c, ipa, ex, fest, other in _read_table(Path(__file__).with_name("en.tsv")))
 # ARPAbet spelling of each English class (CMUdict's names; the schwa is unstressed AH).
 _ARPABET = {"sil": "SIL", "ax": "AH0"}
 # Japanese: (class, IPA, example word (kana, romanisation), kana, other spellings).
-_JA_TABLE = _read_table("ja")
+_JA_TABLE = _read_table(Path(__file__).with_name("ja.tsv"))
+SILENCE = "sil"
+"""The silence class of every phone set (the first row of each table)."""
 
 _STRESSED = re.compile(r"^([a-z]+)[012]$")
 
@@ -169,11 +174,11 @@ ENGLISH = PhoneSet(
     name="en",
     language="English",
     phones=tuple(row[0] for row in _EN_TABLE),
-    silence="sil",
+    silence=SILENCE,
     info={
         row[0]: PhoneInfo(row[1], row[2], _ARPABET.get(row[0], row[0].upper()), row[1]) for row in _EN_TABLE
     },
-    aliases={**FESTIVAL_TO_PHONE, **{a: row[0] for row in _EN_TABLE for a in row[4]}, "": "sil"},
+    aliases={**FESTIVAL_TO_PHONE, **{a: row[0] for row in _EN_TABLE for a in row[4]}, "": SILENCE},
     notation_name="ARPAbet",
     native_name="IPA",
     fold_case=True,
@@ -182,9 +187,9 @@ JAPANESE = PhoneSet(
     name="ja",
     language="Japanese",
     phones=tuple(row[0] for row in _JA_TABLE),
-    silence="sil",
+    silence=SILENCE,
     info={row[0]: PhoneInfo(row[1], row[2], row[0], row[3]) for row in _JA_TABLE},
-    aliases={**{a: row[0] for row in _JA_TABLE for a in row[4]}, "": "sil"},
+    aliases={**{a: row[0] for row in _JA_TABLE for a in row[4]}, "": SILENCE},
     notation_name="romanisation",
     native_name="kana",
 )
@@ -218,9 +223,6 @@ PHONES: tuple[str, ...] = ENGLISH.phones
 
 PHONE_INFO: dict[str, tuple[str, str]] = {row[0]: (row[1], row[2]) for row in _EN_TABLE}
 """English class -> (IPA symbol, example word), e.g. ``PHONE_INFO["sh"] == ("ʃ", "she")``."""
-
-SILENCE = "sil"
-"""The silence class of every phone set."""
 
 def phone_index(name: str) -> int:
     """Class index of an English phone name in ``PHONES`` (exact name, e.g. ``"sh"`` -> 31)."""
