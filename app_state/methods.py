@@ -1,6 +1,6 @@
 """Which importance to trust: the method comparison (core.trust), and the per-utterance resamples
 that mark the cells of the importance and pair maps not distinguishable from zero. Shared by all
-sessions, computed once per key (``_Memo``), with a progress bar while computing."""
+sessions, computed once per key (``app_state.cache._memo``, a ``core.once.Once``), with a progress bar while computing."""
 
 from __future__ import annotations
 

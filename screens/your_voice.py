@@ -17,10 +17,8 @@ from core.voice.adapt import FEW_RECORDINGS
 from core.voice.align import MISMATCH_SHARE, AlignError, agreement, silent_speech_share
 from core.voice.align.readings_ja import latin_words
 from core.voice.compare import CompareError
-from core.voice.vtln import CLEAR_GAIN, MIN_WEIGHT, WARPS, WEIGHT_SHARPNESS
+from core.voice.vtln import CHOICE_STRIDE, CLEAR_GAIN, MIN_WEIGHT, WARPS, WEIGHT_SHARPNESS
 from i18n import error_text, tr
-
-VTLN_CLEAR_GAIN = CLEAR_GAIN  # core.voice.vtln: below it the page calls the chosen warp uncertain
 
 cfg, info = S.page_start("Your voice")
 japanese = info.phone_set.name == "ja"  # pocketsphinx has no Japanese model: the network aligns alone
@@ -168,10 +166,10 @@ else:
         + ("" if ch.warp == 1.0 else " " + tr(
             "One recording gives only a rough estimate of your vocal tract: on real speakers, one recording's "
             "warp seldom matched the warp chosen from the same speaker's other recordings."))
-        + ("" if ch.warp == 1.0 or gain >= VTLN_CLEAR_GAIN else " " + tr(
+        + ("" if ch.warp == 1.0 or gain >= CLEAR_GAIN else " " + tr(
             "Here the gain is small (under {g:g}): the network is almost as confident without the warp, and on "
             "real voices such warps lowered the share of frames read right more often than they raised it.").format(
-                g=VTLN_CLEAR_GAIN)) + " " + tr(
+                g=CLEAR_GAIN)) + " " + tr(
             "The posteriors and figures on this page average the network's posteriors over all the warps, "
             "weighted towards the most confident, so they can change even when the chosen warp is ×1.00."))
 with st.expander(tr("How the warp was chosen")):
@@ -180,20 +178,20 @@ with st.expander(tr("How the warp was chosen")):
     else:
         st.altair_chart(vc.warp_chart(ch, tr=tr), key="voice_warp_chart")
         st.caption(tr("For each warp, the features of the whole recording are computed again with the filterbank "
-                      "warped, and the network classifies every third frame. The posteriors below (and the "
+                      "warped, and the network classifies one frame in {k}. The posteriors below (and the "
                       "network's alignment) are the average of the network's posteriors under the warps, each "
                       "weighted by e^({b:g} × its mean top posterior); warps with under {w:g} % of the weight are "
                       "left out. The frame's input and gradient and the comparison with the corpus use the most "
                       "confident warp (red). The spectrogram shows your recording unwarped; the adaptation "
                       "below chooses its own starting warp with the transcript's labels.").format(
-                          b=WEIGHT_SHARPNESS, w=round(100 * MIN_WEIGHT, 6)))
+                          k=CHOICE_STRIDE, b=WEIGHT_SHARPNESS, w=round(100 * MIN_WEIGHT, 6)))
 
 # --- adapting to this voice (session only) -----------------------------------------------------
 with st.expander(tr("Adapt the network to your voice")):
     st.markdown(tr(
         "Fine-tunes **a copy** of the network, kept in your session only (the shared model and other users "
         "are not affected), on your aligned recordings: a {c} × {c} map of the input channels (starting "
-        "from the best vocal-tract-length warp) and a scale for each hidden unit (`core/adapt.py`). Add "
+        "from the best vocal-tract-length warp) and a scale for each hidden unit (`core/voice/adapt.py`). Add "
         "recordings with their transcripts, then adapt. With {m} or more, each is held back in turn and the copy "
         "is kept only if it labels the held-back ones better; with fewer, nothing can be checked and the "
         "copy stays the shared model. Once adapted, the switch at the top shows every figure from your "

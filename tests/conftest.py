@@ -87,7 +87,6 @@ def other_models_dir(tmp_path_factory) -> Path:
     context on each side (11 frames, 143 inputs), trained for one epoch on 12 utterances of the
     shipped MFCC validation set (spliced again with the shorter context); and `digits_cnn_small`, a
     digit CNN with 3 and 5 filters and 8 hidden units, one epoch."""
-
     from core.train import SpeechTrainConfig, train_speech
 
     root = tmp_path_factory.mktemp("other_models")

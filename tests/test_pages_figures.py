@@ -167,7 +167,6 @@ def test_the_digit_sentences_follow_any_network():
 def findings_c5_dir(tmp_path_factory) -> Path:
     """A models folder whose Fig 4 model (core.findings.STATES_MODEL) sees 5 frames of context on
     each side (11 time offsets): a 2 x 16 ReLU 3-state DNN on MFBANK, one epoch on 12 utterances."""
-
     from core import findings as F
     from core.models import save_model
     from core.train import SpeechTrainConfig, train_speech

@@ -54,12 +54,12 @@ MIN_WEIGHT = 0.01
 """Warps under this share of the weight are left out of the average (their share goes to the others)."""
 CLEAR_GAIN = 0.01
 """Below this gain in mean top posterior (the chosen warp's over warp 1) the Your voice page says
-the gain is small and that such warps more often lower than raise the share of frames read right.
-Chosen on synthetic voices (noise and voices like the training ones gain 0.00-0.01, a voice with
-formants 20 % higher about 0.06; docs/MODELS.md, "VTLN"); checked out of sample on the real
-speakers by ``bench/vtln_clear_gain.py`` (docs/MODELS.md, "Is a small gain an uncertain warp?"):
-under it the warp alone lowered the speech frames' accuracy by 5.9 points more than over it, while
-whether one recording's warp matched its speaker's did not depend on the gain. It only decides a
+the gain is small and that such warps more often lowered than raised the share of frames read
+right. Chosen on synthetic voices (noise and voices like the training ones gain 0.00-0.01, a voice
+with formants 20 % higher about 0.06; docs/MODELS.md, "VTLN"); looked at on the real-speech
+sources by ``bench/vtln_clear_gain.py`` (docs/MODELS.md, "Is a small gain an uncertain warp?"):
+under it the warp alone lowered the speech frames' accuracy in 3 of the 3 sources with several
+such recordings, and one recording's warp seldom matched its source's at any gain. It only decides a
 sentence of the page, not a figure."""
 
 
@@ -170,7 +170,7 @@ class VoiceWarps:
         (``vtln_posteriors``: what the Your voice page does with one recording)."""
         return float(self.avg_hits[:, self.sharpness.index(float(sharpness))].mean())
 
-    def _read(self) -> np.ndarray:
+    def choice_frames(self) -> np.ndarray:
         """(T,) bool: the frames the choice reads (every CHOICE_STRIDE-th of each utterance)."""
         starts = np.flatnonzero(np.diff(self.frame_utt, prepend=-1))
         index = np.arange(len(self.frame_utt)) - np.repeat(starts, np.diff(np.append(starts, len(self.frame_utt))))
@@ -180,7 +180,7 @@ class VoiceWarps:
     def chosen(self) -> float:
         """The warp chosen without labels over all of the voice's utterances (``choose_warp`` given
         all of them)."""
-        return pick(self.warps, self.tops[self._read()].mean(0))
+        return pick(self.warps, self.tops[self.choice_frames()].mean(0))
 
     @property
     def best(self) -> float:
@@ -190,7 +190,7 @@ class VoiceWarps:
     def per_utterance(self) -> tuple[float, dict[float, int]]:
         """Accuracy when each utterance gets its own label-free warp (what the Your voice page does
         with one recording), and how many utterances got each warp."""
-        right, counts, read = 0, {}, self._read()
+        right, counts, read = 0, {}, self.choice_frames()
         for u in np.unique(self.frame_utt):
             m = self.frame_utt == u
             a = pick(self.warps, self.tops[m & read].mean(0))
