@@ -14,7 +14,8 @@ check, so every e is run as asked), for each variant of ``--variants``: parts jo
 non-silence frames, as ``core.data.real.score_recording``) on every *other* recording of the
 source. Per variant: ``gains`` (after - before, per e), ``best`` (the largest, the oracle's) and
 ``best_epoch``. The product's own run (cross-validated epochs and check, ``AdaptConfig()``) is
-``product``. ``load_avg_1min``: how busy the 2-core machine was.
+``product`` (with its check's own figure, ``check_gain``: held-back speech frames right after minus
+before, over the folds; ``--variants ""`` runs the product alone). ``load_avg_1min``: how busy the 2-core machine was.
 """
 
 from __future__ import annotations
@@ -92,8 +93,9 @@ def main() -> int:
             run = {"n": n, "seed": seed, "measured_on": len(test), "before": round(before, 4), "variants": {}}
             new, _, rep = adapt(net, info, [recs[i] for i in fit], AdaptConfig())
             run["product"] = {"gain": round(agreement(new, test) - before, 4), "kept_epoch": rep.best_epoch,
-                              "reverted": rep.reverted}
-            for text in args.variants.split(","):
+                              "reverted": rep.reverted, "warp": rep.warp,
+                              "check_gain": round(rep.check_after - rep.check_before, 4)}
+            for text in filter(None, args.variants.split(",")):
                 cfg = _variant(text)
                 gains = []
                 for e in range(1, args.max_epochs + 1):
