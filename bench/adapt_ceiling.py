@@ -15,7 +15,8 @@ non-silence frames, as ``core.data.real.score_recording``) on every *other* reco
 source. Per variant: ``gains`` (after - before, per e), ``best`` (the largest, the oracle's) and
 ``best_epoch``. The product's own run (cross-validated epochs and check, ``AdaptConfig()``) is
 ``product`` (with its check's own figure, ``check_gain``: held-back speech frames right after minus
-before, over the folds; ``--variants ""`` runs the product alone). ``load_avg_1min``: how busy the 2-core machine was.
+before, over the folds, and per recording ``held_back``: (frames, right before, right after at the
+check's best epoch); ``--variants ""`` runs the product alone). ``load_avg_1min``: how busy the 2-core machine was.
 """
 
 from __future__ import annotations
@@ -94,7 +95,8 @@ def main() -> int:
             new, _, rep = adapt(net, info, [recs[i] for i in fit], AdaptConfig())
             run["product"] = {"gain": round(agreement(new, test) - before, 4), "kept_epoch": rep.best_epoch,
                               "reverted": rep.reverted, "warp": rep.warp,
-                              "check_gain": round(rep.check_after - rep.check_before, 4)}
+                              "check_gain": round(rep.check_after - rep.check_before, 4),
+                              "held_back": rep.held_back}
             for text in filter(None, args.variants.split(",")):
                 cfg = _variant(text)
                 gains = []

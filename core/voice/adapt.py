@@ -94,6 +94,7 @@ from core.voice.adapt_config import (
     AdaptReport,
     Labels,
     Recording,
+    check_low,
 )
 from core.voice.adapt_net import (
     WARP_FRAMES,
@@ -180,14 +181,19 @@ def _prepare(
 # Adapting
 
 
-def _right(logits: torch.Tensor, y: torch.Tensor, targets: str) -> int:
-    """How many frames the logits label right (a state model: its phone, the states summed)."""
+def _hits(logits: torch.Tensor, y: torch.Tensor, targets: str) -> np.ndarray:
+    """(n,) bool: the frames the logits label right (a state model: its phone, the states summed)."""
     if len(y) == 0:
-        return 0
+        return np.zeros(0, bool)
     if targets == "state":
         post = sum_states(torch.softmax(logits, 1), targets)
-        return int((post.argmax(1) == phone_of_output(y, "state")).sum())
-    return int((logits.argmax(1) == y).sum())
+        return (post.argmax(1) == phone_of_output(y, "state")).numpy()
+    return (logits.argmax(1) == y).numpy()
+
+
+def _right(logits: torch.Tensor, y: torch.Tensor, targets: str) -> int:
+    """How many frames the logits label right."""
+    return int(_hits(logits, y, targets).sum())
 
 
 def adapt(
@@ -304,22 +310,33 @@ def adapt(
     # fitted on the other folds counts its speech frames right after every epoch.
     fold = np.random.default_rng(cfg.seed).permutation(n_utts) % k if k else np.zeros(n_utts, int)
     checked = scored(np.arange(len(y_all))) if k else np.zeros(0, int)
-    cv_right = np.zeros(cfg.max_epochs + 1, dtype=np.int64)
+    cv_utt = np.zeros((cfg.max_epochs + 1, n_utts), dtype=np.int64)  # held-back frames right, per recording
+
+    def per_recording(hits: np.ndarray, idx: np.ndarray) -> np.ndarray:
+        return np.bincount(frame_utt[idx], weights=hits, minlength=n_utts).astype(np.int64)
+
     for f in range(k):
         held = np.isin(frame_utt, np.flatnonzero(fold == f))
         fit_f, check_f = np.flatnonzero(~held), scored(np.flatnonzero(held))
 
         def count(e: int, wrapped: _Adapted, check_f: np.ndarray = check_f) -> None:
-            cv_right[e] += _right(logits_of(wrapped, x_t[check_f]), y_all[check_f], info.targets)
+            cv_utt[e] += per_recording(_hits(logits_of(wrapped, x_t[check_f]), y_all[check_f], info.targets), check_f)
             if e:
                 tick()
 
         fit(fit_f, cfg.max_epochs, cfg.seed + 1 + f, count)
-    base_right = right(base_logits, checked) if k else 0
+    cv_right = cv_utt.sum(1)
+    base_utt = per_recording(_hits(base_logits[checked], y_all[checked], info.targets), checked)
+    base_right = int(base_utt.sum()) if k else 0
+    held_back, low = (), float("nan")
     if k:
         best_epoch = int(np.argmax(cv_right))  # the first of equal counts: the fewest epochs
         gain = (cv_right[best_epoch] - base_right) / max(len(checked), 1)
-        reverted = bool(gain < cfg.min_gain)
+        frames_utt = np.bincount(frame_utt[checked], minlength=n_utts)
+        held_back = tuple((int(n), int(b), int(a)) for n, b, a in zip(frames_utt, base_utt, cv_utt[best_epoch],
+                                                                      strict=True))
+        low = check_low(held_back, cfg.check_level, cfg.seed) if cfg.check_level > 0 else float("nan")
+        reverted = bool(gain < cfg.min_gain or low < 0)
         if reverted:
             best_epoch = 0
     elif too_few:
@@ -363,6 +380,8 @@ def adapt(
         reverted=reverted,
         refit=bool(k and not reverted),
         folds=k,
+        held_back=held_back,
+        check_low=low,
     )
     config = {k: list(v) if isinstance(v, tuple) else v for k, v in dataclasses.asdict(cfg).items()}
     adaptation = {

@@ -43,6 +43,7 @@ class AdaptConfig:
     max_epochs: int = 10
     folds: int = 5
     min_gain: float = 0.01
+    check_level: float = 0.0
     batch_size: int = 256
     epochs_unchecked: int = 5
     seed: int = 0
@@ -52,6 +53,22 @@ class AdaptConfig:
 FEW_RECORDINGS = 2
 """With this many recordings or fewer nothing is adapted (unless ``folds`` is 0): holding one back
 leaves one to fit, and a single recording is too little to check on; the report says so."""
+
+
+def check_low(held_back: Sequence[tuple[int, int, int]], level: float, seed: int = 0) -> float:
+    """A one-sided lower bound, at ``level``, of the check's gain: (sum of right after - right
+    before) / sum of frames over the held-back recordings ``held_back`` ((frames, right before,
+    right after) each), from 1,000 seeded bootstrap resamples of the recordings (scipy's, paired,
+    percentile). NaN for fewer than two recordings."""
+    from scipy.stats import bootstrap
+
+    if len(held_back) < 2:
+        return float("nan")
+    n, before, after = (np.array(c, dtype=np.float64) for c in zip(*held_back, strict=True))
+    res = bootstrap((after - before, n), lambda g, m, axis=-1: g.sum(axis) / m.sum(axis), paired=True,
+                    vectorized=True, n_resamples=1000, confidence_level=level, alternative="greater",
+                    method="percentile", random_state=seed)
+    return float(res.confidence_interval.low)
 
 
 @dataclass(frozen=True)
@@ -76,6 +93,8 @@ class AdaptReport:
     reverted: bool = False
     refit: bool = False
     folds: int = 0
+    held_back: tuple[tuple[int, int, int], ...] = ()
+    check_low: float = float("nan")
 
     def to_dict(self) -> dict:
         """JSON-ready: floats rounded to 6 digits, NaN as None, parts as a list."""
