@@ -381,6 +381,7 @@ def test_the_check_counts_each_recording_when_it_was_held_back(voices):
 
     fold = np.random.default_rng(cfg.seed).permutation(len(recs)) % cfg.folds
     counts = np.zeros(cfg.max_epochs + 1, int)
+    per_recording = np.zeros((cfg.max_epochs + 1, len(recs)), int)
     for f in range(cfg.folds):
         held = [i for i in range(len(recs)) if fold[i] == f]
 
@@ -388,13 +389,18 @@ def test_the_check_counts_each_recording_when_it_was_held_back(voices):
             with torch.no_grad():
                 for i in held:
                     keep = ys[i] != sil
-                    counts[e] += int((net(xs[i]).argmax(1) == ys[i])[keep].sum())
+                    per_recording[e, i] = int((net(xs[i]).argmax(1) == ys[i])[keep].sum())
+                    counts[e] += per_recording[e, i]
 
         fitted([i for i in range(len(recs)) if fold[i] != f], cfg.max_epochs, cfg.seed + 1 + f, count)
     speech = sum(int((y != sil).sum()) for y in ys)
     assert rep.check_frames == speech and rep.best_epoch == int(np.argmax(counts))
     assert rep.check_after == pytest.approx(counts[rep.best_epoch] / speech)  # counts: exact in both
     assert rep.best_epoch >= 1, counts  # this draw adapts, so the final fit below is compared
+    with torch.no_grad():  # each held-back recording's (speech frames, right before, right at the kept epoch)
+        before = [int((model(x).argmax(1) == y)[y != sil].sum()) for x, y in zip(xs, ys, strict=True)]
+    assert rep.held_back == tuple((int((y != sil).sum()), b, int(per_recording[rep.best_epoch, i]))
+                                  for i, (y, b) in enumerate(zip(ys, before, strict=True)))
     final = fitted(range(len(recs)), rep.best_epoch, cfg.seed, lambda e, n: None)
     got = new.state_dict()
     # the frozen layers' outputs come in other batches here (float32 rounding: forward_rtol of the
@@ -441,3 +447,37 @@ def test_recordings_not_fitted_on_never_get_worse_on_a_fixture_voice(voices):
         before, after = _accuracy(model, info, test, True), _accuracy(new, new_info, test, True)
         print(n, before, after, rep.line())
         assert after >= before - 0.01, (n, before, after)
+
+
+def test_the_lower_bound_of_the_check_gain():
+    """check_low: a one-sided bootstrap lower bound over the held-back recordings, seeded, never above
+    the gain itself; one recording much worse pulls it below 0 though the total gain is positive;
+    recordings that all gain keep it above 0; fewer than two recordings give none."""
+    from core.voice.adapt import check_low
+
+    steady = [(100, 50, 55 + d) for d in (-1, 0, 1, 0, 1, -1, 0, 0, 1, 2)]
+    one_bad = [(100, 50, 55)] * 9 + [(100, 50, 10)]
+    for held in (steady, one_bad):
+        gain = sum(a - b for _, b, a in held) / sum(n for n, _, _ in held)
+        low = check_low(held, 0.9, seed=3)
+        assert low == check_low(held, 0.9, seed=3) and low <= gain
+    assert check_low(steady, 0.9) > 0 and sum(a - b for _, b, a in one_bad) > 0 > check_low(one_bad, 0.9)
+    assert check_low(one_bad, 0.5) > check_low(one_bad, 0.95)
+    assert np.isnan(check_low(steady[:1], 0.9))
+
+
+def test_a_check_level_reverts_when_the_lower_bound_is_below_zero(voices):
+    """With ``check_level`` the copy is kept only if its held-back gain reaches min_gain and the lower
+    bound of that gain (check_low of the report's own per-recording counts) is not below 0."""
+    from core.voice.adapt import check_low
+
+    model, info, unheard = voices
+    cfg = AdaptConfig(parts=("input", "output"), seed=0)
+    _, _, plain = adapt(model, info, unheard[:6], cfg)
+    assert plain.folds and len(plain.held_back) == 6 and np.isnan(plain.check_low)
+    n, before, _ = (sum(c) for c in zip(*plain.held_back, strict=True))
+    assert plain.check_before == pytest.approx(before / n)
+    for level in (0.5, 0.99):
+        _, _, rep = adapt(model, info, unheard[:6], dataclasses.replace(cfg, check_level=level))
+        assert rep.check_low == check_low(plain.held_back, level, cfg.seed)
+        assert rep.reverted == (plain.reverted or rep.check_low < 0)
