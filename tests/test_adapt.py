@@ -450,26 +450,26 @@ def test_recordings_not_fitted_on_never_get_worse_on_a_fixture_voice(voices):
 
 
 def test_the_lower_bound_of_the_check_gain():
-    """check_low: a one-sided bootstrap lower bound over the held-back recordings, seeded, never above
+    """check_lower_bound: a one-sided bootstrap lower bound over the held-back recordings, seeded, never above
     the gain itself; one recording much worse pulls it below 0 though the total gain is positive;
     recordings that all gain keep it above 0; fewer than two recordings give none."""
-    from core.voice.adapt import check_low
+    from core.voice.adapt import check_lower_bound
 
     steady = [(100, 50, 55 + d) for d in (-1, 0, 1, 0, 1, -1, 0, 0, 1, 2)]
     one_bad = [(100, 50, 55)] * 9 + [(100, 50, 10)]
     for held in (steady, one_bad):
         gain = sum(a - b for _, b, a in held) / sum(n for n, _, _ in held)
-        low = check_low(held, 0.9, seed=3)
-        assert low == check_low(held, 0.9, seed=3) and low <= gain
-    assert check_low(steady, 0.9) > 0 and sum(a - b for _, b, a in one_bad) > 0 > check_low(one_bad, 0.9)
-    assert check_low(one_bad, 0.5) > check_low(one_bad, 0.95)
-    assert np.isnan(check_low(steady[:1], 0.9))
+        low = check_lower_bound(held, 0.9, seed=3)
+        assert low == check_lower_bound(held, 0.9, seed=3) and low <= gain
+    assert check_lower_bound(steady, 0.9) > 0 and sum(a - b for _, b, a in one_bad) > 0 > check_lower_bound(one_bad, 0.9)
+    assert check_lower_bound(one_bad, 0.5) > check_lower_bound(one_bad, 0.95)
+    assert np.isnan(check_lower_bound(steady[:1], 0.9))
 
 
 def test_a_check_level_reverts_when_the_lower_bound_is_below_zero(voices):
     """With ``check_level`` the copy is kept only if its held-back gain reaches min_gain and the lower
-    bound of that gain (check_low of the report's own per-recording counts) is not below 0."""
-    from core.voice.adapt import check_low
+    bound of that gain (check_lower_bound of the report's own per-recording counts) is not below 0."""
+    from core.voice.adapt import check_lower_bound
 
     model, info, unheard = voices
     cfg = AdaptConfig(parts=("input", "output"), seed=0)
@@ -479,5 +479,5 @@ def test_a_check_level_reverts_when_the_lower_bound_is_below_zero(voices):
     assert plain.check_before == pytest.approx(before / n)
     for level in (0.5, 0.99):
         _, _, rep = adapt(model, info, unheard[:6], dataclasses.replace(cfg, check_level=level))
-        assert rep.check_low == check_low(plain.held_back, level, cfg.seed)
+        assert rep.check_low == check_lower_bound(plain.held_back, level, cfg.seed)
         assert rep.reverted == (plain.reverted or rep.check_low < 0)

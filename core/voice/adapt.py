@@ -94,7 +94,7 @@ from core.voice.adapt_config import (
     AdaptReport,
     Labels,
     Recording,
-    check_low,
+    check_lower_bound,
 )
 from core.voice.adapt_net import (
     WARP_FRAMES,
@@ -335,7 +335,7 @@ def adapt(
         frames_utt = np.bincount(frame_utt[checked], minlength=n_utts)
         held_back = tuple((int(n), int(b), int(a)) for n, b, a in zip(frames_utt, base_utt, cv_utt[best_epoch],
                                                                       strict=True))
-        low = check_low(held_back, cfg.check_level, cfg.seed) if cfg.check_level > 0 else float("nan")
+        low = check_lower_bound(held_back, cfg.check_level, cfg.seed) if cfg.check_level > 0 else float("nan")
         reverted = bool(gain < cfg.min_gain or low < 0)
         if reverted:
             best_epoch = 0

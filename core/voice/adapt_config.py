@@ -55,7 +55,7 @@ FEW_RECORDINGS = 2
 leaves one to fit, and a single recording is too little to check on; the report says so."""
 
 
-def check_low(held_back: Sequence[tuple[int, int, int]], level: float, seed: int = 0) -> float:
+def check_lower_bound(held_back: Sequence[tuple[int, int, int]], level: float, seed: int = 0) -> float:
     """A one-sided lower bound, at ``level``, of the check's gain: (sum of right after - right
     before) / sum of frames over the held-back recordings ``held_back`` ((frames, right before,
     right after) each), from 1,000 seeded bootstrap resamples of the recordings (scipy's, paired,
