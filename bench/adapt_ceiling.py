@@ -59,6 +59,8 @@ def main() -> int:
     ap.add_argument("--max-epochs", type=int, default=12)
     ap.add_argument("--variants", default="input+lhuc,all@lr=3e-4,all@lr=3e-4@kl=0")
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--product-warps", help="the product's starting warps instead of AdaptConfig's (e.g. 1.0: "
+                                            "the input map starts at the identity)")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     folder = Path(args.real_dir)
@@ -92,7 +94,9 @@ def main() -> int:
             fit, test = order[:n], order[n:]
             before = agreement(net, test)
             run = {"n": n, "seed": seed, "measured_on": len(test), "before": round(before, 4), "variants": {}}
-            new, _, rep = adapt(net, info, [recs[i] for i in fit], AdaptConfig())
+            product = AdaptConfig() if args.product_warps is None else AdaptConfig(
+                warps=tuple(float(w) for w in args.product_warps.split(",")))
+            new, _, rep = adapt(net, info, [recs[i] for i in fit], product)
             run["product"] = {"gain": round(agreement(new, test) - before, 4), "kept_epoch": rep.best_epoch,
                               "reverted": rep.reverted, "warp": rep.warp,
                               "check_gain": round(rep.check_after - rep.check_before, 4),
