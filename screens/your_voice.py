@@ -195,7 +195,10 @@ with st.expander(tr("Adapt the network to your voice")):
         "recordings with their transcripts, then adapt. With {m} or more, each is held back in turn and the copy "
         "is kept only if it labels the held-back ones better; with fewer, nothing can be checked and the "
         "copy stays the shared model. Once adapted, the switch at the top shows every figure from your "
-        "copy.").format(c=info.features.n_channels, m=FEW_RECORDINGS + 1))
+        "copy.").format(c=info.features.n_channels, m=FEW_RECORDINGS + 1) + " " + tr(
+        "Passing the check is no guarantee: on real voices, copies fitted on ten recordings that passed it "
+        "sometimes read the same speaker's other recordings worse than the shared model (docs/MODELS.md, "
+        "\"Does the check protect?\")."))
     chosen = S.voice_adaptation_set()
     # the labels: pocketsphinx's alignment; Japanese has none but the network's own forced alignment
     labels_by = "pocketsphinx" if "pocketsphinx" in alignments else ("network" if japanese and "network" in alignments
