@@ -13,10 +13,12 @@ check, so every e is run as asked), for each variant of ``--variants``: parts jo
 ``all@lr=3e-4`` (every weight). After each, plain agreement (argmax = the pocketsphinx label, on
 non-silence frames, as ``core.data.real.score_recording``) on every *other* recording of the
 source. Per variant: ``gains`` (after - before, per e), ``best`` (the largest, the oracle's) and
-``best_epoch``. The product's own run (cross-validated epochs and check, ``AdaptConfig()``) is
-``product`` (with its check's own figure, ``check_gain``: held-back speech frames right after minus
-before, over the folds, and per recording ``held_back``: (frames, right before, right after at the
-check's best epoch); ``--variants ""`` runs the product alone). ``load_avg_1min``: how busy the 2-core machine was.
+``best_epoch``. The product's own run (cross-validated epochs and check, ``AdaptConfig()``; with
+``--product-warps`` other starting warps, recorded as ``product_warps``) is ``product``, with its
+check's own figure ``check_gain`` (held-back speech frames right after minus before, over the
+folds) and per recording ``held_back`` ((frames, right before, right after at the check's best
+epoch)); ``--variants ""`` runs the product alone. ``load_avg_1min``: how busy the 2-core machine
+was.
 """
 
 from __future__ import annotations
@@ -86,7 +88,8 @@ def main() -> int:
                 total += int(speech.sum())
         return right / max(total, 1)
 
-    out = {"source": args.real, "recordings": len(recs), "base": str(args.base), "runs": []}
+    out = {"source": args.real, "recordings": len(recs), "base": str(args.base), "product_warps": args.product_warps,
+           "runs": []}
     t0 = time.monotonic()
     for seed in [int(s) for s in args.seeds.split(",")]:
         order = np.random.default_rng(seed).permutation(len(recs))

@@ -196,8 +196,8 @@ with st.expander(tr("Adapt the network to your voice")):
         "is kept only if it labels the held-back ones better; with fewer, nothing can be checked and the "
         "copy stays the shared model. Once adapted, the switch at the top shows every figure from your "
         "copy.").format(c=info.features.n_channels, m=FEW_RECORDINGS + 1) + " " + tr(
-        "Passing the check is no guarantee: on real voices, copies fitted on ten recordings that passed it "
-        "sometimes read the same speaker's other recordings worse than the shared model (docs/MODELS.md, "
+        "Passing this check is no guarantee: on real voices, some copies that passed it after being fitted on ten "
+        "recordings labelled the same speaker's other recordings worse than the shared model (docs/MODELS.md, "
         "\"Does the check protect?\")."))
     chosen = S.voice_adaptation_set()
     # the labels: pocketsphinx's alignment; Japanese has none but the network's own forced alignment

@@ -437,8 +437,10 @@ def test_one_or_two_recordings_keep_the_model_and_say_that_nothing_could_be_chec
 
 
 def test_recordings_not_fitted_on_never_get_worse_on_a_fixture_voice(voices):
-    """Issue 24: adapting on 1, 2 and 10 recordings of the unheard voice (a seeded choice), its other
-    recordings are never worse than the model as it was minus one point (speech frames)."""
+    """A regression test on a fixture voice (a seeded choice): adapting on 1, 2 and 10 recordings of the
+    unheard voice, its other recordings are never worse than the model as it was minus one point
+    (speech frames). On real voices the check does not guarantee this (docs/MODELS.md, "Does the
+    check protect?")."""
     model, info, unheard = voices
     order = np.random.default_rng(24).permutation(len(unheard))
     for n in (1, 2, 10):
@@ -481,3 +483,21 @@ def test_a_check_level_reverts_when_the_lower_bound_is_below_zero(voices):
         _, _, rep = adapt(model, info, unheard[:6], dataclasses.replace(cfg, check_level=level))
         assert rep.check_low == check_lower_bound(plain.held_back, level, cfg.seed)
         assert rep.reverted == (plain.reverted or rep.check_low < 0)
+
+
+def test_a_bound_revert_says_so_and_a_bad_level_is_refused(voices):
+    """A copy reverted by the bound (gain on the held-back recordings, bound below 0) is reported as
+    such, not as "did not help"; a check level outside [0, 1) is refused."""
+    from core.voice.adapt_config import AdaptReport
+
+    model, info, unheard = voices
+    with pytest.raises(AdaptError, match="check_level"):
+        adapt(model, info, unheard[:3], AdaptConfig(check_level=1.0))
+    base = dict(parts=("input",), n_parameters=1, fit_recordings=3, fit_frames=30, check_recordings=3,
+                check_frames=30, fit_before=0.5, fit_after=0.5, check_before=0.5, check_after=0.5, epochs_run=2,
+                best_epoch=0, seconds=0.0, reverted=True, folds=3, held_back=((10, 5, 9), (10, 5, 6), (10, 5, 1)))
+    by_bound = AdaptReport(**base, check_low=-0.1)
+    assert by_bound.bound_reverted and "not surely enough" in by_bound.verdict()
+    assert "lower bound of the held-back gain is below 0" in by_bound.line()
+    plain = AdaptReport(**base)
+    assert not plain.bound_reverted and "did not help" in plain.verdict()

@@ -45,8 +45,12 @@ Choices written down here:
   recording. Otherwise the model as it was is kept (warp 1, nothing changed) and the report says
   so. Two held-back words are too few to see a loss (the earlier hold-out of 20 % did not stop
   5-11 point losses on a real voice), and every recording checked once is the most a few
-  recordings can give. With one or two recordings nothing is adapted (``FEW_RECORDINGS``): they
-  cannot check each other. ``folds`` 0 asks for no check: ``epochs_unchecked`` epochs on every
+  recordings can give; it is still no guarantee: on real voices, copies fitted on ten recordings
+  that passed it read the speaker's other words up to 10.7 points worse (docs/MODELS.md, "Does the
+  check protect?"). ``check_level`` L > 0 (off by default: it did not cure that) also asks that
+  the one-sided bootstrap lower bound at L of the gain over the held-back recordings
+  (``check_lower_bound`` of the report's ``held_back``) be at least 0. With one or two recordings
+  nothing is adapted (``FEW_RECORDINGS``): they cannot check each other. ``folds`` 0 asks for no check: ``epochs_unchecked`` epochs on every
   recording (the command line's and the benches' choice, never the page's).
 - **Optimiser.** Adam at ``lr``, mini-batches of ``batch_size`` frames; batch order from
   ``default_rng(seed + 1 + fold)`` (``seed`` for the final fit), so the same call gives the same model.
@@ -222,9 +226,9 @@ def adapt(
             f"Unknown part(s) to adapt {bad or list(cfg.parts)}; choose from {', '.join(PARTS)}."
         )
     if (min(cfg.max_epochs, cfg.batch_size, cfg.epochs_unchecked) < 1 or not cfg.lr > 0 or cfg.l2 < 0
-            or not 0 <= cfg.kl < 1):
+            or not 0 <= cfg.kl < 1 or not 0 <= cfg.check_level < 1):
         raise AdaptError("Epochs and batch size must be at least 1, the learning rate positive, l2 >= 0, "
-                         "0 <= kl < 1.")
+                         "0 <= kl < 1, 0 <= check_level < 1.")
     if info.kind != "speech":
         raise AdaptError(f"{info.name} is not a speech model; only speech models can be adapted.")
     if ("input" in cfg.parts or "lhuc" in cfg.parts) and not isinstance(model, SpeechDNN):
@@ -317,7 +321,7 @@ def adapt(
 
     for f in range(k):
         held = np.isin(frame_utt, np.flatnonzero(fold == f))
-        fit_f, check_f = np.flatnonzero(~held), scored(np.flatnonzero(held))
+        fit_f, check_f = np.flatnonzero(~held), checked[held[checked]]  # the frames the model as it was is counted on
 
         def count(e: int, wrapped: _Adapted, check_f: np.ndarray = check_f) -> None:
             cv_utt[e] += per_recording(_hits(logits_of(wrapped, x_t[check_f]), y_all[check_f], info.targets), check_f)
@@ -336,7 +340,7 @@ def adapt(
         held_back = tuple((int(n), int(b), int(a)) for n, b, a in zip(frames_utt, base_utt, cv_utt[best_epoch],
                                                                       strict=True))
         low = check_lower_bound(held_back, cfg.check_level, cfg.seed) if cfg.check_level > 0 else float("nan")
-        reverted = bool(gain < cfg.min_gain or low < 0)
+        reverted = bool(gain < cfg.min_gain or (cfg.check_level > 0 and not low >= 0))  # a NaN bound reverts
         if reverted:
             best_epoch = 0
     elif too_few:

@@ -67,14 +67,17 @@ def check_lower_bound(held_back: Sequence[tuple[int, int, int]], level: float, s
     n, before, after = (np.array(c, dtype=np.float64) for c in zip(*held_back, strict=True))
     res = bootstrap((after - before, n), lambda g, m, axis=-1: g.sum(axis) / m.sum(axis), paired=True,
                     vectorized=True, n_resamples=1000, confidence_level=level, alternative="greater",
-                    method="percentile", random_state=seed)
+                    method="percentile", rng=np.random.default_rng(seed))
     return float(res.confidence_interval.low)
 
 
 @dataclass(frozen=True)
 class AdaptReport:
     """What adaptation did: recordings and frames used, accuracies before / after (NaN where there
-    were no check recordings), epochs run, the kept epoch (0 = the model unchanged), seconds."""
+    were no check recordings), epochs run, the kept epoch (0 = the model unchanged), seconds;
+    ``held_back``: per recording of the check, (speech frames, right before, right after at the
+    check's best epoch: before a revert, so not the kept epoch 0 then); ``check_low``: the bound of
+    ``check_lower_bound`` when ``AdaptConfig.check_level`` asked for it (else NaN)."""
 
     parts: tuple[str, ...]
     n_parameters: int
@@ -106,6 +109,13 @@ class AdaptReport:
         return out
 
     @property
+    def bound_reverted(self) -> bool:
+        """The held-back gain reached ``min_gain`` but its lower bound (``check_low``) did not reach 0."""
+        n = sum(c[0] for c in self.held_back)
+        gain = sum(c[2] - c[1] for c in self.held_back) / n if n else float("nan")
+        return self.reverted and not np.isnan(self.check_low) and gain > 0 and not self.check_low >= 0
+
+    @property
     def unchanged(self) -> bool:
         """Nothing was adapted: the copy computes what the model as it was computes."""
         return self.best_epoch == 0 and self.warp == 1.0
@@ -123,6 +133,9 @@ class AdaptReport:
                       "nothing shows whether it hears your other words better or worse.").format(n=n)
         if self.best_epoch > 0:
             return None
+        if self.bound_reverted:
+            return tr("Adapting helped the recordings held back to check it on the whole, but not surely enough: "
+                      "some of them got worse, so the copy is the model as it was.")
         if self.warp == 1.0:
             return tr("Adapting did not help the recordings held back to check it, so the copy is the model as it "
                       "was. Add more recordings of this voice, or check that their transcripts match.")
@@ -154,5 +167,7 @@ class AdaptReport:
             e=self.best_epoch,
             t=self.epochs_run,
             s=self.seconds,
-        ) + ("; " + tr("the model as it was kept: no epoch got enough more held-back frames right")
+        ) + ("; " + (tr("the model as it was kept: the lower bound of the held-back gain is below 0")
+                     if self.bound_reverted else
+                     tr("the model as it was kept: no epoch got enough more held-back frames right"))
              if self.reverted and self.folds else "")
