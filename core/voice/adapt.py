@@ -50,8 +50,9 @@ Choices written down here:
   check protect?"). ``check_level`` L > 0 (off by default: it did not cure that) also asks that
   the one-sided bootstrap lower bound at L of the gain over the held-back recordings
   (``check_lower_bound`` of the report's ``held_back``) be at least 0. With one or two recordings
-  nothing is adapted (``FEW_RECORDINGS``): they cannot check each other. ``folds`` 0 asks for no check: ``epochs_unchecked`` epochs on every
-  recording (the command line's and the benches' choice, never the page's).
+  nothing is adapted (``FEW_RECORDINGS``): they cannot check each other. ``folds`` 0 asks for no
+  check: ``epochs_unchecked`` epochs on every recording (the command line's and the benches'
+  choice, never the page's).
 - **Optimiser.** Adam at ``lr``, mini-batches of ``batch_size`` frames; batch order from
   ``default_rng(seed + 1 + fold)`` (``seed`` for the final fit), so the same call gives the same model.
 - **Targets.** Labels are phones of the model's phone set (``info.phone_set``: English
