@@ -197,8 +197,8 @@ with st.expander(tr("Adapt the network to your voice")):
         "copy stays the shared model. Once adapted, the switch at the top shows every figure from your "
         "copy.").format(c=info.features.n_channels, m=FEW_RECORDINGS + 1) + " " + tr(
         "Passing this check is no guarantee: on real voices, some copies that passed it after being fitted on ten "
-        "recordings labelled the same speaker's other recordings worse than the shared model (docs/MODELS.md, "
-        "\"Does the check protect?\")."))
+        "recordings labelled the same speaker's other recordings worse than the shared model (`docs/MODELS.md`, "
+        "`Does the check protect?`)."))
     chosen = S.voice_adaptation_set()
     # the labels: pocketsphinx's alignment; Japanese has none but the network's own forced alignment
     labels_by = "pocketsphinx" if "pocketsphinx" in alignments else ("network" if japanese and "network" in alignments
