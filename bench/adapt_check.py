@@ -40,11 +40,13 @@ def runs_of(files: list[str]) -> list[dict]:
     return out
 
 
-def under(level: float, runs: list[dict], seed: int, tolerance: float) -> dict:
+def outcome(level: float, runs: list[dict], seed: int, tolerance: float) -> dict:
+    """The runs' figures had the product asked for ``check_level`` = level (as ``adapt`` decides: a
+    NaN bound reverts)."""
     gains, kept_all = [], []
     for r in runs:
         p = r["product"]
-        kept = not p["reverted"] and (level == 0 or not check_lower_bound(p["held_back"], level, seed) < 0)
+        kept = not p["reverted"] and (level == 0 or check_lower_bound(p["held_back"], level, seed) >= 0)
         gains.append(p["gain"] if kept else 0.0)
         kept_all.append(kept)
     g = np.array(gains)
@@ -66,8 +68,8 @@ def main() -> int:
     out = {"select": sorted({r["base"] for r in select}), "report": sorted({r["base"] for r in report}),
            "tolerance": args.tolerance, "levels": {}}
     for level in levels:
-        out["levels"][str(level)] = {"select": under(level, select, seed, args.tolerance),
-                                     "report": under(level, report, seed, args.tolerance)}
+        out["levels"][str(level)] = {"select": outcome(level, select, seed, args.tolerance),
+                                     "report": outcome(level, report, seed, args.tolerance)}
     ok = [lv for lv in levels if out["levels"][str(lv)]["select"]["below"] == 0]
     out["chosen"] = min(ok) if ok else None
     print(json.dumps(out, indent=1))
